@@ -1,0 +1,102 @@
+//! Operator acts (CLI today, admin API later). Each is audited.
+
+use serde_json::json;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::login::Client;
+use crate::model::{Account, AccountStatus, Assurance, Profile};
+use crate::national_id;
+use crate::password::{self, Context};
+use crate::register::check_email;
+use crate::service::Core;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewCitizen {
+    pub national_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub password: Option<String>,
+}
+
+impl Core {
+    /// Adds an active account (the operator vouches for the email address).
+    pub async fn add_citizen(&self, input: NewCitizen, operator: &Client) -> Result<Account> {
+        let nid = national_id::parse(&input.national_id, &self.policy.schemes)?;
+        for (field, v) in [("given_name", &input.given_name), ("family_name", &input.family_name)] {
+            if v.trim().is_empty() {
+                return Err(Error::invalid(field, "required"));
+            }
+        }
+        check_email(input.email.trim())?;
+        if !input.birth_date.is_empty() {
+            crate::register::check_birth_date(&input.birth_date, self.now())?;
+        }
+        let hash = match input.password {
+            Some(p) => {
+                let ctx = Context {
+                    words: vec![&self.policy.service_name, &nid.value, &input.given_name, &input.family_name],
+                };
+                password::check_new(&p, &p, self.policy.min_password_len(), &ctx)?;
+                let rng = self.rng.clone();
+                Some(self.blocking(move |h| h.hash(&p, rng.as_ref())).await??)
+            }
+            None => None,
+        };
+        let now = self.now();
+        let account = Account {
+            id: self.new_id(),
+            national_id: nid,
+            profile: Profile {
+                given_name: input.given_name.trim().to_owned(),
+                family_name: input.family_name.trim().to_owned(),
+                birth_date: input.birth_date,
+                email: input.email.trim().to_owned(),
+                phone: crate::register::check_phone(&input.phone)?,
+                language: input.language,
+            },
+            assurance: Assurance::SelfAsserted,
+            status: AccountStatus::Active,
+            password_hash: hash,
+            created_at: now,
+        };
+        let ev = audit::event("admin.account-added", Some(&account.id), Some(&operator.ip), json!({"by": operator.user_agent}));
+        self.store.create_account(&account, None, None, &ev, now).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::invalid("national_id", "account-exists"),
+            other => other,
+        })?;
+        Ok(account)
+    }
+
+    pub async fn find_citizen(&self, national_id: &str) -> Result<Account> {
+        let nid = national_id::parse(national_id, &self.policy.schemes)?;
+        self.store.account_by_national_id(&nid.value).await?.ok_or(Error::NotFound)
+    }
+
+    /// Locks (every session ends, the citizen is told) or unlocks (failure counters cleared).
+    pub async fn set_citizen_locked(&self, national_id: &str, locked: bool, operator: &Client) -> Result<Account> {
+        let account = self.find_citizen(national_id).await?;
+        let now = self.now();
+        let (status, kind, mail_kind) = if locked {
+            (AccountStatus::Locked, "admin.account-locked", "operator-locked")
+        } else {
+            (AccountStatus::Active, "admin.account-unlocked", "operator-unlocked")
+        };
+        let ev = audit::event(kind, Some(&account.id), Some(&operator.ip), json!({"by": operator.user_agent}));
+        let mail = self.mail(&account.profile.email, &account.profile.language, mail_kind, &[]);
+        self.store.set_status(&account.id, status, &ev, Some(&mail), now).await?;
+        if locked {
+            self.store.sessions_end_for_account(&account.id).await?;
+        } else {
+            for prefix in ["pwd", "otp"] {
+                self.store.throttle_reset(&format!("{prefix}:{}", account.national_id.value)).await?;
+            }
+        }
+        (self.mail_waker)();
+        self.find_citizen(national_id).await
+    }
+}

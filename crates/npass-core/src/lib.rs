@@ -1,0 +1,21 @@
+//! npass core: the domain and protocols. Never imports axum, sqlx or templates.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod admin;
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod login;
+pub mod model;
+pub mod national_id;
+pub mod password;
+pub mod register;
+pub mod rng;
+pub mod seal;
+pub mod service;
+pub mod store;
+pub mod totp;
+pub mod twostep;
+
+pub use error::{Error, Result};
+pub use service::Core;

@@ -1,0 +1,335 @@
+//! The login transaction and the password + code login (design note 0001).
+
+use serde_json::json;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::model::{Account, AccountStatus, Amr, Level, Session};
+use crate::national_id;
+use crate::rng;
+use crate::service::{Core, digest};
+use crate::totp;
+
+/// A factor proven during one login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    Password,
+    Totp,
+    RecoveryCode,
+}
+
+impl Factor {
+    fn is_possession(self) -> bool {
+        matches!(self, Factor::Totp | Factor::RecoveryCode)
+    }
+}
+
+/// Factors proven for one account; the level is derived from them, never asserted.
+#[derive(Debug, Clone)]
+pub struct LoginTransaction {
+    pub account_id: String,
+    pub factors: Vec<Factor>,
+}
+
+impl LoginTransaction {
+    pub fn level(&self) -> Level {
+        let knows = self.factors.contains(&Factor::Password);
+        let has = self.factors.iter().any(|f| f.is_possession());
+        if knows && has { Level::Substantial } else { Level::Low }
+    }
+
+    pub fn amr(&self) -> Vec<Amr> {
+        let mut amr = Vec::new();
+        for f in &self.factors {
+            let a = match f {
+                Factor::Password => Some(Amr::Pwd),
+                Factor::Totp => Some(Amr::Otp),
+                Factor::RecoveryCode => None,
+            };
+            if let Some(a) = a
+                && !amr.contains(&a)
+            {
+                amr.push(a);
+            }
+        }
+        if self.level() >= Level::Substantial {
+            amr.push(Amr::Mfa);
+        }
+        amr
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoginInput {
+    pub national_id: String,
+    pub password: String,
+    pub code: String,
+}
+
+/// Who is asking, for throttling and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginError {
+    /// The input is malformed (an identifier that cannot exist): nothing was counted.
+    Invalid(Error),
+    /// Identifier, password or code wrong — one answer for every cause.
+    Failed,
+    /// Too many failures: wait. Given before any check, so right and wrong answers look alike.
+    RateLimited { retry_after_ms: i64 },
+    /// The authenticator is locked after too many failures.
+    Locked,
+    /// Proven, but the email address is not confirmed yet.
+    EmailNotConfirmed,
+    /// Proven, but an operator locked the account.
+    AccountLocked,
+    /// Something we depend on failed; nothing was accepted.
+    Unavailable(Error),
+}
+
+impl From<Error> for LoginError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::RateLimited { retry_after_ms } => LoginError::RateLimited { retry_after_ms },
+            Error::Forbidden("locked") => LoginError::Locked,
+            other => LoginError::Unavailable(other),
+        }
+    }
+}
+
+/// A new session: the secret goes to the browser, only its digest is stored.
+pub struct NewSession {
+    pub secret: String,
+    pub session: Session,
+}
+
+fn pwd_key(nid: &str) -> String {
+    format!("pwd:{nid}")
+}
+fn otp_key(nid: &str) -> String {
+    format!("otp:{nid}")
+}
+fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+/// A recovery code as typed: ten letters/digits once dashes and spaces are gone.
+pub fn clean_recovery_code(input: &str) -> Option<String> {
+    let s: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    (s.chars().count() == crate::twostep::RECOVERY_CODE_LEN && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then_some(s)
+}
+
+impl Core {
+    /// National ID + password (+ code) login, as on the MPass login page.
+    pub async fn login(&self, input: LoginInput, client: &Client) -> Result<NewSession, LoginError> {
+        let ip_key = ip_key(&client.ip);
+        self.ip_check(&ip_key).await?;
+        let nid = national_id::parse(&input.national_id, &self.policy.schemes)
+            .map_err(|p| LoginError::Invalid(p.into()))?;
+        let nid = nid.value;
+        let pwd_key = pwd_key(&nid);
+        self.throttle_check(&pwd_key, &self.policy.throttle).await?;
+
+        let account = self.store.account_by_national_id(&nid).await?;
+        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        let password = input.password.clone();
+        let password_ok = self.blocking(move |h| h.verify(&password, stored.as_deref())).await?;
+        let account = match (password_ok, account) {
+            (true, Some(a)) => a,
+            (_, account) => {
+                return Err(self.count_failure(&pwd_key, &ip_key, account.as_ref(), "password", client).await);
+            }
+        };
+
+        let mut tx = LoginTransaction { account_id: account.id.clone(), factors: vec![Factor::Password] };
+        let mut resets = vec![pwd_key.clone()];
+        if let Some(totp) = self.store.totp(&account.id).await? {
+            let otp_key = otp_key(&nid);
+            if input.code.trim().is_empty() {
+                return Err(self.count_failure(&pwd_key, &ip_key, Some(&account), "code-missing", client).await);
+            }
+            self.throttle_check(&otp_key, &self.policy.throttle).await?;
+            let proven = if let Some(rc) = clean_recovery_code(&input.code) {
+                self.spend_recovery_code(&account, &rc, client).await?.then_some(Factor::RecoveryCode)
+            } else {
+                let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
+                match totp::verify(&secret, &input.code, self.now(), totp.last_step) {
+                    Some(step) => self.store.totp_use_step(&account.id, step).await?.then_some(Factor::Totp),
+                    None => None,
+                }
+            };
+            match proven {
+                Some(f) => {
+                    tx.factors.push(f);
+                    resets.push(otp_key);
+                }
+                None => return Err(self.count_failure(&otp_key, &ip_key, Some(&account), "code", client).await),
+            }
+        }
+
+        match account.status {
+            AccountStatus::Active => {}
+            AccountStatus::Pending => return Err(LoginError::EmailNotConfirmed),
+            AccountStatus::Locked => return Err(LoginError::AccountLocked),
+        }
+        Ok(self.start_session(&tx, None, &resets, client).await?)
+    }
+
+    async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
+        let p = &self.policy.throttle;
+        let t = self.store.throttle(key).await?;
+        if t.failures >= p.ip_max_failures {
+            let wait = t.last_failure_at + p.ip_window_ms - self.now();
+            if wait > 0 {
+                return Err(LoginError::RateLimited { retry_after_ms: wait });
+            }
+            self.store.throttle_reset(key).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt on the authenticator's key and the address, records it, and locks
+    /// (with an alert to the citizen) when the limit is reached. Always answers `Failed` unless
+    /// the store itself failed.
+    async fn count_failure(
+        &self,
+        key: &str,
+        ip_key: &str,
+        account: Option<&Account>,
+        what: &str,
+        client: &Client,
+    ) -> LoginError {
+        let now = self.now();
+        let run = async {
+            let failures = self.store.throttle_fail(key, now).await?;
+            self.store.throttle_fail(ip_key, now).await?;
+            let id = account.map(|a| a.id.as_str());
+            let ev = audit::event(
+                "login.failure",
+                id,
+                Some(&client.ip),
+                json!({"reason": what, "failures": failures, "user_agent": client.user_agent}),
+            );
+            self.store.audit_append(&ev, None, now).await?;
+            if failures == self.policy.throttle.lock_after
+                && let Some(a) = account
+            {
+                let mail = self.mail(&a.profile.email, &a.profile.language, "locked", &[]);
+                let ev = audit::event("login.locked", Some(&a.id), Some(&client.ip), json!({"key": key.split(':').next()}));
+                self.store.audit_append(&ev, Some(&mail), now).await?;
+                (self.mail_waker)();
+            }
+            Ok::<(), Error>(())
+        };
+        match run.await {
+            Ok(()) => LoginError::Failed,
+            Err(e) => LoginError::Unavailable(e),
+        }
+    }
+
+    /// Writes the session for a completed login transaction. `replaces` is the session a step-up
+    /// came from; it is deleted in the same transaction.
+    pub async fn start_session(
+        &self,
+        tx: &LoginTransaction,
+        replaces: Option<&str>,
+        resets: &[String],
+        client: &Client,
+    ) -> Result<NewSession> {
+        let now = self.now();
+        let level = tx.level();
+        let (idle, absolute) = self.lifetimes(level);
+        let secret = rng::token(self.rng.as_ref());
+        let session = Session {
+            id_hash: digest(&secret),
+            account_id: tx.account_id.clone(),
+            level,
+            amr: tx.amr(),
+            auth_time: now,
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: now + idle,
+            expires_at: now + absolute,
+        };
+        let ev = audit::event(
+            "login.success",
+            Some(&tx.account_id),
+            Some(&client.ip),
+            json!({"level": level.as_str(), "amr": Amr::join(&session.amr), "user_agent": client.user_agent}),
+        );
+        self.store.session_start(&session, replaces, resets, &ev, now).await?;
+        Ok(NewSession { secret, session })
+    }
+
+    fn lifetimes(&self, level: Level) -> (i64, i64) {
+        let s = &self.policy.session;
+        match level {
+            Level::High => (s.high_idle_ms, s.high_absolute_ms),
+            _ => (s.idle_ms, s.absolute_ms),
+        }
+    }
+
+    /// The live session for a browser's secret, sliding its idle timeout.
+    pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
+        let hash = digest(secret);
+        let Some(mut s) = self.store.session(&hash).await? else { return Ok(None) };
+        let now = self.now();
+        if now >= s.expires_at || now >= s.idle_expires_at {
+            self.store.session_end(&hash, None, now).await?;
+            return Ok(None);
+        }
+        // Write at most once a minute per session.
+        if now - s.last_seen_at >= 60_000 {
+            let (idle, _) = self.lifetimes(s.level);
+            s.idle_expires_at = (now + idle).min(s.expires_at);
+            s.last_seen_at = now;
+            self.store.session_touch(&hash, now, s.idle_expires_at).await?;
+        }
+        Ok(Some(s))
+    }
+
+    pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
+        let hash = digest(secret);
+        let now = self.now();
+        let Some(s) = self.store.session(&hash).await? else { return Ok(()) };
+        let ev = audit::event("session.logout", Some(&s.account_id), Some(&client.ip), json!({}));
+        self.store.session_end(&hash, Some(&ev), now).await
+    }
+
+    /// Sensitive changes need a login within `fresh_login_ms`.
+    pub fn is_fresh(&self, s: &Session) -> bool {
+        self.now() - s.auth_time <= self.policy.fresh_login_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_follows_factors() {
+        let mut tx = LoginTransaction { account_id: "a".into(), factors: vec![Factor::Password] };
+        assert_eq!(tx.level(), Level::Low);
+        assert_eq!(tx.amr(), vec![Amr::Pwd]);
+        tx.factors.push(Factor::Totp);
+        assert_eq!(tx.level(), Level::Substantial);
+        assert_eq!(tx.amr(), vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
+        let only_code = LoginTransaction { account_id: "a".into(), factors: vec![Factor::Totp] };
+        assert_eq!(only_code.level(), Level::Low, "a code alone never reaches substantial");
+    }
+
+    #[test]
+    fn recovery_code_shape() {
+        assert_eq!(clean_recovery_code("ABCDE-12345"), Some("abcde12345".into()));
+        assert_eq!(clean_recovery_code("123456"), None);
+    }
+}

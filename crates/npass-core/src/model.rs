@@ -1,0 +1,218 @@
+//! Domain types shared by the use-cases and the store ports.
+
+use serde::{Deserialize, Serialize};
+
+use crate::national_id::NationalId;
+
+/// eIDAS level of assurance of an authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Low,
+    Substantial,
+    High,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Substantial => "substantial",
+            Level::High => "high",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "low" => Some(Level::Low),
+            "substantial" => Some(Level::Substantial),
+            "high" => Some(Level::High),
+            _ => None,
+        }
+    }
+    /// The eIDAS LoA URI that tokens carry as `acr`.
+    pub fn acr(self) -> &'static str {
+        match self {
+            Level::Low => "http://eidas.europa.eu/LoA/low",
+            Level::Substantial => "http://eidas.europa.eu/LoA/substantial",
+            Level::High => "http://eidas.europa.eu/LoA/high",
+        }
+    }
+}
+
+/// How sure we are that the account's person is who the identifier says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Assurance {
+    #[serde(rename = "self-asserted")]
+    SelfAsserted,
+    #[serde(rename = "verified-remote")]
+    VerifiedRemote,
+    #[serde(rename = "verified")]
+    Verified,
+}
+
+impl Assurance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assurance::SelfAsserted => "self-asserted",
+            Assurance::VerifiedRemote => "verified-remote",
+            Assurance::Verified => "verified",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "self-asserted" => Some(Assurance::SelfAsserted),
+            "verified-remote" => Some(Assurance::VerifiedRemote),
+            "verified" => Some(Assurance::Verified),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    /// Registered; the email address is not confirmed yet.
+    Pending,
+    Active,
+    /// Locked by an operator.
+    Locked,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Pending => "pending",
+            AccountStatus::Active => "active",
+            AccountStatus::Locked => "locked",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(AccountStatus::Pending),
+            "active" => Some(AccountStatus::Active),
+            "locked" => Some(AccountStatus::Locked),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub given_name: String,
+    pub family_name: String,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub national_id: NationalId,
+    pub profile: Profile,
+    pub assurance: Assurance,
+    pub status: AccountStatus,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+}
+
+/// RFC 8176 authentication method reference values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Amr {
+    Pwd,
+    Otp,
+    Mfa,
+    Sc,
+    Hwk,
+    Swk,
+    Pin,
+    Fpt,
+    Face,
+}
+
+impl Amr {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Amr::Pwd => "pwd",
+            Amr::Otp => "otp",
+            Amr::Mfa => "mfa",
+            Amr::Sc => "sc",
+            Amr::Hwk => "hwk",
+            Amr::Swk => "swk",
+            Amr::Pin => "pin",
+            Amr::Fpt => "fpt",
+            Amr::Face => "face",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Amr::Pwd, Amr::Otp, Amr::Mfa, Amr::Sc, Amr::Hwk, Amr::Swk, Amr::Pin, Amr::Fpt, Amr::Face]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+    pub fn join(amr: &[Amr]) -> String {
+        amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" ")
+    }
+    pub fn split(s: &str) -> Vec<Amr> {
+        s.split_whitespace().filter_map(Amr::parse).collect()
+    }
+}
+
+/// An SSO session as stored (the secret itself is never stored, only its digest).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub account_id: String,
+    pub level: Level,
+    pub amr: Vec<Amr>,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub idle_expires_at: i64,
+    pub expires_at: i64,
+}
+
+/// A TOTP authenticator: the sealed seed and the last step accepted.
+#[derive(Debug, Clone)]
+pub struct TotpCredential {
+    pub sealed_secret: Vec<u8>,
+    pub last_step: i64,
+    pub created_at: i64,
+}
+
+/// An email waiting in the database outbox. `params` fill the locale message `mail-<kind>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub language: String,
+    pub kind: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// One row of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub kind: String,
+    pub account_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: i64,
+    pub event: AuditEvent,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A throttle counter: consecutive failures and when the last one happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: i64,
+    pub last_failure_at: i64,
+}

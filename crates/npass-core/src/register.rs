@@ -1,0 +1,208 @@
+//! Self-registration (MauPass): identifier, mandatory data, password; the account becomes active
+//! when the emailed link is followed.
+
+use serde_json::json;
+
+use crate::audit;
+use crate::clock::{civil_date, days_in_month};
+use crate::error::{Error, Result};
+use crate::login::Client;
+use crate::model::{Account, AccountStatus, Assurance, Profile};
+use crate::national_id;
+use crate::password::{self, Context};
+use crate::rng;
+use crate::service::{Core, digest};
+
+#[derive(Debug, Clone, Default)]
+pub struct RegisterInput {
+    pub national_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub email: String,
+    pub phone: String,
+    pub password: String,
+    pub password_confirm: String,
+    pub language: String,
+}
+
+const NAME_MAX: usize = 100;
+
+fn clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn check_name(field: &'static str, v: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::invalid(field, "required"));
+    }
+    if v.chars().count() > NAME_MAX || v.chars().any(|c| c.is_control() || "<>\"{}[]=;@#$%^*_|\\/".contains(c)) {
+        return Err(Error::invalid(field, "name-characters"));
+    }
+    Ok(())
+}
+
+/// A YYYY-MM-DD date in the past, at most 130 years ago.
+pub fn check_birth_date(v: &str, now_ms: i64) -> Result<()> {
+    let field = "birth_date";
+    if v.is_empty() {
+        return Err(Error::invalid(field, "required"));
+    }
+    let parts: Vec<&str> = v.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return Err(Error::invalid(field, "date-format")) };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(Error::invalid(field, "date-format"));
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return Err(Error::invalid(field, "date-format"));
+    };
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(Error::invalid(field, "date-format"));
+    }
+    let today = civil_date(now_ms);
+    if (y, m, d) > today || y < today.0 - 130 {
+        return Err(Error::invalid(field, "date-range"));
+    }
+    Ok(())
+}
+
+/// A deliberately plain check: one `@`, something either side, a dot in the domain, no spaces.
+pub fn check_email(v: &str) -> Result<()> {
+    let field = "email";
+    if v.is_empty() {
+        return Err(Error::invalid(field, "required"));
+    }
+    let ok = v.len() <= 254
+        && v.split('@').count() == 2
+        && v.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:\\[]".contains(c));
+    if ok { Ok(()) } else { Err(Error::invalid(field, "email-format")) }
+}
+
+/// Optional; when given, an international number: `+`, then 8 to 15 digits.
+pub fn check_phone(v: &str) -> Result<String> {
+    let digits: String = v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    if digits.is_empty() {
+        return Ok(String::new());
+    }
+    let body = digits.strip_prefix('+').unwrap_or(&digits);
+    if !(8..=15).contains(&body.len()) || !body.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid("phone", "phone-format"));
+    }
+    Ok(format!("+{body}"))
+}
+
+impl Core {
+    /// Validates everything, reporting every problem at once; on success creates the pending
+    /// account and queues the confirmation email. Nothing is written when anything is wrong.
+    pub async fn register(&self, input: RegisterInput, client: &Client) -> Result<(), Vec<Error>> {
+        let mut errors = Vec::new();
+        let nid = national_id::parse(&input.national_id, &self.policy.schemes).map_err(Error::from);
+        let given = clean(&input.given_name);
+        let family = clean(&input.family_name);
+        let email = input.email.trim().to_owned();
+        let birth = input.birth_date.trim().to_owned();
+        let now = self.now();
+        for r in [
+            nid.as_ref().map(|_| ()).map_err(Clone::clone),
+            check_name("given_name", &given),
+            check_name("family_name", &family),
+            check_birth_date(&birth, now),
+            check_email(&email),
+        ] {
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        let phone = check_phone(&input.phone).unwrap_or_else(|e| {
+            errors.push(e);
+            String::new()
+        });
+        let nid_text = nid.as_ref().map(|n| n.value.clone()).unwrap_or_default();
+        let ctx = Context { words: vec![&self.policy.service_name, &nid_text, &given, &family] };
+        if let Err(e) = password::check_new(&input.password, &input.password_confirm, self.policy.min_password_len(), &ctx) {
+            errors.push(e);
+        }
+        let Ok(nid) = nid else { return Err(errors) };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if self.store.account_by_national_id(&nid.value).await.map_err(|e| vec![e])?.is_some() {
+            return Err(vec![Error::invalid("national_id", "account-exists")]);
+        }
+
+        let password = input.password.clone();
+        let rng = self.rng.clone();
+        let hash = self
+            .blocking(move |h| h.hash(&password, rng.as_ref()))
+            .await
+            .and_then(|r| r)
+            .map_err(|e| vec![e])?;
+        let account = Account {
+            id: self.new_id(),
+            national_id: nid,
+            profile: Profile {
+                given_name: given,
+                family_name: family,
+                birth_date: birth,
+                email,
+                phone,
+                language: input.language.clone(),
+            },
+            assurance: Assurance::SelfAsserted,
+            status: AccountStatus::Pending,
+            password_hash: Some(hash),
+            created_at: now,
+        };
+        let token = rng::token(self.rng.as_ref());
+        let link = format!("{}/register/confirm?token={token}", self.policy.public_url.trim_end_matches('/'));
+        let mail = self.mail(&account.profile.email, &account.profile.language, "confirm-email", &[("link", &link)]);
+        let ev = audit::event(
+            "account.register",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"scheme": account.national_id.scheme.as_str()}),
+        );
+        let expires = now + self.policy.email_token_ttl_ms;
+        match self.store.create_account(&account, Some((&digest(&token), expires)), Some(&mail), &ev, now).await {
+            Ok(()) => {
+                (self.mail_waker)();
+                Ok(())
+            }
+            Err(Error::Conflict(_)) => Err(vec![Error::invalid("national_id", "account-exists")]),
+            Err(e) => Err(vec![e]),
+        }
+    }
+
+    /// Follows the emailed link: activates the account once.
+    pub async fn confirm_email(&self, token: &str, client: &Client) -> Result<()> {
+        if token.is_empty() || token.len() > 100 {
+            return Err(Error::NotFound);
+        }
+        let ev = audit::event("account.email-confirmed", None, Some(&client.ip), json!({}));
+        self.store.confirm_email(&digest(token), &ev, self.now()).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_checks() {
+        let now = 1_763_856_000_000; // 2025-11-23
+        assert!(check_birth_date("1990-02-28", now).is_ok());
+        assert!(check_birth_date("1990-02-29", now).is_err());
+        assert!(check_birth_date("2000-02-29", now).is_ok());
+        assert!(check_birth_date("2999-01-01", now).is_err());
+        assert!(check_birth_date("1990/01/01", now).is_err());
+        assert!(check_email("ion@example.md").is_ok());
+        assert!(check_email("ion@@example.md").is_err());
+        assert!(check_email("ion example@md").is_err());
+        assert_eq!(check_phone("+373 69 123 456").ok(), Some("+37369123456".into()));
+        assert_eq!(check_phone("").ok(), Some(String::new()));
+        assert!(check_phone("12").is_err());
+    }
+}

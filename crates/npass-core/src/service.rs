@@ -1,0 +1,179 @@
+//! `Core`: the use-cases, pure over (store, clock, rng) plus the deployment's policy.
+
+use std::sync::Arc;
+
+use data_encoding::HEXLOWER;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::model::{Mail, Throttle};
+use crate::national_id::Scheme;
+use crate::password::Hasher;
+use crate::rng::{self, Rng};
+use crate::seal::Sealer;
+use crate::store::Store;
+
+/// Session lifetimes in milliseconds, per level reached.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle_ms: i64,
+    pub absolute_ms: i64,
+    pub high_idle_ms: i64,
+    pub high_absolute_ms: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle_ms: 60 * 60 * 1000,
+            absolute_ms: 24 * 60 * 60 * 1000,
+            high_idle_ms: 15 * 60 * 1000,
+            high_absolute_ms: 12 * 60 * 60 * 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    /// Failures allowed before delays start.
+    pub free_failures: i64,
+    /// Longest single delay.
+    pub max_delay_ms: i64,
+    /// Consecutive failures that lock an authenticator (SECURITY.md: at most 100).
+    pub lock_after: i64,
+    /// Failed logins one address may make within `ip_window_ms`.
+    pub ip_max_failures: i64,
+    pub ip_window_ms: i64,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        ThrottlePolicy {
+            free_failures: 5,
+            max_delay_ms: 15 * 60 * 1000,
+            lock_after: 100,
+            ip_max_failures: 1000,
+            ip_window_ms: 60 * 60 * 1000,
+        }
+    }
+}
+
+impl ThrottlePolicy {
+    /// How long after the last failure the next attempt may come.
+    pub fn delay_ms(&self, failures: i64) -> i64 {
+        if failures < self.free_failures {
+            return 0;
+        }
+        let exp = (failures - self.free_failures).min(30);
+        (1000i64 << exp).min(self.max_delay_ms)
+    }
+
+    /// `Err(RateLimited)` while a delay applies, `Err(Forbidden("locked"))` once locked.
+    pub fn check(&self, t: Throttle, now: i64) -> Result<()> {
+        if t.failures >= self.lock_after {
+            return Err(Error::Forbidden("locked"));
+        }
+        let wait = t.last_failure_at + self.delay_ms(t.failures) - now;
+        if wait > 0 {
+            return Err(Error::RateLimited { retry_after_ms: wait });
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub schemes: Vec<Scheme>,
+    /// Shown in authenticator apps and used as a context word for passwords.
+    pub service_name: String,
+    pub public_url: String,
+    /// May a password alone log in (level low)? Decides the minimum password length.
+    pub password_only_login: bool,
+    pub session: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+    pub email_token_ttl_ms: i64,
+    /// How recent a login must be for sensitive account changes.
+    pub fresh_login_ms: i64,
+    /// Failed confirmations one two-step enrolment may have before delays start.
+    pub enrol_free_failures: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            schemes: vec![Scheme::MdIdnp],
+            service_name: "npass".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            password_only_login: true,
+            session: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            email_token_ttl_ms: 24 * 60 * 60 * 1000,
+            fresh_login_ms: 15 * 60 * 1000,
+            enrol_free_failures: 5,
+        }
+    }
+}
+
+impl Policy {
+    pub fn min_password_len(&self) -> usize {
+        if self.password_only_login { 15 } else { 8 }
+    }
+}
+
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    pub hasher: Arc<Hasher>,
+    pub sealer: Sealer,
+    pub policy: Policy,
+    /// Called after a use-case put mail in the outbox, so the sender need not wait for its poll.
+    pub mail_waker: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,
+/// recovery codes) are stored.
+pub fn digest(s: &str) -> String {
+    HEXLOWER.encode(&Sha256::digest(s.as_bytes()))
+}
+
+impl Core {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn new_id(&self) -> String {
+        rng::id(self.rng.as_ref())
+    }
+
+    pub fn mail(&self, to: &str, language: &str, kind: &str, params: &[(&str, &str)]) -> Mail {
+        Mail {
+            id: self.new_id(),
+            to: to.to_owned(),
+            language: language.to_owned(),
+            kind: kind.to_owned(),
+            params: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        }
+    }
+
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hasher) -> T + Send + 'static,
+    ) -> Result<T> {
+        let hasher = self.hasher.clone();
+        tokio::task::spawn_blocking(move || f(&hasher))
+            .await
+            .map_err(|e| Error::Internal(format!("worker: {e}")))
+    }
+
+    /// Checks a throttle counter; see `ThrottlePolicy::check`.
+    pub(crate) async fn throttle_check(&self, key: &str, policy: &ThrottlePolicy) -> Result<()> {
+        let t = self.store.throttle(key).await?;
+        policy.check(t, self.now())
+    }
+
+    pub async fn ready(&self) -> Result<()> {
+        self.store.ping().await
+    }
+}

@@ -1,0 +1,135 @@
+//! Storage ports. One trait per aggregate; each method is a whole atomic business operation
+//! (the row change, its audit row and any email it causes commit together), so transactions never
+//! leak upward. `npass-store` implements all of them over SQLite and PostgreSQL.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::{Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential};
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account, with an email-confirmation token (hash, expiry) when it is pending.
+    /// `Conflict("account-exists")` when the identifier is taken.
+    async fn create_account(
+        &self,
+        account: &Account,
+        email_token: Option<(&str, i64)>,
+        mail: Option<&Mail>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    async fn account_by_national_id(&self, national_id: &str) -> Result<Option<Account>>;
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>>;
+    /// Spends an email-confirmation token and activates the account. `NotFound` for an unknown or
+    /// spent token, `Expired` for an old one. The audit event gets the account id filled in.
+    async fn confirm_email(&self, token_hash: &str, audit: &AuditEvent, now: i64) -> Result<String>;
+    async fn set_status(
+        &self,
+        account_id: &str,
+        status: AccountStatus,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
+    async fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>>;
+    /// Records that `step` was used, only if it is above the last used step. `false` means the
+    /// step (or a later one) was already used: a replay, refused on every node.
+    async fn totp_use_step(&self, account_id: &str, step: i64) -> Result<bool>;
+    /// The enrolment in progress: sealed seed and when it was made.
+    async fn totp_pending(&self, account_id: &str) -> Result<Option<(Vec<u8>, i64)>>;
+    async fn totp_pending_put(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<()>;
+    /// Makes the pending seed the account's authenticator, replacing any earlier one, with fresh
+    /// recovery codes (SHA-256 digests).
+    async fn totp_activate(
+        &self,
+        account_id: &str,
+        sealed: &[u8],
+        used_step: i64,
+        recovery_hashes: &[String],
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
+    async fn totp_remove(&self, account_id: &str, audit: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()>;
+    async fn recovery_replace(
+        &self,
+        account_id: &str,
+        hashes: &[String],
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
+    /// Spends one unused recovery code; `false` if there is no such unused code.
+    async fn recovery_use(
+        &self,
+        account_id: &str,
+        hash: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<bool>;
+    async fn recovery_left(&self, account_id: &str) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    async fn throttle(&self, key: &str) -> Result<Throttle>;
+    /// Counts one more failure; returns the new count.
+    async fn throttle_fail(&self, key: &str, now: i64) -> Result<i64>;
+    async fn throttle_reset(&self, key: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Writes a new session, deletes the one it replaces (step-up), resets the throttle counters
+    /// the login proved, and records the login, in one transaction.
+    async fn session_start(
+        &self,
+        session: &Session,
+        replaces: Option<&str>,
+        throttle_resets: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
+    async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()>;
+    async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()>;
+    async fn sessions_end_for_account(&self, account_id: &str) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()>;
+    /// The newest events of an account whose kind starts with one of `prefixes`.
+    async fn audit_for_account(&self, account_id: &str, prefixes: &[&str], limit: i64) -> Result<Vec<AuditRecord>>;
+    /// The trail in order from `after_seq`.
+    async fn audit_range(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>>;
+}
+
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// Takes the oldest mail due for sending and leases it for `lease_ms` (any node may send it;
+    /// one does).
+    async fn mail_claim(&self, now: i64, lease_ms: i64) -> Result<Option<Mail>>;
+    async fn mail_done(&self, id: &str) -> Result<()>;
+    async fn mail_retry(&self, id: &str, at: i64) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Store: AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore {
+    /// A round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+}
