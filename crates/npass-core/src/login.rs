@@ -130,7 +130,14 @@ pub fn clean_recovery_code(input: &str) -> Option<String> {
 
 impl Core {
     /// National ID + password (+ code) login, as on the MPass login page.
-    pub async fn login(&self, input: LoginInput, client: &Client) -> Result<NewSession, LoginError> {
+    /// `replaces` is the browser's current session secret, if any: a login from a logged-in browser
+    /// (re-authentication, step-up) ends it in the same transaction as the new one starts.
+    pub async fn login(
+        &self,
+        input: LoginInput,
+        client: &Client,
+        replaces: Option<&str>,
+    ) -> Result<NewSession, LoginError> {
         let ip_key = ip_key(&client.ip);
         self.ip_check(&ip_key).await?;
         let nid = national_id::parse(&input.national_id, &self.policy.schemes)
@@ -181,7 +188,8 @@ impl Core {
             AccountStatus::Pending => return Err(LoginError::EmailNotConfirmed),
             AccountStatus::Locked => return Err(LoginError::AccountLocked),
         }
-        Ok(self.start_session(&tx, None, &resets, client).await?)
+        let replaces = replaces.map(digest);
+        Ok(self.start_session(&tx, replaces.as_deref(), &resets, client).await?)
     }
 
     async fn ip_check(&self, key: &str) -> Result<(), LoginError> {

@@ -1,1 +1,66 @@
+//! npass web layer: axum routes, extractors, middleware, templates, static files, locales, and
+//! the mapping from core errors to pages.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod i18n;
+pub mod pages;
+pub mod qr;
+pub mod routes;
+pub mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use npass_core::Core;
+use zeroize::Zeroizing;
+
+pub use i18n::I18n;
+
+/// What the web layer needs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// The authority shown above the service name ("Guvernul Republicii Moldova").
+    pub authority: String,
+    pub support_phone: String,
+    pub support_email: String,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub i18n: Arc<I18n>,
+    pub cfg: Arc<WebConfig>,
+    pub csrf_key: Arc<Zeroizing<[u8; 32]>>,
+}
+
+/// Every route of the citizen-facing site.
+pub fn router(state: AppState) -> Router {
+    use routes::{account, login, register, twostep};
+    Router::new()
+        .route("/", get(routes::home))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/static/npass.css", get(routes::stylesheet))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/register", get(register::page).post(register::submit))
+        .route("/register/confirm", get(register::confirm_page).post(register::confirm))
+        .route("/account", get(account::page))
+        .route("/account/two-step", get(twostep::intro))
+        .route("/account/two-step/password", get(twostep::password_page).post(twostep::password_submit))
+        .route("/account/two-step/device", get(twostep::device_page))
+        .route("/account/two-step/scan", get(twostep::scan_page))
+        .route("/account/two-step/qr.png", get(twostep::qr_png))
+        .route("/account/two-step/confirm", post(twostep::confirm))
+        .route("/account/two-step/remove", post(twostep::remove))
+        .route("/account/two-step/replace", post(twostep::replace))
+        .route("/account/recovery-codes", post(twostep::recovery_codes))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::browser_layer))
+        .with_state(state)
+}

@@ -1,0 +1,85 @@
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use npass_core::clock::format_utc;
+use npass_core::model::AuditRecord;
+
+use super::{query, to_login};
+use crate::AppState;
+use crate::pages::Layout;
+use crate::web::{Authed, Ctx, error_page, render};
+
+pub struct HistoryRow {
+    pub when: String,
+    pub what: String,
+    pub from: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub l: Layout,
+    pub a: Authed,
+    pub two_step_since: Option<String>,
+    pub recovery_left: i64,
+    pub history: Vec<HistoryRow>,
+    pub level: String,
+    pub assurance: String,
+}
+
+/// The pages a logged-in citizen may see; `fresh` for sensitive changes.
+pub fn need_login<'a>(st: &AppState, ctx: &'a Ctx, fresh: bool) -> Result<&'a Authed, Response> {
+    let path = ctx.browser.path.clone();
+    match &ctx.auth {
+        None => Err(to_login(&path, false)),
+        Some(a) if fresh && !st.core.is_fresh(&a.session) => Err(to_login(&path, true)),
+        Some(a) => Ok(a),
+    }
+}
+
+pub const HISTORY_KINDS: &[&str] = &["login.", "two-step.", "recovery.", "session.", "account.", "password.", "admin."];
+
+fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
+    let key = format!("history-{}", r.event.kind.replace('.', "-"));
+    let level = r.event.detail.get("level").and_then(|v| v.as_str()).unwrap_or("");
+    HistoryRow {
+        when: format_utc(r.at),
+        what: l.t(&key),
+        from: r.event.ip.clone().unwrap_or_default(),
+        detail: if level.is_empty() { String::new() } else { l.t(&format!("level-{level}")) },
+    }
+}
+
+pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let a = match need_login(&st, &ctx, false) {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let status = match st.core.two_step_status(&a.account).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
+    let records = match st.core.store.audit_for_account(&a.account.id, HISTORY_KINDS, 20).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
+    let mut l = Layout::of(&st, &ctx);
+    if let Some(done) = query(&raw).get("done")
+        && ["two-step-removed"].contains(&done.as_str())
+    {
+        l.notices.push(l.t(&format!("notice-{done}")));
+    }
+    let history = records.iter().map(|r| history_row(&l, r)).collect();
+    let page = AccountPage {
+        two_step_since: status.active.map(|t| format_utc(t.created_at)),
+        recovery_left: status.recovery_left,
+        history,
+        level: l.t(&format!("level-{}", a.session.level.as_str())),
+        assurance: l.t(&format!("assurance-{}", a.account.assurance.as_str())),
+        a,
+        l,
+    };
+    render(StatusCode::OK, &page)
+}

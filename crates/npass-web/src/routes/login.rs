@@ -1,0 +1,104 @@
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use npass_core::login::{LoginError, LoginInput};
+use serde::Deserialize;
+
+use super::query;
+use crate::AppState;
+use crate::pages::{FieldErrors, Layout, field_message};
+use crate::web::{Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, expired_cookie, render, safe_next, see_other};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub l: Layout,
+    pub national_id: String,
+    pub next: String,
+    pub reauth: bool,
+    pub errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub national_id: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let q = query(&raw);
+    let next = q.get("next").and_then(|n| safe_next(n)).unwrap_or_default();
+    let reauth = q.contains_key("reauth");
+    if ctx.auth.is_some() && !reauth {
+        return see_other(if next.is_empty() { "/account" } else { &next });
+    }
+    let mut l = Layout::of(&st, &ctx);
+    match q.get("done").map(String::as_str) {
+        Some("logout") => l.notices.push(l.t("notice-logged-out")),
+        Some("confirmed") => l.notices.push(l.t("notice-email-confirmed")),
+        _ => {}
+    }
+    if reauth {
+        l.notices.push(l.t("notice-reauth"));
+    } else if next.starts_with("/account/two-step") {
+        l.notices.push(l.t("notice-login-for-two-step"));
+    }
+    render(StatusCode::OK, &LoginPage { l, national_id: String::new(), next, reauth, errors: FieldErrors::default() })
+}
+
+pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<LoginForm>) -> Response {
+    let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
+    let input = LoginInput { national_id: f.national_id.clone(), password: f.password, code: f.code };
+    let result = st.core.login(input, &ctx.client, replaces.as_deref()).await;
+    let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
+    let (status, err) = match result {
+        Ok(ns) => {
+            let mut res = see_other(&next);
+            append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
+            return res;
+        }
+        Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
+        Err(LoginError::Failed) => (StatusCode::UNAUTHORIZED, ("".into(), ctx.tr.t("err-login-failed"))),
+        Err(LoginError::RateLimited { retry_after_ms }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            field_message(&ctx.tr, &npass_core::Error::RateLimited { retry_after_ms }),
+        ),
+        Err(LoginError::Locked) => (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-locked"))),
+        Err(LoginError::EmailNotConfirmed) => {
+            (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-email-not-confirmed")))
+        }
+        Err(LoginError::AccountLocked) => (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-account-locked"))),
+        Err(LoginError::Unavailable(e)) => return error_page(&st, &ctx.browser, &e),
+    };
+    let mut errors = FieldErrors::default();
+    errors.push(&err.0, err.1);
+    let page = LoginPage {
+        l: Layout::of(&st, &ctx),
+        national_id: f.national_id.chars().take(64).collect(),
+        next: safe_next(&f.next).unwrap_or_default(),
+        reauth: false,
+        errors,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {}
+
+pub async fn logout(State(st): State<AppState>, ctx: Ctx, WebForm(_f): WebForm<LogoutForm>) -> Response {
+    if let Some(a) = &ctx.auth
+        && let Err(e) = st.core.logout(&a.secret, &ctx.client).await
+    {
+        return error_page(&st, &ctx.browser, &e);
+    }
+    let mut res = see_other("/login?done=logout");
+    append_cookie(res.headers_mut(), &expired_cookie(SESSION_COOKIE));
+    res
+}

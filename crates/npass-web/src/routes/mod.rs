@@ -1,0 +1,56 @@
+//! Handlers: typed input in, one core use-case, a page or a redirect out.
+
+pub mod account;
+pub mod login;
+pub mod register;
+pub mod twostep;
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::web::{Ctx, message_page, see_other, serde_urlencoded_pairs};
+
+pub fn query(raw: &RawQuery) -> HashMap<String, String> {
+    raw.0.as_deref().map(serde_urlencoded_pairs).unwrap_or_default().into_iter().collect()
+}
+
+/// `/login?next=…` for a page that needs a (fresh) login.
+pub fn to_login(next: &str, reauth: bool) -> Response {
+    let r = if reauth { "&reauth=1" } else { "" };
+    see_other(&format!("/login?next={}{r}", crate::web::enc(next)))
+}
+
+pub async fn home(ctx: Ctx) -> Response {
+    see_other(if ctx.auth.is_some() { "/account" } else { "/login" })
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+pub async fn readyz(State(st): State<AppState>) -> Response {
+    match st.core.ready().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/npass.css"),
+    )
+        .into_response()
+}
+
+pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {
+    message_page(&st, &ctx.browser, StatusCode::NOT_FOUND, "error-title", "error-not-found")
+}

@@ -1,0 +1,174 @@
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use npass_core::Error;
+use npass_core::register::RegisterInput;
+use serde::Deserialize;
+
+use super::query;
+use crate::AppState;
+use crate::pages::{FieldErrors, Layout, MessagePage};
+use crate::web::{Ctx, WebForm, error_page, render, see_other};
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    pub national_id: String,
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage {
+    pub l: Layout,
+    pub fields: Vec<FieldView>,
+    pub errors: FieldErrors,
+    pub min_password: usize,
+}
+
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub auto: &'static str,
+    pub required: bool,
+    pub error: Option<String>,
+}
+
+impl RegisterPage {
+    fn new(l: Layout, f: &RegisterForm, errors: FieldErrors, min_password: usize) -> Self {
+        let rows = [
+            ("national_id", "field-national-id", "text", &f.national_id, "username", true),
+            ("given_name", "field-given-name", "text", &f.given_name, "given-name", true),
+            ("family_name", "field-family-name", "text", &f.family_name, "family-name", true),
+            ("birth_date", "field-birth-date", "date", &f.birth_date, "bday", true),
+            ("email", "field-email", "email", &f.email, "email", true),
+            ("phone", "field-phone", "tel", &f.phone, "tel", false),
+        ];
+        let fields = rows
+            .into_iter()
+            .map(|(name, label, kind, value, auto, required)| FieldView {
+                name,
+                label: l.t(label),
+                kind,
+                value: value.chars().take(200).collect(),
+                auto,
+                required,
+                error: errors.get(name),
+            })
+            .collect();
+        RegisterPage { l, fields, errors, min_password }
+    }
+}
+
+pub async fn page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    if ctx.auth.is_some() {
+        return see_other("/account");
+    }
+    let page = RegisterPage::new(
+        Layout::of(&st, &ctx),
+        &RegisterForm::default(),
+        FieldErrors::default(),
+        st.core.policy.min_password_len(),
+    );
+    render(StatusCode::OK, &page)
+}
+
+pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<RegisterForm>) -> Response {
+    let input = RegisterInput {
+        national_id: f.national_id.clone(),
+        given_name: f.given_name.clone(),
+        family_name: f.family_name.clone(),
+        birth_date: f.birth_date.clone(),
+        email: f.email.clone(),
+        phone: f.phone.clone(),
+        password: f.password.clone(),
+        password_confirm: f.password_confirm.clone(),
+        language: ctx.tr.lang.to_owned(),
+    };
+    match st.core.register(input, &ctx.client).await {
+        Ok(()) => {
+            let l = Layout::of(&st, &ctx);
+            let page = MessagePage {
+                title: l.t("register-sent-title"),
+                paragraphs: vec![l.t1("register-sent-text", "email", f.email.trim())],
+                link: Some(("/login".into(), l.t("link-login"))),
+                show_request_id: false,
+                l,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(errs) => {
+            if let Some(e) = errs.iter().find(|e| matches!(e, Error::Unavailable(_) | Error::Internal(_))) {
+                return error_page(&st, &ctx.browser, e);
+            }
+            let status = if errs.iter().any(|e| matches!(e, Error::Invalid { reason: "account-exists", .. })) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let page = RegisterPage::new(
+                Layout::of(&st, &ctx),
+                &f,
+                FieldErrors::from(&ctx.tr, &errs),
+                st.core.policy.min_password_len(),
+            );
+            render(status, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub l: Layout,
+    pub token: String,
+}
+
+/// The emailed link lands here; confirming is a POST, so mail scanners that follow links do not
+/// confirm by themselves.
+pub async fn confirm_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let token = query(&raw).get("token").cloned().unwrap_or_default();
+    render(StatusCode::OK, &ConfirmPage { l: Layout::of(&st, &ctx), token })
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub token: String,
+}
+
+pub async fn confirm(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<ConfirmForm>) -> Response {
+    match st.core.confirm_email(&f.token, &ctx.client).await {
+        Ok(()) => see_other("/login?done=confirmed"),
+        Err(e @ (Error::NotFound | Error::Expired(_))) => {
+            let l = Layout::of(&st, &ctx);
+            let key = if matches!(e, Error::NotFound) { "confirm-unknown" } else { "confirm-expired" };
+            let page = MessagePage {
+                title: l.t("confirm-failed-title"),
+                paragraphs: vec![l.t(key)],
+                link: Some(("/register".into(), l.t("link-register"))),
+                show_request_id: false,
+                l,
+            };
+            let status = if matches!(e, Error::NotFound) { StatusCode::NOT_FOUND } else { StatusCode::GONE };
+            render(status, &page)
+        }
+        Err(e) => error_page(&st, &ctx.browser, &e),
+    }
+}

@@ -1,0 +1,366 @@
+//! Per-request plumbing: the browser middleware (request id, language, pre-session cookie,
+//! security headers), the `Ctx` extractor, CSRF-checked forms, and page rendering.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use npass_core::login::Client;
+use npass_core::model::{Account, Session};
+use npass_core::rng;
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::i18n::Tr;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "__Host-npass";
+pub const PRE_COOKIE: &str = "__Host-npass-pre";
+pub const LANG_COOKIE: &str = "__Host-npass-lang";
+/// Largest form body we read. Every form of ours is far smaller.
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// What the middleware learned about the browser, for extractors and error pages.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    pub request_id: String,
+    pub pre_id: String,
+    pub lang: &'static str,
+    pub lang_unknown: bool,
+    pub path: String,
+    /// The query without `lang`, for the language links.
+    pub query_rest: String,
+}
+
+pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        for pair in s.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                out.entry(k.trim().to_owned()).or_insert_with(|| v.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn is_token(v: &str) -> bool {
+    v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub fn cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax")
+}
+
+pub fn expired_cookie(name: &str) -> String {
+    format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
+    q.map(serde_urlencoded_pairs).unwrap_or_default()
+}
+
+pub fn serde_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// Request id, language, pre-session cookie and the security headers of every response.
+pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let jar = cookies(req.headers());
+    let request_id = rng::id(st.core.rng.as_ref()).chars().take(16).collect::<String>();
+    let (pre_id, new_pre) = match jar.get(PRE_COOKIE) {
+        Some(v) if is_token(v) => (v.clone(), false),
+        _ => (rng::token(st.core.rng.as_ref()), true),
+    };
+    let pairs = query_pairs(req.uri().query());
+    let asked = pairs.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.clone());
+    let mut lang_unknown = false;
+    let mut set_lang = None;
+    let lang = match asked.as_deref().map(|a| st.i18n.find(a)) {
+        Some(Some(l)) => {
+            set_lang = Some(l);
+            l
+        }
+        other => {
+            lang_unknown = other.is_some();
+            jar.get(LANG_COOKIE)
+                .and_then(|c| st.i18n.find(c))
+                .or_else(|| {
+                    req.headers()
+                        .get(header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| st.i18n.negotiate(v))
+                })
+                .unwrap_or(st.i18n.default_lang())
+        }
+    };
+    let query_rest = pairs
+        .iter()
+        .filter(|(k, _)| k != "lang")
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let browser = Browser {
+        request_id: request_id.clone(),
+        pre_id: pre_id.clone(),
+        lang,
+        lang_unknown,
+        path: req.uri().path().to_owned(),
+        query_rest,
+    };
+    req.extensions_mut().insert(browser);
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if new_pre {
+        append_cookie(h, &cookie(PRE_COOKIE, &pre_id));
+    }
+    if let Some(l) = set_lang {
+        append_cookie(h, &format!("{LANG_COOKIE}={l}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"));
+    }
+    security_headers(h, &request_id);
+    res
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn append_cookie(h: &mut HeaderMap, c: &str) {
+    if let Ok(v) = HeaderValue::from_str(c) {
+        h.append(header::SET_COOKIE, v);
+    }
+}
+
+fn security_headers(h: &mut HeaderMap, request_id: &str) {
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+             frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (k, v) in fixed {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", v);
+    }
+}
+
+/// A logged-in browser.
+#[derive(Clone, Debug)]
+pub struct Authed {
+    pub secret: String,
+    pub session: Session,
+    pub account: Account,
+}
+
+/// Everything a handler needs about the request.
+pub struct Ctx {
+    pub browser: Browser,
+    pub tr: Tr,
+    pub client: Client,
+    pub auth: Option<Authed>,
+    pub csrf: String,
+}
+
+fn client_ip(parts: &Parts, trust_forwarded: bool) -> String {
+    if trust_forwarded
+        && let Some(last) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+    {
+        return last.trim().to_owned();
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let browser = browser_of(&parts.extensions, st);
+        let tr = Tr::new(st.i18n.clone(), browser.lang);
+        let client = Client {
+            ip: client_ip(parts, st.cfg.trust_forwarded_for),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect(),
+        };
+        let jar = cookies(&parts.headers);
+        let mut auth = None;
+        if let Some(secret) = jar.get(SESSION_COOKIE).filter(|v| is_token(v)) {
+            let found = st.core.session(secret).await.map_err(|e| error_page(st, &browser, &e))?;
+            if let Some(session) = found {
+                let account = st.core.store.account_by_id(&session.account_id).await.map_err(|e| error_page(st, &browser, &e))?;
+                if let Some(account) = account {
+                    auth = Some(Authed { secret: secret.clone(), session, account });
+                }
+            }
+        }
+        let csrf = csrf_token(st, &browser.pre_id, auth.as_ref().map(|a| a.secret.as_str()));
+        Ok(Ctx { browser, tr, client, auth, csrf })
+    }
+}
+
+pub fn browser_of(ext: &axum::http::Extensions, st: &AppState) -> Browser {
+    ext.get::<Browser>().cloned().unwrap_or_else(|| Browser {
+        request_id: String::new(),
+        pre_id: String::new(),
+        lang: st.i18n.default_lang(),
+        lang_unknown: false,
+        path: "/".into(),
+        query_rest: String::new(),
+    })
+}
+
+fn mac(st: &AppState, msg: &str) -> String {
+    let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&st.csrf_key[..]) else { return String::new() };
+    m.update(msg.as_bytes());
+    BASE64URL_NOPAD.encode(&m.finalize().into_bytes())
+}
+
+/// The CSRF token: bound to the session when there is one, else to the pre-session cookie.
+pub fn csrf_token(st: &AppState, pre_id: &str, session_secret: Option<&str>) -> String {
+    match session_secret {
+        Some(s) => mac(st, &format!("session:{s}")),
+        None => mac(st, &format!("pre:{pre_id}")),
+    }
+}
+
+fn csrf_ok(st: &AppState, headers: &HeaderMap, given: &str) -> bool {
+    let jar = cookies(headers);
+    let mut candidates = Vec::new();
+    if let Some(p) = jar.get(PRE_COOKIE).filter(|v| is_token(v)) {
+        candidates.push(csrf_token(st, p, None));
+    }
+    if let Some(s) = jar.get(SESSION_COOKIE).filter(|v| is_token(v)) {
+        candidates.push(csrf_token(st, "", Some(s)));
+    }
+    !given.is_empty() && candidates.iter().any(|c| bool::from(c.as_bytes().ct_eq(given.as_bytes())))
+}
+
+/// A form body: url-encoded, at most `FORM_LIMIT` bytes, from this site (not `cross-site`), with
+/// a CSRF token bound to this browser. Anything else gets a localised error page.
+pub struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let browser = browser_of(&parts.extensions, st);
+        let fail = |status: StatusCode, key: &str| message_page(st, &browser, status, "error-title", key);
+        if parts.method != Method::POST {
+            return Err(fail(StatusCode::METHOD_NOT_ALLOWED, "error-method"));
+        }
+        if parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+            return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
+        }
+        let ctype = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !ctype.starts_with("application/x-www-form-urlencoded") {
+            return Err(fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form"));
+        }
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > FORM_LIMIT) {
+            return Err(fail(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"));
+        }
+        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+            .await
+            .map_err(|_| fail(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"))?;
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Err(fail(StatusCode::BAD_REQUEST, "error-form"));
+        };
+        let pairs = serde_urlencoded_pairs(text);
+        let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        if !csrf_ok(st, &parts.headers, given) {
+            return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
+        }
+        let value = axum::extract::Form::<T>::from_request(Request::from_parts(parts.clone(), Body::from(bytes)), &())
+            .await
+            .map_err(|_| fail(StatusCode::BAD_REQUEST, "error-form"))?;
+        Ok(WebForm(value.0))
+    }
+}
+
+/// Renders a template; a template failure is a 500 page.
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// 303 See Other: the only redirect we answer a POST with.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A `next=` target we may send the browser to: a path on this site only.
+pub fn safe_next(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+        && next.len() <= 512;
+    ok.then(|| next.to_owned())
+}
+
+pub use crate::pages::{error_page, message_page};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next("/account/two-step"), Some("/account/two-step".into()));
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "/a b", "evil", ""] {
+            assert_eq!(safe_next(bad), None, "{bad}");
+        }
+    }
+}
