@@ -1,0 +1,170 @@
+//! Wiring: configuration → store, core, web router, mail sender; start and stop.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use npass_core::clock::Clock;
+use npass_core::national_id::Scheme;
+use npass_core::password::{HashParams, Hasher};
+use npass_core::rng::{self, OsRng, Rng};
+use npass_core::seal::{MasterKey, Sealer};
+use npass_core::service::{Policy, SessionPolicy, ThrottlePolicy};
+use npass_core::Core;
+use npass_store::SqlStore;
+use npass_web::{AppState, I18n, WebConfig};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use zeroize::Zeroizing;
+
+use crate::config::{Config, Mode, read_secret};
+use crate::mail::{Delivery, Sender};
+
+/// Reads the master key, generating it in dev mode.
+fn master_key(cfg: &Config, rng: &dyn Rng) -> Result<MasterKey, String> {
+    let path = cfg.keys.master_key_file.clone().unwrap_or_else(|| cfg.data_dir.join("master.key"));
+    if !path.exists() {
+        if cfg.mode == Mode::Production {
+            return Err(format!("{}: the master key file is missing", path.display()));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let hex = data_encoding::HEXLOWER.encode(&rng::bytes::<32>(rng));
+        write_private(&path, &hex)?;
+        tracing::info!(path = %path.display(), "generated a master key");
+    }
+    let hex = Zeroizing::new(read_secret(&path)?);
+    let bytes = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(hex.as_bytes())
+        .map_err(|_| format!("{}: expected 64 hex characters", path.display()))?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| format!("{}: expected 32 bytes", path.display()))?;
+    Ok(MasterKey::from_bytes(arr))
+}
+
+fn write_private(path: &Path, content: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(content.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn policy(cfg: &Config) -> Policy {
+    let s = &cfg.session;
+    let t = &cfg.throttle;
+    Policy {
+        schemes: cfg.identity.schemes.iter().filter_map(|s| Scheme::parse(s)).collect(),
+        service_name: cfg.identity.service_name.clone(),
+        public_url: cfg.public_url(),
+        password_only_login: cfg.password.password_only_login,
+        session: SessionPolicy {
+            idle_ms: s.idle_minutes * 60_000,
+            absolute_ms: s.absolute_hours * 3_600_000,
+            high_idle_ms: s.high_idle_minutes * 60_000,
+            high_absolute_ms: s.high_absolute_hours * 3_600_000,
+        },
+        throttle: ThrottlePolicy {
+            free_failures: t.free_failures,
+            max_delay_ms: t.max_delay_seconds * 1000,
+            lock_after: t.lock_after,
+            ip_max_failures: t.ip_max_failures,
+            ip_window_ms: t.ip_window_minutes * 60_000,
+        },
+        fresh_login_ms: s.fresh_login_minutes * 60_000,
+        ..Policy::default()
+    }
+}
+
+/// Everything a running npass holds.
+pub struct App {
+    pub cfg: Config,
+    pub core: Arc<Core>,
+    pub i18n: Arc<I18n>,
+    pub store: SqlStore,
+    pub master: MasterKey,
+    pub mail_wake: Arc<Notify>,
+}
+
+impl App {
+    /// Opens the database (migrating it) and builds the core. `clock` is the system clock in
+    /// every production path; tests pass a clock they move.
+    pub async fn build(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, String> {
+        cfg.validate().map_err(|p| p.join("\n"))?;
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
+        let rng: Arc<dyn Rng> = Arc::new(OsRng);
+        let master = master_key(&cfg, rng.as_ref())?;
+        let store = SqlStore::connect(&cfg.database_url(), cfg.database.max_connections)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        let pepper = match &cfg.password.pepper_file {
+            Some(f) => Some(SecretString::from(read_secret(f)?)),
+            None => None,
+        };
+        let params = HashParams {
+            memory_kib: cfg.password.memory_kib,
+            iterations: cfg.password.iterations,
+            parallelism: cfg.password.parallelism,
+        };
+        let hasher = Hasher::new(params, pepper, rng.as_ref()).map_err(|e| e.to_string())?;
+        let mail_wake = Arc::new(Notify::new());
+        let waker = mail_wake.clone();
+        let core = Arc::new(Core {
+            store: Arc::new(store.clone()),
+            clock,
+            rng,
+            hasher: Arc::new(hasher),
+            sealer: Sealer::new(&master),
+            policy: policy(&cfg),
+            mail_waker: Arc::new(move || waker.notify_one()),
+        });
+        let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
+        Ok(App { cfg, core, i18n, store, master, mail_wake })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        let web = WebConfig {
+            authority: self.cfg.branding.authority.clone(),
+            support_phone: self.cfg.branding.support_phone.clone(),
+            support_email: self.cfg.branding.support_email.clone(),
+            trust_forwarded_for: self.cfg.http.trust_forwarded_for,
+        };
+        npass_web::router(AppState {
+            core: self.core.clone(),
+            i18n: self.i18n.clone(),
+            cfg: Arc::new(web),
+            csrf_key: Arc::new(self.master.derive("npass csrf v1")),
+        })
+    }
+
+    /// Listens and serves until `stop` turns true; the mail sender runs beside.
+    pub async fn serve(self, listener: TcpListener, stop: watch::Receiver<bool>) -> Result<(), String> {
+        let from = self.cfg.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+        let sender = Sender {
+            core: self.core.clone(),
+            i18n: self.i18n.clone(),
+            from,
+            delivery: Delivery::from_config(&self.cfg)?,
+            wake: self.mail_wake.clone(),
+        };
+        let mail_task = tokio::spawn(sender.run(stop.clone()));
+        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop_http = stop.clone();
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !*stop_http.borrow() {
+                    if stop_http.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await
+            .map_err(|e| e.to_string());
+        let _ = mail_task.await;
+        self.store.close().await;
+        result
+    }
+}

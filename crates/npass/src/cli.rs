@@ -1,0 +1,231 @@
+//! Command line: `serve`, `check-config`, `migrate`, `citizen …`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use npass_core::admin::NewCitizen;
+use npass_core::clock::{SystemClock, format_utc};
+use npass_core::login::Client;
+use npass_core::model::Account;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "npass", version, about = "npass — national authentication and access-control service")]
+pub struct Cli {
+    /// Configuration file (TOML). NPASS_* environment variables override it.
+    #[arg(long, global = true, env = "NPASS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (with no configuration: dev mode on 127.0.0.1:8080, SQLite in ./npass-data).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides `listen`).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Check the configuration and print every problem.
+    CheckConfig,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage citizen accounts.
+    Citizen {
+        #[command(subcommand)]
+        action: CitizenCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CitizenCmd {
+    /// Add an active account; prints it as JSON.
+    Add {
+        #[arg(long)]
+        national_id: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        birth_date: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// Preferred language (default: the deployment's first).
+        #[arg(long)]
+        language: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Show an account as JSON.
+    Show { national_id: String },
+    /// Lock an account: every session ends, the citizen is told.
+    Lock { national_id: String },
+    /// Unlock an account and clear its failed-login counters.
+    Unlock { national_id: String },
+}
+
+fn account_json(a: &Account) -> serde_json::Value {
+    json!({
+        "id": a.id,
+        "national_id": a.national_id.value,
+        "scheme": a.national_id.scheme.as_str(),
+        "given_name": a.profile.given_name,
+        "family_name": a.profile.family_name,
+        "birth_date": a.profile.birth_date,
+        "email": a.profile.email,
+        "phone": a.profile.phone,
+        "language": a.profile.language,
+        "assurance": a.assurance.as_str(),
+        "status": a.status.as_str(),
+        "has_password": a.password_hash.is_some(),
+        "created_at": format_utc(a.created_at),
+    })
+}
+
+fn operator() -> Client {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Client { ip: "cli".into(), user_agent: format!("npass-cli:{user}") }
+}
+
+pub fn load(cli: &Cli) -> Result<Config, String> {
+    Config::load(cli.config.as_deref(), std::env::vars())
+}
+
+/// Runs a command; the exit code is 0 on success, 1 on a failure (message on stderr), 2 on bad
+/// configuration.
+pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
+    let mut cfg = load(&cli).map_err(|e| (2, e))?;
+    match cli.command {
+        Command::CheckConfig => {
+            cfg.validate().map_err(|p| (2, p.join("\n")))?;
+            println!("configuration is valid");
+            Ok(())
+        }
+        Command::Migrate => {
+            App::build(cfg, Arc::new(SystemClock)).await.map_err(|e| (1, e))?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            serve(cfg).await.map_err(|e| (1, e))
+        }
+        Command::Citizen { action } => {
+            let app = App::build(cfg, Arc::new(SystemClock)).await.map_err(|e| (1, e))?;
+            let core = &app.core;
+            let out = match action {
+                CitizenCmd::Add {
+                    national_id,
+                    given_name,
+                    family_name,
+                    email,
+                    birth_date,
+                    phone,
+                    language,
+                    password_stdin,
+                } => {
+                    let password = if password_stdin {
+                        let mut s = String::new();
+                        std::io::stdin().read_to_string(&mut s).map_err(|e| (1, e.to_string()))?;
+                        Some(s.trim_end_matches(['\r', '\n']).to_owned())
+                    } else {
+                        None
+                    };
+                    let language = language.unwrap_or_else(|| app.i18n.default_lang().to_owned());
+                    if app.i18n.find(&language).is_none() {
+                        return Err((1, format!("language {language:?} is not enabled")));
+                    }
+                    let input = NewCitizen {
+                        national_id,
+                        given_name,
+                        family_name,
+                        birth_date,
+                        email,
+                        phone,
+                        language,
+                        password,
+                    };
+                    core.add_citizen(input, &operator()).await
+                }
+                CitizenCmd::Show { national_id } => core.find_citizen(&national_id).await,
+                CitizenCmd::Lock { national_id } => core.set_citizen_locked(&national_id, true, &operator()).await,
+                CitizenCmd::Unlock { national_id } => core.set_citizen_locked(&national_id, false, &operator()).await,
+            };
+            let account = out.map_err(|e| (1, explain(&app, &e)))?;
+            println!("{}", serde_json::to_string_pretty(&account_json(&account)).unwrap_or_default());
+            // Let the mail sender pick up any alert on the next `serve`; the outbox keeps it.
+            app.store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// An English sentence for a core error, from the same locale text the pages use.
+fn explain(app: &App, e: &npass_core::Error) -> String {
+    let tr = npass_web::i18n::Tr::new(app.i18n.clone(), app.i18n.find("en").unwrap_or(app.i18n.default_lang()));
+    match e {
+        npass_core::Error::NotFound => "no such account".into(),
+        other => {
+            let (field, msg) = npass_web::pages::field_message(&tr, other);
+            if field.is_empty() { format!("{msg} ({other})") } else { format!("{field}: {msg}") }
+        }
+    }
+}
+
+async fn serve(cfg: Config) -> Result<(), String> {
+    let dev = cfg.mode == crate::config::Mode::Dev;
+    let listen = cfg.listen.clone();
+    let app = App::build(cfg, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("listen {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let public = app.cfg.public_url();
+    println!("npass listening on http://{addr} (public URL {public})");
+    if dev {
+        println!(
+            "dev mode: data in {}, emails written to {}",
+            app.cfg.data_dir.display(),
+            app.cfg.outbox_dir().display()
+        );
+    }
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    app.serve(listener, rx).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

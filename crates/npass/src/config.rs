@@ -1,0 +1,389 @@
+//! The one typed configuration: TOML file, then `NPASS_` environment variables (`__` for
+//! nesting), then `*_file` variants for secrets. Unknown keys are rejected; `validate` runs at
+//! start and in `npass check-config`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Try it out: generated keys, emails written to files, http allowed.
+    #[default]
+    Dev,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub mode: Mode,
+    /// Address to listen on.
+    pub listen: String,
+    /// The address citizens use. Dev mode: follows `listen` unless set. Production: https only.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub identity: IdentityConfig,
+    pub languages: LanguagesConfig,
+    pub password: PasswordConfig,
+    pub session: SessionConfig,
+    pub throttle: ThrottleConfig,
+    pub mail: MailConfig,
+    pub keys: KeysConfig,
+    pub branding: BrandingConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Dev,
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            data_dir: PathBuf::from("npass-data"),
+            database: DatabaseConfig::default(),
+            identity: IdentityConfig::default(),
+            languages: LanguagesConfig::default(),
+            password: PasswordConfig::default(),
+            session: SessionConfig::default(),
+            throttle: ThrottleConfig::default(),
+            mail: MailConfig::default(),
+            keys: KeysConfig::default(),
+            branding: BrandingConfig::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://user:password@host/db`. Empty: SQLite in `data_dir`.
+    pub url: String,
+    pub url_file: Option<PathBuf>,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: String::new(), url_file: None, max_connections: 8 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Accepted identifier schemes, most common first: `md-idnp`, `mu-nic`, `passport`.
+    pub schemes: Vec<String>,
+    /// The name Authenticator apps show; also a word passwords may not be built from.
+    pub service_name: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig { schemes: vec!["md-idnp".into()], service_name: "npass".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LanguagesConfig {
+    /// Enabled languages; the first is the default.
+    pub enabled: Vec<String>,
+}
+
+impl Default for LanguagesConfig {
+    fn default() -> Self {
+        LanguagesConfig { enabled: vec!["ro".into(), "ru".into(), "en".into()] }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// A server-side secret mixed into every password hash.
+    pub pepper_file: Option<PathBuf>,
+    /// May a password alone log in (level low)? If not, passwords need only 8 characters.
+    pub password_only_login: bool,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            pepper_file: None,
+            password_only_login: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+    pub high_idle_minutes: i64,
+    pub high_absolute_hours: i64,
+    /// How recent a login must be to change how one logs in.
+    pub fresh_login_minutes: i64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_minutes: 60,
+            absolute_hours: 24,
+            high_idle_minutes: 15,
+            high_absolute_hours: 12,
+            fresh_login_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    pub free_failures: i64,
+    pub max_delay_seconds: i64,
+    pub lock_after: i64,
+    pub ip_max_failures: i64,
+    pub ip_window_minutes: i64,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            free_failures: 5,
+            max_delay_seconds: 900,
+            lock_after: 100,
+            ip_max_failures: 1000,
+            ip_window_minutes: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub from: String,
+    /// `smtp://host:25`, `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`, with
+    /// optional `user@`. Empty: emails are written as files to `outbox_dir`.
+    pub smtp_url: String,
+    pub smtp_password_file: Option<PathBuf>,
+    /// Where emails go when there is no SMTP server. Default: `<data_dir>/outbox`.
+    pub outbox_dir: Option<PathBuf>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "npass <no-reply@npass.invalid>".into(),
+            smtp_url: String::new(),
+            smtp_password_file: None,
+            outbox_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// 32 random bytes, hex. Dev mode generates `<data_dir>/master.key`; production requires it.
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrandingConfig {
+    pub authority: String,
+    pub support_phone: String,
+    pub support_email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// error, warn, info, debug, trace
+    pub level: String,
+    /// `text` or `json`
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: "text".into() }
+    }
+}
+
+/// Sets `path` (lower-case segments) in `table` to a value parsed as TOML where it can be, else
+/// as a string.
+fn set_path(table: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
+    let Some((last, parents)) = path.split_last() else { return Ok(()) };
+    let mut t = table;
+    for p in parents {
+        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry.as_table_mut().ok_or_else(|| format!("{p} is not a section"))?;
+    }
+    let parsed = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut tb| tb.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    t.insert(last.clone(), parsed);
+    Ok(())
+}
+
+impl Config {
+    /// File (if any), then `NPASS_*` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Self, String> {
+        let mut table = match file {
+            Some(f) => std::fs::read_to_string(f)
+                .map_err(|e| format!("{}: {e}", f.display()))?
+                .parse::<toml::Table>()
+                .map_err(|e| format!("{}: {e}", f.display()))?,
+            None => toml::Table::new(),
+        };
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("NPASS_") else { continue };
+            if rest == "CONFIG" || rest.starts_with("TEST_") {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+            set_path(&mut table, &path, &v)?;
+        }
+        let mut cfg: Config = table.try_into().map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
+        if let Some(f) = cfg.database.url_file.clone() {
+            cfg.database.url = read_secret(&f)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Resolves defaults that depend on other keys.
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("npass.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.mail.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    /// Every rule a configuration must keep; all problems at once.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut p = Vec::new();
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            p.push(format!("listen: {:?} is not an address like 127.0.0.1:8080", self.listen));
+        }
+        for s in &self.identity.schemes {
+            if npass_core::national_id::Scheme::parse(s).is_none() {
+                p.push(format!("identity.schemes: unknown scheme {s:?} (md-idnp, mu-nic, passport)"));
+            }
+        }
+        if self.identity.schemes.is_empty() {
+            p.push("identity.schemes: at least one scheme".into());
+        }
+        if let Err(e) = npass_web::I18n::new(&self.languages.enabled) {
+            p.push(format!("languages.enabled: {e}"));
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            p.push("database.url: sqlite://… or postgres://…".into());
+        }
+        let s = &self.session;
+        if !(1..=60).contains(&s.idle_minutes) || !(1..=24).contains(&s.absolute_hours) {
+            p.push("session: idle_minutes ≤ 60 and absolute_hours ≤ 24".into());
+        }
+        if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
+            p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());
+        }
+        if !(1..=100).contains(&self.throttle.lock_after) {
+            p.push("throttle.lock_after: between 1 and 100".into());
+        }
+        if self.mode == Mode::Production {
+            if !self.public_url.starts_with("https://") {
+                p.push("public_url: production needs an https:// public URL".into());
+            }
+            if self.keys.master_key_file.is_none() {
+                p.push("keys.master_key_file: production needs a master key file".into());
+            }
+            let pw = &self.password;
+            if pw.memory_kib < 19 * 1024 || pw.iterations < 2 || pw.parallelism < 1 {
+                p.push("password: production needs at least memory_kib = 19456, iterations = 2".into());
+            }
+        }
+        if p.is_empty() { Ok(()) } else { Err(p) }
+    }
+}
+
+pub fn read_secret(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_unknown_keys() {
+        let env = vec![
+            ("NPASS_LISTEN".to_string(), "127.0.0.1:9999".to_string()),
+            ("NPASS_DATABASE__MAX_CONNECTIONS".to_string(), "3".to_string()),
+            ("NPASS_IDENTITY__SCHEMES".to_string(), "[\"mu-nic\"]".to_string()),
+            ("NPASS_BRANDING__AUTHORITY".to_string(), "Guvernul Republicii Moldova".to_string()),
+            ("OTHER".to_string(), "x".to_string()),
+        ];
+        let c = Config::load(None, env.into_iter()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9999");
+        assert_eq!(c.database.max_connections, 3);
+        assert_eq!(c.identity.schemes, vec!["mu-nic"]);
+        assert_eq!(c.branding.authority, "Guvernul Republicii Moldova");
+        assert_eq!(c.public_url(), "http://127.0.0.1:9999");
+        let bad = vec![("NPASS_NO_SUCH_KEY".to_string(), "1".to_string())];
+        assert!(Config::load(None, bad.into_iter()).unwrap_err().contains("unknown field"));
+    }
+
+    #[test]
+    fn production_rules() {
+        let mut c = Config { mode: Mode::Production, ..Config::default() };
+        let errs = c.validate().unwrap_err();
+        assert!(errs.iter().any(|e| e.contains("https")));
+        c.public_url = "https://npass.example.md".into();
+        c.keys.master_key_file = Some("/etc/npass/master.key".into());
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../npass.example.toml");
+        let c = Config::load(Some(&path), std::iter::empty()).unwrap();
+        assert_eq!(c.validate(), Ok(()));
+    }
+}

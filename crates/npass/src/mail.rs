@@ -1,0 +1,115 @@
+//! The mail sender: takes mail from the database outbox (any node may; one does), renders it in
+//! the citizen's language and delivers it over SMTP, or, with no SMTP server configured, as a
+//! file in the outbox folder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use npass_core::Core;
+use npass_core::model::Mail;
+use npass_web::I18n;
+use tokio::sync::Notify;
+
+pub enum Delivery {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+impl Delivery {
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, String> {
+        if cfg.mail.smtp_url.is_empty() {
+            return Ok(Delivery::Files(cfg.outbox_dir()));
+        }
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&cfg.mail.smtp_url)
+            .map_err(|e| format!("mail.smtp_url: {e}"))?
+            .timeout(Some(Duration::from_secs(20)));
+        if let Some(f) = &cfg.mail.smtp_password_file {
+            let user = cfg
+                .mail
+                .smtp_url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split_once('@'))
+                .map(|(u, _)| u.split(':').next().unwrap_or(u).to_owned())
+                .unwrap_or_default();
+            builder = builder.credentials(Credentials::new(user, crate::config::read_secret(f)?));
+        }
+        Ok(Delivery::Smtp(builder.build()))
+    }
+}
+
+pub struct Sender {
+    pub core: Arc<Core>,
+    pub i18n: Arc<I18n>,
+    pub from: Mailbox,
+    pub delivery: Delivery,
+    pub wake: Arc<Notify>,
+}
+
+const LEASE_MS: i64 = 120_000;
+
+impl Sender {
+    fn message(&self, m: &Mail) -> Result<Message, String> {
+        let (subject, body) = npass_web::i18n::render_mail(&self.i18n, &m.language, &m.kind, &m.params);
+        let to: Mailbox = m.to.parse().map_err(|e| format!("recipient: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn deliver(&self, m: &Mail) -> Result<(), String> {
+        let msg = self.message(m)?;
+        match &self.delivery {
+            Delivery::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            Delivery::Files(dir) => {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
+                let path = dir.join(format!("{}-{}.eml", self.core.now(), m.id));
+                let tmp = path.with_extension("tmp");
+                tokio::fs::write(&tmp, msg.formatted()).await.map_err(|e| e.to_string())?;
+                tokio::fs::rename(&tmp, &path).await.map_err(|e| e.to_string())?;
+                tracing::info!(path = %path.display(), kind = %m.kind, "email written to the outbox folder");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends everything due, then waits for a wake-up or the next poll.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            loop {
+                let now = self.core.now();
+                let claimed = match self.core.store.mail_claim(now, LEASE_MS).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mail outbox unavailable");
+                        None
+                    }
+                };
+                let Some(m) = claimed else { break };
+                match self.deliver(&m).await {
+                    Ok(()) => {
+                        if let Err(e) = self.core.store.mail_done(&m.id).await {
+                            tracing::warn!(error = %e, "could not mark mail sent");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, kind = %m.kind, "mail delivery failed; will retry");
+                        let _ = self.core.store.mail_retry(&m.id, self.core.now() + 60_000).await;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
