@@ -27,7 +27,10 @@ impl Core {
     /// Adds an active account (the operator vouches for the email address).
     pub async fn add_citizen(&self, input: NewCitizen, operator: &Client) -> Result<Account> {
         let nid = national_id::parse(&input.national_id, &self.policy.schemes)?;
-        for (field, v) in [("given_name", &input.given_name), ("family_name", &input.family_name)] {
+        for (field, v) in [
+            ("given_name", &input.given_name),
+            ("family_name", &input.family_name),
+        ] {
             if v.trim().is_empty() {
                 return Err(Error::invalid(field, "required"));
             }
@@ -39,7 +42,12 @@ impl Core {
         let hash = match input.password {
             Some(p) => {
                 let ctx = Context {
-                    words: vec![&self.policy.service_name, &nid.value, &input.given_name, &input.family_name],
+                    words: vec![
+                        &self.policy.service_name,
+                        &nid.value,
+                        &input.given_name,
+                        &input.family_name,
+                    ],
                 };
                 password::check_new(&p, &p, self.policy.min_password_len(), &ctx)?;
                 let rng = self.rng.clone();
@@ -64,36 +72,74 @@ impl Core {
             password_hash: hash,
             created_at: now,
         };
-        let ev = audit::event("admin.account-added", Some(&account.id), Some(&operator.ip), json!({"by": operator.user_agent}));
-        self.store.create_account(&account, None, None, &ev, now).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::invalid("national_id", "account-exists"),
-            other => other,
-        })?;
+        let ev = audit::event(
+            "admin.account-added",
+            Some(&account.id),
+            Some(&operator.ip),
+            json!({"by": operator.user_agent}),
+        );
+        self.store
+            .create_account(&account, None, None, &ev, now)
+            .await
+            .map_err(|e| match e {
+                Error::Conflict(_) => Error::invalid("national_id", "account-exists"),
+                other => other,
+            })?;
         Ok(account)
     }
 
     pub async fn find_citizen(&self, national_id: &str) -> Result<Account> {
         let nid = national_id::parse(national_id, &self.policy.schemes)?;
-        self.store.account_by_national_id(&nid.value).await?.ok_or(Error::NotFound)
+        self.store
+            .account_by_national_id(&nid.value)
+            .await?
+            .ok_or(Error::NotFound)
     }
 
     /// Locks (every session ends, the citizen is told) or unlocks (failure counters cleared).
-    pub async fn set_citizen_locked(&self, national_id: &str, locked: bool, operator: &Client) -> Result<Account> {
+    pub async fn set_citizen_locked(
+        &self,
+        national_id: &str,
+        locked: bool,
+        operator: &Client,
+    ) -> Result<Account> {
         let account = self.find_citizen(national_id).await?;
         let now = self.now();
         let (status, kind, mail_kind) = if locked {
-            (AccountStatus::Locked, "admin.account-locked", "operator-locked")
+            (
+                AccountStatus::Locked,
+                "admin.account-locked",
+                "operator-locked",
+            )
         } else {
-            (AccountStatus::Active, "admin.account-unlocked", "operator-unlocked")
+            (
+                AccountStatus::Active,
+                "admin.account-unlocked",
+                "operator-unlocked",
+            )
         };
-        let ev = audit::event(kind, Some(&account.id), Some(&operator.ip), json!({"by": operator.user_agent}));
-        let mail = self.mail(&account.profile.email, &account.profile.language, mail_kind, &[]);
-        self.store.set_status(&account.id, status, &ev, Some(&mail), now).await?;
+        let ev = audit::event(
+            kind,
+            Some(&account.id),
+            Some(&operator.ip),
+            json!({"by": operator.user_agent}),
+        );
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            mail_kind,
+            &[],
+        );
+        self.store
+            .set_status(&account.id, status, &ev, Some(&mail), now)
+            .await?;
         if locked {
             self.store.sessions_end_for_account(&account.id).await?;
         } else {
             for prefix in ["pwd", "otp"] {
-                self.store.throttle_reset(&format!("{prefix}:{}", account.national_id.value)).await?;
+                self.store
+                    .throttle_reset(&format!("{prefix}:{}", account.national_id.value))
+                    .await?;
             }
         }
         (self.mail_waker)();

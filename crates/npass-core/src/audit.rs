@@ -37,7 +37,12 @@ pub fn verify_chain(records: &[AuditRecord]) -> Result<(), i64> {
     Ok(())
 }
 
-pub fn event(kind: &str, account_id: Option<&str>, ip: Option<&str>, detail: serde_json::Value) -> AuditEvent {
+pub fn event(
+    kind: &str,
+    account_id: Option<&str>,
+    ip: Option<&str>,
+    detail: serde_json::Value,
+) -> AuditEvent {
     AuditEvent {
         kind: kind.to_owned(),
         account_id: account_id.map(str::to_owned),

@@ -32,10 +32,18 @@ pub enum Error {
 
 impl Error {
     pub fn invalid(field: &'static str, reason: &'static str) -> Self {
-        Error::Invalid { field, reason, n: None }
+        Error::Invalid {
+            field,
+            reason,
+            n: None,
+        }
     }
     pub fn invalid_n(field: &'static str, reason: &'static str, n: i64) -> Self {
-        Error::Invalid { field, reason, n: Some(n) }
+        Error::Invalid {
+            field,
+            reason,
+            n: Some(n),
+        }
     }
 }
 

@@ -35,7 +35,11 @@ impl LoginTransaction {
     pub fn level(&self) -> Level {
         let knows = self.factors.contains(&Factor::Password);
         let has = self.factors.iter().any(|f| f.is_possession());
-        if knows && has { Level::Substantial } else { Level::Low }
+        if knows && has {
+            Level::Substantial
+        } else {
+            Level::Low
+        }
     }
 
     pub fn amr(&self) -> Vec<Amr> {
@@ -124,8 +128,9 @@ pub fn clean_recovery_code(input: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .flat_map(char::to_lowercase)
         .collect();
-    (s.chars().count() == crate::twostep::RECOVERY_CODE_LEN && s.chars().all(|c| c.is_ascii_alphanumeric()))
-        .then_some(s)
+    (s.chars().count() == crate::twostep::RECOVERY_CODE_LEN
+        && s.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then_some(s)
 }
 
 impl Core {
@@ -149,28 +154,43 @@ impl Core {
         let account = self.store.account_by_national_id(&nid).await?;
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let password = input.password.clone();
-        let password_ok = self.blocking(move |h| h.verify(&password, stored.as_deref())).await?;
+        let password_ok = self
+            .blocking(move |h| h.verify(&password, stored.as_deref()))
+            .await?;
         let account = match (password_ok, account) {
             (true, Some(a)) => a,
             (_, account) => {
-                return Err(self.count_failure(&pwd_key, &ip_key, account.as_ref(), "password", client).await);
+                return Err(self
+                    .count_failure(&pwd_key, &ip_key, account.as_ref(), "password", client)
+                    .await);
             }
         };
 
-        let mut tx = LoginTransaction { account_id: account.id.clone(), factors: vec![Factor::Password] };
+        let mut tx = LoginTransaction {
+            account_id: account.id.clone(),
+            factors: vec![Factor::Password],
+        };
         let mut resets = vec![pwd_key.clone()];
         if let Some(totp) = self.store.totp(&account.id).await? {
             let otp_key = otp_key(&nid);
             if input.code.trim().is_empty() {
-                return Err(self.count_failure(&pwd_key, &ip_key, Some(&account), "code-missing", client).await);
+                return Err(self
+                    .count_failure(&pwd_key, &ip_key, Some(&account), "code-missing", client)
+                    .await);
             }
             self.throttle_check(&otp_key, &self.policy.throttle).await?;
             let proven = if let Some(rc) = clean_recovery_code(&input.code) {
-                self.spend_recovery_code(&account, &rc, client).await?.then_some(Factor::RecoveryCode)
+                self.spend_recovery_code(&account, &rc, client)
+                    .await?
+                    .then_some(Factor::RecoveryCode)
             } else {
                 let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
                 match totp::verify(&secret, &input.code, self.now(), totp.last_step) {
-                    Some(step) => self.store.totp_use_step(&account.id, step).await?.then_some(Factor::Totp),
+                    Some(step) => self
+                        .store
+                        .totp_use_step(&account.id, step)
+                        .await?
+                        .then_some(Factor::Totp),
                     None => None,
                 }
             };
@@ -179,7 +199,11 @@ impl Core {
                     tx.factors.push(f);
                     resets.push(otp_key);
                 }
-                None => return Err(self.count_failure(&otp_key, &ip_key, Some(&account), "code", client).await),
+                None => {
+                    return Err(self
+                        .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
+                        .await);
+                }
             }
         }
 
@@ -189,7 +213,9 @@ impl Core {
             AccountStatus::Locked => return Err(LoginError::AccountLocked),
         }
         let replaces = replaces.map(digest);
-        Ok(self.start_session(&tx, replaces.as_deref(), &resets, client).await?)
+        Ok(self
+            .start_session(&tx, replaces.as_deref(), &resets, client)
+            .await?)
     }
 
     async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
@@ -198,7 +224,9 @@ impl Core {
         if t.failures >= p.ip_max_failures {
             let wait = t.last_failure_at + p.ip_window_ms - self.now();
             if wait > 0 {
-                return Err(LoginError::RateLimited { retry_after_ms: wait });
+                return Err(LoginError::RateLimited {
+                    retry_after_ms: wait,
+                });
             }
             self.store.throttle_reset(key).await?;
         }
@@ -232,7 +260,12 @@ impl Core {
                 && let Some(a) = account
             {
                 let mail = self.mail(&a.profile.email, &a.profile.language, "locked", &[]);
-                let ev = audit::event("login.locked", Some(&a.id), Some(&client.ip), json!({"key": key.split(':').next()}));
+                let ev = audit::event(
+                    "login.locked",
+                    Some(&a.id),
+                    Some(&client.ip),
+                    json!({"key": key.split(':').next()}),
+                );
                 self.store.audit_append(&ev, Some(&mail), now).await?;
                 (self.mail_waker)();
             }
@@ -274,7 +307,9 @@ impl Core {
             Some(&client.ip),
             json!({"level": level.as_str(), "amr": Amr::join(&session.amr), "user_agent": client.user_agent}),
         );
-        self.store.session_start(&session, replaces, resets, &ev, now).await?;
+        self.store
+            .session_start(&session, replaces, resets, &ev, now)
+            .await?;
         Ok(NewSession { secret, session })
     }
 
@@ -289,7 +324,9 @@ impl Core {
     /// The live session for a browser's secret, sliding its idle timeout.
     pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
         let hash = digest(secret);
-        let Some(mut s) = self.store.session(&hash).await? else { return Ok(None) };
+        let Some(mut s) = self.store.session(&hash).await? else {
+            return Ok(None);
+        };
         let now = self.now();
         if now >= s.expires_at || now >= s.idle_expires_at {
             self.store.session_end(&hash, None, now).await?;
@@ -300,7 +337,9 @@ impl Core {
             let (idle, _) = self.lifetimes(s.level);
             s.idle_expires_at = (now + idle).min(s.expires_at);
             s.last_seen_at = now;
-            self.store.session_touch(&hash, now, s.idle_expires_at).await?;
+            self.store
+                .session_touch(&hash, now, s.idle_expires_at)
+                .await?;
         }
         Ok(Some(s))
     }
@@ -308,8 +347,15 @@ impl Core {
     pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
         let hash = digest(secret);
         let now = self.now();
-        let Some(s) = self.store.session(&hash).await? else { return Ok(()) };
-        let ev = audit::event("session.logout", Some(&s.account_id), Some(&client.ip), json!({}));
+        let Some(s) = self.store.session(&hash).await? else {
+            return Ok(());
+        };
+        let ev = audit::event(
+            "session.logout",
+            Some(&s.account_id),
+            Some(&client.ip),
+            json!({}),
+        );
         self.store.session_end(&hash, Some(&ev), now).await
     }
 
@@ -325,19 +371,32 @@ mod tests {
 
     #[test]
     fn level_follows_factors() {
-        let mut tx = LoginTransaction { account_id: "a".into(), factors: vec![Factor::Password] };
+        let mut tx = LoginTransaction {
+            account_id: "a".into(),
+            factors: vec![Factor::Password],
+        };
         assert_eq!(tx.level(), Level::Low);
         assert_eq!(tx.amr(), vec![Amr::Pwd]);
         tx.factors.push(Factor::Totp);
         assert_eq!(tx.level(), Level::Substantial);
         assert_eq!(tx.amr(), vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
-        let only_code = LoginTransaction { account_id: "a".into(), factors: vec![Factor::Totp] };
-        assert_eq!(only_code.level(), Level::Low, "a code alone never reaches substantial");
+        let only_code = LoginTransaction {
+            account_id: "a".into(),
+            factors: vec![Factor::Totp],
+        };
+        assert_eq!(
+            only_code.level(),
+            Level::Low,
+            "a code alone never reaches substantial"
+        );
     }
 
     #[test]
     fn recovery_code_shape() {
-        assert_eq!(clean_recovery_code("ABCDE-12345"), Some("abcde12345".into()));
+        assert_eq!(
+            clean_recovery_code("ABCDE-12345"),
+            Some("abcde12345".into())
+        );
         assert_eq!(clean_recovery_code("123456"), None);
     }
 }

@@ -148,9 +148,19 @@ impl Amr {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Amr::Pwd, Amr::Otp, Amr::Mfa, Amr::Sc, Amr::Hwk, Amr::Swk, Amr::Pin, Amr::Fpt, Amr::Face]
-            .into_iter()
-            .find(|a| a.as_str() == s)
+        [
+            Amr::Pwd,
+            Amr::Otp,
+            Amr::Mfa,
+            Amr::Sc,
+            Amr::Hwk,
+            Amr::Swk,
+            Amr::Pin,
+            Amr::Fpt,
+            Amr::Face,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
     }
     pub fn join(amr: &[Amr]) -> String {
         amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" ")

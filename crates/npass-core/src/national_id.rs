@@ -93,11 +93,17 @@ pub fn normalise(input: &str) -> String {
         .flat_map(char::to_uppercase)
         .collect();
     // Upper-casing can leave text that is no longer in normal form.
-    upper.nfkc().filter(|c| !c.is_whitespace() && !is_separator(*c)).collect()
+    upper
+        .nfkc()
+        .filter(|c| !c.is_whitespace() && !is_separator(*c))
+        .collect()
 }
 
 fn is_separator(c: char) -> bool {
-    matches!(c, '-' | '.' | '/' | ':' | '\u{2010}'..='\u{2015}' | '\u{2212}')
+    matches!(
+        c,
+        '-' | '.' | '/' | ':' | '\u{2010}'..='\u{2015}' | '\u{2212}'
+    )
 }
 
 /// Parses an identifier for a deployment that accepts `schemes` (in preference order).
@@ -165,7 +171,9 @@ pub fn validate_md_idnp(n: &str) -> Result<String, Problem> {
         return Err(Problem::Length);
     }
     let (body, check) = n.split_at(12);
-    if Some(md_check_digit(body).ok_or(Problem::Characters)?) != check.chars().next().and_then(digit) {
+    if Some(md_check_digit(body).ok_or(Problem::Characters)?)
+        != check.chars().next().and_then(digit)
+    {
         return Err(Problem::Checksum);
     }
     Ok(n.to_owned())
@@ -209,7 +217,11 @@ pub fn validate_mu_nic(n: &str) -> Result<String, Problem> {
         return Err(Problem::Checksum);
     }
     let num = |a: usize, b: usize| -> u32 {
-        chars.get(a..b).unwrap_or(&[]).iter().fold(0, |acc, c| acc * 10 + digit(*c).unwrap_or(0))
+        chars
+            .get(a..b)
+            .unwrap_or(&[])
+            .iter()
+            .fold(0, |acc, c| acc * 10 + digit(*c).unwrap_or(0))
     };
     let (day, month, year) = (num(1, 3), num(3, 5), num(5, 7));
     let year = 2000 + i64::from(year);
@@ -243,17 +255,29 @@ mod tests {
 
     #[test]
     fn md_examples() {
-        assert_eq!(parse("1008600038413", ALL).map(|n| n.value), Ok("1008600038413".into()));
+        assert_eq!(
+            parse("1008600038413", ALL).map(|n| n.value),
+            Ok("1008600038413".into())
+        );
         assert_eq!(parse("1008600038412", ALL), Err(Problem::Checksum));
-        assert_eq!(parse("2000000000004", ALL).map(|n| n.scheme), Ok(Scheme::MdIdnp));
+        assert_eq!(
+            parse("2000000000004", ALL).map(|n| n.scheme),
+            Ok(Scheme::MdIdnp)
+        );
         assert_eq!(parse("200000000000", ALL), Err(Problem::Length));
-        assert_eq!(parse(" 2000-000 000 004 ", ALL).map(|n| n.value), Ok("2000000000004".into()));
+        assert_eq!(
+            parse(" 2000-000 000 004 ", ALL).map(|n| n.value),
+            Ok("2000000000004".into())
+        );
         // full-width digits
         assert_eq!(
             parse("２０００００００００００４", ALL).map(|n| n.value),
             Ok("2000000000004".into())
         );
-        assert_eq!(parse("20000000x0004", &[Scheme::MdIdnp]), Err(Problem::Characters));
+        assert_eq!(
+            parse("20000000x0004", &[Scheme::MdIdnp]),
+            Err(Problem::Characters)
+        );
         assert_eq!(parse("", ALL), Err(Problem::Empty));
     }
 
@@ -262,9 +286,15 @@ mod tests {
         let body = "J010190012345";
         let check = mu_check_char(body).unwrap_or('?');
         let good = format!("{body}{check}");
-        assert_eq!(parse(&good.to_lowercase(), ALL).map(|n| n.value), Ok(good.clone()));
+        assert_eq!(
+            parse(&good.to_lowercase(), ALL).map(|n| n.value),
+            Ok(good.clone())
+        );
         let wrong = if check == '0' { '1' } else { '0' };
-        assert_eq!(parse(&format!("{body}{wrong}"), ALL), Err(Problem::Checksum));
+        assert_eq!(
+            parse(&format!("{body}{wrong}"), ALL),
+            Err(Problem::Checksum)
+        );
         // 31 February
         let body = "J310290012345";
         let check = mu_check_char(body).unwrap_or('?');
@@ -274,13 +304,25 @@ mod tests {
 
     #[test]
     fn passport_examples() {
-        assert_eq!(parse("MDA AB1234567", ALL).map(|n| n.value), Ok("MDA:AB1234567".into()));
-        assert_eq!(parse("mda-ab1234567", ALL).map(|n| n.value), Ok("MDA:AB1234567".into()));
+        assert_eq!(
+            parse("MDA AB1234567", ALL).map(|n| n.value),
+            Ok("MDA:AB1234567".into())
+        );
+        assert_eq!(
+            parse("mda-ab1234567", ALL).map(|n| n.value),
+            Ok("MDA:AB1234567".into())
+        );
         assert_eq!(parse("QQQ123", ALL), Err(Problem::Country));
         assert_eq!(parse("MDA1234567890", ALL), Err(Problem::Length));
-        assert_eq!(parse("MDA_12", &[Scheme::Passport]), Err(Problem::Characters));
+        assert_eq!(
+            parse("MDA_12", &[Scheme::Passport]),
+            Err(Problem::Characters)
+        );
         assert_eq!(parse("MDA12", &[Scheme::MdIdnp]), Err(Problem::Characters));
-        assert_eq!(parse("MDA12", &[Scheme::MdIdnp, Scheme::MuNic]), Err(Problem::NotAccepted));
+        assert_eq!(
+            parse("MDA12", &[Scheme::MdIdnp, Scheme::MuNic]),
+            Err(Problem::NotAccepted)
+        );
     }
 
     proptest! {

@@ -25,7 +25,11 @@ pub struct HashParams {
 impl Default for HashParams {
     fn default() -> Self {
         // OWASP/SECURITY.md floor: m = 19 MiB, t = 2, p = 1.
-        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -53,7 +57,11 @@ pub fn check_new(password: &str, confirm: &str, min_len: usize, ctx: &Context<'_
         return Err(Error::invalid_n(field, "password-too-long", MAX_LEN as i64));
     }
     if len < min_len {
-        return Err(Error::invalid_n(field, "password-too-short", min_len as i64));
+        return Err(Error::invalid_n(
+            field,
+            "password-too-short",
+            min_len as i64,
+        ));
     }
     let lower = Zeroizing::new(p.to_lowercase());
     if BLOCKLIST.lines().any(|w| w == lower.as_str()) {
@@ -90,16 +98,24 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(params: HashParams, pepper: Option<SecretString>, rng: &dyn Rng) -> Result<Self> {
-        let mut h = Hasher { params, pepper, dummy: String::new() };
+        let mut h = Hasher {
+            params,
+            pepper,
+            dummy: String::new(),
+        };
         let random = rng::token(rng);
         h.dummy = h.hash(&random, rng)?;
         Ok(h)
     }
 
     fn argon(&self) -> Result<Argon2<'_>> {
-        let params =
-            Params::new(self.params.memory_kib, self.params.iterations, self.params.parallelism, None)
-                .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+        let params = Params::new(
+            self.params.memory_kib,
+            self.params.iterations,
+            self.params.parallelism,
+            None,
+        )
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
         match &self.pepper {
             Some(p) => Argon2::new_with_secret(
                 p.expose_secret().as_bytes(),
@@ -141,8 +157,12 @@ impl Hasher {
     }
 
     fn verify_one(&self, p: &str, stored: &str) -> bool {
-        let Ok(parsed) = PasswordHash::new(stored) else { return false };
-        let Ok(argon) = self.argon() else { return false };
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let Ok(argon) = self.argon() else {
+            return false;
+        };
         argon.verify_password(p.as_bytes(), &parsed).is_ok()
     }
 }
@@ -153,7 +173,9 @@ mod tests {
     use crate::rng::OsRng;
 
     fn ctx() -> Context<'static> {
-        Context { words: vec!["npass", "2000000000004", "Ion", "Popescu"] }
+        Context {
+            words: vec!["npass", "2000000000004", "Ion", "Popescu"],
+        }
     }
 
     #[test]
@@ -177,20 +199,33 @@ mod tests {
         assert_eq!(err(&"é".repeat(64), 15), "ok");
         assert!(matches!(
             check_new(ok, "other", 15, &c),
-            Err(Error::Invalid { field: "password_confirm", .. })
+            Err(Error::Invalid {
+                field: "password_confirm",
+                ..
+            })
         ));
     }
 
     #[test]
     fn hash_and_verify() {
-        let params = HashParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+        let params = HashParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
         let h = Hasher::new(params, Some(SecretString::from("pepper")), &OsRng).unwrap();
         let stored = h.hash("ｐａｓｓ phrase", &OsRng).unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(h.verify("pass phrase", Some(&stored)), "NFKC before hashing");
+        assert!(
+            h.verify("pass phrase", Some(&stored)),
+            "NFKC before hashing"
+        );
         assert!(!h.verify("pass phrase!", Some(&stored)));
         assert!(!h.verify("pass phrase", None));
         let other = Hasher::new(params, None, &OsRng).unwrap();
-        assert!(!other.verify("pass phrase", Some(&stored)), "the pepper takes part");
+        assert!(
+            !other.verify("pass phrase", Some(&stored)),
+            "the pepper takes part"
+        );
     }
 }

@@ -36,7 +36,10 @@ fn check_name(field: &'static str, v: &str) -> Result<()> {
     if v.is_empty() {
         return Err(Error::invalid(field, "required"));
     }
-    if v.chars().count() > NAME_MAX || v.chars().any(|c| c.is_control() || "<>\"{}[]=;@#$%^*_|\\/".contains(c)) {
+    if v.chars().count() > NAME_MAX
+        || v.chars()
+            .any(|c| c.is_control() || "<>\"{}[]=;@#$%^*_|\\/".contains(c))
+    {
         return Err(Error::invalid(field, "name-characters"));
     }
     Ok(())
@@ -49,7 +52,9 @@ pub fn check_birth_date(v: &str, now_ms: i64) -> Result<()> {
         return Err(Error::invalid(field, "required"));
     }
     let parts: Vec<&str> = v.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(Error::invalid(field, "date-format")) };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(Error::invalid(field, "date-format"));
+    };
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return Err(Error::invalid(field, "date-format"));
     }
@@ -77,13 +82,22 @@ pub fn check_email(v: &str) -> Result<()> {
         && v.split_once('@').is_some_and(|(l, d)| {
             !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
         })
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:\\[]".contains(c));
-    if ok { Ok(()) } else { Err(Error::invalid(field, "email-format")) }
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:\\[]".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "email-format"))
+    }
 }
 
 /// Optional; when given, an international number: `+`, then 8 to 15 digits.
 pub fn check_phone(v: &str) -> Result<String> {
-    let digits: String = v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let digits: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
     if digits.is_empty() {
         return Ok(String::new());
     }
@@ -121,15 +135,28 @@ impl Core {
             String::new()
         });
         let nid_text = nid.as_ref().map(|n| n.value.clone()).unwrap_or_default();
-        let ctx = Context { words: vec![&self.policy.service_name, &nid_text, &given, &family] };
-        if let Err(e) = password::check_new(&input.password, &input.password_confirm, self.policy.min_password_len(), &ctx) {
+        let ctx = Context {
+            words: vec![&self.policy.service_name, &nid_text, &given, &family],
+        };
+        if let Err(e) = password::check_new(
+            &input.password,
+            &input.password_confirm,
+            self.policy.min_password_len(),
+            &ctx,
+        ) {
             errors.push(e);
         }
         let Ok(nid) = nid else { return Err(errors) };
         if !errors.is_empty() {
             return Err(errors);
         }
-        if self.store.account_by_national_id(&nid.value).await.map_err(|e| vec![e])?.is_some() {
+        if self
+            .store
+            .account_by_national_id(&nid.value)
+            .await
+            .map_err(|e| vec![e])?
+            .is_some()
+        {
             return Err(vec![Error::invalid("national_id", "account-exists")]);
         }
 
@@ -157,8 +184,16 @@ impl Core {
             created_at: now,
         };
         let token = rng::token(self.rng.as_ref());
-        let link = format!("{}/register/confirm?token={token}", self.policy.public_url.trim_end_matches('/'));
-        let mail = self.mail(&account.profile.email, &account.profile.language, "confirm-email", &[("link", &link)]);
+        let link = format!(
+            "{}/register/confirm?token={token}",
+            self.policy.public_url.trim_end_matches('/')
+        );
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "confirm-email",
+            &[("link", &link)],
+        );
         let ev = audit::event(
             "account.register",
             Some(&account.id),
@@ -166,7 +201,17 @@ impl Core {
             json!({"scheme": account.national_id.scheme.as_str()}),
         );
         let expires = now + self.policy.email_token_ttl_ms;
-        match self.store.create_account(&account, Some((&digest(&token), expires)), Some(&mail), &ev, now).await {
+        match self
+            .store
+            .create_account(
+                &account,
+                Some((&digest(&token), expires)),
+                Some(&mail),
+                &ev,
+                now,
+            )
+            .await
+        {
             Ok(()) => {
                 (self.mail_waker)();
                 Ok(())
@@ -182,7 +227,10 @@ impl Core {
             return Err(Error::NotFound);
         }
         let ev = audit::event("account.email-confirmed", None, Some(&client.ip), json!({}));
-        self.store.confirm_email(&digest(token), &ev, self.now()).await.map(|_| ())
+        self.store
+            .confirm_email(&digest(token), &ev, self.now())
+            .await
+            .map(|_| ())
     }
 }
 
@@ -201,7 +249,10 @@ mod tests {
         assert!(check_email("ion@example.md").is_ok());
         assert!(check_email("ion@@example.md").is_err());
         assert!(check_email("ion example@md").is_err());
-        assert_eq!(check_phone("+373 69 123 456").ok(), Some("+37369123456".into()));
+        assert_eq!(
+            check_phone("+373 69 123 456").ok(),
+            Some("+37369123456".into())
+        );
         assert_eq!(check_phone("").ok(), Some(String::new()));
         assert!(check_phone("12").is_err());
     }

@@ -42,7 +42,9 @@ pub struct Sealer {
 impl Sealer {
     pub fn new(master: &MasterKey) -> Self {
         let key = master.derive("npass seal v1");
-        Sealer { cipher: XChaCha20Poly1305::new(key.as_ref().into()) }
+        Sealer {
+            cipher: XChaCha20Poly1305::new(key.as_ref().into()),
+        }
     }
 
     /// nonce (24 bytes) || ciphertext+tag. `context` (e.g. the account id) is authenticated.
@@ -50,7 +52,13 @@ impl Sealer {
         let nonce = rng::bytes::<24>(rng);
         let ct = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| Error::Internal("seal failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
@@ -63,7 +71,13 @@ impl Sealer {
         }
         let (nonce, ct) = sealed.split_at(24);
         self.cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: context.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: context.as_bytes(),
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| Error::Internal("sealed value does not open".into()))
     }

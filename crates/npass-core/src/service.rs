@@ -76,7 +76,9 @@ impl ThrottlePolicy {
         }
         let wait = t.last_failure_at + self.delay_ms(t.failures) - now;
         if wait > 0 {
-            return Err(Error::RateLimited { retry_after_ms: wait });
+            return Err(Error::RateLimited {
+                retry_after_ms: wait,
+            });
         }
         Ok(())
     }
@@ -153,7 +155,10 @@ impl Core {
             to: to.to_owned(),
             language: language.to_owned(),
             kind: kind.to_owned(),
-            params: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         }
     }
 

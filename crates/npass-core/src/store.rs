@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::model::{Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential};
+use crate::model::{
+    Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
+};
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -23,7 +25,8 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_id(&self, id: &str) -> Result<Option<Account>>;
     /// Spends an email-confirmation token and activates the account. `NotFound` for an unknown or
     /// spent token, `Expired` for an old one. The audit event gets the account id filled in.
-    async fn confirm_email(&self, token_hash: &str, audit: &AuditEvent, now: i64) -> Result<String>;
+    async fn confirm_email(&self, token_hash: &str, audit: &AuditEvent, now: i64)
+    -> Result<String>;
     async fn set_status(
         &self,
         account_id: &str,
@@ -63,7 +66,13 @@ pub trait CredentialStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
-    async fn totp_remove(&self, account_id: &str, audit: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()>;
+    async fn totp_remove(
+        &self,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
     async fn recovery_replace(
         &self,
         account_id: &str,
@@ -114,7 +123,12 @@ pub trait SessionStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()>;
     /// The newest events of an account whose kind starts with one of `prefixes`.
-    async fn audit_for_account(&self, account_id: &str, prefixes: &[&str], limit: i64) -> Result<Vec<AuditRecord>>;
+    async fn audit_for_account(
+        &self,
+        account_id: &str,
+        prefixes: &[&str],
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>>;
     /// The trail in order from `after_seq`.
     async fn audit_range(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>>;
 }
@@ -129,7 +143,9 @@ pub trait MailStore: Send + Sync {
 }
 
 #[async_trait]
-pub trait Store: AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore {
+pub trait Store:
+    AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore
+{
     /// A round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<()>;
 }

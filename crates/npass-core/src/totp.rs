@@ -26,13 +26,19 @@ pub fn step_at(now_ms: i64) -> i64 {
 
 /// HOTP value (RFC 4226) for one counter.
 pub fn hotp(secret: &[u8], counter: u64) -> u32 {
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else { return u32::MAX };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
+        return u32::MAX;
+    };
     mac.update(&counter.to_be_bytes());
     let out = mac.finalize().into_bytes();
     let offset = usize::from(out.get(19).copied().unwrap_or(0) & 0x0f);
     let word = out.get(offset..offset + 4).unwrap_or(&[0, 0, 0, 0]);
-    let bin = u32::from_be_bytes([word.first().copied().unwrap_or(0) & 0x7f,
-        word.get(1).copied().unwrap_or(0), word.get(2).copied().unwrap_or(0), word.get(3).copied().unwrap_or(0)]);
+    let bin = u32::from_be_bytes([
+        word.first().copied().unwrap_or(0) & 0x7f,
+        word.get(1).copied().unwrap_or(0),
+        word.get(2).copied().unwrap_or(0),
+        word.get(3).copied().unwrap_or(0),
+    ]);
     bin % 10u32.pow(DIGITS)
 }
 
@@ -148,7 +154,10 @@ mod tests {
             uri,
             "otpauth://totp/npass%20MD:2000000000004?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=npass%20MD&algorithm=SHA1&digits=6&period=30"
         );
-        assert_eq!(secret_grouped(b"12345678901234567890"), "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+        assert_eq!(
+            secret_grouped(b"12345678901234567890"),
+            "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"
+        );
     }
 
     proptest! {

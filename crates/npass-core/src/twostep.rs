@@ -48,7 +48,13 @@ impl Core {
 
     /// Sets the password of an account that has none (an e-signature registration), as the
     /// activation journey asks before the authenticator.
-    pub async fn set_first_password(&self, account: &Account, password: &str, confirm: &str, client: &Client) -> Result<()> {
+    pub async fn set_first_password(
+        &self,
+        account: &Account,
+        password: &str,
+        confirm: &str,
+        client: &Client,
+    ) -> Result<()> {
         if account.password_hash.is_some() {
             return Err(Error::Conflict("password-exists"));
         }
@@ -64,8 +70,15 @@ impl Core {
         let p = password.to_owned();
         let rng = self.rng.clone();
         let hash = self.blocking(move |h| h.hash(&p, rng.as_ref())).await??;
-        let ev = audit::event("password.set", Some(&account.id), Some(&client.ip), json!({}));
-        self.store.set_password(&account.id, &hash, &ev, None, self.now()).await
+        let ev = audit::event(
+            "password.set",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
+        self.store
+            .set_password(&account.id, &hash, &ev, None, self.now())
+            .await
     }
 
     /// The seed being enrolled: the one in progress if recent, else a new one. Showing the page
@@ -73,39 +86,64 @@ impl Core {
     pub async fn enrolment(&self, account: &Account) -> Result<Enrolment> {
         let now = self.now();
         let secret = match self.store.totp_pending(&account.id).await? {
-            Some((sealed, at)) if now - at < PENDING_TTL_MS => self.sealer.open(&sealed, &account.id)?,
+            Some((sealed, at)) if now - at < PENDING_TTL_MS => {
+                self.sealer.open(&sealed, &account.id)?
+            }
             _ => {
                 let s = totp::new_secret(self.rng.as_ref());
                 let sealed = self.sealer.seal(&s, &account.id, self.rng.as_ref())?;
-                self.store.totp_pending_put(&account.id, &sealed, now).await?;
+                self.store
+                    .totp_pending_put(&account.id, &sealed, now)
+                    .await?;
                 s
             }
         };
         Ok(Enrolment {
-            otpauth_uri: totp::otpauth_uri(&self.policy.service_name, &account.national_id.value, &secret),
+            otpauth_uri: totp::otpauth_uri(
+                &self.policy.service_name,
+                &account.national_id.value,
+                &secret,
+            ),
             secret_grouped: totp::secret_grouped(&secret),
         })
     }
 
     fn enrol_policy(&self) -> ThrottlePolicy {
-        ThrottlePolicy { free_failures: self.policy.enrol_free_failures, ..self.policy.throttle }
+        ThrottlePolicy {
+            free_failures: self.policy.enrol_free_failures,
+            ..self.policy.throttle
+        }
     }
 
     /// Confirms the enrolment with a code from the app. Returns the recovery codes, to be shown
     /// once.
-    pub async fn confirm_enrolment(&self, account: &Account, code: &str, client: &Client) -> Result<Vec<String>> {
+    pub async fn confirm_enrolment(
+        &self,
+        account: &Account,
+        code: &str,
+        client: &Client,
+    ) -> Result<Vec<String>> {
         let key = enrol_key(&account.id);
         let policy = self.enrol_policy();
         self.throttle_check(&key, &policy).await?;
         let now = self.now();
-        let (sealed, at) = self.store.totp_pending(&account.id).await?.ok_or(Error::Expired("enrolment"))?;
+        let (sealed, at) = self
+            .store
+            .totp_pending(&account.id)
+            .await?
+            .ok_or(Error::Expired("enrolment"))?;
         if now - at >= PENDING_TTL_MS {
             return Err(Error::Expired("enrolment"));
         }
         let secret = self.sealer.open(&sealed, &account.id)?;
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             self.store.throttle_fail(&key, now).await?;
-            let ev = audit::event("two-step.enrol-failure", Some(&account.id), Some(&client.ip), json!({}));
+            let ev = audit::event(
+                "two-step.enrol-failure",
+                Some(&account.id),
+                Some(&client.ip),
+                json!({}),
+            );
             self.store.audit_append(&ev, None, now).await?;
             return Err(Error::invalid("code", "code-wrong"));
         };
@@ -117,8 +155,15 @@ impl Core {
             Some(&client.ip),
             json!({"replaced": replacing, "user_agent": client.user_agent}),
         );
-        let mail = self.mail(&account.profile.email, &account.profile.language, "two-step-activated", &[]);
-        self.store.totp_activate(&account.id, &sealed, step, &hashes, &ev, Some(&mail), now).await?;
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "two-step-activated",
+            &[],
+        );
+        self.store
+            .totp_activate(&account.id, &sealed, step, &hashes, &ev, Some(&mail), now)
+            .await?;
         self.store.throttle_reset(&key).await?;
         (self.mail_waker)();
         Ok(codes)
@@ -148,13 +193,31 @@ impl Core {
     }
 
     /// Spends a recovery code during a login; alerts the citizen.
-    pub(crate) async fn spend_recovery_code(&self, account: &Account, cleaned: &str, client: &Client) -> Result<bool> {
+    pub(crate) async fn spend_recovery_code(
+        &self,
+        account: &Account,
+        cleaned: &str,
+        client: &Client,
+    ) -> Result<bool> {
         let now = self.now();
         let left = self.store.recovery_left(&account.id).await?;
-        let ev = audit::event("recovery.used", Some(&account.id), Some(&client.ip), json!({}));
+        let ev = audit::event(
+            "recovery.used",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
         let left_text = (left - 1).max(0).to_string();
-        let mail = self.mail(&account.profile.email, &account.profile.language, "recovery-used", &[("left", &left_text)]);
-        let used = self.store.recovery_use(&account.id, &digest(cleaned), &ev, Some(&mail), now).await?;
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "recovery-used",
+            &[("left", &left_text)],
+        );
+        let used = self
+            .store
+            .recovery_use(&account.id, &digest(cleaned), &ev, Some(&mail), now)
+            .await?;
         if used {
             (self.mail_waker)();
         }
@@ -163,7 +226,12 @@ impl Core {
 
     /// Proves the current authenticator for an account change: a current TOTP code (each step
     /// once) or, failing that, nothing. Counts failures on the login's code counter.
-    pub async fn prove_current_code(&self, account: &Account, code: &str, client: &Client) -> Result<()> {
+    pub async fn prove_current_code(
+        &self,
+        account: &Account,
+        code: &str,
+        client: &Client,
+    ) -> Result<()> {
         let key = otp_key(account);
         self.throttle_check(&key, &self.policy.throttle).await?;
         let totp = self.store.totp(&account.id).await?.ok_or(Error::NotFound)?;
@@ -176,40 +244,86 @@ impl Core {
             return Ok(());
         }
         self.store.throttle_fail(&key, now).await?;
-        let ev = audit::event("two-step.code-failure", Some(&account.id), Some(&client.ip), json!({}));
+        let ev = audit::event(
+            "two-step.code-failure",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
         self.store.audit_append(&ev, None, now).await?;
         Err(Error::invalid("code", "code-wrong"))
     }
 
     /// Removes the authenticator and its recovery codes; the account falls back to level low.
-    pub async fn remove_two_step(&self, account: &Account, code: &str, client: &Client) -> Result<()> {
+    pub async fn remove_two_step(
+        &self,
+        account: &Account,
+        code: &str,
+        client: &Client,
+    ) -> Result<()> {
         self.prove_current_code(account, code, client).await?;
-        let ev = audit::event("two-step.removed", Some(&account.id), Some(&client.ip), json!({}));
-        let mail = self.mail(&account.profile.email, &account.profile.language, "two-step-removed", &[]);
-        self.store.totp_remove(&account.id, &ev, Some(&mail), self.now()).await?;
+        let ev = audit::event(
+            "two-step.removed",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "two-step-removed",
+            &[],
+        );
+        self.store
+            .totp_remove(&account.id, &ev, Some(&mail), self.now())
+            .await?;
         (self.mail_waker)();
         Ok(())
     }
 
     /// Starts replacing the authenticator: after a current code, a fresh enrolment seed. The old
     /// authenticator keeps working until the new one is confirmed.
-    pub async fn start_replacement(&self, account: &Account, code: &str, client: &Client) -> Result<()> {
+    pub async fn start_replacement(
+        &self,
+        account: &Account,
+        code: &str,
+        client: &Client,
+    ) -> Result<()> {
         self.prove_current_code(account, code, client).await?;
         let s = totp::new_secret(self.rng.as_ref());
         let sealed = self.sealer.seal(&s, &account.id, self.rng.as_ref())?;
-        self.store.totp_pending_put(&account.id, &sealed, self.now()).await
+        self.store
+            .totp_pending_put(&account.id, &sealed, self.now())
+            .await
     }
 
     /// New recovery codes (the old ones stop working), after a current code.
-    pub async fn regenerate_recovery_codes(&self, account: &Account, code: &str, client: &Client) -> Result<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        account: &Account,
+        code: &str,
+        client: &Client,
+    ) -> Result<Vec<String>> {
         if clean_recovery_code(code).is_some() {
             return Err(Error::invalid("code", "code-wrong"));
         }
         self.prove_current_code(account, code, client).await?;
         let (codes, hashes) = self.new_recovery_codes();
-        let ev = audit::event("recovery.regenerated", Some(&account.id), Some(&client.ip), json!({}));
-        let mail = self.mail(&account.profile.email, &account.profile.language, "recovery-regenerated", &[]);
-        self.store.recovery_replace(&account.id, &hashes, &ev, Some(&mail), self.now()).await?;
+        let ev = audit::event(
+            "recovery.regenerated",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
+        let mail = self.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "recovery-regenerated",
+            &[],
+        );
+        self.store
+            .recovery_replace(&account.id, &hashes, &ev, Some(&mail), self.now())
+            .await?;
         (self.mail_waker)();
         Ok(codes)
     }

@@ -26,7 +26,8 @@ fn account(r: &AnyRow) -> Result<Account> {
         id: get(0)?,
         national_id: NationalId {
             value: get(1)?,
-            scheme: Scheme::parse(&scheme).ok_or_else(|| Error::Internal(format!("scheme {scheme}")))?,
+            scheme: Scheme::parse(&scheme)
+                .ok_or_else(|| Error::Internal(format!("scheme {scheme}")))?,
         },
         profile: Profile {
             given_name: get(3)?,
@@ -45,7 +46,11 @@ fn account(r: &AnyRow) -> Result<Account> {
 
 impl SqlStore {
     async fn account_where(&self, sql: &'static str, value: &str) -> Result<Option<Account>> {
-        let row = sqlx::query(sql).bind(value).fetch_optional(self.pool()).await.map_err(db)?;
+        let row = sqlx::query(sql)
+            .bind(value)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db)?;
         row.as_ref().map(account).transpose()
     }
 }
@@ -87,13 +92,15 @@ impl AccountStore for SqlStore {
             return Err(Error::Conflict("account-exists"));
         }
         if let Some((hash, expires)) = email_token {
-            sqlx::query("INSERT INTO email_tokens (token_hash, account_id, expires_at) VALUES ($1, $2, $3)")
-                .bind(hash)
-                .bind(&a.id)
-                .bind(expires)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO email_tokens (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
+            )
+            .bind(hash)
+            .bind(&a.id)
+            .bind(expires)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         }
         enqueue_mail(&mut tx, mail, now).await?;
         append_audit(&mut tx, audit, now).await?;
@@ -101,21 +108,31 @@ impl AccountStore for SqlStore {
     }
 
     async fn account_by_national_id(&self, national_id: &str) -> Result<Option<Account>> {
-        self.account_where(select_account!("national_id"), national_id).await
+        self.account_where(select_account!("national_id"), national_id)
+            .await
     }
 
     async fn account_by_id(&self, id: &str) -> Result<Option<Account>> {
         self.account_where(select_account!("id"), id).await
     }
 
-    async fn confirm_email(&self, token_hash: &str, audit: &AuditEvent, now: i64) -> Result<String> {
+    async fn confirm_email(
+        &self,
+        token_hash: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<String> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query("DELETE FROM email_tokens WHERE token_hash = $1 RETURNING account_id, expires_at")
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Err(Error::NotFound) };
+        let row = sqlx::query(
+            "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING account_id, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else {
+            return Err(Error::NotFound);
+        };
         let account_id: String = row.try_get(0).map_err(db)?;
         let expires: i64 = row.try_get(1).map_err(db)?;
         if expires <= now {
@@ -169,13 +186,14 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
-            .bind(account_id)
-            .bind(password_hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r =
+            sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(account_id)
+                .bind(password_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }

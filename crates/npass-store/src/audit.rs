@@ -34,7 +34,12 @@ impl AuditStore for SqlStore {
         commit(tx).await
     }
 
-    async fn audit_for_account(&self, account_id: &str, prefixes: &[&str], limit: i64) -> Result<Vec<AuditRecord>> {
+    async fn audit_for_account(
+        &self,
+        account_id: &str,
+        prefixes: &[&str],
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
         // Read newest first and filter the kinds here: a handful of prefixes, a bounded scan.
         let rows = sqlx::query(
             "SELECT seq, at, kind, account_id, ip, detail, prev_hash, hash FROM audit \
@@ -75,11 +80,12 @@ impl AuditStore for SqlStore {
 #[async_trait]
 impl ThrottleStore for SqlStore {
     async fn throttle(&self, key: &str) -> Result<Throttle> {
-        let row = sqlx::query("SELECT failures, last_failure_at FROM throttles WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db)?;
+        let row =
+            sqlx::query("SELECT failures, last_failure_at FROM throttles WHERE throttle_key = $1")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db)?;
         match row {
             Some(r) => Ok(Throttle {
                 failures: r.try_get(0).map_err(db)?,
@@ -139,7 +145,11 @@ impl MailStore for SqlStore {
     }
 
     async fn mail_done(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM mail_outbox WHERE id = $1").bind(id).execute(self.pool()).await.map_err(db)?;
+        sqlx::query("DELETE FROM mail_outbox WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
         Ok(())
     }
 

@@ -25,22 +25,26 @@ impl CredentialStore for SqlStore {
     }
 
     async fn totp_use_step(&self, account_id: &str, step: i64) -> Result<bool> {
-        let r = sqlx::query("UPDATE totp_credentials SET last_step = $2 WHERE account_id = $1 AND last_step < $2")
-            .bind(account_id)
-            .bind(step)
-            .execute(self.pool())
-            .await
-            .map_err(db)?;
+        let r = sqlx::query(
+            "UPDATE totp_credentials SET last_step = $2 WHERE account_id = $1 AND last_step < $2",
+        )
+        .bind(account_id)
+        .bind(step)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn totp_pending(&self, account_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
-        let row = sqlx::query("SELECT sealed_secret, created_at FROM totp_pending WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db)?;
-        row.map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?))).transpose()
+        let row =
+            sqlx::query("SELECT sealed_secret, created_at FROM totp_pending WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db)?;
+        row.map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+            .transpose()
     }
 
     async fn totp_pending_put(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<()> {
@@ -69,12 +73,13 @@ impl CredentialStore for SqlStore {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         // Only the enrolment that was confirmed may become the authenticator.
-        let r = sqlx::query("DELETE FROM totp_pending WHERE account_id = $1 AND sealed_secret = $2")
-            .bind(account_id)
-            .bind(sealed.to_vec())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r =
+            sqlx::query("DELETE FROM totp_pending WHERE account_id = $1 AND sealed_secret = $2")
+                .bind(account_id)
+                .bind(sealed.to_vec())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         if r.rows_affected() != 1 {
             return Err(npass_core::Error::Conflict("enrolment-changed"));
         }
@@ -95,14 +100,24 @@ impl CredentialStore for SqlStore {
         commit(tx).await
     }
 
-    async fn totp_remove(&self, account_id: &str, audit: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()> {
+    async fn totp_remove(
+        &self,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM totp_credentials WHERE account_id = $1",
             "DELETE FROM totp_pending WHERE account_id = $1",
             "DELETE FROM recovery_codes WHERE account_id = $1",
         ] {
-            sqlx::query(sql).bind(account_id).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query(sql)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         enqueue_mail(&mut tx, mail, now).await?;
         append_audit(&mut tx, audit, now).await?;
@@ -152,11 +167,13 @@ impl CredentialStore for SqlStore {
     }
 
     async fn recovery_left(&self, account_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL")
-            .bind(account_id)
-            .fetch_one(self.pool())
-            .await
-            .map_err(db)?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+        )
+        .bind(account_id)
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
         row.try_get::<i64, _>(0).map_err(db)
     }
 }
@@ -168,12 +185,14 @@ async fn replace_codes(tx: &mut crate::Tx, account_id: &str, hashes: &[String]) 
         .await
         .map_err(db)?;
     for h in hashes {
-        sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, used_at) VALUES ($1, $2, NULL)")
-            .bind(account_id)
-            .bind(h)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO recovery_codes (account_id, code_hash, used_at) VALUES ($1, $2, NULL)",
+        )
+        .bind(account_id)
+        .bind(h)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     }
     Ok(())
 }

@@ -6,7 +6,15 @@
 //! SQLite allows one writer: every transaction here starts with a write, so it takes the write
 //! lock at once and waits on `busy_timeout` instead of failing on a lock upgrade. On PostgreSQL
 //! the audit chain's head row serialises appenders across nodes.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod accounts;
 mod audit;
@@ -45,10 +53,13 @@ pub(crate) type Tx = Transaction<'static, Any>;
 pub(crate) fn db(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("duplicate"),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Error::Unavailable(e.to_string()),
+        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
             Error::Unavailable(e.to_string())
         }
-        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => Error::Unavailable(e.to_string()),
         _ => Error::Internal(format!("database: {e}")),
     }
 }
@@ -56,7 +67,8 @@ pub(crate) fn db(e: sqlx::Error) -> Error {
 fn is_busy(code: Option<&str>) -> bool {
     // SQLITE_BUSY (5) and SQLITE_LOCKED (6); PostgreSQL 57P01/57P03 (shutting down, cannot connect)
     // and 08xxx connection errors.
-    matches!(code, Some("5" | "6" | "517" | "57P01" | "57P03")) || code.is_some_and(|c| c.starts_with("08"))
+    matches!(code, Some("5" | "6" | "517" | "57P01" | "57P03"))
+        || code.is_some_and(|c| c.starts_with("08"))
 }
 
 impl SqlStore {
@@ -83,9 +95,11 @@ impl SqlStore {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        for pragma in
-                            ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
-                        {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }
                     }
@@ -176,7 +190,11 @@ pub(crate) async fn commit(tx: Tx) -> Result<()> {
 #[async_trait]
 impl npass_core::store::Store for SqlStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db).map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)
+            .map(|_| ())
     }
 }
 
@@ -193,8 +211,9 @@ pub mod testdb {
             Ok(admin) if admin.starts_with("postgres") => {
                 sqlx::any::install_default_drivers();
                 let name = format!("npass_t_{}", npass_core::rng::id(&npass_core::rng::OsRng));
-                let mut conn =
-                    <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.map_err(db)?;
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .map_err(db)?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await

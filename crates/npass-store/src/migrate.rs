@@ -17,7 +17,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
 
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     sql.split(';')
-        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .filter(|s| !s.trim().is_empty())
 }
 
@@ -31,14 +36,26 @@ pub(crate) async fn run(store: &SqlStore) -> Result<()> {
     .map_err(db)?;
     if store.backend() == Backend::Postgres {
         // One node migrates at a time; the others wait here and then find nothing to do.
-        sqlx::query("SELECT pg_advisory_xact_lock(7262271)").execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7262271)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
     }
-    let rows = sqlx::query("SELECT version FROM npass_migrations").fetch_all(&mut *tx).await.map_err(db)?;
-    let applied: Vec<i64> = rows.iter().filter_map(|r| r.try_get::<i64, _>(0).ok()).collect();
+    let rows = sqlx::query("SELECT version FROM npass_migrations")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    let applied: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<i64, _>(0).ok())
+        .collect();
     if let Some(newest) = applied.iter().max()
         && *newest > MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
     {
-        tracing::warn!(newest, "the database was migrated by a newer npass; serving with the older schema");
+        tracing::warn!(
+            newest,
+            "the database was migrated by a newer npass; serving with the older schema"
+        );
     }
     for (version, name, sqlite, postgres) in MIGRATIONS {
         if applied.contains(version) {
@@ -49,7 +66,10 @@ pub(crate) async fn run(store: &SqlStore) -> Result<()> {
             Backend::Postgres => postgres,
         };
         for stmt in statements(sql) {
-            sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(|e| Error::Internal(format!("{name}: {e}")))?;
+            sqlx::query(sqlx::AssertSqlSafe(stmt))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Error::Internal(format!("{name}: {e}")))?;
         }
         sqlx::query("INSERT INTO npass_migrations (version, name) VALUES ($1, $2)")
             .bind(*version)

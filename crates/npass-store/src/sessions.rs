@@ -34,7 +34,11 @@ impl SessionStore for SqlStore {
         .await
         .map_err(db)?;
         if let Some(old) = replaces {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         for key in throttle_resets {
             sqlx::query("DELETE FROM throttles WHERE throttle_key = $1")
@@ -73,19 +77,25 @@ impl SessionStore for SqlStore {
     }
 
     async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id_hash = $1")
-            .bind(id_hash)
-            .bind(now)
-            .bind(idle_expires_at)
-            .execute(self.pool())
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .bind(idle_expires_at)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
     async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         if let Some(ev) = audit {
             append_audit(&mut tx, ev, now).await?;
         }

@@ -1,6 +1,11 @@
 //! Contract tests: every store method, on SQLite always and on PostgreSQL when
 //! `NPASS_TEST_DATABASE_URL` names one (as `.ci/run` does).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use npass_core::audit::{event, verify_chain};
 use npass_core::model::*;
@@ -18,7 +23,10 @@ async fn store() -> (SqlStore, tempfile::TempDir) {
 fn account(id: &str, nid: &str, status: AccountStatus) -> Account {
     Account {
         id: id.into(),
-        national_id: NationalId { scheme: Scheme::MdIdnp, value: nid.into() },
+        national_id: NationalId {
+            scheme: Scheme::MdIdnp,
+            value: nid.into(),
+        },
         profile: Profile {
             given_name: "Ion".into(),
             family_name: "Popescu".into(),
@@ -49,13 +57,21 @@ async fn accounts_and_email_tokens() {
     let (s, _d) = store().await;
     let a = account("a1", "2000000000004", AccountStatus::Pending);
     let ev = event("account.register", Some("a1"), Some("127.0.0.1"), json!({}));
-    s.create_account(&a, Some(("tok", 1_000)), Some(&mail("m1")), &ev, 10).await.unwrap();
+    s.create_account(&a, Some(("tok", 1_000)), Some(&mail("m1")), &ev, 10)
+        .await
+        .unwrap();
     let dup = account("a2", "2000000000004", AccountStatus::Pending);
     assert_eq!(
-        s.create_account(&dup, None, None, &ev, 11).await.unwrap_err(),
+        s.create_account(&dup, None, None, &ev, 11)
+            .await
+            .unwrap_err(),
         npass_core::Error::Conflict("account-exists")
     );
-    let got = s.account_by_national_id("2000000000004").await.unwrap().unwrap();
+    let got = s
+        .account_by_national_id("2000000000004")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.id, "a1");
     assert_eq!(got.profile, a.profile);
     assert_eq!(got.status, AccountStatus::Pending);
@@ -63,41 +79,101 @@ async fn accounts_and_email_tokens() {
 
     // wrong token, then the right one, then the right one again
     let ev = event("account.email-confirmed", None, None, json!({}));
-    assert_eq!(s.confirm_email("nope", &ev, 20).await.unwrap_err(), npass_core::Error::NotFound);
+    assert_eq!(
+        s.confirm_email("nope", &ev, 20).await.unwrap_err(),
+        npass_core::Error::NotFound
+    );
     assert_eq!(s.confirm_email("tok", &ev, 20).await.unwrap(), "a1");
-    assert_eq!(s.account_by_id("a1").await.unwrap().unwrap().status, AccountStatus::Active);
-    assert_eq!(s.confirm_email("tok", &ev, 21).await.unwrap_err(), npass_core::Error::NotFound);
+    assert_eq!(
+        s.account_by_id("a1").await.unwrap().unwrap().status,
+        AccountStatus::Active
+    );
+    assert_eq!(
+        s.confirm_email("tok", &ev, 21).await.unwrap_err(),
+        npass_core::Error::NotFound
+    );
 
     // expired token is spent and refused
     let b = account("b1", "1008600038413", AccountStatus::Pending);
-    s.create_account(&b, Some(("tok2", 100)), None, &ev, 10).await.unwrap();
-    assert_eq!(s.confirm_email("tok2", &ev, 100).await.unwrap_err(), npass_core::Error::Expired("email-token"));
-    assert_eq!(s.account_by_id("b1").await.unwrap().unwrap().status, AccountStatus::Pending);
+    s.create_account(&b, Some(("tok2", 100)), None, &ev, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.confirm_email("tok2", &ev, 100).await.unwrap_err(),
+        npass_core::Error::Expired("email-token")
+    );
+    assert_eq!(
+        s.account_by_id("b1").await.unwrap().unwrap().status,
+        AccountStatus::Pending
+    );
 
-    s.set_status("a1", AccountStatus::Locked, &ev, None, 30).await.unwrap();
-    assert_eq!(s.account_by_id("a1").await.unwrap().unwrap().status, AccountStatus::Locked);
-    assert_eq!(s.set_status("zz", AccountStatus::Locked, &ev, None, 30).await.unwrap_err(), npass_core::Error::NotFound);
-    s.set_password("a1", "$argon2id$new", &ev, None, 31).await.unwrap();
-    assert_eq!(s.account_by_id("a1").await.unwrap().unwrap().password_hash.as_deref(), Some("$argon2id$new"));
+    s.set_status("a1", AccountStatus::Locked, &ev, None, 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id("a1").await.unwrap().unwrap().status,
+        AccountStatus::Locked
+    );
+    assert_eq!(
+        s.set_status("zz", AccountStatus::Locked, &ev, None, 30)
+            .await
+            .unwrap_err(),
+        npass_core::Error::NotFound
+    );
+    s.set_password("a1", "$argon2id$new", &ev, None, 31)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("$argon2id$new")
+    );
 }
 
 #[tokio::test]
 async fn totp_steps_are_used_once_and_recovery_codes_once() {
     let (s, _d) = store().await;
     let ev = event("x", Some("a1"), None, json!({}));
-    s.create_account(&account("a1", "2000000000004", AccountStatus::Active), None, None, &ev, 1).await.unwrap();
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
     assert!(s.totp("a1").await.unwrap().is_none());
     s.totp_pending_put("a1", b"seed-1", 5).await.unwrap();
     s.totp_pending_put("a1", b"seed-2", 6).await.unwrap();
-    assert_eq!(s.totp_pending("a1").await.unwrap(), Some((b"seed-2".to_vec(), 6)));
+    assert_eq!(
+        s.totp_pending("a1").await.unwrap(),
+        Some((b"seed-2".to_vec(), 6))
+    );
     // a stale enrolment cannot be activated
-    assert!(s.totp_activate("a1", b"seed-1", 9, &[], &ev, None, 7).await.is_err());
+    assert!(
+        s.totp_activate("a1", b"seed-1", 9, &[], &ev, None, 7)
+            .await
+            .is_err()
+    );
     let hashes: Vec<String> = (0..10).map(|i| format!("h{i}")).collect();
-    s.totp_activate("a1", b"seed-2", 100, &hashes, &ev, Some(&mail("m2")), 7).await.unwrap();
+    s.totp_activate("a1", b"seed-2", 100, &hashes, &ev, Some(&mail("m2")), 7)
+        .await
+        .unwrap();
     assert!(s.totp_pending("a1").await.unwrap().is_none());
     let t = s.totp("a1").await.unwrap().unwrap();
-    assert_eq!((t.sealed_secret.as_slice(), t.last_step), (&b"seed-2"[..], 100));
-    assert!(!s.totp_use_step("a1", 100).await.unwrap(), "same step twice");
+    assert_eq!(
+        (t.sealed_secret.as_slice(), t.last_step),
+        (&b"seed-2"[..], 100)
+    );
+    assert!(
+        !s.totp_use_step("a1", 100).await.unwrap(),
+        "same step twice"
+    );
     assert!(!s.totp_use_step("a1", 99).await.unwrap(), "older step");
     assert!(s.totp_use_step("a1", 101).await.unwrap());
     assert!(!s.totp_use_step("a1", 101).await.unwrap());
@@ -107,9 +183,14 @@ async fn totp_steps_are_used_once_and_recovery_codes_once() {
     assert!(!s.recovery_use("a1", "h3", &ev, None, 9).await.unwrap());
     assert!(!s.recovery_use("a1", "nope", &ev, None, 9).await.unwrap());
     assert_eq!(s.recovery_left("a1").await.unwrap(), 9);
-    s.recovery_replace("a1", &["n1".to_string()], &ev, None, 10).await.unwrap();
+    s.recovery_replace("a1", &["n1".to_string()], &ev, None, 10)
+        .await
+        .unwrap();
     assert_eq!(s.recovery_left("a1").await.unwrap(), 1);
-    assert!(!s.recovery_use("a1", "h4", &ev, None, 11).await.unwrap(), "old codes are gone");
+    assert!(
+        !s.recovery_use("a1", "h4", &ev, None, 11).await.unwrap(),
+        "old codes are gone"
+    );
 
     s.totp_remove("a1", &ev, None, 12).await.unwrap();
     assert!(s.totp("a1").await.unwrap().is_none());
@@ -120,13 +201,25 @@ async fn totp_steps_are_used_once_and_recovery_codes_once() {
 async fn concurrent_step_use_succeeds_once() {
     let (s, _d) = store().await;
     let ev = event("x", Some("a1"), None, json!({}));
-    s.create_account(&account("a1", "2000000000004", AccountStatus::Active), None, None, &ev, 1).await.unwrap();
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
     s.totp_pending_put("a1", b"seed", 1).await.unwrap();
-    s.totp_activate("a1", b"seed", 1, &[], &ev, None, 2).await.unwrap();
+    s.totp_activate("a1", b"seed", 1, &[], &ev, None, 2)
+        .await
+        .unwrap();
     let mut handles = Vec::new();
     for _ in 0..8 {
         let s = s.clone();
-        handles.push(tokio::spawn(async move { s.totp_use_step("a1", 50).await.unwrap() }));
+        handles.push(tokio::spawn(async move {
+            s.totp_use_step("a1", 50).await.unwrap()
+        }));
     }
     let mut wins = 0;
     for h in handles {
@@ -141,7 +234,13 @@ async fn throttles_count_and_reset() {
     assert_eq!(s.throttle("pwd:x").await.unwrap(), Throttle::default());
     assert_eq!(s.throttle_fail("pwd:x", 5).await.unwrap(), 1);
     assert_eq!(s.throttle_fail("pwd:x", 7).await.unwrap(), 2);
-    assert_eq!(s.throttle("pwd:x").await.unwrap(), Throttle { failures: 2, last_failure_at: 7 });
+    assert_eq!(
+        s.throttle("pwd:x").await.unwrap(),
+        Throttle {
+            failures: 2,
+            last_failure_at: 7
+        }
+    );
     s.throttle_reset("pwd:x").await.unwrap();
     assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 0);
 }
@@ -150,7 +249,15 @@ async fn throttles_count_and_reset() {
 async fn sessions_start_touch_replace_end() {
     let (s, _d) = store().await;
     let ev = event("login.success", Some("a1"), None, json!({}));
-    s.create_account(&account("a1", "2000000000004", AccountStatus::Active), None, None, &ev, 1).await.unwrap();
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
     s.throttle_fail("pwd:2000000000004", 1).await.unwrap();
     let mut sess = Session {
         id_hash: "s1".into(),
@@ -163,7 +270,9 @@ async fn sessions_start_touch_replace_end() {
         idle_expires_at: 100,
         expires_at: 1000,
     };
-    s.session_start(&sess, None, &["pwd:2000000000004".to_string()], &ev, 10).await.unwrap();
+    s.session_start(&sess, None, &["pwd:2000000000004".to_string()], &ev, 10)
+        .await
+        .unwrap();
     assert_eq!(s.throttle("pwd:2000000000004").await.unwrap().failures, 0);
     let got = s.session("s1").await.unwrap().unwrap();
     assert_eq!((got.level, got.amr.clone()), (Level::Low, vec![Amr::Pwd]));
@@ -173,9 +282,14 @@ async fn sessions_start_touch_replace_end() {
     sess.id_hash = "s2".into();
     sess.level = Level::Substantial;
     sess.amr = vec![Amr::Pwd, Amr::Otp, Amr::Mfa];
-    s.session_start(&sess, Some("s1"), &[], &ev, 60).await.unwrap();
+    s.session_start(&sess, Some("s1"), &[], &ev, 60)
+        .await
+        .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
-    assert_eq!(s.session("s2").await.unwrap().unwrap().level, Level::Substantial);
+    assert_eq!(
+        s.session("s2").await.unwrap().unwrap().level,
+        Level::Substantial
+    );
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
@@ -187,10 +301,26 @@ async fn sessions_start_touch_replace_end() {
 async fn audit_chain_holds_and_lists_per_account() {
     let (s, _d) = store().await;
     for i in 0..5 {
-        let kind = if i % 2 == 0 { "login.success" } else { "two-step.activated" };
-        s.audit_append(&event(kind, Some("a1"), Some("10.0.0.1"), json!({"i": i})), None, 100 + i).await.unwrap();
+        let kind = if i % 2 == 0 {
+            "login.success"
+        } else {
+            "two-step.activated"
+        };
+        s.audit_append(
+            &event(kind, Some("a1"), Some("10.0.0.1"), json!({"i": i})),
+            None,
+            100 + i,
+        )
+        .await
+        .unwrap();
     }
-    s.audit_append(&event("login.failure", Some("b1"), None, json!({})), None, 200).await.unwrap();
+    s.audit_append(
+        &event("login.failure", Some("b1"), None, json!({})),
+        None,
+        200,
+    )
+    .await
+    .unwrap();
     let all = s.audit_range(0, 100).await.unwrap();
     assert_eq!(all.len(), 6);
     assert_eq!(verify_chain(&all), Ok(()));
@@ -213,10 +343,16 @@ async fn mail_outbox_claims_each_mail_once() {
     assert_eq!(first, mail("m1"));
     let second = s.mail_claim(20, 1000).await.unwrap().unwrap();
     assert_eq!(second.id, "m2");
-    assert!(s.mail_claim(20, 1000).await.unwrap().is_none(), "both leased");
+    assert!(
+        s.mail_claim(20, 1000).await.unwrap().is_none(),
+        "both leased"
+    );
     s.mail_done("m1").await.unwrap();
     s.mail_retry("m2", 5000).await.unwrap();
-    assert!(s.mail_claim(4999, 1000).await.unwrap().is_none(), "not due yet");
+    assert!(
+        s.mail_claim(4999, 1000).await.unwrap().is_none(),
+        "not due yet"
+    );
     assert_eq!(s.mail_claim(5000, 1000).await.unwrap().unwrap().id, "m2");
     // an expired lease makes it claimable again (the sending node died)
     assert_eq!(s.mail_claim(6001, 1000).await.unwrap().unwrap().id, "m2");
@@ -235,6 +371,13 @@ fn migration_trees_match() {
         v
     };
     assert_eq!(names("sqlite"), names("postgres"));
-    let embedded: Vec<String> = npass_store::MIGRATIONS.iter().map(|m| m.1.to_string()).collect();
-    assert_eq!(names("sqlite"), embedded, "every migration file is embedded");
+    let embedded: Vec<String> = npass_store::MIGRATIONS
+        .iter()
+        .map(|m| m.1.to_string())
+        .collect();
+    assert_eq!(
+        names("sqlite"),
+        embedded,
+        "every migration file is embedded"
+    );
 }

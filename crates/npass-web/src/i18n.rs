@@ -34,21 +34,28 @@ impl I18n {
         let mut order = Vec::new();
         for code in enabled {
             let Some((c, _, src)) = AVAILABLE.iter().find(|(c, _, _)| c == code) else {
-                return Err(format!("language {code:?} is not available (have: ro, ru, en)"));
+                return Err(format!(
+                    "language {code:?} is not available (have: ro, ru, en)"
+                ));
             };
             let res = FluentResource::try_new((*src).to_owned())
                 .map_err(|(_, errs)| format!("locale {c}: {errs:?}"))?;
             let langid = c.parse().map_err(|e| format!("locale {c}: {e:?}"))?;
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
-            bundle.add_resource(res).map_err(|errs| format!("locale {c}: {errs:?}"))?;
+            bundle
+                .add_resource(res)
+                .map_err(|errs| format!("locale {c}: {errs:?}"))?;
             bundles.insert(*c, bundle);
             order.push(*c);
         }
         if order.is_empty() {
             return Err("no language enabled".into());
         }
-        Ok(I18n { bundles, enabled: order })
+        Ok(I18n {
+            bundles,
+            enabled: order,
+        })
     }
 
     pub fn default_lang(&self) -> &'static str {
@@ -56,7 +63,10 @@ impl I18n {
     }
 
     pub fn find(&self, code: &str) -> Option<&'static str> {
-        self.enabled.iter().copied().find(|c| c.eq_ignore_ascii_case(code))
+        self.enabled
+            .iter()
+            .copied()
+            .find(|c| c.eq_ignore_ascii_case(code))
     }
 
     /// The best enabled language for an `Accept-Language` header.
@@ -75,7 +85,9 @@ impl I18n {
             .filter(|(q, _)| *q > 0.0)
             .collect();
         prefs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-        prefs.iter().find_map(|(_, tag)| self.find(tag.split('-').next().unwrap_or(tag)))
+        prefs
+            .iter()
+            .find_map(|(_, tag)| self.find(tag.split('-').next().unwrap_or(tag)))
     }
 
     pub fn message(&self, lang: &str, key: &str, args: &[(&str, &str)]) -> Option<String> {
@@ -114,15 +126,21 @@ impl Tr {
 
     /// The text for `key`; a missing key shows itself (the locale tests keep that from shipping).
     pub fn t(&self, key: &str) -> String {
-        self.i18n.message(self.lang, key, &[]).unwrap_or_else(|| key.to_owned())
+        self.i18n
+            .message(self.lang, key, &[])
+            .unwrap_or_else(|| key.to_owned())
     }
 
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
-        self.i18n.message(self.lang, key, &[(name, value)]).unwrap_or_else(|| key.to_owned())
+        self.i18n
+            .message(self.lang, key, &[(name, value)])
+            .unwrap_or_else(|| key.to_owned())
     }
 
     pub fn args(&self, key: &str, args: &[(&str, &str)]) -> String {
-        self.i18n.message(self.lang, key, args).unwrap_or_else(|| key.to_owned())
+        self.i18n
+            .message(self.lang, key, args)
+            .unwrap_or_else(|| key.to_owned())
     }
 
     pub fn i18n(&self) -> &Arc<I18n> {
@@ -132,11 +150,23 @@ impl Tr {
 
 /// Renders an email of `kind` (`mail-<kind>-subject`, `mail-<kind>-body`) in `lang`, falling back
 /// to the default language.
-pub fn render_mail(i18n: &I18n, lang: &str, kind: &str, params: &[(String, String)]) -> (String, String) {
+pub fn render_mail(
+    i18n: &I18n,
+    lang: &str,
+    kind: &str,
+    params: &[(String, String)],
+) -> (String, String) {
     let lang = i18n.find(lang).unwrap_or(i18n.default_lang());
-    let args: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let subject = i18n.message(lang, &format!("mail-{kind}-subject"), &args).unwrap_or_else(|| kind.to_owned());
-    let body = i18n.message(lang, &format!("mail-{kind}-body"), &args).unwrap_or_default();
+    let args: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let subject = i18n
+        .message(lang, &format!("mail-{kind}-subject"), &args)
+        .unwrap_or_else(|| kind.to_owned());
+    let body = i18n
+        .message(lang, &format!("mail-{kind}-body"), &args)
+        .unwrap_or_default();
     let footer = i18n.message(lang, "mail-footer", &args).unwrap_or_default();
     (subject, format!("{body}\n\n{footer}\n"))
 }

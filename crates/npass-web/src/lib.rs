@@ -1,6 +1,14 @@
 //! npass web layer: axum routes, extractors, middleware, templates, static files, locales, and
 //! the mapping from core errors to pages.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod i18n;
 pub mod pages;
@@ -48,10 +56,16 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/register", get(register::page).post(register::submit))
-        .route("/register/confirm", get(register::confirm_page).post(register::confirm))
+        .route(
+            "/register/confirm",
+            get(register::confirm_page).post(register::confirm),
+        )
         .route("/account", get(account::page))
         .route("/account/two-step", get(twostep::intro))
-        .route("/account/two-step/password", get(twostep::password_page).post(twostep::password_submit))
+        .route(
+            "/account/two-step/password",
+            get(twostep::password_page).post(twostep::password_submit),
+        )
         .route("/account/two-step/device", get(twostep::device_page))
         .route("/account/two-step/scan", get(twostep::scan_page))
         .route("/account/two-step/qr.png", get(twostep::qr_png))
@@ -61,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account/recovery-codes", post(twostep::recovery_codes))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), web::browser_layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::browser_layer,
+        ))
         .with_state(state)
 }

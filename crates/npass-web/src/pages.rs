@@ -45,7 +45,11 @@ impl Layout {
             .enabled
             .iter()
             .map(|code| {
-                let name = AVAILABLE.iter().find(|(c, _, _)| c == code).map(|x| x.1).unwrap_or(code);
+                let name = AVAILABLE
+                    .iter()
+                    .find(|(c, _, _)| c == code)
+                    .map(|x| x.1)
+                    .unwrap_or(code);
                 let sep = if b.query_rest.is_empty() { "" } else { "&" };
                 LangLink {
                     code,
@@ -77,7 +81,10 @@ impl Layout {
         let mut l = Layout::new(st, &ctx.browser, ctx.csrf.clone());
         if let Some(a) = &ctx.auth {
             l.logged_in = true;
-            l.user_name = format!("{} {}", a.account.profile.given_name, a.account.profile.family_name);
+            l.user_name = format!(
+                "{} {}",
+                a.account.profile.given_name, a.account.profile.family_name
+            );
         }
         l
     }
@@ -94,7 +101,13 @@ pub struct MessagePage {
 }
 
 /// A page with a title and one message, in the browser's language.
-pub fn message_page(st: &AppState, b: &Browser, status: StatusCode, title_key: &str, key: &str) -> Response {
+pub fn message_page(
+    st: &AppState,
+    b: &Browser,
+    status: StatusCode,
+    title_key: &str,
+    key: &str,
+) -> Response {
     let l = Layout::new(st, b, String::new());
     let page = MessagePage {
         title: l.t(title_key),
@@ -130,11 +143,17 @@ pub fn field_message(tr: &Tr, e: &Error) -> (String, String) {
     match e {
         Error::Invalid { field, reason, n } => {
             let n = n.map(|n| n.to_string()).unwrap_or_default();
-            ((*field).to_owned(), tr.t1(&format!("err-{reason}"), "n", &n))
+            (
+                (*field).to_owned(),
+                tr.t1(&format!("err-{reason}"), "n", &n),
+            )
         }
         Error::RateLimited { retry_after_ms } => {
             let secs = (retry_after_ms + 999) / 1000;
-            ("".into(), tr.t1("err-rate-limited", "seconds", &secs.to_string()))
+            (
+                "".into(),
+                tr.t1("err-rate-limited", "seconds", &secs.to_string()),
+            )
         }
         Error::Forbidden("locked") => ("".into(), tr.t("err-locked")),
         Error::Expired(_) => ("".into(), tr.t("err-expired")),
@@ -152,10 +171,17 @@ impl FieldErrors {
         FieldErrors(errs.iter().map(|e| field_message(tr, e)).collect())
     }
     pub fn get(&self, field: &str) -> Option<String> {
-        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone())
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
     }
     pub fn general(&self) -> Vec<String> {
-        self.0.iter().filter(|(f, _)| f.is_empty()).map(|(_, m)| m.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(f, _)| f.is_empty())
+            .map(|(_, m)| m.clone())
+            .collect()
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

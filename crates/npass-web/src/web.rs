@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::i18n::Tr;
 use crate::AppState;
+use crate::i18n::Tr;
 
 pub const SESSION_COOKIE: &str = "__Host-npass";
 pub const PRE_COOKIE: &str = "__Host-npass-pre";
@@ -48,7 +48,8 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
         let Ok(s) = v.to_str() else { continue };
         for pair in s.split(';') {
             if let Some((k, v)) = pair.trim().split_once('=') {
-                out.entry(k.trim().to_owned()).or_insert_with(|| v.trim().to_owned());
+                out.entry(k.trim().to_owned())
+                    .or_insert_with(|| v.trim().to_owned());
             }
         }
     }
@@ -56,7 +57,9 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
 }
 
 fn is_token(v: &str) -> bool {
-    v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    v.len() == 43
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn cookie(name: &str, value: &str) -> String {
@@ -78,13 +81,19 @@ pub fn serde_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
 /// Request id, language, pre-session cookie and the security headers of every response.
 pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let jar = cookies(req.headers());
-    let request_id = rng::id(st.core.rng.as_ref()).chars().take(16).collect::<String>();
+    let request_id = rng::id(st.core.rng.as_ref())
+        .chars()
+        .take(16)
+        .collect::<String>();
     let (pre_id, new_pre) = match jar.get(PRE_COOKIE) {
         Some(v) if is_token(v) => (v.clone(), false),
         _ => (rng::token(st.core.rng.as_ref()), true),
     };
     let pairs = query_pairs(req.uri().query());
-    let asked = pairs.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.clone());
+    let asked = pairs
+        .iter()
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.clone());
     let mut lang_unknown = false;
     let mut set_lang = None;
     let lang = match asked.as_deref().map(|a| st.i18n.find(a)) {
@@ -126,7 +135,10 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         append_cookie(h, &cookie(PRE_COOKIE, &pre_id));
     }
     if let Some(l) = set_lang {
-        append_cookie(h, &format!("{LANG_COOKIE}={l}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"));
+        append_cookie(
+            h,
+            &format!("{LANG_COOKIE}={l}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"),
+        );
     }
     security_headers(h, &request_id);
     res
@@ -158,7 +170,10 @@ fn security_headers(h: &mut HeaderMap, request_id: &str) {
              frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
     ];
@@ -227,16 +242,39 @@ impl FromRequestParts<AppState> for Ctx {
         let jar = cookies(&parts.headers);
         let mut auth = None;
         if let Some(secret) = jar.get(SESSION_COOKIE).filter(|v| is_token(v)) {
-            let found = st.core.session(secret).await.map_err(|e| error_page(st, &browser, &e))?;
+            let found = st
+                .core
+                .session(secret)
+                .await
+                .map_err(|e| error_page(st, &browser, &e))?;
             if let Some(session) = found {
-                let account = st.core.store.account_by_id(&session.account_id).await.map_err(|e| error_page(st, &browser, &e))?;
+                let account = st
+                    .core
+                    .store
+                    .account_by_id(&session.account_id)
+                    .await
+                    .map_err(|e| error_page(st, &browser, &e))?;
                 if let Some(account) = account {
-                    auth = Some(Authed { secret: secret.clone(), session, account });
+                    auth = Some(Authed {
+                        secret: secret.clone(),
+                        session,
+                        account,
+                    });
                 }
             }
         }
-        let csrf = csrf_token(st, &browser.pre_id, auth.as_ref().map(|a| a.secret.as_str()));
-        Ok(Ctx { browser, tr, client, auth, csrf })
+        let csrf = csrf_token(
+            st,
+            &browser.pre_id,
+            auth.as_ref().map(|a| a.secret.as_str()),
+        );
+        Ok(Ctx {
+            browser,
+            tr,
+            client,
+            auth,
+            csrf,
+        })
     }
 }
 
@@ -252,7 +290,9 @@ pub fn browser_of(ext: &axum::http::Extensions, st: &AppState) -> Browser {
 }
 
 fn mac(st: &AppState, msg: &str) -> String {
-    let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&st.csrf_key[..]) else { return String::new() };
+    let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&st.csrf_key[..]) else {
+        return String::new();
+    };
     m.update(msg.as_bytes());
     BASE64URL_NOPAD.encode(&m.finalize().into_bytes())
 }
@@ -274,7 +314,10 @@ fn csrf_ok(st: &AppState, headers: &HeaderMap, given: &str) -> bool {
     if let Some(s) = jar.get(SESSION_COOKIE).filter(|v| is_token(v)) {
         candidates.push(csrf_token(st, "", Some(s)));
     }
-    !given.is_empty() && candidates.iter().any(|c| bool::from(c.as_bytes().ct_eq(given.as_bytes())))
+    !given.is_empty()
+        && candidates
+            .iter()
+            .any(|c| bool::from(c.as_bytes().ct_eq(given.as_bytes())))
 }
 
 /// A form body: url-encoded, at most `FORM_LIMIT` bytes, from this site (not `cross-site`), with
@@ -287,14 +330,24 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
     async fn from_request(req: Request, st: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let browser = browser_of(&parts.extensions, st);
-        let fail = |status: StatusCode, key: &str| message_page(st, &browser, status, "error-title", key);
+        let fail =
+            |status: StatusCode, key: &str| message_page(st, &browser, status, "error-title", key);
         if parts.method != Method::POST {
             return Err(fail(StatusCode::METHOD_NOT_ALLOWED, "error-method"));
         }
-        if parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        if parts
+            .headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            == Some("cross-site")
+        {
             return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
         }
-        let ctype = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ctype = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !ctype.starts_with("application/x-www-form-urlencoded") {
             return Err(fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form"));
         }
@@ -313,13 +366,20 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
             return Err(fail(StatusCode::BAD_REQUEST, "error-form"));
         };
         let pairs = serde_urlencoded_pairs(text);
-        let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        let given = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         if !csrf_ok(st, &parts.headers, given) {
             return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
         }
-        let value = axum::extract::Form::<T>::from_request(Request::from_parts(parts.clone(), Body::from(bytes)), &())
-            .await
-            .map_err(|_| fail(StatusCode::BAD_REQUEST, "error-form"))?;
+        let value = axum::extract::Form::<T>::from_request(
+            Request::from_parts(parts.clone(), Body::from(bytes)),
+            &(),
+        )
+        .await
+        .map_err(|_| fail(StatusCode::BAD_REQUEST, "error-form"))?;
         Ok(WebForm(value.0))
     }
 }
@@ -327,7 +387,12 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
 /// Renders a template; a template failure is a 500 page.
 pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
-        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -358,8 +423,18 @@ mod tests {
 
     #[test]
     fn next_is_local_only() {
-        assert_eq!(safe_next("/account/two-step"), Some("/account/two-step".into()));
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "/a b", "evil", ""] {
+        assert_eq!(
+            safe_next("/account/two-step"),
+            Some("/account/two-step".into())
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/a b",
+            "evil",
+            "",
+        ] {
             assert_eq!(safe_next(bad), None, "{bad}");
         }
     }

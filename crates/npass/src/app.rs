@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use npass_core::Core;
 use npass_core::clock::Clock;
 use npass_core::national_id::Scheme;
 use npass_core::password::{HashParams, Hasher};
 use npass_core::rng::{self, OsRng, Rng};
 use npass_core::seal::{MasterKey, Sealer};
 use npass_core::service::{Policy, SessionPolicy, ThrottlePolicy};
-use npass_core::Core;
 use npass_store::SqlStore;
 use npass_web::{AppState, I18n, WebConfig};
 use secrecy::SecretString;
@@ -23,10 +23,17 @@ use crate::mail::{Delivery, Sender};
 
 /// Reads the master key, generating it in dev mode.
 fn master_key(cfg: &Config, rng: &dyn Rng) -> Result<MasterKey, String> {
-    let path = cfg.keys.master_key_file.clone().unwrap_or_else(|| cfg.data_dir.join("master.key"));
+    let path = cfg
+        .keys
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join("master.key"));
     if !path.exists() {
         if cfg.mode == Mode::Production {
-            return Err(format!("{}: the master key file is missing", path.display()));
+            return Err(format!(
+                "{}: the master key file is missing",
+                path.display()
+            ));
         }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -39,7 +46,9 @@ fn master_key(cfg: &Config, rng: &dyn Rng) -> Result<MasterKey, String> {
     let bytes = data_encoding::HEXLOWER_PERMISSIVE
         .decode(hex.as_bytes())
         .map_err(|_| format!("{}: expected 64 hex characters", path.display()))?;
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| format!("{}: expected 32 bytes", path.display()))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| format!("{}: expected 32 bytes", path.display()))?;
     Ok(MasterKey::from_bytes(arr))
 }
 
@@ -49,15 +58,23 @@ fn write_private(path: &Path, content: &str) -> Result<(), String> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(content.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn policy(cfg: &Config) -> Policy {
     let s = &cfg.session;
     let t = &cfg.throttle;
     Policy {
-        schemes: cfg.identity.schemes.iter().filter_map(|s| Scheme::parse(s)).collect(),
+        schemes: cfg
+            .identity
+            .schemes
+            .iter()
+            .filter_map(|s| Scheme::parse(s))
+            .collect(),
         service_name: cfg.identity.service_name.clone(),
         public_url: cfg.public_url(),
         password_only_login: cfg.password.password_only_login,
@@ -94,7 +111,8 @@ impl App {
     /// every production path; tests pass a clock they move.
     pub async fn build(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, String> {
         cfg.validate().map_err(|p| p.join("\n"))?;
-        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
         let rng: Arc<dyn Rng> = Arc::new(OsRng);
         let master = master_key(&cfg, rng.as_ref())?;
         let store = SqlStore::connect(&cfg.database_url(), cfg.database.max_connections)
@@ -122,7 +140,14 @@ impl App {
             mail_waker: Arc::new(move || waker.notify_one()),
         });
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
-        Ok(App { cfg, core, i18n, store, master, mail_wake })
+        Ok(App {
+            cfg,
+            core,
+            i18n,
+            store,
+            master,
+            mail_wake,
+        })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -141,8 +166,17 @@ impl App {
     }
 
     /// Listens and serves until `stop` turns true; the mail sender runs beside.
-    pub async fn serve(self, listener: TcpListener, stop: watch::Receiver<bool>) -> Result<(), String> {
-        let from = self.cfg.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(), String> {
+        let from = self
+            .cfg
+            .mail
+            .from
+            .parse()
+            .map_err(|e| format!("mail.from: {e}"))?;
         let sender = Sender {
             core: self.core.clone(),
             i18n: self.i18n.clone(),
@@ -151,7 +185,9 @@ impl App {
             wake: self.mail_wake.clone(),
         };
         let mail_task = tokio::spawn(sender.run(stop.clone()));
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         let mut stop_http = stop.clone();
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -16,7 +16,11 @@ use crate::app::App;
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "npass", version, about = "npass — national authentication and access-control service")]
+#[command(
+    name = "npass",
+    version,
+    about = "npass — national authentication and access-control service"
+)]
 pub struct Cli {
     /// Configuration file (TOML). NPASS_* environment variables override it.
     #[arg(long, global = true, env = "NPASS_CONFIG")]
@@ -95,7 +99,10 @@ fn account_json(a: &Account) -> serde_json::Value {
 
 fn operator() -> Client {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    Client { ip: "cli".into(), user_agent: format!("npass-cli:{user}") }
+    Client {
+        ip: "cli".into(),
+        user_agent: format!("npass-cli:{user}"),
+    }
 }
 
 pub fn load(cli: &Cli) -> Result<Config, String> {
@@ -113,7 +120,9 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
             Ok(())
         }
         Command::Migrate => {
-            App::build(cfg, Arc::new(SystemClock)).await.map_err(|e| (1, e))?;
+            App::build(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| (1, e))?;
             println!("database is up to date");
             Ok(())
         }
@@ -124,7 +133,9 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
             serve(cfg).await.map_err(|e| (1, e))
         }
         Command::Citizen { action } => {
-            let app = App::build(cfg, Arc::new(SystemClock)).await.map_err(|e| (1, e))?;
+            let app = App::build(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| (1, e))?;
             let core = &app.core;
             let out = match action {
                 CitizenCmd::Add {
@@ -139,7 +150,9 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                 } => {
                     let password = if password_stdin {
                         let mut s = String::new();
-                        std::io::stdin().read_to_string(&mut s).map_err(|e| (1, e.to_string()))?;
+                        std::io::stdin()
+                            .read_to_string(&mut s)
+                            .map_err(|e| (1, e.to_string()))?;
                         Some(s.trim_end_matches(['\r', '\n']).to_owned())
                     } else {
                         None
@@ -161,11 +174,20 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                     core.add_citizen(input, &operator()).await
                 }
                 CitizenCmd::Show { national_id } => core.find_citizen(&national_id).await,
-                CitizenCmd::Lock { national_id } => core.set_citizen_locked(&national_id, true, &operator()).await,
-                CitizenCmd::Unlock { national_id } => core.set_citizen_locked(&national_id, false, &operator()).await,
+                CitizenCmd::Lock { national_id } => {
+                    core.set_citizen_locked(&national_id, true, &operator())
+                        .await
+                }
+                CitizenCmd::Unlock { national_id } => {
+                    core.set_citizen_locked(&national_id, false, &operator())
+                        .await
+                }
             };
             let account = out.map_err(|e| (1, explain(&app, &e)))?;
-            println!("{}", serde_json::to_string_pretty(&account_json(&account)).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&account_json(&account)).unwrap_or_default()
+            );
             // Let the mail sender pick up any alert on the next `serve`; the outbox keeps it.
             app.store.close().await;
             Ok(())
@@ -175,12 +197,19 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
 
 /// An English sentence for a core error, from the same locale text the pages use.
 fn explain(app: &App, e: &npass_core::Error) -> String {
-    let tr = npass_web::i18n::Tr::new(app.i18n.clone(), app.i18n.find("en").unwrap_or(app.i18n.default_lang()));
+    let tr = npass_web::i18n::Tr::new(
+        app.i18n.clone(),
+        app.i18n.find("en").unwrap_or(app.i18n.default_lang()),
+    );
     match e {
         npass_core::Error::NotFound => "no such account".into(),
         other => {
             let (field, msg) = npass_web::pages::field_message(&tr, other);
-            if field.is_empty() { format!("{msg} ({other})") } else { format!("{field}: {msg}") }
+            if field.is_empty() {
+                format!("{msg} ({other})")
+            } else {
+                format!("{field}: {msg}")
+            }
         }
     }
 }
@@ -189,7 +218,9 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let dev = cfg.mode == crate::config::Mode::Dev;
     let listen = cfg.listen.clone();
     let app = App::build(cfg, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("listen {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("listen {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let public = app.cfg.public_url();
     println!("npass listening on http://{addr} (public URL {public})");

@@ -70,7 +70,11 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: String::new(), url_file: None, max_connections: 8 }
+        DatabaseConfig {
+            url: String::new(),
+            url_file: None,
+            max_connections: 8,
+        }
     }
 }
 
@@ -85,7 +89,10 @@ pub struct IdentityConfig {
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        IdentityConfig { schemes: vec!["md-idnp".into()], service_name: "npass".into() }
+        IdentityConfig {
+            schemes: vec!["md-idnp".into()],
+            service_name: "npass".into(),
+        }
     }
 }
 
@@ -98,7 +105,9 @@ pub struct LanguagesConfig {
 
 impl Default for LanguagesConfig {
     fn default() -> Self {
-        LanguagesConfig { enabled: vec!["ro".into(), "ru".into(), "en".into()] }
+        LanguagesConfig {
+            enabled: vec!["ro".into(), "ru".into(), "en".into()],
+        }
     }
 }
 
@@ -226,18 +235,27 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into(), format: "text".into() }
+        LogConfig {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }
 
 /// Sets `path` (lower-case segments) in `table` to a value parsed as TOML where it can be, else
 /// as a string.
 fn set_path(table: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
-    let Some((last, parents)) = path.split_last() else { return Ok(()) };
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(());
+    };
     let mut t = table;
     for p in parents {
-        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry.as_table_mut().ok_or_else(|| format!("{p} is not a section"))?;
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{p} is not a section"))?;
     }
     let parsed = format!("v = {raw}")
         .parse::<toml::Table>()
@@ -250,7 +268,10 @@ fn set_path(table: &mut toml::Table, path: &[String], raw: &str) -> Result<(), S
 
 impl Config {
     /// File (if any), then `NPASS_*` variables from `env`.
-    pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Self, String> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, String> {
         let mut table = match file {
             Some(f) => std::fs::read_to_string(f)
                 .map_err(|e| format!("{}: {e}", f.display()))?
@@ -259,14 +280,18 @@ impl Config {
             None => toml::Table::new(),
         };
         for (k, v) in env {
-            let Some(rest) = k.strip_prefix("NPASS_") else { continue };
+            let Some(rest) = k.strip_prefix("NPASS_") else {
+                continue;
+            };
             if rest == "CONFIG" || rest.starts_with("TEST_") {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
             set_path(&mut table, &path, &v)?;
         }
-        let mut cfg: Config = table.try_into().map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
+        let mut cfg: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
         if let Some(f) = cfg.database.url_file.clone() {
             cfg.database.url = read_secret(&f)?;
         }
@@ -291,18 +316,26 @@ impl Config {
     }
 
     pub fn outbox_dir(&self) -> PathBuf {
-        self.mail.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+        self.mail
+            .outbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
     }
 
     /// Every rule a configuration must keep; all problems at once.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut p = Vec::new();
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
-            p.push(format!("listen: {:?} is not an address like 127.0.0.1:8080", self.listen));
+            p.push(format!(
+                "listen: {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            ));
         }
         for s in &self.identity.schemes {
             if npass_core::national_id::Scheme::parse(s).is_none() {
-                p.push(format!("identity.schemes: unknown scheme {s:?} (md-idnp, mu-nic, passport)"));
+                p.push(format!(
+                    "identity.schemes: unknown scheme {s:?} (md-idnp, mu-nic, passport)"
+                ));
             }
         }
         if self.identity.schemes.is_empty() {
@@ -312,7 +345,10 @@ impl Config {
             p.push(format!("languages.enabled: {e}"));
         }
         let url = self.database_url();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
             p.push("database.url: sqlite://… or postgres://…".into());
         }
         let s = &self.session;
@@ -334,7 +370,9 @@ impl Config {
             }
             let pw = &self.password;
             if pw.memory_kib < 19 * 1024 || pw.iterations < 2 || pw.parallelism < 1 {
-                p.push("password: production needs at least memory_kib = 19456, iterations = 2".into());
+                p.push(
+                    "password: production needs at least memory_kib = 19456, iterations = 2".into(),
+                );
             }
         }
         if p.is_empty() { Ok(()) } else { Err(p) }
@@ -355,9 +393,18 @@ mod tests {
     fn env_overrides_and_unknown_keys() {
         let env = vec![
             ("NPASS_LISTEN".to_string(), "127.0.0.1:9999".to_string()),
-            ("NPASS_DATABASE__MAX_CONNECTIONS".to_string(), "3".to_string()),
-            ("NPASS_IDENTITY__SCHEMES".to_string(), "[\"mu-nic\"]".to_string()),
-            ("NPASS_BRANDING__AUTHORITY".to_string(), "Guvernul Republicii Moldova".to_string()),
+            (
+                "NPASS_DATABASE__MAX_CONNECTIONS".to_string(),
+                "3".to_string(),
+            ),
+            (
+                "NPASS_IDENTITY__SCHEMES".to_string(),
+                "[\"mu-nic\"]".to_string(),
+            ),
+            (
+                "NPASS_BRANDING__AUTHORITY".to_string(),
+                "Guvernul Republicii Moldova".to_string(),
+            ),
             ("OTHER".to_string(), "x".to_string()),
         ];
         let c = Config::load(None, env.into_iter()).unwrap();
@@ -367,12 +414,19 @@ mod tests {
         assert_eq!(c.branding.authority, "Guvernul Republicii Moldova");
         assert_eq!(c.public_url(), "http://127.0.0.1:9999");
         let bad = vec![("NPASS_NO_SUCH_KEY".to_string(), "1".to_string())];
-        assert!(Config::load(None, bad.into_iter()).unwrap_err().contains("unknown field"));
+        assert!(
+            Config::load(None, bad.into_iter())
+                .unwrap_err()
+                .contains("unknown field")
+        );
     }
 
     #[test]
     fn production_rules() {
-        let mut c = Config { mode: Mode::Production, ..Config::default() };
+        let mut c = Config {
+            mode: Mode::Production,
+            ..Config::default()
+        };
         let errs = c.validate().unwrap_err();
         assert!(errs.iter().any(|e| e.contains("https")));
         c.public_url = "https://npass.example.md".into();

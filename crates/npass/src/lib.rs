@@ -1,6 +1,14 @@
 //! npass: the binary's library — configuration, wiring, mail delivery and the CLI — so the
 //! integration tests start exactly what `npass serve` starts.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod app;
 pub mod cli;

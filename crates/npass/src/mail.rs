@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use npass_core::Core;
@@ -53,14 +54,18 @@ const LEASE_MS: i64 = 120_000;
 
 impl Sender {
     fn message(&self, m: &Mail) -> Result<Message, String> {
-        let (subject, body) = npass_web::i18n::render_mail(&self.i18n, &m.language, &m.kind, &m.params);
+        let (subject, body) =
+            npass_web::i18n::render_mail(&self.i18n, &m.language, &m.kind, &m.params);
         let to: Mailbox = m.to.parse().map_err(|e| format!("recipient: {e}"))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body),
+            )
             .map_err(|e| e.to_string())
     }
 
@@ -69,11 +74,17 @@ impl Sender {
         match &self.delivery {
             Delivery::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
             Delivery::Files(dir) => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let path = dir.join(format!("{}-{}.eml", self.core.now(), m.id));
                 let tmp = path.with_extension("tmp");
-                tokio::fs::write(&tmp, msg.formatted()).await.map_err(|e| e.to_string())?;
-                tokio::fs::rename(&tmp, &path).await.map_err(|e| e.to_string())?;
+                tokio::fs::write(&tmp, msg.formatted())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 tracing::info!(path = %path.display(), kind = %m.kind, "email written to the outbox folder");
                 Ok(())
             }
@@ -101,7 +112,11 @@ impl Sender {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, kind = %m.kind, "mail delivery failed; will retry");
-                        let _ = self.core.store.mail_retry(&m.id, self.core.now() + 60_000).await;
+                        let _ = self
+                            .core
+                            .store
+                            .mail_retry(&m.id, self.core.now() + 60_000)
+                            .await;
                     }
                 }
             }

@@ -10,13 +10,18 @@ fn main() {
         "trace" => tracing::Level::TRACE,
         _ => tracing::Level::INFO,
     };
-    let builder = tracing_subscriber::fmt().with_max_level(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(filter)
+        .with_writer(std::io::stderr);
     if level.format == "json" {
         builder.json().init();
     } else {
         builder.init();
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("npass: cannot start the runtime: {e}");

@@ -39,16 +39,33 @@ pub fn need_login<'a>(st: &AppState, ctx: &'a Ctx, fresh: bool) -> Result<&'a Au
     }
 }
 
-pub const HISTORY_KINDS: &[&str] = &["login.", "two-step.", "recovery.", "session.", "account.", "password.", "admin."];
+pub const HISTORY_KINDS: &[&str] = &[
+    "login.",
+    "two-step.",
+    "recovery.",
+    "session.",
+    "account.",
+    "password.",
+    "admin.",
+];
 
 fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
     let key = format!("history-{}", r.event.kind.replace('.', "-"));
-    let level = r.event.detail.get("level").and_then(|v| v.as_str()).unwrap_or("");
+    let level = r
+        .event
+        .detail
+        .get("level")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     HistoryRow {
         when: format_utc(r.at),
         what: l.t(&key),
         from: r.event.ip.clone().unwrap_or_default(),
-        detail: if level.is_empty() { String::new() } else { l.t(&format!("level-{level}")) },
+        detail: if level.is_empty() {
+            String::new()
+        } else {
+            l.t(&format!("level-{level}"))
+        },
     }
 }
 
@@ -61,7 +78,12 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         Ok(s) => s,
         Err(e) => return error_page(&st, &ctx.browser, &e),
     };
-    let records = match st.core.store.audit_for_account(&a.account.id, HISTORY_KINDS, 20).await {
+    let records = match st
+        .core
+        .store
+        .audit_for_account(&a.account.id, HISTORY_KINDS, 20)
+        .await
+    {
         Ok(r) => r,
         Err(e) => return error_page(&st, &ctx.browser, &e),
     };

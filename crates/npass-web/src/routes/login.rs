@@ -8,7 +8,10 @@ use serde::Deserialize;
 use super::query;
 use crate::AppState;
 use crate::pages::{FieldErrors, Layout, field_message};
-use crate::web::{Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, expired_cookie, render, safe_next, see_other};
+use crate::web::{
+    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, expired_cookie, render,
+    safe_next, see_other,
+};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -50,12 +53,29 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
     } else if next.starts_with("/account/two-step") {
         l.notices.push(l.t("notice-login-for-two-step"));
     }
-    render(StatusCode::OK, &LoginPage { l, national_id: String::new(), next, reauth, errors: FieldErrors::default() })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            l,
+            national_id: String::new(),
+            next,
+            reauth,
+            errors: FieldErrors::default(),
+        },
+    )
 }
 
-pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<LoginForm>) -> Response {
+pub async fn submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<LoginForm>,
+) -> Response {
     let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
-    let input = LoginInput { national_id: f.national_id.clone(), password: f.password, code: f.code };
+    let input = LoginInput {
+        national_id: f.national_id.clone(),
+        password: f.password,
+        code: f.code,
+    };
     let result = st.core.login(input, &ctx.client, replaces.as_deref()).await;
     let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
     let (status, err) = match result {
@@ -65,16 +85,23 @@ pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<Lo
             return res;
         }
         Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
-        Err(LoginError::Failed) => (StatusCode::UNAUTHORIZED, ("".into(), ctx.tr.t("err-login-failed"))),
+        Err(LoginError::Failed) => (
+            StatusCode::UNAUTHORIZED,
+            ("".into(), ctx.tr.t("err-login-failed")),
+        ),
         Err(LoginError::RateLimited { retry_after_ms }) => (
             StatusCode::TOO_MANY_REQUESTS,
             field_message(&ctx.tr, &npass_core::Error::RateLimited { retry_after_ms }),
         ),
         Err(LoginError::Locked) => (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-locked"))),
-        Err(LoginError::EmailNotConfirmed) => {
-            (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-email-not-confirmed")))
-        }
-        Err(LoginError::AccountLocked) => (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-account-locked"))),
+        Err(LoginError::EmailNotConfirmed) => (
+            StatusCode::FORBIDDEN,
+            ("".into(), ctx.tr.t("err-email-not-confirmed")),
+        ),
+        Err(LoginError::AccountLocked) => (
+            StatusCode::FORBIDDEN,
+            ("".into(), ctx.tr.t("err-account-locked")),
+        ),
         Err(LoginError::Unavailable(e)) => return error_page(&st, &ctx.browser, &e),
     };
     let mut errors = FieldErrors::default();
@@ -92,7 +119,11 @@ pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<Lo
 #[derive(Deserialize)]
 pub struct LogoutForm {}
 
-pub async fn logout(State(st): State<AppState>, ctx: Ctx, WebForm(_f): WebForm<LogoutForm>) -> Response {
+pub async fn logout(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(_f): WebForm<LogoutForm>,
+) -> Response {
     if let Some(a) = &ctx.auth
         && let Err(e) = st.core.logout(&a.secret, &ctx.client).await
     {

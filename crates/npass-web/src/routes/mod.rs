@@ -15,7 +15,12 @@ use crate::AppState;
 use crate::web::{Ctx, message_page, see_other, serde_urlencoded_pairs};
 
 pub fn query(raw: &RawQuery) -> HashMap<String, String> {
-    raw.0.as_deref().map(serde_urlencoded_pairs).unwrap_or_default().into_iter().collect()
+    raw.0
+        .as_deref()
+        .map(serde_urlencoded_pairs)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 /// `/login?next=…` for a page that needs a (fresh) login.
@@ -25,7 +30,11 @@ pub fn to_login(next: &str, reauth: bool) -> Response {
 }
 
 pub async fn home(ctx: Ctx) -> Response {
-    see_other(if ctx.auth.is_some() { "/account" } else { "/login" })
+    see_other(if ctx.auth.is_some() {
+        "/account"
+    } else {
+        "/login"
+    })
 }
 
 pub async fn healthz() -> &'static str {
@@ -45,12 +54,21 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
 
 pub async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/npass.css"),
     )
         .into_response()
 }
 
 pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {
-    message_page(&st, &ctx.browser, StatusCode::NOT_FOUND, "error-title", "error-not-found")
+    message_page(
+        &st,
+        &ctx.browser,
+        StatusCode::NOT_FOUND,
+        "error-title",
+        "error-not-found",
+    )
 }

@@ -53,10 +53,38 @@ pub struct FieldView {
 impl RegisterPage {
     fn new(l: Layout, f: &RegisterForm, errors: FieldErrors, min_password: usize) -> Self {
         let rows = [
-            ("national_id", "field-national-id", "text", &f.national_id, "username", true),
-            ("given_name", "field-given-name", "text", &f.given_name, "given-name", true),
-            ("family_name", "field-family-name", "text", &f.family_name, "family-name", true),
-            ("birth_date", "field-birth-date", "date", &f.birth_date, "bday", true),
+            (
+                "national_id",
+                "field-national-id",
+                "text",
+                &f.national_id,
+                "username",
+                true,
+            ),
+            (
+                "given_name",
+                "field-given-name",
+                "text",
+                &f.given_name,
+                "given-name",
+                true,
+            ),
+            (
+                "family_name",
+                "field-family-name",
+                "text",
+                &f.family_name,
+                "family-name",
+                true,
+            ),
+            (
+                "birth_date",
+                "field-birth-date",
+                "date",
+                &f.birth_date,
+                "bday",
+                true,
+            ),
             ("email", "field-email", "email", &f.email, "email", true),
             ("phone", "field-phone", "tel", &f.phone, "tel", false),
         ];
@@ -72,7 +100,12 @@ impl RegisterPage {
                 error: errors.get(name),
             })
             .collect();
-        RegisterPage { l, fields, errors, min_password }
+        RegisterPage {
+            l,
+            fields,
+            errors,
+            min_password,
+        }
     }
 }
 
@@ -89,7 +122,11 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx) -> Response {
     render(StatusCode::OK, &page)
 }
 
-pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<RegisterForm>) -> Response {
+pub async fn submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<RegisterForm>,
+) -> Response {
     let input = RegisterInput {
         national_id: f.national_id.clone(),
         given_name: f.given_name.clone(),
@@ -114,10 +151,21 @@ pub async fn submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<Re
             render(StatusCode::OK, &page)
         }
         Err(errs) => {
-            if let Some(e) = errs.iter().find(|e| matches!(e, Error::Unavailable(_) | Error::Internal(_))) {
+            if let Some(e) = errs
+                .iter()
+                .find(|e| matches!(e, Error::Unavailable(_) | Error::Internal(_)))
+            {
                 return error_page(&st, &ctx.browser, e);
             }
-            let status = if errs.iter().any(|e| matches!(e, Error::Invalid { reason: "account-exists", .. })) {
+            let status = if errs.iter().any(|e| {
+                matches!(
+                    e,
+                    Error::Invalid {
+                        reason: "account-exists",
+                        ..
+                    }
+                )
+            }) {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::BAD_REQUEST
@@ -144,7 +192,13 @@ pub struct ConfirmPage {
 /// confirm by themselves.
 pub async fn confirm_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
     let token = query(&raw).get("token").cloned().unwrap_or_default();
-    render(StatusCode::OK, &ConfirmPage { l: Layout::of(&st, &ctx), token })
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            l: Layout::of(&st, &ctx),
+            token,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -153,12 +207,20 @@ pub struct ConfirmForm {
     pub token: String,
 }
 
-pub async fn confirm(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<ConfirmForm>) -> Response {
+pub async fn confirm(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<ConfirmForm>,
+) -> Response {
     match st.core.confirm_email(&f.token, &ctx.client).await {
         Ok(()) => see_other("/login?done=confirmed"),
         Err(e @ (Error::NotFound | Error::Expired(_))) => {
             let l = Layout::of(&st, &ctx);
-            let key = if matches!(e, Error::NotFound) { "confirm-unknown" } else { "confirm-expired" };
+            let key = if matches!(e, Error::NotFound) {
+                "confirm-unknown"
+            } else {
+                "confirm-expired"
+            };
             let page = MessagePage {
                 title: l.t("confirm-failed-title"),
                 paragraphs: vec![l.t(key)],
@@ -166,7 +228,11 @@ pub async fn confirm(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<C
                 show_request_id: false,
                 l,
             };
-            let status = if matches!(e, Error::NotFound) { StatusCode::NOT_FOUND } else { StatusCode::GONE };
+            let status = if matches!(e, Error::NotFound) {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::GONE
+            };
             render(status, &page)
         }
         Err(e) => error_page(&st, &ctx.browser, &e),

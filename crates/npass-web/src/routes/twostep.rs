@@ -27,9 +27,21 @@ pub struct IntroPage {
 }
 
 const ACTIONS: [(&str, &str, &str); 3] = [
-    ("/account/two-step/replace", "two-step-replace", "two-step-replace-text"),
-    ("/account/recovery-codes", "recovery-new-title", "recovery-new-text"),
-    ("/account/two-step/remove", "two-step-remove", "two-step-remove-text"),
+    (
+        "/account/two-step/replace",
+        "two-step-replace",
+        "two-step-replace-text",
+    ),
+    (
+        "/account/recovery-codes",
+        "recovery-new-title",
+        "recovery-new-text",
+    ),
+    (
+        "/account/two-step/remove",
+        "two-step-remove",
+        "two-step-remove-text",
+    ),
 ];
 
 #[derive(Template)]
@@ -79,10 +91,16 @@ async fn intro_with(st: &AppState, ctx: &Ctx, errors: FieldErrors, status: Statu
         Ok(s) => s,
         Err(e) => return error_page(st, &ctx.browser, &e),
     };
-    let start = if a.account.password_hash.is_some() { "/account/two-step/device" } else { "/account/two-step/password" };
+    let start = if a.account.password_hash.is_some() {
+        "/account/two-step/device"
+    } else {
+        "/account/two-step/password"
+    };
     let page = IntroPage {
         l: Layout::of(st, ctx),
-        active_since: s.active.map(|t| npass_core::clock::format_utc(t.created_at)),
+        active_since: s
+            .active
+            .map(|t| npass_core::clock::format_utc(t.created_at)),
         recovery_left: s.recovery_left,
         start: start.into(),
         errors,
@@ -101,7 +119,14 @@ pub async fn password_page(State(st): State<AppState>, ctx: Ctx) -> Response {
         return see_other("/account/two-step/device");
     }
     let min_password = st.core.policy.min_password_len();
-    render(StatusCode::OK, &PasswordPage { l: Layout::of(&st, &ctx), errors: FieldErrors::default(), min_password })
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            l: Layout::of(&st, &ctx),
+            errors: FieldErrors::default(),
+            min_password,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -112,9 +137,17 @@ pub struct PasswordForm {
     pub password_confirm: String,
 }
 
-pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<PasswordForm>) -> Response {
+pub async fn password_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<PasswordForm>,
+) -> Response {
     let a = authed!(st, ctx, true);
-    match st.core.set_first_password(&a.account, &f.password, &f.password_confirm, &ctx.client).await {
+    match st
+        .core
+        .set_first_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
+        .await
+    {
         Ok(()) | Err(Error::Conflict("password-exists")) => see_other("/account/two-step/device"),
         Err(e @ Error::Invalid { .. }) => {
             let page = PasswordPage {
@@ -130,14 +163,30 @@ pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, WebForm(f): W
 
 pub async fn device_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
     let _a = authed!(st, ctx, true);
-    let device = query(&raw).get("device").filter(|d| ["android", "apple"].contains(&d.as_str())).cloned();
-    render(StatusCode::OK, &DevicePage { l: Layout::of(&st, &ctx), device: device.unwrap_or_default() })
+    let device = query(&raw)
+        .get("device")
+        .filter(|d| ["android", "apple"].contains(&d.as_str()))
+        .cloned();
+    render(
+        StatusCode::OK,
+        &DevicePage {
+            l: Layout::of(&st, &ctx),
+            device: device.unwrap_or_default(),
+        },
+    )
 }
 
 async fn scan_with(st: &AppState, ctx: &Ctx, errors: FieldErrors, status: StatusCode) -> Response {
     let a = authed!(st, ctx, true);
     match st.core.enrolment(&a.account).await {
-        Ok(en) => render(status, &ScanPage { l: Layout::of(st, ctx), secret: en.secret_grouped, errors }),
+        Ok(en) => render(
+            status,
+            &ScanPage {
+                l: Layout::of(st, ctx),
+                secret: en.secret_grouped,
+                errors,
+            },
+        ),
         Err(e) => error_page(st, &ctx.browser, &e),
     }
 }
@@ -154,7 +203,14 @@ pub async fn qr_png(State(st): State<AppState>, ctx: Ctx) -> Response {
         Err(e) => return error_page(&st, &ctx.browser, &e),
     };
     match qr::png(&en.otpauth_uri) {
-        Some(png) => ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png).into_response(),
+        Some(png) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            png,
+        )
+            .into_response(),
         None => error_page(&st, &ctx.browser, &Error::Internal("qr".into())),
     }
 }
@@ -165,15 +221,30 @@ pub struct CodeForm {
     pub code: String,
 }
 
-pub async fn confirm(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<CodeForm>) -> Response {
+pub async fn confirm(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<CodeForm>,
+) -> Response {
     let a = authed!(st, ctx, true);
-    match st.core.confirm_enrolment(&a.account, &f.code, &ctx.client).await {
+    match st
+        .core
+        .confirm_enrolment(&a.account, &f.code, &ctx.client)
+        .await
+    {
         Ok(codes) => {
             let l = Layout::of(&st, &ctx);
-            let page = DonePage { title: l.t("two-step-done-title"), message: l.t("two-step-done"), codes, l };
+            let page = DonePage {
+                title: l.t("two-step-done-title"),
+                message: l.t("two-step-done"),
+                codes,
+                l,
+            };
             render(StatusCode::OK, &page)
         }
-        Err(e @ (Error::Invalid { .. } | Error::RateLimited { .. } | Error::Forbidden("locked"))) => {
+        Err(
+            e @ (Error::Invalid { .. } | Error::RateLimited { .. } | Error::Forbidden("locked")),
+        ) => {
             let status = code_status(&e);
             scan_with(&st, &ctx, FieldErrors::from(&ctx.tr, &[e]), status).await
         }
@@ -201,28 +272,57 @@ async fn code_failed(st: &AppState, ctx: &Ctx, e: Error) -> Response {
     }
 }
 
-pub async fn remove(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<CodeForm>) -> Response {
+pub async fn remove(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<CodeForm>,
+) -> Response {
     let a = authed!(st, ctx, true);
-    match st.core.remove_two_step(&a.account, &f.code, &ctx.client).await {
+    match st
+        .core
+        .remove_two_step(&a.account, &f.code, &ctx.client)
+        .await
+    {
         Ok(()) => see_other("/account?done=two-step-removed"),
         Err(e) => code_failed(&st, &ctx, e).await,
     }
 }
 
-pub async fn replace(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<CodeForm>) -> Response {
+pub async fn replace(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<CodeForm>,
+) -> Response {
     let a = authed!(st, ctx, true);
-    match st.core.start_replacement(&a.account, &f.code, &ctx.client).await {
+    match st
+        .core
+        .start_replacement(&a.account, &f.code, &ctx.client)
+        .await
+    {
         Ok(()) => see_other("/account/two-step/device"),
         Err(e) => code_failed(&st, &ctx, e).await,
     }
 }
 
-pub async fn recovery_codes(State(st): State<AppState>, ctx: Ctx, WebForm(f): WebForm<CodeForm>) -> Response {
+pub async fn recovery_codes(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<CodeForm>,
+) -> Response {
     let a = authed!(st, ctx, true);
-    match st.core.regenerate_recovery_codes(&a.account, &f.code, &ctx.client).await {
+    match st
+        .core
+        .regenerate_recovery_codes(&a.account, &f.code, &ctx.client)
+        .await
+    {
         Ok(codes) => {
             let l = Layout::of(&st, &ctx);
-            let page = DonePage { title: l.t("recovery-new-title"), message: l.t("recovery-new"), codes, l };
+            let page = DonePage {
+                title: l.t("recovery-new-title"),
+                message: l.t("recovery-new"),
+                codes,
+                l,
+            };
             render(StatusCode::OK, &page)
         }
         Err(e) => code_failed(&st, &ctx, e).await,

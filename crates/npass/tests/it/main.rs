@@ -1,0 +1,15 @@
+//! The integration-test binary: the real npass over HTTP and its CLI, on SQLite or PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod harness;
+mod journeys;
+mod login_rules;
+mod operator;
+mod pages;
+mod registration;
+mod tidy;

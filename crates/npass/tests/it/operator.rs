@@ -1,0 +1,242 @@
+//! The operator CLI and the binary itself, run as an operator would.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use crate::harness::*;
+
+fn npass(app: &TestApp) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_npass"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NPASS_DATA_DIR", &app.data_dir)
+        .env("NPASS_DATABASE__URL", &app.db_url)
+        .env("NPASS_PASSWORD__MEMORY_KIB", "64")
+        .env("NPASS_PASSWORD__ITERATIONS", "1")
+        .env("NPASS_LOG__LEVEL", "warn");
+    c
+}
+
+fn run(mut c: Command, stdin: &str) -> (i32, String, String) {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn citizen_add_show_lock_unlock() {
+    let app = TestApp::start().await;
+    // The CLI runs on the wall clock; let the server's clock agree so the mail it queues is due.
+    // (The server's clock stands still, so it is set a little ahead of the CLI's runs.)
+    app.clock
+        .set_ms(npass_core::clock::Clock::now_ms(&npass_core::clock::SystemClock) + 300_000);
+    let mut add = npass(&app);
+    add.args([
+        "citizen",
+        "add",
+        "--national-id",
+        "2000 0000 00004",
+        "--given-name",
+        "Ion",
+        "--family-name",
+        "Popescu",
+    ])
+    .args(["--email", "ion.popescu@example.md", "--password-stdin"]);
+    let (code, out, err) = run(add, &format!("{}\n", ION.password));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["national_id"], "2000000000004");
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["has_password"], true);
+    assert_eq!(v["assurance"], "self-asserted");
+
+    // The account logs in over HTTP right away.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(303);
+
+    // Mistakes are explained and change nothing.
+    let mut dup = npass(&app);
+    dup.args([
+        "citizen",
+        "add",
+        "--national-id",
+        "2000000000004",
+        "--given-name",
+        "X",
+        "--family-name",
+        "Y",
+        "--email",
+        "x@example.md",
+    ]);
+    let (code, _, err) = run(dup, "");
+    assert_eq!(code, 1);
+    assert!(err.contains("An account already exists"), "{err}");
+    let mut bad = npass(&app);
+    bad.args([
+        "citizen",
+        "add",
+        "--national-id",
+        "2000000000005",
+        "--given-name",
+        "X",
+        "--family-name",
+        "Y",
+        "--email",
+        "x@example.md",
+    ]);
+    let (code, _, err) = run(bad, "");
+    assert_eq!(code, 1);
+    assert!(err.contains("check digit"), "{err}");
+    let mut weak = npass(&app);
+    weak.args([
+        "citizen",
+        "add",
+        "--national-id",
+        "1008600038413",
+        "--given-name",
+        "X",
+        "--family-name",
+        "Y",
+        "--email",
+        "x@example.md",
+        "--password-stdin",
+    ]);
+    let (code, _, err) = run(weak, "password\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("too short"), "{err}");
+
+    let mut show = npass(&app);
+    show.args(["citizen", "show", "2000000000004"]);
+    let (code, out, _) = run(show, "");
+    assert_eq!(code, 0);
+    assert!(out.contains("\"email\": \"ion.popescu@example.md\""));
+    let mut missing = npass(&app);
+    missing.args(["citizen", "show", "1008600038413"]);
+    assert_eq!(run(missing, "").0, 1);
+
+    let mut lock = npass(&app);
+    lock.args(["citizen", "lock", "2000000000004"]);
+    let (code, out, err) = run(lock, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"status\": \"locked\""));
+    b.get("/account").await.status(303);
+    login(&mut b, &ION, "")
+        .await
+        .status(403)
+        .has("This account is locked.");
+    // In the account's language: the deployment default, Romanian.
+    app.mail(ION.email, "Subject: Contul a fost blocat").await;
+
+    let mut unlock = npass(&app);
+    unlock.args(["citizen", "unlock", "2000000000004"]);
+    assert_eq!(run(unlock, "").0, 0);
+    login(&mut b, &ION, "").await.status(303);
+    let kinds: Vec<String> = app
+        .core
+        .store
+        .audit_range(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.kind)
+        .collect();
+    for k in [
+        "admin.account-added",
+        "admin.account-locked",
+        "admin.account-unlocked",
+    ] {
+        assert!(kinds.contains(&k.to_string()), "{k} in {kinds:?}");
+    }
+}
+
+#[tokio::test]
+async fn check_config_names_every_problem() {
+    let app = TestApp::start().await;
+    let mut c = npass(&app);
+    c.args(["check-config"]);
+    let (code, out, _) = run(c, "");
+    assert_eq!(code, 0);
+    assert!(out.contains("valid"));
+    let mut c = npass(&app);
+    c.env("NPASS_MODE", "production")
+        .env("NPASS_PUBLIC_URL", "http://npass.example.md")
+        .args(["check-config"]);
+    let (code, _, err) = run(c, "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("https") && err.contains("master_key_file"),
+        "{err}"
+    );
+    let mut c = npass(&app);
+    c.env("NPASS_NO_SUCH", "1").args(["check-config"]);
+    let (code, _, err) = run(c, "");
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown field"), "{err}");
+    let mut c = npass(&app);
+    c.env("NPASS_IDENTITY__SCHEMES", "[\"xx-id\"]")
+        .args(["check-config"]);
+    assert!(run(c, "").2.contains("unknown scheme"));
+    // A production configuration with an http public URL refuses to start.
+    let mut c = npass(&app);
+    c.env("NPASS_MODE", "production")
+        .env("NPASS_PUBLIC_URL", "http://npass.example.md")
+        .args(["serve"]);
+    assert_eq!(run(c, "").0, 1);
+}
+
+#[tokio::test]
+async fn serve_starts_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_npass"));
+    c.current_dir(dir.path())
+        .env_clear()
+        .env("NPASS_LOG__LEVEL", "warn")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Ok(url) = std::env::var("NPASS_TEST_DATABASE_URL") {
+        let db = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
+        assert!(url.starts_with("postgres"));
+        c.env("NPASS_DATABASE__URL", db);
+    }
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("npass listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Nothing to configure: the dev data directory holds the database (SQLite by default),
+    // the generated master key and, later, the email outbox.
+    assert!(dir.path().join("npass-data/master.key").exists());
+    let mut b = Browser::new(&format!("http://{addr}"));
+    b.get("/healthz").await.status(200);
+    b.get("/login").await.status(200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}

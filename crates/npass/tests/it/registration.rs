@@ -1,0 +1,267 @@
+//! Registration: every bad input gets a clear localised answer and changes nothing.
+
+use crate::harness::*;
+
+async fn count_accounts(app: &TestApp) -> usize {
+    app.core
+        .store
+        .audit_range(0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.event.kind == "account.register")
+        .count()
+}
+
+async fn try_register(app: &TestApp, b: &mut Browser, changes: &[(&'static str, &str)]) -> Resp {
+    let mut fields: Vec<(&str, String)> = register_fields(&ION)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    for (k, v) in changes {
+        if let Some(f) = fields.iter_mut().find(|(n, _)| n == k) {
+            f.1 = v.to_string();
+        }
+    }
+    let csrf = b.get("/register").await.csrf();
+    let mut all = vec![("csrf", csrf)];
+    all.extend(fields.into_iter().map(|(k, v)| (k, v)));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _ = app;
+    b.post_raw("/register", &refs).await
+}
+
+#[tokio::test]
+async fn identifiers_are_checked_in_every_scheme() {
+    let app = TestApp::start_with(|c| {
+        c.identity.schemes = vec!["md-idnp".into(), "mu-nic".into(), "passport".into()]
+    })
+    .await;
+    let mut b = app.browser();
+    let cases: &[(&str, &str)] = &[
+        ("2000000000005", "its check digit does not match"),
+        ("200000000000", "has the wrong length"),
+        ("20000000000044", "has the wrong length"),
+        ("", "Enter your national identification number."),
+        // mu-nic: wrong check character, a date that does not exist, wrong length
+        ("J0101900123450", "its check digit does not match"),
+        ("J01019001234", "has the wrong length"),
+        // passport: unknown country, too long a number, stray characters
+        ("QQQ1234567", "issuing country code is not known"),
+        ("MDA1234567890", "has the wrong length"),
+        ("MDA_123456", "contains characters it cannot have"),
+    ];
+    for (nid, message) in cases {
+        let r = try_register(&app, &mut b, &[("national_id", nid)]).await;
+        r.status(400).has(message).has("aria-invalid=\"true\"");
+    }
+    // 31 February, with a correct check character.
+    let feb31 = format!(
+        "J310290012345{}",
+        npass_core::national_id::mu_check_char("J310290012345").unwrap()
+    );
+    try_register(&app, &mut b, &[("national_id", &feb31)])
+        .await
+        .status(400)
+        .has("inside the identification number does not exist");
+    assert_eq!(count_accounts(&app).await, 0);
+    // The Romanian page says it in Romanian.
+    b.lang = Some("ro".into());
+    try_register(&app, &mut b, &[("national_id", "2000000000005")])
+        .await
+        .status(400)
+        .has("cifra de control nu corespunde");
+    b.lang = Some("ru".into());
+    try_register(&app, &mut b, &[("national_id", "2000000000005")])
+        .await
+        .status(400)
+        .has("не совпадает контрольная цифра");
+    // A valid NIC and passport register.
+    let body = "J010190012345";
+    let check = npass_core::national_id::mu_check_char(body).unwrap();
+    b.lang = Some("en".into());
+    try_register(&app, &mut b, &[("national_id", &format!("{body}{check}"))])
+        .await
+        .status(200)
+        .has("Check your email");
+    try_register(&app, &mut b, &[("national_id", "mda-ab123456")])
+        .await
+        .status(200);
+    assert!(
+        app.core
+            .store
+            .account_by_national_id("MDA:AB123456")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn one_account_per_identifier_in_any_spelling() {
+    let app = TestApp::start().await;
+    registered(&app, &ION).await;
+    let mut b = app.browser();
+    for spelling in [
+        "2000000000004",
+        " 2000-0000-00004 ",
+        "２０００００００００００４",
+    ] {
+        try_register(
+            &app,
+            &mut b,
+            &[("national_id", spelling), ("email", "other@example.md")],
+        )
+        .await
+        .status(409)
+        .has("An account already exists for this identification number.");
+    }
+    assert_eq!(count_accounts(&app).await, 1);
+    assert_eq!(app.mail_count("other@example.md"), 0);
+}
+
+#[tokio::test]
+async fn passwords_follow_the_rules_and_say_why() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "short pass",
+            "short pass",
+            "too short: use at least 15 characters",
+        ),
+        ("", "", "Enter a password."),
+        (
+            "123456789qwerty",
+            "123456789qwerty",
+            "among the most commonly used",
+        ),
+        (
+            "1QAZ2WSX3EDC4RFV",
+            "1QAZ2WSX3EDC4RFV",
+            "among the most commonly used",
+        ),
+        (
+            "Popescu2000000000004",
+            "Popescu2000000000004",
+            "built from your name",
+        ),
+        (
+            "npass npass npass!",
+            "npass npass npass!",
+            "built from your name",
+        ),
+        (
+            "cerul de deasupra Chisinaului",
+            "cerul de deasupra Chisinaului!",
+            "The two passwords are not the same.",
+        ),
+    ];
+    for (p, c, message) in cases {
+        let r = try_register(&app, &mut b, &[("password", p), ("password_confirm", c)]).await;
+        r.status(400).has(message);
+        // The other fields keep their values; passwords are never echoed.
+        r.has("value=\"Popescu\"").lacks(&format!("value=\"{p}\""));
+    }
+    // Unicode passphrases are fine, and NFKC-equal spellings confirm each other.
+    let r = try_register(
+        &app,
+        &mut b,
+        &[
+            ("password", "ｃｅｒｕｌ albastru și senin"),
+            ("password_confirm", "cerul albastru și senin"),
+        ],
+    )
+    .await;
+    r.status(200);
+    assert_eq!(count_accounts(&app).await, 1);
+}
+
+#[tokio::test]
+async fn other_fields_are_checked_together() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    let r = try_register(
+        &app,
+        &mut b,
+        &[
+            ("given_name", ""),
+            ("birth_date", "1990-02-30"),
+            ("email", "not-an-email"),
+            ("phone", "12"),
+        ],
+    )
+    .await;
+    r.status(400)
+        .has("This field is mandatory.")
+        .has("Enter a real date as YYYY-MM-DD")
+        .has("Enter an email address like name@example.md.")
+        .has("international format");
+    try_register(&app, &mut b, &[("birth_date", "2030-01-01")])
+        .await
+        .status(400)
+        .has("must be in the past");
+    assert_eq!(count_accounts(&app).await, 0);
+}
+
+#[tokio::test]
+async fn confirmation_links_work_once_and_expire() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    b.submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    let mail = app.mail(ION.email, "/register/confirm?token=").await;
+    assert!(mail.contains("Subject: Confirm your email address"));
+    // Before confirming, the right password still does not log in.
+    login(&mut b, &ION, "")
+        .await
+        .status(403)
+        .has("Confirm your email address first");
+
+    let token = mail
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = b.get(&format!("/register/confirm?token={token}")).await;
+    let csrf = page.csrf();
+    b.post_raw("/register/confirm", &[("csrf", &csrf), ("token", "forged")])
+        .await
+        .status(404)
+        .has("not valid or was already used");
+    b.post_raw("/register/confirm", &[("csrf", &csrf), ("token", &token)])
+        .await
+        .status(303);
+    b.post_raw("/register/confirm", &[("csrf", &csrf), ("token", &token)])
+        .await
+        .status(404);
+    login(&mut b, &ION, "").await.status(303);
+
+    // A link older than 24 hours has expired.
+    b = app.browser();
+    b.submit("/register", "/register", &register_fields(&ANA))
+        .await
+        .status(200);
+    let mail = app.mail(ANA.email, "/register/confirm?token=").await;
+    let token = mail
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    app.clock.advance_secs(24 * 3600 + 1);
+    b.submit(
+        "/register/confirm?token=x",
+        "/register/confirm",
+        &[("token", &token)],
+    )
+    .await
+    .status(410)
+    .has("has expired");
+}

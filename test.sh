@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The npass test command: formatting, lints, and the whole suite on SQLite and, when
+# NPASS_TEST_DATABASE_URL names a PostgreSQL server (as .ci/run sets it), on PostgreSQL too.
+set -euo pipefail
+cd "$(dirname "$0")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/npass-target}"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests on SQLite"
+NPASS_TEST_DATABASE_URL= cargo test --workspace --locked
+
+if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
+  echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"
+  cargo test --workspace --locked
+else
+  echo "== PostgreSQL run skipped: NPASS_TEST_DATABASE_URL is not set (.ci/run sets it)"
+fi
