@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use crate::{SqlStore, append_audit, commit, db, enqueue_mail};
 
+#[allow(clippy::too_many_arguments)]
 #[async_trait]
 impl CredentialStore for SqlStore {
     async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>> {

@@ -33,8 +33,10 @@ impl Drop for TestApp {
 }
 
 pub fn test_config(dir: &std::path::Path, db_url: &str) -> Config {
-    let mut cfg = Config::default();
-    cfg.data_dir = dir.to_path_buf();
+    let mut cfg = Config {
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
     cfg.database.url = db_url.to_owned();
     // Cheap hashing keeps 100-failure tests quick; production floors are checked in config tests.
     cfg.password.memory_kib = 64;
@@ -156,12 +158,13 @@ pub fn decode_mail(raw: &str) -> String {
         let bytes = joined.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] == b'=' && i + 2 < bytes.len() {
-                if let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                    out.push(v);
-                    i += 3;
-                    continue;
-                }
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+            {
+                out.push(v);
+                i += 3;
+                continue;
             }
             out.push(bytes[i]);
             i += 1;

@@ -25,7 +25,7 @@ async fn try_register(app: &TestApp, b: &mut Browser, changes: &[(&'static str, 
     }
     let csrf = b.get("/register").await.csrf();
     let mut all = vec![("csrf", csrf)];
-    all.extend(fields.into_iter().map(|(k, v)| (k, v)));
+    all.extend(fields);
     let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let _ = app;
     b.post_raw("/register", &refs).await
