@@ -22,6 +22,8 @@ pub struct TestApp {
     pub core: Arc<npass_core::Core>,
     pub data_dir: PathBuf,
     pub db_url: String,
+    /// The app's database handle, for fault tests.
+    pub store: npass_store::SqlStore,
     stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
@@ -66,6 +68,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(T0));
         let app = App::build(cfg, clock.clone()).await.unwrap();
         let core = app.core.clone();
+        let store = app.store.clone();
         let (stop, rx) = watch::channel(false);
         tokio::spawn(async move {
             if let Err(e) = app.serve(listener, rx).await {
@@ -79,6 +82,7 @@ impl TestApp {
             core,
             data_dir: dir.path().to_path_buf(),
             db_url,
+            store,
             stop,
             _dir: dir,
         }

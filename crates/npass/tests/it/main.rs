@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod delivery;
 mod harness;
 mod journeys;
 mod login_rules;

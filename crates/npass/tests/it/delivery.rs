@@ -1,0 +1,187 @@
+//! Email over real SMTP, and failing closed when the database goes away.
+
+use std::sync::{Arc, Mutex};
+
+use npass_core::login::{Client, Factor, LoginTransaction};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::harness::*;
+
+/// A minimal SMTP server (RFC 5321 happy path) that keeps what it receives.
+async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data = None::<String>;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            keep.lock().unwrap().push(data.take().unwrap());
+                            w.write_all(b"250 OK queued\r\n").await.unwrap();
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 not implemented\r\n",
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), got)
+}
+
+#[tokio::test]
+async fn confirmation_email_goes_over_smtp() {
+    let (url, got) = smtp_sink().await;
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = url.clone();
+        c.mail.from = "MPass <no-reply@npass.example.md>".into();
+    })
+    .await;
+    let mut b = app.browser();
+    b.submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    let mut message = None;
+    for _ in 0..200 {
+        if let Some(m) = got.lock().unwrap().first().cloned() {
+            message = Some(m);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let raw = message
+        .expect("the SMTP server received the email")
+        .replace('\n', "\r\n");
+    let m = decode_mail(&raw);
+    assert!(m.contains("To: ion.popescu@example.md"), "{m}");
+    assert!(m.contains("From: MPass <no-reply@npass.example.md>"), "{m}");
+    assert!(m.contains("Subject: Confirm your email address"), "{m}");
+    assert!(
+        m.contains(&format!("{}/register/confirm?token=", app.base)),
+        "{m}"
+    );
+    // Nothing was written to the file outbox: SMTP replaced it.
+    assert_eq!(app.mail_count(ION.email), 0);
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_sets_one_during_activation() {
+    let app = TestApp::start().await;
+    let citizen = npass_core::admin::NewCitizen {
+        national_id: ION.national_id.into(),
+        given_name: "Ion".into(),
+        family_name: "Popescu".into(),
+        email: ION.email.into(),
+        language: "en".into(),
+        ..Default::default()
+    };
+    let account = app
+        .core
+        .add_citizen(citizen, &Client::default())
+        .await
+        .unwrap();
+    assert!(account.password_hash.is_none());
+    // No password, so no way in by password; a session as the e-signature login will make one.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(401);
+    let tx = LoginTransaction {
+        account_id: account.id.clone(),
+        factors: vec![Factor::Password],
+    };
+    let s = app
+        .core
+        .start_session(&tx, None, &[], &Client::default())
+        .await
+        .unwrap();
+    b.cookies.insert("__Host-npass".into(), s.secret);
+
+    let intro = b.get("/account/two-step").await;
+    intro.status(200).has("href=\"/account/two-step/password\"");
+    let page = b.get("/account/two-step/password").await;
+    page.status(200)
+        .has("logging in with the verification code requires a password");
+    let csrf = page.csrf();
+    b.post_raw(
+        "/account/two-step/password",
+        &[
+            ("csrf", &csrf),
+            ("password", "short"),
+            ("password_confirm", "short"),
+        ],
+    )
+    .await
+    .status(400)
+    .has("too short");
+    let r = b
+        .post_raw(
+            "/account/two-step/password",
+            &[
+                ("csrf", &csrf),
+                ("password", ION.password),
+                ("password_confirm", ION.password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/account/two-step/device".to_string())
+    );
+    // The password page is skipped once a password exists, and the password logs in.
+    assert_eq!(
+        b.get("/account/two-step/password").await.location(),
+        "/account/two-step/device"
+    );
+    login(&mut app.browser(), &ION, "").await.status(303);
+}
+
+#[tokio::test]
+async fn with_the_database_gone_nothing_is_accepted_and_the_page_says_try_again() {
+    let app = TestApp::start().await;
+    let mut b = registered(&app, &ION).await;
+    let csrf = b.get("/login").await.csrf();
+    app.store.close().await;
+    let r = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+            ],
+        )
+        .await;
+    r.status(503)
+        .has("temporarily unavailable")
+        .has("Nothing was changed");
+    assert!(!b.cookies.contains_key("__Host-npass"), "no session issued");
+    b.get("/readyz").await.status(503);
+    b.get("/healthz").await.status(200);
+}
