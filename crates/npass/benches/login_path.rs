@@ -27,17 +27,28 @@ fn totp_verify(c: &mut Criterion) {
     let secret = totp::new_secret(&OsRng);
     let now = 1_763_856_000_000;
     let code = totp::code_at(&secret, totp::step_at(now));
-    c.bench_function("totp_verify_window3", |b| b.iter(|| totp::verify(&secret, &code, now, 0).unwrap()));
+    c.bench_function("totp_verify_window3", |b| {
+        b.iter(|| totp::verify(&secret, &code, now, 0).unwrap())
+    });
 }
 
 fn with_app(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let mut cfg = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     cfg.database.url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let app = rt.block_on(App::build(cfg, Arc::new(SystemClock))).unwrap();
     let core = app.core.clone();
-    let client = Client { ip: "127.0.0.1".into(), user_agent: "bench".into() };
+    let client = Client {
+        ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+    };
     let account = rt
         .block_on(core.add_citizen(
             NewCitizen {
@@ -52,9 +63,15 @@ fn with_app(c: &mut Criterion) {
             &client,
         ))
         .unwrap();
-    let tx = LoginTransaction { account_id: account.id.clone(), factors: vec![Factor::Password] };
+    let tx = LoginTransaction {
+        account_id: account.id.clone(),
+        factors: vec![Factor::Password],
+    };
     c.bench_function("session_create_sqlite", |b| {
-        b.iter(|| rt.block_on(core.start_session(&tx, None, &[], &client)).unwrap())
+        b.iter(|| {
+            rt.block_on(core.start_session(&tx, None, &[], &client))
+                .unwrap()
+        })
     });
     c.bench_function("login_password_only_sqlite", |b| {
         b.iter(|| {
@@ -63,7 +80,9 @@ fn with_app(c: &mut Criterion) {
                 password: "cerul de deasupra Chisinaului".into(),
                 code: String::new(),
             };
-            rt.block_on(core.login(input, &client, None)).map(|_| ()).unwrap()
+            rt.block_on(core.login(input, &client, None))
+                .map(|_| ())
+                .unwrap()
         })
     });
 }

@@ -52,6 +52,35 @@ impl TestApp {
         Self::start_with(|_| {}).await
     }
 
+    /// A second node on the same database and master key, with its own clock set to ours.
+    pub async fn peer(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = test_config(&self.data_dir, &self.db_url);
+        cfg.mail.outbox_dir = Some(dir.path().join("outbox"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        cfg.public_url = format!("http://{addr}");
+        let outbox = cfg.outbox_dir();
+        let clock = Arc::new(ManualClock::new(self.now()));
+        let app = App::build(cfg, clock.clone()).await.unwrap();
+        let (core, store) = (app.core.clone(), app.store.clone());
+        let (stop, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let _ = app.serve(listener, rx).await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            clock,
+            outbox,
+            core,
+            data_dir: self.data_dir.clone(),
+            db_url: self.db_url.clone(),
+            store,
+            stop,
+            _dir: dir,
+        }
+    }
+
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestApp {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod cluster;
 mod delivery;
 mod harness;
 mod journeys;

@@ -171,6 +171,11 @@ async fn check_config_names_every_problem() {
     assert_eq!(code, 0);
     assert!(out.contains("valid"));
     let mut c = npass(&app);
+    c.args(["migrate"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("up to date"));
+    let mut c = npass(&app);
     c.env("NPASS_MODE", "production")
         .env("NPASS_PUBLIC_URL", "http://npass.example.md")
         .args(["check-config"]);

@@ -1,0 +1,132 @@
+//! Two nodes on one database behave as one; per-address limits never lock the victims.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn two_nodes_share_sessions_codes_and_counters() {
+    let a = TestApp::start().await;
+    let b_node = a.peer().await;
+    let mut on_a = registered(&a, &ION).await;
+    login(&mut on_a, &ION, "").await.status(303);
+    let (secret, _codes) = activate_two_step(&a, &mut on_a).await;
+    a.clock.advance_secs(30);
+    b_node.clock.set_ms(a.now());
+
+    // A code used on node A is spent on node B too.
+    let code = a.code(&secret);
+    let mut first = a.browser();
+    login(&mut first, &ION, &code).await.status(303);
+    let mut second = b_node.browser();
+    login(&mut second, &ION, &code).await.status(401);
+
+    // A session made on A is valid on B; logging out on B ends it on A.
+    let mut moved = b_node.browser();
+    moved.cookies = first.cookies.clone();
+    moved.get("/account").await.status(200).has("substantial");
+    moved.submit("/account", "/logout", &[]).await.status(303);
+    first.get("/account").await.status(303);
+
+    // Failures on both nodes add up on one counter (5 free, then a delay).
+    for node in [&a, &b_node, &a, &b_node, &a] {
+        let mut x = node.browser();
+        x.submit(
+            "/login",
+            "/login",
+            &[
+                ("national_id", ION.national_id),
+                ("password", "wrong wrong wrong"),
+            ],
+        )
+        .await
+        .status(401);
+    }
+    let mut x = b_node.browser();
+    x.submit(
+        "/login",
+        "/login",
+        &[
+            ("national_id", ION.national_id),
+            ("password", "wrong wrong wrong"),
+        ],
+    )
+    .await
+    .status(429);
+}
+
+#[tokio::test]
+async fn per_address_limits_stop_stuffing_without_locking_the_victim() {
+    let app = TestApp::start_with(|c| {
+        c.http.trust_forwarded_for = true;
+        c.throttle.ip_max_failures = 10;
+    })
+    .await;
+    registered(&app, &ION).await;
+    let mut attacker = app.browser();
+    let csrf = attacker.get("/login").await.csrf();
+    let ids = [
+        "1008600038413",
+        "2000000000004",
+        "2002003004007",
+        "1002600001006",
+    ];
+    for i in 0..10 {
+        let rb = attacker
+            .request(reqwest::Method::POST, "/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([
+                        ("csrf", csrf.as_str()),
+                        ("national_id", ids[i % 4]),
+                        ("password", "Password123456789"),
+                    ])
+                    .finish(),
+            );
+        let r = attacker.send(rb).await;
+        assert_eq!(r.status, 401);
+    }
+    // The stuffing address is stopped, even with the right password ...
+    let rb = attacker
+        .request(reqwest::Method::POST, "/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "198.51.100.7")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("csrf", csrf.as_str()),
+                    ("national_id", ION.national_id),
+                    ("password", ION.password),
+                ])
+                .finish(),
+        );
+    attacker.send(rb).await.status(429);
+    // ... while the citizen, from their own address, logs in: the account is not locked.
+    let mut citizen = app.browser();
+    let csrf = citizen.get("/login").await.csrf();
+    let rb = citizen
+        .request(reqwest::Method::POST, "/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "203.0.113.9")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("csrf", csrf.as_str()),
+                    ("national_id", ION.national_id),
+                    ("password", ION.password),
+                ])
+                .finish(),
+        );
+    citizen.send(rb).await.status(303);
+    // After the window the address may try again.
+    app.clock.advance_secs(3601);
+    let mut later = app.browser();
+    later
+        .submit(
+            "/login",
+            "/login",
+            &[("national_id", ION.national_id), ("password", ION.password)],
+        )
+        .await
+        .status(303);
+}
