@@ -11,6 +11,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests on SQLite"
 NPASS_TEST_DATABASE_URL= cargo test --workspace --locked
 
+echo "== browser tests (Chromium, axe-core WCAG 2.1 AA)"
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "browser tests need Chromium: apt-get install chromium (.ci/run installs it)" >&2
+  exit 1
+fi
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+cargo build -p npass --locked
+NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" node --test e2e/
+
 if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
   echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"
   cargo test --workspace --locked

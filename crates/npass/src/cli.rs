@@ -214,14 +214,17 @@ fn explain(app: &App, e: &npass_core::Error) -> String {
     }
 }
 
-async fn serve(cfg: Config) -> Result<(), String> {
+async fn serve(mut cfg: Config) -> Result<(), String> {
     let dev = cfg.mode == crate::config::Mode::Dev;
+    cfg.validate().map_err(|p| p.join("\n"))?;
     let listen = cfg.listen.clone();
-    let app = App::build(cfg, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("listen {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Dev mode: the public URL follows the address actually bound (port 0 picks one).
+    cfg.listen = addr.to_string();
+    let app = App::build(cfg, Arc::new(SystemClock)).await?;
     let public = app.cfg.public_url();
     println!("npass listening on http://{addr} (public URL {public})");
     if dev {
