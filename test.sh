@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/npass-target}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests on SQLite"
-NPASS_TEST_DATABASE_URL= cargo test --workspace --locked
+NPASS_TEST_DATABASE_URL= cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== browser tests (Chromium, axe-core WCAG 2.1 AA)"
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
@@ -18,11 +20,16 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p npass --locked
-NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" node --test e2e/
+NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" node --test e2e/ 2>&1 | tee -a "$log"
 
 if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
   echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"
-  cargo test --workspace --locked
+  cargo test --workspace --locked 2>&1 | tee -a "$log"
 else
   echo "== PostgreSQL run skipped: NPASS_TEST_DATABASE_URL is not set (.ci/run sets it)"
 fi
+
+# One closing line for every run above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "total: %d passed, %d failed\n", p, f }' "$log"

@@ -246,16 +246,15 @@ impl Core {
     ) -> LoginError {
         let now = self.now();
         let run = async {
-            let failures = self.store.throttle_fail(key, now).await?;
-            self.store.throttle_fail(ip_key, now).await?;
             let id = account.map(|a| a.id.as_str());
             let ev = audit::event(
                 "login.failure",
                 id,
                 Some(&client.ip),
-                json!({"reason": what, "failures": failures, "user_agent": client.user_agent}),
+                json!({"reason": what, "user_agent": client.user_agent}),
             );
-            self.store.audit_append(&ev, None, now).await?;
+            let counts = self.store.record_failure(&[key, ip_key], &ev, now).await?;
+            let failures = counts.first().copied().unwrap_or(0);
             if failures == self.policy.throttle.lock_after
                 && let Some(a) = account
             {

@@ -98,8 +98,10 @@ pub trait CredentialStore: Send + Sync {
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     async fn throttle(&self, key: &str) -> Result<Throttle>;
-    /// Counts one more failure; returns the new count.
-    async fn throttle_fail(&self, key: &str, now: i64) -> Result<i64>;
+    /// Counts one more failure on each key and records the failed attempt, in one transaction;
+    /// returns the new counts in the order of `keys`.
+    async fn record_failure(&self, keys: &[&str], audit: &AuditEvent, now: i64)
+    -> Result<Vec<i64>>;
     async fn throttle_reset(&self, key: &str) -> Result<()>;
 }
 

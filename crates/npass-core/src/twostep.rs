@@ -137,14 +137,13 @@ impl Core {
         }
         let secret = self.sealer.open(&sealed, &account.id)?;
         let Some(step) = totp::verify(&secret, code, now, 0) else {
-            self.store.throttle_fail(&key, now).await?;
             let ev = audit::event(
                 "two-step.enrol-failure",
                 Some(&account.id),
                 Some(&client.ip),
                 json!({}),
             );
-            self.store.audit_append(&ev, None, now).await?;
+            self.store.record_failure(&[&key], &ev, now).await?;
             return Err(Error::invalid("code", "code-wrong"));
         };
         let (codes, hashes) = self.new_recovery_codes();
@@ -243,14 +242,13 @@ impl Core {
             self.store.throttle_reset(&key).await?;
             return Ok(());
         }
-        self.store.throttle_fail(&key, now).await?;
         let ev = audit::event(
             "two-step.code-failure",
             Some(&account.id),
             Some(&client.ip),
             json!({}),
         );
-        self.store.audit_append(&ev, None, now).await?;
+        self.store.record_failure(&[&key], &ev, now).await?;
         Err(Error::invalid("code", "code-wrong"))
     }
 

@@ -95,18 +95,30 @@ impl ThrottleStore for SqlStore {
         }
     }
 
-    async fn throttle_fail(&self, key: &str, now: i64) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
-             ON CONFLICT (throttle_key) DO UPDATE SET failures = throttles.failures + 1, last_failure_at = $2 \
-             RETURNING failures",
-        )
-        .bind(key)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await
-        .map_err(db)?;
-        row.try_get::<i64, _>(0).map_err(db)
+    async fn record_failure(
+        &self,
+        keys: &[&str],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let mut counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = sqlx::query(
+                "INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (throttle_key) DO UPDATE SET failures = throttles.failures + 1, last_failure_at = $2 \
+                 RETURNING failures",
+            )
+            .bind(*key)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            counts.push(row.try_get::<i64, _>(0).map_err(db)?);
+        }
+        append_audit(&mut tx, audit, now).await?;
+        commit(tx).await?;
+        Ok(counts)
     }
 
     async fn throttle_reset(&self, key: &str) -> Result<()> {

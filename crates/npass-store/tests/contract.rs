@@ -232,8 +232,24 @@ async fn concurrent_step_use_succeeds_once() {
 async fn throttles_count_and_reset() {
     let (s, _d) = store().await;
     assert_eq!(s.throttle("pwd:x").await.unwrap(), Throttle::default());
-    assert_eq!(s.throttle_fail("pwd:x", 5).await.unwrap(), 1);
-    assert_eq!(s.throttle_fail("pwd:x", 7).await.unwrap(), 2);
+    let ev = event("login.failure", None, None, json!({}));
+    assert_eq!(
+        s.record_failure(&["pwd:x", "ip:a"], &ev, 5).await.unwrap(),
+        vec![1, 1]
+    );
+    assert_eq!(s.record_failure(&["pwd:x"], &ev, 7).await.unwrap(), vec![2]);
+    assert_eq!(
+        s.throttle("ip:a").await.unwrap(),
+        Throttle {
+            failures: 1,
+            last_failure_at: 5
+        }
+    );
+    assert_eq!(
+        s.audit_range(0, 10).await.unwrap().len(),
+        2,
+        "each failure is recorded with its count"
+    );
     assert_eq!(
         s.throttle("pwd:x").await.unwrap(),
         Throttle {
@@ -258,7 +274,9 @@ async fn sessions_start_touch_replace_end() {
     )
     .await
     .unwrap();
-    s.throttle_fail("pwd:2000000000004", 1).await.unwrap();
+    s.record_failure(&["pwd:2000000000004"], &ev, 1)
+        .await
+        .unwrap();
     let mut sess = Session {
         id_hash: "s1".into(),
         account_id: "a1".into(),

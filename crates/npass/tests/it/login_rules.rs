@@ -318,3 +318,18 @@ async fn an_operator_lock_refuses_even_the_right_password() {
     .status(401)
     .lacks("This account is locked.");
 }
+
+#[tokio::test]
+async fn an_active_session_still_ends_after_24_hours() {
+    let app = TestApp::start().await;
+    let mut b = registered(&app, &ION).await;
+    login(&mut b, &ION, "").await.status(303);
+    // A request every 50 minutes keeps the idle timeout away ...
+    for _ in 0..28 {
+        app.clock.advance_secs(50 * 60);
+        b.get("/account").await.status(200);
+    }
+    // ... but not the absolute one.
+    app.clock.advance_secs(50 * 60);
+    assert_eq!(b.get("/account").await.status, 303);
+}
