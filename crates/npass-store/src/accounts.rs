@@ -6,7 +6,7 @@ use npass_core::store::AccountStore;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{SqlStore, append_audit, commit, db, enqueue_mail};
+use crate::{SqlStore, append_audit, commit, db, finish};
 
 macro_rules! select_account {
     ($column:literal) => {
@@ -102,9 +102,7 @@ impl AccountStore for SqlStore {
             .await
             .map_err(db)?;
         }
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 
     async fn account_by_national_id(&self, national_id: &str) -> Result<Option<Account>> {
@@ -172,9 +170,7 @@ impl AccountStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 
     async fn set_password(
@@ -197,8 +193,6 @@ impl AccountStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 }

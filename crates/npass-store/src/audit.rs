@@ -7,7 +7,7 @@ use npass_core::store::{AuditStore, MailStore, ThrottleStore};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{SqlStore, append_audit, commit, db, enqueue_mail};
+use crate::{SqlStore, append_audit, commit, db, finish};
 
 fn record(r: &AnyRow) -> Result<AuditRecord> {
     let detail: String = r.try_get(5).map_err(db)?;
@@ -28,10 +28,7 @@ fn record(r: &AnyRow) -> Result<AuditRecord> {
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        append_audit(&mut tx, event, now).await?;
-        enqueue_mail(&mut tx, mail, now).await?;
-        commit(tx).await
+        finish(self.begin().await?, event, mail, now).await
     }
 
     async fn audit_for_account(

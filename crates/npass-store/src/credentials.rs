@@ -4,7 +4,7 @@ use npass_core::model::{AuditEvent, Mail, TotpCredential};
 use npass_core::store::CredentialStore;
 use sqlx::Row;
 
-use crate::{SqlStore, append_audit, commit, db, enqueue_mail};
+use crate::{SqlStore, db, finish};
 
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
@@ -96,9 +96,7 @@ impl CredentialStore for SqlStore {
         .await
         .map_err(db)?;
         replace_codes(&mut tx, account_id, recovery_hashes).await?;
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 
     async fn totp_remove(
@@ -120,9 +118,7 @@ impl CredentialStore for SqlStore {
                 .await
                 .map_err(db)?;
         }
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 
     async fn recovery_replace(
@@ -135,9 +131,7 @@ impl CredentialStore for SqlStore {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         replace_codes(&mut tx, account_id, hashes).await?;
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        finish(tx, audit, mail, now).await
     }
 
     async fn recovery_use(
@@ -161,9 +155,7 @@ impl CredentialStore for SqlStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
-        enqueue_mail(&mut tx, mail, now).await?;
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await?;
+        finish(tx, audit, mail, now).await?;
         Ok(true)
     }
 

@@ -183,6 +183,19 @@ pub(crate) async fn enqueue_mail(tx: &mut Tx, mail: Option<&Mail>, now: i64) -> 
     Ok(())
 }
 
+/// Ends a business operation: its email (if any) and its audit row join the transaction, which
+/// then commits.
+pub(crate) async fn finish(
+    mut tx: Tx,
+    audit: &AuditEvent,
+    mail: Option<&Mail>,
+    now: i64,
+) -> Result<()> {
+    enqueue_mail(&mut tx, mail, now).await?;
+    append_audit(&mut tx, audit, now).await?;
+    commit(tx).await
+}
+
 pub(crate) async fn commit(tx: Tx) -> Result<()> {
     tx.commit().await.map_err(db)
 }

@@ -61,8 +61,23 @@ async fn per_address_limits_stop_stuffing_without_locking_the_victim() {
     })
     .await;
     registered(&app, &ION).await;
+    async fn post_from(b: &mut Browser, ip: &str, nid: &str, password: &str) -> Resp {
+        let csrf = b.get("/login").await.csrf();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", csrf.as_str()),
+                ("national_id", nid),
+                ("password", password),
+            ])
+            .finish();
+        let rb = b
+            .request(reqwest::Method::POST, "/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", ip)
+            .body(body);
+        b.send(rb).await
+    }
     let mut attacker = app.browser();
-    let csrf = attacker.get("/login").await.csrf();
     let ids = [
         "1008600038413",
         "2000000000004",
@@ -70,63 +85,28 @@ async fn per_address_limits_stop_stuffing_without_locking_the_victim() {
         "1002600001006",
     ];
     for i in 0..10 {
-        let rb = attacker
-            .request(reqwest::Method::POST, "/login")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-forwarded-for", "198.51.100.7")
-            .body(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs([
-                        ("csrf", csrf.as_str()),
-                        ("national_id", ids[i % 4]),
-                        ("password", "Password123456789"),
-                    ])
-                    .finish(),
-            );
-        let r = attacker.send(rb).await;
-        assert_eq!(r.status, 401);
+        post_from(
+            &mut attacker,
+            "198.51.100.7",
+            ids[i % 4],
+            "Password123456789",
+        )
+        .await
+        .status(401);
     }
     // The stuffing address is stopped, even with the right password ...
-    let rb = attacker
-        .request(reqwest::Method::POST, "/login")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-forwarded-for", "198.51.100.7")
-        .body(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("csrf", csrf.as_str()),
-                    ("national_id", ION.national_id),
-                    ("password", ION.password),
-                ])
-                .finish(),
-        );
-    attacker.send(rb).await.status(429);
+    post_from(&mut attacker, "198.51.100.7", ION.national_id, ION.password)
+        .await
+        .status(429);
     // ... while the citizen, from their own address, logs in: the account is not locked.
     let mut citizen = app.browser();
-    let csrf = citizen.get("/login").await.csrf();
-    let rb = citizen
-        .request(reqwest::Method::POST, "/login")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-forwarded-for", "203.0.113.9")
-        .body(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("csrf", csrf.as_str()),
-                    ("national_id", ION.national_id),
-                    ("password", ION.password),
-                ])
-                .finish(),
-        );
-    citizen.send(rb).await.status(303);
+    post_from(&mut citizen, "203.0.113.9", ION.national_id, ION.password)
+        .await
+        .status(303);
     // After the window the address may try again.
     app.clock.advance_secs(3601);
     let mut later = app.browser();
-    later
-        .submit(
-            "/login",
-            "/login",
-            &[("national_id", ION.national_id), ("password", ION.password)],
-        )
+    post_from(&mut later, "198.51.100.7", ION.national_id, ION.password)
         .await
         .status(303);
 }
