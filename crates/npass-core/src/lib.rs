@@ -16,6 +16,7 @@ pub mod error;
 pub mod login;
 pub mod model;
 pub mod national_id;
+pub mod oidc;
 pub mod password;
 pub mod register;
 pub mod rng;
@@ -27,3 +28,16 @@ pub mod twostep;
 
 pub use error::{Error, Result};
 pub use service::Core;
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+pub fn pct_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

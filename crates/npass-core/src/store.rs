@@ -8,6 +8,8 @@ use crate::error::Result;
 use crate::model::{
     Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
 };
+use crate::oidc::jwt::SigningKey;
+use crate::oidc::{AuthCode, AuthRequest, EService, Redeemed, TokenRecord};
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -146,9 +148,40 @@ pub trait MailStore: Send + Sync {
     async fn mail_retry(&self, id: &str, at: i64) -> Result<()>;
 }
 
+/// OpenID Connect state: e-services, signing keys, parked requests, codes, tokens, consents.
+#[async_trait]
+pub trait OidcStore: Send + Sync {
+    /// `Conflict` when the client id exists.
+    async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
+    async fn eservice(&self, client_id: &str) -> Result<Option<EService>>;
+    async fn eservices(&self) -> Result<Vec<EService>>;
+    /// Replaces the whole record (secret rotation, disabling), with its audit row.
+    async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+    async fn signing_key_add(&self, key: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()>;
+    async fn auth_request_put(&self, r: &AuthRequest) -> Result<()>;
+    async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>>;
+    async fn auth_request_delete(&self, id: &str) -> Result<()>;
+    async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// Spends a code once. A second redemption revokes every token issued from it.
+    async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
+    async fn token_put(&self, t: &TokenRecord, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// A live (unrevoked, unexpired) token record.
+    async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>>;
+    async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;
+    async fn consent_put(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        scope: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+}
+
 #[async_trait]
 pub trait Store:
-    AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore
+    AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore + OidcStore
 {
     /// A round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<()>;

@@ -82,26 +82,14 @@ pub fn secret_grouped(secret: &[u8]) -> String {
         .join(" ")
 }
 
-fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `otpauth://totp/Issuer:account?secret=…&issuer=Issuer&algorithm=SHA1&digits=6&period=30`
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={PERIOD_SECS}",
-        pct(issuer),
-        pct(account),
+        crate::pct_encode(issuer),
+        crate::pct_encode(account),
         secret_base32(secret),
-        pct(issuer)
+        crate::pct_encode(issuer)
     )
 }
 

@@ -20,6 +20,7 @@ mod accounts;
 mod audit;
 mod credentials;
 mod migrate;
+mod oidc;
 mod sessions;
 
 use std::str::FromStr;

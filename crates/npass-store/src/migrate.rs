@@ -8,22 +8,25 @@ use sqlx::Row;
 use crate::{Backend, SqlStore, db};
 
 /// (version, name, SQLite text, PostgreSQL text)
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "0001_init.sql",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "0001_init.sql",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "0002_oidc.sql",
+        include_str!("../migrations/sqlite/0002_oidc.sql"),
+        include_str!("../migrations/postgres/0002_oidc.sql"),
+    ),
+];
 
-fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|s| !s.trim().is_empty())
+/// The statements of a migration file: comment lines dropped, then split on `;`.
+fn statements(sql: &str) -> Vec<String> {
+    let code: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+    code.join("\n").split(';').map(str::to_owned).filter(|s| !s.trim().is_empty()).collect()
 }
 
 pub(crate) async fn run(store: &SqlStore) -> Result<()> {

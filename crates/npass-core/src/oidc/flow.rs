@@ -1,0 +1,601 @@
+//! The provider's use-cases: registry, keys, the authorisation request and its decisions,
+//! codes, the token endpoint and userinfo.
+
+use std::collections::HashMap;
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::jwt::{self, SigningKey};
+use super::{AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, Redeemed, TokenRecord, join_scope, split_scope};
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::login::Client;
+use crate::model::{Account, AccountStatus, Amr, Level, Session};
+use crate::rng;
+use crate::service::{Core, digest};
+
+const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+const CODE_TTL_MS: i64 = 60 * 1000;
+const ID_TOKEN_TTL_S: i64 = 300;
+const ACCESS_TOKEN_TTL_S: i64 = 600;
+
+/// What an operator registers.
+#[derive(Debug, Clone, Default)]
+pub struct NewEService {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: String,
+    pub min_level: Option<Level>,
+    pub scopes: Vec<String>,
+    pub auth_method: String,
+    pub national_id_claim: bool,
+    pub pairwise_sector: String,
+}
+
+/// Where an authorisation request goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// Unknown client or unregistered redirect URI: shown as a page, never redirected.
+    Page(&'static str),
+    /// Everything else goes back to the e-service.
+    Redirect(String),
+}
+
+/// What happens next with a parked request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Log in; `reauth` when there is a session but it is not enough (level, age, prompt).
+    Login { reauth: bool },
+    Consent,
+    Issue,
+    /// Back to the e-service with an error (prompt=none and nothing can be done silently).
+    Redirect(String),
+}
+
+/// A registered redirect URI: absolute, https (or http on a loopback host, RFC 8252), no
+/// fragment.
+pub fn valid_redirect_uri(u: &str) -> bool {
+    let ok_scheme = u.starts_with("https://")
+        || ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| {
+            u.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
+        });
+    ok_scheme && !u.contains('#') && !u.chars().any(char::is_whitespace) && u.len() <= 1000
+}
+
+fn with_params(base: &str, params: &[(&str, &str)]) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let q: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::pct_encode(v)))
+        .collect();
+    format!("{base}{sep}{}", q.join("&"))
+}
+
+fn level_of_acr(acr: &str) -> Option<Level> {
+    [Level::Low, Level::Substantial, Level::High].into_iter().find(|l| l.acr() == acr || l.as_str() == acr)
+}
+
+impl Core {
+    pub fn issuer(&self) -> String {
+        self.policy.public_url.trim_end_matches('/').to_owned()
+    }
+
+    // ---- registry -------------------------------------------------------------------------
+
+    /// Registers an e-service; returns it and, for `client_secret_basic`, the secret (shown once).
+    pub async fn add_eservice(&self, n: NewEService, operator: &Client) -> Result<(EService, Option<String>)> {
+        if n.name.trim().is_empty() {
+            return Err(Error::invalid("name", "required"));
+        }
+        if n.redirect_uris.is_empty() || !n.redirect_uris.iter().all(|u| valid_redirect_uri(u)) {
+            return Err(Error::invalid("redirect_uri", "redirect-uri"));
+        }
+        if !n.post_logout_redirect_uris.iter().all(|u| valid_redirect_uri(u))
+            || !(n.backchannel_logout_uri.is_empty() || valid_redirect_uri(&n.backchannel_logout_uri))
+        {
+            return Err(Error::invalid("redirect_uri", "redirect-uri"));
+        }
+        let method = if n.auth_method.is_empty() { "client_secret_basic".to_owned() } else { n.auth_method.clone() };
+        if method != "client_secret_basic" {
+            return Err(Error::invalid("auth", "auth-method"));
+        }
+        let mut scopes = if n.scopes.is_empty() {
+            vec!["openid".to_owned(), "profile".to_owned(), "email".to_owned()]
+        } else {
+            n.scopes.clone()
+        };
+        if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
+            return Err(Error::Invalid { field: "scope", reason: "scope-unknown", n: Some(bad.len() as i64) });
+        }
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
+            scopes.push("national_id".into());
+        }
+        let secret = rng::token(self.rng.as_ref());
+        let e = EService {
+            client_id: format!("es_{}", rng::id(self.rng.as_ref())),
+            name: n.name.trim().to_owned(),
+            secret_hash: Some(digest(&secret)),
+            auth_method: method,
+            redirect_uris: n.redirect_uris,
+            post_logout_redirect_uris: n.post_logout_redirect_uris,
+            backchannel_logout_uri: n.backchannel_logout_uri,
+            min_level: n.min_level.unwrap_or(Level::Low),
+            scopes,
+            national_id_claim: n.national_id_claim,
+            pairwise_sector: n.pairwise_sector,
+            disabled: false,
+            created_at: self.now(),
+        };
+        let ev = audit::event(
+            "admin.eservice-added",
+            None,
+            Some(&operator.ip),
+            json!({"client_id": e.client_id, "name": e.name, "by": operator.user_agent}),
+        );
+        self.store.eservice_create(&e, &ev, self.now()).await?;
+        Ok((e, Some(secret)))
+    }
+
+    pub async fn eservice(&self, client_id: &str) -> Result<EService> {
+        self.store.eservice(client_id).await?.ok_or(Error::NotFound)
+    }
+
+    pub async fn set_eservice_disabled(&self, client_id: &str, disabled: bool, operator: &Client) -> Result<EService> {
+        let mut e = self.eservice(client_id).await?;
+        e.disabled = disabled;
+        let kind = if disabled { "admin.eservice-disabled" } else { "admin.eservice-enabled" };
+        let ev = audit::event(kind, None, Some(&operator.ip), json!({"client_id": client_id, "by": operator.user_agent}));
+        self.store.eservice_update(&e, &ev, self.now()).await?;
+        Ok(e)
+    }
+
+    /// A new client secret; the old one stops working at once.
+    pub async fn rotate_eservice_secret(&self, client_id: &str, operator: &Client) -> Result<(EService, String)> {
+        let mut e = self.eservice(client_id).await?;
+        let secret = rng::token(self.rng.as_ref());
+        e.secret_hash = Some(digest(&secret));
+        let ev = audit::event(
+            "admin.eservice-secret-rotated",
+            None,
+            Some(&operator.ip),
+            json!({"client_id": client_id, "by": operator.user_agent}),
+        );
+        self.store.eservice_update(&e, &ev, self.now()).await?;
+        Ok((e, secret))
+    }
+
+    // ---- keys -----------------------------------------------------------------------------
+
+    /// Makes sure a signing key exists (first start generates one).
+    pub async fn ensure_signing_key(&self) -> Result<()> {
+        if self.store.signing_keys().await?.iter().any(|k| k.retire_at.is_none()) {
+            return Ok(());
+        }
+        let kid = rng::id(self.rng.as_ref()).chars().take(16).collect::<String>();
+        let (der, jwk) = jwt::generate_es256(&kid)?;
+        let key = SigningKey {
+            sealed_private: self.sealer.seal(&der, &format!("signing-key:{kid}"), self.rng.as_ref())?,
+            kid,
+            alg: "ES256".into(),
+            public_jwk: jwk,
+            created_at: self.now(),
+            retire_at: None,
+        };
+        let ev = audit::event("admin.signing-key-added", None, None, json!({"kid": key.kid, "alg": key.alg}));
+        match self.store.signing_key_add(&key, &ev, self.now()).await {
+            // Another node made one at the same moment: fine.
+            Ok(()) | Err(Error::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn jwks(&self) -> Result<Value> {
+        let keys: Vec<Value> = self.store.signing_keys().await?.into_iter().map(|k| k.public_jwk).collect();
+        Ok(json!({ "keys": keys }))
+    }
+
+    async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
+        let keys = self.store.signing_keys().await?;
+        let key = keys
+            .iter()
+            .filter(|k| k.retire_at.is_none())
+            .max_by_key(|k| k.created_at)
+            .ok_or_else(|| Error::Internal("no signing key".into()))?;
+        let der = self.sealer.open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
+        jwt::sign_es256(&der, &key.kid, typ, claims)
+    }
+
+    pub fn discovery(&self) -> Value {
+        let iss = self.issuer();
+        json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "jwks_uri": format!("{iss}/jwks"),
+            "scopes_supported": KNOWN_SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "code_challenge_methods_supported": ["S256"],
+            "acr_values_supported": [Level::Low.acr(), Level::Substantial.acr(), Level::High.acr()],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+                "identity_assurance", "given_name", "family_name", "birthdate", "email", "email_verified",
+                "phone_number", "national_id", "national_id_scheme"],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+            "ui_locales_supported": ["ro", "ru", "en"],
+        })
+    }
+
+    // ---- authorisation request ------------------------------------------------------------
+
+    /// Validates an authorisation request and parks it.
+    pub async fn authorization_request(&self, p: &HashMap<String, String>) -> Result<AuthRequest, AuthorizeError> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let client = match self.store.eservice(get("client_id")).await {
+            Ok(Some(e)) if !e.disabled => e,
+            Ok(_) => return Err(AuthorizeError::Page("oidc-unknown-client")),
+            Err(_) => return Err(AuthorizeError::Page("error-unavailable")),
+        };
+        let redirect_uri = get("redirect_uri");
+        if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+            return Err(AuthorizeError::Page("oidc-bad-redirect"));
+        }
+        let state = get("state");
+        let fail = |error: &'static str, d: &str| {
+            AuthorizeError::Redirect(self.error_redirect(redirect_uri, state, &OAuthError::new(error, d)))
+        };
+        if state.len() > 1024 {
+            return Err(fail("invalid_request", "state is too long"));
+        }
+        if get("response_type") != "code" {
+            return Err(fail("unsupported_response_type", "only the authorization code flow is supported"));
+        }
+        if p.contains_key("request") {
+            return Err(fail("request_not_supported", "request objects are not supported"));
+        }
+        if p.contains_key("request_uri") {
+            return Err(fail("request_uri_not_supported", "request_uri is not supported"));
+        }
+        let requested = split_scope(get("scope"));
+        if !requested.iter().any(|s| s == "openid") {
+            return Err(fail("invalid_scope", "the openid scope is required"));
+        }
+        // Only what the e-service is registered for is granted; unknown scopes are ignored.
+        let scope: Vec<String> = requested.into_iter().filter(|s| client.scopes.contains(s)).collect();
+        let challenge = get("code_challenge");
+        if challenge.is_empty() {
+            return Err(fail("invalid_request", "code_challenge (PKCE) is required"));
+        }
+        if get("code_challenge_method") != "S256" {
+            return Err(fail("invalid_request", "code_challenge_method must be S256"));
+        }
+        if challenge.len() != 43 || !challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(fail("invalid_request", "code_challenge must be a base64url SHA-256"));
+        }
+        let prompt = get("prompt");
+        let prompts = split_scope(prompt);
+        if prompts.iter().any(|x| !["none", "login", "consent", "select_account"].contains(&x.as_str()))
+            || (prompts.iter().any(|x| x == "none") && prompts.len() > 1)
+        {
+            return Err(fail("invalid_request", "prompt is not valid"));
+        }
+        let max_age = match get("max_age") {
+            "" => None,
+            m => match m.parse::<i64>() {
+                Ok(v) if v >= 0 => Some(v),
+                _ => return Err(fail("invalid_request", "max_age must be a number of seconds")),
+            },
+        };
+        let asked = split_scope(get("acr_values")).iter().filter_map(|a| level_of_acr(a)).min();
+        let min_level = asked.map_or(client.min_level, |a| a.max(client.min_level));
+        if get("nonce").len() > 512 {
+            return Err(fail("invalid_request", "nonce is too long"));
+        }
+        let now = self.now();
+        let req = AuthRequest {
+            id: rng::token(self.rng.as_ref()),
+            client_id: client.client_id,
+            redirect_uri: redirect_uri.to_owned(),
+            scope,
+            state: state.to_owned(),
+            nonce: get("nonce").to_owned(),
+            code_challenge: challenge.to_owned(),
+            min_level,
+            max_age,
+            prompt: prompt.to_owned(),
+            created_at: now,
+            expires_at: now + REQUEST_TTL_MS,
+        };
+        self.store.auth_request_put(&req).await.map_err(|_| AuthorizeError::Page("error-unavailable"))?;
+        Ok(req)
+    }
+
+    pub async fn parked_request(&self, id: &str) -> Result<AuthRequest> {
+        match self.store.auth_request(id).await? {
+            Some(r) if r.expires_at > self.now() => Ok(r),
+            Some(_) => Err(Error::Expired("authorization-request")),
+            None => Err(Error::NotFound),
+        }
+    }
+
+    pub fn error_redirect(&self, redirect_uri: &str, state: &str, e: &OAuthError) -> String {
+        let iss = self.issuer();
+        with_params(
+            redirect_uri,
+            &[("error", e.error), ("error_description", &e.description), ("state", state), ("iss", &iss)],
+        )
+    }
+
+    /// What the browser needs next for a parked request.
+    pub async fn next_step(&self, req: &AuthRequest, session: Option<&Session>, consented_now: bool) -> Result<Next> {
+        let none = req.prompt == "none";
+        let silent_fail = |error: &'static str, d: &str| {
+            Next::Redirect(self.error_redirect(&req.redirect_uri, &req.state, &OAuthError::new(error, d)))
+        };
+        let Some(s) = session else {
+            return Ok(if none { silent_fail("login_required", "no session") } else { Next::Login { reauth: false } });
+        };
+        let too_old = req.max_age.is_some_and(|m| self.now() - s.auth_time > m * 1000);
+        let must_login = split_scope(&req.prompt).iter().any(|p| p == "login") && s.auth_time < req.created_at;
+        if too_old || must_login || s.level < req.min_level {
+            return Ok(if none {
+                silent_fail("login_required", "a new or stronger login is needed")
+            } else {
+                Next::Login { reauth: true }
+            });
+        }
+        let ask_consent = split_scope(&req.prompt).iter().any(|p| p == "consent") && !consented_now;
+        let given = self.store.consent(&s.account_id, &req.client_id).await?.unwrap_or_default();
+        if ask_consent || !req.scope.iter().all(|x| given.contains(x)) {
+            return Ok(if none { silent_fail("consent_required", "consent is needed") } else { Next::Consent });
+        }
+        Ok(Next::Issue)
+    }
+
+    pub async fn grant_consent(&self, req: &AuthRequest, session: &Session, client: &Client) -> Result<()> {
+        let ev = audit::event(
+            "oidc.consent",
+            Some(&session.account_id),
+            Some(&client.ip),
+            json!({"client_id": req.client_id, "scope": join_scope(&req.scope)}),
+        );
+        self.store.consent_put(&session.account_id, &req.client_id, &req.scope, &ev, self.now()).await
+    }
+
+    /// The citizen said no: back to the e-service with `access_denied`.
+    pub async fn deny(&self, req: &AuthRequest) -> Result<String> {
+        self.store.auth_request_delete(&req.id).await?;
+        Ok(self.error_redirect(&req.redirect_uri, &req.state, &OAuthError::new("access_denied", "the citizen declined")))
+    }
+
+    /// Issues the code and returns the redirect to the e-service.
+    pub async fn issue_code(&self, req: &AuthRequest, session: &Session, client: &Client) -> Result<String> {
+        let code = rng::token(self.rng.as_ref());
+        let now = self.now();
+        let c = AuthCode {
+            code_hash: digest(&code),
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            account_id: session.account_id.clone(),
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            auth_time: session.auth_time,
+            level: session.level,
+            amr: session.amr.clone(),
+            expires_at: now + CODE_TTL_MS,
+        };
+        let ev = audit::event(
+            "oidc.authorized",
+            Some(&session.account_id),
+            Some(&client.ip),
+            json!({"client_id": req.client_id, "scope": join_scope(&req.scope), "level": session.level.as_str()}),
+        );
+        self.store.code_put(&c, &ev, now).await?;
+        self.store.auth_request_delete(&req.id).await?;
+        let iss = self.issuer();
+        Ok(with_params(&req.redirect_uri, &[("code", &code), ("state", &req.state), ("iss", &iss)]))
+    }
+
+    // ---- token endpoint -------------------------------------------------------------------
+
+    /// Authenticates a client by its secret (SHA-256, constant-time).
+    pub async fn authenticate_client(&self, client_id: &str, secret: &str) -> Result<EService, OAuthError> {
+        let bad = || OAuthError::new("invalid_client", "client authentication failed");
+        let e = self.store.eservice(client_id).await.map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+        let e = e.filter(|e| !e.disabled).ok_or_else(bad)?;
+        let stored = e.secret_hash.clone().ok_or_else(bad)?;
+        let given = digest(secret);
+        if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) { Ok(e) } else { Err(bad()) }
+    }
+
+    /// `grant_type=authorization_code`. Returns the token response.
+    pub async fn token(&self, e: &EService, p: &HashMap<String, String>, client: &Client) -> Result<Value, OAuthError> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        if get("grant_type") != "authorization_code" {
+            return Err(OAuthError::new("unsupported_grant_type", "only authorization_code is supported"));
+        }
+        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let now = self.now();
+        let code = match self.store.code_redeem(&digest(get("code")), now).await.map_err(unavailable)? {
+            Redeemed::Fresh(c) => c,
+            Redeemed::Replayed => return Err(grant("the code was already used; its tokens are revoked")),
+            Redeemed::Unknown => return Err(grant("unknown code")),
+        };
+        if code.client_id != e.client_id {
+            return Err(grant("the code was issued to another client"));
+        }
+        if code.redirect_uri != get("redirect_uri") {
+            return Err(grant("redirect_uri does not match"));
+        }
+        if code.expires_at <= now {
+            return Err(grant("the code has expired"));
+        }
+        let verifier = get("code_verifier");
+        let valid_verifier = (43..=128).contains(&verifier.len())
+            && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes())) {
+            return Err(grant("PKCE verification failed"));
+        }
+        let account = match self.store.account_by_id(&code.account_id).await.map_err(unavailable)? {
+            Some(a) if a.status == AccountStatus::Active => a,
+            _ => return Err(grant("the account is not active")),
+        };
+        self.issue_tokens(e, &code, &account, client).await.map_err(unavailable)
+    }
+
+    fn subject(&self, e: &EService, account: &Account) -> String {
+        let sector = if e.pairwise_sector.is_empty() { &e.client_id } else { &e.pairwise_sector };
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.pairwise_key.as_ref()) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(sector.as_bytes());
+        mac.update(b"\0");
+        mac.update(account.id.as_bytes());
+        BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+    }
+
+    /// The claims an e-service receives for `scope` (the same for OIDC and, later, SAML).
+    pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
+        let mut c = json!({ "sub": self.subject(e, account), "identity_assurance": account.assurance.as_str() });
+        let has = |s: &str| scope.iter().any(|x| x == s);
+        if let Some(m) = c.as_object_mut() {
+            if has("profile") {
+                m.insert("given_name".into(), json!(account.profile.given_name));
+                m.insert("family_name".into(), json!(account.profile.family_name));
+                if !account.profile.birth_date.is_empty() {
+                    m.insert("birthdate".into(), json!(account.profile.birth_date));
+                }
+                m.insert("locale".into(), json!(account.profile.language));
+            }
+            if has("email") {
+                m.insert("email".into(), json!(account.profile.email));
+                m.insert("email_verified".into(), json!(account.status == AccountStatus::Active));
+            }
+            if has("phone") && !account.profile.phone.is_empty() {
+                m.insert("phone_number".into(), json!(account.profile.phone));
+            }
+            if has("national_id") && e.national_id_claim {
+                m.insert("national_id".into(), json!(account.national_id.value));
+                m.insert("national_id_scheme".into(), json!(account.national_id.scheme.as_str()));
+            }
+        }
+        c
+    }
+
+    async fn issue_tokens(&self, e: &EService, code: &AuthCode, account: &Account, client: &Client) -> Result<Value> {
+        let now_s = self.now() / 1000;
+        let iss = self.issuer();
+        let sub = self.subject(e, account);
+        let amr: Vec<&str> = code.amr.iter().map(|a| a.as_str()).collect();
+        let mut id = json!({
+            "iss": iss, "sub": sub, "aud": e.client_id, "azp": e.client_id,
+            "iat": now_s, "exp": now_s + ID_TOKEN_TTL_S, "auth_time": code.auth_time / 1000,
+            "acr": code.level.acr(), "amr": amr, "identity_assurance": account.assurance.as_str(),
+        });
+        if !code.nonce.is_empty()
+            && let Some(m) = id.as_object_mut()
+        {
+            m.insert("nonce".into(), json!(code.nonce));
+        }
+        let jti = rng::token(self.rng.as_ref());
+        let at = json!({
+            "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
+            "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&code.scope),
+            "auth_time": code.auth_time / 1000, "acr": code.level.acr(), "amr": amr,
+        });
+        let id_token = self.sign("JWT", &id).await?;
+        let access_token = self.sign("at+jwt", &at).await?;
+        let released: Vec<String> = self
+            .claims(e, account, &code.scope)
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let record = TokenRecord {
+            jti,
+            code_hash: code.code_hash.clone(),
+            client_id: e.client_id.clone(),
+            account_id: account.id.clone(),
+            scope: code.scope.clone(),
+            expires_at: self.now() + ACCESS_TOKEN_TTL_S * 1000,
+        };
+        let ev = audit::event(
+            "oidc.tokens-issued",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"client_id": e.client_id, "service": e.name, "scope": join_scope(&code.scope),
+                   "claims": released, "level": code.level.as_str()}),
+        );
+        self.store.token_put(&record, &ev, self.now()).await?;
+        Ok(json!({
+            "access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S,
+            "id_token": id_token, "scope": join_scope(&code.scope),
+        }))
+    }
+
+    /// Userinfo for a bearer access token.
+    pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
+        let bad = || OAuthError::new("invalid_token", "the access token is not valid");
+        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        let keys = self.store.signing_keys().await.map_err(unavailable)?;
+        let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
+        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
+        if exp * 1000 <= self.now() || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer()) {
+            return Err(bad());
+        }
+        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
+        let rec = self.store.token(jti, self.now()).await.map_err(unavailable)?.ok_or_else(bad)?;
+        let e = self.store.eservice(&rec.client_id).await.map_err(unavailable)?.ok_or_else(bad)?;
+        let account = self.store.account_by_id(&rec.account_id).await.map_err(unavailable)?.ok_or_else(bad)?;
+        if e.disabled || account.status != AccountStatus::Active {
+            return Err(bad());
+        }
+        Ok(self.claims(&e, &account, &rec.scope))
+    }
+}
+
+/// `amr` values as JSON strings, for tests and pages.
+pub fn amr_strings(amr: &[Amr]) -> Vec<&'static str> {
+    amr.iter().map(|a| a.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris() {
+        assert!(valid_redirect_uri("https://tax.example.md/callback"));
+        assert!(valid_redirect_uri("http://127.0.0.1:9000/cb"));
+        assert!(valid_redirect_uri("http://localhost/cb"));
+        assert!(!valid_redirect_uri("http://tax.example.md/cb"));
+        assert!(!valid_redirect_uri("http://localhost.evil.example/cb"));
+        assert!(!valid_redirect_uri("https://tax.example.md/cb#x"));
+        assert!(!valid_redirect_uri("javascript:alert(1)"));
+    }
+
+    #[test]
+    fn params_are_encoded() {
+        assert_eq!(with_params("https://a/cb", &[("code", "x y"), ("state", "")]), "https://a/cb?code=x%20y");
+        assert_eq!(with_params("https://a/cb?k=1", &[("code", "c")]), "https://a/cb?k=1&code=c");
+    }
+}

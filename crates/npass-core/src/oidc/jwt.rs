@@ -1,0 +1,118 @@
+//! Compact JWS with ES256 (P-256, SHA-256) on aws-lc-rs: signing keys, JWKS, signing and
+//! verifying our own tokens. Only asymmetric algorithms exist here; `none` and HS* cannot be
+//! expressed.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+};
+use data_encoding::BASE64URL_NOPAD;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+
+/// A signing key as stored: the PKCS#8 private key is sealed; the public part is a JWK.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub sealed_private: Vec<u8>,
+    pub public_jwk: Value,
+    pub created_at: i64,
+    /// When it stops signing (a newer key took over); it stays in the JWKS until `retire_at`.
+    pub retire_at: Option<i64>,
+}
+
+/// A new P-256 key: (kid, PKCS#8 DER, public JWK).
+pub fn generate_es256(kid: &str) -> Result<(Vec<u8>, Value)> {
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        .map_err(|_| Error::Internal("key generation".into()))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref())
+        .map_err(|_| Error::Internal("key parse".into()))?;
+    let point = pair.public_key().as_ref();
+    let (x, y) = match (point.first(), point.get(1..33), point.get(33..65)) {
+        (Some(4), Some(x), Some(y)) => (x, y),
+        _ => return Err(Error::Internal("unexpected public key form".into())),
+    };
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+        "x": BASE64URL_NOPAD.encode(x), "y": BASE64URL_NOPAD.encode(y),
+    });
+    Ok((doc.as_ref().to_vec(), jwk))
+}
+
+fn b64json(v: &Value) -> String {
+    BASE64URL_NOPAD.encode(v.to_string().as_bytes())
+}
+
+/// Signs `claims` with header `{alg: ES256, kid, typ}`.
+pub fn sign_es256(pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+        .map_err(|_| Error::Internal("signing key".into()))?;
+    let header = json!({"alg": "ES256", "kid": kid, "typ": typ});
+    let input = format!("{}.{}", b64json(&header), b64json(claims));
+    let sig = pair
+        .sign(&SystemRandom::new(), input.as_bytes())
+        .map_err(|_| Error::Internal("signing".into()))?;
+    Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(sig.as_ref())))
+}
+
+/// Verifies one of our own tokens against the JWKS keys; checks `alg` and `typ`; returns the
+/// claims. Expiry is the caller's to check against the Clock.
+pub fn verify_es256(token: &str, keys: &[SigningKey], typ: &str) -> Option<Value> {
+    if token.len() > 8192 {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let header: Value = serde_json::from_slice(&BASE64URL_NOPAD.decode(h.as_bytes()).ok()?).ok()?;
+    if header.get("alg")?.as_str()? != "ES256" || header.get("typ")?.as_str()? != typ {
+        return None;
+    }
+    let kid = header.get("kid")?.as_str()?;
+    let jwk = &keys.iter().find(|k| k.kid == kid)?.public_jwk;
+    let x = BASE64URL_NOPAD.decode(jwk.get("x")?.as_str()?.as_bytes()).ok()?;
+    let y = BASE64URL_NOPAD.decode(jwk.get("y")?.as_str()?.as_bytes()).ok()?;
+    let mut point = vec![4u8];
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    let sig = BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+        .verify(format!("{h}.{c}").as_bytes(), &sig)
+        .ok()?;
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(c.as_bytes()).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_verify_and_refuse_tampering() {
+        let (der, jwk) = generate_es256("k1").unwrap();
+        let key = SigningKey {
+            kid: "k1".into(),
+            alg: "ES256".into(),
+            sealed_private: vec![],
+            public_jwk: jwk,
+            created_at: 0,
+            retire_at: None,
+        };
+        let t = sign_es256(&der, "k1", "JWT", &json!({"sub": "a"})).unwrap();
+        assert_eq!(verify_es256(&t, std::slice::from_ref(&key), "JWT").unwrap()["sub"], "a");
+        assert!(verify_es256(&t, std::slice::from_ref(&key), "at+jwt").is_none(), "typ is checked");
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let forged = b64json(&json!({"sub": "b"}));
+        parts[1] = &forged;
+        assert!(verify_es256(&parts.join("."), &[key.clone()], "JWT").is_none());
+        // alg none / HS256 headers never verify
+        for alg in ["none", "HS256"] {
+            let h = b64json(&json!({"alg": alg, "kid": "k1", "typ": "JWT"}));
+            let t2 = format!("{h}.{}.{}", t.split('.').nth(1).unwrap(), t.split('.').nth(2).unwrap());
+            assert!(verify_es256(&t2, &[key.clone()], "JWT").is_none());
+        }
+    }
+}

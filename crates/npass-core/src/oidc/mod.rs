@@ -1,0 +1,107 @@
+//! OpenID Connect provider (design note 0002): e-services, parked authorisation requests,
+//! codes, tokens, claims. Protocol only — credentials are the login transaction's business.
+
+pub mod flow;
+pub mod jwt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Amr, Level};
+
+/// Scopes npass knows. `national_id` is released only to entitled e-services.
+pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "national_id"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EService {
+    pub client_id: String,
+    pub name: String,
+    /// SHA-256 of the client secret (hex); none for `private_key_jwt`.
+    pub secret_hash: Option<String>,
+    pub auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: String,
+    pub min_level: Level,
+    pub scopes: Vec<String>,
+    pub national_id_claim: bool,
+    pub pairwise_sector: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// An authorisation request, validated and parked while the citizen logs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: String,
+    pub nonce: String,
+    pub code_challenge: String,
+    /// The level the login must reach: the e-service's minimum or what `acr_values` asked.
+    pub min_level: Level,
+    pub max_age: Option<i64>,
+    pub prompt: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// An authorisation code as stored (only its digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub account_id: String,
+    pub scope: Vec<String>,
+    pub nonce: String,
+    pub code_challenge: String,
+    pub auth_time: i64,
+    pub level: Level,
+    pub amr: Vec<Amr>,
+    pub expires_at: i64,
+}
+
+/// What a redemption found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    Fresh(AuthCode),
+    /// Already redeemed once: a replay. Tokens issued from it have been revoked.
+    Replayed,
+    Unknown,
+}
+
+/// An access token's record (its `jti`), for revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub jti: String,
+    pub code_hash: String,
+    pub client_id: String,
+    pub account_id: String,
+    pub scope: Vec<String>,
+    pub expires_at: i64,
+}
+
+/// An OAuth error: the code from RFC 6749 / OIDC Core and a description for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { error, description: description.into() }
+    }
+}
+
+pub fn join_scope(s: &[String]) -> String {
+    s.join(" ")
+}
+
+pub fn split_scope(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
+    v.dedup();
+    v
+}

@@ -1,0 +1,46 @@
+-- npass schema 2 (PostgreSQL): OpenID Connect. Keep in step with ../sqlite/0002_oidc.sql.
+-- Records the core reads whole are kept as JSON text; the columns beside them are the ones
+-- queries select or update on.
+CREATE TABLE eservices (
+    client_id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    sealed_private BYTEA NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    retire_at BIGINT
+);
+CREATE TABLE auth_requests (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE auth_codes (
+    code_hash TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE TABLE access_tokens (
+    jti TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX access_tokens_code ON access_tokens (code_hash);
+CREATE INDEX access_tokens_account ON access_tokens (account_id);
+CREATE TABLE consents (
+    account_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, client_id)
+);

@@ -1,0 +1,253 @@
+//! OpenID Connect state. Whole records the core reads at once are JSON text.
+
+use async_trait::async_trait;
+use npass_core::error::{Error, Result};
+use npass_core::model::AuditEvent;
+use npass_core::oidc::jwt::SigningKey;
+use npass_core::oidc::{AuthCode, AuthRequest, EService, Redeemed, TokenRecord, join_scope, split_scope};
+use npass_core::store::OidcStore;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+
+use crate::{SqlStore, append_audit, commit, db, finish};
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Internal(format!("stored record: {e}")))
+}
+
+#[async_trait]
+impl OidcStore for SqlStore {
+    async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO eservices (client_id, record, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (client_id) DO NOTHING",
+        )
+        .bind(&e.client_id)
+        .bind(to_json(e)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if r.rows_affected() == 0 {
+            return Err(Error::Conflict("eservice-exists"));
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn eservice(&self, client_id: &str) -> Result<Option<EService>> {
+        let row = sqlx::query("SELECT record FROM eservices WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db)?;
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+    }
+
+    async fn eservices(&self) -> Result<Vec<EService>> {
+        let rows = sqlx::query("SELECT record FROM eservices ORDER BY created_at, client_id")
+            .fetch_all(self.pool())
+            .await
+            .map_err(db)?;
+        rows.iter().map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).collect()
+    }
+
+    async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE eservices SET record = $2, updated_at = $3 WHERE client_id = $1")
+            .bind(&e.client_id)
+            .bind(to_json(e)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, sealed_private, public_jwk, created_at, retire_at FROM signing_keys ORDER BY created_at",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SigningKey {
+                    kid: r.try_get(0).map_err(db)?,
+                    alg: r.try_get(1).map_err(db)?,
+                    sealed_private: r.try_get(2).map_err(db)?,
+                    public_jwk: from_json(&r.try_get::<String, _>(3).map_err(db)?)?,
+                    created_at: r.try_get(4).map_err(db)?,
+                    retire_at: r.try_get(5).map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn signing_key_add(&self, k: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, retire_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(k.sealed_private.clone())
+        .bind(k.public_jwk.to_string())
+        .bind(k.created_at)
+        .bind(k.retire_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn auth_request_put(&self, r: &AuthRequest) -> Result<()> {
+        sqlx::query("INSERT INTO auth_requests (id, record, expires_at) VALUES ($1, $2, $3)")
+            .bind(&r.id)
+            .bind(to_json(r)?)
+            .bind(r.expires_at)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>> {
+        let row = sqlx::query("SELECT record FROM auth_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db)?;
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+    }
+
+    async fn auth_request_delete(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM auth_requests WHERE id = $1").bind(id).execute(self.pool()).await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO auth_codes (code_hash, record, expires_at, used_at) VALUES ($1, $2, $3, NULL)")
+            .bind(&c.code_hash)
+            .bind(to_json(c)?)
+            .bind(c.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed> {
+        let mut tx = self.begin().await?;
+        let fresh = sqlx::query("UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING record")
+            .bind(code_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if let Some(r) = fresh {
+            let code: AuthCode = from_json(&r.try_get::<String, _>(0).map_err(db)?)?;
+            commit(tx).await?;
+            return Ok(Redeemed::Fresh(code));
+        }
+        let seen = sqlx::query("SELECT code_hash FROM auth_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if seen.is_none() {
+            return Ok(Redeemed::Unknown);
+        }
+        // A replayed code: whoever holds it may be an attacker; every token it gave is revoked.
+        let revoked =
+            sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL")
+                .bind(code_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        let ev = npass_core::audit::event(
+            "oidc.code-replayed",
+            None,
+            None,
+            serde_json::json!({"revoked_tokens": revoked.rows_affected()}),
+        );
+        append_audit(&mut tx, &ev, now).await?;
+        commit(tx).await?;
+        Ok(Redeemed::Replayed)
+    }
+
+    async fn token_put(&self, t: &TokenRecord, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO access_tokens (jti, code_hash, client_id, account_id, record, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(&t.jti)
+        .bind(&t.code_hash)
+        .bind(&t.client_id)
+        .bind(&t.account_id)
+        .bind(to_json(t)?)
+        .bind(t.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>> {
+        let row = sqlx::query(
+            "SELECT record FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(jti)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+    }
+
+    async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>> {
+        let row = sqlx::query("SELECT scope FROM consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db)?;
+        row.map(|r| Ok(split_scope(&r.try_get::<String, _>(0).map_err(db)?))).transpose()
+    }
+
+    async fn consent_put(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        scope: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO consents (account_id, client_id, scope, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, client_id) DO UPDATE SET scope = $3, created_at = $4",
+        )
+        .bind(account_id)
+        .bind(client_id)
+        .bind(join_scope(scope))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        finish(tx, audit, None, now).await
+    }
+}
