@@ -25,8 +25,15 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 
 /// The statements of a migration file: comment lines dropped, then split on `;`.
 fn statements(sql: &str) -> Vec<String> {
-    let code: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
-    code.join("\n").split(';').map(str::to_owned).filter(|s| !s.trim().is_empty()).collect()
+    let code: Vec<&str> = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect();
+    code.join("\n")
+        .split(';')
+        .map(str::to_owned)
+        .filter(|s| !s.trim().is_empty())
+        .collect()
 }
 
 pub(crate) async fn run(store: &SqlStore) -> Result<()> {

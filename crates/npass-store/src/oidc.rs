@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::AuditEvent;
 use npass_core::oidc::jwt::SigningKey;
-use npass_core::oidc::{AuthCode, AuthRequest, EService, Redeemed, TokenRecord, join_scope, split_scope};
+use npass_core::oidc::{
+    AuthCode, AuthRequest, EService, Redeemed, TokenRecord, join_scope, split_scope,
+};
 use npass_core::store::OidcStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,7 +48,8 @@ impl OidcStore for SqlStore {
             .fetch_optional(self.pool())
             .await
             .map_err(db)?;
-        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?))
+            .transpose()
     }
 
     async fn eservices(&self) -> Result<Vec<EService>> {
@@ -54,18 +57,21 @@ impl OidcStore for SqlStore {
             .fetch_all(self.pool())
             .await
             .map_err(db)?;
-        rows.iter().map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).collect()
+        rows.iter()
+            .map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?))
+            .collect()
     }
 
     async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE eservices SET record = $2, updated_at = $3 WHERE client_id = $1")
-            .bind(&e.client_id)
-            .bind(to_json(e)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r =
+            sqlx::query("UPDATE eservices SET record = $2, updated_at = $3 WHERE client_id = $1")
+                .bind(&e.client_id)
+                .bind(to_json(e)?)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
@@ -128,11 +134,16 @@ impl OidcStore for SqlStore {
             .fetch_optional(self.pool())
             .await
             .map_err(db)?;
-        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?))
+            .transpose()
     }
 
     async fn auth_request_delete(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM auth_requests WHERE id = $1").bind(id).execute(self.pool()).await.map_err(db)?;
+        sqlx::query("DELETE FROM auth_requests WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -159,7 +170,7 @@ impl OidcStore for SqlStore {
         if let Some(r) = fresh {
             let code: AuthCode = from_json(&r.try_get::<String, _>(0).map_err(db)?)?;
             commit(tx).await?;
-            return Ok(Redeemed::Fresh(code));
+            return Ok(Redeemed::Fresh(Box::new(code)));
         }
         let seen = sqlx::query("SELECT code_hash FROM auth_codes WHERE code_hash = $1")
             .bind(code_hash)
@@ -170,13 +181,14 @@ impl OidcStore for SqlStore {
             return Ok(Redeemed::Unknown);
         }
         // A replayed code: whoever holds it may be an attacker; every token it gave is revoked.
-        let revoked =
-            sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL")
-                .bind(code_hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+        let revoked = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(code_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         let ev = npass_core::audit::event(
             "oidc.code-replayed",
             None,
@@ -215,17 +227,20 @@ impl OidcStore for SqlStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db)?;
-        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?)).transpose()
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?))
+            .transpose()
     }
 
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>> {
-        let row = sqlx::query("SELECT scope FROM consents WHERE account_id = $1 AND client_id = $2")
-            .bind(account_id)
-            .bind(client_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db)?;
-        row.map(|r| Ok(split_scope(&r.try_get::<String, _>(0).map_err(db)?))).transpose()
+        let row =
+            sqlx::query("SELECT scope FROM consents WHERE account_id = $1 AND client_id = $2")
+                .bind(account_id)
+                .bind(client_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db)?;
+        row.map(|r| Ok(split_scope(&r.try_get::<String, _>(0).map_err(db)?)))
+            .transpose()
     }
 
     async fn consent_put(

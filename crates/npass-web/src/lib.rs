@@ -47,7 +47,7 @@ pub struct AppState {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, login, register, twostep};
+    use routes::{account, login, oidc, register, twostep};
     Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -73,6 +73,13 @@ pub fn router(state: AppState) -> Router {
         .route("/account/two-step/remove", post(twostep::remove))
         .route("/account/two-step/replace", post(twostep::replace))
         .route("/account/recovery-codes", post(twostep::recovery_codes))
+        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route("/jwks", get(oidc::jwks))
+        .route("/authorize", get(oidc::authorize))
+        .route("/authorize/continue", get(oidc::resume))
+        .route("/authorize/consent", post(oidc::consent))
+        .route("/token", post(oidc::token))
+        .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

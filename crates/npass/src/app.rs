@@ -140,7 +140,9 @@ impl App {
             mail_waker: Arc::new(move || waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
         });
-        core.ensure_signing_key().await.map_err(|e| format!("signing key: {e}"))?;
+        core.ensure_signing_key()
+            .await
+            .map_err(|e| format!("signing key: {e}"))?;
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
         Ok(App {
             cfg,

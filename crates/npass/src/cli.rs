@@ -46,6 +46,131 @@ pub enum Command {
         #[command(subcommand)]
         action: CitizenCmd,
     },
+    /// Manage e-services (OpenID Connect clients).
+    Eservice {
+        #[command(subcommand)]
+        action: EserviceCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EserviceCmd {
+    /// Register an e-service; prints it as JSON with `client_id` and, once, `client_secret`.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Exact redirect URI (repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        #[arg(long, default_value = "")]
+        backchannel_logout_uri: String,
+        /// low, substantial or high
+        #[arg(long, default_value = "low")]
+        min_level: String,
+        /// Scopes it may ask for (repeat): openid, profile, email, phone, national_id.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long, default_value = "client_secret_basic")]
+        auth: String,
+        #[arg(long, default_value = "")]
+        pairwise_sector: String,
+        /// Entitled to the national identifier (the `national_id` scope).
+        #[arg(long)]
+        national_id_claim: bool,
+    },
+    /// List e-services.
+    List,
+    /// Show one e-service.
+    Show { client_id: String },
+    /// Switch an e-service off: no new logins, its tokens stop working at userinfo.
+    Disable { client_id: String },
+    /// Switch it on again.
+    Enable { client_id: String },
+    /// Make a new client secret (printed once); the old one stops working.
+    RotateSecret { client_id: String },
+}
+
+fn eservice_json(e: &npass_core::oidc::EService, secret: Option<&str>) -> serde_json::Value {
+    let mut v = json!({
+        "client_id": e.client_id,
+        "name": e.name,
+        "redirect_uris": e.redirect_uris,
+        "post_logout_redirect_uris": e.post_logout_redirect_uris,
+        "backchannel_logout_uri": e.backchannel_logout_uri,
+        "min_level": e.min_level.as_str(),
+        "scopes": e.scopes,
+        "auth": e.auth_method,
+        "pairwise_sector": e.pairwise_sector,
+        "national_id_claim": e.national_id_claim,
+        "disabled": e.disabled,
+        "created_at": format_utc(e.created_at),
+    });
+    if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
+        m.insert("client_secret".into(), json!(s));
+    }
+    v
+}
+
+async fn eservice_cmd(
+    app: &App,
+    action: EserviceCmd,
+) -> Result<serde_json::Value, npass_core::Error> {
+    let core = &app.core;
+    let op = operator();
+    Ok(match action {
+        EserviceCmd::Add {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            min_level,
+            scopes,
+            auth,
+            pairwise_sector,
+            national_id_claim,
+        } => {
+            let min_level = npass_core::model::Level::parse(&min_level)
+                .ok_or(npass_core::Error::invalid("min_level", "level-unknown"))?;
+            let n = npass_core::oidc::flow::NewEService {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
+                min_level: Some(min_level),
+                scopes,
+                auth_method: auth,
+                national_id_claim,
+                pairwise_sector,
+            };
+            let (e, secret) = core.add_eservice(n, &op).await?;
+            eservice_json(&e, secret.as_deref())
+        }
+        EserviceCmd::List => {
+            json!(
+                core.store
+                    .eservices()
+                    .await?
+                    .iter()
+                    .map(|e| eservice_json(e, None))
+                    .collect::<Vec<_>>()
+            )
+        }
+        EserviceCmd::Show { client_id } => eservice_json(&core.eservice(&client_id).await?, None),
+        EserviceCmd::Disable { client_id } => eservice_json(
+            &core.set_eservice_disabled(&client_id, true, &op).await?,
+            None,
+        ),
+        EserviceCmd::Enable { client_id } => eservice_json(
+            &core.set_eservice_disabled(&client_id, false, &op).await?,
+            None,
+        ),
+        EserviceCmd::RotateSecret { client_id } => {
+            let (e, secret) = core.rotate_eservice_secret(&client_id, &op).await?;
+            eservice_json(&e, Some(&secret))
+        }
+    })
 }
 
 #[derive(Subcommand)]
@@ -131,6 +256,20 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                 cfg.listen = l;
             }
             serve(cfg).await.map_err(|e| (1, e))
+        }
+        Command::Eservice { action } => {
+            let app = App::build(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| (1, e))?;
+            let out = eservice_cmd(&app, action)
+                .await
+                .map_err(|e| (1, explain(&app, &e)));
+            app.store.close().await;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out?).unwrap_or_default()
+            );
+            Ok(())
         }
         Command::Citizen { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))

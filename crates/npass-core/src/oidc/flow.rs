@@ -10,7 +10,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::jwt::{self, SigningKey};
-use super::{AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, Redeemed, TokenRecord, join_scope, split_scope};
+use super::{
+    AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, Redeemed, TokenRecord, join_scope,
+    split_scope,
+};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -50,7 +53,9 @@ pub enum AuthorizeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     /// Log in; `reauth` when there is a session but it is not enough (level, age, prompt).
-    Login { reauth: bool },
+    Login {
+        reauth: bool,
+    },
     Consent,
     Issue,
     /// Back to the e-service with an error (prompt=none and nothing can be done silently).
@@ -61,9 +66,13 @@ pub enum Next {
 /// fragment.
 pub fn valid_redirect_uri(u: &str) -> bool {
     let ok_scheme = u.starts_with("https://")
-        || ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| {
-            u.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
-        });
+        || ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| {
+                u.strip_prefix(p).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+                })
+            });
     ok_scheme && !u.contains('#') && !u.chars().any(char::is_whitespace) && u.len() <= 1000
 }
 
@@ -78,7 +87,9 @@ fn with_params(base: &str, params: &[(&str, &str)]) -> String {
 }
 
 fn level_of_acr(acr: &str) -> Option<Level> {
-    [Level::Low, Level::Substantial, Level::High].into_iter().find(|l| l.acr() == acr || l.as_str() == acr)
+    [Level::Low, Level::Substantial, Level::High]
+        .into_iter()
+        .find(|l| l.acr() == acr || l.as_str() == acr)
 }
 
 impl Core {
@@ -89,29 +100,49 @@ impl Core {
     // ---- registry -------------------------------------------------------------------------
 
     /// Registers an e-service; returns it and, for `client_secret_basic`, the secret (shown once).
-    pub async fn add_eservice(&self, n: NewEService, operator: &Client) -> Result<(EService, Option<String>)> {
+    pub async fn add_eservice(
+        &self,
+        n: NewEService,
+        operator: &Client,
+    ) -> Result<(EService, Option<String>)> {
         if n.name.trim().is_empty() {
             return Err(Error::invalid("name", "required"));
         }
         if n.redirect_uris.is_empty() || !n.redirect_uris.iter().all(|u| valid_redirect_uri(u)) {
             return Err(Error::invalid("redirect_uri", "redirect-uri"));
         }
-        if !n.post_logout_redirect_uris.iter().all(|u| valid_redirect_uri(u))
-            || !(n.backchannel_logout_uri.is_empty() || valid_redirect_uri(&n.backchannel_logout_uri))
+        if !n
+            .post_logout_redirect_uris
+            .iter()
+            .all(|u| valid_redirect_uri(u))
+            || !(n.backchannel_logout_uri.is_empty()
+                || valid_redirect_uri(&n.backchannel_logout_uri))
         {
             return Err(Error::invalid("redirect_uri", "redirect-uri"));
         }
-        let method = if n.auth_method.is_empty() { "client_secret_basic".to_owned() } else { n.auth_method.clone() };
+        let method = if n.auth_method.is_empty() {
+            "client_secret_basic".to_owned()
+        } else {
+            n.auth_method.clone()
+        };
         if method != "client_secret_basic" {
             return Err(Error::invalid("auth", "auth-method"));
         }
         let mut scopes = if n.scopes.is_empty() {
-            vec!["openid".to_owned(), "profile".to_owned(), "email".to_owned()]
+            vec![
+                "openid".to_owned(),
+                "profile".to_owned(),
+                "email".to_owned(),
+            ]
         } else {
             n.scopes.clone()
         };
         if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
-            return Err(Error::Invalid { field: "scope", reason: "scope-unknown", n: Some(bad.len() as i64) });
+            return Err(Error::Invalid {
+                field: "scope",
+                reason: "scope-unknown",
+                n: Some(bad.len() as i64),
+            });
         }
         if !scopes.iter().any(|s| s == "openid") {
             scopes.insert(0, "openid".into());
@@ -149,17 +180,35 @@ impl Core {
         self.store.eservice(client_id).await?.ok_or(Error::NotFound)
     }
 
-    pub async fn set_eservice_disabled(&self, client_id: &str, disabled: bool, operator: &Client) -> Result<EService> {
+    pub async fn set_eservice_disabled(
+        &self,
+        client_id: &str,
+        disabled: bool,
+        operator: &Client,
+    ) -> Result<EService> {
         let mut e = self.eservice(client_id).await?;
         e.disabled = disabled;
-        let kind = if disabled { "admin.eservice-disabled" } else { "admin.eservice-enabled" };
-        let ev = audit::event(kind, None, Some(&operator.ip), json!({"client_id": client_id, "by": operator.user_agent}));
+        let kind = if disabled {
+            "admin.eservice-disabled"
+        } else {
+            "admin.eservice-enabled"
+        };
+        let ev = audit::event(
+            kind,
+            None,
+            Some(&operator.ip),
+            json!({"client_id": client_id, "by": operator.user_agent}),
+        );
         self.store.eservice_update(&e, &ev, self.now()).await?;
         Ok(e)
     }
 
     /// A new client secret; the old one stops working at once.
-    pub async fn rotate_eservice_secret(&self, client_id: &str, operator: &Client) -> Result<(EService, String)> {
+    pub async fn rotate_eservice_secret(
+        &self,
+        client_id: &str,
+        operator: &Client,
+    ) -> Result<(EService, String)> {
         let mut e = self.eservice(client_id).await?;
         let secret = rng::token(self.rng.as_ref());
         e.secret_hash = Some(digest(&secret));
@@ -177,20 +226,38 @@ impl Core {
 
     /// Makes sure a signing key exists (first start generates one).
     pub async fn ensure_signing_key(&self) -> Result<()> {
-        if self.store.signing_keys().await?.iter().any(|k| k.retire_at.is_none()) {
+        if self
+            .store
+            .signing_keys()
+            .await?
+            .iter()
+            .any(|k| k.retire_at.is_none())
+        {
             return Ok(());
         }
-        let kid = rng::id(self.rng.as_ref()).chars().take(16).collect::<String>();
+        let kid = rng::id(self.rng.as_ref())
+            .chars()
+            .take(16)
+            .collect::<String>();
         let (der, jwk) = jwt::generate_es256(&kid)?;
         let key = SigningKey {
-            sealed_private: self.sealer.seal(&der, &format!("signing-key:{kid}"), self.rng.as_ref())?,
+            sealed_private: self.sealer.seal(
+                &der,
+                &format!("signing-key:{kid}"),
+                self.rng.as_ref(),
+            )?,
             kid,
             alg: "ES256".into(),
             public_jwk: jwk,
             created_at: self.now(),
             retire_at: None,
         };
-        let ev = audit::event("admin.signing-key-added", None, None, json!({"kid": key.kid, "alg": key.alg}));
+        let ev = audit::event(
+            "admin.signing-key-added",
+            None,
+            None,
+            json!({"kid": key.kid, "alg": key.alg}),
+        );
         match self.store.signing_key_add(&key, &ev, self.now()).await {
             // Another node made one at the same moment: fine.
             Ok(()) | Err(Error::Conflict(_)) => Ok(()),
@@ -199,7 +266,13 @@ impl Core {
     }
 
     pub async fn jwks(&self) -> Result<Value> {
-        let keys: Vec<Value> = self.store.signing_keys().await?.into_iter().map(|k| k.public_jwk).collect();
+        let keys: Vec<Value> = self
+            .store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .map(|k| k.public_jwk)
+            .collect();
         Ok(json!({ "keys": keys }))
     }
 
@@ -210,7 +283,9 @@ impl Core {
             .filter(|k| k.retire_at.is_none())
             .max_by_key(|k| k.created_at)
             .ok_or_else(|| Error::Internal("no signing key".into()))?;
-        let der = self.sealer.open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
+        let der = self
+            .sealer
+            .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
         jwt::sign_es256(&der, &key.kid, typ, claims)
     }
 
@@ -245,7 +320,10 @@ impl Core {
     // ---- authorisation request ------------------------------------------------------------
 
     /// Validates an authorisation request and parks it.
-    pub async fn authorization_request(&self, p: &HashMap<String, String>) -> Result<AuthRequest, AuthorizeError> {
+    pub async fn authorization_request(
+        &self,
+        p: &HashMap<String, String>,
+    ) -> Result<AuthRequest, AuthorizeError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let client = match self.store.eservice(get("client_id")).await {
             Ok(Some(e)) if !e.disabled => e,
@@ -258,39 +336,67 @@ impl Core {
         }
         let state = get("state");
         let fail = |error: &'static str, d: &str| {
-            AuthorizeError::Redirect(self.error_redirect(redirect_uri, state, &OAuthError::new(error, d)))
+            AuthorizeError::Redirect(self.error_redirect(
+                redirect_uri,
+                state,
+                &OAuthError::new(error, d),
+            ))
         };
         if state.len() > 1024 {
             return Err(fail("invalid_request", "state is too long"));
         }
         if get("response_type") != "code" {
-            return Err(fail("unsupported_response_type", "only the authorization code flow is supported"));
+            return Err(fail(
+                "unsupported_response_type",
+                "only the authorization code flow is supported",
+            ));
         }
         if p.contains_key("request") {
-            return Err(fail("request_not_supported", "request objects are not supported"));
+            return Err(fail(
+                "request_not_supported",
+                "request objects are not supported",
+            ));
         }
         if p.contains_key("request_uri") {
-            return Err(fail("request_uri_not_supported", "request_uri is not supported"));
+            return Err(fail(
+                "request_uri_not_supported",
+                "request_uri is not supported",
+            ));
         }
         let requested = split_scope(get("scope"));
         if !requested.iter().any(|s| s == "openid") {
             return Err(fail("invalid_scope", "the openid scope is required"));
         }
         // Only what the e-service is registered for is granted; unknown scopes are ignored.
-        let scope: Vec<String> = requested.into_iter().filter(|s| client.scopes.contains(s)).collect();
+        let scope: Vec<String> = requested
+            .into_iter()
+            .filter(|s| client.scopes.contains(s))
+            .collect();
         let challenge = get("code_challenge");
         if challenge.is_empty() {
             return Err(fail("invalid_request", "code_challenge (PKCE) is required"));
         }
         if get("code_challenge_method") != "S256" {
-            return Err(fail("invalid_request", "code_challenge_method must be S256"));
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
         }
-        if challenge.len() != 43 || !challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(fail("invalid_request", "code_challenge must be a base64url SHA-256"));
+        if challenge.len() != 43
+            || !challenge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256",
+            ));
         }
         let prompt = get("prompt");
         let prompts = split_scope(prompt);
-        if prompts.iter().any(|x| !["none", "login", "consent", "select_account"].contains(&x.as_str()))
+        if prompts
+            .iter()
+            .any(|x| !["none", "login", "consent", "select_account"].contains(&x.as_str()))
             || (prompts.iter().any(|x| x == "none") && prompts.len() > 1)
         {
             return Err(fail("invalid_request", "prompt is not valid"));
@@ -299,10 +405,18 @@ impl Core {
             "" => None,
             m => match m.parse::<i64>() {
                 Ok(v) if v >= 0 => Some(v),
-                _ => return Err(fail("invalid_request", "max_age must be a number of seconds")),
+                _ => {
+                    return Err(fail(
+                        "invalid_request",
+                        "max_age must be a number of seconds",
+                    ));
+                }
             },
         };
-        let asked = split_scope(get("acr_values")).iter().filter_map(|a| level_of_acr(a)).min();
+        let asked = split_scope(get("acr_values"))
+            .iter()
+            .filter_map(|a| level_of_acr(a))
+            .min();
         let min_level = asked.map_or(client.min_level, |a| a.max(client.min_level));
         if get("nonce").len() > 512 {
             return Err(fail("invalid_request", "nonce is too long"));
@@ -322,7 +436,10 @@ impl Core {
             created_at: now,
             expires_at: now + REQUEST_TTL_MS,
         };
-        self.store.auth_request_put(&req).await.map_err(|_| AuthorizeError::Page("error-unavailable"))?;
+        self.store
+            .auth_request_put(&req)
+            .await
+            .map_err(|_| AuthorizeError::Page("error-unavailable"))?;
         Ok(req)
     }
 
@@ -338,21 +455,42 @@ impl Core {
         let iss = self.issuer();
         with_params(
             redirect_uri,
-            &[("error", e.error), ("error_description", &e.description), ("state", state), ("iss", &iss)],
+            &[
+                ("error", e.error),
+                ("error_description", &e.description),
+                ("state", state),
+                ("iss", &iss),
+            ],
         )
     }
 
     /// What the browser needs next for a parked request.
-    pub async fn next_step(&self, req: &AuthRequest, session: Option<&Session>, consented_now: bool) -> Result<Next> {
+    pub async fn next_step(
+        &self,
+        req: &AuthRequest,
+        session: Option<&Session>,
+        consented_now: bool,
+    ) -> Result<Next> {
         let none = req.prompt == "none";
         let silent_fail = |error: &'static str, d: &str| {
-            Next::Redirect(self.error_redirect(&req.redirect_uri, &req.state, &OAuthError::new(error, d)))
+            Next::Redirect(self.error_redirect(
+                &req.redirect_uri,
+                &req.state,
+                &OAuthError::new(error, d),
+            ))
         };
         let Some(s) = session else {
-            return Ok(if none { silent_fail("login_required", "no session") } else { Next::Login { reauth: false } });
+            return Ok(if none {
+                silent_fail("login_required", "no session")
+            } else {
+                Next::Login { reauth: false }
+            });
         };
-        let too_old = req.max_age.is_some_and(|m| self.now() - s.auth_time > m * 1000);
-        let must_login = split_scope(&req.prompt).iter().any(|p| p == "login") && s.auth_time < req.created_at;
+        let too_old = req
+            .max_age
+            .is_some_and(|m| self.now() - s.auth_time > m * 1000);
+        let must_login =
+            split_scope(&req.prompt).iter().any(|p| p == "login") && s.auth_time < req.created_at;
         if too_old || must_login || s.level < req.min_level {
             return Ok(if none {
                 silent_fail("login_required", "a new or stronger login is needed")
@@ -361,31 +499,61 @@ impl Core {
             });
         }
         let ask_consent = split_scope(&req.prompt).iter().any(|p| p == "consent") && !consented_now;
-        let given = self.store.consent(&s.account_id, &req.client_id).await?.unwrap_or_default();
+        let given = self
+            .store
+            .consent(&s.account_id, &req.client_id)
+            .await?
+            .unwrap_or_default();
         if ask_consent || !req.scope.iter().all(|x| given.contains(x)) {
-            return Ok(if none { silent_fail("consent_required", "consent is needed") } else { Next::Consent });
+            return Ok(if none {
+                silent_fail("consent_required", "consent is needed")
+            } else {
+                Next::Consent
+            });
         }
         Ok(Next::Issue)
     }
 
-    pub async fn grant_consent(&self, req: &AuthRequest, session: &Session, client: &Client) -> Result<()> {
+    pub async fn grant_consent(
+        &self,
+        req: &AuthRequest,
+        session: &Session,
+        client: &Client,
+    ) -> Result<()> {
         let ev = audit::event(
             "oidc.consent",
             Some(&session.account_id),
             Some(&client.ip),
             json!({"client_id": req.client_id, "scope": join_scope(&req.scope)}),
         );
-        self.store.consent_put(&session.account_id, &req.client_id, &req.scope, &ev, self.now()).await
+        self.store
+            .consent_put(
+                &session.account_id,
+                &req.client_id,
+                &req.scope,
+                &ev,
+                self.now(),
+            )
+            .await
     }
 
     /// The citizen said no: back to the e-service with `access_denied`.
     pub async fn deny(&self, req: &AuthRequest) -> Result<String> {
         self.store.auth_request_delete(&req.id).await?;
-        Ok(self.error_redirect(&req.redirect_uri, &req.state, &OAuthError::new("access_denied", "the citizen declined")))
+        Ok(self.error_redirect(
+            &req.redirect_uri,
+            &req.state,
+            &OAuthError::new("access_denied", "the citizen declined"),
+        ))
     }
 
     /// Issues the code and returns the redirect to the e-service.
-    pub async fn issue_code(&self, req: &AuthRequest, session: &Session, client: &Client) -> Result<String> {
+    pub async fn issue_code(
+        &self,
+        req: &AuthRequest,
+        session: &Session,
+        client: &Client,
+    ) -> Result<String> {
         let code = rng::token(self.rng.as_ref());
         let now = self.now();
         let c = AuthCode {
@@ -410,33 +578,63 @@ impl Core {
         self.store.code_put(&c, &ev, now).await?;
         self.store.auth_request_delete(&req.id).await?;
         let iss = self.issuer();
-        Ok(with_params(&req.redirect_uri, &[("code", &code), ("state", &req.state), ("iss", &iss)]))
+        Ok(with_params(
+            &req.redirect_uri,
+            &[("code", &code), ("state", &req.state), ("iss", &iss)],
+        ))
     }
 
     // ---- token endpoint -------------------------------------------------------------------
 
     /// Authenticates a client by its secret (SHA-256, constant-time).
-    pub async fn authenticate_client(&self, client_id: &str, secret: &str) -> Result<EService, OAuthError> {
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<EService, OAuthError> {
         let bad = || OAuthError::new("invalid_client", "client authentication failed");
-        let e = self.store.eservice(client_id).await.map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+        let e = self
+            .store
+            .eservice(client_id)
+            .await
+            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
         let e = e.filter(|e| !e.disabled).ok_or_else(bad)?;
         let stored = e.secret_hash.clone().ok_or_else(bad)?;
         let given = digest(secret);
-        if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) { Ok(e) } else { Err(bad()) }
+        if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
+            Ok(e)
+        } else {
+            Err(bad())
+        }
     }
 
     /// `grant_type=authorization_code`. Returns the token response.
-    pub async fn token(&self, e: &EService, p: &HashMap<String, String>, client: &Client) -> Result<Value, OAuthError> {
+    pub async fn token(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+        client: &Client,
+    ) -> Result<Value, OAuthError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
         if get("grant_type") != "authorization_code" {
-            return Err(OAuthError::new("unsupported_grant_type", "only authorization_code is supported"));
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "only authorization_code is supported",
+            ));
         }
         let grant = |d: &str| OAuthError::new("invalid_grant", d);
         let now = self.now();
-        let code = match self.store.code_redeem(&digest(get("code")), now).await.map_err(unavailable)? {
+        let code = match self
+            .store
+            .code_redeem(&digest(get("code")), now)
+            .await
+            .map_err(unavailable)?
+        {
             Redeemed::Fresh(c) => c,
-            Redeemed::Replayed => return Err(grant("the code was already used; its tokens are revoked")),
+            Redeemed::Replayed => {
+                return Err(grant("the code was already used; its tokens are revoked"));
+            }
             Redeemed::Unknown => return Err(grant("unknown code")),
         };
         if code.client_id != e.client_id {
@@ -450,20 +648,34 @@ impl Core {
         }
         let verifier = get("code_verifier");
         let valid_verifier = (43..=128).contains(&verifier.len())
-            && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            && verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
-        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes())) {
+        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes()))
+        {
             return Err(grant("PKCE verification failed"));
         }
-        let account = match self.store.account_by_id(&code.account_id).await.map_err(unavailable)? {
+        let account = match self
+            .store
+            .account_by_id(&code.account_id)
+            .await
+            .map_err(unavailable)?
+        {
             Some(a) if a.status == AccountStatus::Active => a,
             _ => return Err(grant("the account is not active")),
         };
-        self.issue_tokens(e, &code, &account, client).await.map_err(unavailable)
+        self.issue_tokens(e, &code, &account, client)
+            .await
+            .map_err(unavailable)
     }
 
     fn subject(&self, e: &EService, account: &Account) -> String {
-        let sector = if e.pairwise_sector.is_empty() { &e.client_id } else { &e.pairwise_sector };
+        let sector = if e.pairwise_sector.is_empty() {
+            &e.client_id
+        } else {
+            &e.pairwise_sector
+        };
         let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.pairwise_key.as_ref()) {
             Ok(m) => m,
             Err(_) => return String::new(),
@@ -489,20 +701,32 @@ impl Core {
             }
             if has("email") {
                 m.insert("email".into(), json!(account.profile.email));
-                m.insert("email_verified".into(), json!(account.status == AccountStatus::Active));
+                m.insert(
+                    "email_verified".into(),
+                    json!(account.status == AccountStatus::Active),
+                );
             }
             if has("phone") && !account.profile.phone.is_empty() {
                 m.insert("phone_number".into(), json!(account.profile.phone));
             }
             if has("national_id") && e.national_id_claim {
                 m.insert("national_id".into(), json!(account.national_id.value));
-                m.insert("national_id_scheme".into(), json!(account.national_id.scheme.as_str()));
+                m.insert(
+                    "national_id_scheme".into(),
+                    json!(account.national_id.scheme.as_str()),
+                );
             }
         }
         c
     }
 
-    async fn issue_tokens(&self, e: &EService, code: &AuthCode, account: &Account, client: &Client) -> Result<Value> {
+    async fn issue_tokens(
+        &self,
+        e: &EService,
+        code: &AuthCode,
+        account: &Account,
+        client: &Client,
+    ) -> Result<Value> {
         let now_s = self.now() / 1000;
         let iss = self.issuer();
         let sub = self.subject(e, account);
@@ -559,13 +783,30 @@ impl Core {
         let keys = self.store.signing_keys().await.map_err(unavailable)?;
         let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
-        if exp * 1000 <= self.now() || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer()) {
+        if exp * 1000 <= self.now()
+            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
+        {
             return Err(bad());
         }
         let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
-        let rec = self.store.token(jti, self.now()).await.map_err(unavailable)?.ok_or_else(bad)?;
-        let e = self.store.eservice(&rec.client_id).await.map_err(unavailable)?.ok_or_else(bad)?;
-        let account = self.store.account_by_id(&rec.account_id).await.map_err(unavailable)?.ok_or_else(bad)?;
+        let rec = self
+            .store
+            .token(jti, self.now())
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        let e = self
+            .store
+            .eservice(&rec.client_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        let account = self
+            .store
+            .account_by_id(&rec.account_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
         if e.disabled || account.status != AccountStatus::Active {
             return Err(bad());
         }
@@ -595,7 +836,13 @@ mod tests {
 
     #[test]
     fn params_are_encoded() {
-        assert_eq!(with_params("https://a/cb", &[("code", "x y"), ("state", "")]), "https://a/cb?code=x%20y");
-        assert_eq!(with_params("https://a/cb?k=1", &[("code", "c")]), "https://a/cb?k=1&code=c");
+        assert_eq!(
+            with_params("https://a/cb", &[("code", "x y"), ("state", "")]),
+            "https://a/cb?code=x%20y"
+        );
+        assert_eq!(
+            with_params("https://a/cb?k=1", &[("code", "c")]),
+            "https://a/cb?k=1&code=c"
+        );
     }
 }

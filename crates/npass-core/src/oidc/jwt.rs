@@ -4,7 +4,8 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+    UnparsedPublicKey,
 };
 use data_encoding::BASE64URL_NOPAD;
 use serde_json::{Value, json};
@@ -74,8 +75,12 @@ pub fn verify_es256(token: &str, keys: &[SigningKey], typ: &str) -> Option<Value
     }
     let kid = header.get("kid")?.as_str()?;
     let jwk = &keys.iter().find(|k| k.kid == kid)?.public_jwk;
-    let x = BASE64URL_NOPAD.decode(jwk.get("x")?.as_str()?.as_bytes()).ok()?;
-    let y = BASE64URL_NOPAD.decode(jwk.get("y")?.as_str()?.as_bytes()).ok()?;
+    let x = BASE64URL_NOPAD
+        .decode(jwk.get("x")?.as_str()?.as_bytes())
+        .ok()?;
+    let y = BASE64URL_NOPAD
+        .decode(jwk.get("y")?.as_str()?.as_bytes())
+        .ok()?;
     let mut point = vec![4u8];
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
@@ -102,17 +107,27 @@ mod tests {
             retire_at: None,
         };
         let t = sign_es256(&der, "k1", "JWT", &json!({"sub": "a"})).unwrap();
-        assert_eq!(verify_es256(&t, std::slice::from_ref(&key), "JWT").unwrap()["sub"], "a");
-        assert!(verify_es256(&t, std::slice::from_ref(&key), "at+jwt").is_none(), "typ is checked");
+        assert_eq!(
+            verify_es256(&t, std::slice::from_ref(&key), "JWT").unwrap()["sub"],
+            "a"
+        );
+        assert!(
+            verify_es256(&t, std::slice::from_ref(&key), "at+jwt").is_none(),
+            "typ is checked"
+        );
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged = b64json(&json!({"sub": "b"}));
         parts[1] = &forged;
-        assert!(verify_es256(&parts.join("."), &[key.clone()], "JWT").is_none());
+        assert!(verify_es256(&parts.join("."), std::slice::from_ref(&key), "JWT").is_none());
         // alg none / HS256 headers never verify
         for alg in ["none", "HS256"] {
             let h = b64json(&json!({"alg": alg, "kid": "k1", "typ": "JWT"}));
-            let t2 = format!("{h}.{}.{}", t.split('.').nth(1).unwrap(), t.split('.').nth(2).unwrap());
-            assert!(verify_es256(&t2, &[key.clone()], "JWT").is_none());
+            let t2 = format!(
+                "{h}.{}.{}",
+                t.split('.').nth(1).unwrap(),
+                t.split('.').nth(2).unwrap()
+            );
+            assert!(verify_es256(&t2, std::slice::from_ref(&key), "JWT").is_none());
         }
     }
 }

@@ -66,7 +66,7 @@ pub struct AuthCode {
 /// What a redemption found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed {
-    Fresh(AuthCode),
+    Fresh(Box<AuthCode>),
     /// Already redeemed once: a replay. Tokens issued from it have been revoked.
     Replayed,
     Unknown,
@@ -92,7 +92,10 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { error, description: description.into() }
+        OAuthError {
+            error,
+            description: description.into(),
+        }
     }
 }
 

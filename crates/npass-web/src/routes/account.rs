@@ -47,25 +47,36 @@ pub const HISTORY_KINDS: &[&str] = &[
     "account.",
     "password.",
     "admin.",
+    "oidc.",
 ];
 
 fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
     let key = format!("history-{}", r.event.kind.replace('.', "-"));
-    let level = r
-        .event
-        .detail
-        .get("level")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
+    let text = |k: &str| {
+        r.event
+            .detail
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut detail: Vec<String> = Vec::new();
+    if !text("service").is_empty() {
+        detail.push(text("service"));
+    }
+    let level = text("level");
+    if !level.is_empty() {
+        detail.push(l.t(&format!("level-{level}")));
+    }
+    if let Some(claims) = r.event.detail.get("claims").and_then(|v| v.as_array()) {
+        let names: Vec<&str> = claims.iter().filter_map(|c| c.as_str()).collect();
+        detail.push(names.join(", "));
+    }
     HistoryRow {
         when: format_utc(r.at),
         what: l.t(&key),
         from: r.event.ip.clone().unwrap_or_default(),
-        detail: if level.is_empty() {
-            String::new()
-        } else {
-            l.t(&format!("level-{level}"))
-        },
+        detail: detail.join("; "),
     }
 }
 

@@ -11,6 +11,7 @@ mod delivery;
 mod harness;
 mod journeys;
 mod login_rules;
+mod oidc;
 mod operator;
 mod pages;
 mod registration;

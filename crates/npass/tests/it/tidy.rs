@@ -38,7 +38,7 @@ fn call_literals(src: &str, marker: &str) -> Vec<Vec<String>> {
 }
 
 fn is_key(l: &str) -> bool {
-    !l.is_empty()
+    l.starts_with(|c: char| c.is_ascii_lowercase())
         && l.chars()
             .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
         && l.contains('-')

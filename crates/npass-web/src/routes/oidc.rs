@@ -1,0 +1,290 @@
+//! OpenID Connect endpoints: discovery, JWKS, authorisation (with the consent page), token,
+//! userinfo. Protocol decisions live in `npass_core::oidc::flow`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use data_encoding::BASE64;
+use npass_core::oidc::OAuthError;
+use npass_core::oidc::flow::{AuthorizeError, Next};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{query, to_login};
+use crate::AppState;
+use crate::pages::Layout;
+use crate::web::{
+    Ctx, FORM_LIMIT, WebForm, error_page, message_page, render, see_other, serde_urlencoded_pairs,
+};
+
+fn api_json(status: StatusCode, v: Value) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        Json(v),
+    )
+        .into_response()
+}
+
+fn oauth_error(status: StatusCode, e: &OAuthError) -> Response {
+    let mut res = api_json(
+        status,
+        json!({"error": e.error, "error_description": e.description}),
+    );
+    if status == StatusCode::UNAUTHORIZED
+        && let Ok(v) =
+            header::HeaderValue::from_str(&format!("Basic realm=\"npass\", error=\"{}\"", e.error))
+    {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
+pub async fn discovery(State(st): State<AppState>) -> Response {
+    let mut res = Json(st.core.discovery()).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+pub async fn jwks(State(st): State<AppState>) -> Response {
+    match st.core.jwks().await {
+        Ok(v) => {
+            let mut res = Json(v).into_response();
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("public, max-age=300"),
+            );
+            res
+        }
+        Err(_) => api_json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "temporarily_unavailable"}),
+        ),
+    }
+}
+
+/// `GET /authorize`: validate and park, then continue as the browser's session allows.
+pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let pairs = raw
+        .0
+        .as_deref()
+        .map(serde_urlencoded_pairs)
+        .unwrap_or_default();
+    let mut params = HashMap::new();
+    for (k, v) in pairs {
+        if params.insert(k, v).is_some() {
+            return message_page(
+                &st,
+                &ctx.browser,
+                StatusCode::BAD_REQUEST,
+                "error-title",
+                "oidc-repeated-parameter",
+            );
+        }
+    }
+    match st.core.authorization_request(&params).await {
+        Ok(req) => see_other(&format!("/authorize/continue?req={}", req.id)),
+        Err(AuthorizeError::Page(key)) => message_page(
+            &st,
+            &ctx.browser,
+            StatusCode::BAD_REQUEST,
+            "error-title",
+            key,
+        ),
+        Err(AuthorizeError::Redirect(url)) => see_other(&url),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub l: Layout,
+    pub req: String,
+    pub service: String,
+    pub items: Vec<String>,
+    pub level: String,
+}
+
+/// Resumes a parked request after login or consent.
+pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let id = query(&raw).get("req").cloned().unwrap_or_default();
+    proceed(&st, &ctx, &id, false).await
+}
+
+async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Response {
+    let req = match st.core.parked_request(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(st, &ctx.browser, &e),
+    };
+    let session = ctx.auth.as_ref().map(|a| &a.session);
+    let next = match st.core.next_step(&req, session, consented_now).await {
+        Ok(n) => n,
+        Err(e) => return error_page(st, &ctx.browser, &e),
+    };
+    match (next, &ctx.auth) {
+        (Next::Login { reauth }, _) => to_login(&format!("/authorize/continue?req={id}"), reauth),
+        (Next::Redirect(url), _) => see_other(&url),
+        (Next::Consent, Some(a)) => {
+            let service = match st.core.eservice(&req.client_id).await {
+                Ok(e) => e.name,
+                Err(e) => return error_page(st, &ctx.browser, &e),
+            };
+            let l = Layout::of(st, ctx);
+            let items = req
+                .scope
+                .iter()
+                .map(|s| l.t(&format!("consent-scope-{}", s.replace('_', "-"))))
+                .collect();
+            let level = l.t(&format!("level-{}", a.session.level.as_str()));
+            render(
+                StatusCode::OK,
+                &ConsentPage {
+                    l,
+                    req: req.id.clone(),
+                    service,
+                    items,
+                    level,
+                },
+            )
+        }
+        (Next::Issue, Some(a)) => match st.core.issue_code(&req, &a.session, &ctx.client).await {
+            Ok(url) => see_other(&url),
+            Err(e) => error_page(st, &ctx.browser, &e),
+        },
+        (_, None) => to_login(&format!("/authorize/continue?req={id}"), false),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    pub req: String,
+    #[serde(default)]
+    pub decision: String,
+}
+
+pub async fn consent(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<ConsentForm>,
+) -> Response {
+    let Some(a) = ctx.auth.clone() else {
+        return to_login(&format!("/authorize/continue?req={}", f.req), false);
+    };
+    let req = match st.core.parked_request(&f.req).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
+    if f.decision != "allow" {
+        return match st.core.deny(&req).await {
+            Ok(url) => see_other(&url),
+            Err(e) => error_page(&st, &ctx.browser, &e),
+        };
+    }
+    if let Err(e) = st.core.grant_consent(&req, &a.session, &ctx.client).await {
+        return error_page(&st, &ctx.browser, &e);
+    }
+    proceed(&st, &ctx, &f.req, true).await
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))?;
+    let raw = String::from_utf8(BASE64.decode(b64.trim().as_bytes()).ok()?).ok()?;
+    let (id, secret) = raw.split_once(':')?;
+    let dec = |s: &str| {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((dec(id)?, dec(secret)?))
+}
+
+/// `POST /token`.
+pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctype = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ctype.starts_with("application/x-www-form-urlencoded") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            &OAuthError::new("invalid_request", "form body expected"),
+        );
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &OAuthError::new("invalid_request", "body too large"),
+        );
+    };
+    let mut params = HashMap::new();
+    for (k, v) in serde_urlencoded_pairs(&String::from_utf8_lossy(&bytes)) {
+        if params.insert(k, v).is_some() {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                &OAuthError::new("invalid_request", "repeated parameter"),
+            );
+        }
+    }
+    let Some((id, secret)) = basic_credentials(&parts.headers) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            &OAuthError::new("invalid_client", "client_secret_basic is required"),
+        );
+    };
+    let client = match st.core.authenticate_client(&id, &secret).await {
+        Ok(c) => c,
+        Err(e) => return oauth_error(StatusCode::UNAUTHORIZED, &e),
+    };
+    match st.core.token(&client, &params, &ctx.client).await {
+        Ok(v) => api_json(StatusCode::OK, v),
+        Err(e) if e.error == "temporarily_unavailable" => {
+            oauth_error(StatusCode::SERVICE_UNAVAILABLE, &e)
+        }
+        Err(e) => oauth_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+/// `GET|POST /userinfo` with a bearer access token.
+pub async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match st.core.userinfo(bearer.trim()).await {
+        Ok(v) => api_json(StatusCode::OK, v),
+        Err(e) => {
+            let status = if e.error == "invalid_token" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let mut res = api_json(
+                status,
+                json!({"error": e.error, "error_description": e.description}),
+            );
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"npass\", error=\"invalid_token\""),
+            );
+            res
+        }
+    }
+}

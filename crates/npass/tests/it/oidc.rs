@@ -1,0 +1,686 @@
+//! The OpenID Connect provider, driven as an e-service and a browser would.
+
+use data_encoding::{BASE64, BASE64URL_NOPAD};
+use npass_core::login::Client;
+use npass_core::model::Level;
+use npass_core::oidc::flow::NewEService;
+use npass_core::oidc::jwt::{SigningKey, verify_es256};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::harness::*;
+
+const CB: &str = "https://tax.example.md/callback";
+
+pub struct Service {
+    pub id: String,
+    pub secret: String,
+}
+
+pub async fn service(app: &TestApp, min: Level, scopes: &[&str], national_id: bool) -> Service {
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into(), "http://127.0.0.1:9999/cb".into()],
+        min_level: Some(min),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        national_id_claim: national_id,
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    }
+}
+
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+pub fn pkce() -> Pkce {
+    let verifier = npass_core::rng::token(&npass_core::rng::OsRng);
+    let challenge = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+    Pkce {
+        verifier,
+        challenge,
+    }
+}
+
+fn authorize_path(s: &Service, p: &Pkce, extra: &[(&str, &str)]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", &s.id)
+        .append_pair("redirect_uri", CB)
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "st-123")
+        .append_pair("nonce", "n-456")
+        .append_pair("code_challenge", &p.challenge)
+        .append_pair("code_challenge_method", "S256");
+    let mut path = format!("/authorize?{}", q.finish());
+    for (k, v) in extra {
+        // replace or add
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(path.split_once('?').unwrap().1.as_bytes())
+                .into_owned()
+                .filter(|(pk, _)| pk != k)
+                .collect();
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (pk, pv) in &pairs {
+            q.append_pair(pk, pv);
+        }
+        if !v.is_empty() {
+            q.append_pair(k, v);
+        }
+        path = format!("/authorize?{}", q.finish());
+    }
+    path
+}
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    let q = url.split_once('?').map(|x| x.1).unwrap_or("");
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// Follows the browser through /authorize until it is sent back to the e-service (or to a
+/// page it must act on). Returns the last response.
+async fn follow(b: &mut Browser, mut r: Resp) -> Resp {
+    for _ in 0..10 {
+        let loc = r.location();
+        if r.status != 303
+            || loc.starts_with("https://")
+            || loc.starts_with("http://")
+            || loc.starts_with("/login")
+        {
+            return r;
+        }
+        r = b.get(&loc).await;
+    }
+    r
+}
+
+async fn go(b: &mut Browser, path: &str) -> Resp {
+    let r = b.get(path).await;
+    follow(b, r).await
+}
+
+/// A logged-in browser through authorize → (consent) → code.
+async fn code_for(
+    app: &TestApp,
+    b: &mut Browser,
+    s: &Service,
+    p: &Pkce,
+    extra: &[(&str, &str)],
+) -> String {
+    let r = go(b, &authorize_path(s, p, extra)).await;
+    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
+        let req = field_value(&r.body, "req").unwrap();
+        let c = b
+            .post_raw(
+                "/authorize/consent",
+                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await;
+        follow(b, c).await
+    } else {
+        r
+    };
+    let _ = app;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loc = r.location();
+    assert!(loc.starts_with(CB), "{loc}");
+    let q = query_of(&loc);
+    assert_eq!(q.get("state").map(String::as_str), Some("st-123"));
+    assert_eq!(q.get("iss"), Some(&app.base), "RFC 9207 iss");
+    q.get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("no code in {loc}"))
+}
+
+async fn token(app: &TestApp, s: &Service, secret: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let res = client
+        .post(format!("{}/token", app.base))
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                BASE64.encode(format!("{}:{}", s.id, secret).as_bytes())
+            ),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+async fn redeem(app: &TestApp, s: &Service, code: &str, p: &Pkce) -> (u16, Value) {
+    token(
+        app,
+        s,
+        &s.secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CB),
+            ("code_verifier", &p.verifier),
+        ],
+    )
+    .await
+}
+
+async fn userinfo(app: &TestApp, at: &str) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.base))
+        .header("authorization", format!("Bearer {at}"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+async fn jwks(app: &TestApp) -> Vec<SigningKey> {
+    let v: Value = serde_json::from_slice(
+        &reqwest::get(format!("{}/jwks", app.base))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| SigningKey {
+            kid: k["kid"].as_str().unwrap().into(),
+            alg: k["alg"].as_str().unwrap().into(),
+            sealed_private: vec![],
+            public_jwk: k.clone(),
+            created_at: 0,
+            retire_at: None,
+        })
+        .collect()
+}
+
+async fn logged_in(app: &TestApp, p: &Person) -> Browser {
+    let mut b = registered(app, p).await;
+    login(&mut b, p, "").await.status(303);
+    b
+}
+
+#[tokio::test]
+async fn discovery_and_jwks() {
+    let app = TestApp::start().await;
+    let d: Value = serde_json::from_slice(
+        &reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(d["issuer"], app.base.as_str());
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{}/authorize", app.base)
+    );
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["id_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    let keys = jwks(&app).await;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].public_jwk["kty"], "EC");
+    assert!(
+        keys[0].public_jwk.get("d").is_none(),
+        "no private part in the JWKS"
+    );
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_consent_tokens_and_userinfo() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &["openid", "profile", "email"], false).await;
+    let mut b = registered(&app, &ION).await;
+    let p = pkce();
+    // Not logged in: the request is parked and the browser goes to the login page.
+    let r = go(&mut b, &authorize_path(&s, &p, &[])).await;
+    assert_eq!(r.status, 303);
+    let login_path = r.location();
+    assert!(
+        login_path.starts_with("/login?next=/authorize/continue%3Freq%3D"),
+        "{login_path}"
+    );
+    let next = query_of(&login_path)["next"].clone();
+    let r = b
+        .submit(
+            &login_path,
+            "/login",
+            &[
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location()), (303, next.clone()));
+    // The consent page names the service and the data, in the citizen's language.
+    let consent = b.get(&next).await;
+    consent
+        .status(200)
+        .has("Tax portal")
+        .has("Your name and date of birth")
+        .has("Your email address");
+    let req = field_value(&consent.body, "req").unwrap();
+    let back = b
+        .post_raw(
+            "/authorize/consent",
+            &[
+                ("csrf", &consent.csrf()),
+                ("req", &req),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let back = follow(&mut b, back).await;
+    let q = query_of(&back.location());
+    assert_eq!(q["state"], "st-123");
+    assert_eq!(q["iss"], app.base);
+    let (status, tokens) = redeem(&app, &s, &q["code"], &p).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "openid profile email");
+
+    let keys = jwks(&app).await;
+    let id = verify_es256(tokens["id_token"].as_str().unwrap(), &keys, "JWT")
+        .expect("ID token verifies with the JWKS");
+    assert_eq!(id["iss"], app.base.as_str());
+    assert_eq!(id["aud"], s.id.as_str());
+    assert_eq!(id["nonce"], "n-456");
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/low");
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(id["auth_time"], T0 / 1000);
+    assert_eq!(id["identity_assurance"], "self-asserted");
+    assert!(id["exp"].as_i64().unwrap() > T0 / 1000);
+    assert!(id.get("national_id").is_none());
+    let at = tokens["access_token"].as_str().unwrap();
+    assert!(
+        verify_es256(at, &keys, "at+jwt").is_some(),
+        "access token is an RFC 9068 at+jwt"
+    );
+    assert!(
+        verify_es256(at, &keys, "JWT").is_none(),
+        "distinct typ for access tokens"
+    );
+
+    let (status, info) = userinfo(&app, at).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["sub"], id["sub"]);
+    assert_eq!(info["given_name"], "Ion");
+    assert_eq!(info["family_name"], "Popescu");
+    assert_eq!(info["email"], ION.email);
+    assert!(info.get("national_id").is_none());
+
+    // Consent is remembered: the next login to this service goes straight back with a code.
+    let p2 = pkce();
+    let code = code_for(&app, &mut b, &s, &p2, &[]).await;
+    assert_eq!(redeem(&app, &s, &code, &p2).await.0, 200);
+    // The citizen's history names the service and the data released.
+    b.get("/account")
+        .await
+        .has("Details shared with a service")
+        .has("Tax portal")
+        .has("given_name");
+}
+
+#[tokio::test]
+async fn unknown_clients_and_unregistered_redirects_are_never_redirected_to() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = app.browser();
+    let p = pkce();
+    let r = b
+        .get(&authorize_path(
+            &Service {
+                id: "es_nope".into(),
+                secret: String::new(),
+            },
+            &p,
+            &[],
+        ))
+        .await;
+    r.status(400).has("not registered with npass");
+    assert!(r.location().is_empty());
+    for bad in [
+        "https://tax.example.md/callback/",
+        "https://tax.example.md/callback?x=1",
+        "https://TAX.example.md/callback",
+        "https://tax.example.md:443/callback",
+        "https://evil.example/callback",
+        "http://127.0.0.1:9998/cb",
+        "",
+    ] {
+        let r = b
+            .get(&authorize_path(&s, &p, &[("redirect_uri", bad)]))
+            .await;
+        r.status(400).has("return address that is not registered");
+        assert!(r.location().is_empty(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_go_back_with_the_standard_errors() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = app.browser();
+    let p = pkce();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("code_challenge", "")], "invalid_request"),
+        (&[("code_challenge_method", "plain")], "invalid_request"),
+        (&[("code_challenge_method", "")], "invalid_request"),
+        (&[("code_challenge", "short")], "invalid_request"),
+        (&[("response_type", "token")], "unsupported_response_type"),
+        (
+            &[("response_type", "code id_token")],
+            "unsupported_response_type",
+        ),
+        (&[("scope", "profile email")], "invalid_scope"),
+        (&[("prompt", "none login")], "invalid_request"),
+        (&[("max_age", "-5")], "invalid_request"),
+        (
+            &[("request", "eyJhbGciOiJub25lIn0.e30.")],
+            "request_not_supported",
+        ),
+    ];
+    for (extra, error) in cases {
+        let r = b.get(&authorize_path(&s, &p, extra)).await;
+        assert_eq!(r.status, 303, "{extra:?}");
+        let q = query_of(&r.location());
+        assert!(r.location().starts_with(CB));
+        assert_eq!(
+            q.get("error").map(String::as_str),
+            Some(*error),
+            "{extra:?}"
+        );
+        assert_eq!(q["state"], "st-123");
+        assert_eq!(q["iss"], app.base);
+    }
+    // prompt=none without a session: login_required, silently.
+    let r = go(&mut b, &authorize_path(&s, &p, &[("prompt", "none")])).await;
+    assert_eq!(query_of(&r.location())["error"], "login_required");
+}
+
+#[tokio::test]
+async fn codes_are_single_use_short_lived_and_bound_to_client_redirect_and_verifier() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let other = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+
+    // Reuse: the second redemption fails and revokes the first one's tokens.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let (status, t) = redeem(&app, &s, &code, &p).await;
+    assert_eq!(status, 200);
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&app, &at).await.0, 200);
+    let (status, e) = redeem(&app, &s, &code, &p).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        userinfo(&app, &at).await.0,
+        401,
+        "tokens from a replayed code are revoked"
+    );
+
+    // Expired after 60 s.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    app.clock.advance_secs(61);
+    assert_eq!(
+        redeem(&app, &s, &code, &p).await.1["error"],
+        "invalid_grant"
+    );
+
+    // Wrong verifier, missing verifier, wrong redirect_uri, another client.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let wrong = pkce();
+    assert_eq!(
+        redeem(&app, &s, &code, &wrong).await.1["error"],
+        "invalid_grant"
+    );
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let r = token(
+        &app,
+        &s,
+        &s.secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+    )
+    .await;
+    assert_eq!(r.1["error"], "invalid_grant", "a verifier is required");
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let r = token(
+        &app,
+        &s,
+        &s.secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9999/cb"),
+            ("code_verifier", &p.verifier),
+        ],
+    )
+    .await;
+    assert_eq!(r.1["error"], "invalid_grant");
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    assert_eq!(
+        redeem(&app, &other, &code, &p).await.1["error"],
+        "invalid_grant"
+    );
+
+    // Client authentication.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let (status, e) = token(
+        &app,
+        &s,
+        "not-the-secret",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", &p.verifier),
+        ],
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+    // The failed attempt did not spend the code.
+    assert_eq!(redeem(&app, &s, &code, &p).await.0, 200);
+    let (status, e) = token(
+        &app,
+        &s,
+        &s.secret,
+        &[
+            ("grant_type", "password"),
+            ("username", "x"),
+            ("password", "y"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    // Forged tokens get nothing.
+    assert_eq!(
+        userinfo(&app, "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.e30.")
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn levels_step_up_and_are_never_overclaimed() {
+    let app = TestApp::start().await;
+    let strict = service(&app, Level::Substantial, &[], false).await;
+    let mut b = registered(&app, &ANA).await;
+    login(&mut b, &ANA, "").await.status(303);
+    let (secret, _) = activate_two_step(&app, &mut b).await;
+    app.clock.advance_secs(30);
+    // Log in afresh with the password only: level low.
+    let mut low = app.browser();
+    login(&mut low, &ANA, "").await.status(401); // two-step is on: the code is needed now
+    // The two-step browser's session is still low (it logged in before activation).
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&strict, &p, &[])).await;
+    assert!(
+        r.location().starts_with("/login?next=") && r.location().ends_with("&reauth=1"),
+        "{}",
+        r.location()
+    );
+    // prompt=none cannot step up silently.
+    let r = go(&mut b, &authorize_path(&strict, &p, &[("prompt", "none")])).await;
+    assert_eq!(query_of(&r.location())["error"], "login_required");
+    // With the code: substantial, and the tokens say so.
+    let r = go(&mut b, &authorize_path(&strict, &p, &[])).await;
+    let next = query_of(&r.location())["next"].clone();
+    let code = app.code(&secret);
+    let r = b
+        .submit(
+            &r.location(),
+            "/login",
+            &[
+                ("national_id", ANA.national_id),
+                ("password", ANA.password),
+                ("code", &code),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), next);
+    let c = b.get(&next).await;
+    let req = field_value(&c.body, "req").unwrap();
+    let back = {
+        let r = b
+            .post_raw(
+                "/authorize/consent",
+                &[("csrf", &c.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await;
+        follow(&mut b, r).await
+    };
+    let (_, t) = redeem(&app, &strict, &query_of(&back.location())["code"], &p).await;
+    let id = verify_es256(t["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
+    assert_eq!(id["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+
+    // acr_values asking for high: npass cannot reach it by password and code, so it asks again
+    // and never issues a code claiming high.
+    let p = pkce();
+    let r = go(
+        &mut b,
+        &authorize_path(
+            &strict,
+            &p,
+            &[("acr_values", "http://eidas.europa.eu/LoA/high")],
+        ),
+    )
+    .await;
+    assert!(r.location().starts_with("/login?"), "{}", r.location());
+    // max_age: a login older than asked is redone.
+    app.clock.advance_secs(120);
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&strict, &p, &[("max_age", "60")])).await;
+    assert!(r.location().ends_with("&reauth=1"));
+}
+
+#[tokio::test]
+async fn consent_can_be_refused_subjects_are_pairwise_and_the_national_id_needs_entitlement() {
+    let app = TestApp::start().await;
+    let a = service(
+        &app,
+        Level::Low,
+        &["openid", "profile", "national_id"],
+        false,
+    )
+    .await;
+    let entitled = service(&app, Level::Low, &["openid", "national_id"], true).await;
+    let mut b = logged_in(&app, &ION).await;
+
+    // Refusal goes back as access_denied and records nothing.
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&a, &p, &[])).await;
+    let req = field_value(&r.body, "req").unwrap();
+    let back = b
+        .post_raw(
+            "/authorize/consent",
+            &[("csrf", &r.csrf()), ("req", &req), ("decision", "deny")],
+        )
+        .await;
+    assert_eq!(query_of(&back.location())["error"], "access_denied");
+
+    let p = pkce();
+    let code = code_for(
+        &app,
+        &mut b,
+        &a,
+        &p,
+        &[("scope", "openid profile national_id")],
+    )
+    .await;
+    let (_, t) = redeem(&app, &a, &code, &p).await;
+    let (_, info_a) = userinfo(&app, t["access_token"].as_str().unwrap()).await;
+    assert!(
+        info_a.get("national_id").is_none(),
+        "not entitled: {info_a}"
+    );
+
+    let p = pkce();
+    let code = code_for(
+        &app,
+        &mut b,
+        &entitled,
+        &p,
+        &[("scope", "openid national_id")],
+    )
+    .await;
+    let (_, t) = redeem(&app, &entitled, &code, &p).await;
+    let (_, info_e) = userinfo(&app, t["access_token"].as_str().unwrap()).await;
+    assert_eq!(info_e["national_id"], ION.national_id);
+    assert_eq!(info_e["national_id_scheme"], "md-idnp");
+    assert_ne!(
+        info_a["sub"], info_e["sub"],
+        "pairwise subjects differ between e-services"
+    );
+    assert_ne!(info_a["sub"], ION.national_id);
+}
