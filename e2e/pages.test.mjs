@@ -2,47 +2,25 @@
 // journey checked against WCAG 2.1 A/AA with axe-core, in ro, ru and en.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { startNpass, launchChromium, totp, confirmationLink } from './npass.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const BIN = process.env.NPASS_BIN;
 const SHOTS = process.env.NPASS_SCREENSHOTS; // a folder, to look at the pages
 
-let server, base, dir, browser;
+let npass, base, dir, browser;
 
 before(async () => {
-  assert.ok(BIN, 'NPASS_BIN names the npass binary (test.sh sets it)');
-  dir = mkdtempSync(join(tmpdir(), 'npass-e2e-'));
-  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`npass exited ${code}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  npass = await startNpass();
+  ({ base, dir } = npass);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  npass?.stop();
 });
 
 async function axe(page, label) {
@@ -54,33 +32,6 @@ async function axe(page, label) {
   const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   assert.deepEqual(problems, [], `${label}: accessibility problems`);
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${label.replace(/[^a-z0-9]+/gi, '_')}.png`), fullPage: true });
-}
-
-function totp(base32, time = Date.now()) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32.replace(/\s+/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(time / 1000 / 30)));
-  const h = createHmac('sha1', key).update(counter).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-async function confirmationLink(email) {
-  for (let i = 0; i < 100; i++) {
-    const outbox = join(dir, 'npass-data', 'outbox');
-    try {
-      for (const f of readdirSync(outbox)) {
-        const raw = readFileSync(join(outbox, f), 'utf8').replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-        const m = raw.match(/(http:\/\/\S+\/register\/confirm\?token=[A-Za-z0-9_-]+)/);
-        if (raw.includes(`To: ${email}`) && m) return m[1];
-      }
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no confirmation email');
 }
 
 test('public pages pass WCAG 2.1 AA checks in every language', async () => {
@@ -109,7 +60,7 @@ test('a citizen registers, activates two-step authentication and logs in with a 
   await page.getByRole('heading', { name: 'Check your email' }).waitFor();
   await axe(page, 'en-register-sent');
 
-  await page.goto(await confirmationLink('ion@example.md'));
+  await page.goto(await confirmationLink(dir, 'ion@example.md'));
   await axe(page, 'en-confirm');
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await page.getByText('Your email address is confirmed').waitFor();

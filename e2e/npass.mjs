@@ -1,0 +1,71 @@
+// Shared by the browser tests: start the real npass binary and Debian's Chromium.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const BIN = process.env.NPASS_BIN;
+const ENV = { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' };
+
+/** Starts `npass serve` on a free port in a fresh directory. */
+export async function startNpass() {
+  if (!BIN) throw new Error('NPASS_BIN names the npass binary (test.sh sets it)');
+  const dir = mkdtempSync(join(tmpdir(), 'npass-e2e-'));
+  const server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0'], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`npass exited ${code}`)));
+  });
+  return { dir, base, stop: () => server.kill('SIGTERM') };
+}
+
+/** Runs the npass CLI against that directory's database; returns its JSON output. */
+export function cli(dir, args, input = '') {
+  const out = execFileSync(BIN, args, { cwd: dir, env: ENV, input });
+  return JSON.parse(out.toString());
+}
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/** The TOTP code an Authenticator app shows (RFC 6238, SHA-1, 6 digits, 30 s). */
+export function totp(base32, time = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/\s+/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(time / 1000 / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** The confirmation link emailed to `email` (dev outbox folder). */
+export async function confirmationLink(dir, email) {
+  for (let i = 0; i < 100; i++) {
+    const outbox = join(dir, 'npass-data', 'outbox');
+    try {
+      for (const f of readdirSync(outbox)) {
+        const raw = readFileSync(join(outbox, f), 'utf8')
+          .replace(/=\r?\n/g, '')
+          .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+        const m = raw.match(/(http:\/\/\S+\/register\/confirm\?token=[A-Za-z0-9_-]+)/);
+        if (raw.includes(`To: ${email}`) && m) return m[1];
+      }
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no confirmation email');
+}

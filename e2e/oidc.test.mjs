@@ -1,0 +1,93 @@
+// Interoperability: a certified OpenID Connect client library (openid-client, from npm) logs a
+// citizen in to an e-service through npass in a real browser, validates the ID token, reads
+// userinfo, and is refused a second redemption of the same code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import * as client from 'openid-client';
+import { createRequire } from 'node:module';
+import { startNpass, launchChromium, cli } from './npass.mjs';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let npass, browser, callback, callbackUrl, seen;
+
+before(async () => {
+  npass = await startNpass();
+  browser = await launchChromium();
+  seen = [];
+  callback = createServer((req, res) => {
+    seen.push(req.url);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the e-service');
+  });
+  await new Promise((r) => callback.listen(0, '127.0.0.1', r));
+  callbackUrl = `http://127.0.0.1:${callback.address().port}/cb`;
+});
+
+after(async () => {
+  await browser?.close();
+  callback?.close();
+  npass?.stop();
+});
+
+test('openid-client: discovery, code + PKCE, ID token validation, userinfo', async () => {
+  const password = 'cerul de deasupra Chisinaului';
+  cli(npass.dir, ['citizen', 'add', '--national-id', '2000000000004', '--given-name', 'Ion', '--family-name', 'Popescu',
+    '--email', 'ion@example.md', '--language', 'en', '--password-stdin'], password + '\n');
+  const es = cli(npass.dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', callbackUrl,
+    '--scope', 'openid', '--scope', 'profile', '--scope', 'email']);
+  assert.ok(es.client_secret.length >= 43, 'a 256-bit secret, shown once');
+
+  const config = await client.discovery(new URL(npass.base), es.client_id,
+    { client_secret: es.client_secret, id_token_signed_response_alg: 'ES256' },
+    client.ClientSecretBasic(es.client_secret), { execute: [client.allowInsecureRequests] });
+  assert.equal(config.serverMetadata().issuer, npass.base);
+
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: callbackUrl, scope: 'openid profile email', state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+
+  const page = await (await browser.newContext({ locale: 'en-GB', bypassCSP: true })).newPage();
+  await page.goto(url.href);
+  await page.locator('#national_id').fill('2000000000004');
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Share your details' }).waitFor();
+  assert.ok((await page.content()).includes('Tax portal'));
+  await page.addScriptTag({ path: AXE });
+  const a11y = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  assert.deepEqual(a11y.violations.map((v) => v.id), [], 'the consent page passes WCAG 2.1 AA checks');
+  await page.getByRole('button', { name: 'Allow', exact: true }).click();
+  await page.waitForURL((u) => u.href.startsWith(callbackUrl));
+  const back = new URL(page.url());
+  assert.equal(back.searchParams.get('iss'), npass.base);
+
+  const tokens = await client.authorizationCodeGrant(config, back, {
+    pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  assert.equal(claims.iss, npass.base);
+  assert.equal(claims.aud, es.client_id);
+  assert.equal(claims.acr, 'http://eidas.europa.eu/LoA/low');
+  assert.deepEqual(claims.amr, ['pwd']);
+  assert.notEqual(claims.sub, '2000000000004', 'pairwise subject, not the national identifier');
+
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.given_name, 'Ion');
+  assert.equal(info.family_name, 'Popescu');
+  assert.equal(info.email, 'ion@example.md');
+
+  await assert.rejects(
+    client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }),
+    (e) => e.error === 'invalid_grant' || /invalid_grant/.test(String(e.cause?.error ?? e.message)),
+  );
+  // The replay revoked the tokens of the first redemption.
+  await assert.rejects(client.fetchUserInfo(config, tokens.access_token, claims.sub));
+});
