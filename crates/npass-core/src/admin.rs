@@ -134,7 +134,9 @@ impl Core {
             .set_status(&account.id, status, &ev, Some(&mail), now)
             .await?;
         if locked {
-            self.store.sessions_end_for_account(&account.id).await?;
+            self.store
+                .sessions_end_for_account(&account.id, now)
+                .await?;
         } else {
             for prefix in ["pwd", "otp"] {
                 self.store

@@ -9,7 +9,7 @@ use crate::model::{
     Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
 };
 use crate::oidc::jwt::SigningKey;
-use crate::oidc::{AuthCode, AuthRequest, EService, Redeemed, TokenRecord};
+use crate::oidc::{AuthCode, AuthRequest, EService, Redeemed, RefreshRecord, Rotated, TokenRecord};
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -122,7 +122,8 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
     async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()>;
     async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()>;
-    async fn sessions_end_for_account(&self, account_id: &str) -> Result<u64>;
+    /// Ends every session of an account and revokes every token it gave e-services.
+    async fn sessions_end_for_account(&self, account_id: &str, now: i64) -> Result<u64>;
 }
 
 #[async_trait]
@@ -165,7 +166,22 @@ pub trait OidcStore: Send + Sync {
     async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()>;
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
-    async fn token_put(&self, t: &TokenRecord, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// Records an access token and, when given, the refresh token issued with it.
+    async fn token_put(
+        &self,
+        t: &TokenRecord,
+        refresh: Option<&RefreshRecord>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
+    /// whole family.
+    async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
+    /// A live refresh token, for introspection.
+    async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>>;
+    /// Revokes every access and refresh token of a grant.
+    async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()>;
+    async fn revoke_access_token(&self, jti: &str, audit: &AuditEvent, now: i64) -> Result<()>;
     /// A live (unrevoked, unexpired) token record.
     async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>>;
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;

@@ -5,7 +5,8 @@ use npass_core::error::{Error, Result};
 use npass_core::model::AuditEvent;
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
-    AuthCode, AuthRequest, EService, Redeemed, TokenRecord, join_scope, split_scope,
+    AuthCode, AuthRequest, EService, Redeemed, RefreshRecord, Rotated, TokenRecord, join_scope,
+    split_scope,
 };
 use npass_core::store::OidcStore;
 use serde::Serialize;
@@ -181,37 +182,123 @@ impl OidcStore for SqlStore {
             return Ok(Redeemed::Unknown);
         }
         // A replayed code: whoever holds it may be an attacker; every token it gave is revoked.
-        let revoked = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(code_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        let revoked = revoke_family_in(&mut tx, code_hash, now).await?;
         let ev = npass_core::audit::event(
             "oidc.code-replayed",
             None,
             None,
-            serde_json::json!({"revoked_tokens": revoked.rows_affected()}),
+            serde_json::json!({"revoked_tokens": revoked}),
         );
         append_audit(&mut tx, &ev, now).await?;
         commit(tx).await?;
         Ok(Redeemed::Replayed)
     }
 
-    async fn token_put(&self, t: &TokenRecord, audit: &AuditEvent, now: i64) -> Result<()> {
+    async fn token_put(
+        &self,
+        t: &TokenRecord,
+        refresh: Option<&RefreshRecord>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO access_tokens (jti, code_hash, client_id, account_id, record, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+            "INSERT INTO access_tokens (jti, code_hash, client_id, account_id, session_hash, record, expires_at, \
+             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
         )
         .bind(&t.jti)
         .bind(&t.code_hash)
         .bind(&t.client_id)
         .bind(&t.account_id)
+        .bind(&t.session_hash)
         .bind(to_json(t)?)
         .bind(t.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if let Some(r) = refresh {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family, client_id, account_id, session_hash, record, \
+                 expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)",
+            )
+            .bind(&r.token_hash)
+            .bind(&r.family)
+            .bind(&r.client_id)
+            .bind(&r.account_id)
+            .bind(&r.session_hash)
+            .bind(to_json(r)?)
+            .bind(r.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated> {
+        let mut tx = self.begin().await?;
+        let fresh = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL \
+             RETURNING record",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        if let Some(r) = fresh {
+            let rec: RefreshRecord = from_json(&r.try_get::<String, _>(0).map_err(db)?)?;
+            commit(tx).await?;
+            return Ok(Rotated::Fresh(Box::new(rec)));
+        }
+        let seen = sqlx::query("SELECT family FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        let Some(row) = seen else {
+            return Ok(Rotated::Unknown);
+        };
+        let family: String = row.try_get(0).map_err(db)?;
+        revoke_family_in(&mut tx, &family, now).await?;
+        let ev = npass_core::audit::event(
+            "oidc.refresh-reused",
+            None,
+            None,
+            serde_json::json!({"family": family}),
+        );
+        append_audit(&mut tx, &ev, now).await?;
+        commit(tx).await?;
+        Ok(Rotated::Reused)
+    }
+
+    async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>> {
+        let row = sqlx::query(
+            "SELECT record FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL \
+             AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        row.map(|r| from_json(&r.try_get::<String, _>(0).map_err(db)?))
+            .transpose()
+    }
+
+    async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        revoke_family_in(&mut tx, family, now).await?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
+        )
+        .bind(jti)
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -265,4 +352,65 @@ impl OidcStore for SqlStore {
         .map_err(db)?;
         finish(tx, audit, None, now).await
     }
+}
+
+/// Revokes every access and refresh token of a grant inside `tx`; returns how many.
+async fn revoke_family_in(tx: &mut crate::Tx, family: &str, now: i64) -> Result<u64> {
+    let a = sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(family)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    let r = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+    )
+    .bind(family)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(a.rows_affected() + r.rows_affected())
+}
+
+/// Revokes every token a session's logins gave (logout) inside `tx`.
+pub(crate) async fn revoke_for_session(
+    tx: &mut crate::Tx,
+    session_hash: &str,
+    now: i64,
+) -> Result<()> {
+    for sql in [
+        "UPDATE access_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+    ] {
+        sqlx::query(sql)
+            .bind(session_hash)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Revokes every token of an account (locked by an operator) inside `tx`.
+pub(crate) async fn revoke_for_account(
+    tx: &mut crate::Tx,
+    account_id: &str,
+    now: i64,
+) -> Result<()> {
+    for sql in [
+        "UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+    ] {
+        sqlx::query(sql)
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }

@@ -96,18 +96,24 @@ impl SessionStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        // An explicit logout (it comes with its audit row) also revokes what the session gave
+        // e-services; an idle or expired session leaves their tokens to their own limits.
         if let Some(ev) = audit {
+            crate::oidc::revoke_for_session(&mut tx, id_hash, now).await?;
             append_audit(&mut tx, ev, now).await?;
         }
         commit(tx).await
     }
 
-    async fn sessions_end_for_account(&self, account_id: &str) -> Result<u64> {
+    async fn sessions_end_for_account(&self, account_id: &str, now: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
         let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
             .bind(account_id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
+        crate::oidc::revoke_for_account(&mut tx, account_id, now).await?;
+        commit(tx).await?;
         Ok(r.rows_affected())
     }
 }

@@ -312,7 +312,7 @@ async fn sessions_start_touch_replace_end() {
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
     s.session_start(&sess, None, &[], &ev, 80).await.unwrap();
-    assert_eq!(s.sessions_end_for_account("a1").await.unwrap(), 1);
+    assert_eq!(s.sessions_end_for_account("a1", 90).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -398,4 +398,241 @@ fn migration_trees_match() {
         embedded,
         "every migration file is embedded"
     );
+}
+
+mod oidc {
+    use super::*;
+    use npass_core::oidc::jwt::SigningKey;
+    use npass_core::oidc::*;
+
+    fn es(id: &str) -> EService {
+        EService {
+            client_id: id.into(),
+            name: "Tax portal".into(),
+            secret_hash: Some("h".into()),
+            auth_method: "client_secret_basic".into(),
+            redirect_uris: vec!["https://tax.example.md/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: String::new(),
+            min_level: Level::Substantial,
+            scopes: vec!["openid".into()],
+            national_id_claim: false,
+            pairwise_sector: String::new(),
+            disabled: false,
+            created_at: 1,
+        }
+    }
+
+    fn token(jti: &str, family: &str, session: &str) -> TokenRecord {
+        TokenRecord {
+            jti: jti.into(),
+            code_hash: family.into(),
+            session_hash: session.into(),
+            client_id: "c1".into(),
+            account_id: "a1".into(),
+            scope: vec!["openid".into()],
+            expires_at: 1000,
+        }
+    }
+
+    fn refresh(hash: &str, family: &str, session: &str) -> RefreshRecord {
+        RefreshRecord {
+            token_hash: hash.into(),
+            family: family.into(),
+            client_id: "c1".into(),
+            account_id: "a1".into(),
+            session_hash: session.into(),
+            scope: vec!["openid".into()],
+            auth_time: 1,
+            level: Level::Low,
+            amr: vec![Amr::Pwd],
+            nonce: String::new(),
+            idle_expires_at: 5000,
+            expires_at: 9000,
+        }
+    }
+
+    #[tokio::test]
+    async fn eservices_keys_requests_and_consents() {
+        let (s, _d) = store().await;
+        let ev = event("admin.eservice-added", None, None, json!({}));
+        s.eservice_create(&es("c1"), &ev, 1).await.unwrap();
+        assert!(matches!(
+            s.eservice_create(&es("c1"), &ev, 1).await,
+            Err(npass_core::Error::Conflict(_))
+        ));
+        assert_eq!(s.eservice("c1").await.unwrap(), Some(es("c1")));
+        let mut changed = es("c1");
+        changed.disabled = true;
+        s.eservice_update(&changed, &ev, 2).await.unwrap();
+        assert!(s.eservice("c1").await.unwrap().unwrap().disabled);
+        assert_eq!(
+            s.eservice_update(&es("zz"), &ev, 2).await.unwrap_err(),
+            npass_core::Error::NotFound
+        );
+        s.eservice_create(&es("c2"), &ev, 3).await.unwrap();
+        assert_eq!(s.eservices().await.unwrap().len(), 2);
+
+        let key = SigningKey {
+            kid: "k1".into(),
+            alg: "ES256".into(),
+            sealed_private: vec![1, 2, 3],
+            public_jwk: json!({"kty": "EC", "kid": "k1"}),
+            created_at: 5,
+            retire_at: None,
+        };
+        s.signing_key_add(&key, &ev, 5).await.unwrap();
+        let keys = s.signing_keys().await.unwrap();
+        assert_eq!(
+            (keys[0].kid.as_str(), keys[0].sealed_private.as_slice()),
+            ("k1", &[1u8, 2, 3][..])
+        );
+        assert_eq!(keys[0].public_jwk, key.public_jwk);
+
+        let req = AuthRequest {
+            id: "r1".into(),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            scope: vec!["openid".into()],
+            state: "s".into(),
+            nonce: "n".into(),
+            code_challenge: "x".repeat(43),
+            min_level: Level::Low,
+            max_age: Some(60),
+            prompt: String::new(),
+            created_at: 1,
+            expires_at: 100,
+        };
+        s.auth_request_put(&req).await.unwrap();
+        assert_eq!(s.auth_request("r1").await.unwrap(), Some(req));
+        s.auth_request_delete("r1").await.unwrap();
+        assert_eq!(s.auth_request("r1").await.unwrap(), None);
+
+        assert_eq!(s.consent("a1", "c1").await.unwrap(), None);
+        let scope = vec!["openid".to_string(), "email".to_string()];
+        s.consent_put("a1", "c1", &scope, &ev, 6).await.unwrap();
+        s.consent_put("a1", "c1", &scope, &ev, 7).await.unwrap();
+        assert_eq!(s.consent("a1", "c1").await.unwrap(), Some(scope));
+    }
+
+    #[tokio::test]
+    async fn codes_once_and_a_replay_revokes_the_grant() {
+        let (s, _d) = store().await;
+        let ev = event("oidc.authorized", Some("a1"), None, json!({}));
+        let code = AuthCode {
+            code_hash: "ch".into(),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            account_id: "a1".into(),
+            scope: vec!["openid".into()],
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            auth_time: 1,
+            level: Level::Low,
+            amr: vec![Amr::Pwd],
+            expires_at: 100,
+            session_hash: "s1".into(),
+        };
+        s.code_put(&code, &ev, 1).await.unwrap();
+        assert_eq!(s.code_redeem("nope", 2).await.unwrap(), Redeemed::Unknown);
+        assert_eq!(
+            s.code_redeem("ch", 2).await.unwrap(),
+            Redeemed::Fresh(Box::new(code))
+        );
+        s.token_put(
+            &token("j1", "ch", "s1"),
+            Some(&refresh("r1", "ch", "s1")),
+            &ev,
+            3,
+        )
+        .await
+        .unwrap();
+        assert!(s.token("j1", 4).await.unwrap().is_some());
+        assert!(s.token("j1", 1000).await.unwrap().is_none(), "expired");
+        assert_eq!(s.code_redeem("ch", 5).await.unwrap(), Redeemed::Replayed);
+        assert!(
+            s.token("j1", 6).await.unwrap().is_none(),
+            "revoked by the replay"
+        );
+        assert!(s.refresh("r1", 6).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_rotation_reuse_and_revocations() {
+        let (s, _d) = store().await;
+        let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
+        s.token_put(
+            &token("j1", "f1", "s1"),
+            Some(&refresh("r1", "f1", "s1")),
+            &ev,
+            1,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.refresh("r1", 2).await.unwrap(),
+            Some(refresh("r1", "f1", "s1"))
+        );
+        assert_eq!(
+            s.refresh_rotate("r1", 2).await.unwrap(),
+            Rotated::Fresh(Box::new(refresh("r1", "f1", "s1")))
+        );
+        assert!(s.refresh("r1", 2).await.unwrap().is_none(), "spent");
+        s.token_put(
+            &token("j2", "f1", "s1"),
+            Some(&refresh("r2", "f1", "s1")),
+            &ev,
+            3,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.refresh_rotate("nope", 4).await.unwrap(), Rotated::Unknown);
+        assert_eq!(s.refresh_rotate("r1", 4).await.unwrap(), Rotated::Reused);
+        assert!(
+            s.refresh("r2", 4).await.unwrap().is_none(),
+            "the family is revoked"
+        );
+        assert!(s.token("j2", 4).await.unwrap().is_none());
+
+        s.token_put(
+            &token("j3", "f2", "s2"),
+            Some(&refresh("r3", "f2", "s2")),
+            &ev,
+            5,
+        )
+        .await
+        .unwrap();
+        s.revoke_access_token("j3", &ev, 6).await.unwrap();
+        assert!(s.token("j3", 6).await.unwrap().is_none());
+        assert!(s.refresh("r3", 6).await.unwrap().is_some());
+        s.revoke_family("f2", &ev, 7).await.unwrap();
+        assert!(s.refresh("r3", 7).await.unwrap().is_none());
+
+        // Logout (a session end with its audit row) revokes the session's tokens; an expiry
+        // (no audit row) leaves them.
+        s.token_put(
+            &token("j4", "f3", "s3"),
+            Some(&refresh("r4", "f3", "s3")),
+            &ev,
+            8,
+        )
+        .await
+        .unwrap();
+        s.session_end("s3", None, 9).await.unwrap();
+        assert!(s.refresh("r4", 9).await.unwrap().is_some());
+        s.session_end("s3", Some(&ev), 10).await.unwrap();
+        assert!(s.refresh("r4", 10).await.unwrap().is_none());
+        assert!(s.token("j4", 10).await.unwrap().is_none());
+        // Locking an account revokes all of its tokens.
+        s.token_put(
+            &token("j5", "f4", "s4"),
+            Some(&refresh("r5", "f4", "s4")),
+            &ev,
+            11,
+        )
+        .await
+        .unwrap();
+        s.sessions_end_for_account("a1", 12).await.unwrap();
+        assert!(s.refresh("r5", 12).await.unwrap().is_none());
+    }
 }

@@ -79,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .route("/authorize/continue", get(oidc::resume))
         .route("/authorize/consent", post(oidc::consent))
         .route("/token", post(oidc::token))
+        .route("/revoke", post(oidc::revoke))
+        .route("/introspect", post(oidc::introspect))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))

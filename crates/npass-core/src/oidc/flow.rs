@@ -3,28 +3,19 @@
 
 use std::collections::HashMap;
 
-use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::jwt::{self, SigningKey};
-use super::{
-    AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, Redeemed, TokenRecord, join_scope,
-    split_scope,
-};
+use super::{AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, join_scope, split_scope};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
-use crate::model::{Account, AccountStatus, Amr, Level, Session};
+use crate::model::{Level, Session};
 use crate::rng;
 use crate::service::{Core, digest};
 
 const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 const CODE_TTL_MS: i64 = 60 * 1000;
-const ID_TOKEN_TTL_S: i64 = 300;
-const ACCESS_TOKEN_TTL_S: i64 = 600;
 
 /// What an operator registers.
 #[derive(Debug, Clone, Default)]
@@ -276,7 +267,7 @@ impl Core {
         Ok(json!({ "keys": keys }))
     }
 
-    async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
+    pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
         let keys = self.store.signing_keys().await?;
         let key = keys
             .iter()
@@ -300,7 +291,11 @@ impl Core {
             "scopes_supported": KNOWN_SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "revocation_endpoint": format!("{iss}/revoke"),
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "introspection_endpoint": format!("{iss}/introspect"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
@@ -568,6 +563,7 @@ impl Core {
             level: session.level,
             amr: session.amr.clone(),
             expires_at: now + CODE_TTL_MS,
+            session_hash: session.id_hash.clone(),
         };
         let ev = audit::event(
             "oidc.authorized",
@@ -583,240 +579,6 @@ impl Core {
             &[("code", &code), ("state", &req.state), ("iss", &iss)],
         ))
     }
-
-    // ---- token endpoint -------------------------------------------------------------------
-
-    /// Authenticates a client by its secret (SHA-256, constant-time).
-    pub async fn authenticate_client(
-        &self,
-        client_id: &str,
-        secret: &str,
-    ) -> Result<EService, OAuthError> {
-        let bad = || OAuthError::new("invalid_client", "client authentication failed");
-        let e = self
-            .store
-            .eservice(client_id)
-            .await
-            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
-        let e = e.filter(|e| !e.disabled).ok_or_else(bad)?;
-        let stored = e.secret_hash.clone().ok_or_else(bad)?;
-        let given = digest(secret);
-        if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
-            Ok(e)
-        } else {
-            Err(bad())
-        }
-    }
-
-    /// `grant_type=authorization_code`. Returns the token response.
-    pub async fn token(
-        &self,
-        e: &EService,
-        p: &HashMap<String, String>,
-        client: &Client,
-    ) -> Result<Value, OAuthError> {
-        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
-        if get("grant_type") != "authorization_code" {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                "only authorization_code is supported",
-            ));
-        }
-        let grant = |d: &str| OAuthError::new("invalid_grant", d);
-        let now = self.now();
-        let code = match self
-            .store
-            .code_redeem(&digest(get("code")), now)
-            .await
-            .map_err(unavailable)?
-        {
-            Redeemed::Fresh(c) => c,
-            Redeemed::Replayed => {
-                return Err(grant("the code was already used; its tokens are revoked"));
-            }
-            Redeemed::Unknown => return Err(grant("unknown code")),
-        };
-        if code.client_id != e.client_id {
-            return Err(grant("the code was issued to another client"));
-        }
-        if code.redirect_uri != get("redirect_uri") {
-            return Err(grant("redirect_uri does not match"));
-        }
-        if code.expires_at <= now {
-            return Err(grant("the code has expired"));
-        }
-        let verifier = get("code_verifier");
-        let valid_verifier = (43..=128).contains(&verifier.len())
-            && verifier
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
-        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes()))
-        {
-            return Err(grant("PKCE verification failed"));
-        }
-        let account = match self
-            .store
-            .account_by_id(&code.account_id)
-            .await
-            .map_err(unavailable)?
-        {
-            Some(a) if a.status == AccountStatus::Active => a,
-            _ => return Err(grant("the account is not active")),
-        };
-        self.issue_tokens(e, &code, &account, client)
-            .await
-            .map_err(unavailable)
-    }
-
-    fn subject(&self, e: &EService, account: &Account) -> String {
-        let sector = if e.pairwise_sector.is_empty() {
-            &e.client_id
-        } else {
-            &e.pairwise_sector
-        };
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.pairwise_key.as_ref()) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
-        mac.update(sector.as_bytes());
-        mac.update(b"\0");
-        mac.update(account.id.as_bytes());
-        BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
-    }
-
-    /// The claims an e-service receives for `scope` (the same for OIDC and, later, SAML).
-    pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
-        let mut c = json!({ "sub": self.subject(e, account), "identity_assurance": account.assurance.as_str() });
-        let has = |s: &str| scope.iter().any(|x| x == s);
-        if let Some(m) = c.as_object_mut() {
-            if has("profile") {
-                m.insert("given_name".into(), json!(account.profile.given_name));
-                m.insert("family_name".into(), json!(account.profile.family_name));
-                if !account.profile.birth_date.is_empty() {
-                    m.insert("birthdate".into(), json!(account.profile.birth_date));
-                }
-                m.insert("locale".into(), json!(account.profile.language));
-            }
-            if has("email") {
-                m.insert("email".into(), json!(account.profile.email));
-                m.insert(
-                    "email_verified".into(),
-                    json!(account.status == AccountStatus::Active),
-                );
-            }
-            if has("phone") && !account.profile.phone.is_empty() {
-                m.insert("phone_number".into(), json!(account.profile.phone));
-            }
-            if has("national_id") && e.national_id_claim {
-                m.insert("national_id".into(), json!(account.national_id.value));
-                m.insert(
-                    "national_id_scheme".into(),
-                    json!(account.national_id.scheme.as_str()),
-                );
-            }
-        }
-        c
-    }
-
-    async fn issue_tokens(
-        &self,
-        e: &EService,
-        code: &AuthCode,
-        account: &Account,
-        client: &Client,
-    ) -> Result<Value> {
-        let now_s = self.now() / 1000;
-        let iss = self.issuer();
-        let sub = self.subject(e, account);
-        let amr: Vec<&str> = code.amr.iter().map(|a| a.as_str()).collect();
-        let mut id = json!({
-            "iss": iss, "sub": sub, "aud": e.client_id, "azp": e.client_id,
-            "iat": now_s, "exp": now_s + ID_TOKEN_TTL_S, "auth_time": code.auth_time / 1000,
-            "acr": code.level.acr(), "amr": amr, "identity_assurance": account.assurance.as_str(),
-        });
-        if !code.nonce.is_empty()
-            && let Some(m) = id.as_object_mut()
-        {
-            m.insert("nonce".into(), json!(code.nonce));
-        }
-        let jti = rng::token(self.rng.as_ref());
-        let at = json!({
-            "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
-            "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&code.scope),
-            "auth_time": code.auth_time / 1000, "acr": code.level.acr(), "amr": amr,
-        });
-        let id_token = self.sign("JWT", &id).await?;
-        let access_token = self.sign("at+jwt", &at).await?;
-        let released: Vec<String> = self
-            .claims(e, account, &code.scope)
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        let record = TokenRecord {
-            jti,
-            code_hash: code.code_hash.clone(),
-            client_id: e.client_id.clone(),
-            account_id: account.id.clone(),
-            scope: code.scope.clone(),
-            expires_at: self.now() + ACCESS_TOKEN_TTL_S * 1000,
-        };
-        let ev = audit::event(
-            "oidc.tokens-issued",
-            Some(&account.id),
-            Some(&client.ip),
-            json!({"client_id": e.client_id, "service": e.name, "scope": join_scope(&code.scope),
-                   "claims": released, "level": code.level.as_str()}),
-        );
-        self.store.token_put(&record, &ev, self.now()).await?;
-        Ok(json!({
-            "access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S,
-            "id_token": id_token, "scope": join_scope(&code.scope),
-        }))
-    }
-
-    /// Userinfo for a bearer access token.
-    pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
-        let bad = || OAuthError::new("invalid_token", "the access token is not valid");
-        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
-        let keys = self.store.signing_keys().await.map_err(unavailable)?;
-        let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
-        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
-        if exp * 1000 <= self.now()
-            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
-        {
-            return Err(bad());
-        }
-        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
-        let rec = self
-            .store
-            .token(jti, self.now())
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
-        let e = self
-            .store
-            .eservice(&rec.client_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
-        let account = self
-            .store
-            .account_by_id(&rec.account_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
-        if e.disabled || account.status != AccountStatus::Active {
-            return Err(bad());
-        }
-        Ok(self.claims(&e, &account, &rec.scope))
-    }
-}
-
-/// `amr` values as JSON strings, for tests and pages.
-pub fn amr_strings(amr: &[Amr]) -> Vec<&'static str> {
-    amr.iter().map(|a| a.as_str()).collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod flow;
 pub mod jwt;
+pub mod token;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +62,35 @@ pub struct AuthCode {
     pub level: Level,
     pub amr: Vec<Amr>,
     pub expires_at: i64,
+    /// The SSO session that logged in: ending it revokes what this code gave.
+    pub session_hash: String,
+}
+
+/// A refresh token as stored (its digest). `family` is the digest of the code that started the
+/// grant: every token of one grant shares it, so one reuse revokes them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub token_hash: String,
+    pub family: String,
+    pub client_id: String,
+    pub account_id: String,
+    pub session_hash: String,
+    pub scope: Vec<String>,
+    pub auth_time: i64,
+    pub level: Level,
+    pub amr: Vec<Amr>,
+    pub nonce: String,
+    pub idle_expires_at: i64,
+    pub expires_at: i64,
+}
+
+/// What a refresh-token rotation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotated {
+    Fresh(Box<RefreshRecord>),
+    /// Used before (or revoked): the whole family is now revoked.
+    Reused,
+    Unknown,
 }
 
 /// What a redemption found.
@@ -76,7 +106,9 @@ pub enum Redeemed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub jti: String,
+    /// The grant's family (digest of its code).
     pub code_hash: String,
+    pub session_hash: String,
     pub client_id: String,
     pub account_id: String,
     pub scope: Vec<String>,

@@ -31,11 +31,27 @@ CREATE TABLE access_tokens (
     code_hash TEXT NOT NULL,
     client_id TEXT NOT NULL,
     account_id TEXT NOT NULL,
+    session_hash TEXT NOT NULL,
     record TEXT NOT NULL,
     expires_at BIGINT NOT NULL,
     revoked_at BIGINT
 );
 CREATE INDEX access_tokens_code ON access_tokens (code_hash);
+CREATE INDEX access_tokens_session ON access_tokens (session_hash);
+CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    session_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+CREATE INDEX refresh_tokens_session ON refresh_tokens (session_hash);
+CREATE INDEX refresh_tokens_account ON refresh_tokens (account_id);
 CREATE INDEX access_tokens_account ON access_tokens (account_id);
 CREATE TABLE consents (
     account_id TEXT NOT NULL,

@@ -219,3 +219,4 @@ err-redirect-uri = Each redirect URI must be an absolute https:// address (http:
 err-auth-method = This client authentication method is not available yet; use client_secret_basic.
 err-scope-unknown = Unknown scope; use openid, profile, email, phone or national_id.
 err-level-unknown = Unknown level; use low, substantial or high.
+history-oidc-revoked = A service's access was withdrawn

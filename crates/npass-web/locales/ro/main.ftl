@@ -219,3 +219,4 @@ err-redirect-uri = Fiecare adresă de întoarcere trebuie să fie o adresă http
 err-auth-method = Această metodă de autentificare a clientului nu este încă disponibilă; folosiți client_secret_basic.
 err-scope-unknown = Domeniu necunoscut; folosiți openid, profile, email, phone sau national_id.
 err-level-unknown = Nivel necunoscut; folosiți low, substantial sau high.
+history-oidc-revoked = Accesul unui serviciu a fost retras

@@ -219,3 +219,4 @@ err-redirect-uri = Каждый адрес возврата должен быт�
 err-auth-method = Этот способ аутентификации клиента пока недоступен; используйте client_secret_basic.
 err-scope-unknown = Неизвестная область; используйте openid, profile, email, phone или national_id.
 err-level-unknown = Неизвестный уровень; используйте low, substantial или high.
+history-oidc-revoked = Доступ службы отозван

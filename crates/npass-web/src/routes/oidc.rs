@@ -213,8 +213,12 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((dec(id)?, dec(secret)?))
 }
 
-/// `POST /token`.
-pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+/// A client-authenticated back-channel form (token, revocation, introspection): the body's
+/// parameters (none repeated) and the authenticated e-service.
+async fn client_form(
+    st: &AppState,
+    req: Request,
+) -> Result<(HashMap<String, String>, npass_core::oidc::EService), Response> {
     let (parts, body) = req.into_parts();
     let ctype = parts
         .headers
@@ -222,42 +226,80 @@ pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respon
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !ctype.starts_with("application/x-www-form-urlencoded") {
-        return oauth_error(
+        return Err(oauth_error(
             StatusCode::BAD_REQUEST,
             &OAuthError::new("invalid_request", "form body expected"),
-        );
+        ));
     }
     let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return oauth_error(
+        return Err(oauth_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &OAuthError::new("invalid_request", "body too large"),
-        );
+        ));
     };
     let mut params = HashMap::new();
     for (k, v) in serde_urlencoded_pairs(&String::from_utf8_lossy(&bytes)) {
         if params.insert(k, v).is_some() {
-            return oauth_error(
+            return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 &OAuthError::new("invalid_request", "repeated parameter"),
-            );
+            ));
         }
     }
     let Some((id, secret)) = basic_credentials(&parts.headers) else {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            &OAuthError::new("invalid_client", "client_secret_basic is required"),
-        );
+        let e = OAuthError::new("invalid_client", "client_secret_basic is required");
+        return Err(oauth_error(StatusCode::UNAUTHORIZED, &e));
     };
-    let client = match st.core.authenticate_client(&id, &secret).await {
-        Ok(c) => c,
-        Err(e) => return oauth_error(StatusCode::UNAUTHORIZED, &e),
+    match st.core.authenticate_client(&id, &secret).await {
+        Ok(c) => Ok((params, c)),
+        Err(e) if e.error == "temporarily_unavailable" => {
+            Err(oauth_error(StatusCode::SERVICE_UNAVAILABLE, &e))
+        }
+        Err(e) => Err(oauth_error(StatusCode::UNAUTHORIZED, &e)),
+    }
+}
+
+fn status_of(e: &OAuthError) -> StatusCode {
+    if e.error == "temporarily_unavailable" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+/// `POST /token`.
+pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let (params, client) = match client_form(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     match st.core.token(&client, &params, &ctx.client).await {
         Ok(v) => api_json(StatusCode::OK, v),
-        Err(e) if e.error == "temporarily_unavailable" => {
-            oauth_error(StatusCode::SERVICE_UNAVAILABLE, &e)
-        }
-        Err(e) => oauth_error(StatusCode::BAD_REQUEST, &e),
+        Err(e) => oauth_error(status_of(&e), &e),
+    }
+}
+
+/// `POST /revoke` (RFC 7009): 200 whether or not the token was known.
+pub async fn revoke(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let (params, client) = match client_form(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match st.core.revoke(&client, &params, &ctx.client).await {
+        Ok(()) => api_json(StatusCode::OK, json!({})),
+        Err(e) => oauth_error(status_of(&e), &e),
+    }
+}
+
+/// `POST /introspect` (RFC 7662).
+pub async fn introspect(State(st): State<AppState>, req: Request) -> Response {
+    let (params, client) = match client_form(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match st.core.introspect(&client, &params).await {
+        Ok(v) => api_json(StatusCode::OK, v),
+        Err(e) => oauth_error(status_of(&e), &e),
     }
 }
 

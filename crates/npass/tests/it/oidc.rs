@@ -684,3 +684,211 @@ async fn consent_can_be_refused_subjects_are_pairwise_and_the_national_id_needs_
     );
     assert_ne!(info_a["sub"], ION.national_id);
 }
+
+async fn post_client(
+    app: &TestApp,
+    path: &str,
+    s: &Service,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                BASE64.encode(format!("{}:{}", s.id, s.secret).as_bytes())
+            ),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+async fn fresh_tokens(app: &TestApp, b: &mut Browser, s: &Service) -> Value {
+    let p = pkce();
+    let code = code_for(app, b, s, &p, &[]).await;
+    let (status, t) = redeem(app, s, &code, &p).await;
+    assert_eq!(status, 200, "{t}");
+    t
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let other = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let t1 = fresh_tokens(&app, &mut b, &s).await;
+    let r1 = t1["refresh_token"].as_str().unwrap().to_owned();
+
+    // Another client cannot use it, and trying does not burn it.
+    let (status, e) = post_client(
+        &app,
+        "/token",
+        &other,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    // Asking for more scope than granted is refused.
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r1),
+            ("scope", "openid phone"),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_scope");
+
+    let (status, t2) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(status, 200, "{t2}");
+    let r2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2, "rotated");
+    let at2 = t2["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&app, &at2).await.0, 200);
+    let id2 = verify_es256(t2["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
+    assert_eq!(
+        id2["auth_time"],
+        T0 / 1000,
+        "a refresh keeps the original login time"
+    );
+
+    // Reusing the first one revokes everything in the grant, the newest tokens included.
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+    assert_eq!(userinfo(&app, &at2).await.0, 401);
+    let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
+    assert!(trail.iter().any(|r| r.event.kind == "oidc.refresh-reused"));
+}
+
+#[tokio::test]
+async fn revocation_introspection_logout_and_idle_limits() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let other = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+
+    // Introspection: only for the client the token belongs to.
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let at = t["access_token"].as_str().unwrap();
+    let rt = t["refresh_token"].as_str().unwrap();
+    let (_, i) = post_client(&app, "/introspect", &s, &[("token", at)]).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], s.id.as_str());
+    assert_eq!(i["scope"], "openid profile email");
+    let (_, i) = post_client(&app, "/introspect", &other, &[("token", at)]).await;
+    assert_eq!(i, serde_json::json!({"active": false}));
+    let (_, i) = post_client(&app, "/introspect", &s, &[("token", rt)]).await;
+    assert_eq!(
+        (i["active"].as_bool(), i["token_type"].as_str()),
+        (Some(true), Some("refresh_token"))
+    );
+    let (_, i) = post_client(&app, "/introspect", &s, &[("token", "garbage")]).await;
+    assert_eq!(i["active"], false);
+
+    // Revoking the refresh token ends the grant, its access token included.
+    let (status, _) = post_client(&app, "/revoke", &other, &[("token", rt)]).await;
+    assert_eq!(status, 200, "same answer for someone else's token");
+    assert_eq!(userinfo(&app, at).await.0, 200, "... which is left alone");
+    let (status, _) = post_client(
+        &app,
+        "/revoke",
+        &s,
+        &[("token", rt), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo(&app, at).await.0, 401);
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+
+    // Revoking an access token.
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let at = t["access_token"].as_str().unwrap();
+    post_client(&app, "/revoke", &s, &[("token", at)]).await;
+    assert_eq!(userinfo(&app, at).await.0, 401);
+    let (_, i) = post_client(&app, "/introspect", &s, &[("token", at)]).await;
+    assert_eq!(i["active"], false);
+
+    // Logging out of npass revokes what the session gave.
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    b.submit("/account", "/logout", &[]).await.status(303);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+
+    // An unused refresh token expires after a day; access tokens after ten minutes.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(303);
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    app.clock.advance_secs(601);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    app.clock.advance_secs(24 * 3600);
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+}

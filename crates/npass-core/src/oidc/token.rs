@@ -1,0 +1,515 @@
+//! The token side of the provider: the token endpoint (code and refresh grants), revocation
+//! (RFC 7009), introspection (RFC 7662), userinfo, and the claims both protocols release.
+
+use std::collections::HashMap;
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::jwt;
+use super::{
+    EService, OAuthError, Redeemed, RefreshRecord, Rotated, TokenRecord, join_scope, split_scope,
+};
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::login::Client;
+use crate::model::{Account, AccountStatus, Amr, Level};
+use crate::rng;
+use crate::service::{Core, digest};
+
+const ID_TOKEN_TTL_S: i64 = 300;
+const ACCESS_TOKEN_TTL_S: i64 = 600;
+/// A refresh token unused this long expires ...
+const REFRESH_IDLE_MS: i64 = 24 * 60 * 60 * 1000;
+/// ... and a grant ends this long after its login, however it is used.
+const REFRESH_ABSOLUTE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// What tokens are issued from: a fresh code or a rotated refresh token.
+struct Grant {
+    family: String,
+    session_hash: String,
+    scope: Vec<String>,
+    nonce: String,
+    auth_time: i64,
+    level: Level,
+    amr: Vec<Amr>,
+    expires_at: i64,
+}
+
+fn unavailable(_: Error) -> OAuthError {
+    OAuthError::new("temporarily_unavailable", "try again")
+}
+
+impl Core {
+    /// Authenticates a client by its secret (SHA-256, constant-time).
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<EService, OAuthError> {
+        let bad = || OAuthError::new("invalid_client", "client authentication failed");
+        let e = self
+            .store
+            .eservice(client_id)
+            .await
+            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+        let e = e.filter(|e| !e.disabled).ok_or_else(bad)?;
+        let stored = e.secret_hash.clone().ok_or_else(bad)?;
+        let given = digest(secret);
+        if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
+            Ok(e)
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// The token endpoint: `authorization_code` and `refresh_token` grants.
+    pub async fn token(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+        client: &Client,
+    ) -> Result<Value, OAuthError> {
+        match p.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => self.code_grant(e, p, client).await,
+            Some("refresh_token") => self.refresh_grant(e, p, client).await,
+            _ => Err(OAuthError::new(
+                "unsupported_grant_type",
+                "use authorization_code or refresh_token",
+            )),
+        }
+    }
+
+    async fn code_grant(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+        client: &Client,
+    ) -> Result<Value, OAuthError> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let now = self.now();
+        let code = match self
+            .store
+            .code_redeem(&digest(get("code")), now)
+            .await
+            .map_err(unavailable)?
+        {
+            Redeemed::Fresh(c) => c,
+            Redeemed::Replayed => {
+                return Err(grant("the code was already used; its tokens are revoked"));
+            }
+            Redeemed::Unknown => return Err(grant("unknown code")),
+        };
+        if code.client_id != e.client_id {
+            return Err(grant("the code was issued to another client"));
+        }
+        if code.redirect_uri != get("redirect_uri") {
+            return Err(grant("redirect_uri does not match"));
+        }
+        if code.expires_at <= now {
+            return Err(grant("the code has expired"));
+        }
+        let verifier = get("code_verifier");
+        let valid_verifier = (43..=128).contains(&verifier.len())
+            && verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes()))
+        {
+            return Err(grant("PKCE verification failed"));
+        }
+        let account = self.active_account(&code.account_id).await?;
+        let g = Grant {
+            family: code.code_hash.clone(),
+            session_hash: code.session_hash.clone(),
+            scope: code.scope.clone(),
+            nonce: code.nonce.clone(),
+            auth_time: code.auth_time,
+            level: code.level,
+            amr: code.amr.clone(),
+            expires_at: now + REFRESH_ABSOLUTE_MS,
+        };
+        self.issue_tokens(e, &g, &account, client)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn active_account(&self, id: &str) -> Result<Account, OAuthError> {
+        match self.store.account_by_id(id).await.map_err(unavailable)? {
+            Some(a) if a.status == AccountStatus::Active => Ok(a),
+            _ => Err(OAuthError::new(
+                "invalid_grant",
+                "the account is not active",
+            )),
+        }
+    }
+
+    /// Rotation: each refresh token works once; a reused one revokes the whole grant.
+    async fn refresh_grant(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+        client: &Client,
+    ) -> Result<Value, OAuthError> {
+        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let now = self.now();
+        let hash = digest(p.get("refresh_token").map(String::as_str).unwrap_or(""));
+        // Check client and scope before spending anything, so a mistaken or hostile request
+        // cannot burn the token.
+        let live = self.store.refresh(&hash, now).await.map_err(unavailable)?;
+        let asked = p
+            .get("scope")
+            .map(|s| split_scope(s))
+            .filter(|a| !a.is_empty());
+        if let Some(live) = &live {
+            if live.client_id != e.client_id {
+                return Err(grant("the refresh token was issued to another client"));
+            }
+            if let Some(a) = &asked
+                && !a.iter().all(|s| live.scope.contains(s))
+            {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "a refresh cannot widen the scope",
+                ));
+            }
+        }
+        let rec = match self
+            .store
+            .refresh_rotate(&hash, now)
+            .await
+            .map_err(unavailable)?
+        {
+            Rotated::Fresh(r) => r,
+            Rotated::Reused => {
+                return Err(grant(
+                    "the refresh token was already used; the grant is revoked",
+                ));
+            }
+            Rotated::Unknown => return Err(grant("unknown refresh token")),
+        };
+        if rec.client_id != e.client_id {
+            return Err(grant("the refresh token was issued to another client"));
+        }
+        if now >= rec.idle_expires_at || now >= rec.expires_at {
+            return Err(grant("the refresh token has expired"));
+        }
+        let scope = match asked {
+            Some(a) if a.iter().all(|s| rec.scope.contains(s)) => a,
+            Some(_) => {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "a refresh cannot widen the scope",
+                ));
+            }
+            None => rec.scope.clone(),
+        };
+        let account = self.active_account(&rec.account_id).await?;
+        let g = Grant {
+            family: rec.family.clone(),
+            session_hash: rec.session_hash.clone(),
+            scope,
+            nonce: String::new(),
+            auth_time: rec.auth_time,
+            level: rec.level,
+            amr: rec.amr.clone(),
+            expires_at: rec.expires_at,
+        };
+        self.issue_tokens(e, &g, &account, client)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// RFC 7009. Unknown tokens and tokens of other clients are ignored (the answer is the same).
+    pub async fn revoke(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+        client: &Client,
+    ) -> Result<(), OAuthError> {
+        let token = p.get("token").map(String::as_str).unwrap_or("");
+        let now = self.now();
+        if let Some(rec) = self
+            .store
+            .refresh(&digest(token), now)
+            .await
+            .map_err(unavailable)?
+            && rec.client_id == e.client_id
+        {
+            let ev = audit::event(
+                "oidc.revoked",
+                Some(&rec.account_id),
+                Some(&client.ip),
+                json!({"client_id": e.client_id, "what": "grant"}),
+            );
+            return self
+                .store
+                .revoke_family(&rec.family, &ev, now)
+                .await
+                .map_err(unavailable);
+        }
+        if let Some(claims) = self.access_claims(token).await?
+            && claims.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
+            && let Some(jti) = claims.get("jti").and_then(Value::as_str)
+        {
+            let sub_account = self
+                .store
+                .token(jti, now)
+                .await
+                .map_err(unavailable)?
+                .map(|t| t.account_id);
+            let ev = audit::event(
+                "oidc.revoked",
+                sub_account.as_deref(),
+                Some(&client.ip),
+                json!({"client_id": e.client_id, "what": "access_token"}),
+            );
+            self.store
+                .revoke_access_token(jti, &ev, now)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// RFC 7662, for the client the token was issued to.
+    pub async fn introspect(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+    ) -> Result<Value, OAuthError> {
+        let token = p.get("token").map(String::as_str).unwrap_or("");
+        let now = self.now();
+        if let Some(c) = self.access_claims(token).await?
+            && c.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
+            && let Some(jti) = c.get("jti").and_then(Value::as_str)
+            && self
+                .store
+                .token(jti, now)
+                .await
+                .map_err(unavailable)?
+                .is_some()
+        {
+            let mut out = json!({"active": true, "token_type": "Bearer"});
+            if let (Some(m), Some(src)) = (out.as_object_mut(), c.as_object()) {
+                for k in [
+                    "scope",
+                    "client_id",
+                    "sub",
+                    "exp",
+                    "iat",
+                    "iss",
+                    "aud",
+                    "jti",
+                    "acr",
+                    "amr",
+                    "auth_time",
+                ] {
+                    if let Some(v) = src.get(k) {
+                        m.insert(k.into(), v.clone());
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        if let Some(r) = self
+            .store
+            .refresh(&digest(token), now)
+            .await
+            .map_err(unavailable)?
+            && r.client_id == e.client_id
+            && now < r.idle_expires_at
+        {
+            let account = self
+                .store
+                .account_by_id(&r.account_id)
+                .await
+                .map_err(unavailable)?;
+            let sub = account.map(|a| self.subject(e, &a)).unwrap_or_default();
+            return Ok(json!({
+                "active": true, "token_type": "refresh_token", "client_id": r.client_id, "sub": sub,
+                "scope": join_scope(&r.scope), "exp": r.idle_expires_at.min(r.expires_at) / 1000,
+                "iss": self.issuer(),
+            }));
+        }
+        Ok(json!({"active": false}))
+    }
+
+    /// The claims of a valid, unexpired access token of ours (signature and `typ` checked).
+    async fn access_claims(&self, token: &str) -> Result<Option<Value>, OAuthError> {
+        let keys = self.store.signing_keys().await.map_err(unavailable)?;
+        let Some(c) = jwt::verify_es256(token, &keys, "at+jwt") else {
+            return Ok(None);
+        };
+        let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        let iss_ok = c.get("iss").and_then(Value::as_str) == Some(&self.issuer());
+        Ok((exp * 1000 > self.now() && iss_ok).then_some(c))
+    }
+
+    fn subject(&self, e: &EService, account: &Account) -> String {
+        let sector = if e.pairwise_sector.is_empty() {
+            &e.client_id
+        } else {
+            &e.pairwise_sector
+        };
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.pairwise_key.as_ref()) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(sector.as_bytes());
+        mac.update(b"\0");
+        mac.update(account.id.as_bytes());
+        BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+    }
+
+    /// The claims an e-service receives for `scope` (the same for OIDC and, later, SAML).
+    pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
+        let mut c = json!({ "sub": self.subject(e, account), "identity_assurance": account.assurance.as_str() });
+        let has = |s: &str| scope.iter().any(|x| x == s);
+        if let Some(m) = c.as_object_mut() {
+            if has("profile") {
+                m.insert("given_name".into(), json!(account.profile.given_name));
+                m.insert("family_name".into(), json!(account.profile.family_name));
+                if !account.profile.birth_date.is_empty() {
+                    m.insert("birthdate".into(), json!(account.profile.birth_date));
+                }
+                m.insert("locale".into(), json!(account.profile.language));
+            }
+            if has("email") {
+                m.insert("email".into(), json!(account.profile.email));
+                m.insert(
+                    "email_verified".into(),
+                    json!(account.status == AccountStatus::Active),
+                );
+            }
+            if has("phone") && !account.profile.phone.is_empty() {
+                m.insert("phone_number".into(), json!(account.profile.phone));
+            }
+            if has("national_id") && e.national_id_claim {
+                m.insert("national_id".into(), json!(account.national_id.value));
+                m.insert(
+                    "national_id_scheme".into(),
+                    json!(account.national_id.scheme.as_str()),
+                );
+            }
+        }
+        c
+    }
+
+    async fn issue_tokens(
+        &self,
+        e: &EService,
+        g: &Grant,
+        account: &Account,
+        client: &Client,
+    ) -> Result<Value> {
+        let now = self.now();
+        let now_s = now / 1000;
+        let iss = self.issuer();
+        let sub = self.subject(e, account);
+        let amr: Vec<&str> = g.amr.iter().map(|a| a.as_str()).collect();
+        let mut id = json!({
+            "iss": iss, "sub": sub, "aud": e.client_id, "azp": e.client_id,
+            "iat": now_s, "exp": now_s + ID_TOKEN_TTL_S, "auth_time": g.auth_time / 1000,
+            "acr": g.level.acr(), "amr": amr, "identity_assurance": account.assurance.as_str(),
+        });
+        if !g.nonce.is_empty()
+            && let Some(m) = id.as_object_mut()
+        {
+            m.insert("nonce".into(), json!(g.nonce));
+        }
+        let jti = rng::token(self.rng.as_ref());
+        let at = json!({
+            "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
+            "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&g.scope),
+            "auth_time": g.auth_time / 1000, "acr": g.level.acr(), "amr": amr,
+        });
+        let id_token = self.sign("JWT", &id).await?;
+        let access_token = self.sign("at+jwt", &at).await?;
+        let refresh_token = rng::token(self.rng.as_ref());
+        let released: Vec<String> = self
+            .claims(e, account, &g.scope)
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let record = TokenRecord {
+            jti,
+            code_hash: g.family.clone(),
+            session_hash: g.session_hash.clone(),
+            client_id: e.client_id.clone(),
+            account_id: account.id.clone(),
+            scope: g.scope.clone(),
+            expires_at: now + ACCESS_TOKEN_TTL_S * 1000,
+        };
+        let refresh = RefreshRecord {
+            token_hash: digest(&refresh_token),
+            family: g.family.clone(),
+            client_id: e.client_id.clone(),
+            account_id: account.id.clone(),
+            session_hash: g.session_hash.clone(),
+            scope: g.scope.clone(),
+            auth_time: g.auth_time,
+            level: g.level,
+            amr: g.amr.clone(),
+            nonce: String::new(),
+            idle_expires_at: (now + REFRESH_IDLE_MS).min(g.expires_at),
+            expires_at: g.expires_at,
+        };
+        let ev = audit::event(
+            "oidc.tokens-issued",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"client_id": e.client_id, "service": e.name, "scope": join_scope(&g.scope),
+                   "claims": released, "level": g.level.as_str()}),
+        );
+        self.store
+            .token_put(&record, Some(&refresh), &ev, now)
+            .await?;
+        Ok(json!({
+            "access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S,
+            "id_token": id_token, "refresh_token": refresh_token, "scope": join_scope(&g.scope),
+        }))
+    }
+
+    /// Userinfo for a bearer access token.
+    pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
+        let bad = || OAuthError::new("invalid_token", "the access token is not valid");
+        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        let keys = self.store.signing_keys().await.map_err(unavailable)?;
+        let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
+        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
+        if exp * 1000 <= self.now()
+            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
+        {
+            return Err(bad());
+        }
+        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
+        let rec = self
+            .store
+            .token(jti, self.now())
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        let e = self
+            .store
+            .eservice(&rec.client_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        let account = self
+            .store
+            .account_by_id(&rec.account_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        if e.disabled || account.status != AccountStatus::Active {
+            return Err(bad());
+        }
+        Ok(self.claims(&e, &account, &rec.scope))
+    }
+}
