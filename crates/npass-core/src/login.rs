@@ -343,6 +343,8 @@ impl Core {
         Ok(Some(s))
     }
 
+    /// Ends the session everywhere; e-services that received its tokens are told over the back
+    /// channel, and those tokens are revoked.
     pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
         let hash = digest(secret);
         let now = self.now();
@@ -355,6 +357,7 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
+        self.queue_backchannel_logout(&hash, &s.account_id).await?;
         self.store.session_end(&hash, Some(&ev), now).await
     }
 

@@ -132,6 +132,8 @@ pub struct Core {
     pub policy: Policy,
     /// Called after a use-case put mail in the outbox, so the sender need not wait for its poll.
     pub mail_waker: Arc<dyn Fn() + Send + Sync>,
+    /// Called after back-channel logout tokens were queued.
+    pub backchannel_waker: Arc<dyn Fn() + Send + Sync>,
     /// Derives pairwise subject identifiers (from the master key).
     pub pairwise_key: zeroize::Zeroizing<[u8; 32]>,
 }

@@ -9,7 +9,10 @@ use crate::model::{
     Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
 };
 use crate::oidc::jwt::SigningKey;
-use crate::oidc::{AuthCode, AuthRequest, EService, Redeemed, RefreshRecord, Rotated, TokenRecord};
+use crate::oidc::{
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, Redeemed, RefreshRecord,
+    Rotated, TokenRecord,
+};
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -185,6 +188,23 @@ pub trait OidcStore: Send + Sync {
     /// A live (unrevoked, unexpired) token record.
     async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>>;
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;
+    async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>>;
+    /// Withdraws a consent and revokes every token the e-service holds for the account.
+    async fn consent_withdraw(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    /// The e-services that received tokens from a session (for back-channel logout).
+    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>>;
+    async fn backchannel_enqueue(&self, notices: &[BackchannelNotice], now: i64) -> Result<()>;
+    /// Takes the oldest due notice and leases it for `lease_ms`.
+    async fn backchannel_claim(&self, now: i64, lease_ms: i64)
+    -> Result<Option<BackchannelNotice>>;
+    async fn backchannel_done(&self, id: &str) -> Result<()>;
+    async fn backchannel_retry(&self, id: &str, at: i64) -> Result<()>;
     async fn consent_put(
         &self,
         account_id: &str,

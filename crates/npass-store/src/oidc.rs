@@ -5,8 +5,8 @@ use npass_core::error::{Error, Result};
 use npass_core::model::AuditEvent;
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
-    AuthCode, AuthRequest, EService, Redeemed, RefreshRecord, Rotated, TokenRecord, join_scope,
-    split_scope,
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, Redeemed, RefreshRecord,
+    Rotated, TokenRecord, join_scope, split_scope,
 };
 use npass_core::store::OidcStore;
 use serde::Serialize;
@@ -328,6 +328,139 @@ impl OidcStore for SqlStore {
                 .map_err(db)?;
         row.map(|r| Ok(split_scope(&r.try_get::<String, _>(0).map_err(db)?)))
             .transpose()
+    }
+
+    async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>> {
+        let rows = sqlx::query(
+            "SELECT client_id, scope, created_at FROM consents WHERE account_id = $1 ORDER BY created_at, client_id",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ConsentRecord {
+                    client_id: r.try_get(0).map_err(db)?,
+                    scope: split_scope(&r.try_get::<String, _>(1).map_err(db)?),
+                    created_at: r.try_get(2).map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn consent_withdraw(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        for sql in [
+            "UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+        ] {
+            sqlx::query(sql)
+                .bind(account_id)
+                .bind(client_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT client_id FROM access_tokens WHERE session_hash = $1 \
+             UNION SELECT client_id FROM refresh_tokens WHERE session_hash = $1",
+        )
+        .bind(session_hash)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db))
+            .collect()
+    }
+
+    async fn backchannel_enqueue(&self, notices: &[BackchannelNotice], now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for n in notices {
+            sqlx::query(
+                "INSERT INTO backchannel_outbox (id, client_id, uri, logout_token, attempts, next_attempt_at, \
+                 claimed_until, created_at) VALUES ($1, $2, $3, $4, 0, $5, 0, $5)",
+            )
+            .bind(&n.id)
+            .bind(&n.client_id)
+            .bind(&n.uri)
+            .bind(&n.logout_token)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        commit(tx).await
+    }
+
+    async fn backchannel_claim(
+        &self,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<BackchannelNotice>> {
+        let row = sqlx::query(
+            "UPDATE backchannel_outbox SET claimed_until = $2, attempts = attempts + 1 WHERE id = \
+             (SELECT id FROM backchannel_outbox WHERE next_attempt_at <= $1 AND claimed_until <= $1 \
+              ORDER BY created_at, id LIMIT 1) AND claimed_until <= $1 \
+             RETURNING id, client_id, uri, logout_token, attempts",
+        )
+        .bind(now)
+        .bind(now + lease_ms)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        row.map(|r| {
+            Ok(BackchannelNotice {
+                id: r.try_get(0).map_err(db)?,
+                client_id: r.try_get(1).map_err(db)?,
+                uri: r.try_get(2).map_err(db)?,
+                logout_token: r.try_get(3).map_err(db)?,
+                attempts: r.try_get(4).map_err(db)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn backchannel_done(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM backchannel_outbox WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn backchannel_retry(&self, id: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE backchannel_outbox SET next_attempt_at = $2, claimed_until = 0 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 
     async fn consent_put(

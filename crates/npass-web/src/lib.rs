@@ -82,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .route("/revoke", post(oidc::revoke))
         .route("/introspect", post(oidc::introspect))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
+        .route(
+            "/end-session",
+            get(oidc::end_session_page).post(oidc::end_session),
+        )
+        .route("/account/services/withdraw", post(account::withdraw))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

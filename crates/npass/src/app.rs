@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use zeroize::Zeroizing;
 
+use crate::backchannel::Backchannel;
 use crate::config::{Config, Mode, read_secret};
 use crate::mail::{Delivery, Sender};
 
@@ -104,6 +105,7 @@ pub struct App {
     pub store: SqlStore,
     pub master: MasterKey,
     pub mail_wake: Arc<Notify>,
+    pub backchannel_wake: Arc<Notify>,
 }
 
 impl App {
@@ -130,6 +132,8 @@ impl App {
         let hasher = Hasher::new(params, pepper, rng.as_ref()).map_err(|e| e.to_string())?;
         let mail_wake = Arc::new(Notify::new());
         let waker = mail_wake.clone();
+        let backchannel_wake = Arc::new(Notify::new());
+        let bc_waker = backchannel_wake.clone();
         let core = Arc::new(Core {
             store: Arc::new(store.clone()),
             clock,
@@ -138,6 +142,7 @@ impl App {
             sealer: Sealer::new(&master),
             policy: policy(&cfg),
             mail_waker: Arc::new(move || waker.notify_one()),
+            backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
         });
         core.ensure_signing_key()
@@ -151,6 +156,7 @@ impl App {
             store,
             master,
             mail_wake,
+            backchannel_wake,
         })
     }
 
@@ -189,6 +195,8 @@ impl App {
             wake: self.mail_wake.clone(),
         };
         let mail_task = tokio::spawn(sender.run(stop.clone()));
+        let backchannel = Backchannel::new(self.core.clone(), self.backchannel_wake.clone())?;
+        let backchannel_task = tokio::spawn(backchannel.run(stop.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -204,6 +212,7 @@ impl App {
             .await
             .map_err(|e| e.to_string());
         let _ = mail_task.await;
+        let _ = backchannel_task.await;
         self.store.close().await;
         result
     }

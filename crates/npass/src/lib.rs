@@ -11,6 +11,7 @@
 )]
 
 pub mod app;
+pub mod backchannel;
 pub mod cli;
 pub mod config;
 pub mod mail;

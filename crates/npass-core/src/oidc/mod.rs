@@ -3,6 +3,7 @@
 
 pub mod flow;
 pub mod jwt;
+pub mod logout;
 pub mod token;
 
 use serde::{Deserialize, Serialize};
@@ -139,4 +140,22 @@ pub fn split_scope(s: &str) -> Vec<String> {
     let mut v: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
     v.dedup();
     v
+}
+
+/// A back-channel logout token waiting to be delivered to an e-service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackchannelNotice {
+    pub id: String,
+    pub client_id: String,
+    pub uri: String,
+    pub logout_token: String,
+    pub attempts: i64,
+}
+
+/// An e-service a citizen agreed to share data with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub client_id: String,
+    pub scope: Vec<String>,
+    pub created_at: i64,
 }

@@ -351,7 +351,7 @@ impl Core {
         Ok((exp * 1000 > self.now() && iss_ok).then_some(c))
     }
 
-    fn subject(&self, e: &EService, account: &Account) -> String {
+    pub(super) fn subject(&self, e: &EService, account: &Account) -> String {
         let sector = if e.pairwise_sector.is_empty() {
             &e.client_id
         } else {
@@ -417,6 +417,7 @@ impl Core {
             "iss": iss, "sub": sub, "aud": e.client_id, "azp": e.client_id,
             "iat": now_s, "exp": now_s + ID_TOKEN_TTL_S, "auth_time": g.auth_time / 1000,
             "acr": g.level.acr(), "amr": amr, "identity_assurance": account.assurance.as_str(),
+            "sid": super::logout::sid(&g.session_hash),
         });
         if !g.nonce.is_empty()
             && let Some(m) = id.as_object_mut()

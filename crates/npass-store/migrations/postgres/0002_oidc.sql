@@ -60,3 +60,14 @@ CREATE TABLE consents (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, client_id)
 );
+CREATE TABLE backchannel_outbox (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    logout_token TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_until BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX backchannel_outbox_due ON backchannel_outbox (next_attempt_at);

@@ -60,3 +60,14 @@ CREATE TABLE consents (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (account_id, client_id)
 );
+CREATE TABLE backchannel_outbox (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    logout_token TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    claimed_until INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX backchannel_outbox_due ON backchannel_outbox (next_attempt_at);

@@ -10,6 +10,13 @@ use crate::AppState;
 use crate::pages::Layout;
 use crate::web::{Authed, Ctx, error_page, render};
 
+pub struct ServiceRow {
+    pub client_id: String,
+    pub name: String,
+    pub data: String,
+    pub since: String,
+}
+
 pub struct HistoryRow {
     pub when: String,
     pub what: String,
@@ -25,6 +32,7 @@ pub struct AccountPage {
     pub two_step_since: Option<String>,
     pub recovery_left: i64,
     pub history: Vec<HistoryRow>,
+    pub services: Vec<ServiceRow>,
     pub level: String,
     pub assurance: String,
 }
@@ -98,21 +106,66 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         Ok(r) => r,
         Err(e) => return error_page(&st, &ctx.browser, &e),
     };
+    let connected = match st.core.connected_services(&a.account.id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
-        && ["two-step-removed"].contains(&done.as_str())
+        && ["two-step-removed", "service-withdrawn"].contains(&done.as_str())
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }
     let history = records.iter().map(|r| history_row(&l, r)).collect();
+    let services = connected
+        .into_iter()
+        .map(|(c, e)| ServiceRow {
+            client_id: e.client_id,
+            name: e.name,
+            data: c
+                .scope
+                .iter()
+                .map(|s| l.t(&format!("consent-scope-{}", s.replace('_', "-"))))
+                .collect::<Vec<_>>()
+                .join("; "),
+            since: format_utc(c.created_at),
+        })
+        .collect();
     let page = AccountPage {
         two_step_since: status.active.map(|t| format_utc(t.created_at)),
         recovery_left: status.recovery_left,
         history,
+        services,
         level: l.t(&format!("level-{}", a.session.level.as_str())),
         assurance: l.t(&format!("assurance-{}", a.account.assurance.as_str())),
         a,
         l,
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    pub client_id: String,
+}
+
+/// Stops sharing data with an e-service; its tokens stop working at once.
+pub async fn withdraw(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    crate::web::WebForm(f): crate::web::WebForm<WithdrawForm>,
+) -> Response {
+    let a = match need_login(&st, &ctx, false) {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    match st
+        .core
+        .withdraw_consent(&a.account.id, &f.client_id, &ctx.client)
+        .await
+    {
+        Ok(()) => crate::web::see_other("/account?done=service-withdrawn"),
+        Err(e) => error_page(&st, &ctx.browser, &e),
+    }
 }

@@ -330,3 +330,101 @@ pub async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Respons
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "end_session.html")]
+pub struct EndSessionPage {
+    pub l: Layout,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+const END_SESSION_FIELDS: [&str; 4] = [
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "state",
+    "client_id",
+];
+
+/// `GET /end-session`: an e-service asks npass to log the citizen out. A page asks the citizen to
+/// confirm (a link alone must not end a session); where to go afterwards is checked first.
+pub async fn end_session_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let q = query(&raw);
+    let target = match st.core.end_session_target(&q).await {
+        Ok(t) => t,
+        Err(key) => {
+            return message_page(
+                &st,
+                &ctx.browser,
+                StatusCode::BAD_REQUEST,
+                "error-title",
+                key,
+            );
+        }
+    };
+    if ctx.auth.is_none() {
+        return see_other(target.as_deref().unwrap_or("/login?done=logout"));
+    }
+    let fields = END_SESSION_FIELDS
+        .iter()
+        .filter_map(|k| q.get(*k).map(|v| (*k, v.chars().take(4096).collect())))
+        .collect();
+    render(
+        StatusCode::OK,
+        &EndSessionPage {
+            l: Layout::of(&st, &ctx),
+            fields,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct EndSessionForm {
+    #[serde(default)]
+    pub id_token_hint: String,
+    #[serde(default)]
+    pub post_logout_redirect_uri: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub client_id: String,
+}
+
+pub async fn end_session(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<EndSessionForm>,
+) -> Response {
+    let q: HashMap<String, String> = [
+        ("id_token_hint", f.id_token_hint),
+        ("post_logout_redirect_uri", f.post_logout_redirect_uri),
+        ("state", f.state),
+        ("client_id", f.client_id),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let target = match st.core.end_session_target(&q).await {
+        Ok(t) => t,
+        Err(key) => {
+            return message_page(
+                &st,
+                &ctx.browser,
+                StatusCode::BAD_REQUEST,
+                "error-title",
+                key,
+            );
+        }
+    };
+    if let Some(a) = &ctx.auth
+        && let Err(e) = st.core.logout(&a.secret, &ctx.client).await
+    {
+        return error_page(&st, &ctx.browser, &e);
+    }
+    let mut res = see_other(target.as_deref().unwrap_or("/login?done=logout"));
+    crate::web::append_cookie(
+        res.headers_mut(),
+        &crate::web::expired_cookie(crate::web::SESSION_COOKIE),
+    );
+    res
+}

@@ -892,3 +892,187 @@ async fn revocation_introspection_logout_and_idle_limits() {
     .await;
     assert_eq!(e["error"], "invalid_grant");
 }
+
+/// A tiny HTTP endpoint standing in for an e-service's back-channel logout URI.
+async fn backchannel_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 16384];
+            let mut n = 0;
+            // Read until the whole body (Content-Length) is in.
+            while let Ok(k) = sock.read(&mut buf[n..]).await {
+                if k == 0 {
+                    break;
+                }
+                n += k;
+                let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        keep.lock().unwrap().push(body.to_owned());
+                        break;
+                    }
+                }
+            }
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (format!("http://{addr}/bc"), got)
+}
+
+#[tokio::test]
+async fn rp_initiated_and_back_channel_logout() {
+    let app = TestApp::start().await;
+    let (bc_uri, got) = backchannel_sink().await;
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        post_logout_redirect_uris: vec!["https://tax.example.md/bye".into()],
+        backchannel_logout_uri: bc_uri,
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    };
+    let mut b = logged_in(&app, &ION).await;
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    let id = verify_es256(id_token, &jwks(&app).await, "JWT").unwrap();
+    assert!(id["sid"].as_str().is_some_and(|x| x.len() == 32));
+
+    let q = |uri: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("id_token_hint", id_token)
+            .append_pair("post_logout_redirect_uri", uri)
+            .append_pair("state", "bye-1")
+            .finish()
+    };
+    // An unregistered target is refused, never followed.
+    let r = b
+        .get(&format!("/end-session?{}", q("https://evil.example/bye")))
+        .await;
+    r.status(400);
+    assert!(r.location().is_empty());
+    // A GET alone does not log out: the citizen confirms.
+    let page = b
+        .get(&format!("/end-session?{}", q("https://tax.example.md/bye")))
+        .await;
+    page.status(200).has("Log out of npass?");
+    b.get("/account").await.status(200);
+    let mut fields: Vec<(String, String)> = vec![("csrf".into(), page.csrf())];
+    for k in ["id_token_hint", "post_logout_redirect_uri", "state"] {
+        fields.push((k.into(), field_value(&page.body, k).unwrap()));
+    }
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = b.post_raw("/end-session", &refs).await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "https://tax.example.md/bye?state=bye-1".to_string())
+    );
+    b.get("/account").await.status(303);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+
+    // The e-service was told over the back channel with a signed logout token.
+    let mut body = None;
+    for _ in 0..100 {
+        if let Some(x) = got.lock().unwrap().first().cloned() {
+            body = Some(x);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let body = body.expect("a back-channel logout request");
+    let token = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let keys = jwks(&app).await;
+    assert!(
+        verify_es256(&token, &keys, "JWT").is_none(),
+        "a distinct typ for logout tokens"
+    );
+    let lt = verify_es256(&token, &keys, "logout+jwt").unwrap();
+    assert_eq!(lt["aud"], s.id.as_str());
+    assert_eq!(lt["sub"], id["sub"]);
+    assert_eq!(lt["sid"], id["sid"]);
+    assert!(
+        lt["events"]
+            .get("http://schemas.openid.net/event/backchannel-logout")
+            .is_some()
+    );
+    assert!(lt.get("nonce").is_none());
+}
+
+#[tokio::test]
+async fn citizens_see_and_withdraw_connected_services() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    b.get("/account")
+        .await
+        .has("You have not shared details with any service yet.");
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let page = b.get("/account").await;
+    page.has("Connected services")
+        .has("Tax portal")
+        .has("Stop sharing with Tax portal");
+    let r = b
+        .post_raw(
+            "/account/services/withdraw",
+            &[("csrf", &page.csrf()), ("client_id", &s.id)],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/account?done=service-withdrawn".to_string())
+    );
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+    b.get("/account?done=service-withdrawn")
+        .await
+        .has("no longer receives your details")
+        .has("You have not shared details");
+    // The next login to it asks again.
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&s, &p, &[])).await;
+    r.status(200).has("Share your details");
+}

@@ -1,0 +1,147 @@
+//! Logout for e-services: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0),
+//! back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0), and the citizen's
+//! connected services.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::jwt;
+use super::{BackchannelNotice, ConsentRecord, EService};
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::login::Client;
+use crate::rng;
+use crate::service::{Core, digest};
+
+const LOGOUT_TOKEN_TTL_S: i64 = 120;
+
+/// The `sid` claim for a session: derived from its stored digest, so it reveals nothing.
+pub fn sid(session_hash: &str) -> String {
+    digest(&format!("sid:{session_hash}"))
+        .chars()
+        .take(32)
+        .collect()
+}
+
+impl Core {
+    /// Where RP-initiated logout ends: `Ok(Some(url))` back to the e-service, `Ok(None)` to npass's
+    /// own "logged out" page, `Err(key)` for a request that must not be followed.
+    pub async fn end_session_target(
+        &self,
+        p: &HashMap<String, String>,
+    ) -> Result<Option<String>, &'static str> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let mut client_id = get("client_id").to_owned();
+        if !get("id_token_hint").is_empty() {
+            let keys = self
+                .store
+                .signing_keys()
+                .await
+                .map_err(|_| "error-unavailable")?;
+            // An expired ID token is still a good hint of who asks.
+            let claims =
+                jwt::verify_es256(get("id_token_hint"), &keys, "JWT").ok_or("oidc-bad-hint")?;
+            let aud = claims
+                .get("aud")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            if !client_id.is_empty() && client_id != aud {
+                return Err("oidc-bad-hint");
+            }
+            client_id = aud;
+        }
+        let target = get("post_logout_redirect_uri");
+        if target.is_empty() {
+            return Ok(None);
+        }
+        let e = match self.store.eservice(&client_id).await {
+            Ok(Some(e)) if !e.disabled => e,
+            _ => return Err("oidc-unknown-client"),
+        };
+        if !e.post_logout_redirect_uris.iter().any(|u| u == target) {
+            return Err("oidc-bad-redirect");
+        }
+        let state = get("state");
+        Ok(Some(if state.is_empty() {
+            target.to_owned()
+        } else {
+            let sep = if target.contains('?') { '&' } else { '?' };
+            format!("{target}{sep}state={}", crate::pct_encode(state))
+        }))
+    }
+
+    /// Logout tokens for every e-service that received tokens from the session and registered a
+    /// back-channel logout URI; queued in the database for delivery.
+    pub(crate) async fn queue_backchannel_logout(
+        &self,
+        session_hash: &str,
+        account_id: &str,
+    ) -> Result<()> {
+        let mut notices = Vec::new();
+        let account = self
+            .store
+            .account_by_id(account_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        for client_id in self.store.session_clients(session_hash).await? {
+            let Some(e) = self.store.eservice(&client_id).await? else {
+                continue;
+            };
+            if e.backchannel_logout_uri.is_empty() {
+                continue;
+            }
+            let now_s = self.now() / 1000;
+            let claims = json!({
+                "iss": self.issuer(), "aud": e.client_id, "iat": now_s, "exp": now_s + LOGOUT_TOKEN_TTL_S,
+                "jti": rng::token(self.rng.as_ref()), "sub": self.subject(&e, &account), "sid": sid(session_hash),
+                "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+            });
+            notices.push(BackchannelNotice {
+                id: rng::id(self.rng.as_ref()),
+                client_id: e.client_id.clone(),
+                uri: e.backchannel_logout_uri.clone(),
+                logout_token: self.sign("logout+jwt", &claims).await?,
+                attempts: 0,
+            });
+        }
+        if !notices.is_empty() {
+            self.store.backchannel_enqueue(&notices, self.now()).await?;
+            (self.backchannel_waker)();
+        }
+        Ok(())
+    }
+
+    /// The e-services the citizen shares data with, with their names.
+    pub async fn connected_services(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<(ConsentRecord, EService)>> {
+        let mut out = Vec::new();
+        for c in self.store.consents_for_account(account_id).await? {
+            if let Some(e) = self.store.eservice(&c.client_id).await? {
+                out.push((c, e));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stops sharing with an e-service: the consent goes and every token it holds is revoked.
+    pub async fn withdraw_consent(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        client: &Client,
+    ) -> Result<()> {
+        let ev = audit::event(
+            "oidc.consent-withdrawn",
+            Some(account_id),
+            Some(&client.ip),
+            json!({"client_id": client_id}),
+        );
+        self.store
+            .consent_withdraw(account_id, client_id, &ev, self.now())
+            .await
+    }
+}
