@@ -163,6 +163,14 @@ pub trait OidcStore: Send + Sync {
     async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
     async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
     async fn signing_key_add(&self, key: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// Sets when a key leaves the JWKS (it signs nothing from now on).
+    async fn signing_key_retire(
+        &self,
+        kid: &str,
+        at: i64,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()>;
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>>;
     async fn auth_request_delete(&self, id: &str) -> Result<()>;

@@ -118,6 +118,26 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
+    async fn signing_key_retire(
+        &self,
+        kid: &str,
+        at: i64,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE signing_keys SET retire_at = $2 WHERE kid = $1")
+            .bind(kid)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        finish(tx, audit, None, now).await
+    }
+
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()> {
         sqlx::query("INSERT INTO auth_requests (id, record, expires_at) VALUES ($1, $2, $3)")
             .bind(&r.id)

@@ -418,6 +418,7 @@ mod oidc {
             scopes: vec!["openid".into()],
             national_id_claim: false,
             pairwise_sector: String::new(),
+            require_par: false,
             disabled: false,
             created_at: 1,
         }

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/authorize/consent", post(oidc::consent))
         .route("/token", post(oidc::token))
         .route("/revoke", post(oidc::revoke))
+        .route("/par", post(oidc::par))
         .route("/introspect", post(oidc::introspect))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route(

@@ -51,6 +51,38 @@ pub enum Command {
         #[command(subcommand)]
         action: EserviceCmd,
     },
+    /// Token signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// List the signing keys and when the replaced ones leave the JWKS.
+    List,
+    /// A new signing key takes over; the old ones stay published for an hour, so no valid token
+    /// fails.
+    Rotate,
+}
+
+async fn keys_cmd(app: &App, action: KeysCmd) -> Result<serde_json::Value, npass_core::Error> {
+    if let KeysCmd::Rotate = action {
+        app.core.rotate_signing_key(&operator()).await?;
+    }
+    let keys = app.core.store.signing_keys().await?;
+    Ok(json!(
+        keys.iter()
+            .map(|k| json!({
+                "kid": k.kid,
+                "alg": k.alg,
+                "created_at": format_utc(k.created_at),
+                "retire_at": k.retire_at.map(format_utc),
+                "signing": k.retire_at.is_none(),
+            }))
+            .collect::<Vec<_>>()
+    ))
 }
 
 #[derive(Subcommand)]
@@ -79,6 +111,9 @@ pub enum EserviceCmd {
         /// Entitled to the national identifier (the `national_id` scope).
         #[arg(long)]
         national_id_claim: bool,
+        /// Accept only pushed authorisation requests (RFC 9126).
+        #[arg(long)]
+        require_par: bool,
     },
     /// List e-services.
     List,
@@ -104,6 +139,7 @@ fn eservice_json(e: &npass_core::oidc::EService, secret: Option<&str>) -> serde_
         "auth": e.auth_method,
         "pairwise_sector": e.pairwise_sector,
         "national_id_claim": e.national_id_claim,
+        "require_par": e.require_par,
         "disabled": e.disabled,
         "created_at": format_utc(e.created_at),
     });
@@ -130,6 +166,7 @@ async fn eservice_cmd(
             auth,
             pairwise_sector,
             national_id_claim,
+            require_par,
         } => {
             let min_level = npass_core::model::Level::parse(&min_level)
                 .ok_or(npass_core::Error::invalid("min_level", "level-unknown"))?;
@@ -143,6 +180,7 @@ async fn eservice_cmd(
                 auth_method: auth,
                 national_id_claim,
                 pairwise_sector,
+                require_par,
             };
             let (e, secret) = core.add_eservice(n, &op).await?;
             eservice_json(&e, secret.as_deref())
@@ -256,6 +294,20 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                 cfg.listen = l;
             }
             serve(cfg).await.map_err(|e| (1, e))
+        }
+        Command::Keys { action } => {
+            let app = App::build(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| (1, e))?;
+            let out = keys_cmd(&app, action)
+                .await
+                .map_err(|e| (1, explain(&app, &e)));
+            app.store.close().await;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out?).unwrap_or_default()
+            );
+            Ok(())
         }
         Command::Eservice { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))

@@ -15,6 +15,10 @@ use crate::rng;
 use crate::service::{Core, digest};
 
 const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+const PAR_TTL_MS: i64 = 90 * 1000;
+/// How long a replaced signing key stays in the JWKS: longer than any token it signed lives.
+const KEY_OVERLAP_MS: i64 = 60 * 60 * 1000;
+const PAR_URN: &str = "urn:ietf:params:oauth:request_uri:";
 const CODE_TTL_MS: i64 = 60 * 1000;
 
 /// What an operator registers.
@@ -29,6 +33,7 @@ pub struct NewEService {
     pub auth_method: String,
     pub national_id_claim: bool,
     pub pairwise_sector: String,
+    pub require_par: bool,
 }
 
 /// Where an authorisation request goes wrong.
@@ -154,6 +159,7 @@ impl Core {
             scopes,
             national_id_claim: n.national_id_claim,
             pairwise_sector: n.pairwise_sector,
+            require_par: n.require_par,
             disabled: false,
             created_at: self.now(),
         };
@@ -226,6 +232,14 @@ impl Core {
         {
             return Ok(());
         }
+        match self.add_signing_key().await {
+            // Another node made one at the same moment: fine.
+            Ok(_) | Err(Error::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn add_signing_key(&self) -> Result<String> {
         let kid = rng::id(self.rng.as_ref())
             .chars()
             .take(16)
@@ -237,7 +251,7 @@ impl Core {
                 &format!("signing-key:{kid}"),
                 self.rng.as_ref(),
             )?,
-            kid,
+            kid: kid.clone(),
             alg: "ES256".into(),
             public_jwk: jwk,
             created_at: self.now(),
@@ -249,22 +263,53 @@ impl Core {
             None,
             json!({"kid": key.kid, "alg": key.alg}),
         );
-        match self.store.signing_key_add(&key, &ev, self.now()).await {
-            // Another node made one at the same moment: fine.
-            Ok(()) | Err(Error::Conflict(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.store.signing_key_add(&key, &ev, self.now()).await?;
+        Ok(kid)
+    }
+
+    /// The keys tokens may be verified with: the current one and those retired less than
+    /// `KEY_OVERLAP_MS` ago (every token they signed is still valid until then).
+    pub async fn verification_keys(&self) -> Result<Vec<SigningKey>> {
+        let now = self.now();
+        let mut keys = self.store.signing_keys().await?;
+        keys.retain(|k| k.retire_at.is_none_or(|at| at > now));
+        Ok(keys)
     }
 
     pub async fn jwks(&self) -> Result<Value> {
         let keys: Vec<Value> = self
-            .store
-            .signing_keys()
+            .verification_keys()
             .await?
             .into_iter()
             .map(|k| k.public_jwk)
             .collect();
         Ok(json!({ "keys": keys }))
+    }
+
+    /// A new signing key takes over at once; the old ones stay in the JWKS for the overlap.
+    /// Returns the new key id.
+    pub async fn rotate_signing_key(&self, operator: &Client) -> Result<String> {
+        let old: Vec<SigningKey> = self
+            .store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.retire_at.is_none())
+            .collect();
+        let kid = self.add_signing_key().await?;
+        let at = self.now() + KEY_OVERLAP_MS;
+        for k in old {
+            let ev = audit::event(
+                "admin.signing-key-retired",
+                None,
+                Some(&operator.ip),
+                json!({"kid": k.kid, "retire_at": at, "by": operator.user_agent}),
+            );
+            self.store
+                .signing_key_retire(&k.kid, at, &ev, self.now())
+                .await?;
+        }
+        Ok(kid)
     }
 
     pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
@@ -293,6 +338,8 @@ impl Core {
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "end_session_endpoint": format!("{iss}/end-session"),
+            "pushed_authorization_request_endpoint": format!("{iss}/par"),
+            "require_pushed_authorization_requests": false,
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
             "revocation_endpoint": format!("{iss}/revoke"),
@@ -317,7 +364,8 @@ impl Core {
 
     // ---- authorisation request ------------------------------------------------------------
 
-    /// Validates an authorisation request and parks it.
+    /// Validates an authorisation request from the browser and parks it. A `request_uri` from
+    /// a pushed request (RFC 9126) stands for the parameters pushed earlier, once.
     pub async fn authorization_request(
         &self,
         p: &HashMap<String, String>,
@@ -328,18 +376,106 @@ impl Core {
             Ok(_) => return Err(AuthorizeError::Page("oidc-unknown-client")),
             Err(_) => return Err(AuthorizeError::Page("error-unavailable")),
         };
+        if let Some(id) = get("request_uri").strip_prefix(PAR_URN) {
+            let pushed = match self.store.auth_request(id).await {
+                Ok(Some(r)) if r.client_id == client.client_id && r.expires_at > self.now() => r,
+                Ok(_) => return Err(AuthorizeError::Page("oidc-bad-request-uri")),
+                Err(_) => return Err(AuthorizeError::Page("error-unavailable")),
+            };
+            let unavailable = |_| AuthorizeError::Page("error-unavailable");
+            self.store
+                .auth_request_delete(&pushed.id)
+                .await
+                .map_err(unavailable)?;
+            let now = self.now();
+            let req = AuthRequest {
+                id: rng::token(self.rng.as_ref()),
+                created_at: now,
+                expires_at: now + REQUEST_TTL_MS,
+                ..pushed
+            };
+            self.store
+                .auth_request_put(&req)
+                .await
+                .map_err(unavailable)?;
+            return Ok(req);
+        }
         let redirect_uri = get("redirect_uri");
         if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
             return Err(AuthorizeError::Page("oidc-bad-redirect"));
         }
-        let state = get("state");
-        let fail = |error: &'static str, d: &str| {
-            AuthorizeError::Redirect(self.error_redirect(
-                redirect_uri,
-                state,
-                &OAuthError::new(error, d),
-            ))
+        let back = |e: OAuthError| {
+            AuthorizeError::Redirect(self.error_redirect(redirect_uri, get("state"), &e))
         };
+        if client.require_par {
+            return Err(back(OAuthError::new(
+                "invalid_request",
+                "this e-service must push its requests (PAR)",
+            )));
+        }
+        if p.contains_key("request_uri") {
+            return Err(back(OAuthError::new(
+                "invalid_request_uri",
+                "request_uri is not a pushed request of ours",
+            )));
+        }
+        let req = self
+            .build_request(&client, p, REQUEST_TTL_MS)
+            .map_err(back)?;
+        self.store
+            .auth_request_put(&req)
+            .await
+            .map_err(|_| AuthorizeError::Page("error-unavailable"))?;
+        Ok(req)
+    }
+
+    /// RFC 9126: an authenticated e-service pushes its parameters; the answer names them by a
+    /// `request_uri` usable once within 90 s.
+    pub async fn pushed_request(
+        &self,
+        e: &EService,
+        p: &HashMap<String, String>,
+    ) -> Result<Value, OAuthError> {
+        if p.contains_key("request_uri") {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "request_uri cannot be pushed",
+            ));
+        }
+        if p.get("client_id").is_some_and(|c| c != &e.client_id) {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "client_id does not match the authenticated client",
+            ));
+        }
+        let redirect_uri = p.get("redirect_uri").map(String::as_str).unwrap_or("");
+        if !e.redirect_uris.iter().any(|u| u == redirect_uri) {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "redirect_uri is not registered",
+            ));
+        }
+        let req = self.build_request(e, p, PAR_TTL_MS)?;
+        self.store
+            .auth_request_put(&req)
+            .await
+            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+        Ok(
+            json!({ "request_uri": format!("{PAR_URN}{}", req.id), "expires_in": PAR_TTL_MS / 1000 }),
+        )
+    }
+
+    /// Checks the parameters of an authorisation request whose client and redirect URI are
+    /// already known good.
+    fn build_request(
+        &self,
+        client: &EService,
+        p: &HashMap<String, String>,
+        ttl_ms: i64,
+    ) -> Result<AuthRequest, OAuthError> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let fail = |error: &'static str, d: &str| OAuthError::new(error, d);
+        let state = get("state");
         if state.len() > 1024 {
             return Err(fail("invalid_request", "state is too long"));
         }
@@ -353,12 +489,6 @@ impl Core {
             return Err(fail(
                 "request_not_supported",
                 "request objects are not supported",
-            ));
-        }
-        if p.contains_key("request_uri") {
-            return Err(fail(
-                "request_uri_not_supported",
-                "request_uri is not supported",
             ));
         }
         let requested = split_scope(get("scope"));
@@ -422,8 +552,8 @@ impl Core {
         let now = self.now();
         let req = AuthRequest {
             id: rng::token(self.rng.as_ref()),
-            client_id: client.client_id,
-            redirect_uri: redirect_uri.to_owned(),
+            client_id: client.client_id.clone(),
+            redirect_uri: get("redirect_uri").to_owned(),
             scope,
             state: state.to_owned(),
             nonce: get("nonce").to_owned(),
@@ -432,12 +562,8 @@ impl Core {
             max_age,
             prompt: prompt.to_owned(),
             created_at: now,
-            expires_at: now + REQUEST_TTL_MS,
+            expires_at: now + ttl_ms,
         };
-        self.store
-            .auth_request_put(&req)
-            .await
-            .map_err(|_| AuthorizeError::Page("error-unavailable"))?;
         Ok(req)
     }
 

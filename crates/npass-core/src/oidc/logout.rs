@@ -35,8 +35,7 @@ impl Core {
         let mut client_id = get("client_id").to_owned();
         if !get("id_token_hint").is_empty() {
             let keys = self
-                .store
-                .signing_keys()
+                .verification_keys()
                 .await
                 .map_err(|_| "error-unavailable")?;
             // An expired ID token is still a good hint of who asks.

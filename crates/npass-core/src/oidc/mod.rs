@@ -27,6 +27,9 @@ pub struct EService {
     pub scopes: Vec<String>,
     pub national_id_claim: bool,
     pub pairwise_sector: String,
+    /// Authorisation requests must be pushed first (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
     pub disabled: bool,
     pub created_at: i64,
 }

@@ -342,7 +342,7 @@ impl Core {
 
     /// The claims of a valid, unexpired access token of ours (signature and `typ` checked).
     async fn access_claims(&self, token: &str) -> Result<Option<Value>, OAuthError> {
-        let keys = self.store.signing_keys().await.map_err(unavailable)?;
+        let keys = self.verification_keys().await.map_err(unavailable)?;
         let Some(c) = jwt::verify_es256(token, &keys, "at+jwt") else {
             return Ok(None);
         };
@@ -481,7 +481,7 @@ impl Core {
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
         let bad = || OAuthError::new("invalid_token", "the access token is not valid");
         let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
-        let keys = self.store.signing_keys().await.map_err(unavailable)?;
+        let keys = self.verification_keys().await.map_err(unavailable)?;
         let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
         if exp * 1000 <= self.now()

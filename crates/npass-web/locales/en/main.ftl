@@ -230,3 +230,5 @@ services-since = since { $date }
 services-withdraw = Stop sharing with { $service }
 notice-service-withdrawn = The service no longer receives your details; its access was withdrawn.
 history-oidc-consent-withdrawn = Stopped sharing details with a service
+oidc-bad-request-uri = The request from the service has expired or was already used. Go back to the service and start again.
+history-admin-signing-key-retired = Signing key replaced

@@ -230,3 +230,5 @@ services-since = din { $date }
 services-withdraw = Nu mai transmite date către { $service }
 notice-service-withdrawn = Serviciul nu mai primește datele dumneavoastră; accesul lui a fost retras.
 history-oidc-consent-withdrawn = Oprirea transmiterii datelor către un serviciu
+oidc-bad-request-uri = Cererea serviciului a expirat sau a fost deja folosită. Reveniți la serviciu și începeți din nou.
+history-admin-signing-key-retired = Cheie de semnare înlocuită

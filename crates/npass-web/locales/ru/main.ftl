@@ -230,3 +230,5 @@ services-since = с { $date }
 services-withdraw = Прекратить передачу данных службе { $service }
 notice-service-withdrawn = Служба больше не получает ваши данные; её доступ отозван.
 history-oidc-consent-withdrawn = Прекращена передача данных службе
+oidc-bad-request-uri = Запрос службы истёк или уже использован. Вернитесь в службу и начните заново.
+history-admin-signing-key-retired = Ключ подписи заменён

@@ -279,6 +279,18 @@ pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respon
     }
 }
 
+/// `POST /par` (RFC 9126).
+pub async fn par(State(st): State<AppState>, req: Request) -> Response {
+    let (params, client) = match client_form(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match st.core.pushed_request(&client, &params).await {
+        Ok(v) => api_json(StatusCode::CREATED, v),
+        Err(e) => oauth_error(status_of(&e), &e),
+    }
+}
+
 /// `POST /revoke` (RFC 7009): 200 whether or not the token was known.
 pub async fn revoke(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
     let (params, client) = match client_form(&st, req).await {

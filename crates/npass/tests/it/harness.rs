@@ -517,3 +517,8 @@ pub fn recovery_codes(html: &str) -> Vec<String> {
         .map(|s| s.split("</code>").next().unwrap().to_owned())
         .collect()
 }
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1076,3 +1076,139 @@ async fn citizens_see_and_withdraw_connected_services() {
     let r = go(&mut b, &authorize_path(&s, &p, &[])).await;
     r.status(200).has("Share your details");
 }
+
+#[tokio::test]
+async fn pushed_authorization_requests() {
+    let app = TestApp::start().await;
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        require_par: true,
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    };
+    let mut b = logged_in(&app, &ION).await;
+    let p = pkce();
+    // This e-service must push: a plain request goes back with an error.
+    let r = b.get(&authorize_path(&s, &p, &[])).await;
+    assert_eq!(query_of(&r.location())["error"], "invalid_request");
+
+    let params: Vec<(String, String)> = form_urlencoded::parse(
+        authorize_path(&s, &p, &[])
+            .split_once('?')
+            .unwrap()
+            .1
+            .as_bytes(),
+    )
+    .into_owned()
+    .collect();
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, pushed) = post_client(&app, "/par", &s, &refs).await;
+    assert_eq!(status, 201, "{pushed}");
+    assert_eq!(pushed["expires_in"], 90);
+    let uri = pushed["request_uri"].as_str().unwrap().to_owned();
+    assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    // Bad pushes: unregistered redirect, wrong client authentication.
+    let mut bad = refs.clone();
+    bad.retain(|(k, _)| *k != "redirect_uri");
+    bad.push(("redirect_uri", "https://evil.example/cb"));
+    let (status, err) = post_client(&app, "/par", &s, &bad).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let wrong = Service {
+        id: s.id.clone(),
+        secret: "wrong".into(),
+    };
+    assert_eq!(post_client(&app, "/par", &wrong, &refs).await.0, 401);
+
+    let path = format!(
+        "/authorize?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &s.id)
+            .append_pair("request_uri", &uri)
+            .finish()
+    );
+    let r = go(&mut b, &path).await;
+    let req = field_value(&r.body, "req").unwrap();
+    let back = b
+        .post_raw(
+            "/authorize/consent",
+            &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+        )
+        .await;
+    let back = follow(&mut b, back).await;
+    let code = query_of(&back.location())["code"].clone();
+    assert_eq!(redeem(&app, &s, &code, &p).await.0, 200);
+    // The request_uri works once, and expires.
+    b.get(&path)
+        .await
+        .status(400)
+        .has("expired or was already used");
+    let (_, pushed) = post_client(&app, "/par", &s, &refs).await;
+    app.clock.advance_secs(91);
+    let path = format!(
+        "/authorize?client_id={}&request_uri={}",
+        s.id,
+        crate::harness::enc(pushed["request_uri"].as_str().unwrap())
+    );
+    b.get(&path).await.status(400);
+}
+
+#[tokio::test]
+async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let before = fresh_tokens(&app, &mut b, &s).await;
+    let old_kid = jwks(&app).await[0].kid.clone();
+    let new_kid = app
+        .core
+        .rotate_signing_key(&Client::default())
+        .await
+        .unwrap();
+    assert_ne!(old_kid, new_kid);
+    let keys = jwks(&app).await;
+    assert_eq!(keys.len(), 2, "both published during the overlap");
+    assert!(verify_es256(before["id_token"].as_str().unwrap(), &keys, "JWT").is_some());
+    assert_eq!(
+        userinfo(&app, before["access_token"].as_str().unwrap())
+            .await
+            .0,
+        200
+    );
+    let after = fresh_tokens(&app, &mut b, &s).await;
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(
+                after["id_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .next()
+                    .unwrap()
+                    .as_bytes(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        header["kid"],
+        new_kid.as_str(),
+        "new tokens use the new key"
+    );
+    app.clock.advance_secs(3601);
+    let keys = jwks(&app).await;
+    assert_eq!(
+        keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+        vec![new_kid.as_str()]
+    );
+}
