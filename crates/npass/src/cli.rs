@@ -37,6 +37,15 @@ pub enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Run npass with a demo e-service (a "tax portal" on a second port) that logs in with it.
+    Demo {
+        /// Address for npass (overrides `listen`).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Address for the demo tax portal.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        demo_listen: String,
+    },
     /// Check the configuration and print every problem.
     CheckConfig,
     /// Create or upgrade the database schema, then exit.
@@ -293,7 +302,16 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
-            serve(cfg).await.map_err(|e| (1, e))
+            serve(cfg, None).await.map_err(|e| (1, e))
+        }
+        Command::Demo {
+            listen,
+            demo_listen,
+        } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            serve(cfg, Some(demo_listen)).await.map_err(|e| (1, e))
         }
         Command::Keys { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))
@@ -405,7 +423,8 @@ fn explain(app: &App, e: &npass_core::Error) -> String {
     }
 }
 
-async fn serve(mut cfg: Config) -> Result<(), String> {
+/// Runs npass; with `demo`, also the demo tax portal on that address.
+async fn serve(mut cfg: Config, demo: Option<String>) -> Result<(), String> {
     let dev = cfg.mode == crate::config::Mode::Dev;
     cfg.validate().map_err(|p| p.join("\n"))?;
     let listen = cfg.listen.clone();
@@ -426,6 +445,27 @@ async fn serve(mut cfg: Config) -> Result<(), String> {
         );
     }
     let (tx, rx) = watch::channel(false);
+    if let Some(demo_listen) = demo {
+        let demo_listener = tokio::net::TcpListener::bind(&demo_listen)
+            .await
+            .map_err(|e| format!("listen {demo_listen}: {e}"))?;
+        let demo_addr = demo_listener.local_addr().map_err(|e| e.to_string())?;
+        let base = format!("http://{demo_addr}");
+        let (client_id, client_secret) = crate::demo::register(&app.core, &base).await?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let d = crate::demo::Demo {
+            issuer: public.clone(),
+            base: base.clone(),
+            client_id,
+            client_secret,
+            http,
+        };
+        println!("demo tax portal on {base} (open it and press \"Log in with npass\")");
+        tokio::spawn(crate::demo::serve(demo_listener, d, rx.clone()));
+    }
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");

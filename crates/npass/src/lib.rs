@@ -14,4 +14,5 @@ pub mod app;
 pub mod backchannel;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod mail;

@@ -245,3 +245,117 @@ async fn serve_starts_answers_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
+
+#[tokio::test]
+async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = |c: &mut Command| {
+        c.current_dir(dir.path())
+            .env_clear()
+            .env("NPASS_LOG__LEVEL", "warn")
+            .env("NPASS_PASSWORD__MEMORY_KIB", "64");
+    };
+    let db = if std::env::var("NPASS_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
+        Some(npass_store::testdb::fresh_url(dir.path()).await.unwrap())
+    } else {
+        None
+    };
+    let mut c = Command::new(env!("CARGO_BIN_EXE_npass"));
+    env(&mut c);
+    if let Some(db) = &db {
+        c.env("NPASS_DATABASE__URL", db);
+    }
+    c.args([
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--demo-listen",
+        "127.0.0.1:0",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut npass_url = String::new();
+    let mut demo_url = String::new();
+    for _ in 0..3 {
+        let l = lines.next().unwrap().unwrap();
+        if let Some(rest) = l.strip_prefix("npass listening on ") {
+            npass_url = rest.split(' ').next().unwrap().to_owned();
+        }
+        if let Some(rest) = l.strip_prefix("demo tax portal on ") {
+            demo_url = rest.split(' ').next().unwrap().to_owned();
+        }
+    }
+    assert!(!npass_url.is_empty() && !demo_url.is_empty());
+    let mut add = Command::new(env!("CARGO_BIN_EXE_npass"));
+    env(&mut add);
+    if let Some(db) = &db {
+        add.env("NPASS_DATABASE__URL", db);
+    }
+    add.args([
+        "citizen",
+        "add",
+        "--national-id",
+        ION.national_id,
+        "--given-name",
+        "Ion",
+        "--family-name",
+        "Popescu",
+    ])
+    .args(["--email", ION.email, "--language", "en", "--password-stdin"]);
+    assert_eq!(run(add, &format!("{}\n", ION.password)).0, 0);
+
+    let mut portal = Browser::new(&demo_url);
+    let mut idp = Browser::new(&npass_url);
+    portal.get("/").await.status(200).has("Log in with npass");
+    let to_npass = portal.get("/login").await;
+    assert_eq!(to_npass.status, 303);
+    let authorize = to_npass
+        .location()
+        .strip_prefix(&npass_url)
+        .unwrap()
+        .to_owned();
+    let cont = idp.get(&authorize).await.location();
+    let to_login = idp.get(&cont).await.location();
+    let next = form_urlencoded::parse(to_login.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "next")
+        .unwrap()
+        .1
+        .into_owned();
+    let r = idp
+        .submit(
+            &to_login,
+            "/login",
+            &[
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("next", &next),
+            ],
+        )
+        .await;
+    let consent = idp.get(&r.location()).await;
+    consent.status(200).has("Demo tax portal");
+    let req = crate::harness::field_value(&consent.body, "req").unwrap();
+    let back = idp
+        .post_raw(
+            "/authorize/consent",
+            &[
+                ("csrf", &consent.csrf()),
+                ("req", &req),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let callback = back.location().strip_prefix(&demo_url).unwrap().to_owned();
+    let page = portal.get(&callback).await;
+    page.status(200)
+        .has("Welcome, Ion Popescu")
+        .has("http://eidas.europa.eu/LoA/low")
+        .has("given_name");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
