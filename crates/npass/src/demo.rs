@@ -171,13 +171,14 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
     let jwks = fetch_json(d.http.get(format!("{}/jwks", d.issuer)))
         .await
         .unwrap_or_default();
-    let keys: Vec<SigningKey> = jwks["keys"]
-        .as_array()
+    let keys: Vec<SigningKey> = jwks
+        .get("keys")
+        .and_then(Value::as_array)
         .map(|ks| {
             ks.iter()
                 .map(|k| SigningKey {
-                    kid: k["kid"].as_str().unwrap_or("").into(),
-                    alg: k["alg"].as_str().unwrap_or("").into(),
+                    kid: k.get("kid").and_then(Value::as_str).unwrap_or("").into(),
+                    alg: k.get("alg").and_then(Value::as_str).unwrap_or("").into(),
                     sealed_private: vec![],
                     public_jwk: k.clone(),
                     created_at: 0,
@@ -186,20 +187,23 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
                 .collect()
         })
         .unwrap_or_default();
-    let id_token = tokens["id_token"].as_str().unwrap_or("");
+    let id_token = tokens.get("id_token").and_then(Value::as_str).unwrap_or("");
     let Some(id) = verify_es256(id_token, &keys, "JWT") else {
         return page(
             "Refused",
             "<p>The ID token's signature does not verify.</p>",
         );
     };
-    if id["aud"] != d.client_id.as_str()
-        || id["nonce"] != nonce.as_str()
-        || id["iss"] != d.issuer.as_str()
+    if id.get("aud").and_then(Value::as_str).unwrap_or("") != d.client_id.as_str()
+        || id.get("nonce").and_then(Value::as_str).unwrap_or("") != nonce.as_str()
+        || id.get("iss").and_then(Value::as_str).unwrap_or("") != d.issuer.as_str()
     {
         return page("Refused", "<p>The ID token is not for this login.</p>");
     }
-    let at = tokens["access_token"].as_str().unwrap_or("");
+    let at = tokens
+        .get("access_token")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let info = fetch_json(d.http.get(format!("{}/userinfo", d.issuer)).bearer_auth(at))
         .await
         .unwrap_or_default();
@@ -228,8 +232,10 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
     );
     let name = format!(
         "{} {}",
-        info["given_name"].as_str().unwrap_or(""),
-        info["family_name"].as_str().unwrap_or("")
+        info.get("given_name").and_then(Value::as_str).unwrap_or(""),
+        info.get("family_name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     );
     page(
         &format!("Welcome, {}", name.trim()),
@@ -237,7 +243,7 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
             "<p>You are logged in through npass at level <code>{}</code>.</p>\
              <h2>Userinfo</h2><table>{}</table><h2>ID token</h2><table>{}</table>\
              <p><a href=\"{}\">Log out</a></p>",
-            esc(id["acr"].as_str().unwrap_or("")),
+            esc(id.get("acr").and_then(Value::as_str).unwrap_or("")),
             rows(&info),
             rows(&id),
             esc(&logout)
