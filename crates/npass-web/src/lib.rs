@@ -35,6 +35,8 @@ pub struct WebConfig {
     pub support_email: String,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).
     pub trust_forwarded_for: bool,
+    /// SHA-256 (hex) of the admin API bearer token; `None` turns the admin API off.
+    pub admin_token_sha256: Option<String>,
 }
 
 #[derive(Clone)]
@@ -47,7 +49,7 @@ pub struct AppState {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, login, oidc, register, twostep};
+    use routes::{account, admin, login, oidc, register, twostep};
     Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -88,6 +90,13 @@ pub fn router(state: AppState) -> Router {
             get(oidc::end_session_page).post(oidc::end_session),
         )
         .route("/account/services/withdraw", post(account::withdraw))
+        .route("/admin/api/openapi.json", get(admin::openapi))
+        .route("/admin/api/eservices", get(admin::list).post(admin::create))
+        .route("/admin/api/eservices/{client_id}", get(admin::show))
+        .route(
+            "/admin/api/eservices/{client_id}/{action}",
+            post(admin::act),
+        )
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -106,6 +106,8 @@ pub struct App {
     pub master: MasterKey,
     pub mail_wake: Arc<Notify>,
     pub backchannel_wake: Arc<Notify>,
+    /// SHA-256 of the admin API token, if the admin API is on.
+    pub admin_token_sha256: Option<String>,
 }
 
 impl App {
@@ -149,6 +151,7 @@ impl App {
             .await
             .map_err(|e| format!("signing key: {e}"))?;
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
+        let admin_token_sha256 = Self::admin_token_digest(&cfg, core.rng.as_ref())?;
         Ok(App {
             cfg,
             core,
@@ -157,11 +160,40 @@ impl App {
             master,
             mail_wake,
             backchannel_wake,
+            admin_token_sha256,
         })
+    }
+
+    /// The admin token's digest: from `admin.token_file`, or generated in dev mode.
+    fn admin_token_digest(cfg: &Config, rng: &dyn Rng) -> Result<Option<String>, String> {
+        use sha2::Digest;
+        let path = match (&cfg.admin.token_file, cfg.mode) {
+            (Some(p), _) => p.clone(),
+            (None, Mode::Dev) => {
+                let p = cfg.data_dir.join("admin.token");
+                if !p.exists() {
+                    write_private(&p, &rng::token(rng))?;
+                    tracing::info!(path = %p.display(), "generated an admin API token");
+                }
+                p
+            }
+            (None, Mode::Production) => return Ok(None),
+        };
+        let token = Zeroizing::new(read_secret(&path)?);
+        if token.len() < 32 {
+            return Err(format!(
+                "{}: the admin token needs at least 32 characters",
+                path.display()
+            ));
+        }
+        Ok(Some(
+            data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(token.as_bytes())),
+        ))
     }
 
     pub fn router(&self) -> axum::Router {
         let web = WebConfig {
+            admin_token_sha256: self.admin_token_sha256.clone(),
             authority: self.cfg.branding.authority.clone(),
             support_phone: self.cfg.branding.support_phone.clone(),
             support_email: self.cfg.branding.support_email.clone(),

@@ -34,7 +34,16 @@ pub struct Config {
     pub keys: KeysConfig,
     pub branding: BrandingConfig,
     pub http: HttpConfig,
+    pub admin: AdminConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// A file holding the admin API bearer token (at least 32 characters). Dev mode generates
+    /// `<data_dir>/admin.token`; production without it has no admin API.
+    pub token_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -54,6 +63,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             branding: BrandingConfig::default(),
             http: HttpConfig::default(),
+            admin: AdminConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -1,6 +1,7 @@
 //! Handlers: typed input in, one core use-case, a page or a redirect out.
 
 pub mod account;
+pub mod admin;
 pub mod login;
 pub mod oidc;
 pub mod register;

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod admin_api;
 mod cluster;
 mod delivery;
 mod harness;

@@ -1,0 +1,244 @@
+//! The admin JSON API (described by `static/openapi.json`): e-service registry operations for
+//! operators and automation, behind a bearer admin credential. Every act is audited.
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use npass_core::Error;
+use npass_core::login::Client;
+use npass_core::model::Level;
+use npass_core::oidc::EService;
+use npass_core::oidc::flow::NewEService;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::AppState;
+use crate::web::Ctx;
+
+const BODY_LIMIT: usize = 64 * 1024;
+
+fn problem(status: StatusCode, error: &str, message: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"error": error, "message": message})),
+    )
+        .into_response()
+}
+
+fn from_core(e: &Error) -> Response {
+    match e {
+        Error::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such e-service"),
+        Error::Conflict(r) => problem(StatusCode::CONFLICT, "conflict", r),
+        Error::Invalid { field, reason, .. } => problem(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            &format!("{field}: {reason}"),
+        ),
+        Error::Unavailable(_) => {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        }
+        _ => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        ),
+    }
+}
+
+/// The admin credential: `Authorization: Bearer <token>`, compared by SHA-256 in constant time.
+fn admin(st: &AppState, headers: &HeaderMap, ctx: &Ctx) -> Result<Client, Response> {
+    let denied = || {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "an admin bearer token is required",
+        )
+    };
+    let Some(expected) = &st.cfg.admin_token_sha256 else {
+        return Err(denied());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(denied)?;
+    let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(given.trim().as_bytes()));
+    if bool::from(digest.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(Client {
+            ip: ctx.client.ip.clone(),
+            user_agent: "admin-api".into(),
+        })
+    } else {
+        Err(denied())
+    }
+}
+
+pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
+    let mut v = json!({
+        "client_id": e.client_id,
+        "name": e.name,
+        "redirect_uris": e.redirect_uris,
+        "post_logout_redirect_uris": e.post_logout_redirect_uris,
+        "backchannel_logout_uri": e.backchannel_logout_uri,
+        "min_level": e.min_level.as_str(),
+        "scopes": e.scopes,
+        "auth": e.auth_method,
+        "pairwise_sector": e.pairwise_sector,
+        "national_id_claim": e.national_id_claim,
+        "require_par": e.require_par,
+        "disabled": e.disabled,
+        "created_at": e.created_at,
+    });
+    if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
+        m.insert("client_secret".into(), json!(s));
+    }
+    v
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../static/openapi.json"),
+    )
+        .into_response()
+}
+
+pub async fn list(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    if let Err(r) = admin(&st, &headers, &ctx) {
+        return r;
+    }
+    match st.core.store.eservices().await {
+        Ok(es) => Json(json!(
+            es.iter()
+                .map(|e| eservice_json(e, None))
+                .collect::<Vec<_>>()
+        ))
+        .into_response(),
+        Err(e) => from_core(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEServiceBody {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub backchannel_logout_uri: String,
+    #[serde(default)]
+    pub min_level: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub auth: String,
+    #[serde(default)]
+    pub pairwise_sector: String,
+    #[serde(default)]
+    pub national_id_claim: bool,
+    #[serde(default)]
+    pub require_par: bool,
+}
+
+pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let op = match admin(&st, req.headers(), &ctx) {
+        Ok(op) => op,
+        Err(r) => return r,
+    };
+    let Ok(bytes) = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await else {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is too large",
+        );
+    };
+    let body: NewEServiceBody = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "invalid_json", &e.to_string()),
+    };
+    let min_level = match body.min_level.as_deref().map(Level::parse) {
+        None => None,
+        Some(Some(l)) => Some(l),
+        Some(None) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "min_level: low, substantial or high",
+            );
+        }
+    };
+    let n = NewEService {
+        name: body.name,
+        redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+        backchannel_logout_uri: body.backchannel_logout_uri,
+        min_level,
+        scopes: body.scopes,
+        auth_method: body.auth,
+        national_id_claim: body.national_id_claim,
+        pairwise_sector: body.pairwise_sector,
+        require_par: body.require_par,
+    };
+    match st.core.add_eservice(n, &op).await {
+        Ok((e, secret)) => (
+            StatusCode::CREATED,
+            Json(eservice_json(&e, secret.as_deref())),
+        )
+            .into_response(),
+        Err(e) => from_core(&e),
+    }
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = admin(&st, &headers, &ctx) {
+        return r;
+    }
+    match st.core.eservice(&id).await {
+        Ok(e) => Json(eservice_json(&e, None)).into_response(),
+        Err(e) => from_core(&e),
+    }
+}
+
+pub async fn act(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let op = match admin(&st, &headers, &ctx) {
+        Ok(op) => op,
+        Err(r) => return r,
+    };
+    let result = match action.as_str() {
+        "disable" => st
+            .core
+            .set_eservice_disabled(&id, true, &op)
+            .await
+            .map(|e| eservice_json(&e, None)),
+        "enable" => st
+            .core
+            .set_eservice_disabled(&id, false, &op)
+            .await
+            .map(|e| eservice_json(&e, None)),
+        "rotate-secret" => st
+            .core
+            .rotate_eservice_secret(&id, &op)
+            .await
+            .map(|(e, s)| eservice_json(&e, Some(&s))),
+        _ => return problem(StatusCode::NOT_FOUND, "not_found", "unknown action"),
+    };
+    match result {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => from_core(&e),
+    }
+}

@@ -1,0 +1,200 @@
+//! The admin JSON API, as automation would use it.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
+    let mut rb = reqwest::Client::new().request(method, format!("{}/admin/api{path}", app.base));
+    if let Some(t) = token {
+        rb = rb.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        rb = rb
+            .header("content-type", "application/json")
+            .body(b.to_owned());
+    }
+    let res = rb.send().await.unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn registry_over_the_admin_api() {
+    let app = TestApp::start().await;
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let token = token.trim();
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+
+    assert_eq!(
+        call(&app, get.clone(), "/eservices", None, None).await.0,
+        401
+    );
+    assert_eq!(
+        call(
+            &app,
+            get.clone(),
+            "/eservices",
+            Some("wrong-token-wrong-token-wrong-token"),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+
+    let body = json!({"name": "Tax portal", "redirect_uris": ["https://tax.example.md/cb"], "min_level": "substantial",
+                      "scopes": ["openid", "email"]})
+    .to_string();
+    let (status, created) = call(&app, post.clone(), "/eservices", Some(token), Some(&body)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    assert!(created["client_secret"].as_str().unwrap().len() >= 43);
+    assert_eq!(created["min_level"], "substantial");
+
+    let (status, list) = call(&app, get.clone(), "/eservices", Some(token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        list[0].get("client_secret").is_none(),
+        "the secret is shown once"
+    );
+    let (status, one) = call(
+        &app,
+        get.clone(),
+        &format!("/eservices/{id}"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!((status, one["name"].as_str()), (200, Some("Tax portal")));
+    assert_eq!(
+        call(&app, get.clone(), "/eservices/es_nope", Some(token), None)
+            .await
+            .0,
+        404
+    );
+
+    let (status, d) = call(
+        &app,
+        post.clone(),
+        &format!("/eservices/{id}/disable"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!((status, d["disabled"].as_bool()), (200, Some(true)));
+    let (_, e) = call(
+        &app,
+        post.clone(),
+        &format!("/eservices/{id}/enable"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(e["disabled"], false);
+    let (status, r) = call(
+        &app,
+        post.clone(),
+        &format!("/eservices/{id}/rotate-secret"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(r["client_secret"], created["client_secret"]);
+
+    // Bad input: a clear answer, nothing registered.
+    for bad in [
+        "{not json",
+        r#"{"name": "X", "redirect_uris": ["http://evil.example/cb"]}"#,
+        r#"{"name": "X", "redirect_uris": ["https://x.example/cb"], "surprise": 1}"#,
+        r#"{"name": "X", "redirect_uris": ["https://x.example/cb"], "min_level": "extreme"}"#,
+        r#"{"name": "", "redirect_uris": ["https://x.example/cb"]}"#,
+    ] {
+        let (status, err) = call(&app, post.clone(), "/eservices", Some(token), Some(bad)).await;
+        assert_eq!(status, 400, "{bad}: {err}");
+        assert!(err["error"].is_string() && err["message"].is_string());
+    }
+    assert_eq!(
+        call(&app, get.clone(), "/eservices", Some(token), None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let kinds: Vec<String> = app
+        .core
+        .store
+        .audit_range(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.kind)
+        .collect();
+    for k in [
+        "admin.eservice-added",
+        "admin.eservice-disabled",
+        "admin.eservice-enabled",
+        "admin.eservice-secret-rotated",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_admin_route() {
+    let app = TestApp::start().await;
+    let (status, doc) = call(&app, reqwest::Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/eservices", &["get", "post"][..]),
+        ("/eservices/{client_id}", &["get"][..]),
+        ("/eservices/{client_id}/disable", &["post"][..]),
+        ("/eservices/{client_id}/enable", &["post"][..]),
+        ("/eservices/{client_id}/rotate-secret", &["post"][..]),
+    ] {
+        for m in methods {
+            assert!(
+                paths.get(path).and_then(|p| p.get(*m)).is_some(),
+                "{m} {path}"
+            );
+        }
+    }
+    // Every route the web layer serves under /admin/api is in the document.
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../npass-web/src/lib.rs"
+    ))
+    .unwrap();
+    for line in src.lines().filter(|l| l.contains("\"/admin/api/")) {
+        let route = line
+            .split('"')
+            .nth(1)
+            .unwrap()
+            .trim_start_matches("/admin/api");
+        if route == "/openapi.json" {
+            continue;
+        }
+        let documented = route.replace("{action}", "disable");
+        assert!(
+            paths.contains_key(&documented),
+            "{route} is not in openapi.json"
+        );
+    }
+}
