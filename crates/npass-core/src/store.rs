@@ -196,6 +196,14 @@ pub trait OidcStore: Send + Sync {
     /// A live (unrevoked, unexpired) token record.
     async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>>;
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;
+    /// Records a client assertion's `jti` until it expires; `false` if it was seen (a replay).
+    async fn assertion_jti_use(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool>;
     async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>>;
     /// Withdraws a consent and revokes every token the e-service holds for the account.
     async fn consent_withdraw(

@@ -350,6 +350,34 @@ impl OidcStore for SqlStore {
             .transpose()
     }
 
+    async fn assertion_jti_use(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // Forget assertions that expired: their jti can no longer be replayed anyway.
+        sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let r = sqlx::query(
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, jti) DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        commit(tx).await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>> {
         let rows = sqlx::query(
             "SELECT client_id, scope, created_at FROM consents WHERE account_id = $1 ORDER BY created_at, client_id",

@@ -419,6 +419,7 @@ mod oidc {
             national_id_claim: false,
             pairwise_sector: String::new(),
             require_par: false,
+            jwks: None,
             disabled: false,
             created_at: 1,
         }

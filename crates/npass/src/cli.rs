@@ -123,6 +123,9 @@ pub enum EserviceCmd {
         /// Accept only pushed authorisation requests (RFC 9126).
         #[arg(long)]
         require_par: bool,
+        /// A JSON Web Key Set file with the e-service's public keys (for `--auth private_key_jwt`).
+        #[arg(long)]
+        jwks: Option<PathBuf>,
     },
     /// List e-services.
     List,
@@ -176,7 +179,17 @@ async fn eservice_cmd(
             pairwise_sector,
             national_id_claim,
             require_par,
+            jwks,
         } => {
+            let jwks = match jwks {
+                Some(f) => Some(
+                    std::fs::read_to_string(&f)
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .ok_or(npass_core::Error::invalid("jwks", "jwks"))?,
+                ),
+                None => None,
+            };
             let min_level = npass_core::model::Level::parse(&min_level)
                 .ok_or(npass_core::Error::invalid("min_level", "level-unknown"))?;
             let n = npass_core::oidc::flow::NewEService {
@@ -190,6 +203,7 @@ async fn eservice_cmd(
                 national_id_claim,
                 pairwise_sector,
                 require_par,
+                jwks,
             };
             let (e, secret) = core.add_eservice(n, &op).await?;
             eservice_json(&e, secret.as_deref())

@@ -34,6 +34,8 @@ pub struct NewEService {
     pub national_id_claim: bool,
     pub pairwise_sector: String,
     pub require_par: bool,
+    /// Public keys, for `private_key_jwt`.
+    pub jwks: Option<Value>,
 }
 
 /// Where an authorisation request goes wrong.
@@ -121,8 +123,24 @@ impl Core {
         } else {
             n.auth_method.clone()
         };
-        if method != "client_secret_basic" {
-            return Err(Error::invalid("auth", "auth-method"));
+        match method.as_str() {
+            "client_secret_basic" => {}
+            "private_key_jwt" => {
+                let usable = n
+                    .jwks
+                    .as_ref()
+                    .and_then(|j| j.get("keys"))
+                    .and_then(Value::as_array)
+                    .is_some_and(|k| {
+                        !k.is_empty()
+                            && k.iter()
+                                .all(|k| k.get("d").is_none() && k.get("kty").is_some())
+                    });
+                if !usable {
+                    return Err(Error::invalid("jwks", "jwks"));
+                }
+            }
+            _ => return Err(Error::invalid("auth", "auth-method")),
         }
         let mut scopes = if n.scopes.is_empty() {
             vec![
@@ -146,11 +164,11 @@ impl Core {
         if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
             scopes.push("national_id".into());
         }
-        let secret = rng::token(self.rng.as_ref());
+        let secret = (method == "client_secret_basic").then(|| rng::token(self.rng.as_ref()));
         let e = EService {
             client_id: format!("es_{}", rng::id(self.rng.as_ref())),
             name: n.name.trim().to_owned(),
-            secret_hash: Some(digest(&secret)),
+            secret_hash: secret.as_deref().map(digest),
             auth_method: method,
             redirect_uris: n.redirect_uris,
             post_logout_redirect_uris: n.post_logout_redirect_uris,
@@ -160,6 +178,7 @@ impl Core {
             national_id_claim: n.national_id_claim,
             pairwise_sector: n.pairwise_sector,
             require_par: n.require_par,
+            jwks: n.jwks.clone(),
             disabled: false,
             created_at: self.now(),
         };
@@ -170,7 +189,7 @@ impl Core {
             json!({"client_id": e.client_id, "name": e.name, "by": operator.user_agent}),
         );
         self.store.eservice_create(&e, &ev, self.now()).await?;
-        Ok((e, Some(secret)))
+        Ok((e, secret))
     }
 
     pub async fn eservice(&self, client_id: &str) -> Result<EService> {
@@ -348,7 +367,8 @@ impl Core {
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": [Level::Low.acr(), Level::Substantial.acr(), Level::High.acr()],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",

@@ -91,6 +91,69 @@ pub fn verify_es256(token: &str, keys: &[SigningKey], typ: &str) -> Option<Value
     serde_json::from_slice(&BASE64URL_NOPAD.decode(c.as_bytes()).ok()?).ok()
 }
 
+/// Verifies a JWS signed by someone else (an e-service's client assertion) with a key from
+/// their registered JWKS: ES256, RS256 or PS256, chosen by the header's `alg` and matched by
+/// `kid` (or the only key). Returns the claims.
+pub fn verify_with_jwks(token: &str, jwks: &Value) -> Option<Value> {
+    use aws_lc_rs::signature::{
+        RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
+    };
+    if token.len() > 8192 {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let header: Value = serde_json::from_slice(&BASE64URL_NOPAD.decode(h.as_bytes()).ok()?).ok()?;
+    let alg = header.get("alg")?.as_str()?;
+    let keys = jwks.get("keys")?.as_array()?;
+    let key = match header.get("kid").and_then(Value::as_str) {
+        Some(kid) => keys
+            .iter()
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))?,
+        None if keys.len() == 1 => keys.first()?,
+        None => return None,
+    };
+    let b = |name: &str| {
+        BASE64URL_NOPAD
+            .decode(key.get(name)?.as_str()?.as_bytes())
+            .ok()
+    };
+    let sig = BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
+    let msg = format!("{h}.{c}");
+    let ok = match (alg, key.get("kty")?.as_str()?) {
+        ("ES256", "EC") if key.get("crv")?.as_str()? == "P-256" => {
+            let mut point = vec![4u8];
+            point.extend_from_slice(&b("x")?);
+            point.extend_from_slice(&b("y")?);
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+                .verify(msg.as_bytes(), &sig)
+                .is_ok()
+        }
+        ("RS256" | "PS256", "RSA") => {
+            let (n, e) = (b("n")?, b("e")?);
+            if n.len() < 256 {
+                return None; // under 2048 bits
+            }
+            let params = if alg == "RS256" {
+                &RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &RSA_PSS_2048_8192_SHA256
+            };
+            RsaPublicKeyComponents { n: &n, e: &e }
+                .verify(params, msg.as_bytes(), &sig)
+                .is_ok()
+        }
+        _ => false,
+    };
+    if !ok {
+        return None;
+    }
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(c.as_bytes()).ok()?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

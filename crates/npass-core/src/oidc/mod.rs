@@ -30,6 +30,9 @@ pub struct EService {
     /// Authorisation requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// The e-service's public keys, for `private_key_jwt` client authentication.
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
     pub disabled: bool,
     pub created_at: i64,
 }

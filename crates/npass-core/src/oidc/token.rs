@@ -56,7 +56,9 @@ impl Core {
             .eservice(client_id)
             .await
             .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
-        let e = e.filter(|e| !e.disabled).ok_or_else(bad)?;
+        let e = e
+            .filter(|e| !e.disabled && e.auth_method == "client_secret_basic")
+            .ok_or_else(bad)?;
         let stored = e.secret_hash.clone().ok_or_else(bad)?;
         let given = digest(secret);
         if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
@@ -64,6 +66,79 @@ impl Core {
         } else {
             Err(bad())
         }
+    }
+
+    /// `private_key_jwt` (RFC 7523 §2.2): a JWT signed with one of the e-service's registered keys,
+    /// `iss` = `sub` = its client id, `aud` = npass (issuer or an endpoint), short-lived, and a `jti`
+    /// never seen before.
+    pub async fn authenticate_assertion(
+        &self,
+        p: &HashMap<String, String>,
+    ) -> Result<EService, OAuthError> {
+        let bad = |d: &str| OAuthError::new("invalid_client", d);
+        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        if p.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
+            return Err(bad("unsupported client_assertion_type"));
+        }
+        let assertion = p.get("client_assertion").map(String::as_str).unwrap_or("");
+        // Who claims to have signed it (checked again after the signature).
+        let claimed = assertion
+            .split('.')
+            .nth(1)
+            .and_then(|c| BASE64URL_NOPAD.decode(c.as_bytes()).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v.get("iss").and_then(Value::as_str).map(str::to_owned))
+            .ok_or_else(|| bad("the client assertion cannot be read"))?;
+        if p.get("client_id").is_some_and(|c| c != &claimed) {
+            return Err(bad("client_id does not match the assertion"));
+        }
+        let e = self.store.eservice(&claimed).await.map_err(unavailable)?;
+        let e = e
+            .filter(|e| !e.disabled && e.auth_method == "private_key_jwt")
+            .ok_or_else(|| bad("client authentication failed"))?;
+        let jwks = e.jwks.clone().ok_or_else(|| bad("no keys registered"))?;
+        let c = jwt::verify_with_jwks(assertion, &jwks)
+            .ok_or_else(|| bad("the assertion's signature does not verify"))?;
+        let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("");
+        if text("iss") != e.client_id || text("sub") != e.client_id {
+            return Err(bad("iss and sub must be the client id"));
+        }
+        let iss = self.issuer();
+        let ours = |a: &str| {
+            a == iss
+                || a.strip_prefix(&iss)
+                    .is_some_and(|p| ["/token", "/par", "/revoke", "/introspect"].contains(&p))
+        };
+        let aud_ok = match c.get("aud") {
+            Some(Value::String(a)) => ours(a),
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(ours),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(bad("the assertion is not addressed to npass"));
+        }
+        let now_s = self.now() / 1000;
+        let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        if exp <= now_s || exp > now_s + 600 {
+            return Err(bad(
+                "the assertion has expired or lives too long (at most 10 minutes)",
+            ));
+        }
+        let jti = text("jti");
+        if jti.is_empty() || jti.len() > 256 {
+            return Err(bad("the assertion needs a jti"));
+        }
+        if !self
+            .store
+            .assertion_jti_use(&e.client_id, jti, exp * 1000, self.now())
+            .await
+            .map_err(unavailable)?
+        {
+            return Err(bad("the assertion was already used"));
+        }
+        Ok(e)
     }
 
     /// The token endpoint: `authorization_code` and `refresh_token` grants.

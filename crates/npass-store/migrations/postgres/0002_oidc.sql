@@ -71,3 +71,9 @@ CREATE TABLE backchannel_outbox (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX backchannel_outbox_due ON backchannel_outbox (next_attempt_at);
+CREATE TABLE client_assertions (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);

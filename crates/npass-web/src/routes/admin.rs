@@ -143,6 +143,8 @@ pub struct NewEServiceBody {
     pub national_id_claim: bool,
     #[serde(default)]
     pub require_par: bool,
+    #[serde(default)]
+    pub jwks: Option<Value>,
 }
 
 pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
@@ -183,6 +185,7 @@ pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respo
         national_id_claim: body.national_id_claim,
         pairwise_sector: body.pairwise_sector,
         require_par: body.require_par,
+        jwks: body.jwks,
     };
     match st.core.add_eservice(n, &op).await {
         Ok((e, secret)) => (

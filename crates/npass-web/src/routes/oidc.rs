@@ -246,11 +246,17 @@ async fn client_form(
             ));
         }
     }
-    let Some((id, secret)) = basic_credentials(&parts.headers) else {
-        let e = OAuthError::new("invalid_client", "client_secret_basic is required");
-        return Err(oauth_error(StatusCode::UNAUTHORIZED, &e));
+    let authenticated = match basic_credentials(&parts.headers) {
+        Some((id, secret)) => st.core.authenticate_client(&id, &secret).await,
+        None if params.contains_key("client_assertion") => {
+            st.core.authenticate_assertion(&params).await
+        }
+        None => Err(OAuthError::new(
+            "invalid_client",
+            "client_secret_basic or private_key_jwt is required",
+        )),
     };
-    match st.core.authenticate_client(&id, &secret).await {
+    match authenticated {
         Ok(c) => Ok((params, c)),
         Err(e) if e.error == "temporarily_unavailable" => {
             Err(oauth_error(StatusCode::SERVICE_UNAVAILABLE, &e))

@@ -1212,3 +1212,129 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
         vec![new_kid.as_str()]
     );
 }
+
+#[tokio::test]
+async fn private_key_jwt_client_authentication() {
+    use npass_core::oidc::jwt::{generate_es256, sign_es256};
+    let app = TestApp::start().await;
+    let (der, jwk) = generate_es256("rp-key-1").unwrap();
+    let (other_der, _) = generate_es256("rp-key-1").unwrap();
+    // A JWKS with a private part is refused at registration.
+    let mut leaky = jwk.clone();
+    leaky["d"] = Value::String("secret".into());
+    let n = |jwks: Value| NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        auth_method: "private_key_jwt".into(),
+        jwks: Some(jwks),
+        ..Default::default()
+    };
+    assert!(
+        app.core
+            .add_eservice(n(serde_json::json!({"keys": [leaky]})), &Client::default())
+            .await
+            .is_err()
+    );
+    let (e, secret) = app
+        .core
+        .add_eservice(n(serde_json::json!({"keys": [jwk]})), &Client::default())
+        .await
+        .unwrap();
+    assert!(
+        secret.is_none(),
+        "no secret for a key-authenticated e-service"
+    );
+    let s = Service {
+        id: e.client_id.clone(),
+        secret: String::new(),
+    };
+    let mut b = logged_in(&app, &ION).await;
+    let now_s = app.now() / 1000;
+    let assertion = |der: &[u8], aud: &str, exp: i64, jti: &str| {
+        let claims = serde_json::json!({"iss": e.client_id, "sub": e.client_id, "aud": aud, "exp": exp, "iat": now_s, "jti": jti});
+        sign_es256(der, "rp-key-1", "JWT", &claims).unwrap()
+    };
+    let token_endpoint = format!("{}/token", app.base);
+    let send = |p: Pkce, code: String, a: String| {
+        let base = app.base.clone();
+        async move {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", CB),
+                    ("code_verifier", p.verifier.as_str()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", a.as_str()),
+                ])
+                .finish();
+            let res = reqwest::Client::new()
+                .post(format!("{base}/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (
+                status,
+                serde_json::from_slice::<Value>(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // Refusals first, each with a fresh code (a failed client authentication spends no code).
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    for bad in [
+        assertion(&other_der, &token_endpoint, now_s + 60, "j-1"),
+        assertion(
+            &der,
+            "https://someone-else.example/token",
+            now_s + 60,
+            "j-2",
+        ),
+        assertion(&der, &token_endpoint, now_s - 1, "j-3"),
+        assertion(&der, &token_endpoint, now_s + 3600, "j-4"),
+        "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.".to_string(),
+    ] {
+        let (status, err) = send(pkce_copy(&p), code.clone(), bad).await;
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{err}"
+        );
+    }
+    let good = assertion(&der, &token_endpoint, now_s + 60, "j-ok");
+    let (status, t) = send(pkce_copy(&p), code, good.clone()).await;
+    assert_eq!(status, 200, "{t}");
+    // The same assertion again is a replay.
+    let p2 = pkce();
+    let code2 = code_for(&app, &mut b, &s, &p2, &[]).await;
+    let (status, err) = send(pkce_copy(&p2), code2.clone(), good).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // The issuer itself is an accepted audience too.
+    let (status, _) = send(p2, code2, assertion(&der, &app.base, now_s + 60, "j-iss")).await;
+    assert_eq!(status, 200);
+    // Basic authentication is not accepted for this e-service.
+    let (status, _) = token(
+        &app,
+        &s,
+        "anything",
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+fn pkce_copy(p: &Pkce) -> Pkce {
+    Pkce {
+        verifier: p.verifier.clone(),
+        challenge: p.challenge.clone(),
+    }
+}
