@@ -94,6 +94,8 @@ async fn keys_cmd(app: &App, action: KeysCmd) -> Result<serde_json::Value, npass
     ))
 }
 
+// Parsed once per run; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum EserviceCmd {
     /// Register an e-service; prints it as JSON with `client_id` and, once, `client_secret`.
@@ -126,6 +128,9 @@ pub enum EserviceCmd {
         /// A JSON Web Key Set file with the e-service's public keys (for `--auth private_key_jwt`).
         #[arg(long)]
         jwks: Option<PathBuf>,
+        /// How its ID tokens are signed: ES256 (default) or RS256.
+        #[arg(long)]
+        id_token_alg: Option<String>,
     },
     /// List e-services.
     List,
@@ -152,6 +157,7 @@ fn eservice_json(e: &npass_core::oidc::EService, secret: Option<&str>) -> serde_
         "pairwise_sector": e.pairwise_sector,
         "national_id_claim": e.national_id_claim,
         "require_par": e.require_par,
+        "id_token_alg": e.id_token_alg,
         "disabled": e.disabled,
         "created_at": format_utc(e.created_at),
     });
@@ -180,6 +186,7 @@ async fn eservice_cmd(
             national_id_claim,
             require_par,
             jwks,
+            id_token_alg,
         } => {
             let jwks = match jwks {
                 Some(f) => Some(
@@ -204,6 +211,7 @@ async fn eservice_cmd(
                 pairwise_sector,
                 require_par,
                 jwks,
+                id_token_alg,
             };
             let (e, secret) = core.add_eservice(n, &op).await?;
             eservice_json(&e, secret.as_deref())

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use data_encoding::{BASE64, BASE64URL_NOPAD};
-use npass_core::oidc::jwt::{SigningKey, verify_es256};
+use npass_core::oidc::jwt::{SigningKey, verify_own};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -188,7 +188,7 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
         })
         .unwrap_or_default();
     let id_token = tokens.get("id_token").and_then(Value::as_str).unwrap_or("");
-    let Some(id) = verify_es256(id_token, &keys, "JWT") else {
+    let Some(id) = verify_own(id_token, &keys, "JWT") else {
         return page(
             "Refused",
             "<p>The ID token's signature does not verify.</p>",

@@ -36,6 +36,8 @@ pub struct NewEService {
     pub require_par: bool,
     /// Public keys, for `private_key_jwt`.
     pub jwks: Option<Value>,
+    /// `ES256` (default) or `RS256`, for ID and logout tokens.
+    pub id_token_alg: Option<String>,
 }
 
 /// Where an authorisation request goes wrong.
@@ -164,6 +166,11 @@ impl Core {
         if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
             scopes.push("national_id".into());
         }
+        let id_token_alg = n.id_token_alg.clone().unwrap_or_else(|| "ES256".into());
+        if !["ES256", "RS256"].contains(&id_token_alg.as_str()) {
+            return Err(Error::invalid("id_token_alg", "id-token-alg"));
+        }
+        self.ensure_signing_key_for(&id_token_alg).await?;
         let secret = (method == "client_secret_basic").then(|| rng::token(self.rng.as_ref()));
         let e = EService {
             client_id: format!("es_{}", rng::id(self.rng.as_ref())),
@@ -179,6 +186,7 @@ impl Core {
             pairwise_sector: n.pairwise_sector,
             require_par: n.require_par,
             jwks: n.jwks.clone(),
+            id_token_alg: id_token_alg.clone(),
             disabled: false,
             created_at: self.now(),
         };
@@ -240,30 +248,33 @@ impl Core {
 
     // ---- keys -----------------------------------------------------------------------------
 
-    /// Makes sure a signing key exists (first start generates one).
-    pub async fn ensure_signing_key(&self) -> Result<()> {
-        if self
-            .store
-            .signing_keys()
-            .await?
-            .iter()
-            .any(|k| k.retire_at.is_none())
-        {
+    /// Makes sure a signing key of `alg` exists (first start makes the ES256 one; the first
+    /// e-service that needs RS256 makes that one).
+    pub async fn ensure_signing_key_for(&self, alg: &str) -> Result<()> {
+        let keys = self.store.signing_keys().await?;
+        if keys.iter().any(|k| k.retire_at.is_none() && k.alg == alg) {
             return Ok(());
         }
-        match self.add_signing_key().await {
+        match self.add_signing_key(alg).await {
             // Another node made one at the same moment: fine.
             Ok(_) | Err(Error::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn add_signing_key(&self) -> Result<String> {
+    pub async fn ensure_signing_key(&self) -> Result<()> {
+        self.ensure_signing_key_for("ES256").await
+    }
+
+    async fn add_signing_key(&self, alg: &str) -> Result<String> {
         let kid = rng::id(self.rng.as_ref())
             .chars()
             .take(16)
             .collect::<String>();
-        let (der, jwk) = jwt::generate_es256(&kid)?;
+        let (der, jwk) = match alg {
+            "RS256" => jwt::generate_rs256(&kid)?,
+            _ => jwt::generate_es256(&kid)?,
+        };
         let key = SigningKey {
             sealed_private: self.sealer.seal(
                 &der,
@@ -271,7 +282,7 @@ impl Core {
                 self.rng.as_ref(),
             )?,
             kid: kid.clone(),
-            alg: "ES256".into(),
+            alg: alg.to_owned(),
             public_jwk: jwk,
             created_at: self.now(),
             retire_at: None,
@@ -286,7 +297,7 @@ impl Core {
         Ok(kid)
     }
 
-    /// The keys tokens may be verified with: the current one and those retired less than
+    /// The keys tokens may be verified with: the current ones and those retired less than
     /// `KEY_OVERLAP_MS` ago (every token they signed is still valid until then).
     pub async fn verification_keys(&self) -> Result<Vec<SigningKey>> {
         let now = self.now();
@@ -305,9 +316,9 @@ impl Core {
         Ok(json!({ "keys": keys }))
     }
 
-    /// A new signing key takes over at once; the old ones stay in the JWKS for the overlap.
-    /// Returns the new key id.
-    pub async fn rotate_signing_key(&self, operator: &Client) -> Result<String> {
+    /// For every algorithm in use, a new signing key takes over at once; the old ones stay in
+    /// the JWKS for the overlap. Returns the new key ids.
+    pub async fn rotate_signing_key(&self, operator: &Client) -> Result<Vec<String>> {
         let old: Vec<SigningKey> = self
             .store
             .signing_keys()
@@ -315,7 +326,16 @@ impl Core {
             .into_iter()
             .filter(|k| k.retire_at.is_none())
             .collect();
-        let kid = self.add_signing_key().await?;
+        let mut algs: Vec<String> = old.iter().map(|k| k.alg.clone()).collect();
+        algs.sort();
+        algs.dedup();
+        if algs.is_empty() {
+            algs.push("ES256".into());
+        }
+        let mut new = Vec::new();
+        for alg in &algs {
+            new.push(self.add_signing_key(alg).await?);
+        }
         let at = self.now() + KEY_OVERLAP_MS;
         for k in old {
             let ev = audit::event(
@@ -328,20 +348,25 @@ impl Core {
                 .signing_key_retire(&k.kid, at, &ev, self.now())
                 .await?;
         }
-        Ok(kid)
+        Ok(new)
     }
 
-    pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
+    /// Signs with the newest active key of `alg`.
+    pub(super) async fn sign_as(&self, alg: &str, typ: &str, claims: &Value) -> Result<String> {
         let keys = self.store.signing_keys().await?;
         let key = keys
             .iter()
-            .filter(|k| k.retire_at.is_none())
+            .filter(|k| k.retire_at.is_none() && k.alg == alg)
             .max_by_key(|k| k.created_at)
-            .ok_or_else(|| Error::Internal("no signing key".into()))?;
+            .ok_or_else(|| Error::Internal(format!("no {alg} signing key")))?;
         let der = self
             .sealer
             .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
-        jwt::sign_es256(&der, &key.kid, typ, claims)
+        jwt::sign(alg, &der, &key.kid, typ, claims)
+    }
+
+    pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
+        self.sign_as("ES256", typ, claims).await
     }
 
     pub fn discovery(&self) -> Value {
@@ -366,7 +391,7 @@ impl Core {
             "introspection_endpoint": format!("{iss}/introspect"),
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["ES256"],
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
             "code_challenge_methods_supported": ["S256"],

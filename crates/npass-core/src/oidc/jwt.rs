@@ -58,37 +58,63 @@ pub fn sign_es256(pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<
     Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(sig.as_ref())))
 }
 
-/// Verifies one of our own tokens against the JWKS keys; checks `alg` and `typ`; returns the
-/// claims. Expiry is the caller's to check against the Clock.
-pub fn verify_es256(token: &str, keys: &[SigningKey], typ: &str) -> Option<Value> {
-    if token.len() > 8192 {
-        return None;
-    }
-    let mut parts = token.split('.');
-    let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
+/// Verifies one of our own tokens (ES256 or RS256) against our published keys; checks `typ`;
+/// returns the claims. Expiry is the caller's to check against the Clock.
+pub fn verify_own(token: &str, keys: &[SigningKey], typ: &str) -> Option<Value> {
+    let h = token.split('.').next()?;
     let header: Value = serde_json::from_slice(&BASE64URL_NOPAD.decode(h.as_bytes()).ok()?).ok()?;
-    if header.get("alg")?.as_str()? != "ES256" || header.get("typ")?.as_str()? != typ {
+    if header.get("typ")?.as_str()? != typ || header.get("kid").is_none() {
         return None;
     }
-    let kid = header.get("kid")?.as_str()?;
-    let jwk = &keys.iter().find(|k| k.kid == kid)?.public_jwk;
-    let x = BASE64URL_NOPAD
-        .decode(jwk.get("x")?.as_str()?.as_bytes())
-        .ok()?;
-    let y = BASE64URL_NOPAD
-        .decode(jwk.get("y")?.as_str()?.as_bytes())
-        .ok()?;
-    let mut point = vec![4u8];
-    point.extend_from_slice(&x);
-    point.extend_from_slice(&y);
-    let sig = BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
-        .verify(format!("{h}.{c}").as_bytes(), &sig)
-        .ok()?;
-    serde_json::from_slice(&BASE64URL_NOPAD.decode(c.as_bytes()).ok()?).ok()
+    let alg = header.get("alg")?.as_str()?;
+    if !["ES256", "RS256"].contains(&alg) {
+        return None;
+    }
+    let jwks = json!({ "keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>() });
+    verify_with_jwks(token, &jwks)
+}
+
+/// A new RSA-2048 key for e-services that need RS256: (PKCS#8 DER, public JWK).
+pub fn generate_rs256(kid: &str) -> Result<(Vec<u8>, Value)> {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+        .map_err(|_| Error::Internal("RSA key generation".into()))?;
+    let der: Pkcs8V1Der<'static> = pair
+        .as_der()
+        .map_err(|_| Error::Internal("RSA key encoding".into()))?;
+    let public = pair.public_key();
+    let jwk = json!({
+        "kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid,
+        "n": BASE64URL_NOPAD.encode(public.modulus().big_endian_without_leading_zero()),
+        "e": BASE64URL_NOPAD.encode(public.exponent().big_endian_without_leading_zero()),
+    });
+    Ok((der.as_ref().to_vec(), jwk))
+}
+
+/// Signs with a key of ours: ES256 (P-256) or RS256 (RSASSA-PKCS1-v1_5, SHA-256).
+pub fn sign(alg: &str, pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
+    match alg {
+        "ES256" => sign_es256(pkcs8, kid, typ, claims),
+        "RS256" => {
+            use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
+            use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+            let pair =
+                RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| Error::Internal("signing key".into()))?;
+            let header = json!({"alg": "RS256", "kid": kid, "typ": typ});
+            let input = format!("{}.{}", b64json(&header), b64json(claims));
+            let mut sig = vec![0u8; pair.public_modulus_len()];
+            pair.sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|_| Error::Internal("signing".into()))?;
+            Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
+        }
+        other => Err(Error::Internal(format!("no signer for {other}"))),
+    }
 }
 
 /// Verifies a JWS signed by someone else (an e-service's client assertion) with a key from
@@ -171,17 +197,17 @@ mod tests {
         };
         let t = sign_es256(&der, "k1", "JWT", &json!({"sub": "a"})).unwrap();
         assert_eq!(
-            verify_es256(&t, std::slice::from_ref(&key), "JWT").unwrap()["sub"],
+            verify_own(&t, std::slice::from_ref(&key), "JWT").unwrap()["sub"],
             "a"
         );
         assert!(
-            verify_es256(&t, std::slice::from_ref(&key), "at+jwt").is_none(),
+            verify_own(&t, std::slice::from_ref(&key), "at+jwt").is_none(),
             "typ is checked"
         );
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged = b64json(&json!({"sub": "b"}));
         parts[1] = &forged;
-        assert!(verify_es256(&parts.join("."), std::slice::from_ref(&key), "JWT").is_none());
+        assert!(verify_own(&parts.join("."), std::slice::from_ref(&key), "JWT").is_none());
         // alg none / HS256 headers never verify
         for alg in ["none", "HS256"] {
             let h = b64json(&json!({"alg": alg, "kid": "k1", "typ": "JWT"}));
@@ -190,7 +216,7 @@ mod tests {
                 t.split('.').nth(1).unwrap(),
                 t.split('.').nth(2).unwrap()
             );
-            assert!(verify_es256(&t2, std::slice::from_ref(&key), "JWT").is_none());
+            assert!(verify_own(&t2, std::slice::from_ref(&key), "JWT").is_none());
         }
     }
 }

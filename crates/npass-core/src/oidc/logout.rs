@@ -40,7 +40,7 @@ impl Core {
                 .map_err(|_| "error-unavailable")?;
             // An expired ID token is still a good hint of who asks.
             let claims =
-                jwt::verify_es256(get("id_token_hint"), &keys, "JWT").ok_or("oidc-bad-hint")?;
+                jwt::verify_own(get("id_token_hint"), &keys, "JWT").ok_or("oidc-bad-hint")?;
             let aud = claims
                 .get("aud")
                 .and_then(Value::as_str)
@@ -101,7 +101,7 @@ impl Core {
                 id: rng::id(self.rng.as_ref()),
                 client_id: e.client_id.clone(),
                 uri: e.backchannel_logout_uri.clone(),
-                logout_token: self.sign("logout+jwt", &claims).await?,
+                logout_token: self.sign_as(&e.id_token_alg, "logout+jwt", &claims).await?,
                 attempts: 0,
             });
         }

@@ -33,6 +33,9 @@ pub struct EService {
     /// The e-service's public keys, for `private_key_jwt` client authentication.
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,
+    /// How its ID and logout tokens are signed: `ES256` or `RS256`.
+    #[serde(default = "default_alg")]
+    pub id_token_alg: String,
     pub disabled: bool,
     pub created_at: i64,
 }
@@ -164,4 +167,8 @@ pub struct ConsentRecord {
     pub client_id: String,
     pub scope: Vec<String>,
     pub created_at: i64,
+}
+
+fn default_alg() -> String {
+    "ES256".into()
 }

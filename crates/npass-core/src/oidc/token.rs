@@ -418,7 +418,7 @@ impl Core {
     /// The claims of a valid, unexpired access token of ours (signature and `typ` checked).
     async fn access_claims(&self, token: &str) -> Result<Option<Value>, OAuthError> {
         let keys = self.verification_keys().await.map_err(unavailable)?;
-        let Some(c) = jwt::verify_es256(token, &keys, "at+jwt") else {
+        let Some(c) = jwt::verify_own(token, &keys, "at+jwt") else {
             return Ok(None);
         };
         let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
@@ -505,7 +505,7 @@ impl Core {
             "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&g.scope),
             "auth_time": g.auth_time / 1000, "acr": g.level.acr(), "amr": amr,
         });
-        let id_token = self.sign("JWT", &id).await?;
+        let id_token = self.sign_as(&e.id_token_alg, "JWT", &id).await?;
         let access_token = self.sign("at+jwt", &at).await?;
         let refresh_token = rng::token(self.rng.as_ref());
         let released: Vec<String> = self
@@ -557,7 +557,7 @@ impl Core {
         let bad = || OAuthError::new("invalid_token", "the access token is not valid");
         let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
         let keys = self.verification_keys().await.map_err(unavailable)?;
-        let claims = jwt::verify_es256(bearer, &keys, "at+jwt").ok_or_else(bad)?;
+        let claims = jwt::verify_own(bearer, &keys, "at+jwt").ok_or_else(bad)?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
         if exp * 1000 <= self.now()
             || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())

@@ -233,3 +233,4 @@ history-oidc-consent-withdrawn = Stopped sharing details with a service
 oidc-bad-request-uri = The request from the service has expired or was already used. Go back to the service and start again.
 history-admin-signing-key-retired = Signing key replaced
 err-jwks = Give a JSON Web Key Set file with the public keys (no private parts) for private_key_jwt.
+err-id-token-alg = The ID token algorithm must be ES256 or RS256.

@@ -233,3 +233,4 @@ history-oidc-consent-withdrawn = Oprirea transmiterii datelor către un serviciu
 oidc-bad-request-uri = Cererea serviciului a expirat sau a fost deja folosită. Reveniți la serviciu și începeți din nou.
 history-admin-signing-key-retired = Cheie de semnare înlocuită
 err-jwks = Indicați un fișier JSON Web Key Set cu cheile publice (fără părți private) pentru private_key_jwt.
+err-id-token-alg = Algoritmul tokenului de identitate trebuie să fie ES256 sau RS256.

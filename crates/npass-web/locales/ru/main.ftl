@@ -233,3 +233,4 @@ history-oidc-consent-withdrawn = Прекращена передача данн�
 oidc-bad-request-uri = Запрос службы истёк или уже использован. Вернитесь в службу и начните заново.
 history-admin-signing-key-retired = Ключ подписи заменён
 err-jwks = Укажите файл JSON Web Key Set с открытыми ключами (без закрытых частей) для private_key_jwt.
+err-id-token-alg = Алгоритм ID-токена должен быть ES256 или RS256.

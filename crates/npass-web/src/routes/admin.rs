@@ -90,6 +90,7 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         "pairwise_sector": e.pairwise_sector,
         "national_id_claim": e.national_id_claim,
         "require_par": e.require_par,
+        "id_token_alg": e.id_token_alg,
         "disabled": e.disabled,
         "created_at": e.created_at,
     });
@@ -145,6 +146,8 @@ pub struct NewEServiceBody {
     pub require_par: bool,
     #[serde(default)]
     pub jwks: Option<Value>,
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
 }
 
 pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
@@ -186,6 +189,7 @@ pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respo
         pairwise_sector: body.pairwise_sector,
         require_par: body.require_par,
         jwks: body.jwks,
+        id_token_alg: body.id_token_alg,
     };
     match st.core.add_eservice(n, &op).await {
         Ok((e, secret)) => (

@@ -4,7 +4,7 @@ use data_encoding::{BASE64, BASE64URL_NOPAD};
 use npass_core::login::Client;
 use npass_core::model::Level;
 use npass_core::oidc::flow::NewEService;
-use npass_core::oidc::jwt::{SigningKey, verify_es256};
+use npass_core::oidc::jwt::{SigningKey, verify_own};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -247,7 +247,7 @@ async fn discovery_and_jwks() {
     assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(
         d["id_token_signing_alg_values_supported"],
-        serde_json::json!(["ES256"])
+        serde_json::json!(["ES256", "RS256"])
     );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     let keys = jwks(&app).await;
@@ -314,7 +314,7 @@ async fn code_flow_with_pkce_consent_tokens_and_userinfo() {
     assert_eq!(tokens["scope"], "openid profile email");
 
     let keys = jwks(&app).await;
-    let id = verify_es256(tokens["id_token"].as_str().unwrap(), &keys, "JWT")
+    let id = verify_own(tokens["id_token"].as_str().unwrap(), &keys, "JWT")
         .expect("ID token verifies with the JWKS");
     assert_eq!(id["iss"], app.base.as_str());
     assert_eq!(id["aud"], s.id.as_str());
@@ -327,11 +327,11 @@ async fn code_flow_with_pkce_consent_tokens_and_userinfo() {
     assert!(id.get("national_id").is_none());
     let at = tokens["access_token"].as_str().unwrap();
     assert!(
-        verify_es256(at, &keys, "at+jwt").is_some(),
+        verify_own(at, &keys, "at+jwt").is_some(),
         "access token is an RFC 9068 at+jwt"
     );
     assert!(
-        verify_es256(at, &keys, "JWT").is_none(),
+        verify_own(at, &keys, "JWT").is_none(),
         "distinct typ for access tokens"
     );
 
@@ -600,7 +600,7 @@ async fn levels_step_up_and_are_never_overclaimed() {
         follow(&mut b, r).await
     };
     let (_, t) = redeem(&app, &strict, &query_of(&back.location())["code"], &p).await;
-    let id = verify_es256(t["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
+    let id = verify_own(t["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
     assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
     assert_eq!(id["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 
@@ -767,7 +767,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     assert_ne!(r1, r2, "rotated");
     let at2 = t2["access_token"].as_str().unwrap().to_owned();
     assert_eq!(userinfo(&app, &at2).await.0, 200);
-    let id2 = verify_es256(t2["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
+    let id2 = verify_own(t2["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
     assert_eq!(
         id2["auth_time"],
         T0 / 1000,
@@ -956,7 +956,7 @@ async fn rp_initiated_and_back_channel_logout() {
     let mut b = logged_in(&app, &ION).await;
     let t = fresh_tokens(&app, &mut b, &s).await;
     let id_token = t["id_token"].as_str().unwrap();
-    let id = verify_es256(id_token, &jwks(&app).await, "JWT").unwrap();
+    let id = verify_own(id_token, &jwks(&app).await, "JWT").unwrap();
     assert!(id["sid"].as_str().is_some_and(|x| x.len() == 32));
 
     let q = |uri: &str| {
@@ -1014,10 +1014,10 @@ async fn rp_initiated_and_back_channel_logout() {
         .into_owned();
     let keys = jwks(&app).await;
     assert!(
-        verify_es256(&token, &keys, "JWT").is_none(),
+        verify_own(&token, &keys, "JWT").is_none(),
         "a distinct typ for logout tokens"
     );
-    let lt = verify_es256(&token, &keys, "logout+jwt").unwrap();
+    let lt = verify_own(&token, &keys, "logout+jwt").unwrap();
     assert_eq!(lt["aud"], s.id.as_str());
     assert_eq!(lt["sub"], id["sub"]);
     assert_eq!(lt["sid"], id["sid"]);
@@ -1174,11 +1174,12 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
         .core
         .rotate_signing_key(&Client::default())
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     assert_ne!(old_kid, new_kid);
     let keys = jwks(&app).await;
     assert_eq!(keys.len(), 2, "both published during the overlap");
-    assert!(verify_es256(before["id_token"].as_str().unwrap(), &keys, "JWT").is_some());
+    assert!(verify_own(before["id_token"].as_str().unwrap(), &keys, "JWT").is_some());
     assert_eq!(
         userinfo(&app, before["access_token"].as_str().unwrap())
             .await
@@ -1337,4 +1338,76 @@ fn pkce_copy(p: &Pkce) -> Pkce {
         verifier: p.verifier.clone(),
         challenge: p.challenge.clone(),
     }
+}
+
+#[tokio::test]
+async fn rs256_for_e_services_that_need_it() {
+    let app = TestApp::start().await;
+    let n = NewEService {
+        name: "Legacy portal".into(),
+        redirect_uris: vec![CB.into()],
+        id_token_alg: Some("RS256".into()),
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    };
+    let bad = NewEService {
+        name: "X".into(),
+        redirect_uris: vec![CB.into()],
+        id_token_alg: Some("HS256".into()),
+        ..Default::default()
+    };
+    assert!(
+        app.core
+            .add_eservice(bad, &Client::default())
+            .await
+            .is_err(),
+        "only asymmetric algorithms"
+    );
+    let keys = jwks(&app).await;
+    let rsa: Vec<_> = keys
+        .iter()
+        .filter(|k| k.public_jwk["kty"] == "RSA")
+        .collect();
+    assert_eq!(rsa.len(), 1);
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(rsa[0].public_jwk.get(private).is_none());
+    }
+    let mut b = logged_in(&app, &ION).await;
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(id_token.split('.').next().unwrap().as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(
+        verify_own(id_token, &keys, "JWT").unwrap()["aud"],
+        s.id.as_str()
+    );
+    // Access tokens stay ES256 (npass verifies them itself).
+    let at_header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(
+                t["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .next()
+                    .unwrap()
+                    .as_bytes(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(at_header["alg"], "ES256");
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        200
+    );
 }
