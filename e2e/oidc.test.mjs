@@ -30,12 +30,13 @@ after(async () => {
   npass?.stop();
 });
 
-test('openid-client: discovery, code + PKCE, ID token validation, userinfo', async () => {
+test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refresh, revocation, RP-initiated logout', async () => {
   const password = 'cerul de deasupra Chisinaului';
   cli(npass.dir, ['citizen', 'add', '--national-id', '2000000000004', '--given-name', 'Ion', '--family-name', 'Popescu',
     '--email', 'ion@example.md', '--language', 'en', '--password-stdin'], password + '\n');
+  const byeUrl = callbackUrl.replace('/cb', '/bye');
   const es = cli(npass.dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', callbackUrl,
-    '--scope', 'openid', '--scope', 'profile', '--scope', 'email']);
+    '--post-logout-redirect-uri', byeUrl, '--scope', 'openid', '--scope', 'profile', '--scope', 'email']);
   assert.ok(es.client_secret.length >= 43, 'a 256-bit secret, shown once');
 
   const config = await client.discovery(new URL(npass.base), es.client_id,
@@ -84,10 +85,42 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo', asy
   assert.equal(info.family_name, 'Popescu');
   assert.equal(info.email, 'ion@example.md');
 
+  // Refresh: a new access token and a rotated refresh token; the old refresh token is spent.
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+  assert.equal((await client.fetchUserInfo(config, refreshed.access_token, claims.sub)).given_name, 'Ion');
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token));
+
+  // Revocation (RFC 7009) of a fresh grant's refresh token.
+  const page2 = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+  const verifier2 = client.randomPKCECodeVerifier();
+  const state2 = client.randomState();
+  await page2.goto(client.buildAuthorizationUrl(config, {
+    redirect_uri: callbackUrl, scope: 'openid profile', state: state2,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier2), code_challenge_method: 'S256',
+  }).href);
+  await page2.locator('#national_id').fill('2000000000004');
+  await page2.locator('#password').fill(password);
+  await page2.getByRole('button', { name: 'Log in' }).click();
+  await page2.waitForURL((u) => u.href.startsWith(callbackUrl));
+  const second = await client.authorizationCodeGrant(config, new URL(page2.url()), { pkceCodeVerifier: verifier2, expectedState: state2 });
+  await client.tokenRevocation(config, second.refresh_token);
+  await assert.rejects(client.refreshTokenGrant(config, second.refresh_token));
+  await assert.rejects(client.fetchUserInfo(config, second.access_token, claims.sub));
+
+  // RP-initiated logout: the citizen confirms, npass ends the session and returns with state.
+  const endUrl = client.buildEndSessionUrl(config, { id_token_hint: refreshed.id_token ?? tokens.id_token, post_logout_redirect_uri: byeUrl, state: 'bye-state' });
+  await page.goto(endUrl.href);
+  await page.locator('#main').getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL((u) => u.href.startsWith(byeUrl));
+  assert.equal(new URL(page.url()).searchParams.get('state'), 'bye-state');
+  await page.goto(`${npass.base}/account`);
+  assert.ok(page.url().startsWith(`${npass.base}/login`), 'the npass session has ended');
+
   await assert.rejects(
     client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }),
     (e) => e.error === 'invalid_grant' || /invalid_grant/.test(String(e.cause?.error ?? e.message)),
   );
   // The replay revoked the tokens of the first redemption.
-  await assert.rejects(client.fetchUserInfo(config, tokens.access_token, claims.sub));
+  await assert.rejects(client.fetchUserInfo(config, refreshed.access_token, claims.sub));
 });
