@@ -10,6 +10,7 @@ mod admin_api;
 mod cluster;
 mod delivery;
 mod harness;
+mod interop;
 mod journeys;
 mod login_rules;
 mod oidc;
