@@ -136,6 +136,8 @@ pub struct Core {
     pub backchannel_waker: Arc<dyn Fn() + Send + Sync>,
     /// Derives pairwise subject identifiers (from the master key).
     pub pairwise_key: zeroize::Zeroizing<[u8; 32]>,
+    /// Signing keys kept in memory for a few seconds.
+    pub key_cache: crate::oidc::cache::KeyCache,
 }
 
 /// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,

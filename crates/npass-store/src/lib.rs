@@ -75,6 +75,17 @@ fn is_busy(code: Option<&str>) -> bool {
 impl SqlStore {
     /// Connects (creating the SQLite file if needed) and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with(url, max_connections, false).await
+    }
+
+    /// `sqlite_full_sync`: SQLite in WAL mode syncs at every commit (`synchronous = FULL`)
+    /// instead of at checkpoints (`NORMAL`). With `NORMAL` a killed process loses nothing
+    /// committed; a power cut can lose the last commits. PostgreSQL is unaffected.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        sqlite_full_sync: bool,
+    ) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -96,10 +107,21 @@ impl SqlStore {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        let sync = if sqlite_full_sync {
+                            "PRAGMA synchronous = FULL"
+                        } else {
+                            "PRAGMA synchronous = NORMAL"
+                        };
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA busy_timeout = 10000",
                             "PRAGMA foreign_keys = ON",
+                            // Read pages through a memory map: no read() per page after another
+                            // connection's write invalidated this one's cache.
+                            "PRAGMA mmap_size = 268435456",
+                            "PRAGMA cache_size = -8192",
+                            "PRAGMA temp_store = MEMORY",
+                            sync,
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }

@@ -66,6 +66,16 @@ fn write_private(path: &Path, content: &str) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// SQLite has one writer at a time: two connections measured fastest (fewer cache
+/// invalidations and thread hand-offs); PostgreSQL gets what the configuration says.
+fn pool_size(cfg: &Config) -> u32 {
+    if cfg.database_url().starts_with("sqlite:") {
+        cfg.database.max_connections.min(2)
+    } else {
+        cfg.database.max_connections
+    }
+}
+
 pub fn policy(cfg: &Config) -> Policy {
     let s = &cfg.session;
     let t = &cfg.throttle;
@@ -119,9 +129,13 @@ impl App {
             .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
         let rng: Arc<dyn Rng> = Arc::new(OsRng);
         let master = master_key(&cfg, rng.as_ref())?;
-        let store = SqlStore::connect(&cfg.database_url(), cfg.database.max_connections)
-            .await
-            .map_err(|e| format!("database: {e}"))?;
+        let store = SqlStore::connect_with(
+            &cfg.database_url(),
+            pool_size(&cfg),
+            cfg.database.sqlite_full_sync,
+        )
+        .await
+        .map_err(|e| format!("database: {e}"))?;
         let pepper = match &cfg.password.pepper_file {
             Some(f) => Some(SecretString::from(read_secret(f)?)),
             None => None,
@@ -146,6 +160,7 @@ impl App {
             mail_waker: Arc::new(move || waker.notify_one()),
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
+            key_cache: Default::default(),
         });
         core.ensure_signing_key()
             .await

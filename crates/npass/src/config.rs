@@ -76,6 +76,9 @@ pub struct DatabaseConfig {
     pub url: String,
     pub url_file: Option<PathBuf>,
     pub max_connections: u32,
+    /// SQLite only: sync to disk at every commit (survives power cuts, slower). Off, a killed
+    /// process still loses nothing committed.
+    pub sqlite_full_sync: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -84,6 +87,7 @@ impl Default for DatabaseConfig {
             url: String::new(),
             url_file: None,
             max_connections: 8,
+            sqlite_full_sync: false,
         }
     }
 }

@@ -294,6 +294,7 @@ impl Core {
             json!({"kid": key.kid, "alg": key.alg}),
         );
         self.store.signing_key_add(&key, &ev, self.now()).await?;
+        self.key_cache.clear();
         Ok(kid)
     }
 
@@ -301,9 +302,18 @@ impl Core {
     /// `KEY_OVERLAP_MS` ago (every token they signed is still valid until then).
     pub async fn verification_keys(&self) -> Result<Vec<SigningKey>> {
         let now = self.now();
-        let mut keys = self.store.signing_keys().await?;
+        let mut keys = (*self.all_keys().await?).clone();
         keys.retain(|k| k.retire_at.is_none_or(|at| at > now));
         Ok(keys)
+    }
+
+    /// Every signing key row, from the in-memory copy when it is fresh.
+    async fn all_keys(&self) -> Result<std::sync::Arc<Vec<SigningKey>>> {
+        let now = self.now();
+        if let Some(k) = self.key_cache.get(now) {
+            return Ok(k);
+        }
+        Ok(self.key_cache.put(now, self.store.signing_keys().await?))
     }
 
     pub async fn jwks(&self) -> Result<Value> {
@@ -348,21 +358,29 @@ impl Core {
                 .signing_key_retire(&k.kid, at, &ev, self.now())
                 .await?;
         }
+        self.key_cache.clear();
         Ok(new)
     }
 
     /// Signs with the newest active key of `alg`.
     pub(super) async fn sign_as(&self, alg: &str, typ: &str, claims: &Value) -> Result<String> {
-        let keys = self.store.signing_keys().await?;
+        let keys = self.all_keys().await?;
         let key = keys
             .iter()
             .filter(|k| k.retire_at.is_none() && k.alg == alg)
             .max_by_key(|k| k.created_at)
             .ok_or_else(|| Error::Internal(format!("no {alg} signing key")))?;
-        let der = self
-            .sealer
-            .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
-        jwt::sign(alg, &der, &key.kid, typ, claims)
+        let signer = match self.key_cache.signer(&key.kid) {
+            Some(s) => s,
+            None => {
+                let der = self
+                    .sealer
+                    .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
+                self.key_cache
+                    .put_signer(&key.kid, jwt::Signer::from_pkcs8(alg, &der)?)
+            }
+        };
+        signer.sign(&key.kid, typ, claims)
     }
 
     pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {

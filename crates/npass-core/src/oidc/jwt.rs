@@ -92,6 +92,55 @@ pub fn generate_rs256(kid: &str) -> Result<(Vec<u8>, Value)> {
     Ok((der.as_ref().to_vec(), jwk))
 }
 
+/// A parsed private key, kept in memory so each signature does not parse PKCS#8 again.
+pub enum Signer {
+    Es256(EcdsaKeyPair),
+    Rs256(aws_lc_rs::rsa::KeyPair),
+}
+
+impl Signer {
+    pub fn from_pkcs8(alg: &str, pkcs8: &[u8]) -> Result<Self> {
+        match alg {
+            "ES256" => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                .map(Signer::Es256)
+                .map_err(|_| Error::Internal("signing key".into())),
+            "RS256" => aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8)
+                .map(Signer::Rs256)
+                .map_err(|_| Error::Internal("signing key".into())),
+            other => Err(Error::Internal(format!("no signer for {other}"))),
+        }
+    }
+
+    /// A compact JWS with header `{alg, kid, typ}`.
+    pub fn sign(&self, kid: &str, typ: &str, claims: &Value) -> Result<String> {
+        let alg = match self {
+            Signer::Es256(_) => "ES256",
+            Signer::Rs256(_) => "RS256",
+        };
+        let header = json!({"alg": alg, "kid": kid, "typ": typ});
+        let input = format!("{}.{}", b64json(&header), b64json(claims));
+        let sig = match self {
+            Signer::Es256(pair) => pair
+                .sign(&SystemRandom::new(), input.as_bytes())
+                .map_err(|_| Error::Internal("signing".into()))?
+                .as_ref()
+                .to_vec(),
+            Signer::Rs256(pair) => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|_| Error::Internal("signing".into()))?;
+                sig
+            }
+        };
+        Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
+    }
+}
+
 /// Signs with a key of ours: ES256 (P-256) or RS256 (RSASSA-PKCS1-v1_5, SHA-256).
 pub fn sign(alg: &str, pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
     match alg {

@@ -1,6 +1,7 @@
 //! OpenID Connect provider (design note 0002): e-services, parked authorisation requests,
 //! codes, tokens, claims. Protocol only — credentials are the login transaction's business.
 
+pub mod cache;
 pub mod flow;
 pub mod jwt;
 pub mod logout;

@@ -206,6 +206,11 @@ fn layering_arrows_hold() {
         "SQL stays in npass-store"
     );
     assert_eq!(
+        ours(deps("npass-load")),
+        BTreeSet::from(["npass".to_string(), "npass-core".to_string()]),
+        "the load harness drives npass from outside"
+    );
+    assert_eq!(
         ours(deps("npass")),
         BTreeSet::from([
             "npass-core".to_string(),

@@ -1,0 +1,61 @@
+//! A short-lived in-memory copy of the signing keys, so signing and the JWKS do not read the
+//! database on every request. Rotation on this node clears it; another node's rotation is seen
+//! within `KEYS_TTL_MS` (the old keys stay published far longer than that).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::jwt::{Signer, SigningKey};
+
+pub const KEYS_TTL_MS: i64 = 5_000;
+
+#[derive(Default)]
+pub struct KeyCache {
+    inner: Mutex<Option<(i64, Arc<Vec<SigningKey>>)>>,
+    /// Parsed private keys by key id (a key's private part never changes).
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl KeyCache {
+    fn lock(&self) -> MutexGuard<'_, Option<(i64, Arc<Vec<SigningKey>>)>> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn get(&self, now: i64) -> Option<Arc<Vec<SigningKey>>> {
+        match &*self.lock() {
+            Some((at, keys)) if now - at < KEYS_TTL_MS && now >= *at => Some(keys.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, now: i64, keys: Vec<SigningKey>) -> Arc<Vec<SigningKey>> {
+        let keys = Arc::new(keys);
+        *self.lock() = Some((now, keys.clone()));
+        keys
+    }
+
+    pub fn clear(&self) {
+        *self.lock() = None;
+    }
+
+    pub fn signer(&self, kid: &str) -> Option<Arc<Signer>> {
+        let map = match self.signers.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        map.get(kid).cloned()
+    }
+
+    pub fn put_signer(&self, kid: &str, s: Signer) -> Arc<Signer> {
+        let s = Arc::new(s);
+        let mut map = match self.signers.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        map.insert(kid.to_owned(), s.clone());
+        s
+    }
+}

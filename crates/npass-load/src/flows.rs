@@ -1,0 +1,398 @@
+//! The workloads, for npass and for the peer, as an e-service and a browser would drive them.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use data_encoding::{BASE64, BASE64URL_NOPAD};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const PASSWORD: &str = "cerul de deasupra Chisinaului";
+const PEER_CLIENT: (&str, &str) = ("bench", "bench-secret-bench-secret-bench-secret-123");
+
+pub struct Seed {
+    pub client_id: String,
+    pub client_secret: String,
+    /// (national identifier, TOTP secret)
+    pub accounts: Vec<(String, Vec<u8>)>,
+}
+
+pub enum Kind {
+    Npass(Seed),
+    Peer,
+}
+
+pub struct Target {
+    pub kind: Kind,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub discovery_path: &'static str,
+    next_account: AtomicUsize,
+}
+
+#[derive(Default)]
+pub struct Worker {
+    pub refresh: String,
+    pub exhausted: bool,
+    cookies: HashMap<String, String>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap()
+}
+
+impl Target {
+    pub fn npass(base: String, seed: Seed) -> Self {
+        Target {
+            kind: Kind::Npass(seed),
+            base,
+            client: client(),
+            discovery_path: "/.well-known/openid-configuration",
+            next_account: AtomicUsize::new(0),
+        }
+    }
+    pub fn peer(base: String) -> Self {
+        Target {
+            kind: Kind::Peer,
+            base,
+            client: client(),
+            discovery_path: "/.well-known/openid-configuration",
+            next_account: AtomicUsize::new(0),
+        }
+    }
+    fn credentials(&self) -> (String, String) {
+        match &self.kind {
+            Kind::Npass(s) => (s.client_id.clone(), s.client_secret.clone()),
+            Kind::Peer => (PEER_CLIENT.0.into(), PEER_CLIENT.1.into()),
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn idnp(i: usize) -> String {
+    let body = format!("{:012}", 100_000_000_000usize + i);
+    format!(
+        "{body}{}",
+        npass_core::national_id::md_check_digit(&body).unwrap()
+    )
+}
+
+/// Creates the e-service and `n` citizens with two-step authentication, straight through the
+/// core, before the server starts (so seeding is not measured).
+pub async fn seed_npass(dir: &Path, n: usize) -> Seed {
+    use npass_core::login::Client;
+    let mut cfg = npass::config::Config {
+        data_dir: dir.to_path_buf(),
+        ..Default::default()
+    };
+    cfg.listen = "127.0.0.1:0".into();
+    let app = npass::app::App::build(cfg, Arc::new(npass_core::clock::SystemClock))
+        .await
+        .unwrap();
+    let core = app.core.clone();
+    let op = Client::default();
+    let es = npass_core::oidc::flow::NewEService {
+        name: "Load harness".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        ..Default::default()
+    };
+    let (e, secret) = core.add_eservice(es, &op).await.unwrap();
+    let mut accounts = Vec::with_capacity(n);
+    for i in 0..n {
+        let nid = idnp(i);
+        let citizen = npass_core::admin::NewCitizen {
+            national_id: nid.clone(),
+            given_name: "Ion".into(),
+            family_name: "Popescu".into(),
+            email: format!("c{i}@example.md"),
+            language: "en".into(),
+            password: Some(PASSWORD.into()),
+            ..Default::default()
+        };
+        let account = core.add_citizen(citizen, &op).await.unwrap();
+        let en = core.enrolment(&account).await.unwrap();
+        let b32 = en
+            .otpauth_uri
+            .split("secret=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let secret = data_encoding::BASE32_NOPAD.decode(b32.as_bytes()).unwrap();
+        let code = npass_core::totp::code_at(&secret, npass_core::totp::step_at(core.now()));
+        core.confirm_enrolment(&account, &code, &op).await.unwrap();
+        accounts.push((nid, secret));
+    }
+    app.store.close().await;
+    Seed {
+        client_id: e.client_id,
+        client_secret: secret.unwrap(),
+        accounts,
+    }
+}
+
+pub fn discovery(t: Arc<Target>, _w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { get_ok(&t, t.discovery_path).await })
+}
+
+pub fn jwks(t: Arc<Target>, _w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { get_ok(&t, "/jwks").await })
+}
+
+async fn get_ok(t: &Target, path: &str) -> bool {
+    match t.client.get(format!("{}{path}", t.base)).send().await {
+        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn token_request(t: &Target, fields: &[(&str, &str)]) -> Option<Value> {
+    let (id, secret) = t.credentials();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let r = t
+        .client
+        .post(format!("{}/token", t.base))
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                BASE64.encode(format!("{id}:{secret}").as_bytes())
+            ),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(&r.bytes().await.ok()?).ok()
+}
+
+pub fn refresh(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move {
+        let rt = w.refresh.clone();
+        match token_request(
+            &t,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await
+        {
+            Some(v) => {
+                w.refresh = v["refresh_token"].as_str().unwrap_or("").to_owned();
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+struct Resp {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+async fn send(
+    t: &Target,
+    w: &mut Worker,
+    method: reqwest::Method,
+    url: &str,
+    form: Option<String>,
+) -> Option<Resp> {
+    let url = if url.starts_with("http") {
+        url.to_owned()
+    } else {
+        format!("{}{url}", t.base)
+    };
+    let mut rb = t.client.request(method, &url);
+    if !w.cookies.is_empty() {
+        rb = rb.header(
+            "cookie",
+            w.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    if let Some(f) = form {
+        rb = rb
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(f);
+    }
+    let r = rb.send().await.ok()?;
+    for sc in r.headers().get_all("set-cookie") {
+        let sc = sc.to_str().ok()?;
+        if let Some((k, v)) = sc.split(';').next().and_then(|kv| kv.split_once('=')) {
+            w.cookies.insert(k.trim().to_owned(), v.to_owned());
+        }
+    }
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = String::from_utf8_lossy(&r.bytes().await.ok()?).into_owned();
+    Some(Resp {
+        status,
+        location,
+        body,
+    })
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("{name}=\"");
+    let start = tag.find(&key)? + key.len();
+    tag.get(start..)?.split('"').next()
+}
+
+/// The page's main form (not npass's logout button in the header): action and hidden inputs.
+fn form(html: &str) -> Option<(String, Vec<(String, String)>)> {
+    let f = html
+        .split("<form")
+        .skip(1)
+        .find(|f| f.split('>').next().and_then(|t| attr(t, "action")) != Some("/logout"))?;
+    let action = attr(f.split('>').next()?, "action")?.replace("&amp;", "&");
+    let mut fields = Vec::new();
+    for input in f.split("</form>").next()?.split("<input").skip(1) {
+        let tag = input.split('>').next()?;
+        if let (Some(n), Some(v)) = (attr(tag, "name"), attr(tag, "value")) {
+            fields.push((n.to_owned(), v.replace("&#x2f;", "/")));
+        }
+    }
+    Some((action, fields))
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// authorize → login (password + TOTP) → consent → code → token; keeps the refresh token.
+pub fn full_flow(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { full_flow_inner(&t, w).await.is_some() })
+}
+
+async fn full_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
+    w.cookies.clear();
+    let i = t.next_account.fetch_add(1, Ordering::Relaxed);
+    let verifier = npass_core::rng::token(&npass_core::rng::OsRng);
+    let challenge = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+    let (path, account) = match &t.kind {
+        Kind::Npass(seed) => {
+            let Some(a) = seed.accounts.get(i) else {
+                w.exhausted = true;
+                return None;
+            };
+            let q = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("response_type", "code"),
+                    ("client_id", seed.client_id.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("scope", "openid profile email"),
+                    ("state", "s"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .finish();
+            (format!("/authorize?{q}"), Some(a))
+        }
+        Kind::Peer => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("response_type", "code"),
+                    ("client_id", PEER_CLIENT.0),
+                    ("redirect_uri", REDIRECT),
+                    ("scope", "openid offline_access profile email"),
+                    ("prompt", "consent"),
+                    ("state", "s"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .finish();
+            (format!("/auth?{q}"), None)
+        }
+    };
+    let mut r = send(t, w, reqwest::Method::GET, &path, None).await?;
+    for _ in 0..12 {
+        if r.status == 303 || r.status == 302 {
+            if r.location.starts_with(REDIRECT) {
+                let q: HashMap<String, String> =
+                    form_urlencoded::parse(r.location.split_once('?')?.1.as_bytes())
+                        .into_owned()
+                        .collect();
+                let code = q.get("code")?.clone();
+                let v = token_request(
+                    t,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", REDIRECT),
+                        ("code_verifier", &verifier),
+                    ],
+                )
+                .await?;
+                w.refresh = v["refresh_token"].as_str()?.to_owned();
+                return Some(());
+            }
+            let loc = r.location.clone();
+            r = send(t, w, reqwest::Method::GET, &loc, None).await?;
+            continue;
+        }
+        if r.status != 200 {
+            return None;
+        }
+        let (action, mut fields) = form(&r.body)?;
+        match (&account, action.as_str()) {
+            (Some((nid, secret)), "/login") => {
+                // One step ahead: the enrolment may have spent the current step.
+                let code = npass_core::totp::code_at(
+                    secret,
+                    npass_core::totp::step_at(npass_core::clock::Clock::now_ms(
+                        &npass_core::clock::SystemClock,
+                    )) + 1,
+                );
+                fields.retain(|(k, _)| k != "national_id" && k != "password" && k != "code");
+                fields.push(("national_id".into(), nid.clone()));
+                fields.push(("password".into(), PASSWORD.into()));
+                fields.push(("code".into(), code));
+            }
+            (Some(_), "/authorize/consent") => fields.push(("decision".into(), "allow".into())),
+            (None, _) if fields.iter().any(|(k, v)| k == "prompt" && v == "login") => {
+                fields.push(("login".into(), format!("citizen{i}")));
+                fields.push(("password".into(), PASSWORD.into()));
+            }
+            _ => {}
+        }
+        r = send(t, w, reqwest::Method::POST, &action, Some(encode(&fields))).await?;
+    }
+    None
+}

@@ -1,0 +1,435 @@
+//! npass-load: measures npass against oidc-provider (the certified reference provider) on the
+//! same machine. See docs/performance.md; run it with `bench/load.sh`, which pins the server to
+//! core 0 and this generator to core 1.
+//!
+//! Workloads: discovery, JWKS, the token endpoint (refresh grant, each worker rotating its own
+//! refresh token), and the full browser-less login flow (authorize → login with password +
+//! TOTP → consent → code → token). For each: requests (or flows) per second, per server
+//! CPU-second (from /proc), p50/p99 latency; plus idle and peak RSS and start-up time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod flows;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flows::{Target, Worker};
+
+pub struct Args {
+    pub npass: PathBuf,
+    pub peer: Option<PathBuf>,
+    pub seconds: u64,
+    pub connections: usize,
+    pub accounts: usize,
+    /// Run only the workloads whose name contains this (for profiling one of them).
+    pub only: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        npass: "target/release/npass".into(),
+        peer: None,
+        seconds: 10,
+        connections: 32,
+        accounts: 600,
+        only: String::new(),
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < v.len() {
+        let val = v.get(i + 1).cloned().unwrap_or_default();
+        match v[i].as_str() {
+            "--npass" => a.npass = val.into(),
+            "--peer" => a.peer = Some(val.into()),
+            "--seconds" => a.seconds = val.parse().unwrap(),
+            "--connections" => a.connections = val.parse().unwrap(),
+            "--accounts" => a.accounts = val.parse().unwrap(),
+            "--only" => a.only = val,
+            other => panic!(
+                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N)"
+            ),
+        }
+        i += 2;
+    }
+    a
+}
+
+/// CPU seconds (user + system) the process has used, from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Starts a server pinned to core 0 (via taskset when present); waits for `ready` on stdout.
+fn spawn_pinned(
+    program: &str,
+    args: &[String],
+    env: &[(String, String)],
+    ready: &str,
+) -> (Child, Duration, String) {
+    let taskset = std::path::Path::new("/usr/bin/taskset").exists();
+    let mut c = if taskset {
+        let mut c = Command::new("/usr/bin/taskset");
+        c.args(["-c", "0", program]);
+        c
+    } else {
+        Command::new(program)
+    };
+    c.args(args)
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = loop {
+        let l = lines
+            .next()
+            .expect("server exited before it was ready")
+            .unwrap();
+        if l.contains(ready) {
+            break l;
+        }
+    };
+    let startup = start.elapsed();
+    std::thread::spawn(move || for _ in lines {});
+    (child, startup, line)
+}
+
+#[derive(Default, Clone)]
+pub struct Outcome {
+    pub count: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub cpu: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl Outcome {
+    fn per_second(&self) -> f64 {
+        self.count as f64 / self.seconds
+    }
+    fn per_cpu_second(&self) -> f64 {
+        if self.cpu > 0.0 {
+            self.count as f64 / self.cpu
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Runs `connections` workers for `seconds`, each repeating one unit of work.
+async fn run(
+    pid: u32,
+    seconds: u64,
+    workers: Vec<Worker>,
+    unit: fn(Arc<Target>, &mut Worker) -> flows::BoxFut<'_, bool>,
+    target: Arc<Target>,
+) -> Outcome {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu0 = cpu_seconds(pid);
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for mut w in workers {
+        let target = target.clone();
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let ok = unit(target.clone(), &mut w).await;
+                if ok {
+                    lat.push(t.elapsed().as_micros() as u64);
+                } else {
+                    errors += 1;
+                    if w.exhausted {
+                        break;
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        let (l, e) = h.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Outcome {
+        count: all.len(),
+        errors,
+        seconds,
+        cpu,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+struct Report {
+    name: &'static str,
+    startup_ms: f64,
+    rss_idle_mib: f64,
+    rss_peak_mib: f64,
+    results: Vec<(&'static str, Outcome)>,
+}
+
+async fn measure(
+    name: &'static str,
+    target: Arc<Target>,
+    child: Child,
+    startup: Duration,
+    a: &Args,
+) -> Report {
+    let pid = child.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = target
+        .client
+        .get(format!("{}{}", target.base, target.discovery_path))
+        .send()
+        .await;
+    let rss_idle = rss_kib(pid, "VmRSS:") as f64 / 1024.0;
+    let mut results = Vec::new();
+    let simple = |n: usize| (0..n).map(|_| Worker::default()).collect::<Vec<_>>();
+    let want = |w: &str| a.only.is_empty() || w.contains(&a.only);
+    if want("discovery") {
+        results.push((
+            "discovery",
+            run(
+                pid,
+                a.seconds,
+                simple(a.connections),
+                flows::discovery,
+                target.clone(),
+            )
+            .await,
+        ));
+    }
+    if want("jwks") {
+        results.push((
+            "jwks",
+            run(
+                pid,
+                a.seconds,
+                simple(a.connections),
+                flows::jwks,
+                target.clone(),
+            )
+            .await,
+        ));
+    }
+    // Each token worker starts from its own grant, obtained by one full login flow.
+    let mut token_workers = Vec::new();
+    for _ in 0..a.connections {
+        let mut w = Worker::default();
+        assert!(
+            flows::full_flow(target.clone(), &mut w).await,
+            "{name}: a setup login failed"
+        );
+        token_workers.push(w);
+    }
+    if want("token (refresh grant)") {
+        results.push((
+            "token (refresh grant)",
+            run(
+                pid,
+                a.seconds,
+                token_workers,
+                flows::refresh,
+                target.clone(),
+            )
+            .await,
+        ));
+    }
+    // The full flow is bounded by password hashing: a few workers keep the server busy.
+    if want("full login flow") {
+        results.push((
+            "full login flow",
+            run(pid, a.seconds, simple(4), flows::full_flow, target.clone()).await,
+        ));
+    }
+    let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    Report {
+        name,
+        startup_ms: startup.as_secs_f64() * 1000.0,
+        rss_idle_mib: rss_idle,
+        rss_peak_mib: rss_peak,
+        results,
+    }
+}
+
+/// Argon2id verifications per second on one core at npass's parameters (the full flow's bound).
+fn hashes_per_second() -> f64 {
+    use npass_core::password::{HashParams, Hasher};
+    let h = Hasher::new(HashParams::default(), None, &npass_core::rng::OsRng).unwrap();
+    let stored = h
+        .hash("cerul de deasupra Chisinaului", &npass_core::rng::OsRng)
+        .unwrap();
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        assert!(h.verify("cerul de deasupra Chisinaului", Some(&stored)));
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let a = args();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = std::env::temp_dir().join(format!("npass-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        eprintln!(
+            "seeding {} accounts with two-step authentication (Argon2id at m=19 MiB, t=2)...",
+            a.accounts
+        );
+        let seed = flows::seed_npass(&dir, a.accounts).await;
+        let env = vec![
+            ("NPASS_DATA_DIR".to_string(), dir.display().to_string()),
+            ("NPASS_LOG__LEVEL".to_string(), "error".to_string()),
+            (
+                "NPASS_THROTTLE__IP_MAX_FAILURES".to_string(),
+                "1000000".to_string(),
+            ),
+        ];
+        let (child, startup, line) = spawn_pinned(
+            &a.npass.display().to_string(),
+            &["serve".into(), "--listen".into(), "127.0.0.1:0".into()],
+            &env,
+            "npass listening on",
+        );
+        let base = line
+            .split("on ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap()
+            .to_owned();
+        eprintln!(
+            "npass started in {:.1} ms; measuring...",
+            startup.as_secs_f64() * 1000.0
+        );
+        let target = Arc::new(Target::npass(base, seed));
+        let mut reports = vec![measure("npass", target, child, startup, &a).await];
+
+        if let Some(peer) = &a.peer {
+            let port = flows::free_port();
+            let (child, startup, _) = spawn_pinned(
+                "node",
+                &[peer.display().to_string(), port.to_string()],
+                &[],
+                "listening",
+            );
+            eprintln!(
+                "oidc-provider started in {:.1} ms; measuring...",
+                startup.as_secs_f64() * 1000.0
+            );
+            let target = Arc::new(Target::peer(format!("http://127.0.0.1:{port}")));
+            reports.push(measure("oidc-provider", target, child, startup, &a).await);
+        }
+        let hps = hashes_per_second();
+        print_report(&reports, hps, &a);
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+fn print_report(reports: &[Report], hps: f64, a: &Args) {
+    println!("\n## Load harness results\n");
+    println!(
+        "{} s per workload, {} connections (4 for the full flow); server on core 0, generator on core 1.\n",
+        a.seconds, a.connections
+    );
+    println!("| workload | server | req/s | req per server CPU-s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut by: HashMap<(&str, &str), Outcome> = HashMap::new();
+    for r in reports {
+        for (w, o) in &r.results {
+            println!(
+                "| {w} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} |",
+                r.name,
+                o.per_second(),
+                o.per_cpu_second(),
+                o.p50_ms,
+                o.p99_ms,
+                o.errors
+            );
+            by.insert((r.name, w), o.clone());
+        }
+    }
+    println!("\n| | start-up ms | RSS idle MiB | RSS peak MiB |\n|---|---|---|---|");
+    for r in reports {
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} |",
+            r.name, r.startup_ms, r.rss_idle_mib, r.rss_peak_mib
+        );
+    }
+    if reports.len() > 1 {
+        println!("\n| workload | npass/peer per CPU-s | npass/peer req/s |\n|---|---|---|");
+        for w in [
+            "discovery",
+            "jwks",
+            "token (refresh grant)",
+            "full login flow",
+        ] {
+            if let (Some(n), Some(p)) = (by.get(&("npass", w)), by.get(&("oidc-provider", w))) {
+                println!(
+                    "| {w} | {:.2} | {:.2} |",
+                    n.per_cpu_second() / p.per_cpu_second(),
+                    n.per_second() / p.per_second()
+                );
+            }
+        }
+    }
+    if let Some(f) = by.get(&("npass", "full login flow")) {
+        let cpu_per_flow_ms = f.cpu / f.count.max(1) as f64 * 1000.0;
+        println!(
+            "\nFull flow on npass: {:.1} flows/s against {:.1} Argon2id verifications/s on one core ({:.0}%); \
+             {:.2} ms of server CPU per flow, {:.2} ms of it apart from hashing.",
+            f.per_second(),
+            hps,
+            100.0 * f.per_second() / hps,
+            cpu_per_flow_ms,
+            cpu_per_flow_ms - 1000.0 / hps
+        );
+    }
+}
