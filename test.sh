@@ -22,6 +22,14 @@ fi
 cargo build -p npass --locked
 NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" node --test e2e/ 2>&1 | tee -a "$log"
 
+echo "== load harness smoke run (that it works, not how fast: see bench/load.sh)"
+(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+cargo build -p npass-load --locked
+"$CARGO_TARGET_DIR/debug/npass-load" --npass "$CARGO_TARGET_DIR/debug/npass" --peer bench/peer/server.mjs \
+  --seconds 1 --connections 4 --accounts 30 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
+grep -q "full login flow | oidc-provider" "$log.load" || { cat "$log.load"; echo "load harness did not finish" >&2; exit 1; }
+rm -f "$log.load"
+
 if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
   echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"
   cargo test --workspace --locked 2>&1 | tee -a "$log"
