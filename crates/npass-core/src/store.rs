@@ -188,6 +188,16 @@ pub trait OidcStore: Send + Sync {
     /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
     /// whole family.
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
+    /// Spends `old` (only if unused and unrevoked) and records the tokens replacing it, in one
+    /// transaction; `false` (and nothing written) if `old` was no longer live.
+    async fn refresh_exchange(
+        &self,
+        old: &str,
+        access: &TokenRecord,
+        refresh: &RefreshRecord,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
     /// A live refresh token, for introspection.
     async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>>;
     /// Revokes every access and refresh token of a grant.

@@ -222,37 +222,33 @@ impl OidcStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO access_tokens (jti, code_hash, client_id, account_id, session_hash, record, expires_at, \
-             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+        insert_tokens(&mut tx, t, refresh).await?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn refresh_exchange(
+        &self,
+        old: &str,
+        access: &TokenRecord,
+        refresh: &RefreshRecord,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
         )
-        .bind(&t.jti)
-        .bind(&t.code_hash)
-        .bind(&t.client_id)
-        .bind(&t.account_id)
-        .bind(&t.session_hash)
-        .bind(to_json(t)?)
-        .bind(t.expires_at)
+        .bind(old)
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if let Some(r) = refresh {
-            sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, family, client_id, account_id, session_hash, record, \
-                 expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)",
-            )
-            .bind(&r.token_hash)
-            .bind(&r.family)
-            .bind(&r.client_id)
-            .bind(&r.account_id)
-            .bind(&r.session_hash)
-            .bind(to_json(r)?)
-            .bind(r.expires_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
         }
-        finish(tx, audit, None, now).await
+        insert_tokens(&mut tx, access, Some(refresh)).await?;
+        finish(tx, audit, None, now).await?;
+        Ok(true)
     }
 
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated> {
@@ -592,6 +588,45 @@ pub(crate) async fn revoke_for_account(
             .execute(&mut **tx)
             .await
             .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Inserts an access-token record and, when given, a refresh-token record, inside `tx`.
+async fn insert_tokens(
+    tx: &mut crate::Tx,
+    t: &TokenRecord,
+    refresh: Option<&RefreshRecord>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO access_tokens (jti, code_hash, client_id, account_id, session_hash, record, expires_at, \
+         revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+    )
+    .bind(&t.jti)
+    .bind(&t.code_hash)
+    .bind(&t.client_id)
+    .bind(&t.account_id)
+    .bind(&t.session_hash)
+    .bind(to_json(t)?)
+    .bind(t.expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if let Some(r) = refresh {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family, client_id, account_id, session_hash, record, \
+             expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)",
+        )
+        .bind(&r.token_hash)
+        .bind(&r.family)
+        .bind(&r.client_id)
+        .bind(&r.account_id)
+        .bind(&r.session_hash)
+        .bind(to_json(r)?)
+        .bind(r.expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     }
     Ok(())
 }

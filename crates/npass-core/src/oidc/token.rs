@@ -209,7 +209,7 @@ impl Core {
             amr: code.amr.clone(),
             expires_at: now + REFRESH_ABSOLUTE_MS,
         };
-        self.issue_tokens(e, &g, &account, client)
+        self.issue_tokens(e, &g, &account, client, None)
             .await
             .map_err(unavailable)
     }
@@ -224,7 +224,8 @@ impl Core {
         }
     }
 
-    /// Rotation: each refresh token works once; a reused one revokes the whole grant.
+    /// Rotation: each refresh token works once; a reused one revokes the whole grant. The old
+    /// token is spent and the new ones recorded in one transaction.
     async fn refresh_grant(
         &self,
         e: &EService,
@@ -234,70 +235,71 @@ impl Core {
         let grant = |d: &str| OAuthError::new("invalid_grant", d);
         let now = self.now();
         let hash = digest(p.get("refresh_token").map(String::as_str).unwrap_or(""));
-        // Check client and scope before spending anything, so a mistaken or hostile request
-        // cannot burn the token.
-        let live = self.store.refresh(&hash, now).await.map_err(unavailable)?;
-        let asked = p
-            .get("scope")
-            .map(|s| split_scope(s))
-            .filter(|a| !a.is_empty());
-        if let Some(live) = &live {
-            if live.client_id != e.client_id {
-                return Err(grant("the refresh token was issued to another client"));
-            }
-            if let Some(a) = &asked
-                && !a.iter().all(|s| live.scope.contains(s))
-            {
-                return Err(OAuthError::new(
-                    "invalid_scope",
-                    "a refresh cannot widen the scope",
-                ));
-            }
-        }
-        let rec = match self
-            .store
-            .refresh_rotate(&hash, now)
-            .await
-            .map_err(unavailable)?
-        {
-            Rotated::Fresh(r) => r,
-            Rotated::Reused => {
-                return Err(grant(
-                    "the refresh token was already used; the grant is revoked",
-                ));
-            }
-            Rotated::Unknown => return Err(grant("unknown refresh token")),
+        let Some(live) = self.store.refresh(&hash, now).await.map_err(unavailable)? else {
+            // Spent, revoked, expired or unknown: the rotation path tells which, and revokes
+            // the grant when it was a reuse.
+            return Err(
+                match self
+                    .store
+                    .refresh_rotate(&hash, now)
+                    .await
+                    .map_err(unavailable)?
+                {
+                    Rotated::Fresh(_) => grant("the refresh token has expired"),
+                    Rotated::Reused => {
+                        grant("the refresh token was already used; the grant is revoked")
+                    }
+                    Rotated::Unknown => grant("unknown refresh token"),
+                },
+            );
         };
-        if rec.client_id != e.client_id {
+        // Client and scope are checked before anything is spent, so a mistaken or hostile
+        // request cannot burn the token.
+        if live.client_id != e.client_id {
             return Err(grant("the refresh token was issued to another client"));
         }
-        if now >= rec.idle_expires_at || now >= rec.expires_at {
-            return Err(grant("the refresh token has expired"));
-        }
-        let scope = match asked {
-            Some(a) if a.iter().all(|s| rec.scope.contains(s)) => a,
+        let scope = match p
+            .get("scope")
+            .map(|s| split_scope(s))
+            .filter(|a| !a.is_empty())
+        {
+            Some(a) if a.iter().all(|s| live.scope.contains(s)) => a,
             Some(_) => {
                 return Err(OAuthError::new(
                     "invalid_scope",
                     "a refresh cannot widen the scope",
                 ));
             }
-            None => rec.scope.clone(),
+            None => live.scope.clone(),
         };
-        let account = self.active_account(&rec.account_id).await?;
+        if now >= live.idle_expires_at || now >= live.expires_at {
+            return Err(grant("the refresh token has expired"));
+        }
+        let account = self.active_account(&live.account_id).await?;
         let g = Grant {
-            family: rec.family.clone(),
-            session_hash: rec.session_hash.clone(),
+            family: live.family.clone(),
+            session_hash: live.session_hash.clone(),
             scope,
             nonce: String::new(),
-            auth_time: rec.auth_time,
-            level: rec.level,
-            amr: rec.amr.clone(),
-            expires_at: rec.expires_at,
+            auth_time: live.auth_time,
+            level: live.level,
+            amr: live.amr.clone(),
+            expires_at: live.expires_at,
         };
-        self.issue_tokens(e, &g, &account, client)
+        match self
+            .issue_tokens(e, &g, &account, client, Some(&hash))
             .await
-            .map_err(unavailable)
+        {
+            Ok(v) => Ok(v),
+            Err(Error::Conflict(_)) => {
+                // Spent by a concurrent request with the same token: that is a reuse.
+                let _ = self.store.refresh_rotate(&hash, now).await;
+                Err(grant(
+                    "the refresh token was already used; the grant is revoked",
+                ))
+            }
+            Err(err) => Err(unavailable(err)),
+        }
     }
 
     /// RFC 7009. Unknown tokens and tokens of other clients are ignored (the answer is the same).
@@ -476,12 +478,15 @@ impl Core {
         c
     }
 
+    /// Signs and records new tokens. `spends` is the refresh token a rotation replaces: it is
+    /// marked used in the same transaction, or nothing is issued (`Conflict`).
     async fn issue_tokens(
         &self,
         e: &EService,
         g: &Grant,
         account: &Account,
         client: &Client,
+        spends: Option<&str>,
     ) -> Result<Value> {
         let now = self.now();
         let now_s = now / 1000;
@@ -543,9 +548,22 @@ impl Core {
             json!({"client_id": e.client_id, "service": e.name, "scope": join_scope(&g.scope),
                    "claims": released, "level": g.level.as_str()}),
         );
-        self.store
-            .token_put(&record, Some(&refresh), &ev, now)
-            .await?;
+        match spends {
+            Some(old) => {
+                if !self
+                    .store
+                    .refresh_exchange(old, &record, &refresh, &ev, now)
+                    .await?
+                {
+                    return Err(Error::Conflict("refresh-spent"));
+                }
+            }
+            None => {
+                self.store
+                    .token_put(&record, Some(&refresh), &ev, now)
+                    .await?
+            }
+        }
         Ok(json!({
             "access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S,
             "id_token": id_token, "refresh_token": refresh_token, "scope": join_scope(&g.scope),
