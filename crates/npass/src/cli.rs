@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::config::Config;
+use npass_web::routes::admin::eservice_json;
 
 #[derive(Parser)]
 #[command(
@@ -142,29 +143,6 @@ pub enum EserviceCmd {
     Enable { client_id: String },
     /// Make a new client secret (printed once); the old one stops working.
     RotateSecret { client_id: String },
-}
-
-fn eservice_json(e: &npass_core::oidc::EService, secret: Option<&str>) -> serde_json::Value {
-    let mut v = json!({
-        "client_id": e.client_id,
-        "name": e.name,
-        "redirect_uris": e.redirect_uris,
-        "post_logout_redirect_uris": e.post_logout_redirect_uris,
-        "backchannel_logout_uri": e.backchannel_logout_uri,
-        "min_level": e.min_level.as_str(),
-        "scopes": e.scopes,
-        "auth": e.auth_method,
-        "pairwise_sector": e.pairwise_sector,
-        "national_id_claim": e.national_id_claim,
-        "require_par": e.require_par,
-        "id_token_alg": e.id_token_alg,
-        "disabled": e.disabled,
-        "created_at": format_utc(e.created_at),
-    });
-    if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
-        m.insert("client_secret".into(), json!(s));
-    }
-    v
 }
 
 async fn eservice_cmd(
