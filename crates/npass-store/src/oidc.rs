@@ -202,7 +202,7 @@ impl OidcStore for SqlStore {
             return Ok(Redeemed::Unknown);
         }
         // A replayed code: whoever holds it may be an attacker; every token it gave is revoked.
-        let revoked = revoke_family_in(&mut tx, code_hash, now).await?;
+        let revoked = revoke(&mut tx, Revoke::Family, code_hash, now).await?;
         let ev = npass_core::audit::event(
             "oidc.code-replayed",
             None,
@@ -276,7 +276,7 @@ impl OidcStore for SqlStore {
             return Ok(Rotated::Unknown);
         };
         let family: String = row.try_get(0).map_err(db)?;
-        revoke_family_in(&mut tx, &family, now).await?;
+        revoke(&mut tx, Revoke::Family, &family, now).await?;
         let ev = npass_core::audit::event(
             "oidc.refresh-reused",
             None,
@@ -304,7 +304,7 @@ impl OidcStore for SqlStore {
 
     async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        revoke_family_in(&mut tx, family, now).await?;
+        revoke(&mut tx, Revoke::Family, family, now).await?;
         finish(tx, audit, None, now).await
     }
 
@@ -531,65 +531,44 @@ impl OidcStore for SqlStore {
     }
 }
 
-/// Revokes every access and refresh token of a grant inside `tx`; returns how many.
-async fn revoke_family_in(tx: &mut crate::Tx, family: &str, now: i64) -> Result<u64> {
-    let a = sqlx::query(
-        "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
-    )
-    .bind(family)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    let r = sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-    )
-    .bind(family)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(a.rows_affected() + r.rows_affected())
+/// Which tokens a revocation covers.
+#[derive(Clone, Copy)]
+pub(crate) enum Revoke {
+    /// Every token of one grant (its family: the digest of the code that started it).
+    Family,
+    /// Every token a session's logins gave (logout).
+    Session,
+    /// Every token of an account (locked by an operator).
+    Account,
 }
 
-/// Revokes every token a session's logins gave (logout) inside `tx`.
-pub(crate) async fn revoke_for_session(
-    tx: &mut crate::Tx,
-    session_hash: &str,
-    now: i64,
-) -> Result<()> {
-    for sql in [
-        "UPDATE access_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
-    ] {
-        sqlx::query(sql)
-            .bind(session_hash)
+/// Revokes the access and refresh tokens `by` selects, inside `tx`; returns how many.
+pub(crate) async fn revoke(tx: &mut crate::Tx, by: Revoke, value: &str, now: i64) -> Result<u64> {
+    let statements: [&'static str; 2] = match by {
+        Revoke::Family => [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        ],
+        Revoke::Session => [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
+        ],
+        Revoke::Account => [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        ],
+    };
+    let mut n = 0;
+    for sql in statements {
+        n += sqlx::query(sql)
+            .bind(value)
             .bind(now)
             .execute(&mut **tx)
             .await
-            .map_err(db)?;
+            .map_err(db)?
+            .rows_affected();
     }
-    Ok(())
-}
-
-/// Revokes every token of an account (locked by an operator) inside `tx`.
-pub(crate) async fn revoke_for_account(
-    tx: &mut crate::Tx,
-    account_id: &str,
-    now: i64,
-) -> Result<()> {
-    for sql in [
-        "UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
-    ] {
-        sqlx::query(sql)
-            .bind(account_id)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-    }
-    Ok(())
+    Ok(n)
 }
 
 /// Inserts an access-token record and, when given, a refresh-token record, inside `tx`.

@@ -99,7 +99,7 @@ impl SessionStore for SqlStore {
         // An explicit logout (it comes with its audit row) also revokes what the session gave
         // e-services; an idle or expired session leaves their tokens to their own limits.
         if let Some(ev) = audit {
-            crate::oidc::revoke_for_session(&mut tx, id_hash, now).await?;
+            crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Session, id_hash, now).await?;
             append_audit(&mut tx, ev, now).await?;
         }
         commit(tx).await
@@ -112,7 +112,7 @@ impl SessionStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        crate::oidc::revoke_for_account(&mut tx, account_id, now).await?;
+        crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, account_id, now).await?;
         commit(tx).await?;
         Ok(r.rows_affected())
     }
