@@ -295,8 +295,38 @@ async fn measure(
     }
 }
 
-/// Argon2id verifications per second on one core at npass's parameters (the full flow's bound).
+/// Argon2id verifications per second on the server's core (core 0) at npass's parameters, the
+/// full flow's bound: the best of three 2-second runs in a child process pinned there.
 fn hashes_per_second() -> f64 {
+    let exe = std::env::current_exe().unwrap();
+    let mut best: f64 = 0.0;
+    for _ in 0..3 {
+        let out = if std::path::Path::new("/usr/bin/taskset").exists() {
+            Command::new("/usr/bin/taskset")
+                .arg("-c")
+                .arg("0")
+                .arg(&exe)
+                .arg("--hash-rate")
+                .output()
+        } else {
+            Command::new(&exe).arg("--hash-rate").output()
+        };
+        let rate = out
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0);
+        best = best.max(rate);
+    }
+    best
+}
+
+/// One measurement: verifications per second over 2 s on this thread.
+fn hash_rate_here() -> f64 {
     use npass_core::password::{HashParams, Hasher};
     let h = Hasher::new(HashParams::default(), None, &npass_core::rng::OsRng).unwrap();
     let stored = h
@@ -304,7 +334,7 @@ fn hashes_per_second() -> f64 {
         .unwrap();
     let start = Instant::now();
     let mut n = 0;
-    while start.elapsed() < Duration::from_secs(3) {
+    while start.elapsed() < Duration::from_secs(2) {
         assert!(h.verify("cerul de deasupra Chisinaului", Some(&stored)));
         n += 1;
     }
@@ -312,6 +342,10 @@ fn hashes_per_second() -> f64 {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--hash-rate") {
+        println!("{}", hash_rate_here());
+        return;
+    }
     let a = args();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

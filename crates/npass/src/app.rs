@@ -161,6 +161,11 @@ impl App {
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
             key_cache: Default::default(),
+            hash_permits: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            ),
         });
         core.ensure_signing_key()
             .await
