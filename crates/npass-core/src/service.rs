@@ -140,6 +140,8 @@ pub struct Core {
     pub key_cache: crate::oidc::cache::KeyCache,
     /// Concurrent password hashes allowed (the CPUs this process may run on).
     pub hash_permits: tokio::sync::Semaphore,
+    /// Fetches e-services' published keys (`jwks_uri`).
+    pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
 }
 
 /// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,

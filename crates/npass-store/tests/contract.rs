@@ -420,6 +420,7 @@ mod oidc {
             pairwise_sector: String::new(),
             require_par: false,
             jwks: None,
+            jwks_uri: String::new(),
             id_token_alg: "ES256".into(),
             disabled: false,
             created_at: 1,

@@ -161,6 +161,7 @@ impl App {
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
             key_cache: Default::default(),
+            key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new()?),
             hash_permits: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
                     .map(|n| n.get())

@@ -129,6 +129,9 @@ pub enum EserviceCmd {
         /// A JSON Web Key Set file with the e-service's public keys (for `--auth private_key_jwt`).
         #[arg(long)]
         jwks: Option<PathBuf>,
+        /// Where the e-service publishes its JWKS (instead of `--jwks`).
+        #[arg(long, default_value = "")]
+        jwks_uri: String,
         /// How its ID tokens are signed: ES256 (default) or RS256.
         #[arg(long)]
         id_token_alg: Option<String>,
@@ -164,6 +167,7 @@ async fn eservice_cmd(
             national_id_claim,
             require_par,
             jwks,
+            jwks_uri,
             id_token_alg,
         } => {
             let jwks = match jwks {
@@ -189,6 +193,7 @@ async fn eservice_cmd(
                 pairwise_sector,
                 require_par,
                 jwks,
+                jwks_uri,
                 id_token_alg,
             };
             let (e, secret) = core.add_eservice(n, &op).await?;

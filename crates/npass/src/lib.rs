@@ -15,4 +15,5 @@ pub mod backchannel;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod keyfetch;
 pub mod mail;

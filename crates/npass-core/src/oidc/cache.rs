@@ -14,7 +14,15 @@ pub struct KeyCache {
     inner: Mutex<Option<(i64, Arc<Vec<SigningKey>>)>>,
     /// Parsed private keys by key id (a key's private part never changes).
     signers: Mutex<HashMap<String, Arc<Signer>>>,
+    /// E-services' published JWKS by URI, with when they were fetched.
+    remote: Mutex<HashMap<String, (i64, serde_json::Value)>>,
 }
+
+/// How long a fetched e-service JWKS is trusted before it is fetched again.
+pub const REMOTE_JWKS_TTL_MS: i64 = 5 * 60 * 1000;
+/// An unknown key triggers a fresh fetch at most this often per URI (bogus assertions cannot
+/// make npass hammer an e-service).
+pub const REMOTE_JWKS_REFETCH_MS: i64 = 10_000;
 
 impl KeyCache {
     fn lock(&self) -> MutexGuard<'_, Option<(i64, Arc<Vec<SigningKey>>)>> {
@@ -39,6 +47,25 @@ impl KeyCache {
 
     pub fn clear(&self) {
         *self.lock() = None;
+    }
+
+    /// The cached JWKS of `uri` and when it was fetched, while fresh.
+    pub fn remote(&self, uri: &str, now: i64) -> Option<(i64, serde_json::Value)> {
+        let map = match self.remote.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        map.get(uri)
+            .filter(|(at, _)| now - at < REMOTE_JWKS_TTL_MS && now >= *at)
+            .cloned()
+    }
+
+    pub fn put_remote(&self, uri: &str, now: i64, v: serde_json::Value) {
+        let mut map = match self.remote.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        map.insert(uri.to_owned(), (now, v));
     }
 
     pub fn signer(&self, kid: &str) -> Option<Arc<Signer>> {

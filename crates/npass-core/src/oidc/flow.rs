@@ -36,6 +36,8 @@ pub struct NewEService {
     pub require_par: bool,
     /// Public keys, for `private_key_jwt`.
     pub jwks: Option<Value>,
+    /// Or where they are published.
+    pub jwks_uri: String,
     /// `ES256` (default) or `RS256`, for ID and logout tokens.
     pub id_token_alg: Option<String>,
 }
@@ -127,6 +129,11 @@ impl Core {
         };
         match method.as_str() {
             "client_secret_basic" => {}
+            "private_key_jwt" if n.jwks.is_none() && !n.jwks_uri.is_empty() => {
+                if !valid_redirect_uri(&n.jwks_uri) {
+                    return Err(Error::invalid("jwks_uri", "jwks-uri"));
+                }
+            }
             "private_key_jwt" => {
                 let usable = n
                     .jwks
@@ -186,6 +193,7 @@ impl Core {
             pairwise_sector: n.pairwise_sector,
             require_par: n.require_par,
             jwks: n.jwks.clone(),
+            jwks_uri: n.jwks_uri.clone(),
             id_token_alg: id_token_alg.clone(),
             disabled: false,
             created_at: self.now(),

@@ -34,6 +34,9 @@ pub struct EService {
     /// The e-service's public keys, for `private_key_jwt` client authentication.
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,
+    /// Where its public keys are published, for `private_key_jwt` (instead of `jwks`).
+    #[serde(default)]
+    pub jwks_uri: String,
     /// How its ID and logout tokens are signed: `ES256` or `RS256`.
     #[serde(default = "default_alg")]
     pub id_token_alg: String,
@@ -172,4 +175,21 @@ pub struct ConsentRecord {
 
 fn default_alg() -> String {
     "ES256".into()
+}
+
+/// Fetches an e-service's published JWKS (`jwks_uri`). The binary implements it over HTTPS; the
+/// core only decides when to ask.
+#[async_trait::async_trait]
+pub trait KeyFetcher: Send + Sync {
+    async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String>;
+}
+
+/// A fetcher for deployments that allow no outgoing requests (and for tests that need none).
+pub struct NoFetcher;
+
+#[async_trait::async_trait]
+impl KeyFetcher for NoFetcher {
+    async fn fetch(&self, _uri: &str) -> Result<serde_json::Value, String> {
+        Err("fetching keys is switched off".into())
+    }
 }

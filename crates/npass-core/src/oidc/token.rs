@@ -98,9 +98,15 @@ impl Core {
         let e = e
             .filter(|e| !e.disabled && e.auth_method == "private_key_jwt")
             .ok_or_else(|| bad("client authentication failed"))?;
-        let jwks = e.jwks.clone().ok_or_else(|| bad("no keys registered"))?;
-        let c = jwt::verify_with_jwks(assertion, &jwks)
-            .ok_or_else(|| bad("the assertion's signature does not verify"))?;
+        let c = match &e.jwks {
+            Some(jwks) => jwt::verify_with_jwks(assertion, jwks),
+            None if !e.jwks_uri.is_empty() => {
+                self.verify_with_published_keys(&e.jwks_uri, assertion)
+                    .await
+            }
+            None => return Err(bad("no keys registered")),
+        }
+        .ok_or_else(|| bad("the assertion's signature does not verify"))?;
         let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("");
         if text("iss") != e.client_id || text("sub") != e.client_id {
             return Err(bad("iss and sub must be the client id"));
@@ -139,6 +145,30 @@ impl Core {
             return Err(bad("the assertion was already used"));
         }
         Ok(e)
+    }
+
+    /// Verifies with the e-service's published JWKS: the cached copy first, then (for a key the
+    /// copy does not know yet, e.g. after the e-service rotated) one fresh fetch.
+    async fn verify_with_published_keys(&self, uri: &str, assertion: &str) -> Option<Value> {
+        let now = self.now();
+        if let Some((at, cached)) = self.key_cache.remote(uri, now) {
+            if let Some(c) = jwt::verify_with_jwks(assertion, &cached) {
+                return Some(c);
+            }
+            if now - at < crate::oidc::cache::REMOTE_JWKS_REFETCH_MS {
+                return None;
+            }
+        }
+        match self.key_fetcher.fetch(uri).await {
+            Ok(jwks) => {
+                self.key_cache.put_remote(uri, now, jwks.clone());
+                jwt::verify_with_jwks(assertion, &jwks)
+            }
+            Err(err) => {
+                tracing::warn!(uri, error = %err, "could not fetch an e-service's JWKS");
+                None
+            }
+        }
     }
 
     /// The token endpoint: `authorization_code` and `refresh_token` grants.

@@ -234,3 +234,4 @@ oidc-bad-request-uri = The request from the service has expired or was already u
 history-admin-signing-key-retired = Signing key replaced
 err-jwks = Give a JSON Web Key Set file with the public keys (no private parts) for private_key_jwt.
 err-id-token-alg = The ID token algorithm must be ES256 or RS256.
+err-jwks-uri = The JWKS address must be an absolute https:// address (http:// only for 127.0.0.1 or localhost).

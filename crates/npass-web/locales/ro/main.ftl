@@ -234,3 +234,4 @@ oidc-bad-request-uri = Cererea serviciului a expirat sau a fost deja folosită. 
 history-admin-signing-key-retired = Cheie de semnare înlocuită
 err-jwks = Indicați un fișier JSON Web Key Set cu cheile publice (fără părți private) pentru private_key_jwt.
 err-id-token-alg = Algoritmul tokenului de identitate trebuie să fie ES256 sau RS256.
+err-jwks-uri = Adresa JWKS trebuie să fie o adresă https:// absolută (http:// doar pentru 127.0.0.1 sau localhost).

@@ -234,3 +234,4 @@ oidc-bad-request-uri = Запрос службы истёк или уже исп
 history-admin-signing-key-retired = Ключ подписи заменён
 err-jwks = Укажите файл JSON Web Key Set с открытыми ключами (без закрытых частей) для private_key_jwt.
 err-id-token-alg = Алгоритм ID-токена должен быть ES256 или RS256.
+err-jwks-uri = Адрес JWKS должен быть абсолютным адресом https:// (http:// только для 127.0.0.1 или localhost).

@@ -91,6 +91,7 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         "national_id_claim": e.national_id_claim,
         "require_par": e.require_par,
         "id_token_alg": e.id_token_alg,
+        "jwks_uri": e.jwks_uri,
         "disabled": e.disabled,
         "created_at": e.created_at,
     });
@@ -148,6 +149,8 @@ pub struct NewEServiceBody {
     pub jwks: Option<Value>,
     #[serde(default)]
     pub id_token_alg: Option<String>,
+    #[serde(default)]
+    pub jwks_uri: String,
 }
 
 pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
@@ -190,6 +193,7 @@ pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respo
         require_par: body.require_par,
         jwks: body.jwks,
         id_token_alg: body.id_token_alg,
+        jwks_uri: body.jwks_uri,
     };
     match st.core.add_eservice(n, &op).await {
         Ok((e, secret)) => (

@@ -1411,3 +1411,120 @@ async fn rs256_for_e_services_that_need_it() {
         200
     );
 }
+
+/// Serves whatever JWKS the test puts in `current` at any path.
+async fn jwks_server(current: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let body = current.lock().unwrap().clone();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body.as_bytes()).await;
+        }
+    });
+    format!("http://{addr}/jwks")
+}
+
+#[tokio::test]
+async fn private_key_jwt_with_published_keys_follows_their_rotation() {
+    use npass_core::oidc::jwt::{generate_es256, sign_es256};
+    let app = TestApp::start().await;
+    let (der1, jwk1) = generate_es256("k1").unwrap();
+    let (der2, jwk2) = generate_es256("k2").unwrap();
+    let published = std::sync::Arc::new(std::sync::Mutex::new(
+        serde_json::json!({"keys": [jwk1]}).to_string(),
+    ));
+    let uri = jwks_server(published.clone()).await;
+    let bad = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        auth_method: "private_key_jwt".into(),
+        jwks_uri: "http://evil.example/jwks".into(),
+        ..Default::default()
+    };
+    assert!(
+        app.core
+            .add_eservice(bad, &Client::default())
+            .await
+            .is_err(),
+        "https (or loopback) only"
+    );
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        auth_method: "private_key_jwt".into(),
+        jwks_uri: uri,
+        ..Default::default()
+    };
+    let (e, _) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id.clone(),
+        secret: String::new(),
+    };
+    let mut b = logged_in(&app, &ION).await;
+    let now_s = app.now() / 1000;
+    let assertion = |der: &[u8], kid: &str, jti: &str| {
+        let claims = serde_json::json!({"iss": e.client_id, "sub": e.client_id, "aud": app.base, "exp": now_s + 60, "jti": jti});
+        sign_es256(der, kid, "JWT", &claims).unwrap()
+    };
+    let exchange = |p: Pkce, code: String, a: String| {
+        let base = app.base.clone();
+        async move {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", CB),
+                    ("code_verifier", p.verifier.as_str()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", a.as_str()),
+                ])
+                .finish();
+            reqwest::Client::new()
+                .post(format!("{base}/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    assert_eq!(
+        exchange(pkce_copy(&p), code, assertion(&der1, "k1", "a1")).await,
+        200
+    );
+    // The e-service rotates: npass's cached copy lacks k2, so it fetches again (at most every
+    // 10 s) and accepts ...
+    *published.lock().unwrap() = serde_json::json!({"keys": [jwk2]}).to_string();
+    app.clock.advance_secs(11);
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    assert_eq!(exchange(p, code, assertion(&der2, "k2", "a2")).await, 200);
+    // ... and from then on the withdrawn k1 no longer works.
+    app.clock.advance_secs(11);
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    assert_eq!(
+        exchange(p, code, assertion(&der1, "k1", "a3")).await,
+        401,
+        "k1 is gone"
+    );
+}

@@ -1,0 +1,45 @@
+//! Fetches e-services' published JWKS (`jwks_uri`) for `private_key_jwt`: a short timeout, no
+//! redirects, a size cap, JSON only.
+
+use std::time::Duration;
+
+use npass_core::oidc::KeyFetcher;
+
+const LIMIT: usize = 64 * 1024;
+
+pub struct HttpKeyFetcher {
+    http: reqwest::Client,
+}
+
+impl HttpKeyFetcher {
+    pub fn new() -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        Ok(HttpKeyFetcher { http })
+    }
+}
+
+#[async_trait::async_trait]
+impl KeyFetcher for HttpKeyFetcher {
+    async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String> {
+        let res = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("answered {}", res.status()));
+        }
+        if res.content_length().is_some_and(|n| n > LIMIT as u64) {
+            return Err("too large".into());
+        }
+        let body = res.bytes().await.map_err(|e| e.to_string())?;
+        if body.len() > LIMIT {
+            return Err("too large".into());
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        if v.get("keys").and_then(|k| k.as_array()).is_none() {
+            return Err("not a JWKS".into());
+        }
+        Ok(v)
+    }
+}
