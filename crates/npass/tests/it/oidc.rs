@@ -1256,36 +1256,6 @@ async fn private_key_jwt_client_authentication() {
         sign_es256(der, "rp-key-1", "JWT", &claims).unwrap()
     };
     let token_endpoint = format!("{}/token", app.base);
-    let send = |p: Pkce, code: String, a: String| {
-        let base = app.base.clone();
-        async move {
-            let body = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", CB),
-                    ("code_verifier", p.verifier.as_str()),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", a.as_str()),
-                ])
-                .finish();
-            let res = reqwest::Client::new()
-                .post(format!("{base}/token"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            (
-                status,
-                serde_json::from_slice::<Value>(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
-            )
-        }
-    };
     // Refusals first, each with a fresh code (a failed client authentication spends no code).
     let p = pkce();
     let code = code_for(&app, &mut b, &s, &p, &[]).await;
@@ -1301,7 +1271,7 @@ async fn private_key_jwt_client_authentication() {
         assertion(&der, &token_endpoint, now_s + 3600, "j-4"),
         "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.".to_string(),
     ] {
-        let (status, err) = send(pkce_copy(&p), code.clone(), bad).await;
+        let (status, err) = token_with_assertion(&app, pkce_copy(&p), code.clone(), bad).await;
         assert_eq!(
             (status, err["error"].as_str()),
             (401, Some("invalid_client")),
@@ -1309,18 +1279,24 @@ async fn private_key_jwt_client_authentication() {
         );
     }
     let good = assertion(&der, &token_endpoint, now_s + 60, "j-ok");
-    let (status, t) = send(pkce_copy(&p), code, good.clone()).await;
+    let (status, t) = token_with_assertion(&app, pkce_copy(&p), code, good.clone()).await;
     assert_eq!(status, 200, "{t}");
     // The same assertion again is a replay.
     let p2 = pkce();
     let code2 = code_for(&app, &mut b, &s, &p2, &[]).await;
-    let (status, err) = send(pkce_copy(&p2), code2.clone(), good).await;
+    let (status, err) = token_with_assertion(&app, pkce_copy(&p2), code2.clone(), good).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (401, Some("invalid_client"))
     );
     // The issuer itself is an accepted audience too.
-    let (status, _) = send(p2, code2, assertion(&der, &app.base, now_s + 60, "j-iss")).await;
+    let (status, _) = token_with_assertion(
+        &app,
+        p2,
+        code2,
+        assertion(&der, &app.base, now_s + 60, "j-iss"),
+    )
+    .await;
     assert_eq!(status, 200);
     // Basic authentication is not accepted for this e-service.
     let (status, _) = token(
@@ -1331,6 +1307,40 @@ async fn private_key_jwt_client_authentication() {
     )
     .await;
     assert_eq!(status, 401);
+}
+
+/// Redeems a code with a `private_key_jwt` client assertion; returns the status and the body.
+async fn token_with_assertion(
+    app: &TestApp,
+    p: Pkce,
+    code: String,
+    assertion: String,
+) -> (u16, Value) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+            ("code_verifier", p.verifier.as_str()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ])
+        .finish();
+    let res = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
 }
 
 fn pkce_copy(p: &Pkce) -> Pkce {
@@ -1478,37 +1488,12 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
         let claims = serde_json::json!({"iss": e.client_id, "sub": e.client_id, "aud": app.base, "exp": now_s + 60, "jti": jti});
         sign_es256(der, kid, "JWT", &claims).unwrap()
     };
-    let exchange = |p: Pkce, code: String, a: String| {
-        let base = app.base.clone();
-        async move {
-            let body = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", CB),
-                    ("code_verifier", p.verifier.as_str()),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", a.as_str()),
-                ])
-                .finish();
-            reqwest::Client::new()
-                .post(format!("{base}/token"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
     let p = pkce();
     let code = code_for(&app, &mut b, &s, &p, &[]).await;
     assert_eq!(
-        exchange(pkce_copy(&p), code, assertion(&der1, "k1", "a1")).await,
+        token_with_assertion(&app, pkce_copy(&p), code, assertion(&der1, "k1", "a1"))
+            .await
+            .0,
         200
     );
     // The e-service rotates: npass's cached copy lacks k2, so it fetches again (at most every
@@ -1517,13 +1502,20 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
     app.clock.advance_secs(11);
     let p = pkce();
     let code = code_for(&app, &mut b, &s, &p, &[]).await;
-    assert_eq!(exchange(p, code, assertion(&der2, "k2", "a2")).await, 200);
+    assert_eq!(
+        token_with_assertion(&app, p, code, assertion(&der2, "k2", "a2"))
+            .await
+            .0,
+        200
+    );
     // ... and from then on the withdrawn k1 no longer works.
     app.clock.advance_secs(11);
     let p = pkce();
     let code = code_for(&app, &mut b, &s, &p, &[]).await;
     assert_eq!(
-        exchange(p, code, assertion(&der1, "k1", "a3")).await,
+        token_with_assertion(&app, p, code, assertion(&der1, "k1", "a3"))
+            .await
+            .0,
         401,
         "k1 is gone"
     );
