@@ -3,10 +3,9 @@ use npass_core::error::{Error, Result};
 use npass_core::model::{Account, AccountStatus, Assurance, AuditEvent, Mail, Profile};
 use npass_core::national_id::{NationalId, Scheme};
 use npass_core::store::AccountStore;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::{SqlStore, append_audit, commit, db, finish};
+use crate::db::Row;
+use crate::{SqlStore, append_audit, args, commit, finish};
 
 macro_rules! select_account {
     ($column:literal) => {
@@ -19,8 +18,8 @@ macro_rules! select_account {
     };
 }
 
-fn account(r: &AnyRow) -> Result<Account> {
-    let get = |i: usize| r.try_get::<String, _>(i).map_err(db);
+fn account(r: &Row) -> Result<Account> {
+    let get = |i: usize| r.get::<String>(i);
     let scheme = get(2)?;
     Ok(Account {
         id: get(0)?,
@@ -39,18 +38,14 @@ fn account(r: &AnyRow) -> Result<Account> {
         },
         assurance: Assurance::parse(&get(9)?).ok_or_else(|| Error::Internal("assurance".into()))?,
         status: AccountStatus::parse(&get(10)?).ok_or_else(|| Error::Internal("status".into()))?,
-        password_hash: r.try_get::<Option<String>, _>(11).map_err(db)?,
-        created_at: r.try_get::<i64, _>(12).map_err(db)?,
+        password_hash: r.get::<Option<String>>(11)?,
+        created_at: r.get::<i64>(12)?,
     })
 }
 
 impl SqlStore {
     async fn account_where(&self, sql: &'static str, value: &str) -> Result<Option<Account>> {
-        let row = sqlx::query(sql)
-            .bind(value)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db)?;
+        let row = self.pool().opt(sql, args![value]).await?;
         row.as_ref().map(account).transpose()
     }
 }
@@ -66,41 +61,19 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (id, national_id, scheme, given_name, family_name, birth_date, email, \
+        let inserted = tx.exec("INSERT INTO accounts (id, national_id, scheme, given_name, family_name, birth_date, email, \
              phone, language, assurance, status, password_hash, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
-             ON CONFLICT (national_id) DO NOTHING",
-        )
-        .bind(&a.id)
-        .bind(&a.national_id.value)
-        .bind(a.national_id.scheme.as_str())
-        .bind(&a.profile.given_name)
-        .bind(&a.profile.family_name)
-        .bind(&a.profile.birth_date)
-        .bind(&a.profile.email)
-        .bind(&a.profile.phone)
-        .bind(&a.profile.language)
-        .bind(a.assurance.as_str())
-        .bind(a.status.as_str())
-        .bind(a.password_hash.clone())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if inserted.rows_affected() == 0 {
+             ON CONFLICT (national_id) DO NOTHING", args![&a.id, &a.national_id.value, a.national_id.scheme.as_str(), &a.profile.given_name, &a.profile.family_name, &a.profile.birth_date, &a.profile.email, &a.profile.phone, &a.profile.language, a.assurance.as_str(), a.status.as_str(), a.password_hash.clone(), now]).await?;
+        if inserted == 0 {
             return Err(Error::Conflict("account-exists"));
         }
         if let Some((hash, expires)) = email_token {
-            sqlx::query(
+            tx.exec(
                 "INSERT INTO email_tokens (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
+                args![hash, &a.id, expires],
             )
-            .bind(hash)
-            .bind(&a.id)
-            .bind(expires)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
         finish(tx, audit, mail, now).await
     }
@@ -121,29 +94,23 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<String> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING account_id, expires_at",
-        )
-        .bind(token_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
+        let row = tx
+            .opt(
+                "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING account_id, expires_at",
+                args![token_hash],
+            )
+            .await?;
         let Some(row) = row else {
             return Err(Error::NotFound);
         };
-        let account_id: String = row.try_get(0).map_err(db)?;
-        let expires: i64 = row.try_get(1).map_err(db)?;
+        let account_id: String = row.get(0)?;
+        let expires: i64 = row.get(1)?;
         if expires <= now {
             // Keep the token spent: commit the delete, then say it expired.
             commit(tx).await?;
             return Err(Error::Expired("email-token"));
         }
-        sqlx::query("UPDATE accounts SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'")
-            .bind(&account_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        tx.exec("UPDATE accounts SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'", args![&account_id, now]).await?;
         let mut ev = audit.clone();
         ev.account_id = Some(account_id.clone());
         append_audit(&mut tx, &ev, now).await?;
@@ -160,14 +127,13 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(account_id)
-            .bind(status.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        if r.rows_affected() == 0 {
+        let r = tx
+            .exec(
+                "UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1",
+                args![account_id, status.as_str(), now],
+            )
+            .await?;
+        if r == 0 {
             return Err(Error::NotFound);
         }
         finish(tx, audit, mail, now).await
@@ -182,15 +148,13 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r =
-            sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
-                .bind(account_id)
-                .bind(password_hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        if r.rows_affected() == 0 {
+        let r = tx
+            .exec(
+                "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                args![account_id, password_hash, now],
+            )
+            .await?;
+        if r == 0 {
             return Err(Error::NotFound);
         }
         finish(tx, audit, mail, now).await

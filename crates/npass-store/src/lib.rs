@@ -1,6 +1,6 @@
 //! npass storage: the only crate with SQL. One implementation of the core's store ports serves
-//! SQLite (embedded default) and PostgreSQL (scale), through sqlx's `Any` driver with portable
-//! SQL: `$n` placeholders, `RETURNING`, `ON CONFLICT`, ids as text, instants as integer
+//! SQLite (embedded default, through rusqlite) and PostgreSQL (scale, through sqlx), with portable
+//! SQL behind one small interface (`db`): `$n` placeholders, `RETURNING`, `ON CONFLICT`, ids as text, instants as integer
 //! milliseconds from the core's Clock (never `now()` in SQL).
 //!
 //! SQLite allows one writer: every transaction here starts with a write, so it takes the write
@@ -19,19 +19,20 @@
 mod accounts;
 mod audit;
 mod credentials;
+mod db;
 mod migrate;
 mod oidc;
 mod sessions;
 
-use std::str::FromStr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, Mail};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Row, Transaction};
 
+pub(crate) use db::{Tx, args};
 pub use migrate::MIGRATIONS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,33 +44,34 @@ pub enum Backend {
 /// The SQL store. Cheap to clone.
 #[derive(Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    pool: db::Pool,
     backend: Backend,
 }
 
-pub(crate) type Tx = Transaction<'static, Any>;
-
-/// Maps a database error into the core's vocabulary: unreachable → `Unavailable` (fail closed,
-/// "try again"), duplicate key → `Conflict`, everything else → `Internal`.
-pub(crate) fn db(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("duplicate"),
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => Error::Unavailable(e.to_string()),
-        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
-            Error::Unavailable(e.to_string())
-        }
-        _ => Error::Internal(format!("database: {e}")),
+/// The file a `sqlite:` URL names: `sqlite://path`, `sqlite:path`, with or without `?options`.
+fn sqlite_path(url: &str) -> Result<PathBuf> {
+    let rest = url.trim_start_matches("sqlite:");
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(':') {
+        return Err(Error::invalid("database.url", "database-url"));
     }
+    Ok(PathBuf::from(path))
 }
 
-fn is_busy(code: Option<&str>) -> bool {
-    // SQLITE_BUSY (5) and SQLITE_LOCKED (6); PostgreSQL 57P01/57P03 (shutting down, cannot connect)
-    // and 08xxx connection errors.
-    matches!(code, Some("5" | "6" | "517" | "57P01" | "57P03"))
-        || code.is_some_and(|c| c.starts_with("08"))
+fn sqlite_open(path: &std::path::Path, full_sync: bool) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).map_err(db::lite)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(db::lite)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    let sync = if full_sync { "FULL" } else { "NORMAL" };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+         PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY; \
+         PRAGMA synchronous = {sync};"
+    ))
+    .map_err(db::lite)?;
+    Ok(conn)
 }
 
 impl SqlStore {
@@ -78,6 +80,7 @@ impl SqlStore {
         Self::connect_with(url, max_connections, false).await
     }
 
+    /// `max_connections`: PostgreSQL's pool size; on SQLite one writer and the rest readers.
     /// `sqlite_full_sync`: SQLite in WAL mode syncs at every commit (`synchronous = FULL`)
     /// instead of at checkpoints (`NORMAL`). With `NORMAL` a killed process loses nothing
     /// committed; a power cut can lose the last commits. PostgreSQL is unaffected.
@@ -86,52 +89,27 @@ impl SqlStore {
         max_connections: u32,
         sqlite_full_sync: bool,
     ) -> Result<Self> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let (pool, backend) = if url.starts_with("sqlite:") {
+            let path = sqlite_path(url)?;
+            let writer = sqlite_open(&path, sqlite_full_sync)?;
+            let readers = (1..max_connections.max(1))
+                .map(|_| sqlite_open(&path, sqlite_full_sync))
+                .collect::<Result<Vec<_>>>()?;
+            (
+                db::Pool::Lite(Arc::new(db::Lite::new(writer, readers))),
+                Backend::Sqlite,
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .map_err(db::pg)?;
+            (db::Pool::Pg(pool), Backend::Postgres)
         } else {
             return Err(Error::invalid("database.url", "database-url"));
         };
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
-                format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
-            }
-            _ => url.to_owned(),
-        };
-        let opts = AnyConnectOptions::from_str(&url).map_err(db)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        let sync = if sqlite_full_sync {
-                            "PRAGMA synchronous = FULL"
-                        } else {
-                            "PRAGMA synchronous = NORMAL"
-                        };
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA foreign_keys = ON",
-                            // Read pages through a memory map: no read() per page after another
-                            // connection's write invalidated this one's cache.
-                            "PRAGMA mmap_size = 268435456",
-                            "PRAGMA cache_size = -8192",
-                            "PRAGMA temp_store = MEMORY",
-                            sync,
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
-            .await
-            .map_err(db)?;
         let store = SqlStore { pool, backend };
         migrate::run(&store).await?;
         Ok(store)
@@ -142,10 +120,10 @@ impl SqlStore {
     }
 
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        self.pool.begin().await.map_err(db)
+        self.pool.begin().await
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    pub(crate) fn pool(&self) -> &db::Pool {
         &self.pool
     }
 
@@ -156,33 +134,32 @@ impl SqlStore {
 
 /// Appends one audit row inside `tx`, chained to the previous one.
 pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Result<()> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
-    let seq: i64 = row.try_get(0).map_err(db)?;
-    let prev: String = row.try_get(1).map_err(db)?;
+    let row = tx
+        .one(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            args![],
+        )
+        .await?;
+    let seq: i64 = row.get(0)?;
+    let prev: String = row.get(1)?;
     let hash = npass_core::audit::chain_hash(&prev, seq, now, ev);
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    sqlx::query(
+    tx.exec("UPDATE audit_head SET hash = $1 WHERE id = 1", args![&hash])
+        .await?;
+    tx.exec(
         "INSERT INTO audit (seq, at, kind, account_id, ip, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![
+            seq,
+            now,
+            &ev.kind,
+            ev.account_id.clone(),
+            ev.ip.clone(),
+            ev.detail.to_string(),
+            &prev,
+            &hash
+        ],
     )
-    .bind(seq)
-    .bind(now)
-    .bind(&ev.kind)
-    .bind(ev.account_id.clone())
-    .bind(ev.ip.clone())
-    .bind(ev.detail.to_string())
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(())
 }
 
@@ -190,19 +167,12 @@ pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Resu
 pub(crate) async fn enqueue_mail(tx: &mut Tx, mail: Option<&Mail>, now: i64) -> Result<()> {
     let Some(m) = mail else { return Ok(()) };
     let params = serde_json::to_string(&m.params).map_err(|e| Error::Internal(e.to_string()))?;
-    sqlx::query(
+    tx.exec(
         "INSERT INTO mail_outbox (id, created_at, to_addr, language, kind, params, attempts, \
          next_attempt_at, claimed_until) VALUES ($1, $2, $3, $4, $5, $6, 0, $2, 0)",
+        args![&m.id, now, &m.to, &m.language, &m.kind, params],
     )
-    .bind(&m.id)
-    .bind(now)
-    .bind(&m.to)
-    .bind(&m.language)
-    .bind(&m.kind)
-    .bind(params)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(())
 }
 
@@ -220,17 +190,13 @@ pub(crate) async fn finish(
 }
 
 pub(crate) async fn commit(tx: Tx) -> Result<()> {
-    tx.commit().await.map_err(db)
+    tx.commit().await
 }
 
 #[async_trait]
 impl npass_core::store::Store for SqlStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db)
-            .map(|_| ())
+        self.pool().opt("SELECT 1", args![]).await.map(|_| ())
     }
 }
 
@@ -240,20 +206,19 @@ impl npass_core::store::Store for SqlStore {
 pub mod testdb {
     use npass_core::error::Result;
 
+    use sqlx::Connection;
+
     use crate::db;
 
     pub async fn fresh_url(dir: &std::path::Path) -> Result<String> {
         match std::env::var("NPASS_TEST_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
-                sqlx::any::install_default_drivers();
                 let name = format!("npass_t_{}", npass_core::rng::id(&npass_core::rng::OsRng));
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-                    .await
-                    .map_err(db)?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                let mut conn = sqlx::PgConnection::connect(&admin).await.map_err(db::pg)?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await
-                    .map_err(db)?;
+                    .map_err(db::pg)?;
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 Ok(format!("{base}/{name}"))
             }

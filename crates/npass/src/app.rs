@@ -66,11 +66,12 @@ fn write_private(path: &Path, content: &str) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// SQLite has one writer at a time: two connections measured fastest (fewer cache
-/// invalidations and thread hand-offs); PostgreSQL gets what the configuration says.
+/// SQLite runs its statements inline on one connection: a second (reader) connection measured
+/// slower, because every write made it re-read the changed pages. PostgreSQL gets what the
+/// configuration says.
 fn pool_size(cfg: &Config) -> u32 {
     if cfg.database_url().starts_with("sqlite:") {
-        cfg.database.max_connections.min(2)
+        1
     } else {
         cfg.database.max_connections
     }

@@ -1,0 +1,492 @@
+//! The two back ends behind one small interface, so the store's SQL is written once.
+//!
+//! - PostgreSQL goes through sqlx's typed driver and its connection pool.
+//! - SQLite goes through rusqlite, run inline on the calling task: one writer connection behind
+//!   an async lock (every transaction takes it, so SQLite never sees two writers from this
+//!   process) and a few reader connections. A statement takes microseconds; handing each one to
+//!   a worker thread and back cost more than running it (the load harness measured half the CPU
+//!   of a token request in those hand-offs). Prepared statements are cached per connection.
+//!
+//! SQL uses `$n` placeholders on both; SQLite binds them by name, so `$2` may come before `$1`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use npass_core::error::{Error, Result};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use sqlx::Row as _;
+use sqlx::postgres::{PgArguments, PgPool, PgRow, Postgres};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// One bound value. Nulls carry their type, because PostgreSQL wants one.
+pub(crate) enum Arg<'a> {
+    Int(Option<i64>),
+    Text(Option<Cow<'a, str>>),
+    Blob(Option<Cow<'a, [u8]>>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<&Option<i64>> for Arg<'_> {
+    fn from(v: &Option<i64>) -> Self {
+        Arg::Int(*v)
+    }
+}
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl<'a> From<&'a &'a str> for Arg<'a> {
+    fn from(v: &'a &'a str) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl From<String> for Arg<'_> {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(Cow::Owned(v)))
+    }
+}
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v.map(Cow::Borrowed))
+    }
+}
+impl From<Option<String>> for Arg<'_> {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v.map(Cow::Owned))
+    }
+}
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref().map(Cow::Borrowed))
+    }
+}
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Arg::Blob(Some(Cow::Borrowed(v)))
+    }
+}
+impl<'a> From<&'a Vec<u8>> for Arg<'a> {
+    fn from(v: &'a Vec<u8>) -> Self {
+        Arg::Blob(Some(Cow::Borrowed(v)))
+    }
+}
+impl From<Vec<u8>> for Arg<'_> {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Blob(Some(Cow::Owned(v)))
+    }
+}
+
+/// `args![a, b]`: the values for `$1`, `$2`.
+macro_rules! args {
+    ($($a:expr),* $(,)?) => {
+        &[$($crate::db::Arg::from($a)),*] as &[$crate::db::Arg<'_>]
+    };
+}
+pub(crate) use args;
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Int(Some(i)) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Arg::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Arg::Blob(Some(b)) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Arg::Int(None) | Arg::Text(None) | Arg::Blob(None) => {
+                ToSqlOutput::Borrowed(ValueRef::Null)
+            }
+        })
+    }
+}
+
+fn pg_query(
+    sql: &'static str,
+    args: &[Arg<'_>],
+) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_deref()),
+            Arg::Blob(v) => q.bind(v.as_deref()),
+        };
+    }
+    q
+}
+
+/// One result row, read by column position.
+pub(crate) enum Row {
+    Pg(PgRow),
+    Lite(Vec<Value>),
+}
+
+/// The column types the store reads.
+pub(crate) trait Col: Sized {
+    fn pg(row: &PgRow, i: usize) -> Result<Self>;
+    fn lite(v: Value) -> Option<Self>;
+}
+
+macro_rules! col {
+    ($t:ty, $pat:pat => $e:expr) => {
+        impl Col for $t {
+            fn pg(row: &PgRow, i: usize) -> Result<Self> {
+                row.try_get::<$t, _>(i).map_err(pg)
+            }
+            fn lite(v: Value) -> Option<Self> {
+                match v {
+                    $pat => $e,
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+col!(i64, Value::Integer(i) => Some(i));
+col!(String, Value::Text(s) => Some(s));
+col!(Vec<u8>, Value::Blob(b) => Some(b));
+col!(Option<i64>, v => match v { Value::Integer(i) => Some(Some(i)), Value::Null => Some(None), _ => None });
+col!(Option<String>, v => match v { Value::Text(s) => Some(Some(s)), Value::Null => Some(None), _ => None });
+
+impl Row {
+    pub(crate) fn get<T: Col>(&self, i: usize) -> Result<T> {
+        match self {
+            Row::Pg(r) => T::pg(r, i),
+            Row::Lite(vals) => {
+                vals.get(i).cloned().and_then(T::lite).ok_or_else(|| {
+                    Error::Internal(format!("database: column {i} has another type"))
+                })
+            }
+        }
+    }
+}
+
+/// Maps a PostgreSQL error into the core's vocabulary: unreachable → `Unavailable` (fail
+/// closed, "try again"), duplicate key → `Conflict`, everything else → `Internal`.
+pub(crate) fn pg(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("duplicate"),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Error::Unavailable(e.to_string()),
+        // 57P01/57P03: shutting down, cannot connect; 08xxx: connection errors.
+        sqlx::Error::Database(d)
+            if d.code()
+                .is_some_and(|c| c == "57P01" || c == "57P03" || c.starts_with("08")) =>
+        {
+            Error::Unavailable(e.to_string())
+        }
+        _ => Error::Internal(format!("database: {e}")),
+    }
+}
+
+/// The same for SQLite: a busy or locked database is `Unavailable`.
+pub(crate) fn lite(e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == ErrorCode::ConstraintViolation
+                && matches!(
+                    f.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+        {
+            Error::Conflict("duplicate")
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen
+            ) =>
+        {
+            Error::Unavailable(e.to_string())
+        }
+        _ => Error::Internal(format!("database: {e}")),
+    }
+}
+
+/// Binds `args` to `$1`… by name and runs `f` on the ready statement.
+fn with_stmt<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    f: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for i in 1..=stmt.parameter_count() {
+        let n: usize = stmt
+            .parameter_name(i)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(i);
+        let arg = args
+            .get(n.wrapping_sub(1))
+            .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
+        stmt.raw_bind_parameter(i, arg)?;
+    }
+    let out = f(&mut stmt);
+    stmt.clear_bindings();
+    out
+}
+
+fn lite_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    limit: usize,
+) -> Result<Vec<Row>> {
+    with_stmt(conn, sql, args, |stmt| {
+        let width = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while out.len() < limit
+            && let Some(r) = rows.next()?
+        {
+            let mut vals = Vec::with_capacity(width);
+            for i in 0..width {
+                vals.push(r.get::<_, Value>(i)?);
+            }
+            out.push(Row::Lite(vals));
+        }
+        // A statement with RETURNING must run to its end to have done its work.
+        while rows.next()?.is_some() {}
+        Ok(out)
+    })
+    .map_err(lite)
+}
+
+fn lite_exec(conn: &rusqlite::Connection, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+    with_stmt(conn, sql, args, |stmt| {
+        if stmt.column_count() == 0 {
+            return stmt.raw_execute().map(|n| n as u64);
+        }
+        // A statement that returns rows (RETURNING, a function called for its effect).
+        let mut rows = stmt.raw_query();
+        while rows.next()?.is_some() {}
+        Ok(conn.changes())
+    })
+    .map_err(lite)
+}
+
+/// The SQLite connections of one store.
+pub(crate) struct Lite {
+    writer: Arc<Mutex<rusqlite::Connection>>,
+    readers: Vec<Arc<Mutex<rusqlite::Connection>>>,
+    next: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl Lite {
+    pub(crate) fn new(writer: rusqlite::Connection, readers: Vec<rusqlite::Connection>) -> Self {
+        Lite {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: readers
+                .into_iter()
+                .map(|c| Arc::new(Mutex::new(c)))
+                .collect(),
+            next: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(Error::Unavailable("the database is closed".into()));
+        }
+        Ok(())
+    }
+
+    async fn writer(&self) -> Result<OwnedMutexGuard<rusqlite::Connection>> {
+        self.open()?;
+        Ok(Arc::clone(&self.writer).lock_owned().await)
+    }
+
+    /// A reader that is free now, else the next one in turn.
+    async fn reader(&self) -> Result<OwnedMutexGuard<rusqlite::Connection>> {
+        self.open()?;
+        for r in &self.readers {
+            if let Ok(g) = Arc::clone(r).try_lock_owned() {
+                return Ok(g);
+            }
+        }
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Ok(match self.readers.get(n % self.readers.len().max(1)) {
+            Some(r) => Arc::clone(r).lock_owned().await,
+            None => Arc::clone(&self.writer).lock_owned().await,
+        })
+    }
+}
+
+/// Where a statement outside a transaction runs.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Pg(PgPool),
+    Lite(Arc<Lite>),
+}
+
+impl Pool {
+    /// Runs a statement on its own (auto-commit); returns the rows it changed.
+    pub(crate) async fn exec(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
+        match self {
+            Pool::Pg(p) => pg_query(sql, args)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(pg),
+            Pool::Lite(l) => lite_exec(&*l.writer().await?, sql, args),
+        }
+    }
+
+    /// The rows of a query. Statements other than `SELECT` run on the writer.
+    pub(crate) async fn all(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
+        self.rows(sql, args, usize::MAX).await
+    }
+
+    pub(crate) async fn opt(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<Option<Row>> {
+        Ok(self.rows(sql, args, 1).await?.pop())
+    }
+
+    pub(crate) async fn one(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<Row> {
+        self.opt(sql, args).await?.ok_or_else(no_row)
+    }
+
+    async fn rows(&self, sql: &'static str, args: &[Arg<'_>], limit: usize) -> Result<Vec<Row>> {
+        match self {
+            Pool::Pg(p) => {
+                let rows = pg_query(sql, args).fetch_all(p).await.map_err(pg)?;
+                Ok(rows.into_iter().take(limit).map(Row::Pg).collect())
+            }
+            Pool::Lite(l) if is_read(sql) => lite_rows(&*l.reader().await?, sql, args, limit),
+            Pool::Lite(l) => lite_rows(&*l.writer().await?, sql, args, limit),
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so it
+    /// never fails later on a lock upgrade.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        match self {
+            Pool::Pg(p) => Ok(Tx::Pg(p.begin().await.map_err(pg)?)),
+            Pool::Lite(l) => {
+                let conn = l.writer().await?;
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(lite)?;
+                Ok(Tx::Lite(LiteTx { conn, open: true }))
+            }
+        }
+    }
+
+    /// Closes the pool: every later call is `Unavailable`.
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Pg(p) => p.close().await,
+            Pool::Lite(l) => l.closed.store(true, Ordering::Relaxed),
+        }
+    }
+}
+
+fn is_read(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
+}
+
+fn no_row() -> Error {
+    Error::Internal("database: a row was expected".into())
+}
+
+/// An open transaction; dropped without `commit`, it rolls back.
+pub(crate) enum Tx {
+    Pg(sqlx::Transaction<'static, Postgres>),
+    Lite(LiteTx),
+}
+
+pub(crate) struct LiteTx {
+    conn: OwnedMutexGuard<rusqlite::Connection>,
+    open: bool,
+}
+
+impl Drop for LiteTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl Tx {
+    pub(crate) async fn exec(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
+        match self {
+            Tx::Pg(t) => pg_query(sql, args)
+                .execute(&mut **t)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(pg),
+            Tx::Lite(t) => lite_exec(&t.conn, sql, args),
+        }
+    }
+
+    pub(crate) async fn all(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
+        self.rows(sql, args, usize::MAX).await
+    }
+
+    pub(crate) async fn opt(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<Option<Row>> {
+        Ok(self.rows(sql, args, 1).await?.pop())
+    }
+
+    pub(crate) async fn one(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<Row> {
+        self.opt(sql, args).await?.ok_or_else(no_row)
+    }
+
+    async fn rows(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        match self {
+            Tx::Pg(t) => {
+                let rows = pg_query(sql, args).fetch_all(&mut **t).await.map_err(pg)?;
+                Ok(rows.into_iter().take(limit).map(Row::Pg).collect())
+            }
+            Tx::Lite(t) => lite_rows(&t.conn, sql, args, limit),
+        }
+    }
+
+    /// Runs a script of statements (a migration); nothing is bound.
+    pub(crate) async fn script(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Tx::Pg(t) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut **t)
+                .await
+                .map(|_| ())
+                .map_err(pg),
+            Tx::Lite(t) => t.conn.execute_batch(sql).map_err(lite),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Pg(t) => t.commit().await.map_err(pg),
+            Tx::Lite(mut t) => {
+                t.conn.execute_batch("COMMIT").map_err(lite)?;
+                t.open = false;
+                Ok(())
+            }
+        }
+    }
+}
