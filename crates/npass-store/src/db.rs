@@ -284,52 +284,74 @@ fn lite_exec(conn: &rusqlite::Connection, sql: &str, args: &[Arg<'_>]) -> Result
     .map_err(lite)
 }
 
-/// The SQLite connections of one store.
+/// The SQLite side of a store: one connection, and the write batch open on it.
+///
+/// Group commit: a transaction (`Pool::begin`) is a savepoint inside the connection's open write
+/// batch. Its `commit` releases the savepoint, lets the other ready tasks run (they add their
+/// operations to the same batch), then commits the batch unless another operation already did,
+/// and returns only once the batch is committed, so nothing is reported done before it is.
+/// One COMMIT (file locks, WAL header, the shared tail pages of the tables) then serves many
+/// operations. A failed batch COMMIT fails every operation in it. Reads outside a transaction
+/// see the open batch's writes; everything they could reveal is committed before any
+/// response that depends on it leaves, or the whole batch fails.
 pub(crate) struct Lite {
-    writer: Arc<Mutex<rusqlite::Connection>>,
-    readers: Vec<Arc<Mutex<rusqlite::Connection>>>,
-    next: AtomicUsize,
+    conn: Arc<Mutex<Writer>>,
     closed: AtomicBool,
 }
 
+struct Writer {
+    conn: rusqlite::Connection,
+    /// The batch open on the connection (a `BEGIN IMMEDIATE` not yet committed).
+    batch: Option<Arc<Batch>>,
+}
+
+/// One write batch; its outcome, once committed or failed.
+#[derive(Default)]
+struct Batch {
+    done: std::sync::OnceLock<std::result::Result<(), String>>,
+    /// Operations released into it and waiting for its commit.
+    members: AtomicUsize,
+}
+
+/// A batch commits at once when this many operations wait for it.
+const BATCH_MAX: usize = 64;
+
+impl Writer {
+    /// Commits the open batch (if it is still `batch`) and records the outcome for its members.
+    fn commit_batch(&mut self, batch: &Arc<Batch>) {
+        if batch.done.get().is_some() {
+            return;
+        }
+        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if outcome.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let _ = batch.done.set(outcome);
+        if self.batch.as_ref().is_some_and(|b| Arc::ptr_eq(b, batch)) {
+            self.batch = None;
+        }
+    }
+
+    fn commit_open(&mut self) {
+        if let Some(b) = self.batch.clone() {
+            self.commit_batch(&b);
+        }
+    }
+}
+
 impl Lite {
-    pub(crate) fn new(writer: rusqlite::Connection, readers: Vec<rusqlite::Connection>) -> Self {
+    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
         Lite {
-            writer: Arc::new(Mutex::new(writer)),
-            readers: readers
-                .into_iter()
-                .map(|c| Arc::new(Mutex::new(c)))
-                .collect(),
-            next: AtomicUsize::new(0),
+            conn: Arc::new(Mutex::new(Writer { conn, batch: None })),
             closed: AtomicBool::new(false),
         }
     }
 
-    fn open(&self) -> Result<()> {
+    async fn lock(&self) -> Result<OwnedMutexGuard<Writer>> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(Error::Unavailable("the database is closed".into()));
         }
-        Ok(())
-    }
-
-    async fn writer(&self) -> Result<OwnedMutexGuard<rusqlite::Connection>> {
-        self.open()?;
-        Ok(Arc::clone(&self.writer).lock_owned().await)
-    }
-
-    /// A reader that is free now, else the next one in turn.
-    async fn reader(&self) -> Result<OwnedMutexGuard<rusqlite::Connection>> {
-        self.open()?;
-        for r in &self.readers {
-            if let Ok(g) = Arc::clone(r).try_lock_owned() {
-                return Ok(g);
-            }
-        }
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        Ok(match self.readers.get(n % self.readers.len().max(1)) {
-            Some(r) => Arc::clone(r).lock_owned().await,
-            None => Arc::clone(&self.writer).lock_owned().await,
-        })
+        Ok(Arc::clone(&self.conn).lock_owned().await)
     }
 }
 
@@ -341,7 +363,7 @@ pub(crate) enum Pool {
 }
 
 impl Pool {
-    /// Runs a statement on its own (auto-commit); returns the rows it changed.
+    /// Runs a statement on its own (committed when this returns); returns the rows it changed.
     pub(crate) async fn exec(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         match self {
             Pool::Pg(p) => pg_query(sql, args)
@@ -349,11 +371,16 @@ impl Pool {
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(pg),
-            Pool::Lite(l) => lite_exec(&*l.writer().await?, sql, args),
+            Pool::Lite(_) => {
+                let mut tx = self.begin().await?;
+                let n = tx.exec(sql, args).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
         }
     }
 
-    /// The rows of a query. Statements other than `SELECT` run on the writer.
+    /// The rows of a query; a statement other than `SELECT` commits before this returns.
     pub(crate) async fn all(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
         self.rows(sql, args, usize::MAX).await
     }
@@ -372,20 +399,43 @@ impl Pool {
                 let rows = pg_query(sql, args).fetch_all(p).await.map_err(pg)?;
                 Ok(rows.into_iter().take(limit).map(Row::Pg).collect())
             }
-            Pool::Lite(l) if is_read(sql) => lite_rows(&*l.reader().await?, sql, args, limit),
-            Pool::Lite(l) => lite_rows(&*l.writer().await?, sql, args, limit),
+            Pool::Lite(l) if is_read(sql) => lite_rows(&l.lock().await?.conn, sql, args, limit),
+            Pool::Lite(_) => {
+                let mut tx = self.begin().await?;
+                let rows = tx.rows(sql, args, limit).await?;
+                tx.commit().await?;
+                Ok(rows)
+            }
         }
     }
 
-    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so it
-    /// never fails later on a lock upgrade.
+    /// Starts a transaction. On SQLite it joins (or opens, with `BEGIN IMMEDIATE`, which takes
+    /// the write lock at once) the connection's write batch.
     pub(crate) async fn begin(&self) -> Result<Tx> {
         match self {
             Pool::Pg(p) => Ok(Tx::Pg(p.begin().await.map_err(pg)?)),
             Pool::Lite(l) => {
-                let conn = l.writer().await?;
-                conn.execute_batch("BEGIN IMMEDIATE").map_err(lite)?;
-                Ok(Tx::Lite(LiteTx { conn, open: true }))
+                let mut w = l.lock().await?;
+                let batch = match &w.batch {
+                    Some(b) => Arc::clone(b),
+                    None => {
+                        begin_immediate(&mut w).await?;
+                        let b = Arc::new(Batch::default());
+                        w.batch = Some(Arc::clone(&b));
+                        b
+                    }
+                };
+                if let Err(e) = w.conn.execute_batch("SAVEPOINT op") {
+                    if batch.members.load(Ordering::Relaxed) == 0 {
+                        w.commit_open();
+                    }
+                    return Err(lite(e));
+                }
+                Ok(Tx::Lite(LiteTx {
+                    w: Some(w),
+                    batch,
+                    lite: Arc::clone(l),
+                }))
             }
         }
     }
@@ -394,10 +444,38 @@ impl Pool {
     pub(crate) async fn close(&self) {
         match self {
             Pool::Pg(p) => p.close().await,
-            Pool::Lite(l) => l.closed.store(true, Ordering::Relaxed),
+            Pool::Lite(l) => {
+                l.conn.lock().await.commit_open();
+                l.closed.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
+
+/// `BEGIN IMMEDIATE`, waiting for another connection's write (another process, such as the
+/// CLI, or another store in this one) without blocking the thread: while SQLite's busy handler
+/// sleeps, the tasks that would end that write could not run.
+async fn begin_immediate(w: &mut Writer) -> Result<()> {
+    let conn = &mut w.conn;
+    let deadline = std::time::Instant::now() + BUSY_WAIT;
+    conn.busy_timeout(std::time::Duration::ZERO).map_err(lite)?;
+    let outcome = loop {
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            other => break other.map_err(lite),
+        }
+    };
+    conn.busy_timeout(BUSY_WAIT).map_err(lite)?;
+    outcome
+}
+
+/// How long SQLite waits for another connection's lock before answering "unavailable".
+pub(crate) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn is_read(sql: &str) -> bool {
     sql.trim_start()
@@ -416,14 +494,47 @@ pub(crate) enum Tx {
 }
 
 pub(crate) struct LiteTx {
-    conn: OwnedMutexGuard<rusqlite::Connection>,
-    open: bool,
+    /// The connection, held from `begin` to `commit` (`None` once released).
+    w: Option<OwnedMutexGuard<Writer>>,
+    batch: Arc<Batch>,
+    lite: Arc<Lite>,
+}
+
+impl LiteTx {
+    fn conn(&self) -> Result<&rusqlite::Connection> {
+        self.w
+            .as_ref()
+            .map(|w| &w.conn)
+            .ok_or_else(|| Error::Internal("database: transaction already ended".into()))
+    }
 }
 
 impl Drop for LiteTx {
     fn drop(&mut self) {
-        if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK");
+        // Not committed: undo this operation only; end the batch if nobody else is in it.
+        if let Some(mut w) = self.w.take() {
+            let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
+            if self.batch.members.load(Ordering::Relaxed) == 0 {
+                w.commit_open();
+            }
+        }
+    }
+}
+
+/// Waits for a batch to be committed; if dropped first (the request was cancelled), a task
+/// commits the batch, so it never holds SQLite's write lock with nobody left to end it.
+struct BatchWait {
+    batch: Arc<Batch>,
+    lite: Arc<Lite>,
+}
+
+impl Drop for BatchWait {
+    fn drop(&mut self) {
+        if self.batch.done.get().is_none()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let (batch, lite) = (Arc::clone(&self.batch), Arc::clone(&self.lite));
+            rt.spawn(async move { lite.conn.lock().await.commit_batch(&batch) });
         }
     }
 }
@@ -436,7 +547,7 @@ impl Tx {
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(pg),
-            Tx::Lite(t) => lite_exec(&t.conn, sql, args),
+            Tx::Lite(t) => lite_exec(t.conn()?, sql, args),
         }
     }
 
@@ -463,7 +574,7 @@ impl Tx {
                 let rows = pg_query(sql, args).fetch_all(&mut **t).await.map_err(pg)?;
                 Ok(rows.into_iter().take(limit).map(Row::Pg).collect())
             }
-            Tx::Lite(t) => lite_rows(&t.conn, sql, args, limit),
+            Tx::Lite(t) => lite_rows(t.conn()?, sql, args, limit),
         }
     }
 
@@ -475,17 +586,46 @@ impl Tx {
                 .await
                 .map(|_| ())
                 .map_err(pg),
-            Tx::Lite(t) => t.conn.execute_batch(sql).map_err(lite),
+            Tx::Lite(t) => t.conn()?.execute_batch(sql).map_err(lite),
         }
     }
 
+    /// Commits. On SQLite: returns once the batch holding this operation is committed.
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Tx::Pg(t) => t.commit().await.map_err(pg),
             Tx::Lite(mut t) => {
-                t.conn.execute_batch("COMMIT").map_err(lite)?;
-                t.open = false;
-                Ok(())
+                let batch = Arc::clone(&t.batch);
+                let store = Arc::clone(&t.lite);
+                let Some(mut w) = t.w.take() else {
+                    return Err(Error::Internal(
+                        "database: transaction already ended".into(),
+                    ));
+                };
+                if let Err(e) = w.conn.execute_batch("RELEASE op") {
+                    let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
+                    if batch.members.load(Ordering::Relaxed) == 0 {
+                        w.commit_open();
+                    }
+                    return Err(lite(e));
+                }
+                let members = batch.members.fetch_add(1, Ordering::Relaxed) + 1;
+                let wait = BatchWait { batch, lite: store };
+                if members >= BATCH_MAX {
+                    w.commit_batch(&wait.batch);
+                } else {
+                    // Let the other ready tasks add their operations, then commit what is there.
+                    drop(w);
+                    tokio::task::yield_now().await;
+                    if wait.batch.done.get().is_none() {
+                        wait.lite.conn.lock().await.commit_batch(&wait.batch);
+                    }
+                }
+                match wait.batch.done.get() {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(e)) => Err(Error::Unavailable(format!("database commit: {e}"))),
+                    None => Err(Error::Internal("database: batch not committed".into())),
+                }
             }
         }
     }

@@ -4,8 +4,8 @@
 //! milliseconds from the core's Clock (never `now()` in SQL).
 //!
 //! SQLite allows one writer: every transaction here starts with a write, so it takes the write
-//! lock at once and waits on `busy_timeout` instead of failing on a lock upgrade. On PostgreSQL
-//! the audit chain's head row serialises appenders across nodes.
+//! lock at once (waiting for another connection without blocking the thread) instead of failing
+//! on a lock upgrade. On PostgreSQL the audit chain's head row serialises appenders across nodes.
 #![cfg_attr(
     test,
     allow(
@@ -61,8 +61,7 @@ fn sqlite_path(url: &str) -> Result<PathBuf> {
 
 fn sqlite_open(path: &std::path::Path, full_sync: bool) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path).map_err(db::lite)?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(db::lite)?;
+    conn.busy_timeout(db::BUSY_WAIT).map_err(db::lite)?;
     conn.set_prepared_statement_cache_capacity(128);
     let sync = if full_sync { "FULL" } else { "NORMAL" };
     conn.execute_batch(&format!(
@@ -80,7 +79,7 @@ impl SqlStore {
         Self::connect_with(url, max_connections, false).await
     }
 
-    /// `max_connections`: PostgreSQL's pool size; on SQLite one writer and the rest readers.
+    /// `max_connections`: PostgreSQL's pool size (SQLite uses one connection, see `db`).
     /// `sqlite_full_sync`: SQLite in WAL mode syncs at every commit (`synchronous = FULL`)
     /// instead of at checkpoints (`NORMAL`). With `NORMAL` a killed process loses nothing
     /// committed; a power cut can lose the last commits. PostgreSQL is unaffected.
@@ -91,12 +90,9 @@ impl SqlStore {
     ) -> Result<Self> {
         let (pool, backend) = if url.starts_with("sqlite:") {
             let path = sqlite_path(url)?;
-            let writer = sqlite_open(&path, sqlite_full_sync)?;
-            let readers = (1..max_connections.max(1))
-                .map(|_| sqlite_open(&path, sqlite_full_sync))
-                .collect::<Result<Vec<_>>>()?;
+            let conn = sqlite_open(&path, sqlite_full_sync)?;
             (
-                db::Pool::Lite(Arc::new(db::Lite::new(writer, readers))),
+                db::Pool::Lite(Arc::new(db::Lite::new(conn))),
                 Backend::Sqlite,
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

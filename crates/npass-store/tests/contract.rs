@@ -377,6 +377,70 @@ async fn mail_outbox_claims_each_mail_once() {
     s.ping().await.unwrap();
 }
 
+/// Many operations at once (SQLite groups them into one commit): each succeeds or fails on its
+/// own, a failed one leaves nothing behind, and the audit chain stays whole.
+#[tokio::test]
+async fn concurrent_operations_each_commit_or_fail_alone() {
+    let (s, _d) = store().await;
+    let ev = event("account.register", None, None, json!({}));
+    s.create_account(
+        &account("first", "N0", AccountStatus::Pending),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every fifth one reuses a national ID taken already: it must fail alone.
+            let nid = if i % 5 == 0 {
+                "N0".to_string()
+            } else {
+                format!("N{i}")
+            };
+            let a = account(&format!("acc{i}"), &nid, AccountStatus::Pending);
+            let ev = event("account.register", Some(&a.id), None, json!({ "i": i }));
+            let tok = format!("tok{i}");
+            let m = mail(&format!("mail{i}"));
+            s.create_account(&a, Some((&tok, 1_000)), Some(&m), &ev, 2)
+                .await
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        let stored = s.account_by_id(&format!("acc{i}")).await.unwrap();
+        if i % 5 == 0 {
+            assert_eq!(
+                r.unwrap_err(),
+                npass_core::Error::Conflict("account-exists")
+            );
+            assert!(stored.is_none(), "a failed operation left its account");
+        } else {
+            r.unwrap();
+            assert_eq!(stored.unwrap().national_id.value, format!("N{i}"));
+            // Its email token committed with it.
+            let ev = event("account.email-confirmed", None, None, json!({}));
+            assert_eq!(
+                s.confirm_email(&format!("tok{i}"), &ev, 3).await.unwrap(),
+                format!("acc{i}")
+            );
+        }
+    }
+    let all = s.audit_range(0, 1000).await.unwrap();
+    // The first account, 32 registrations and 32 confirmations; nothing of the 8 failures.
+    assert_eq!(all.len(), 1 + 32 + 32);
+    assert_eq!(verify_chain(&all), Ok(()));
+    let mut mails = 0;
+    while s.mail_claim(100, 60_000).await.unwrap().is_some() {
+        mails += 1;
+    }
+    assert_eq!(mails, 32, "one email per successful registration");
+}
+
 #[test]
 fn migration_trees_match() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");

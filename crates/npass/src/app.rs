@@ -117,6 +117,8 @@ pub struct App {
     pub master: MasterKey,
     pub mail_wake: Arc<Notify>,
     pub backchannel_wake: Arc<Notify>,
+    /// Calls to e-services (key sets, back-channel logout).
+    pub http: reqwest::Client,
     /// SHA-256 of the admin API token, if the admin API is on.
     pub admin_token_sha256: Option<String>,
 }
@@ -129,6 +131,7 @@ impl App {
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
         let rng: Arc<dyn Rng> = Arc::new(OsRng);
+        let http = crate::keyfetch::outbound_client()?;
         let master = master_key(&cfg, rng.as_ref())?;
         let store = SqlStore::connect_with(
             &cfg.database_url(),
@@ -162,7 +165,7 @@ impl App {
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
             key_cache: Default::default(),
-            key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new()?),
+            key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new(http.clone())),
             hash_permits: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
                     .map(|n| n.get())
@@ -182,6 +185,7 @@ impl App {
             master,
             mail_wake,
             backchannel_wake,
+            http,
             admin_token_sha256,
         })
     }
@@ -249,7 +253,11 @@ impl App {
             wake: self.mail_wake.clone(),
         };
         let mail_task = tokio::spawn(sender.run(stop.clone()));
-        let backchannel = Backchannel::new(self.core.clone(), self.backchannel_wake.clone())?;
+        let backchannel = Backchannel::new(
+            self.core.clone(),
+            self.backchannel_wake.clone(),
+            self.http.clone(),
+        );
         let backchannel_task = tokio::spawn(backchannel.run(stop.clone()));
         let app = self
             .router()

@@ -17,13 +17,8 @@ pub struct Backchannel {
 }
 
 impl Backchannel {
-    pub fn new(core: Arc<Core>, wake: Arc<Notify>) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| format!("http client: {e}"))?;
-        Ok(Backchannel { core, http, wake })
+    pub fn new(core: Arc<Core>, wake: Arc<Notify>, http: reqwest::Client) -> Self {
+        Backchannel { core, http, wake }
     }
 
     async fn deliver(&self, uri: &str, token: &str) -> Result<(), String> {

@@ -11,14 +11,19 @@ pub struct HttpKeyFetcher {
     http: reqwest::Client,
 }
 
+/// The client npass calls e-services with (key sets, back-channel logout): no redirects
+/// followed, 5 s per request. Built once (loading the trust roots takes milliseconds) and shared.
+pub fn outbound_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| format!("http client: {e}"))
+}
+
 impl HttpKeyFetcher {
-    pub fn new() -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| format!("http client: {e}"))?;
-        Ok(HttpKeyFetcher { http })
+    pub fn new(http: reqwest::Client) -> Self {
+        HttpKeyFetcher { http }
     }
 }
 

@@ -43,6 +43,17 @@ fn unavailable(_: Error) -> OAuthError {
     OAuthError::new("temporarily_unavailable", "try again")
 }
 
+/// How a refresh token is stored: its time prefix (not secret; it orders the index) and the
+/// digest of the whole token. A token without the prefix gets a key no token has.
+fn refresh_key(token: &str) -> String {
+    match token.get(..12) {
+        Some(prefix) if prefix.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            format!("{prefix}{}", digest(token))
+        }
+        _ => digest(token),
+    }
+}
+
 impl Core {
     /// Authenticates a client by its secret (SHA-256, constant-time).
     pub async fn authenticate_client(
@@ -264,7 +275,7 @@ impl Core {
     ) -> Result<Value, OAuthError> {
         let grant = |d: &str| OAuthError::new("invalid_grant", d);
         let now = self.now();
-        let hash = digest(p.get("refresh_token").map(String::as_str).unwrap_or(""));
+        let hash = refresh_key(p.get("refresh_token").map(String::as_str).unwrap_or(""));
         let Some(live) = self.store.refresh(&hash, now).await.map_err(unavailable)? else {
             // Spent, revoked, expired or unknown: the rotation path tells which, and revokes
             // the grant when it was a reuse.
@@ -343,7 +354,7 @@ impl Core {
         let now = self.now();
         if let Some(rec) = self
             .store
-            .refresh(&digest(token), now)
+            .refresh(&refresh_key(token), now)
             .await
             .map_err(unavailable)?
             && rec.client_id == e.client_id
@@ -426,7 +437,7 @@ impl Core {
         }
         if let Some(r) = self
             .store
-            .refresh(&digest(token), now)
+            .refresh(&refresh_key(token), now)
             .await
             .map_err(unavailable)?
             && r.client_id == e.client_id
@@ -534,7 +545,7 @@ impl Core {
         {
             m.insert("nonce".into(), json!(g.nonce));
         }
-        let jti = rng::token(self.rng.as_ref());
+        let jti = rng::ordered_token(self.rng.as_ref(), now);
         let at = json!({
             "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
             "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&g.scope),
@@ -542,7 +553,7 @@ impl Core {
         });
         let id_token = self.sign_as(&e.id_token_alg, "JWT", &id).await?;
         let access_token = self.sign("at+jwt", &at).await?;
-        let refresh_token = rng::token(self.rng.as_ref());
+        let refresh_token = rng::ordered_token(self.rng.as_ref(), now);
         let released: Vec<String> = self
             .claims(e, account, &g.scope)
             .as_object()
@@ -558,7 +569,7 @@ impl Core {
             expires_at: now + ACCESS_TOKEN_TTL_S * 1000,
         };
         let refresh = RefreshRecord {
-            token_hash: digest(&refresh_token),
+            token_hash: refresh_key(&refresh_token),
             family: g.family.clone(),
             client_id: e.client_id.clone(),
             account_id: account.id.clone(),

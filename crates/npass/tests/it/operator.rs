@@ -17,7 +17,16 @@ fn npass(app: &TestApp) -> Command {
     c
 }
 
-fn run(mut c: Command, stdin: &str) -> (i32, String, String) {
+/// Runs the CLI on a blocking thread: the server under test shares this test's runtime and must
+/// keep running (and committing) while the CLI waits for the database.
+async fn run(c: Command, stdin: &str) -> (i32, String, String) {
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || run_blocking(c, &stdin))
+        .await
+        .unwrap()
+}
+
+fn run_blocking(mut c: Command, stdin: &str) -> (i32, String, String) {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -55,7 +64,7 @@ async fn citizen_add_show_lock_unlock() {
         "Popescu",
     ])
     .args(["--email", "ion.popescu@example.md", "--password-stdin"]);
-    let (code, out, err) = run(add, &format!("{}\n", ION.password));
+    let (code, out, err) = run(add, &format!("{}\n", ION.password)).await;
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["national_id"], "2000000000004");
@@ -81,7 +90,7 @@ async fn citizen_add_show_lock_unlock() {
         "--email",
         "x@example.md",
     ]);
-    let (code, _, err) = run(dup, "");
+    let (code, _, err) = run(dup, "").await;
     assert_eq!(code, 1);
     assert!(err.contains("An account already exists"), "{err}");
     let mut bad = npass(&app);
@@ -97,7 +106,7 @@ async fn citizen_add_show_lock_unlock() {
         "--email",
         "x@example.md",
     ]);
-    let (code, _, err) = run(bad, "");
+    let (code, _, err) = run(bad, "").await;
     assert_eq!(code, 1);
     assert!(err.contains("check digit"), "{err}");
     let mut weak = npass(&app);
@@ -114,22 +123,22 @@ async fn citizen_add_show_lock_unlock() {
         "x@example.md",
         "--password-stdin",
     ]);
-    let (code, _, err) = run(weak, "password\n");
+    let (code, _, err) = run(weak, "password\n").await;
     assert_eq!(code, 1);
     assert!(err.contains("too short"), "{err}");
 
     let mut show = npass(&app);
     show.args(["citizen", "show", "2000000000004"]);
-    let (code, out, _) = run(show, "");
+    let (code, out, _) = run(show, "").await;
     assert_eq!(code, 0);
     assert!(out.contains("\"email\": \"ion.popescu@example.md\""));
     let mut missing = npass(&app);
     missing.args(["citizen", "show", "1008600038413"]);
-    assert_eq!(run(missing, "").0, 1);
+    assert_eq!(run(missing, "").await.0, 1);
 
     let mut lock = npass(&app);
     lock.args(["citizen", "lock", "2000000000004"]);
-    let (code, out, err) = run(lock, "");
+    let (code, out, err) = run(lock, "").await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"status\": \"locked\""));
     b.get("/account").await.status(303);
@@ -142,7 +151,8 @@ async fn citizen_add_show_lock_unlock() {
 
     let mut unlock = npass(&app);
     unlock.args(["citizen", "unlock", "2000000000004"]);
-    assert_eq!(run(unlock, "").0, 0);
+    let (code, _, err) = run(unlock, "").await;
+    assert_eq!(code, 0, "{err}");
     login(&mut b, &ION, "").await.status(303);
     let kinds: Vec<String> = app
         .core
@@ -167,19 +177,19 @@ async fn check_config_names_every_problem() {
     let app = TestApp::start().await;
     let mut c = npass(&app);
     c.args(["check-config"]);
-    let (code, out, _) = run(c, "");
+    let (code, out, _) = run(c, "").await;
     assert_eq!(code, 0);
     assert!(out.contains("valid"));
     let mut c = npass(&app);
     c.args(["migrate"]);
-    let (code, out, err) = run(c, "");
+    let (code, out, err) = run(c, "").await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("up to date"));
     let mut c = npass(&app);
     c.env("NPASS_MODE", "production")
         .env("NPASS_PUBLIC_URL", "http://npass.example.md")
         .args(["check-config"]);
-    let (code, _, err) = run(c, "");
+    let (code, _, err) = run(c, "").await;
     assert_eq!(code, 2);
     assert!(
         err.contains("https") && err.contains("master_key_file"),
@@ -187,19 +197,19 @@ async fn check_config_names_every_problem() {
     );
     let mut c = npass(&app);
     c.env("NPASS_NO_SUCH", "1").args(["check-config"]);
-    let (code, _, err) = run(c, "");
+    let (code, _, err) = run(c, "").await;
     assert_eq!(code, 2);
     assert!(err.contains("unknown field"), "{err}");
     let mut c = npass(&app);
     c.env("NPASS_IDENTITY__SCHEMES", "[\"xx-id\"]")
         .args(["check-config"]);
-    assert!(run(c, "").2.contains("unknown scheme"));
+    assert!(run(c, "").await.2.contains("unknown scheme"));
     // A production configuration with an http public URL refuses to start.
     let mut c = npass(&app);
     c.env("NPASS_MODE", "production")
         .env("NPASS_PUBLIC_URL", "http://npass.example.md")
         .args(["serve"]);
-    assert_eq!(run(c, "").0, 1);
+    assert_eq!(run(c, "").await.0, 1);
 }
 
 #[tokio::test]
@@ -304,7 +314,7 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
         "Popescu",
     ])
     .args(["--email", ION.email, "--language", "en", "--password-stdin"]);
-    assert_eq!(run(add, &format!("{}\n", ION.password)).0, 0);
+    assert_eq!(run(add, &format!("{}\n", ION.password)).await.0, 0);
 
     let mut portal = Browser::new(&demo_url);
     let mut idp = Browser::new(&npass_url);
