@@ -13,6 +13,7 @@ pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod esign;
 pub mod login;
 pub mod model;
 pub mod national_id;

@@ -16,6 +16,10 @@ pub enum Factor {
     Password,
     Totp,
     RecoveryCode,
+    /// A qualified certificate's key, on a card or token (`hardware`) or in software.
+    Certificate {
+        hardware: bool,
+    },
 }
 
 impl Factor {
@@ -33,6 +37,13 @@ pub struct LoginTransaction {
 
 impl LoginTransaction {
     pub fn level(&self) -> Level {
+        if self
+            .factors
+            .iter()
+            .any(|f| matches!(f, Factor::Certificate { .. }))
+        {
+            return Level::High;
+        }
         let knows = self.factors.contains(&Factor::Password);
         let has = self.factors.iter().any(|f| f.is_possession());
         if knows && has {
@@ -45,18 +56,20 @@ impl LoginTransaction {
     pub fn amr(&self) -> Vec<Amr> {
         let mut amr = Vec::new();
         for f in &self.factors {
-            let a = match f {
-                Factor::Password => Some(Amr::Pwd),
-                Factor::Totp => Some(Amr::Otp),
-                Factor::RecoveryCode => None,
+            let a: &[Amr] = match f {
+                Factor::Password => &[Amr::Pwd],
+                Factor::Totp => &[Amr::Otp],
+                Factor::RecoveryCode => &[],
+                Factor::Certificate { hardware: true } => &[Amr::Sc, Amr::Hwk],
+                Factor::Certificate { hardware: false } => &[Amr::Sc, Amr::Swk],
             };
-            if let Some(a) = a
-                && !amr.contains(&a)
-            {
-                amr.push(a);
+            for a in a {
+                if !amr.contains(a) {
+                    amr.push(*a);
+                }
             }
         }
-        if self.level() >= Level::Substantial {
+        if self.level() == Level::Substantial {
             amr.push(Amr::Mfa);
         }
         amr

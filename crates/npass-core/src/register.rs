@@ -28,6 +28,16 @@ pub struct RegisterInput {
 
 const NAME_MAX: usize = 100;
 
+/// What a person identified by an e-signature adds to open an account: the certificate gives
+/// the identifier and the names.
+#[derive(Debug, Clone, Default)]
+pub struct MandatoryData {
+    pub birth_date: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+}
+
 fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

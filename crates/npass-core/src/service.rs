@@ -142,6 +142,8 @@ pub struct Core {
     pub hash_permits: tokio::sync::Semaphore,
     /// Fetches e-services' published keys (`jwks_uri`).
     pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
+    /// E-signature trust and its CRL cache.
+    pub esign: crate::esign::Esign,
 }
 
 /// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,

@@ -241,9 +241,49 @@ pub trait OidcStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// An e-signature challenge (design note 0004).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EsignChallenge {
+    pub id: String,
+    pub nonce_hash: String,
+    /// Digest of the pre-session cookie of the browser that asked for it.
+    pub browser_hash: String,
+    pub expires_at: i64,
+    /// `waiting`, `verified`, `refused` or `taken`.
+    pub status: String,
+    /// JSON: the certificate identity once verified, the refusal code once refused.
+    pub outcome: String,
+    pub settled_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait EsignStore: Send + Sync {
+    async fn esign_challenge_put(&self, c: &EsignChallenge) -> Result<()>;
+    async fn esign_challenge(&self, id: &str) -> Result<Option<EsignChallenge>>;
+    /// `waiting` → `status` with its outcome, once and before expiry; false when it was not
+    /// waiting any more. The audit row commits with it.
+    async fn esign_challenge_settle(
+        &self,
+        id: &str,
+        status: &str,
+        outcome: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+    /// `verified` → `taken`, once, for the browser it is bound to; returns the outcome.
+    async fn esign_challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<String>>;
+}
+
 #[async_trait]
 pub trait Store:
-    AccountStore + CredentialStore + ThrottleStore + SessionStore + AuditStore + MailStore + OidcStore
+    AccountStore
+    + CredentialStore
+    + ThrottleStore
+    + SessionStore
+    + AuditStore
+    + MailStore
+    + OidcStore
+    + EsignStore
 {
     /// A round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<()>;

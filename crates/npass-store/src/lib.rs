@@ -20,6 +20,7 @@ mod accounts;
 mod audit;
 mod credentials;
 mod db;
+mod esign;
 mod migrate;
 mod oidc;
 mod sessions;

@@ -20,6 +20,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_oidc.sql"),
         include_str!("../migrations/postgres/0002_oidc.sql"),
     ),
+    (
+        3,
+        "0003_esign.sql",
+        include_str!("../migrations/sqlite/0003_esign.sql"),
+        include_str!("../migrations/postgres/0003_esign.sql"),
+    ),
 ];
 
 pub(crate) async fn run(store: &SqlStore) -> Result<()> {

@@ -49,7 +49,7 @@ pub struct AppState {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, admin, login, oidc, register, twostep};
+    use routes::{account, admin, esign, login, oidc, register, twostep};
     Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -57,6 +57,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/npass.css", get(routes::stylesheet))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/login/esign", post(esign::start))
+        .route("/login/esign/{id}", get(esign::wait))
+        .route(
+            "/login/esign/{id}/register",
+            get(esign::register_page).post(esign::register),
+        )
+        .route(
+            "/api/esign/challenges/{id}",
+            post(esign::answer).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)),
+        )
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/register/confirm",

@@ -166,6 +166,10 @@ impl App {
             pairwise_key: master.derive("npass pairwise subject v1"),
             key_cache: Default::default(),
             key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new(http.clone())),
+            esign: npass_core::esign::Esign::new(
+                cfg.esign.trust()?,
+                Arc::new(crate::keyfetch::HttpCrlFetcher::new(http.clone())),
+            ),
             hash_permits: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
                     .map(|n| n.get())

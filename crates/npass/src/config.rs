@@ -35,7 +35,83 @@ pub struct Config {
     pub branding: BrandingConfig,
     pub http: HttpConfig,
     pub admin: AdminConfig,
+    pub esign: EsignConfig,
     pub log: LogConfig,
+}
+
+/// E-signature login (docs/esign.md). No roots: e-signature login is off (the dev default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EsignConfig {
+    /// PEM files with the national root CAs.
+    pub roots: Vec<PathBuf>,
+    /// PEM files with intermediate CAs (a presented chain may add its own).
+    pub intermediates: Vec<PathBuf>,
+    /// Accepted certificate policy OIDs; empty accepts any policy.
+    pub policies: Vec<String>,
+    /// CRLs to read besides each certificate's distribution points.
+    pub crl_urls: Vec<String>,
+    /// How the subject's serialNumber maps to an identifier: "SCHEME:PREFIX" (an empty prefix
+    /// takes the plain number).
+    pub identifiers: Vec<String>,
+}
+
+impl Default for EsignConfig {
+    fn default() -> Self {
+        EsignConfig {
+            roots: Vec::new(),
+            intermediates: Vec::new(),
+            policies: Vec::new(),
+            crl_urls: Vec::new(),
+            identifiers: vec!["md-idnp:PNOMD-".into(), "md-idnp:".into()],
+        }
+    }
+}
+
+impl EsignConfig {
+    /// The trust the core verifies against, or `None` when no root is configured.
+    pub fn trust(&self) -> Result<Option<npass_core::esign::Trust>, String> {
+        if self.roots.is_empty() {
+            return Ok(None);
+        }
+        let pems = |files: &[PathBuf]| -> Result<Vec<Vec<u8>>, String> {
+            use rustls_pki_types::pem::PemObject;
+            let mut out = Vec::new();
+            for f in files {
+                for c in rustls_pki_types::CertificateDer::pem_file_iter(f)
+                    .map_err(|e| format!("esign: {}: {e}", f.display()))?
+                {
+                    out.push(
+                        c.map_err(|e| format!("esign: {}: {e}", f.display()))?
+                            .as_ref()
+                            .to_vec(),
+                    );
+                }
+            }
+            Ok(out)
+        };
+        let mut identifiers = Vec::new();
+        for rule in &self.identifiers {
+            let (scheme, prefix) = rule.split_once(':').unwrap_or((rule, ""));
+            let scheme = npass_core::national_id::Scheme::parse(scheme)
+                .ok_or_else(|| format!("esign.identifiers: unknown scheme in {rule:?}"))?;
+            identifiers.push(npass_core::esign::IdRule {
+                scheme,
+                prefix: prefix.to_owned(),
+            });
+        }
+        let roots = pems(&self.roots)?;
+        if roots.is_empty() {
+            return Err("esign.roots: no certificate in the files".into());
+        }
+        Ok(Some(npass_core::esign::Trust {
+            roots,
+            intermediates: pems(&self.intermediates)?,
+            policies: self.policies.clone(),
+            crl_urls: self.crl_urls.clone(),
+            identifiers,
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -64,6 +140,7 @@ impl Default for Config {
             branding: BrandingConfig::default(),
             http: HttpConfig::default(),
             admin: AdminConfig::default(),
+            esign: EsignConfig::default(),
             log: LogConfig::default(),
         }
     }

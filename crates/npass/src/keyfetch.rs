@@ -48,3 +48,34 @@ impl KeyFetcher for HttpKeyFetcher {
         Ok(v)
     }
 }
+
+/// Fetches CRLs for e-signature verification over the shared client (at most 8 MiB).
+pub struct HttpCrlFetcher {
+    http: reqwest::Client,
+}
+
+impl HttpCrlFetcher {
+    pub fn new(http: reqwest::Client) -> Self {
+        HttpCrlFetcher { http }
+    }
+}
+
+const CRL_LIMIT: usize = 8 * 1024 * 1024;
+
+#[async_trait::async_trait]
+impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let mut res = self.http.get(url).send().await.map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("answered {}", res.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > CRL_LIMIT {
+                return Err("larger than 8 MiB".into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}

@@ -21,6 +21,8 @@ pub struct LoginPage {
     pub next: String,
     pub reauth: bool,
     pub errors: FieldErrors,
+    /// E-signature login is configured.
+    pub esign: bool,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +63,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
             next,
             reauth,
             errors: FieldErrors::default(),
+            esign: st.core.esign.enabled(),
         },
     )
 }
@@ -112,6 +115,7 @@ pub async fn submit(
         next: safe_next(&f.next).unwrap_or_default(),
         reauth: false,
         errors,
+        esign: st.core.esign.enabled(),
     };
     render(status, &page)
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod esign;
 pub mod login;
 pub mod oidc;
 pub mod register;

@@ -9,6 +9,7 @@
 mod admin_api;
 mod cluster;
 mod delivery;
+mod esign;
 mod harness;
 mod interop;
 mod journeys;

@@ -1,0 +1,728 @@
+//! E-signature login: certificates checked against the deployment's trust (design notes 0003
+//! and 0004). Verification is rustls-webpki's (chain, validity against the Clock, extended key
+//! usage, CRL revocation with unknown status refused); the fields it does not read (key usage
+//! bits, certificate policies, the identity in the subject, QC statements) are read with
+//! x509-parser. Identity comes from the subject's `serialNumber`, never the common name.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
+use serde::{Deserialize, Serialize};
+use webpki::aws_lc_rs as algs;
+use webpki::{
+    EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList, RevocationCheckDepth,
+    RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+use x509_parser::prelude::*;
+
+use crate::national_id::{self, NationalId, Scheme};
+
+/// How a subject `serialNumber` maps to a national identifier: `PNOMD-` + IDNP (ETSI EN
+/// 319 412-1 semantics identifier) or, with an empty prefix, the plain number.
+#[derive(Debug, Clone)]
+pub struct IdRule {
+    pub scheme: Scheme,
+    pub prefix: String,
+}
+
+/// The deployment's e-signature trust (`[esign]` in the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// DER of the national roots.
+    pub roots: Vec<Vec<u8>>,
+    /// DER of intermediates (a chain may bring its own too).
+    pub intermediates: Vec<Vec<u8>>,
+    /// Accepted certificate policy OIDs (dotted); empty accepts any.
+    pub policies: Vec<String>,
+    /// CRLs to read besides the certificate's distribution points.
+    pub crl_urls: Vec<String>,
+    pub identifiers: Vec<IdRule>,
+}
+
+/// Fetches a CRL (DER) over HTTP; the binary's adapter.
+#[async_trait::async_trait]
+pub trait CrlFetcher: Send + Sync {
+    async fn fetch(&self, url: &str) -> std::result::Result<Vec<u8>, String>;
+}
+
+/// Why a certificate (or a challenge) was refused; each has its page (`err-esign-…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotConfigured,
+    Malformed,
+    Untrusted,
+    Expired,
+    NotYetValid,
+    Revoked,
+    RevocationUnknown,
+    WrongUsage,
+    Policy,
+    NoIdentity,
+    BadSignature,
+    ChallengeUnknown,
+    ChallengeExpired,
+    ChallengeUsed,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NotConfigured => "esign-not-configured",
+            Refusal::Malformed => "esign-malformed",
+            Refusal::Untrusted => "esign-untrusted",
+            Refusal::Expired => "esign-expired",
+            Refusal::NotYetValid => "esign-not-yet-valid",
+            Refusal::Revoked => "esign-revoked",
+            Refusal::RevocationUnknown => "esign-revocation-unknown",
+            Refusal::WrongUsage => "esign-wrong-usage",
+            Refusal::Policy => "esign-policy",
+            Refusal::NoIdentity => "esign-no-identity",
+            Refusal::BadSignature => "esign-bad-signature",
+            Refusal::ChallengeUnknown => "esign-challenge-unknown",
+            Refusal::ChallengeExpired => "esign-challenge-expired",
+            Refusal::ChallengeUsed => "esign-challenge-used",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Refusal> {
+        ALL.iter().copied().find(|r| r.code() == code)
+    }
+}
+
+const ALL: [Refusal; 14] = [
+    Refusal::NotConfigured,
+    Refusal::Malformed,
+    Refusal::Untrusted,
+    Refusal::Expired,
+    Refusal::NotYetValid,
+    Refusal::Revoked,
+    Refusal::RevocationUnknown,
+    Refusal::WrongUsage,
+    Refusal::Policy,
+    Refusal::NoIdentity,
+    Refusal::BadSignature,
+    Refusal::ChallengeUnknown,
+    Refusal::ChallengeExpired,
+    Refusal::ChallengeUsed,
+];
+
+/// Who a verified certificate says its holder is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertIdentity {
+    pub scheme: Scheme,
+    /// The national identifier, normalised.
+    pub national_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// `organizationIdentifier` (e.g. `NTRMD-<IDNO>`) of an organisation certificate.
+    pub organization_id: Option<String>,
+    pub issuer: String,
+    /// Hex serial number.
+    pub serial: String,
+    /// The key is on a qualified signature-creation device (QC statement QcSSCD).
+    pub hardware: bool,
+}
+
+struct CachedCrl {
+    der: Vec<u8>,
+    next_update_ms: i64,
+}
+
+/// The verifier: trust, the CRL fetcher, and CRLs kept until their `nextUpdate`.
+pub struct Esign {
+    pub trust: Option<Trust>,
+    pub fetcher: Arc<dyn CrlFetcher>,
+    crls: Mutex<HashMap<String, CachedCrl>>,
+}
+
+/// Signature algorithms a signing application may use for the challenge.
+pub fn signature_algorithm(name: &str) -> Option<&'static dyn SignatureVerificationAlgorithm> {
+    Some(match name {
+        "ecdsa-p256-sha256" => algs::ECDSA_P256_SHA256,
+        "ecdsa-p384-sha384" => algs::ECDSA_P384_SHA384,
+        "rsa-pss-sha256" => algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        "rsa-pss-sha384" => algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        "rsa-pss-sha512" => algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        "rsa-pkcs1-sha256" => algs::RSA_PKCS1_2048_8192_SHA256,
+        "rsa-pkcs1-sha384" => algs::RSA_PKCS1_2048_8192_SHA384,
+        "rsa-pkcs1-sha512" => algs::RSA_PKCS1_2048_8192_SHA512,
+        _ => return None,
+    })
+}
+
+/// Signature algorithms accepted inside certificate chains and CRLs.
+const CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P521_SHA512,
+    algs::RSA_PKCS1_2048_8192_SHA256,
+    algs::RSA_PKCS1_2048_8192_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA512,
+    algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+const OID_SERIAL_NUMBER: &str = "2.5.4.5";
+const OID_GIVEN_NAME: &str = "2.5.4.42";
+const OID_SURNAME: &str = "2.5.4.4";
+const OID_ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
+const OID_QC_STATEMENTS: &str = "1.3.6.1.5.5.7.1.3";
+/// id-etsi-qcs-QcSSCD (0.4.0.1862.1.4), DER-encoded as an OBJECT IDENTIFIER.
+const QC_SSCD_DER: [u8; 8] = [0x06, 0x06, 0x04, 0x00, 0x8e, 0x46, 0x01, 0x04];
+
+fn subject_attr(cert: &X509Certificate<'_>, oid: &str) -> Option<String> {
+    cert.subject()
+        .iter_attributes()
+        .find(|a| a.attr_type().to_id_string() == oid)
+        .and_then(|a| a.as_str().ok())
+        .map(|s| s.trim().to_owned())
+}
+
+fn webpki_refusal(e: webpki::Error) -> Refusal {
+    use webpki::Error as E;
+    match e {
+        E::CertExpired { .. } => Refusal::Expired,
+        E::CertNotValidYet { .. } => Refusal::NotYetValid,
+        E::CertRevoked => Refusal::Revoked,
+        E::UnknownRevocationStatus | E::CrlExpired { .. } => Refusal::RevocationUnknown,
+        E::RequiredEkuNotFoundContext(_) => Refusal::WrongUsage,
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => Refusal::Malformed,
+        _ => Refusal::Untrusted,
+    }
+}
+
+impl Esign {
+    pub fn new(trust: Option<Trust>, fetcher: Arc<dyn CrlFetcher>) -> Self {
+        Esign {
+            trust,
+            fetcher,
+            crls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.trust.is_some()
+    }
+
+    /// Verifies `chain` (end entity first, DER) at `now_ms` and reads the identity from it.
+    pub async fn verify(
+        &self,
+        chain: &[Vec<u8>],
+        now_ms: i64,
+    ) -> std::result::Result<CertIdentity, Refusal> {
+        let trust = self.trust.as_ref().ok_or(Refusal::NotConfigured)?;
+        let ee_der = chain.first().ok_or(Refusal::Malformed)?;
+        let (_, cert) = X509Certificate::from_der(ee_der).map_err(|_| Refusal::Malformed)?;
+
+        // 1. Chain, validity and extended key usage, before anything is fetched.
+        let ee_pki = CertificateDer::from(ee_der.as_slice());
+        let ee = EndEntityCert::try_from(&ee_pki).map_err(|_| Refusal::Malformed)?;
+        let anchors: Vec<TrustAnchor<'_>> = trust
+            .roots
+            .iter()
+            .filter_map(|r| {
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice()))
+                    .ok()
+                    .map(|a| a.to_owned())
+            })
+            .collect();
+        let intermediates: Vec<CertificateDer<'_>> = trust
+            .intermediates
+            .iter()
+            .chain(chain.iter().skip(1))
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_millis(
+            u64::try_from(now_ms).unwrap_or(0),
+        ));
+        let verify = |revocation| {
+            ee.verify_for_usage(
+                CHAIN_ALGS,
+                &anchors,
+                &intermediates,
+                time,
+                KeyUsage::client_auth(),
+                revocation,
+                None,
+            )
+            .map(|_| ())
+            .map_err(webpki_refusal)
+        };
+        verify(None)?;
+
+        // 2. Key usage: a login signs, so digitalSignature (or nonRepudiation) must be set.
+        let ku = cert
+            .key_usage()
+            .map_err(|_| Refusal::Malformed)?
+            .ok_or(Refusal::WrongUsage)?;
+        if !(ku.value.digital_signature() || ku.value.non_repudiation()) {
+            return Err(Refusal::WrongUsage);
+        }
+
+        // 3. Accepted policies.
+        if !trust.policies.is_empty() {
+            let has = cert.extensions().iter().any(|ext| {
+                matches!(ext.parsed_extension(), ParsedExtension::CertificatePolicies(p)
+                    if p.iter().any(|pi| trust.policies.contains(&pi.policy_id.to_id_string())))
+            });
+            if !has {
+                return Err(Refusal::Policy);
+            }
+        }
+
+        // 4. Identity.
+        let identity = self.identity(trust, &cert)?;
+
+        // 5. Revocation: a fresh CRL for the certificate, or refuse.
+        let mut urls: Vec<String> = Vec::new();
+        for ext in cert.extensions() {
+            if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
+                for p in points.iter() {
+                    if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
+                        for n in names {
+                            if let GeneralName::URI(u) = n
+                                && (u.starts_with("http://") || u.starts_with("https://"))
+                            {
+                                urls.push((*u).to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        urls.extend(trust.crl_urls.iter().cloned());
+        let mut crls = Vec::new();
+        for url in &urls {
+            if let Some(der) = self.crl(url, now_ms).await
+                && let Ok(crl) = OwnedCertRevocationList::from_der(&der)
+            {
+                crls.push(webpki::CertRevocationList::from(crl));
+            }
+        }
+        if crls.is_empty() {
+            return Err(Refusal::RevocationUnknown);
+        }
+        let refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
+        let options = RevocationOptionsBuilder::new(&refs)
+            .map_err(|_| Refusal::RevocationUnknown)?
+            .with_depth(RevocationCheckDepth::EndEntity)
+            .with_status_policy(UnknownStatusPolicy::Deny)
+            .with_expiration_policy(ExpirationPolicy::Enforce)
+            .build();
+        verify(Some(options))?;
+        Ok(identity)
+    }
+
+    fn identity(
+        &self,
+        trust: &Trust,
+        cert: &X509Certificate<'_>,
+    ) -> std::result::Result<CertIdentity, Refusal> {
+        let serial = subject_attr(cert, OID_SERIAL_NUMBER).ok_or(Refusal::NoIdentity)?;
+        let national_id = trust
+            .identifiers
+            .iter()
+            .find_map(|rule| {
+                let value = if rule.prefix.is_empty() {
+                    serial.as_str()
+                } else {
+                    serial.strip_prefix(rule.prefix.as_str())?
+                };
+                national_id::parse(value, &[rule.scheme]).ok()
+            })
+            .ok_or(Refusal::NoIdentity)?;
+        let NationalId { scheme, value } = national_id;
+        let hardware = cert.extensions().iter().any(|e| {
+            e.oid.to_id_string() == OID_QC_STATEMENTS
+                && e.value.windows(QC_SSCD_DER.len()).any(|w| w == QC_SSCD_DER)
+        });
+        Ok(CertIdentity {
+            scheme,
+            national_id: value,
+            given_name: subject_attr(cert, OID_GIVEN_NAME).unwrap_or_default(),
+            family_name: subject_attr(cert, OID_SURNAME).unwrap_or_default(),
+            organization_id: subject_attr(cert, OID_ORGANIZATION_IDENTIFIER),
+            issuer: cert.issuer().to_string(),
+            serial: cert.raw_serial_as_string().replace(':', ""),
+            hardware,
+        })
+    }
+
+    /// A CRL from the cache while before its `nextUpdate`, else fetched again. `None` when it
+    /// cannot be had (the caller refuses).
+    async fn crl(&self, url: &str, now_ms: i64) -> Option<Vec<u8>> {
+        if let Ok(cache) = self.crls.lock()
+            && let Some(c) = cache.get(url)
+            && c.next_update_ms > now_ms
+        {
+            return Some(c.der.clone());
+        }
+        let der = match self.fetcher.fetch(url).await {
+            Ok(der) => der,
+            Err(e) => {
+                tracing::warn!(url, error = %e, "CRL unavailable");
+                return None;
+            }
+        };
+        let next_update_ms = CertificateRevocationList::from_der(&der)
+            .ok()
+            .and_then(|(_, crl)| crl.next_update())
+            .map(|t| t.timestamp() * 1000)?;
+        if let Ok(mut cache) = self.crls.lock() {
+            cache.insert(
+                url.to_owned(),
+                CachedCrl {
+                    der: der.clone(),
+                    next_update_ms,
+                },
+            );
+        }
+        Some(der)
+    }
+}
+
+/// Checks a challenge signature made with the end-entity certificate's key.
+pub fn verify_signature(
+    ee_der: &[u8],
+    algorithm: &str,
+    msg: &[u8],
+    sig: &[u8],
+) -> std::result::Result<(), Refusal> {
+    let alg = signature_algorithm(algorithm).ok_or(Refusal::BadSignature)?;
+    let der = CertificateDer::from(ee_der);
+    let ee = EndEntityCert::try_from(&der).map_err(|_| Refusal::Malformed)?;
+    ee.verify_signature(alg, msg, sig)
+        .map_err(|_| Refusal::BadSignature)
+}
+
+/// What a signing application posts for a challenge.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    pub challenge: String,
+    pub algorithm: String,
+    /// Base64 (standard alphabet).
+    pub signature: String,
+    /// Base64 DER certificates, end entity first.
+    pub chain: Vec<String>,
+}
+
+/// Where an e-signature login stands, for the waiting page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Waiting {
+        text: String,
+    },
+    Verified,
+    Refused(Refusal),
+    /// The challenge belongs to another browser.
+    Elsewhere,
+    Gone,
+}
+
+/// How a verified e-signature login ends.
+pub enum Finish {
+    Session(crate::login::NewSession),
+    /// No account yet: the mandatory-data page, with the names from the certificate.
+    Register(CertIdentity),
+    AccountLocked,
+}
+
+/// Lifetime of a challenge (design note 0004).
+pub const CHALLENGE_TTL_MS: i64 = 2 * 60 * 1000;
+/// How long after its signature a verified challenge may still open an account.
+const REGISTER_WITHIN_MS: i64 = 15 * 60 * 1000;
+const MAX_CHAIN: usize = 5;
+const SEAL_CONTEXT: &str = "npass esign challenge nonce v1";
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::login::{Client, Factor, LoginTransaction};
+use crate::model::{Account, AccountStatus, Assurance, Profile};
+use crate::rng;
+use crate::service::{Core, digest};
+use crate::store::EsignChallenge;
+use data_encoding::BASE64;
+use subtle::ConstantTimeEq;
+
+fn challenge_text(issuer: &str, id: &str, nonce: &str) -> String {
+    format!(
+        "npass-esign-v1|{}|{id}|{nonce}",
+        issuer.trim_end_matches('/')
+    )
+}
+
+impl Core {
+    /// A new challenge for the browser whose pre-session id is `pre_id`: its id and the text to
+    /// sign.
+    pub async fn esign_start(&self, pre_id: &str) -> Result<(String, String)> {
+        if !self.esign.enabled() {
+            return Err(Error::Forbidden("esign-not-configured"));
+        }
+        let id = rng::id(self.rng.as_ref());
+        let nonce = rng::token(self.rng.as_ref());
+        let c = EsignChallenge {
+            id: id.clone(),
+            nonce_hash: digest(&nonce),
+            browser_hash: digest(pre_id),
+            expires_at: self.now() + CHALLENGE_TTL_MS,
+            status: "waiting".into(),
+            // While waiting, the nonce sealed under the master key, so the waiting page can show
+            // the text again; the settled outcome replaces it.
+            outcome: BASE64.encode(&self.sealer.seal(
+                nonce.as_bytes(),
+                SEAL_CONTEXT,
+                self.rng.as_ref(),
+            )?),
+            settled_at: None,
+        };
+        self.store.esign_challenge_put(&c).await?;
+        Ok((
+            id.clone(),
+            challenge_text(&self.policy.public_url, &id, &nonce),
+        ))
+    }
+
+    /// A signing application's answer. `Ok(Err(refusal))` is a decision (recorded when the
+    /// challenge was genuine); `Err` is a fault (nothing recorded).
+    pub async fn esign_answer(
+        &self,
+        id: &str,
+        a: &Answer,
+        client: &Client,
+    ) -> Result<std::result::Result<CertIdentity, Refusal>> {
+        let now = self.now();
+        let Some(c) = self.store.esign_challenge(id).await? else {
+            return Ok(Err(Refusal::ChallengeUnknown));
+        };
+        // The text must be this challenge's, with its nonce (compared as digests, in constant
+        // time); without the nonce nobody can touch the challenge.
+        let nonce = a
+            .challenge
+            .strip_prefix(&challenge_text(&self.policy.public_url, id, ""))
+            .unwrap_or("");
+        if nonce.is_empty() || !bool::from(digest(nonce).as_bytes().ct_eq(c.nonce_hash.as_bytes()))
+        {
+            return Ok(Err(Refusal::ChallengeUnknown));
+        }
+        if c.status != "waiting" {
+            return Ok(Err(Refusal::ChallengeUsed));
+        }
+        if now >= c.expires_at {
+            return Ok(Err(Refusal::ChallengeExpired));
+        }
+        let decision = self.esign_check(a, now).await;
+        let (status, outcome, ev) = match &decision {
+            Ok(ident) => (
+                "verified",
+                serde_json::to_string(ident).map_err(|e| Error::Internal(e.to_string()))?,
+                audit::event(
+                    "esign.verified",
+                    None,
+                    Some(&client.ip),
+                    serde_json::json!({"issuer": ident.issuer, "serial": ident.serial,
+                        "organization_id": ident.organization_id, "hardware": ident.hardware}),
+                ),
+            ),
+            Err(r) => (
+                "refused",
+                r.code().to_owned(),
+                audit::event(
+                    "esign.refused",
+                    None,
+                    Some(&client.ip),
+                    serde_json::json!({"reason": r.code()}),
+                ),
+            ),
+        };
+        if !self
+            .store
+            .esign_challenge_settle(id, status, &outcome, &ev, now)
+            .await?
+        {
+            return Ok(Err(Refusal::ChallengeUsed));
+        }
+        Ok(decision)
+    }
+
+    async fn esign_check(
+        &self,
+        a: &Answer,
+        now: i64,
+    ) -> std::result::Result<CertIdentity, Refusal> {
+        if a.chain.is_empty() || a.chain.len() > MAX_CHAIN {
+            return Err(Refusal::Malformed);
+        }
+        let chain = a
+            .chain
+            .iter()
+            .map(|c| BASE64.decode(c.as_bytes()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| Refusal::Malformed)?;
+        let sig = BASE64
+            .decode(a.signature.as_bytes())
+            .map_err(|_| Refusal::Malformed)?;
+        let ee = chain.first().ok_or(Refusal::Malformed)?;
+        verify_signature(ee, &a.algorithm, a.challenge.as_bytes(), &sig)?;
+        self.esign.verify(&chain, now).await
+    }
+
+    /// Where the challenge stands for this browser.
+    pub async fn esign_state(&self, id: &str, pre_id: &str) -> Result<State> {
+        let Some(c) = self.store.esign_challenge(id).await? else {
+            return Ok(State::Gone);
+        };
+        if !bool::from(digest(pre_id).as_bytes().ct_eq(c.browser_hash.as_bytes())) {
+            return Ok(State::Elsewhere);
+        }
+        Ok(match c.status.as_str() {
+            "waiting" if self.now() >= c.expires_at => State::Refused(Refusal::ChallengeExpired),
+            "waiting" => {
+                let sealed = BASE64
+                    .decode(c.outcome.as_bytes())
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let nonce = self.sealer.open(&sealed, SEAL_CONTEXT)?;
+                State::Waiting {
+                    text: challenge_text(
+                        &self.policy.public_url,
+                        id,
+                        &String::from_utf8_lossy(&nonce),
+                    ),
+                }
+            }
+            "verified" => State::Verified,
+            "refused" => {
+                State::Refused(Refusal::from_code(&c.outcome).unwrap_or(Refusal::Untrusted))
+            }
+            _ => State::Gone,
+        })
+    }
+
+    /// Takes a verified challenge (once, by the browser it is bound to) and logs its holder in,
+    /// or sends a newcomer to the mandatory-data page.
+    pub async fn esign_finish(
+        &self,
+        id: &str,
+        pre_id: &str,
+        replaces: Option<&str>,
+        client: &Client,
+    ) -> Result<Finish> {
+        let outcome = self
+            .store
+            .esign_challenge_take(id, &digest(pre_id))
+            .await?
+            .ok_or(Error::NotFound)?;
+        let ident: CertIdentity =
+            serde_json::from_str(&outcome).map_err(|e| Error::Internal(e.to_string()))?;
+        let Some(account) = self
+            .store
+            .account_by_national_id(&ident.national_id)
+            .await?
+        else {
+            return Ok(Finish::Register(ident));
+        };
+        if account.status == AccountStatus::Locked {
+            return Ok(Finish::AccountLocked);
+        }
+        let tx = LoginTransaction {
+            account_id: account.id,
+            factors: vec![Factor::Certificate {
+                hardware: ident.hardware,
+            }],
+        };
+        Ok(Finish::Session(
+            self.start_session(&tx, replaces, &[], client).await?,
+        ))
+    }
+
+    /// The identity a taken challenge proved, while it may still open an account.
+    pub async fn esign_newcomer(&self, id: &str, pre_id: &str) -> Result<CertIdentity> {
+        let c = self
+            .store
+            .esign_challenge(id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let fresh = c
+            .settled_at
+            .is_some_and(|t| self.now() < t + REGISTER_WITHIN_MS);
+        if c.status != "taken"
+            || !fresh
+            || !bool::from(digest(pre_id).as_bytes().ct_eq(c.browser_hash.as_bytes()))
+        {
+            return Err(Error::NotFound);
+        }
+        serde_json::from_str(&c.outcome).map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    /// Opens the account of a person the certificate identified (assurance `verified`) with the
+    /// mandatory data they gave, and logs them in at level high.
+    pub async fn esign_register(
+        &self,
+        id: &str,
+        pre_id: &str,
+        data: crate::register::MandatoryData,
+        client: &Client,
+    ) -> std::result::Result<crate::login::NewSession, Vec<Error>> {
+        let ident = self.esign_newcomer(id, pre_id).await.map_err(|e| vec![e])?;
+        let profile = Profile {
+            given_name: ident.given_name.clone(),
+            family_name: ident.family_name.clone(),
+            birth_date: data.birth_date.trim().to_owned(),
+            email: data.email.trim().to_owned(),
+            phone: String::new(),
+            language: data.language.clone(),
+        };
+        let mut errors = Vec::new();
+        let now = self.now();
+        if let Err(e) = crate::register::check_birth_date(&profile.birth_date, now) {
+            errors.push(e);
+        }
+        if let Err(e) = crate::register::check_email(&profile.email) {
+            errors.push(e);
+        }
+        let phone = crate::register::check_phone(&data.phone).unwrap_or_else(|e| {
+            errors.push(e);
+            String::new()
+        });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let account = Account {
+            id: self.new_id(),
+            national_id: crate::national_id::NationalId {
+                scheme: ident.scheme,
+                value: ident.national_id.clone(),
+            },
+            profile: Profile { phone, ..profile },
+            assurance: Assurance::Verified,
+            status: AccountStatus::Active,
+            password_hash: None,
+            created_at: now,
+        };
+        let ev = audit::event(
+            "account.register-esign",
+            Some(&account.id),
+            Some(&client.ip),
+            serde_json::json!({"issuer": ident.issuer, "serial": ident.serial}),
+        );
+        self.store
+            .create_account(&account, None, None, &ev, now)
+            .await
+            .map_err(|e| match e {
+                Error::Conflict(_) => vec![Error::invalid("national_id", "account-exists")],
+                e => vec![e],
+            })?;
+        let tx = LoginTransaction {
+            account_id: account.id,
+            factors: vec![Factor::Certificate {
+                hardware: ident.hardware,
+            }],
+        };
+        self.start_session(&tx, None, &[], client)
+            .await
+            .map_err(|e| vec![e])
+    }
+}

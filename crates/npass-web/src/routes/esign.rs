@@ -1,0 +1,251 @@
+//! E-signature login by signed challenge (design note 0004): start, the waiting page, the
+//! signing application's API, and the mandatory-data page of a newcomer.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use npass_core::esign::{Answer, Finish, Refusal, State as EsignState};
+use npass_core::register::MandatoryData;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::pages::{FieldErrors, Layout, MessagePage};
+use crate::web::{
+    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, render, see_other,
+};
+
+#[derive(Template)]
+#[template(path = "esign_wait.html")]
+pub struct WaitPage {
+    pub l: Layout,
+    pub text: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "esign_register.html")]
+pub struct RegisterPage {
+    pub l: Layout,
+    pub id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub national_id: String,
+    pub birth_date: String,
+    pub email: String,
+    pub phone: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {}
+
+/// `POST /login/esign`: a new challenge for this browser, then its waiting page.
+pub async fn start(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(_f): WebForm<StartForm>,
+) -> Response {
+    match st.core.esign_start(&ctx.browser.pre_id).await {
+        Ok((id, _)) => see_other(&format!("/login/esign/{id}")),
+        Err(e) => error_page(&st, &ctx.browser, &e),
+    }
+}
+
+/// A refusal's page: what went wrong, and the other ways to log in.
+fn refused(st: &AppState, ctx: &Ctx, r: Refusal) -> Response {
+    let l = Layout::of(st, ctx);
+    let page = MessagePage {
+        title: l.t("esign-refused-title"),
+        paragraphs: vec![
+            l.t(&format!("err-{}", r.code())),
+            l.t("esign-other-methods"),
+        ],
+        link: Some(("/login".into(), l.t("esign-back-to-login"))),
+        show_request_id: true,
+        l,
+    };
+    render(StatusCode::FORBIDDEN, &page)
+}
+
+/// `GET /login/esign/{id}`: waits (reloading every 2 s) until the signature arrives, then
+/// logs in, or sends a newcomer to the mandatory-data page.
+pub async fn wait(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let state = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
+    match state {
+        EsignState::Waiting { text } => {
+            let link = format!(
+                "npass-sign:{}",
+                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            );
+            let page = WaitPage {
+                l: Layout::of(&st, &ctx),
+                text,
+                link,
+            };
+            render(StatusCode::OK, &page)
+        }
+        EsignState::Refused(r) => refused(&st, &ctx, r),
+        EsignState::Elsewhere => refused(&st, &ctx, Refusal::ChallengeUnknown),
+        EsignState::Gone => error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
+        EsignState::Verified => {
+            let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
+            match st
+                .core
+                .esign_finish(&id, &ctx.browser.pre_id, replaces.as_deref(), &ctx.client)
+                .await
+            {
+                Ok(Finish::Session(ns)) => {
+                    let mut res = see_other("/account");
+                    append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
+                    res
+                }
+                Ok(Finish::Register(_)) => see_other(&format!("/login/esign/{id}/register")),
+                Ok(Finish::AccountLocked) => error_page(
+                    &st,
+                    &ctx.browser,
+                    &npass_core::Error::Forbidden("account-locked"),
+                ),
+                Err(e) => error_page(&st, &ctx.browser, &e),
+            }
+        }
+    }
+}
+
+/// `POST /api/esign/challenges/{id}`: the signing application's answer (JSON, no cookies; the
+/// nonce in the signed text is the secret).
+pub async fn answer(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(a) = serde_json::from_slice::<Answer>(&body) else {
+        return api_refusal(Refusal::Malformed);
+    };
+    match st.core.esign_answer(&id, &a, &ctx.client).await {
+        Ok(Ok(_)) => Json(json!({"status": "verified"})).into_response(),
+        Ok(Err(r)) => api_refusal(r),
+        Err(e) => {
+            tracing::error!(error = %e, "esign answer failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "unavailable", "message": "try again"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn api_refusal(r: Refusal) -> Response {
+    let status = match r {
+        Refusal::ChallengeUnknown => StatusCode::NOT_FOUND,
+        Refusal::ChallengeUsed => StatusCode::CONFLICT,
+        Refusal::ChallengeExpired => StatusCode::GONE,
+        Refusal::Malformed | Refusal::BadSignature => StatusCode::BAD_REQUEST,
+        _ => StatusCode::FORBIDDEN,
+    };
+    (status, Json(json!({"error": r.code()}))).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// `GET /login/esign/{id}/register`: the mandatory-data page, names from the certificate.
+pub async fn register_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Response {
+    register_form(&st, &ctx, id, RegisterForm::empty(), FieldErrors::default()).await
+}
+
+impl RegisterForm {
+    fn empty() -> Self {
+        RegisterForm {
+            birth_date: String::new(),
+            email: String::new(),
+            phone: String::new(),
+        }
+    }
+}
+
+async fn register_form(
+    st: &AppState,
+    ctx: &Ctx,
+    id: String,
+    f: RegisterForm,
+    errors: FieldErrors,
+) -> Response {
+    let ident = match st.core.esign_newcomer(&id, &ctx.browser.pre_id).await {
+        Ok(i) => i,
+        Err(e) => return error_page(st, &ctx.browser, &e),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = RegisterPage {
+        l: Layout::of(st, ctx),
+        id,
+        given_name: ident.given_name,
+        family_name: ident.family_name,
+        national_id: ident.national_id,
+        birth_date: f.birth_date,
+        email: f.email,
+        phone: f.phone,
+        errors,
+    };
+    render(status, &page)
+}
+
+/// `POST /login/esign/{id}/register`: opens the account (assurance verified) and logs in.
+pub async fn register(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<RegisterForm>,
+) -> Response {
+    let data = MandatoryData {
+        birth_date: f.birth_date.clone(),
+        email: f.email.clone(),
+        phone: f.phone.clone(),
+        language: ctx.browser.lang.to_owned(),
+    };
+    match st
+        .core
+        .esign_register(&id, &ctx.browser.pre_id, data, &ctx.client)
+        .await
+    {
+        Ok(ns) => {
+            let mut res = see_other("/account");
+            append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
+            res
+        }
+        Err(errs)
+            if errs
+                .iter()
+                .all(|e| matches!(e, npass_core::Error::Invalid { .. })) =>
+        {
+            let errors = FieldErrors::from(&ctx.tr, &errs);
+            register_form(&st, &ctx, id, f, errors).await
+        }
+        Err(errs) => match errs.first() {
+            Some(e) => error_page(&st, &ctx.browser, e),
+            None => error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
+        },
+    }
+}

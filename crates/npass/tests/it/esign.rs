@@ -1,0 +1,636 @@
+//! E-signature login by signed challenge, from outside: a throwaway PKI built here (root,
+//! intermediate, citizen certificates, a CRL this test serves), the real `npass-sign` binary
+//! signing the challenge a real npass shows, and the browser finishing the login.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, RevokedCertParams, SerialNumber,
+};
+use time::OffsetDateTime;
+
+use crate::harness::*;
+
+const DAY: i64 = 86_400;
+
+fn at(offset_days: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0 / 1000 + offset_days * DAY).unwrap()
+}
+
+/// qcStatements with QcSSCD: the key is on a qualified signature-creation device.
+fn qc_sscd() -> CustomExtension {
+    CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 3],
+        vec![
+            0x30, 0x0a, 0x30, 0x08, 0x06, 0x06, 0x04, 0x00, 0x8e, 0x46, 0x01, 0x04,
+        ],
+    )
+}
+
+/// certificatePolicies with 1.2.498.1.1.
+fn policy() -> CustomExtension {
+    CustomExtension::from_oid_content(
+        &[2, 5, 29, 32],
+        vec![
+            0x30, 0x09, 0x30, 0x07, 0x06, 0x05, 0x2a, 0x83, 0x72, 0x01, 0x01,
+        ],
+    )
+}
+
+fn ca(name: &str) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.not_before = at(-3650);
+    p.not_after = at(3650);
+    p
+}
+
+/// A citizen's certificate, as a national CA would issue it.
+struct Citizen {
+    serial: u64,
+    id: &'static str,
+    from: i64,
+    to: i64,
+    usage: Vec<KeyUsagePurpose>,
+    crl_url: String,
+    extra: Vec<CustomExtension>,
+    organization: Option<&'static str>,
+}
+
+impl Citizen {
+    fn new(serial: u64, crl_url: &str) -> Self {
+        Citizen {
+            serial,
+            id: "PNOMD-2000000000004",
+            from: -30,
+            to: 365,
+            usage: vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::ContentCommitment,
+            ],
+            crl_url: crl_url.to_owned(),
+            extra: vec![qc_sscd()],
+            organization: None,
+        }
+    }
+}
+
+struct Pki {
+    dir: tempfile::TempDir,
+    root_pem: PathBuf,
+    inter: Issuer<'static, KeyPair>,
+    inter_pem: String,
+    other: Issuer<'static, KeyPair>,
+    other_pem: String,
+    crl_url: String,
+    dead_url: String,
+    crl: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Pki {
+    async fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let root_key = KeyPair::generate().unwrap();
+        let root_params = ca("Test National Root CA");
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = Issuer::new(root_params, root_key);
+        let inter_key = KeyPair::generate().unwrap();
+        let inter_params = ca("Test Qualified CA");
+        let inter_cert = inter_params.signed_by(&inter_key, &root_issuer).unwrap();
+        let other_key = KeyPair::generate().unwrap();
+        let other_params = ca("Somebody Else's CA");
+        let other_cert = other_params.self_signed(&other_key).unwrap();
+        let root_pem = dir.path().join("root.pem");
+        std::fs::write(&root_pem, root.pem()).unwrap();
+
+        // The CRL server: serves whatever the test put in `crl`.
+        let crl = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let served = crl.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route(
+            "/qca.crl",
+            axum::routing::get(move || {
+                let served = served.clone();
+                async move { served.lock().unwrap().clone() }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_url = format!("http://{}/qca.crl", dead.local_addr().unwrap());
+        drop(dead);
+        let pki = Pki {
+            root_pem,
+            inter: Issuer::new(inter_params, inter_key),
+            inter_pem: inter_cert.pem(),
+            other: Issuer::new(other_params, other_key),
+            other_pem: other_cert.pem(),
+            crl_url: format!("http://{addr}/qca.crl"),
+            dead_url,
+            crl,
+            dir,
+        };
+        pki.publish_crl(&[]);
+        pki
+    }
+
+    /// Publishes the intermediate's CRL revoking `serials`.
+    fn publish_crl(&self, serials: &[u64]) {
+        let crl = CertificateRevocationListParams {
+            this_update: at(-1),
+            next_update: at(7),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from(*s),
+                    revocation_time: at(-2),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&self.inter)
+        .unwrap();
+        *self.crl.lock().unwrap() = crl.der().to_vec();
+    }
+
+    /// Issues `c` (by the national intermediate, or by the untrusted CA) and writes its key and
+    /// chain as PEM files; returns their paths.
+    fn issue(&self, c: &Citizen, trusted: bool) -> (PathBuf, PathBuf) {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.serial_number = Some(SerialNumber::from(c.serial));
+        p.distinguished_name
+            .push(DnType::CommonName, "IGNORED 1111111111111");
+        p.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 5]), c.id);
+        p.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Ion");
+        p.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Popescu");
+        if let Some(org) = c.organization {
+            p.distinguished_name
+                .push(DnType::CustomDnType(vec![2, 5, 4, 97]), org);
+        }
+        p.not_before = at(c.from);
+        p.not_after = at(c.to);
+        p.key_usages = c.usage.clone();
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![c.crl_url.clone()],
+        }];
+        p.custom_extensions = c.extra.clone();
+        let (issuer, issuer_pem) = if trusted {
+            (&self.inter, &self.inter_pem)
+        } else {
+            (&self.other, &self.other_pem)
+        };
+        let cert = p.signed_by(&key, issuer).unwrap();
+        let key_path = self.dir.path().join(format!("{}.key.pem", c.serial));
+        let chain_path = self.dir.path().join(format!("{}.chain.pem", c.serial));
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        std::fs::write(&chain_path, format!("{}{}", cert.pem(), issuer_pem)).unwrap();
+        (key_path, chain_path)
+    }
+}
+
+async fn start(pki: &Pki) -> TestApp {
+    let root = pki.root_pem.clone();
+    TestApp::start_with(move |c| c.esign.roots = vec![root]).await
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Starts an e-signature login in `b`: the waiting page's path and the challenge it shows.
+async fn begin(b: &mut Browser) -> (String, String) {
+    let r = b.submit("/login", "/login/esign", &[]).await;
+    r.status(303);
+    let wait = r.location();
+    let page = b.get(&wait).await;
+    page.status(200).has("npass-sign");
+    let text = page
+        .body
+        .split("<code class=\"challenge\">")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .map(unescape)
+        .expect("the waiting page shows the challenge");
+    assert!(text.starts_with("npass-esign-v1|"), "{text}");
+    (wait, text)
+}
+
+/// Runs the real `npass-sign`; returns (exit code, stdout, stderr).
+async fn npass_sign(args: Vec<String>, env: Vec<(&'static str, String)>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_npass-sign"))
+            .args(&args)
+            .envs(env)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn pem_args(key: &Path, chain: &Path, text: &str) -> Vec<String> {
+    vec![
+        "--key".into(),
+        key.display().to_string(),
+        "--cert".into(),
+        chain.display().to_string(),
+        text.into(),
+    ]
+}
+
+/// One whole attempt with a certificate: begin, sign with npass-sign, come back to the page.
+async fn attempt(app: &TestApp, key: &Path, chain: &Path) -> (Browser, Resp, String) {
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    let (_, _, err) = npass_sign(pem_args(key, chain, &text), vec![]).await;
+    let page = b.get(&wait).await;
+    (b, page, err)
+}
+
+#[tokio::test]
+async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(1001, &pki.crl_url), true);
+    let mut b = app.browser();
+    b.get("/login")
+        .await
+        .status(200)
+        .has("Log in with e-signature");
+    let (wait, text) = begin(&mut b).await;
+    // Until the signature arrives the page waits (and reloads itself).
+    b.get(&wait).await.status(200).has("http-equiv=\"refresh\"");
+    let (code, out, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("signed"), "{out}");
+    // No account yet: the mandatory-data page, names and identifier from the certificate.
+    let r = b.get(&wait).await;
+    r.status(303);
+    let reg = r.location();
+    assert!(reg.ends_with("/register"), "{reg}");
+    let page = b.get(&reg).await;
+    page.status(200)
+        .has("Ion")
+        .has("Popescu")
+        .has("2000000000004")
+        .has("Registration");
+    assert!(!page.body.contains("IGNORED"), "never the common name");
+    // Bad input changes nothing and says why.
+    let bad = b
+        .submit(
+            &reg,
+            &reg,
+            &[("birth_date", "1990-01-02"), ("email", "nope")],
+        )
+        .await;
+    bad.status(400);
+    assert!(
+        app.core
+            .store
+            .account_by_national_id("2000000000004")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = b
+        .submit(
+            &reg,
+            &reg,
+            &[("birth_date", "1990-01-02"), ("email", "ion@example.md")],
+        )
+        .await;
+    r.status(303);
+    assert_eq!(r.location(), "/account");
+    b.get("/account").await.status(200).has("high");
+    let acc = app
+        .core
+        .store
+        .account_by_national_id("2000000000004")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acc.assurance, npass_core::model::Assurance::Verified);
+    assert_eq!(acc.profile.given_name, "Ion");
+    // The taken challenge cannot open a second account or log in again.
+    b.get(&wait).await.status(404);
+
+    // Next time the same person logs straight in; the session says how (card: sc + hwk).
+    let (mut b2, page, err) = attempt(&app, &key, &chain).await;
+    page.status(303);
+    assert_eq!(page.location(), "/account", "{err}");
+    b2.get("/account").await.status(200).has("high");
+    let secret = b2.cookies.get("__Host-npass").cloned().unwrap();
+    let s = app.core.session(&secret).await.unwrap().unwrap();
+    assert_eq!(s.level, npass_core::model::Level::High);
+    let amr: Vec<&str> = s.amr.iter().map(|a| a.as_str()).collect();
+    assert_eq!(amr, vec!["sc", "hwk"]);
+    // The certificate's issuer and serial are in the audit trail.
+    let audit = app.core.store.audit_range(0, 1000).await.unwrap();
+    let verified: Vec<_> = audit
+        .iter()
+        .filter(|r| r.event.kind == "esign.verified")
+        .collect();
+    assert_eq!(verified.len(), 2);
+    assert!(
+        verified[0].event.detail["issuer"]
+            .as_str()
+            .unwrap()
+            .contains("Test Qualified CA")
+    );
+    assert_eq!(verified[0].event.detail["serial"], "03e9");
+}
+
+/// Each certificate the issue names is refused with its own page, and nothing logs in.
+#[tokio::test]
+async fn every_bad_certificate_is_refused_with_its_page() {
+    let pki = Pki::new().await;
+    pki.publish_crl(&[2004]);
+    let app = start(&pki).await;
+    let expired = Citizen {
+        from: -400,
+        to: -30,
+        ..Citizen::new(2001, &pki.crl_url)
+    };
+    let not_yet = Citizen {
+        from: 30,
+        to: 400,
+        ..Citizen::new(2002, &pki.crl_url)
+    };
+    let wrong_usage = Citizen {
+        usage: vec![KeyUsagePurpose::KeyEncipherment],
+        ..Citizen::new(2003, &pki.crl_url)
+    };
+    let revoked = Citizen::new(2004, &pki.crl_url);
+    let unreachable_crl = Citizen::new(2005, &pki.dead_url);
+    let no_identity = Citizen {
+        id: "PNOMD-2000000000005",
+        ..Citizen::new(2006, &pki.crl_url)
+    };
+    let cases: Vec<(Citizen, bool, &str)> = vec![
+        (expired, true, "The certificate has expired."),
+        (not_yet, true, "The certificate is not valid yet."),
+        (wrong_usage, true, "may not be used to log in"),
+        (revoked, true, "The certificate has been revoked."),
+        (
+            unreachable_crl,
+            true,
+            "could not confirm that the certificate has not been revoked",
+        ),
+        (
+            no_identity,
+            true,
+            "does not carry a national identification number",
+        ),
+        (
+            Citizen::new(2007, &pki.crl_url),
+            false,
+            "not issued by a certification authority",
+        ),
+    ];
+    for (c, trusted, message) in cases {
+        let (key, chain) = pki.issue(&c, trusted);
+        let (b, page, err) = attempt(&app, &key, &chain).await;
+        page.status(403)
+            .has(message)
+            .has("log in with your password and verification code");
+        assert!(err.contains("npass refused"), "{err}");
+        assert!(
+            !b.cookies.contains_key("__Host-npass"),
+            "no session for {}",
+            c.serial
+        );
+    }
+    let refused = app
+        .core
+        .store
+        .audit_range(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.kind == "esign.refused")
+        .count();
+    assert_eq!(refused, 7);
+    assert!(
+        app.core
+            .store
+            .account_by_national_id("2000000000004")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn replayed_expired_foreign_and_forged_answers_are_refused() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(3001, &pki.crl_url), true);
+    let http = reqwest::Client::new();
+    let post = |id: String, body: String| {
+        let http = http.clone();
+        let url = format!("{}/api/esign/challenges/{id}", app.base);
+        async move {
+            let r = http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let id_of = |text: &str| text.split('|').nth(2).unwrap().to_owned();
+    let print = |text: &str| {
+        let mut a = pem_args(&key, &chain, text);
+        a.insert(0, "--print".into());
+        a
+    };
+
+    // A signature over a changed text (another nonce) does not touch the challenge.
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    let forged_text = format!("{}x", text);
+    let (code, body, _) = npass_sign(print(&forged_text), vec![]).await;
+    assert_eq!(code, 0);
+    assert_eq!(post(id_of(&text), body).await.0, 404);
+    // A signature that does not match the certificate.
+    let (_, body, _) = npass_sign(print(&text), vec![]).await;
+    let mut v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["signature"] = serde_json::json!(data_encoding::BASE64.encode(&[1u8; 72]));
+    let (status, answer) = post(id_of(&text), v.to_string()).await;
+    assert_eq!(
+        (status, answer.contains("esign-bad-signature")),
+        (400, true)
+    );
+    b.get(&wait)
+        .await
+        .status(403)
+        .has("does not match the certificate");
+
+    // The right answer works once; the same answer again is refused.
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    let (_, body, _) = npass_sign(print(&text), vec![]).await;
+    assert_eq!(post(id_of(&text), body.clone()).await.0, 200);
+    let (status, answer) = post(id_of(&text), body).await;
+    assert_eq!(
+        (status, answer.contains("esign-challenge-used")),
+        (409, true)
+    );
+    // Another browser cannot take the login this one started.
+    let mut thief = app.browser();
+    thief
+        .get(&wait)
+        .await
+        .status(403)
+        .has("belongs to another browser");
+    assert!(!thief.cookies.contains_key("__Host-npass"));
+    b.get(&wait).await.status(303);
+
+    // An answer after the challenge's two minutes is refused, and the page says so.
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    app.clock.advance_secs(121);
+    let (_, body, _) = npass_sign(print(&text), vec![]).await;
+    let (status, answer) = post(id_of(&text), body).await;
+    assert_eq!(
+        (status, answer.contains("esign-challenge-expired")),
+        (410, true)
+    );
+    b.get(&wait)
+        .await
+        .status(403)
+        .has("This login request expired.");
+}
+
+#[tokio::test]
+async fn pkcs12_software_keys_organisations_and_policies() {
+    let pki = Pki::new().await;
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.policies = vec!["1.2.498.1.1".into()];
+    })
+    .await;
+    // Without an accepted policy: refused.
+    let (key, chain) = pki.issue(&Citizen::new(4001, &pki.crl_url), true);
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403)
+        .has("This kind of certificate is not accepted");
+
+    // A software key (no QcSSCD) of an organisation's representative, with the policy, in a
+    // PKCS#12 file made by openssl.
+    let c = Citizen {
+        extra: vec![policy()],
+        organization: Some("NTRMD-1003600012345"),
+        ..Citizen::new(4002, &pki.crl_url)
+    };
+    let (key, chain) = pki.issue(&c, true);
+    let p12 = pki.dir.path().join("4002.p12");
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-inkey"])
+        .arg(&key)
+        .arg("-in")
+        .arg(&chain)
+        .arg("-out")
+        .arg(&p12)
+        .args(["-passout", "pass:card-pin-1234"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.core
+        .store
+        .create_account(
+            &npass_core::model::Account {
+                id: "acc-ion".into(),
+                national_id: npass_core::national_id::NationalId {
+                    scheme: npass_core::national_id::Scheme::MdIdnp,
+                    value: "2000000000004".into(),
+                },
+                profile: npass_core::model::Profile {
+                    given_name: "Ion".into(),
+                    family_name: "Popescu".into(),
+                    birth_date: "1990-01-02".into(),
+                    email: "ion@example.md".into(),
+                    phone: String::new(),
+                    language: "ro".into(),
+                },
+                assurance: npass_core::model::Assurance::SelfAsserted,
+                status: npass_core::model::AccountStatus::Active,
+                password_hash: None,
+                created_at: 1,
+            },
+            None,
+            None,
+            &npass_core::audit::event("account.register", None, None, serde_json::json!({})),
+            1,
+        )
+        .await
+        .unwrap();
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    // The wrong password opens nothing.
+    let p12_args = |text: &str| {
+        vec![
+            "--p12".to_string(),
+            p12.display().to_string(),
+            "--password-env".into(),
+            "CARD_PIN".into(),
+            text.into(),
+        ]
+    };
+    let (code, _, err) = npass_sign(p12_args(&text), vec![("CARD_PIN", "wrong".into())]).await;
+    assert_ne!(code, 0, "{err}");
+    let (code, _, err) =
+        npass_sign(p12_args(&text), vec![("CARD_PIN", "card-pin-1234".into())]).await;
+    assert_eq!(code, 0, "{err}");
+    let r = b.get(&wait).await;
+    r.status(303);
+    assert_eq!(r.location(), "/account");
+    let secret = b.cookies.get("__Host-npass").cloned().unwrap();
+    let s = app.core.session(&secret).await.unwrap().unwrap();
+    let amr: Vec<&str> = s.amr.iter().map(|a| a.as_str()).collect();
+    assert_eq!(amr, vec!["sc", "swk"]);
+    let audit = app.core.store.audit_range(0, 1000).await.unwrap();
+    let v = audit
+        .iter()
+        .find(|r| r.event.kind == "esign.verified")
+        .unwrap();
+    assert_eq!(v.event.detail["organization_id"], "NTRMD-1003600012345");
+    assert_eq!(v.event.detail["hardware"], false);
+}
