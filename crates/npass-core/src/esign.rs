@@ -50,6 +50,7 @@ pub trait CrlFetcher: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     NotConfigured,
+    NoCertificate,
     Malformed,
     Untrusted,
     Expired,
@@ -69,6 +70,7 @@ impl Refusal {
     pub fn code(self) -> &'static str {
         match self {
             Refusal::NotConfigured => "esign-not-configured",
+            Refusal::NoCertificate => "esign-no-certificate",
             Refusal::Malformed => "esign-malformed",
             Refusal::Untrusted => "esign-untrusted",
             Refusal::Expired => "esign-expired",
@@ -90,8 +92,9 @@ impl Refusal {
     }
 }
 
-const ALL: [Refusal; 14] = [
+const ALL: [Refusal; 15] = [
     Refusal::NotConfigured,
+    Refusal::NoCertificate,
     Refusal::Malformed,
     Refusal::Untrusted,
     Refusal::Expired,
@@ -448,6 +451,26 @@ use crate::store::EsignChallenge;
 use data_encoding::BASE64;
 use subtle::ConstantTimeEq;
 
+/// How the holder proved possession of the certificate's key.
+enum Proof<'a> {
+    Signed(&'a Answer),
+    Tls(&'a [Vec<u8>]),
+}
+
+impl Proof<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Proof::Signed(_) => "signed-challenge",
+            Proof::Tls(_) => "tls-client-certificate",
+        }
+    }
+}
+
+/// The nonce of a challenge text (its last part).
+pub fn nonce_of(text: &str) -> &str {
+    text.rsplit('|').next().unwrap_or("")
+}
+
 fn challenge_text(issuer: &str, id: &str, nonce: &str) -> String {
     format!(
         "npass-esign-v1|{}|{id}|{nonce}",
@@ -494,16 +517,39 @@ impl Core {
         a: &Answer,
         client: &Client,
     ) -> Result<std::result::Result<CertIdentity, Refusal>> {
-        let now = self.now();
-        let Some(c) = self.store.esign_challenge(id).await? else {
-            return Ok(Err(Refusal::ChallengeUnknown));
-        };
-        // The text must be this challenge's, with its nonce (compared as digests, in constant
-        // time); without the nonce nobody can touch the challenge.
         let nonce = a
             .challenge
             .strip_prefix(&challenge_text(&self.policy.public_url, id, ""))
             .unwrap_or("");
+        self.esign_settle(id, nonce, Proof::Signed(a), client).await
+    }
+
+    /// A certificate presented in a TLS handshake on the e-signature listener (the handshake
+    /// proved possession of its key) for challenge `id`, whose nonce came with the request.
+    pub async fn esign_tls(
+        &self,
+        id: &str,
+        nonce: &str,
+        chain: &[Vec<u8>],
+        client: &Client,
+    ) -> Result<std::result::Result<CertIdentity, Refusal>> {
+        self.esign_settle(id, nonce, Proof::Tls(chain), client)
+            .await
+    }
+
+    /// Checks the nonce (as a digest, in constant time; without it nobody can touch the
+    /// challenge), then the proof, and records the decision once.
+    async fn esign_settle(
+        &self,
+        id: &str,
+        nonce: &str,
+        proof: Proof<'_>,
+        client: &Client,
+    ) -> Result<std::result::Result<CertIdentity, Refusal>> {
+        let now = self.now();
+        let Some(c) = self.store.esign_challenge(id).await? else {
+            return Ok(Err(Refusal::ChallengeUnknown));
+        };
         if nonce.is_empty() || !bool::from(digest(nonce).as_bytes().ct_eq(c.nonce_hash.as_bytes()))
         {
             return Ok(Err(Refusal::ChallengeUnknown));
@@ -514,7 +560,11 @@ impl Core {
         if now >= c.expires_at {
             return Ok(Err(Refusal::ChallengeExpired));
         }
-        let decision = self.esign_check(a, now).await;
+        let decision = match proof {
+            Proof::Signed(a) => self.esign_check(a, now).await,
+            Proof::Tls(chain) if chain.is_empty() => Err(Refusal::NoCertificate),
+            Proof::Tls(chain) => self.esign.verify(chain, now).await,
+        };
         let (status, outcome, ev) = match &decision {
             Ok(ident) => (
                 "verified",
@@ -524,7 +574,8 @@ impl Core {
                     None,
                     Some(&client.ip),
                     serde_json::json!({"issuer": ident.issuer, "serial": ident.serial,
-                        "organization_id": ident.organization_id, "hardware": ident.hardware}),
+                        "organization_id": ident.organization_id, "hardware": ident.hardware,
+                        "via": proof.name()}),
                 ),
             ),
             Err(r) => (
@@ -534,7 +585,7 @@ impl Core {
                     "esign.refused",
                     None,
                     Some(&client.ip),
-                    serde_json::json!({"reason": r.code()}),
+                    serde_json::json!({"reason": r.code(), "via": proof.name()}),
                 ),
             ),
         };

@@ -37,6 +37,8 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// SHA-256 (hex) of the admin API bearer token; `None` turns the admin API off.
     pub admin_token_sha256: Option<String>,
+    /// The e-signature client-certificate listener's address, when it is on.
+    pub esign_tls_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/login/esign", post(esign::start))
+        .route("/login/esign/card", post(esign::card))
         .route("/login/esign/{id}", get(esign::wait))
         .route(
             "/login/esign/{id}/register",

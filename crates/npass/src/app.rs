@@ -228,6 +228,7 @@ impl App {
             support_phone: self.cfg.branding.support_phone.clone(),
             support_email: self.cfg.branding.support_email.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
+            esign_tls_url: self.cfg.esign.tls_url(),
         };
         npass_web::router(AppState {
             core: self.core.clone(),
@@ -235,6 +236,24 @@ impl App {
             cfg: Arc::new(web),
             csrf_key: Arc::new(self.master.derive("npass csrf v1")),
         })
+    }
+
+    /// The e-signature client-certificate listener, when `esign.listen` is set.
+    async fn esign_listener(&self) -> Result<Option<crate::esign_tls::TlsListener>, String> {
+        let e = &self.cfg.esign;
+        if e.tls_url().is_none() {
+            return Ok(None);
+        }
+        let (Some(cert), Some(key)) = (&e.tls_cert, &e.tls_key) else {
+            return Err("esign.listen needs esign.tls_cert and esign.tls_key".into());
+        };
+        let tls = crate::esign_tls::server_config(cert, key)?;
+        let tcp = TcpListener::bind(&e.listen)
+            .await
+            .map_err(|err| format!("esign.listen {}: {err}", e.listen))?;
+        crate::esign_tls::TlsListener::new(tcp, tls)
+            .map(Some)
+            .map_err(|err| err.to_string())
     }
 
     /// Listens and serves until `stop` turns true; the mail sender runs beside.
@@ -263,6 +282,25 @@ impl App {
             self.http.clone(),
         );
         let backchannel_task = tokio::spawn(backchannel.run(stop.clone()));
+        let esign_task = match self.esign_listener().await? {
+            Some(tls) => {
+                let app = crate::esign_tls::router(self.core.clone())
+                    .into_make_service_with_connect_info::<crate::esign_tls::Peer>();
+                let mut stop_tls = stop.clone();
+                Some(tokio::spawn(async move {
+                    let _ = axum::serve(tls, app)
+                        .with_graceful_shutdown(async move {
+                            while !*stop_tls.borrow() {
+                                if stop_tls.changed().await.is_err() {
+                                    break;
+                                }
+                            }
+                        })
+                        .await;
+                }))
+            }
+            None => None,
+        };
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -279,6 +317,9 @@ impl App {
             .map_err(|e| e.to_string());
         let _ = mail_task.await;
         let _ = backchannel_task.await;
+        if let Some(t) = esign_task {
+            let _ = t.await;
+        }
         self.store.close().await;
         result
     }

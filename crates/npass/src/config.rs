@@ -54,6 +54,14 @@ pub struct EsignConfig {
     /// How the subject's serialNumber maps to an identifier: "SCHEME:PREFIX" (an empty prefix
     /// takes the plain number).
     pub identifiers: Vec<String>,
+    /// The TLS listener that asks browsers for a client certificate (cards and tokens in the
+    /// operating system's store). Empty: off.
+    pub listen: String,
+    /// Its server certificate chain and key (PEM).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The address browsers reach it at. Empty: `https://<listen>`.
+    pub tls_url: String,
 }
 
 impl Default for EsignConfig {
@@ -64,11 +72,27 @@ impl Default for EsignConfig {
             policies: Vec::new(),
             crl_urls: Vec::new(),
             identifiers: vec!["md-idnp:PNOMD-".into(), "md-idnp:".into()],
+            listen: String::new(),
+            tls_cert: None,
+            tls_key: None,
+            tls_url: String::new(),
         }
     }
 }
 
 impl EsignConfig {
+    /// Where browsers reach the client-certificate listener, when it is on.
+    pub fn tls_url(&self) -> Option<String> {
+        if self.listen.is_empty() || self.roots.is_empty() {
+            return None;
+        }
+        Some(if self.tls_url.is_empty() {
+            format!("https://{}", self.listen)
+        } else {
+            self.tls_url.trim_end_matches('/').to_owned()
+        })
+    }
+
     /// The trust the core verifies against, or `None` when no root is configured.
     pub fn trust(&self) -> Result<Option<npass_core::esign::Trust>, String> {
         if self.roots.is_empty() {

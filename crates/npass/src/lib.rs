@@ -15,5 +15,6 @@ pub mod backchannel;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod esign_tls;
 pub mod keyfetch;
 pub mod mail;

@@ -54,6 +54,25 @@ pub async fn start(
     }
 }
 
+/// `POST /login/esign/card`: a new challenge, answered by the browser itself on the
+/// client-certificate listener, which sends it back here.
+pub async fn card(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(_f): WebForm<StartForm>,
+) -> Response {
+    let Some(url) = st.cfg.esign_tls_url.clone() else {
+        return error_page(&st, &ctx.browser, &npass_core::Error::NotFound);
+    };
+    match st.core.esign_start(&ctx.browser.pre_id).await {
+        Ok((id, text)) => see_other(&format!(
+            "{url}/tls/{id}?n={}",
+            npass_core::esign::nonce_of(&text)
+        )),
+        Err(e) => error_page(&st, &ctx.browser, &e),
+    }
+}
+
 /// A refusal's page: what went wrong, and the other ways to log in.
 fn refused(st: &AppState, ctx: &Ctx, r: Refusal) -> Response {
     let l = Layout::of(st, ctx);

@@ -23,6 +23,8 @@ pub struct LoginPage {
     pub errors: FieldErrors,
     /// E-signature login is configured.
     pub esign: bool,
+    /// The client-certificate listener is on.
+    pub esign_card: bool,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +66,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
             reauth,
             errors: FieldErrors::default(),
             esign: st.core.esign.enabled(),
+            esign_card: st.cfg.esign_tls_url.is_some(),
         },
     )
 }
@@ -116,6 +119,7 @@ pub async fn submit(
         reauth: false,
         errors,
         esign: st.core.esign.enabled(),
+        esign_card: st.cfg.esign_tls_url.is_some(),
     };
     render(status, &page)
 }

@@ -634,3 +634,122 @@ async fn pkcs12_software_keys_organisations_and_policies() {
     assert_eq!(v.event.detail["organization_id"], "NTRMD-1003600012345");
     assert_eq!(v.event.detail["hardware"], false);
 }
+
+/// The listener's own certificate (for 127.0.0.1) and key, as PEM files.
+fn listener_identity(dir: &Path) -> (PathBuf, PathBuf) {
+    let key = KeyPair::generate().unwrap();
+    let p = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = p.self_signed(&key).unwrap();
+    let (c, k) = (dir.join("listener.pem"), dir.join("listener.key"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    (c, k)
+}
+
+/// A browser whose TLS offers `identity` (key + chain PEM) when a server asks for one.
+fn card_client(identity: Option<(&Path, &Path)>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_danger_accept_invalid_certs(true);
+    if let Some((key, chain)) = identity {
+        let mut pem = std::fs::read(key).unwrap();
+        pem.extend(std::fs::read(chain).unwrap());
+        b = b.identity(reqwest::Identity::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
+}
+
+#[tokio::test]
+async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener() {
+    let pki = Pki::new().await;
+    let (cert, key) = listener_identity(pki.dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.listen = format!("127.0.0.1:{port}");
+        c.esign.tls_cert = Some(cert);
+        c.esign.tls_key = Some(key);
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let good = pki.issue(&Citizen::new(5001, &pki.crl_url), true);
+    pki.publish_crl(&[5002]);
+    let revoked = pki.issue(&Citizen::new(5002, &pki.crl_url), true);
+
+    // One round: the main site sends the browser to the listener, which sends it back.
+    async fn round(app: &TestApp, card: Option<(&Path, &Path)>) -> (Browser, Resp, String) {
+        let mut b = app.browser();
+        b.get("/login")
+            .await
+            .has("Use the card or token in this browser");
+        let r = b.submit("/login", "/login/esign/card", &[]).await;
+        r.status(303);
+        let to_listener = r.location();
+        assert!(
+            to_listener.starts_with("https://127.0.0.1:"),
+            "{to_listener}"
+        );
+        let back = card_client(card).get(&to_listener).send().await.unwrap();
+        assert_eq!(back.status().as_u16(), 303);
+        assert!(
+            back.headers().get("set-cookie").is_none(),
+            "the listener sets no cookie"
+        );
+        let back = back.headers()["location"].to_str().unwrap().to_owned();
+        let path = back
+            .strip_prefix(&app.base)
+            .expect("back to the main site")
+            .to_owned();
+        let page = b.get(&path).await;
+        (b, page, path)
+    }
+
+    // A newcomer: the mandatory-data page, then an account and a session at level high.
+    let (mut b, page, wait) = round(&app, Some((&good.0, &good.1))).await;
+    page.status(303);
+    let reg = page.location();
+    assert_eq!(reg, format!("{wait}/register"));
+    let r = b
+        .submit(
+            &reg,
+            &reg,
+            &[("birth_date", "1990-01-02"), ("email", "ion@example.md")],
+        )
+        .await;
+    r.status(303);
+    let secret = b.cookies.get("__Host-npass").cloned().unwrap();
+    let s = app.core.session(&secret).await.unwrap().unwrap();
+    assert_eq!(s.level, npass_core::model::Level::High);
+
+    // The same card again logs straight in.
+    let (b, page, _) = round(&app, Some((&good.0, &good.1))).await;
+    page.status(303);
+    assert_eq!(page.location(), "/account");
+    assert!(b.cookies.contains_key("__Host-npass"));
+
+    // A revoked certificate, and no certificate at all, are refused with their pages.
+    let (b, page, _) = round(&app, Some((&revoked.0, &revoked.1))).await;
+    page.status(403).has("The certificate has been revoked.");
+    assert!(!b.cookies.contains_key("__Host-npass"));
+    let (b, page, _) = round(&app, None).await;
+    page.status(403).has("did not present a certificate");
+    assert!(!b.cookies.contains_key("__Host-npass"));
+
+    // The listener's link works once: replaying it changes nothing.
+    let mut b = app.browser();
+    let r = b.submit("/login", "/login/esign/card", &[]).await;
+    let link = r.location();
+    let client = card_client(Some((&good.0, &good.1)));
+    client.get(&link).send().await.unwrap();
+    let audit_before = app.core.store.audit_range(0, 1000).await.unwrap().len();
+    client.get(&link).send().await.unwrap();
+    assert_eq!(
+        app.core.store.audit_range(0, 1000).await.unwrap().len(),
+        audit_before
+    );
+}
