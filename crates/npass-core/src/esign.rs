@@ -562,7 +562,7 @@ impl Core {
         }
         let decision = match proof {
             Proof::Signed(a) => self.esign_check(a, now).await,
-            Proof::Tls(chain) if chain.is_empty() => Err(Refusal::NoCertificate),
+            Proof::Tls([]) => Err(Refusal::NoCertificate),
             Proof::Tls(chain) => self.esign.verify(chain, now).await,
         };
         let (status, outcome, ev) = match &decision {
