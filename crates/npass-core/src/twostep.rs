@@ -58,6 +58,31 @@ impl Core {
         if account.password_hash.is_some() {
             return Err(Error::Conflict("password-exists"));
         }
+        self.new_password(account, password, confirm, client, "password.set")
+            .await
+    }
+
+    /// Replaces the password of an account whose holder just proved who they are (an
+    /// e-signature login, where the deployment has one): the "forgot password" path.
+    pub async fn reset_password(
+        &self,
+        account: &Account,
+        password: &str,
+        confirm: &str,
+        client: &Client,
+    ) -> Result<()> {
+        self.new_password(account, password, confirm, client, "password.reset")
+            .await
+    }
+
+    async fn new_password(
+        &self,
+        account: &Account,
+        password: &str,
+        confirm: &str,
+        client: &Client,
+        kind: &str,
+    ) -> Result<()> {
         let ctx = Context {
             words: vec![
                 &self.policy.service_name,
@@ -70,12 +95,7 @@ impl Core {
         let p = password.to_owned();
         let rng = self.rng.clone();
         let hash = self.blocking(move |h| h.hash(&p, rng.as_ref())).await??;
-        let ev = audit::event(
-            "password.set",
-            Some(&account.id),
-            Some(&client.ip),
-            json!({}),
-        );
+        let ev = audit::event(kind, Some(&account.id), Some(&client.ip), json!({}));
         self.store
             .set_password(&account.id, &hash, &ev, None, self.now())
             .await

@@ -78,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::page))
         .route("/account/two-step", get(twostep::intro))
         .route(
+            "/account/password",
+            get(twostep::reset_page).post(twostep::reset_submit),
+        )
+        .route(
             "/account/two-step/password",
             get(twostep::password_page).post(twostep::password_submit),
         )

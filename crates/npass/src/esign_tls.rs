@@ -184,6 +184,9 @@ struct St {
 struct Nonce {
     #[serde(default)]
     n: String,
+    /// Where the main site goes after the login (one of its own paths).
+    #[serde(default)]
+    next: String,
 }
 
 /// `GET /tls/{id}?n=…`: settles the challenge with the presented certificate, then sends the
@@ -207,8 +210,16 @@ async fn answer(
             .into_response();
     }
     let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    let next = if q.next.starts_with('/') && !q.next.starts_with("//") && !q.next.contains('\\') {
+        format!(
+            "?next={}",
+            form_urlencoded::byte_serialize(q.next.as_bytes()).collect::<String>()
+        )
+    } else {
+        String::new()
+    };
     Redirect::to(&format!(
-        "{}/login/esign/{id}",
+        "{}/login/esign/{id}{next}",
         st.core.policy.public_url.trim_end_matches('/')
     ))
     .into_response()

@@ -272,3 +272,7 @@ err-esign-challenge-used = This login request was already answered.
 history-esign-verified = Electronic signature verified
 history-esign-refused = Electronic signature refused
 history-account-register-esign = Account opened with an electronic signature
+notice-esign-for-two-step = To set up two-step authentication, log in with your electronic signature.
+login-forgot-password-esign = Forgot your password? Log in with your electronic signature and set a new one.
+notice-password-reset = Your new password is saved.
+history-password-reset = Password changed after an e-signature login

@@ -272,3 +272,7 @@ err-esign-challenge-used = Această cerere de autentificare a primit deja un ră
 history-esign-verified = Semnătură electronică verificată
 history-esign-refused = Semnătură electronică respinsă
 history-account-register-esign = Cont creat cu semnătura electronică
+notice-esign-for-two-step = Pentru a activa autentificarea în doi pași, este necesar să vă autentificați cu tipul de semnătură electronică pe care îl dețineți.
+login-forgot-password-esign = Ați uitat parola? Autentificați-vă cu semnătura electronică și setați una nouă.
+notice-password-reset = Parola nouă a fost salvată.
+history-password-reset = Parolă schimbată după autentificarea cu semnătura electronică

@@ -272,3 +272,7 @@ err-esign-challenge-used = На этот запрос на вход уже бы�
 history-esign-verified = Электронная подпись проверена
 history-esign-refused = Электронная подпись отклонена
 history-account-register-esign = Аккаунт открыт с электронной подписью
+notice-esign-for-two-step = Чтобы включить двухэтапную аутентификацию, войдите с электронной подписью.
+login-forgot-password-esign = Забыли пароль? Войдите с электронной подписью и задайте новый.
+notice-password-reset = Новый пароль сохранён.
+history-password-reset = Пароль изменён после входа с электронной подписью

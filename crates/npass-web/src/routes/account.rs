@@ -43,6 +43,18 @@ pub fn need_login<'a>(st: &AppState, ctx: &'a Ctx, fresh: bool) -> Result<&'a Au
     match &ctx.auth {
         None => Err(to_login(&path, false)),
         Some(a) if fresh && !st.core.is_fresh(&a.session) => Err(to_login(&path, true)),
+        // Where e-signature trust is configured (the MPass path), changing how one logs in
+        // needs a recent e-signature login, not only a password.
+        Some(a)
+            if fresh
+                && st.core.esign.enabled()
+                && !a.session.amr.contains(&npass_core::model::Amr::Sc) =>
+        {
+            Err(crate::web::see_other(&format!(
+                "/login?next={}&reauth=1&esign=1",
+                crate::web::enc(&path)
+            )))
+        }
         Some(a) => Ok(a),
     }
 }
@@ -112,7 +124,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
     };
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
-        && ["two-step-removed", "service-withdrawn"].contains(&done.as_str())
+        && ["two-step-removed", "service-withdrawn", "password-reset"].contains(&done.as_str())
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }

@@ -40,16 +40,27 @@ pub struct RegisterPage {
 }
 
 #[derive(Deserialize)]
-pub struct StartForm {}
+pub struct StartForm {
+    #[serde(default)]
+    pub next: String,
+}
+
+/// Where to go after the login: `next` when it is one of our pages.
+fn next_query(next: &str) -> String {
+    match crate::web::safe_next(next) {
+        Some(n) => format!("?next={}", crate::web::enc(&n)),
+        None => String::new(),
+    }
+}
 
 /// `POST /login/esign`: a new challenge for this browser, then its waiting page.
 pub async fn start(
     State(st): State<AppState>,
     ctx: Ctx,
-    WebForm(_f): WebForm<StartForm>,
+    WebForm(f): WebForm<StartForm>,
 ) -> Response {
     match st.core.esign_start(&ctx.browser.pre_id).await {
-        Ok((id, _)) => see_other(&format!("/login/esign/{id}")),
+        Ok((id, _)) => see_other(&format!("/login/esign/{id}{}", next_query(&f.next))),
         Err(e) => error_page(&st, &ctx.browser, &e),
     }
 }
@@ -59,15 +70,16 @@ pub async fn start(
 pub async fn card(
     State(st): State<AppState>,
     ctx: Ctx,
-    WebForm(_f): WebForm<StartForm>,
+    WebForm(f): WebForm<StartForm>,
 ) -> Response {
     let Some(url) = st.cfg.esign_tls_url.clone() else {
         return error_page(&st, &ctx.browser, &npass_core::Error::NotFound);
     };
     match st.core.esign_start(&ctx.browser.pre_id).await {
         Ok((id, text)) => see_other(&format!(
-            "{url}/tls/{id}?n={}",
-            npass_core::esign::nonce_of(&text)
+            "{url}/tls/{id}?n={}{}",
+            npass_core::esign::nonce_of(&text),
+            next_query(&f.next).replacen('?', "&", 1)
         )),
         Err(e) => error_page(&st, &ctx.browser, &e),
     }
@@ -91,7 +103,16 @@ fn refused(st: &AppState, ctx: &Ctx, r: Refusal) -> Response {
 
 /// `GET /login/esign/{id}`: waits (reloading every 2 s) until the signature arrives, then
 /// logs in, or sends a newcomer to the mandatory-data page.
-pub async fn wait(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+pub async fn wait(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    raw: axum::extract::RawQuery,
+) -> Response {
+    let next = super::query(&raw)
+        .get("next")
+        .and_then(|n| crate::web::safe_next(n))
+        .unwrap_or_else(|| "/account".into());
     let state = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
         Ok(s) => s,
         Err(e) => return error_page(&st, &ctx.browser, &e),
@@ -120,7 +141,7 @@ pub async fn wait(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) 
                 .await
             {
                 Ok(Finish::Session(ns)) => {
-                    let mut res = see_other("/account");
+                    let mut res = see_other(&next);
                     append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
                     res
                 }

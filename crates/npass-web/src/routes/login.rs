@@ -52,7 +52,9 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         Some("confirmed") => l.notices.push(l.t("notice-email-confirmed")),
         _ => {}
     }
-    if reauth {
+    if q.contains_key("esign") && st.core.esign.enabled() {
+        l.notices.push(l.t("notice-esign-for-two-step"));
+    } else if reauth {
         l.notices.push(l.t("notice-reauth"));
     } else if next.starts_with("/account/two-step") {
         l.notices.push(l.t("notice-login-for-two-step"));

@@ -50,6 +50,8 @@ pub struct PasswordPage {
     pub l: Layout,
     pub errors: FieldErrors,
     pub min_password: usize,
+    /// Where the form posts: the activation journey's first password, or a reset.
+    pub action: String,
 }
 
 #[derive(Template)]
@@ -125,6 +127,7 @@ pub async fn password_page(State(st): State<AppState>, ctx: Ctx) -> Response {
             l: Layout::of(&st, &ctx),
             errors: FieldErrors::default(),
             min_password,
+            action: "/account/two-step/password".into(),
         },
     )
 }
@@ -154,6 +157,47 @@ pub async fn password_submit(
                 errors: FieldErrors::from(&ctx.tr, &[e]),
                 l: Layout::of(&st, &ctx),
                 min_password: st.core.policy.min_password_len(),
+                action: "/account/two-step/password".into(),
+            };
+            render(StatusCode::BAD_REQUEST, &page)
+        }
+        Err(e) => error_page(&st, &ctx.browser, &e),
+    }
+}
+
+/// `GET /account/password`: a new password, after a recent login (an e-signature login where
+/// the deployment has one: the "forgot password" path of the MPass journey).
+pub async fn reset_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let _a = authed!(st, ctx, true);
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            l: Layout::of(&st, &ctx),
+            errors: FieldErrors::default(),
+            min_password: st.core.policy.min_password_len(),
+            action: "/account/password".into(),
+        },
+    )
+}
+
+pub async fn reset_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<PasswordForm>,
+) -> Response {
+    let a = authed!(st, ctx, true);
+    match st
+        .core
+        .reset_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
+        .await
+    {
+        Ok(()) => see_other("/account?done=password-reset"),
+        Err(e @ Error::Invalid { .. }) => {
+            let page = PasswordPage {
+                errors: FieldErrors::from(&ctx.tr, &[e]),
+                l: Layout::of(&st, &ctx),
+                min_password: st.core.policy.min_password_len(),
+                action: "/account/password".into(),
             };
             render(StatusCode::BAD_REQUEST, &page)
         }

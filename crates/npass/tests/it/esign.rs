@@ -753,3 +753,90 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
         audit_before
     );
 }
+
+/// The MPass journey where e-signature trust is configured: two-step activation needs an
+/// e-signature login ("Setează codul de verificare" → e-signature → password → QR → confirm),
+/// and a forgotten password is replaced after one.
+#[tokio::test]
+async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(6001, &pki.crl_url), true);
+
+    // A password-only session is sent to log in with the e-signature first.
+    registered(&app, &ION).await;
+    let mut pw = app.browser();
+    login(&mut pw, &ION, "").await.status(303);
+    let r = pw.get("/account/two-step/device").await;
+    r.status(303);
+    let to = r.location();
+    assert!(to.contains("esign=1"), "{to}");
+    pw.get(&to)
+        .await
+        .status(200)
+        .has("To set up two-step authentication, log in with your electronic signature.")
+        .has("Forgot your password?");
+
+    // The e-signature login comes back to the page that asked for it.
+    let mut b = app.browser();
+    let r = b
+        .submit(
+            "/login?next=%2Faccount%2Ftwo-step",
+            "/login/esign",
+            &[("next", "/account/two-step")],
+        )
+        .await;
+    let wait = r.location();
+    let page = b.get(&wait).await;
+    let text = unescape(
+        page.body
+            .split("<code class=\"challenge\">")
+            .nth(1)
+            .and_then(|s| s.split("</code>").next())
+            .unwrap(),
+    );
+    let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+    assert_eq!(code, 0, "{err}");
+    let r = b.get(&wait).await;
+    r.status(303);
+    assert_eq!(r.location(), "/account/two-step");
+    // The account had a password already: straight to the device, QR and confirmation.
+    let (secret, _) = activate_two_step(&app, &mut b).await;
+    app.clock.advance_secs(30);
+    let code = app.code(&secret);
+    login(&mut app.browser(), &ION, &code).await.status(303);
+
+    // Forgot the password: the e-signature session sets a new one, which then logs in.
+    let bad = b
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
+    bad.status(400);
+    let new_password = "a brand new passphrase for Ion";
+    let r = b
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[("password", new_password), ("password_confirm", new_password)],
+        )
+        .await;
+    r.status(303);
+    b.get(&r.location()).await.status(200).has("Your new password is saved.");
+    app.clock.advance_secs(30);
+    let renamed = Person {
+        password: "a brand new passphrase for Ion",
+        ..ION
+    };
+    login(&mut app.browser(), &ION, &app.code(&secret)).await.status(401);
+    app.clock.advance_secs(30);
+    login(&mut app.browser(), &renamed, &app.code(&secret))
+        .await
+        .status(303);
+    // A password-only session still cannot reach the password page.
+    let r = pw.get("/account/password").await;
+    r.status(303);
+    assert!(r.location().contains("esign=1"));
+}
