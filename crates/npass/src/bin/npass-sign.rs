@@ -2,8 +2,9 @@
 //!
 //! It signs the challenge text an npass login page shows with the key of a qualified
 //! certificate and posts the signature and the certificate chain to that npass. Keys come from
-//! a PEM file (with the chain in another PEM file) or a PKCS#12 file (key and chain together;
-//! its password from an environment variable, never the command line).
+//! a PEM file (with the chain in another PEM file), a PKCS#12 file (key and chain together;
+//! its password from an environment variable, never the command line), or a card or token
+//! through its PKCS#11 module (the PIN from an environment variable).
 
 use std::process::ExitCode;
 
@@ -14,7 +15,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 const USAGE: &str = "usage: npass-sign (--key KEY.pem --cert CHAIN.pem | --p12 FILE.p12 \
-[--password-env VAR]) [--rsa-pkcs1] [--print] CHALLENGE
+[--password-env VAR] | --pkcs11 MODULE.so --token LABEL --key-label LABEL --pin-env VAR \
+--cert CHAIN.pem) [--rsa-pkcs1] [--print] CHALLENGE
 
 CHALLENGE is the text the npass login page shows (npass-esign-v1|...), or its npass-sign: link.
 The chain lists the certificate first, then its issuers. --print writes the response instead of
@@ -25,6 +27,10 @@ struct Args {
     cert: Option<String>,
     p12: Option<String>,
     password_env: Option<String>,
+    pkcs11: Option<String>,
+    token: Option<String>,
+    key_label: Option<String>,
+    pin_env: Option<String>,
     rsa_pkcs1: bool,
     print: bool,
     challenge: String,
@@ -36,6 +42,10 @@ fn args() -> Result<Args, String> {
         cert: None,
         p12: None,
         password_env: None,
+        pkcs11: None,
+        token: None,
+        key_label: None,
+        pin_env: None,
         rsa_pkcs1: false,
         print: false,
         challenge: String::new(),
@@ -48,6 +58,10 @@ fn args() -> Result<Args, String> {
             "--cert" => a.cert = Some(value()?),
             "--p12" => a.p12 = Some(value()?),
             "--password-env" => a.password_env = Some(value()?),
+            "--pkcs11" => a.pkcs11 = Some(value()?),
+            "--token" => a.token = Some(value()?),
+            "--key-label" => a.key_label = Some(value()?),
+            "--pin-env" => a.pin_env = Some(value()?),
             "--rsa-pkcs1" => a.rsa_pkcs1 = true,
             "--print" => a.print = true,
             "-h" | "--help" => return Err(USAGE.into()),
@@ -107,6 +121,7 @@ fn percent_decode(s: &str) -> String {
 enum Signer {
     Ec(EcdsaKeyPair, &'static str),
     Rsa(RsaKeyPair, bool),
+    Token(token::TokenKey),
 }
 
 impl Signer {
@@ -138,13 +153,16 @@ impl Signer {
             Signer::Ec(_, name) => name,
             Signer::Rsa(_, true) => "rsa-pkcs1-sha256",
             Signer::Rsa(_, false) => "rsa-pss-sha256",
+            Signer::Token(t) => t.algorithm(),
         }
     }
 
-    fn public_key(&self) -> Vec<u8> {
+    /// The public key, where the key's holder gives it out (a token signs; npass checks).
+    fn public_key(&self) -> Option<Vec<u8>> {
         match self {
-            Signer::Ec(k, _) => k.public_key().as_ref().to_vec(),
-            Signer::Rsa(k, _) => k.public_key().as_ref().to_vec(),
+            Signer::Ec(k, _) => Some(k.public_key().as_ref().to_vec()),
+            Signer::Rsa(k, _) => Some(k.public_key().as_ref().to_vec()),
+            Signer::Token(_) => None,
         }
     }
 
@@ -166,12 +184,24 @@ impl Signer {
                     .map_err(|_| "signing failed".to_string())?;
                 Ok(sig)
             }
+            Signer::Token(t) => t.sign(msg),
         }
     }
 }
 
 /// The key and the chain (certificate first).
 fn load(a: &Args) -> Result<(Signer, Vec<Vec<u8>>), String> {
+    if let Some(module) = &a.pkcs11 {
+        let (Some(token), Some(label), Some(cert)) = (&a.token, &a.key_label, &a.cert) else {
+            return Err(USAGE.into());
+        };
+        let pin = match &a.pin_env {
+            Some(var) => std::env::var(var).map_err(|_| format!("{var} is not set"))?,
+            None => return Err("--pin-env names the variable holding the PIN".into()),
+        };
+        let key = token::TokenKey::open(module, token, label, &pin, a.rsa_pkcs1)?;
+        return Ok((Signer::Token(key), read_chain(cert)?));
+    }
     if let Some(p12) = &a.p12 {
         let data = std::fs::read(p12).map_err(|e| format!("{p12}: {e}"))?;
         let password = match &a.password_env {
@@ -194,12 +224,15 @@ fn load(a: &Args) -> Result<(Signer, Vec<Vec<u8>>), String> {
     };
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{key}: {e}"))?;
     let signer = Signer::from_der(key.secret_der(), a.rsa_pkcs1)?;
-    let certs = CertificateDer::pem_file_iter(cert)
+    Ok((signer, read_chain(cert)?))
+}
+
+fn read_chain(cert: &str) -> Result<Vec<Vec<u8>>, String> {
+    CertificateDer::pem_file_iter(cert)
         .map_err(|e| format!("{cert}: {e}"))?
         .map(|c| c.map(|c| c.as_ref().to_vec()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{cert}: {e}"))?;
-    Ok((signer, certs))
+        .map_err(|e| format!("{cert}: {e}"))
 }
 
 /// Whether the end-entity certificate holds this public key (a wrong pair fails here, clearly,
@@ -213,7 +246,9 @@ async fn run() -> Result<String, String> {
     let (text, issuer, id) = parse_challenge(&a.challenge)?;
     let (signer, chain) = load(&a)?;
     let first = chain.first().ok_or("no certificate")?;
-    if !holds_key(first, &signer.public_key()) {
+    if let Some(pk) = signer.public_key()
+        && !holds_key(first, &pk)
+    {
         return Err("the key does not belong to the first certificate of the chain".into());
     }
     let signature = signer.sign(text.as_bytes())?;
@@ -268,5 +303,155 @@ fn main() -> ExitCode {
             eprintln!("npass-sign: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Keys on a card or token, through its PKCS#11 module.
+mod token {
+    use aws_lc_rs::digest;
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+    use cryptoki::session::{Session, UserType};
+    use cryptoki::types::AuthPin;
+
+    /// DER of the P-256 and P-384 curve OIDs, as CKA_EC_PARAMS holds them.
+    const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+
+    enum Kind {
+        P256,
+        P384,
+        RsaPkcs1,
+    }
+
+    pub struct TokenKey {
+        // Kept open while the key is used.
+        _ctx: Pkcs11,
+        session: Session,
+        key: ObjectHandle,
+        kind: Kind,
+    }
+
+    fn e(what: &str) -> impl Fn(cryptoki::error::Error) -> String + '_ {
+        move |err| format!("{what}: {err}")
+    }
+
+    impl TokenKey {
+        pub fn open(
+            module: &str,
+            token: &str,
+            label: &str,
+            pin: &str,
+            rsa_pkcs1: bool,
+        ) -> Result<TokenKey, String> {
+            let ctx = Pkcs11::new(module).map_err(e(module))?;
+            ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+                .map_err(e("PKCS#11 initialise"))?;
+            let slot = ctx
+                .get_slots_with_token()
+                .map_err(e("PKCS#11 slots"))?
+                .into_iter()
+                .find(|s| {
+                    ctx.get_token_info(*s)
+                        .is_ok_and(|t| t.label().trim() == token)
+                })
+                .ok_or_else(|| format!("no token labelled {token:?}"))?;
+            let session = ctx.open_ro_session(slot).map_err(e("PKCS#11 session"))?;
+            session
+                .login(UserType::User, Some(&AuthPin::from(pin.to_owned())))
+                .map_err(e("PKCS#11 login (PIN)"))?;
+            let key = session
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Label(label.as_bytes().to_vec()),
+                ])
+                .map_err(e("PKCS#11 find key"))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| format!("no private key labelled {label:?} on the token"))?;
+            let attrs = session
+                .get_attributes(key, &[AttributeType::KeyType, AttributeType::EcParams])
+                .map_err(e("PKCS#11 key attributes"))?;
+            let key_type = attrs.iter().find_map(|a| match a {
+                Attribute::KeyType(t) => Some(*t),
+                _ => None,
+            });
+            let params = attrs.iter().find_map(|a| match a {
+                Attribute::EcParams(p) => Some(p.clone()),
+                _ => None,
+            });
+            let kind = match (key_type, params.as_deref()) {
+                (Some(KeyType::EC), Some(P256)) => Kind::P256,
+                (Some(KeyType::EC), Some(P384)) => Kind::P384,
+                (Some(KeyType::RSA), _) if rsa_pkcs1 => Kind::RsaPkcs1,
+                (Some(KeyType::RSA), _) => {
+                    return Err("for an RSA key on a token, add --rsa-pkcs1".into());
+                }
+                _ => return Err("the token's key is not ECDSA P-256/P-384 or RSA".into()),
+            };
+            Ok(TokenKey {
+                _ctx: ctx,
+                session,
+                key,
+                kind,
+            })
+        }
+
+        pub fn algorithm(&self) -> &'static str {
+            match self.kind {
+                Kind::P256 => "ecdsa-p256-sha256",
+                Kind::P384 => "ecdsa-p384-sha384",
+                Kind::RsaPkcs1 => "rsa-pkcs1-sha256",
+            }
+        }
+
+        pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
+            let (mech, data) = match self.kind {
+                Kind::P256 => (
+                    Mechanism::Ecdsa,
+                    digest::digest(&digest::SHA256, msg).as_ref().to_vec(),
+                ),
+                Kind::P384 => (
+                    Mechanism::Ecdsa,
+                    digest::digest(&digest::SHA384, msg).as_ref().to_vec(),
+                ),
+                Kind::RsaPkcs1 => (Mechanism::Sha256RsaPkcs, msg.to_vec()),
+            };
+            let sig = self
+                .session
+                .sign(&mech, self.key, &data)
+                .map_err(e("PKCS#11 sign"))?;
+            Ok(match self.kind {
+                Kind::RsaPkcs1 => sig,
+                // PKCS#11 gives r || s; the ASN.1 form is what npass expects.
+                Kind::P256 | Kind::P384 => ecdsa_der(&sig),
+            })
+        }
+    }
+
+    fn der_int(v: &[u8]) -> Vec<u8> {
+        let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut out = vec![0x02];
+        let pad = v.first().is_none_or(|b| b & 0x80 != 0);
+        out.push((v.len() + usize::from(pad)) as u8);
+        if pad {
+            out.push(0);
+        }
+        out.extend(v);
+        out
+    }
+
+    /// `r || s` → `SEQUENCE { INTEGER r, INTEGER s }`.
+    fn ecdsa_der(raw: &[u8]) -> Vec<u8> {
+        let (r, s) = raw.split_at(raw.len() / 2);
+        let body = [der_int(r), der_int(s)].concat();
+        let mut out = vec![0x30];
+        if body.len() >= 0x80 {
+            out.push(0x81);
+        }
+        out.push(body.len() as u8);
+        out.extend(body);
+        out
     }
 }

@@ -820,17 +820,25 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
         .submit(
             "/account/password",
             "/account/password",
-            &[("password", new_password), ("password_confirm", new_password)],
+            &[
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
         )
         .await;
     r.status(303);
-    b.get(&r.location()).await.status(200).has("Your new password is saved.");
+    b.get(&r.location())
+        .await
+        .status(200)
+        .has("Your new password is saved.");
     app.clock.advance_secs(30);
     let renamed = Person {
         password: "a brand new passphrase for Ion",
         ..ION
     };
-    login(&mut app.browser(), &ION, &app.code(&secret)).await.status(401);
+    login(&mut app.browser(), &ION, &app.code(&secret))
+        .await
+        .status(401);
     app.clock.advance_secs(30);
     login(&mut app.browser(), &renamed, &app.code(&secret))
         .await
@@ -839,4 +847,101 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
     let r = pw.get("/account/password").await;
     r.status(303);
     assert!(r.location().contains("esign=1"));
+}
+
+/// Where Debian puts SoftHSM2's PKCS#11 module (`.ci/run` installs the package).
+fn softhsm_module() -> String {
+    [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("SoftHSM2 is installed (apt-get install softhsm2; .ci/run does it)")
+    .to_owned()
+}
+
+#[tokio::test]
+async fn a_key_on_a_pkcs11_token_signs_the_challenge() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(7001, &pki.crl_url), true);
+    // A token of our own: SoftHSM2 with its store in this test's directory.
+    let tokens = pki.dir.path().join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = pki.dir.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let util = |args: &[&str]| {
+        let out = std::process::Command::new("softhsm2-util")
+            .args(args)
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .expect("softhsm2-util runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    util(&[
+        "--init-token",
+        "--free",
+        "--label",
+        "npass-card",
+        "--pin",
+        "246810",
+        "--so-pin",
+        "13579111",
+    ]);
+    let key_path = key.display().to_string();
+    util(&[
+        "--import",
+        &key_path,
+        "--token",
+        "npass-card",
+        "--label",
+        "auth",
+        "--id",
+        "01",
+        "--pin",
+        "246810",
+    ]);
+
+    let mut b = app.browser();
+    let (wait, text) = begin(&mut b).await;
+    let args = vec![
+        "--pkcs11".to_string(),
+        softhsm_module(),
+        "--token".into(),
+        "npass-card".into(),
+        "--key-label".into(),
+        "auth".into(),
+        "--pin-env".into(),
+        "CARD_PIN".into(),
+        "--cert".into(),
+        chain.display().to_string(),
+        text.clone(),
+    ];
+    let env = |pin: &str| {
+        vec![
+            ("SOFTHSM2_CONF", conf.display().to_string()),
+            ("CARD_PIN", pin.to_string()),
+        ]
+    };
+    let (code, _, err) = npass_sign(args.clone(), env("000000")).await;
+    assert_ne!(code, 0, "a wrong PIN signs nothing");
+    assert!(err.contains("PIN"), "{err}");
+    let (code, _, err) = npass_sign(args, env("246810")).await;
+    assert_eq!(code, 0, "{err}");
+    let r = b.get(&wait).await;
+    r.status(303);
+    assert!(r.location().ends_with("/register"));
 }
