@@ -20,7 +20,7 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p npass --locked
-NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" node --test e2e/ 2>&1 | tee -a "$log"
+NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" NPASS_SIGN_BIN="$CARGO_TARGET_DIR/debug/npass-sign" node --test e2e/ 2>&1 | tee -a "$log"
 
 echo "== load harness smoke run (that it works, not how fast: see bench/load.sh)"
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)

@@ -4,16 +4,34 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const SHOTS = process.env.NPASS_SCREENSHOTS; // a folder, to look at the pages
+
+/** Checks the page against WCAG 2.1 A/AA with axe-core. */
+export async function axe(page, label) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(problems, [], `${label}: accessibility problems`);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${label.replace(/[^a-z0-9]+/gi, '_')}.png`), fullPage: true });
+}
 
 export const BIN = process.env.NPASS_BIN;
 const ENV = { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' };
 
-/** Starts `npass serve` on a free port in a fresh directory. */
-export async function startNpass() {
+/** Starts `npass serve` on a free port in a fresh directory (`args` adds e.g. `--config`). */
+export async function startNpass(args = []) {
   if (!BIN) throw new Error('NPASS_BIN names the npass binary (test.sh sets it)');
   const dir = mkdtempSync(join(tmpdir(), 'npass-e2e-'));
-  const server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0'], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (d) => {

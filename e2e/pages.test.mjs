@@ -2,13 +2,7 @@
 // journey checked against WCAG 2.1 A/AA with axe-core, in ro, ru and en.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { startNpass, launchChromium, totp, confirmationLink } from './npass.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
-const SHOTS = process.env.NPASS_SCREENSHOTS; // a folder, to look at the pages
+import { startNpass, launchChromium, totp, confirmationLink, axe } from './npass.mjs';
 
 let npass, base, dir, browser;
 
@@ -23,16 +17,6 @@ after(async () => {
   npass?.stop();
 });
 
-async function axe(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
-  );
-  const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  assert.deepEqual(problems, [], `${label}: accessibility problems`);
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${label.replace(/[^a-z0-9]+/gi, '_')}.png`), fullPage: true });
-}
 
 test('public pages pass WCAG 2.1 AA checks in every language', async () => {
   const page = await (await browser.newContext({ bypassCSP: true })).newPage();

@@ -57,11 +57,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/static/npass.css", get(routes::stylesheet))
+        .route("/static/esign-wait.js", get(routes::esign_wait_js))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/login/esign", post(esign::start))
         .route("/login/esign/card", post(esign::card))
         .route("/login/esign/{id}", get(esign::wait))
+        .route("/login/esign/{id}/status", get(esign::status))
         .route(
             "/login/esign/{id}/register",
             get(esign::register_page).post(esign::register),

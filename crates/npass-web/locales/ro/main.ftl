@@ -247,6 +247,7 @@ esign-wait-challenge = Cererea de autentificare de semnat:
 esign-wait-command = Cu aplicația npass-sign și fișierul certificatului:
 esign-wait-file = certificat.p12
 esign-wait-open-app = Deschideți aplicația de semnare
+esign-wait-continue = Am semnat — continuă
 esign-wait-status = Se așteaptă semnătura…
 esign-back-to-login = Înapoi la celelalte metode de autentificare
 esign-refused-title = Semnătura electronică nu a fost acceptată

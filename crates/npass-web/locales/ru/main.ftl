@@ -247,6 +247,7 @@ esign-wait-challenge = Запрос на вход для подписи:
 esign-wait-command = С приложением npass-sign и файлом сертификата:
 esign-wait-file = сертификат.p12
 esign-wait-open-app = Открыть приложение для подписи
+esign-wait-continue = Я подписал(а) — продолжить
 esign-wait-status = Ожидание подписи…
 esign-back-to-login = Вернуться к другим способам входа
 esign-refused-title = Электронная подпись не принята

@@ -23,6 +23,9 @@ pub struct WaitPage {
     pub l: Layout,
     pub text: String,
     pub link: String,
+    /// This page's own address (with `next`), for the "Continue" link.
+    pub here: String,
+    pub status_url: String,
 }
 
 #[derive(Template)]
@@ -127,6 +130,8 @@ pub async fn wait(
                 l: Layout::of(&st, &ctx),
                 text,
                 link,
+                here: format!("/login/esign/{id}{}", next_query(&next)),
+                status_url: format!("/login/esign/{id}/status"),
             };
             render(StatusCode::OK, &page)
         }
@@ -155,6 +160,22 @@ pub async fn wait(
             }
         }
     }
+}
+
+/// `GET /login/esign/{id}/status`: `{"state": "waiting"}` until something happened; the
+/// waiting page's script then reloads it.
+pub async fn status(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let state = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
+        Ok(EsignState::Waiting { .. }) => "waiting",
+        Ok(_) => "done",
+        Err(_) => "unavailable",
+    };
+    let mut res = Json(json!({ "state": state })).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// `POST /api/esign/challenges/{id}`: the signing application's answer (JSON, no cookies; the

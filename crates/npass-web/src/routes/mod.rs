@@ -66,6 +66,17 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+pub async fn esign_wait_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/esign-wait.js"),
+    )
+        .into_response()
+}
+
 pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {
     message_page(
         &st,

@@ -288,8 +288,12 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
         .status(200)
         .has("Log in with e-signature");
     let (wait, text) = begin(&mut b).await;
-    // Until the signature arrives the page waits (and reloads itself).
-    b.get(&wait).await.status(200).has("http-equiv=\"refresh\"");
+    // Until the signature arrives the page waits (its script asks for the status).
+    b.get(&wait).await.status(200).has("/static/esign-wait.js");
+    b.get(&format!("{wait}/status"))
+        .await
+        .status(200)
+        .has("\"waiting\"");
     let (code, out, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("signed"), "{out}");
