@@ -18,6 +18,8 @@ use x509_parser::prelude::*;
 
 use crate::national_id::{self, NationalId, Scheme};
 
+mod ocsp;
+
 /// How a subject `serialNumber` maps to a national identifier: `PNOMD-` + IDNP (ETSI EN
 /// 319 412-1 semantics identifier) or, with an empty prefix, the plain number.
 #[derive(Debug, Clone)]
@@ -37,6 +39,10 @@ pub struct Trust {
     pub policies: Vec<String>,
     /// CRLs to read besides the certificate's distribution points.
     pub crl_urls: Vec<String>,
+    /// Ask OCSP first: the certificate's responder (authority information access), or this
+    /// one. A good or revoked answer decides; no answer falls back to the CRLs.
+    pub ocsp: bool,
+    pub ocsp_url: Option<String>,
     pub identifiers: Vec<IdRule>,
 }
 
@@ -44,6 +50,11 @@ pub struct Trust {
 #[async_trait::async_trait]
 pub trait CrlFetcher: Send + Sync {
     async fn fetch(&self, url: &str) -> std::result::Result<Vec<u8>, String>;
+    /// POSTs an OCSP request (`application/ocsp-request`) and returns the response body.
+    async fn ocsp(&self, url: &str, request: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+        let _ = (url, request);
+        Err("OCSP is not available".into())
+    }
 }
 
 /// Why a certificate (or a challenge) was refused; each has its page (`err-esign-…`).
@@ -155,7 +166,7 @@ pub fn signature_algorithm(name: &str) -> Option<&'static dyn SignatureVerificat
 }
 
 /// Signature algorithms accepted inside certificate chains and CRLs.
-const CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
+pub(crate) const CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
     algs::ECDSA_P256_SHA256,
     algs::ECDSA_P256_SHA384,
     algs::ECDSA_P384_SHA256,
@@ -173,6 +184,7 @@ const OID_SERIAL_NUMBER: &str = "2.5.4.5";
 const OID_GIVEN_NAME: &str = "2.5.4.42";
 const OID_SURNAME: &str = "2.5.4.4";
 const OID_ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
+const OID_AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 const OID_QC_STATEMENTS: &str = "1.3.6.1.5.5.7.1.3";
 /// id-etsi-qcs-QcSSCD (0.4.0.1862.1.4), DER-encoded as an OBJECT IDENTIFIER.
 const QC_SSCD_DER: [u8; 8] = [0x06, 0x06, 0x04, 0x00, 0x8e, 0x46, 0x01, 0x04];
@@ -280,7 +292,15 @@ impl Esign {
         // 4. Identity.
         let identity = self.identity(trust, &cert)?;
 
-        // 5. Revocation: a fresh CRL for the certificate, or refuse.
+        // 5. Revocation: OCSP where configured (a trusted, fresh good or revoked answer
+        // decides), else a fresh CRL, else refuse.
+        if trust.ocsp {
+            match self.ocsp_status(trust, chain, &cert, now_ms).await {
+                Some(ocsp::Status::Good) => return Ok(identity),
+                Some(ocsp::Status::Revoked) => return Err(Refusal::Revoked),
+                Some(ocsp::Status::Unknown) | None => {}
+            }
+        }
         let mut urls: Vec<String> = Vec::new();
         for ext in cert.extensions() {
             if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
@@ -318,6 +338,52 @@ impl Esign {
             .build();
         verify(Some(options))?;
         Ok(identity)
+    }
+
+    /// Asks the OCSP responders about `cert`; the first trusted answer counts.
+    async fn ocsp_status(
+        &self,
+        trust: &Trust,
+        chain: &[Vec<u8>],
+        cert: &X509Certificate<'_>,
+        now_ms: i64,
+    ) -> Option<ocsp::Status> {
+        let issuer_der = chain
+            .iter()
+            .skip(1)
+            .chain(trust.intermediates.iter())
+            .chain(trust.roots.iter())
+            .find(|d| {
+                X509Certificate::from_der(d)
+                    .is_ok_and(|(_, c)| c.subject().as_raw() == cert.issuer().as_raw())
+            })?;
+        let (_, issuer) = X509Certificate::from_der(issuer_der).ok()?;
+        let id = ocsp::cert_id(cert, &issuer);
+        let mut urls: Vec<String> = trust.ocsp_url.iter().cloned().collect();
+        for ext in cert.extensions() {
+            if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+                for d in &aia.accessdescs {
+                    if d.access_method.to_id_string() == OID_AD_OCSP
+                        && let GeneralName::URI(u) = &d.access_location
+                        && (u.starts_with("http://") || u.starts_with("https://"))
+                    {
+                        urls.push((*u).to_owned());
+                    }
+                }
+            }
+        }
+        for url in urls {
+            match self.fetcher.ocsp(&url, ocsp::request(&id)).await {
+                Ok(body) => {
+                    if let Some(s) = ocsp::read(&body, &id, issuer_der, now_ms) {
+                        return Some(s);
+                    }
+                    tracing::warn!(url, "OCSP answer not usable");
+                }
+                Err(e) => tracing::warn!(url, error = %e, "OCSP unavailable"),
+            }
+        }
+        None
     }
 
     fn identity(

@@ -51,6 +51,9 @@ pub struct EsignConfig {
     pub policies: Vec<String>,
     /// CRLs to read besides each certificate's distribution points.
     pub crl_urls: Vec<String>,
+    /// Ask OCSP before the CRLs: the certificate's responder, or `ocsp_url`.
+    pub ocsp: bool,
+    pub ocsp_url: String,
     /// How the subject's serialNumber maps to an identifier: "SCHEME:PREFIX" (an empty prefix
     /// takes the plain number).
     pub identifiers: Vec<String>,
@@ -71,6 +74,8 @@ impl Default for EsignConfig {
             intermediates: Vec::new(),
             policies: Vec::new(),
             crl_urls: Vec::new(),
+            ocsp: false,
+            ocsp_url: String::new(),
             identifiers: vec!["md-idnp:PNOMD-".into(), "md-idnp:".into()],
             listen: String::new(),
             tls_cert: None,
@@ -133,6 +138,8 @@ impl EsignConfig {
             intermediates: pems(&self.intermediates)?,
             policies: self.policies.clone(),
             crl_urls: self.crl_urls.clone(),
+            ocsp: self.ocsp,
+            ocsp_url: (!self.ocsp_url.is_empty()).then(|| self.ocsp_url.clone()),
             identifiers,
         }))
     }

@@ -78,4 +78,23 @@ impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
         }
         Ok(body)
     }
+
+    async fn ocsp(&self, url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
+        let res = self
+            .http
+            .post(url)
+            .header("content-type", "application/ocsp-request")
+            .body(request)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("answered {}", res.status()));
+        }
+        let body = res.bytes().await.map_err(|e| e.to_string())?;
+        if body.len() > LIMIT {
+            return Err("larger than 64 KiB".into());
+        }
+        Ok(body.to_vec())
+    }
 }

@@ -88,6 +88,8 @@ struct Pki {
     dir: tempfile::TempDir,
     root_pem: PathBuf,
     inter: Issuer<'static, KeyPair>,
+    /// The intermediate's key (PKCS#8), for the OCSP responder.
+    inter_key: Vec<u8>,
     inter_pem: String,
     other: Issuer<'static, KeyPair>,
     other_pem: String,
@@ -104,6 +106,7 @@ impl Pki {
         let root = root_params.self_signed(&root_key).unwrap();
         let root_issuer = Issuer::new(root_params, root_key);
         let inter_key = KeyPair::generate().unwrap();
+        let inter_key_der = inter_key.serialize_der();
         let inter_params = ca("Test Qualified CA");
         let inter_cert = inter_params.signed_by(&inter_key, &root_issuer).unwrap();
         let other_key = KeyPair::generate().unwrap();
@@ -131,6 +134,7 @@ impl Pki {
         let pki = Pki {
             root_pem,
             inter: Issuer::new(inter_params, inter_key),
+            inter_key: inter_key_der,
             inter_pem: inter_cert.pem(),
             other: Issuer::new(other_params, other_key),
             other_pem: other_cert.pem(),
@@ -948,4 +952,178 @@ async fn a_key_on_a_pkcs11_token_signs_the_challenge() {
     let r = b.get(&wait).await;
     r.status(303);
     assert!(r.location().ends_with("/register"));
+}
+
+// ---- OCSP ----
+
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend([0x81, len as u8]);
+    } else {
+        out.extend([0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content of the DER element at the start of `b`, and what follows it.
+fn inside(b: &[u8]) -> (&[u8], &[u8]) {
+    let (len, head) = match b[1] {
+        n if n < 0x80 => (n as usize, 2),
+        0x81 => (b[2] as usize, 3),
+        _ => (((b[2] as usize) << 8) | b[3] as usize, 4),
+    };
+    (&b[head..head + len], &b[head + len..])
+}
+
+fn generalized(t: OffsetDateTime) -> Vec<u8> {
+    let s = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    der(0x18, s.as_bytes())
+}
+
+/// authorityInfoAccess naming an OCSP responder.
+fn aia(url: &str) -> CustomExtension {
+    let ocsp_oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    let desc = der(
+        0x30,
+        &[ocsp_oid.to_vec(), der(0x86, url.as_bytes())].concat(),
+    );
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der(0x30, &desc))
+}
+
+/// An OCSP responder for the tests: answers about the CertID it is asked for, as the path says
+/// (`good`, `revoked`, `stale`: past its nextUpdate, `forged`: signed by another key).
+async fn ocsp_responder(inter_key: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/ocsp/{kind}",
+        axum::routing::post(
+            move |axum::extract::Path(kind): axum::extract::Path<String>,
+                  body: axum::body::Bytes| {
+                let inter_key = inter_key.clone();
+                async move {
+                    // OCSPRequest → TBSRequest → requestList → Request → CertID.
+                    let (tbs, _) = inside(&body);
+                    let (list, _) = inside(tbs);
+                    let (req, _) = inside(list);
+                    let (single_req, _) = inside(req);
+                    let cert_id_len = single_req.len() - inside(single_req).1.len();
+                    let cert_id = &single_req[..cert_id_len];
+                    let status = match kind.as_str() {
+                        "revoked" => der(0xa1, &generalized(at(-2))),
+                        _ => vec![0x80, 0x00],
+                    };
+                    let (this, next) = match kind.as_str() {
+                        "stale" => (at(-10), at(-3)),
+                        _ => (at(-1), at(1)),
+                    };
+                    let single = der(
+                        0x30,
+                        &[
+                            cert_id.to_vec(),
+                            status,
+                            generalized(this),
+                            der(0xa0, &generalized(next)),
+                        ]
+                        .concat(),
+                    );
+                    let tbs = der(
+                        0x30,
+                        &[
+                            der(0xa1, &der(0x30, &[])),
+                            generalized(at(-1)),
+                            der(0x30, &single),
+                        ]
+                        .concat(),
+                    );
+                    let key = if kind == "forged" {
+                        KeyPair::generate().unwrap()
+                    } else {
+                        KeyPair::try_from(inter_key.as_slice()).unwrap()
+                    };
+                    let sig = rcgen::SigningKey::sign(&key, &tbs).unwrap();
+                    let ecdsa_sha256 = der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
+                    let basic = der(
+                        0x30,
+                        &[
+                            tbs,
+                            der(0x30, &ecdsa_sha256),
+                            der(0x03, &[vec![0], sig].concat()),
+                        ]
+                        .concat(),
+                    );
+                    let basic_oid = der(
+                        0x06,
+                        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01],
+                    );
+                    der(
+                        0x30,
+                        &[
+                            der(0x0a, &[0]),
+                            der(0xa0, &der(0x30, &[basic_oid, der(0x04, &basic)].concat())),
+                        ]
+                        .concat(),
+                    )
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/ocsp")
+}
+
+#[tokio::test]
+async fn ocsp_answers_decide_where_configured_and_crls_stand_in_when_it_cannot() {
+    let pki = Pki::new().await;
+    let ocsp = ocsp_responder(pki.inter_key.clone()).await;
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.ocsp = true;
+    })
+    .await;
+    let with = |serial, ocsp_path: &str, crl: &str| Citizen {
+        extra: vec![qc_sscd(), aia(&format!("{ocsp}/{ocsp_path}"))],
+        ..Citizen::new(serial, crl)
+    };
+    pki.publish_crl(&[]);
+    // OCSP says good: no CRL needed (its server is unreachable here).
+    let (k, c) = pki.issue(&with(8001, "good", &pki.dead_url), true);
+    let (_, page, err) = attempt(&app, &k, &c).await;
+    page.status(303);
+    assert!(page.location().ends_with("/register"), "{err}");
+    // OCSP says revoked, although the CRL does not list it: revoked.
+    let (k, c) = pki.issue(&with(8002, "revoked", &pki.crl_url), true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(403).has("The certificate has been revoked.");
+    // A forged answer is no answer; without a CRL, the status is unknown.
+    let (k, c) = pki.issue(&with(8003, "forged", &pki.dead_url), true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(403)
+        .has("could not confirm that the certificate has not been revoked");
+    // A stale answer is no answer either; the CRL then decides.
+    let (k, c) = pki.issue(&with(8004, "stale", &pki.crl_url), true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(303);
+    // A responder that does not answer: the CRL decides.
+    let dead = Citizen {
+        extra: vec![qc_sscd(), aia(&pki.dead_url)],
+        ..Citizen::new(8005, &pki.crl_url)
+    };
+    let (k, c) = pki.issue(&dead, true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(303);
 }
