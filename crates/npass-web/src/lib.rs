@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login/esign/card", post(esign::card))
         .route("/login/esign/{id}", get(esign::wait))
         .route("/login/esign/{id}/status", get(esign::status))
+        .route("/login/esign/{id}/qr.png", get(esign::qr))
         .route(
             "/login/esign/{id}/register",
             get(esign::register_page).post(esign::register),

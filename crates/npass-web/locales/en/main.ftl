@@ -248,6 +248,7 @@ esign-wait-command = With the npass-sign application and your certificate file:
 esign-wait-file = certificate.p12
 esign-wait-open-app = Open the signing application
 esign-wait-continue = I have signed — continue
+esign-wait-qr-alt = QR code of the login request, for a signing application on a phone
 esign-wait-status = Waiting for the signature…
 esign-back-to-login = Back to the other ways to log in
 esign-refused-title = The electronic signature was not accepted

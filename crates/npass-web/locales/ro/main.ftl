@@ -248,6 +248,7 @@ esign-wait-command = Cu aplicația npass-sign și fișierul certificatului:
 esign-wait-file = certificat.p12
 esign-wait-open-app = Deschideți aplicația de semnare
 esign-wait-continue = Am semnat — continuă
+esign-wait-qr-alt = Codul QR al cererii de autentificare, pentru o aplicație de semnare de pe telefon
 esign-wait-status = Se așteaptă semnătura…
 esign-back-to-login = Înapoi la celelalte metode de autentificare
 esign-refused-title = Semnătura electronică nu a fost acceptată

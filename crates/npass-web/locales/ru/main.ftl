@@ -248,6 +248,7 @@ esign-wait-command = С приложением npass-sign и файлом сер
 esign-wait-file = сертификат.p12
 esign-wait-open-app = Открыть приложение для подписи
 esign-wait-continue = Я подписал(а) — продолжить
+esign-wait-qr-alt = QR-код запроса на вход для приложения подписи на телефоне
 esign-wait-status = Ожидание подписи…
 esign-back-to-login = Вернуться к другим способам входа
 esign-refused-title = Электронная подпись не принята

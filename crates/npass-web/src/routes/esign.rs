@@ -26,6 +26,7 @@ pub struct WaitPage {
     /// This page's own address (with `next`), for the "Continue" link.
     pub here: String,
     pub status_url: String,
+    pub qr_url: String,
 }
 
 #[derive(Template)]
@@ -122,16 +123,14 @@ pub async fn wait(
     };
     match state {
         EsignState::Waiting { text } => {
-            let link = format!(
-                "npass-sign:{}",
-                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-            );
+            let link = deep_link(&text);
             let page = WaitPage {
                 l: Layout::of(&st, &ctx),
                 text,
                 link,
                 here: format!("/login/esign/{id}{}", next_query(&next)),
                 status_url: format!("/login/esign/{id}/status"),
+                qr_url: format!("/login/esign/{id}/qr.png"),
             };
             render(StatusCode::OK, &page)
         }
@@ -160,6 +159,34 @@ pub async fn wait(
             }
         }
     }
+}
+
+/// `GET /login/esign/{id}/qr.png`: the challenge's `npass-sign:` link as a QR code, for a
+/// signing application on a phone. Only the browser that asked sees it.
+pub async fn qr(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let text = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
+        Ok(EsignState::Waiting { text }) => text,
+        Ok(_) => return error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
+        Err(e) => return error_page(&st, &ctx.browser, &e),
+    };
+    match crate::qr::png(&deep_link(&text)) {
+        Some(png) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            png,
+        )
+            .into_response(),
+        None => error_page(&st, &ctx.browser, &npass_core::Error::Internal("qr".into())),
+    }
+}
+
+fn deep_link(text: &str) -> String {
+    format!(
+        "npass-sign:{}",
+        form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+    )
 }
 
 /// `GET /login/esign/{id}/status`: `{"state": "waiting"}` until something happened; the

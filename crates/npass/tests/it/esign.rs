@@ -292,13 +292,25 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
         .status(200)
         .has("Log in with e-signature");
     let (wait, text) = begin(&mut b).await;
+    // The challenge is also a QR code (the npass-sign: link), for this browser only.
+    let scanned = read_qr(&mut b, &format!("{wait}/qr.png")).await;
+    assert!(
+        scanned.starts_with("npass-sign:npass-esign-v1%7C"),
+        "{scanned}"
+    );
+    app.browser()
+        .get(&format!("{wait}/qr.png"))
+        .await
+        .status(404);
     // Until the signature arrives the page waits (its script asks for the status).
     b.get(&wait).await.status(200).has("/static/esign-wait.js");
     b.get(&format!("{wait}/status"))
         .await
         .status(200)
         .has("\"waiting\"");
-    let (code, out, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+    // The signing application takes what the QR code holds.
+    assert_eq!(scanned, format!("npass-sign:{}", enc(&text)));
+    let (code, out, err) = npass_sign(pem_args(&key, &chain, &scanned), vec![]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("signed"), "{out}");
     // No account yet: the mandatory-data page, names and identifier from the certificate.

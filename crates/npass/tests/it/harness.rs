@@ -462,10 +462,9 @@ pub async fn login(b: &mut Browser, p: &Person, code: &str) -> Resp {
     .await
 }
 
-/// Decodes the QR image of the activation page with an ordinary QR decoder (rqrr) and returns
-/// the `otpauth://` URI and the secret it carries.
-pub async fn scan_qr(b: &mut Browser) -> (String, Vec<u8>) {
-    let png = b.get("/account/two-step/qr.png").await;
+/// Fetches a PNG at `path` and decodes its one QR code with an ordinary decoder (rqrr).
+pub async fn read_qr(b: &mut Browser, path: &str) -> String {
+    let png = b.get(path).await;
     png.status(200);
     assert_eq!(png.headers.get("content-type").unwrap(), "image/png");
     let decoder = png::Decoder::new(std::io::Cursor::new(png.bytes.clone()));
@@ -476,7 +475,13 @@ pub async fn scan_qr(b: &mut Browser) -> (String, Vec<u8>) {
     let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
     let grids = img.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the image");
-    let (_, uri) = grids[0].decode().unwrap();
+    grids[0].decode().unwrap().1
+}
+
+/// Decodes the QR image of the activation page with an ordinary QR decoder (rqrr) and returns
+/// the `otpauth://` URI and the secret it carries.
+pub async fn scan_qr(b: &mut Browser) -> (String, Vec<u8>) {
+    let uri = read_qr(b, "/account/two-step/qr.png").await;
     let secret_b32 = uri
         .split("secret=")
         .nth(1)
