@@ -115,20 +115,32 @@ pub async fn intro(State(st): State<AppState>, ctx: Ctx) -> Response {
     intro_with(&st, &ctx, FieldErrors::default(), StatusCode::OK).await
 }
 
+/// The password page posting to `action`, with `errors` (none: 200, else 400).
+fn password_form(st: &AppState, ctx: &Ctx, action: &str, errors: FieldErrors) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = PasswordPage {
+        l: Layout::of(st, ctx),
+        errors,
+        min_password: st.core.policy.min_password_len(),
+        action: action.into(),
+    };
+    render(status, &page)
+}
+
 pub async fn password_page(State(st): State<AppState>, ctx: Ctx) -> Response {
     let a = authed!(st, ctx, true);
     if a.account.password_hash.is_some() {
         return see_other("/account/two-step/device");
     }
-    let min_password = st.core.policy.min_password_len();
-    render(
-        StatusCode::OK,
-        &PasswordPage {
-            l: Layout::of(&st, &ctx),
-            errors: FieldErrors::default(),
-            min_password,
-            action: "/account/two-step/password".into(),
-        },
+    password_form(
+        &st,
+        &ctx,
+        "/account/two-step/password",
+        FieldErrors::default(),
     )
 }
 
@@ -152,15 +164,12 @@ pub async fn password_submit(
         .await
     {
         Ok(()) | Err(Error::Conflict("password-exists")) => see_other("/account/two-step/device"),
-        Err(e @ Error::Invalid { .. }) => {
-            let page = PasswordPage {
-                errors: FieldErrors::from(&ctx.tr, &[e]),
-                l: Layout::of(&st, &ctx),
-                min_password: st.core.policy.min_password_len(),
-                action: "/account/two-step/password".into(),
-            };
-            render(StatusCode::BAD_REQUEST, &page)
-        }
+        Err(e @ Error::Invalid { .. }) => password_form(
+            &st,
+            &ctx,
+            "/account/two-step/password",
+            FieldErrors::from(&ctx.tr, &[e]),
+        ),
         Err(e) => error_page(&st, &ctx.browser, &e),
     }
 }
@@ -169,15 +178,7 @@ pub async fn password_submit(
 /// the deployment has one: the "forgot password" path of the MPass journey).
 pub async fn reset_page(State(st): State<AppState>, ctx: Ctx) -> Response {
     let _a = authed!(st, ctx, true);
-    render(
-        StatusCode::OK,
-        &PasswordPage {
-            l: Layout::of(&st, &ctx),
-            errors: FieldErrors::default(),
-            min_password: st.core.policy.min_password_len(),
-            action: "/account/password".into(),
-        },
-    )
+    password_form(&st, &ctx, "/account/password", FieldErrors::default())
 }
 
 pub async fn reset_submit(
@@ -192,15 +193,12 @@ pub async fn reset_submit(
         .await
     {
         Ok(()) => see_other("/account?done=password-reset"),
-        Err(e @ Error::Invalid { .. }) => {
-            let page = PasswordPage {
-                errors: FieldErrors::from(&ctx.tr, &[e]),
-                l: Layout::of(&st, &ctx),
-                min_password: st.core.policy.min_password_len(),
-                action: "/account/password".into(),
-            };
-            render(StatusCode::BAD_REQUEST, &page)
-        }
+        Err(e @ Error::Invalid { .. }) => password_form(
+            &st,
+            &ctx,
+            "/account/password",
+            FieldErrors::from(&ctx.tr, &[e]),
+        ),
         Err(e) => error_page(&st, &ctx.browser, &e),
     }
 }
