@@ -64,6 +64,7 @@ struct Citizen {
     crl_url: String,
     extra: Vec<CustomExtension>,
     organization: Option<&'static str>,
+    key: &'static rcgen::SignatureAlgorithm,
 }
 
 impl Citizen {
@@ -80,6 +81,7 @@ impl Citizen {
             crl_url: crl_url.to_owned(),
             extra: vec![qc_sscd()],
             organization: None,
+            key: &rcgen::PKCS_ECDSA_P256_SHA256,
         }
     }
 }
@@ -149,9 +151,14 @@ impl Pki {
 
     /// Publishes the intermediate's CRL revoking `serials`.
     fn publish_crl(&self, serials: &[u64]) {
+        self.publish_crl_at(serials, 0);
+    }
+
+    /// The same, issued `day` days after the start (valid from the day before, for a week).
+    fn publish_crl_at(&self, serials: &[u64], day: i64) {
         let crl = CertificateRevocationListParams {
-            this_update: at(-1),
-            next_update: at(7),
+            this_update: at(day - 1),
+            next_update: at(day + 7),
             crl_number: SerialNumber::from(1u64),
             issuing_distribution_point: None,
             revoked_certs: serials
@@ -173,7 +180,7 @@ impl Pki {
     /// Issues `c` (by the national intermediate, or by the untrusted CA) and writes its key and
     /// chain as PEM files; returns their paths.
     fn issue(&self, c: &Citizen, trusted: bool) -> (PathBuf, PathBuf) {
-        let key = KeyPair::generate().unwrap();
+        let key = KeyPair::generate_for(c.key).unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.serial_number = Some(SerialNumber::from(c.serial));
         p.distinguished_name
@@ -390,12 +397,9 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
     assert_eq!(verified[0].event.detail["serial"], "03e9");
 }
 
-/// Each certificate the issue names is refused with its own page, and nothing logs in.
-#[tokio::test]
-async fn every_bad_certificate_is_refused_with_its_page() {
-    let pki = Pki::new().await;
-    pki.publish_crl(&[2004]);
-    let app = start(&pki).await;
+/// The certificates that must be refused: (certificate, issued by the national CA, the page's
+/// words). The CRL must list 2004.
+fn bad_certificates(pki: &Pki) -> Vec<(Citizen, bool, &'static str)> {
     let expired = Citizen {
         from: -400,
         to: -30,
@@ -437,7 +441,16 @@ async fn every_bad_certificate_is_refused_with_its_page() {
             "not issued by a certification authority",
         ),
     ];
-    for (c, trusted, message) in cases {
+    cases
+}
+
+/// Each certificate the issue names is refused with its own page, and nothing logs in.
+#[tokio::test]
+async fn every_bad_certificate_is_refused_with_its_page() {
+    let pki = Pki::new().await;
+    pki.publish_crl(&[2004]);
+    let app = start(&pki).await;
+    for (c, trusted, message) in bad_certificates(&pki) {
         let (key, chain) = pki.issue(&c, trusted);
         let (b, page, err) = attempt(&app, &key, &chain).await;
         page.status(403)
@@ -698,7 +711,8 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let good = pki.issue(&Citizen::new(5001, &pki.crl_url), true);
-    pki.publish_crl(&[5002]);
+    // Published before the first look: npass keeps a CRL until its nextUpdate.
+    pki.publish_crl(&[2004, 5002]);
     let revoked = pki.issue(&Citizen::new(5002, &pki.crl_url), true);
 
     // One round: the main site sends the browser to the listener, which sends it back.
@@ -752,10 +766,20 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
     assert_eq!(page.location(), "/account");
     assert!(b.cookies.contains_key("__Host-npass"));
 
-    // A revoked certificate, and no certificate at all, are refused with their pages.
+    // Every bad certificate, and no certificate at all, are refused with their pages.
     let (b, page, _) = round(&app, Some((&revoked.0, &revoked.1))).await;
     page.status(403).has("The certificate has been revoked.");
     assert!(!b.cookies.contains_key("__Host-npass"));
+    for (c, trusted, message) in bad_certificates(&pki) {
+        let (key, chain) = pki.issue(&c, trusted);
+        let (b, page, _) = round(&app, Some((&key, &chain))).await;
+        page.status(403).has(message);
+        assert!(
+            !b.cookies.contains_key("__Host-npass"),
+            "no session for {}",
+            c.serial
+        );
+    }
     let (b, page, _) = round(&app, None).await;
     page.status(403).has("did not present a certificate");
     assert!(!b.cookies.contains_key("__Host-npass"));
@@ -1138,4 +1162,60 @@ async fn ocsp_answers_decide_where_configured_and_crls_stand_in_when_it_cannot()
     let (k, c) = pki.issue(&dead, true);
     let (_, page, _) = attempt(&app, &k, &c).await;
     page.status(303);
+}
+
+/// Every algorithm the challenge protocol names, from keys npass-sign reads from files.
+#[tokio::test]
+async fn rsa_pss_rsa_pkcs1_and_p384_keys_sign_the_challenge() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let cases: [(u64, &'static rcgen::SignatureAlgorithm, bool); 3] = [
+        (9001, &rcgen::PKCS_RSA_SHA256, false),
+        (9002, &rcgen::PKCS_RSA_SHA256, true),
+        (9003, &rcgen::PKCS_ECDSA_P384_SHA384, false),
+    ];
+    for (serial, alg, pkcs1) in cases {
+        let c = Citizen {
+            key: alg,
+            ..Citizen::new(serial, &pki.crl_url)
+        };
+        let (key, chain) = pki.issue(&c, true);
+        let mut b = app.browser();
+        let (wait, text) = begin(&mut b).await;
+        let mut args = pem_args(&key, &chain, &text);
+        if pkcs1 {
+            args.insert(0, "--rsa-pkcs1".into());
+        }
+        let (mut print_args, expected) = (
+            args.clone(),
+            ["rsa-pss-sha256", "rsa-pkcs1-sha256", "ecdsa-p384-sha384"],
+        );
+        print_args.insert(0, "--print".into());
+        let (_, printed, _) = npass_sign(print_args, vec![]).await;
+        let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        assert!(expected.contains(&v["algorithm"].as_str().unwrap()));
+        let (code, _, err) = npass_sign(args, vec![]).await;
+        assert_eq!(code, 0, "{serial}: {err}");
+        let r = b.get(&wait).await;
+        r.status(303);
+        assert!(r.location().ends_with("/register"), "{serial}");
+    }
+}
+
+/// CRLs are kept until their nextUpdate, then fetched again: a revocation published later is
+/// seen once the cached list has run out.
+#[tokio::test]
+async fn a_crl_is_cached_until_its_next_update_and_then_fetched_again() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(10001, &pki.crl_url), true);
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(303);
+    pki.publish_crl_at(&[10001], 1);
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(303);
+    app.clock.advance_secs(8 * 86_400);
+    pki.publish_crl_at(&[10001], 8);
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has("The certificate has been revoked.");
 }
