@@ -755,6 +755,14 @@ impl Core {
         ))
     }
 
+    /// Deletes challenges no page can use any more (an hour after they expired: well past the
+    /// registration window of a verified one).
+    pub async fn esign_sweep(&self) -> Result<u64> {
+        self.store
+            .esign_challenges_sweep(self.now() - CHALLENGE_TTL_MS - 60 * 60 * 1000)
+            .await
+    }
+
     /// The identity a taken challenge proved, while it may still open an account.
     pub async fn esign_newcomer(&self, id: &str, pre_id: &str) -> Result<CertIdentity> {
         let c = self

@@ -272,6 +272,8 @@ pub trait EsignStore: Send + Sync {
     ) -> Result<bool>;
     /// `verified` → `taken`, once, for the browser it is bound to; returns the outcome.
     async fn esign_challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<String>>;
+    /// Deletes challenges that expired before `before`; returns how many.
+    async fn esign_challenges_sweep(&self, before: i64) -> Result<u64>;
 }
 
 #[async_trait]

@@ -74,6 +74,15 @@ impl EsignStore for SqlStore {
         Ok(true)
     }
 
+    async fn esign_challenges_sweep(&self, before: i64) -> Result<u64> {
+        self.pool()
+            .exec(
+                "DELETE FROM esign_challenges WHERE expires_at < $1",
+                args![before],
+            )
+            .await
+    }
+
     async fn esign_challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<String>> {
         let row = self
             .pool()

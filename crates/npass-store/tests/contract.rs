@@ -464,6 +464,61 @@ fn migration_trees_match() {
     );
 }
 
+/// E-signature challenges: put, read, settled once before expiry, taken once by their browser,
+/// swept after expiry.
+#[tokio::test]
+async fn esign_challenges() {
+    let (s, _d) = store().await;
+    let c = |id: &str, expires_at| EsignChallenge {
+        id: id.into(),
+        nonce_hash: "n".into(),
+        browser_hash: "b".into(),
+        expires_at,
+        status: "waiting".into(),
+        outcome: "sealed".into(),
+        settled_at: None,
+    };
+    s.esign_challenge_put(&c("c1", 100)).await.unwrap();
+    s.esign_challenge_put(&c("c2", 100)).await.unwrap();
+    s.esign_challenge_put(&c("old", 10)).await.unwrap();
+    assert_eq!(s.esign_challenge("c1").await.unwrap(), Some(c("c1", 100)));
+    let ev = event("esign.verified", None, None, json!({}));
+    // Not taken while waiting; settled once, and never after expiry.
+    assert_eq!(s.esign_challenge_take("c1", "b").await.unwrap(), None);
+    assert!(
+        s.esign_challenge_settle("c1", "verified", "{}", &ev, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.esign_challenge_settle("c1", "refused", "x", &ev, 51)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.esign_challenge_settle("c2", "verified", "{}", &ev, 100)
+            .await
+            .unwrap()
+    );
+    let got = s.esign_challenge("c1").await.unwrap().unwrap();
+    assert_eq!(
+        (got.status.as_str(), got.settled_at),
+        ("verified", Some(50))
+    );
+    // Taken once, and only by its browser.
+    assert_eq!(s.esign_challenge_take("c1", "other").await.unwrap(), None);
+    assert_eq!(
+        s.esign_challenge_take("c1", "b").await.unwrap(),
+        Some("{}".into())
+    );
+    assert_eq!(s.esign_challenge_take("c1", "b").await.unwrap(), None);
+    assert_eq!(s.esign_challenges_sweep(50).await.unwrap(), 1);
+    assert!(s.esign_challenge("old").await.unwrap().is_none());
+    assert!(s.esign_challenge("c2").await.unwrap().is_some());
+    // One audit row, for the one settlement that happened.
+    assert_eq!(s.audit_range(0, 10).await.unwrap().len(), 1);
+}
+
 mod oidc {
     use super::*;
     use npass_core::oidc::jwt::SigningKey;

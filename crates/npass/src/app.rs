@@ -282,6 +282,20 @@ impl App {
             self.http.clone(),
         );
         let backchannel_task = tokio::spawn(backchannel.run(stop.clone()));
+        let sweep_task = {
+            let (core, mut stop) = (self.core.clone(), stop.clone());
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = core.esign_sweep().await {
+                        tracing::warn!(error = %e, "sweeping expired e-signature challenges");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            })
+        };
         let esign_task = match self.esign_listener().await? {
             Some(tls) => {
                 let app = crate::esign_tls::router(self.core.clone())
@@ -317,6 +331,7 @@ impl App {
             .map_err(|e| e.to_string());
         let _ = mail_task.await;
         let _ = backchannel_task.await;
+        let _ = sweep_task.await;
         if let Some(t) = esign_task {
             let _ = t.await;
         }
