@@ -55,7 +55,7 @@ fn ca(name: &str) -> CertificateParams {
 }
 
 /// A citizen's certificate, as a national CA would issue it.
-struct Citizen {
+pub(crate) struct Citizen {
     serial: u64,
     id: &'static str,
     from: i64,
@@ -68,7 +68,7 @@ struct Citizen {
 }
 
 impl Citizen {
-    fn new(serial: u64, crl_url: &str) -> Self {
+    pub(crate) fn new(serial: u64, crl_url: &str) -> Self {
         Citizen {
             serial,
             id: "PNOMD-2000000000004",
@@ -86,7 +86,7 @@ impl Citizen {
     }
 }
 
-struct Pki {
+pub(crate) struct Pki {
     dir: tempfile::TempDir,
     root_pem: PathBuf,
     inter: Issuer<'static, KeyPair>,
@@ -95,13 +95,13 @@ struct Pki {
     inter_pem: String,
     other: Issuer<'static, KeyPair>,
     other_pem: String,
-    crl_url: String,
+    pub(crate) crl_url: String,
     dead_url: String,
     crl: Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl Pki {
-    async fn new() -> Pki {
+    pub(crate) async fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let root_key = KeyPair::generate().unwrap();
         let root_params = ca("Test National Root CA");
@@ -179,7 +179,7 @@ impl Pki {
 
     /// Issues `c` (by the national intermediate, or by the untrusted CA) and writes its key and
     /// chain as PEM files; returns their paths.
-    fn issue(&self, c: &Citizen, trusted: bool) -> (PathBuf, PathBuf) {
+    pub(crate) fn issue(&self, c: &Citizen, trusted: bool) -> (PathBuf, PathBuf) {
         let key = KeyPair::generate_for(c.key).unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.serial_number = Some(SerialNumber::from(c.serial));
@@ -217,7 +217,7 @@ impl Pki {
     }
 }
 
-async fn start(pki: &Pki) -> TestApp {
+pub(crate) async fn start(pki: &Pki) -> TestApp {
     let root = pki.root_pem.clone();
     TestApp::start_with(move |c| c.esign.roots = vec![root]).await
 }
@@ -235,7 +235,12 @@ fn unescape(s: &str) -> String {
 
 /// Starts an e-signature login in `b`: the waiting page's path and the challenge it shows.
 async fn begin(b: &mut Browser) -> (String, String) {
-    let r = b.submit("/login", "/login/esign", &[]).await;
+    begin_for(b, "").await
+}
+
+/// The same, to come back to `next` afterwards.
+pub(crate) async fn begin_for(b: &mut Browser, next: &str) -> (String, String) {
+    let r = b.submit("/login", "/login/esign", &[("next", next)]).await;
     r.status(303);
     let wait = r.location();
     let page = b.get(&wait).await;
@@ -252,7 +257,10 @@ async fn begin(b: &mut Browser) -> (String, String) {
 }
 
 /// Runs the real `npass-sign`; returns (exit code, stdout, stderr).
-async fn npass_sign(args: Vec<String>, env: Vec<(&'static str, String)>) -> (i32, String, String) {
+pub(crate) async fn npass_sign(
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> (i32, String, String) {
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_npass-sign"))
             .args(&args)
@@ -269,7 +277,7 @@ async fn npass_sign(args: Vec<String>, env: Vec<(&'static str, String)>) -> (i32
     .unwrap()
 }
 
-fn pem_args(key: &Path, chain: &Path, text: &str) -> Vec<String> {
+pub(crate) fn pem_args(key: &Path, chain: &Path, text: &str) -> Vec<String> {
     vec![
         "--key".into(),
         key.display().to_string(),

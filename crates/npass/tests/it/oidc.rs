@@ -1520,3 +1520,43 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
         "k1 is gone"
     );
 }
+
+/// An e-service that needs level high: password and code cannot reach it, the e-signature can,
+/// and the tokens say so (`acr` high, `amr` sc + hwk).
+#[tokio::test]
+async fn an_e_service_asking_for_level_high_gets_it_through_an_e_signature() {
+    use crate::esign::{Citizen, Pki, begin_for, npass_sign, pem_args, start};
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let high = service(&app, Level::High, &[], false).await;
+    let (key, chain) = pki.issue(&Citizen::new(11001, &pki.crl_url), true);
+    registered(&app, &ION).await;
+    let mut b = app.browser();
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&high, &p, &[])).await;
+    assert!(r.location().starts_with("/login?next="), "{}", r.location());
+    let next = query_of(&r.location())["next"].clone();
+    b.get(&r.location()).await.has("Log in with e-signature");
+    let (wait, text) = begin_for(&mut b, &next).await;
+    let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+    assert_eq!(code, 0, "{err}");
+    let r = b.get(&wait).await;
+    assert_eq!(r.location(), next);
+    let c = b.get(&next).await;
+    let req = field_value(&c.body, "req").unwrap();
+    let r = b
+        .post_raw(
+            "/authorize/consent",
+            &[("csrf", &c.csrf()), ("req", &req), ("decision", "allow")],
+        )
+        .await;
+    let back = follow(&mut b, r).await;
+    let (status, t) = redeem(&app, &high, &query_of(&back.location())["code"], &p).await;
+    assert_eq!(status, 200, "{t}");
+    let id = verify_own(t["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT").unwrap();
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/high");
+    assert_eq!(id["amr"], serde_json::json!(["sc", "hwk"]));
+    // The certificate's issuer and serial stay in npass.
+    let (_, info) = userinfo(&app, t["access_token"].as_str().unwrap()).await;
+    assert!(!info.to_string().contains("Test Qualified CA"));
+}
