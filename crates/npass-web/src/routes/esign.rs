@@ -150,10 +150,12 @@ pub async fn wait(
                     res
                 }
                 Ok(Finish::Register(_)) => see_other(&format!("/login/esign/{id}/register")),
-                Ok(Finish::AccountLocked) => error_page(
+                Ok(Finish::AccountLocked) => crate::pages::message_page(
                     &st,
                     &ctx.browser,
-                    &npass_core::Error::Forbidden("account-locked"),
+                    StatusCode::FORBIDDEN,
+                    "error-title",
+                    "err-account-locked",
                 ),
                 Err(e) => error_page(&st, &ctx.browser, &e),
             }

@@ -403,6 +403,23 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
             .contains("Test Qualified CA")
     );
     assert_eq!(verified[0].event.detail["serial"], "03e9");
+
+    // An account an operator locked does not log in with its certificate either.
+    let ev = npass_core::audit::event("admin.lock", None, None, serde_json::json!({}));
+    app.core
+        .store
+        .set_status(
+            &acc.id,
+            npass_core::model::AccountStatus::Locked,
+            &ev,
+            None,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    let (b3, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has("This account is locked.");
+    assert!(!b3.cookies.contains_key("__Host-npass"));
 }
 
 /// The certificates that must be refused: (certificate, issued by the national CA, the page's
