@@ -10,8 +10,8 @@ use crate::model::{
 };
 use crate::oidc::jwt::SigningKey;
 use crate::oidc::{
-    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, Redeemed, RefreshRecord,
-    Rotated, TokenRecord,
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
+    RefreshRecord, Rotated,
 };
 
 #[async_trait]
@@ -177,34 +177,46 @@ pub trait OidcStore: Send + Sync {
     async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()>;
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
-    /// Records an access token and, when given, the refresh token issued with it.
-    async fn token_put(
+    /// Starts a grant (a code redemption) with its first refresh token.
+    async fn grant_put(
         &self,
-        t: &TokenRecord,
-        refresh: Option<&RefreshRecord>,
+        g: &GrantRecord,
+        refresh: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
     /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
-    /// whole family.
+    /// whole grant.
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
-    /// Spends `old` (only if unused and unrevoked) and records the tokens replacing it, in one
-    /// transaction; `false` (and nothing written) if `old` was no longer live.
+    /// Spends `old` (only if unused and its grant unrevoked) and records the refresh token
+    /// replacing it, in one transaction; `false` (and nothing written) if `old` was no longer live.
     async fn refresh_exchange(
         &self,
         old: &str,
-        access: &TokenRecord,
         refresh: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
-    /// A live refresh token, for introspection.
+    /// A live refresh token (unspent, unexpired, its grant unrevoked).
     async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>>;
-    /// Revokes every access and refresh token of a grant.
+    /// Revokes a grant: every access and refresh token issued from it.
     async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()>;
-    async fn revoke_access_token(&self, jti: &str, audit: &AuditEvent, now: i64) -> Result<()>;
-    /// A live (unrevoked, unexpired) token record.
-    async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>>;
+    /// Revokes one access token until it expires (`expires_at`).
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    /// The live (unrevoked, unexpired) grant of an access token, unless the token `jti` itself
+    /// was revoked.
+    async fn access_grant(
+        &self,
+        grant_id: &str,
+        jti: &str,
+        now: i64,
+    ) -> Result<Option<GrantRecord>>;
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;
     /// Records a client assertion's `jti` until it expires; `false` if it was seen (a replay).
     async fn assertion_jti_use(

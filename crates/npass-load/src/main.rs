@@ -32,6 +32,9 @@ pub struct Args {
     pub accounts: usize,
     /// Run only the workloads whose name contains this (for profiling one of them).
     pub only: String,
+    /// Also count the server's instructions per request with `perf stat` (steadier than CPU time
+    /// on a shared virtual machine; for comparing two builds).
+    pub perf: bool,
 }
 
 fn args() -> Args {
@@ -42,10 +45,16 @@ fn args() -> Args {
         connections: 32,
         accounts: 600,
         only: String::new(),
+        perf: false,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < v.len() {
+        if v[i] == "--perf" {
+            a.perf = true;
+            i += 1;
+            continue;
+        }
         let val = v.get(i + 1).cloned().unwrap_or_default();
         match v[i].as_str() {
             "--npass" => a.npass = val.into(),
@@ -55,7 +64,7 @@ fn args() -> Args {
             "--accounts" => a.accounts = val.parse().unwrap(),
             "--only" => a.only = val,
             other => panic!(
-                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N)"
+                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --only NAME --perf)"
             ),
         }
         i += 2;
@@ -127,6 +136,8 @@ pub struct Outcome {
     pub cpu: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Server instructions in the window (with `--perf`).
+    pub instructions: Option<u64>,
 }
 
 impl Outcome {
@@ -144,6 +155,7 @@ impl Outcome {
 
 /// Runs `connections` workers for `seconds`, each repeating one unit of work.
 async fn run(
+    perf: bool,
     pid: u32,
     seconds: u64,
     workers: Vec<Worker>,
@@ -151,6 +163,7 @@ async fn run(
     target: Arc<Target>,
 ) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    let counter = perf.then(|| PerfStat::start(pid));
     let cpu0 = cpu_seconds(pid);
     let start = Instant::now();
     let mut handles = Vec::new();
@@ -183,6 +196,7 @@ async fn run(
     }
     let seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu0;
+    let instructions = counter.and_then(PerfStat::stop);
     all.sort_unstable();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -197,6 +211,43 @@ async fn run(
         cpu,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+        instructions,
+    }
+}
+
+/// `perf stat` counting one process's instructions until stopped.
+struct PerfStat(Child);
+
+impl PerfStat {
+    fn start(pid: u32) -> Self {
+        let child = Command::new("perf")
+            .args([
+                "stat",
+                "-x",
+                ",",
+                "-e",
+                "instructions",
+                "-p",
+                &pid.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("--perf needs the perf tool");
+        std::thread::sleep(Duration::from_millis(100));
+        PerfStat(child)
+    }
+
+    fn stop(self) -> Option<u64> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let out = self.0.wait_with_output().ok()?;
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find(|l| l.contains("instructions"))
+            .and_then(|l| l.split(',').next())
+            .and_then(|n| n.trim().parse().ok())
     }
 }
 
@@ -230,6 +281,7 @@ async fn measure(
         results.push((
             "discovery",
             run(
+                a.perf,
                 pid,
                 a.seconds,
                 simple(a.connections),
@@ -243,6 +295,7 @@ async fn measure(
         results.push((
             "jwks",
             run(
+                a.perf,
                 pid,
                 a.seconds,
                 simple(a.connections),
@@ -266,6 +319,7 @@ async fn measure(
         results.push((
             "token (refresh grant)",
             run(
+                a.perf,
                 pid,
                 a.seconds,
                 token_workers,
@@ -279,7 +333,15 @@ async fn measure(
     if want("full login flow") {
         results.push((
             "full login flow",
-            run(pid, a.seconds, simple(4), flows::full_flow, target.clone()).await,
+            run(
+                a.perf,
+                pid,
+                a.seconds,
+                simple(4),
+                flows::full_flow,
+                target.clone(),
+            )
+            .await,
         ));
     }
     let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
@@ -427,6 +489,12 @@ fn print_report(reports: &[Report], hps: f64, a: &Args) {
                 o.p99_ms,
                 o.errors
             );
+            if let Some(n) = o.instructions {
+                println!(
+                    "|  | ({} instructions per request) |  |  |  |  |  |",
+                    n / o.count.max(1) as u64
+                );
+            }
             by.insert((r.name, w), o.clone());
         }
     }

@@ -89,6 +89,13 @@ impl SqlStore {
         max_connections: u32,
         sqlite_full_sync: bool,
     ) -> Result<Self> {
+        let store = Self::open(url, max_connections, sqlite_full_sync).await?;
+        migrate::run(&store, i64::MAX).await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    async fn open(url: &str, max_connections: u32, sqlite_full_sync: bool) -> Result<Self> {
         let (pool, backend) = if url.starts_with("sqlite:") {
             let path = sqlite_path(url)?;
             let conn = sqlite_open(&path, sqlite_full_sync)?;
@@ -107,9 +114,7 @@ impl SqlStore {
         } else {
             return Err(Error::invalid("database.url", "database-url"));
         };
-        let store = SqlStore { pool, backend };
-        migrate::run(&store).await?;
-        Ok(store)
+        Ok(SqlStore { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -205,7 +210,19 @@ pub mod testdb {
 
     use sqlx::Connection;
 
-    use crate::db;
+    use crate::{SqlStore, db, migrate};
+
+    /// Leaves the database at `url` as an older npass would: migrated up to `version`, with
+    /// `setup` (SQL) run on it. The next `SqlStore::connect` migrates it the rest of the way.
+    pub async fn at_version(url: &str, version: i64, setup: &str) -> Result<()> {
+        let store = SqlStore::open(url, 1, false).await?;
+        migrate::run(&store, version).await?;
+        let mut tx = store.begin().await?;
+        tx.script(setup).await?;
+        tx.commit().await?;
+        store.close().await;
+        Ok(())
+    }
 
     pub async fn fresh_url(dir: &std::path::Path) -> Result<String> {
         match std::env::var("NPASS_TEST_DATABASE_URL") {

@@ -26,9 +26,17 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_esign.sql"),
         include_str!("../migrations/postgres/0003_esign.sql"),
     ),
+    (
+        4,
+        "0004_grants.sql",
+        include_str!("../migrations/sqlite/0004_grants.sql"),
+        include_str!("../migrations/postgres/0004_grants.sql"),
+    ),
 ];
 
-pub(crate) async fn run(store: &SqlStore) -> Result<()> {
+/// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an
+/// older schema).
+pub(crate) async fn run(store: &SqlStore, upto: i64) -> Result<()> {
     let mut tx = store.begin().await?;
     tx.exec("CREATE TABLE IF NOT EXISTS npass_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)", args![]).await?;
     if store.backend() == Backend::Postgres {
@@ -49,7 +57,7 @@ pub(crate) async fn run(store: &SqlStore) -> Result<()> {
         );
     }
     for (version, name, sqlite, postgres) in MIGRATIONS {
-        if applied.contains(version) {
+        if applied.contains(version) || *version > upto {
             continue;
         }
         let sql = match store.backend() {

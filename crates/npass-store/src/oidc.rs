@@ -5,14 +5,22 @@ use npass_core::error::{Error, Result};
 use npass_core::model::AuditEvent;
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
-    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, Redeemed, RefreshRecord,
-    Rotated, TokenRecord, join_scope, split_scope,
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
+    RefreshRecord, Rotated, join_scope, split_scope,
 };
 use npass_core::store::OidcStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{SqlStore, append_audit, args, commit, finish};
+
+/// Spends a refresh token: only once, and only while its grant stands.
+macro_rules! spend_refresh {
+    () => {
+        "UPDATE grant_refresh SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+         AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NULL)"
+    };
+}
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
@@ -169,47 +177,62 @@ impl OidcStore for SqlStore {
             "oidc.code-replayed",
             None,
             None,
-            serde_json::json!({"revoked_tokens": revoked}),
+            serde_json::json!({"revoked_grants": revoked}),
         );
         append_audit(&mut tx, &ev, now).await?;
         commit(tx).await?;
         Ok(Redeemed::Replayed)
     }
 
-    async fn token_put(
+    async fn grant_put(
         &self,
-        t: &TokenRecord,
-        refresh: Option<&RefreshRecord>,
+        g: &GrantRecord,
+        refresh: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        insert_tokens(&mut tx, t, refresh).await?;
+        tx.exec(
+            "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL)",
+            args![
+                &g.id,
+                &g.client_id,
+                &g.account_id,
+                &g.session_hash,
+                g.expires_at
+            ],
+        )
+        .await?;
+        insert_refresh(&mut tx, refresh).await?;
         finish(tx, audit, None, now).await
     }
 
     async fn refresh_exchange(
         &self,
         old: &str,
-        access: &TokenRecord,
         refresh: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let spent = tx.exec("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL", args![old, now]).await?;
+        let spent = tx.exec(spend_refresh!(), args![old, now]).await?;
         if spent != 1 {
             return Ok(false);
         }
-        insert_tokens(&mut tx, access, Some(refresh)).await?;
+        insert_refresh(&mut tx, refresh).await?;
         finish(tx, audit, None, now).await?;
         Ok(true)
     }
 
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated> {
         let mut tx = self.begin().await?;
-        let fresh = tx.opt("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL \
-             RETURNING record", args![token_hash, now]).await?;
+        let fresh = tx
+            .opt(
+                concat!(spend_refresh!(), " RETURNING record"),
+                args![token_hash, now],
+            )
+            .await?;
         if let Some(r) = fresh {
             let rec: RefreshRecord = from_json(&r.get::<String>(0)?)?;
             commit(tx).await?;
@@ -217,7 +240,7 @@ impl OidcStore for SqlStore {
         }
         let seen = tx
             .opt(
-                "SELECT family FROM refresh_tokens WHERE token_hash = $1",
+                "SELECT grant_id FROM grant_refresh WHERE token_hash = $1",
                 args![token_hash],
             )
             .await?;
@@ -238,8 +261,15 @@ impl OidcStore for SqlStore {
     }
 
     async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>> {
-        let row = self.pool().opt("SELECT record FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL \
-             AND expires_at > $2", args![token_hash, now]).await?;
+        let row = self
+            .pool()
+            .opt(
+                "SELECT r.record FROM grant_refresh r JOIN grants g ON g.id = r.grant_id \
+                 WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 \
+                 AND g.revoked_at IS NULL",
+                args![token_hash, now],
+            )
+            .await?;
         row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
     }
 
@@ -249,19 +279,47 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
-    async fn revoke_access_token(&self, jti: &str, audit: &AuditEvent, now: i64) -> Result<()> {
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         tx.exec(
-            "UPDATE access_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
-            args![jti, now],
+            "INSERT INTO revoked_access (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+            args![jti, expires_at],
         )
         .await?;
         finish(tx, audit, None, now).await
     }
 
-    async fn token(&self, jti: &str, now: i64) -> Result<Option<TokenRecord>> {
-        let row = self.pool().opt("SELECT record FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2", args![jti, now]).await?;
-        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+    async fn access_grant(
+        &self,
+        grant_id: &str,
+        jti: &str,
+        now: i64,
+    ) -> Result<Option<GrantRecord>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT id, client_id, account_id, session_hash, expires_at FROM grants \
+                 WHERE id = $1 AND revoked_at IS NULL AND expires_at > $3 \
+                 AND NOT EXISTS (SELECT 1 FROM revoked_access WHERE jti = $2)",
+                args![grant_id, jti, now],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(GrantRecord {
+                id: r.get(0)?,
+                client_id: r.get(1)?,
+                account_id: r.get(2)?,
+                session_hash: r.get(3)?,
+                expires_at: r.get(4)?,
+            })
+        })
+        .transpose()
     }
 
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>> {
@@ -331,12 +389,7 @@ impl OidcStore for SqlStore {
         if r == 0 {
             return Err(Error::NotFound);
         }
-        for sql in [
-            "UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-            "UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-        ] {
-            tx.exec(sql, args![account_id, client_id, now]).await?;
-        }
+        tx.exec("UPDATE grants SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL", args![account_id, client_id, now]).await?;
         finish(tx, audit, None, now).await
     }
 
@@ -344,8 +397,7 @@ impl OidcStore for SqlStore {
         let rows = self
             .pool()
             .all(
-                "SELECT client_id FROM access_tokens WHERE session_hash = $1 \
-             UNION SELECT client_id FROM refresh_tokens WHERE session_hash = $1",
+                "SELECT DISTINCT client_id FROM grants WHERE session_hash = $1",
                 args![session_hash],
             )
             .await?;
@@ -420,40 +472,27 @@ pub(crate) enum Revoke {
     Account,
 }
 
-/// Revokes the access and refresh tokens `by` selects, inside `tx`; returns how many.
+/// Revokes the grants `by` selects (and so all their tokens), inside `tx`; returns how many.
 pub(crate) async fn revoke(tx: &mut crate::Tx, by: Revoke, value: &str, now: i64) -> Result<u64> {
-    let statements: [&'static str; 2] = match by {
-        Revoke::Family => [
-            "UPDATE access_tokens SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL",
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-        ],
-        Revoke::Session => [
-            "UPDATE access_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL",
-        ],
-        Revoke::Account => [
-            "UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
-        ],
+    let sql = match by {
+        Revoke::Family => "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        Revoke::Session => {
+            "UPDATE grants SET revoked_at = $2 WHERE session_hash = $1 AND revoked_at IS NULL"
+        }
+        Revoke::Account => {
+            "UPDATE grants SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL"
+        }
     };
-    let mut n = 0;
-    for sql in statements {
-        n += tx.exec(sql, args![value, now]).await?;
-    }
-    Ok(n)
+    tx.exec(sql, args![value, now]).await
 }
 
-/// Inserts an access-token record and, when given, a refresh-token record, inside `tx`.
-async fn insert_tokens(
-    tx: &mut crate::Tx,
-    t: &TokenRecord,
-    refresh: Option<&RefreshRecord>,
-) -> Result<()> {
-    tx.exec("INSERT INTO access_tokens (jti, code_hash, client_id, account_id, session_hash, record, expires_at, \
-         revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)", args![&t.jti, &t.code_hash, &t.client_id, &t.account_id, &t.session_hash, to_json(t)?, t.expires_at]).await?;
-    if let Some(r) = refresh {
-        tx.exec("INSERT INTO refresh_tokens (token_hash, family, client_id, account_id, session_hash, record, \
-             expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)", args![&r.token_hash, &r.family, &r.client_id, &r.account_id, &r.session_hash, to_json(r)?, r.expires_at]).await?;
-    }
+/// Appends a refresh-token record inside `tx`.
+async fn insert_refresh(tx: &mut crate::Tx, r: &RefreshRecord) -> Result<()> {
+    tx.exec(
+        "INSERT INTO grant_refresh (token_hash, grant_id, record, expires_at, used_at) \
+         VALUES ($1, $2, $3, $4, NULL)",
+        args![&r.token_hash, &r.family, to_json(r)?, r.expires_at],
+    )
+    .await?;
     Ok(())
 }

@@ -546,15 +546,13 @@ mod oidc {
         }
     }
 
-    fn token(jti: &str, family: &str, session: &str) -> TokenRecord {
-        TokenRecord {
-            jti: jti.into(),
-            code_hash: family.into(),
-            session_hash: session.into(),
+    fn grant(id: &str, session: &str) -> GrantRecord {
+        GrantRecord {
+            id: id.into(),
             client_id: "c1".into(),
             account_id: "a1".into(),
-            scope: vec!["openid".into()],
-            expires_at: 1000,
+            session_hash: session.into(),
+            expires_at: 9000,
         }
     }
 
@@ -662,100 +660,177 @@ mod oidc {
             s.code_redeem("ch", 2).await.unwrap(),
             Redeemed::Fresh(Box::new(code))
         );
-        s.token_put(
-            &token("j1", "ch", "s1"),
-            Some(&refresh("r1", "ch", "s1")),
-            &ev,
-            3,
-        )
-        .await
-        .unwrap();
-        assert!(s.token("j1", 4).await.unwrap().is_some());
-        assert!(s.token("j1", 1000).await.unwrap().is_none(), "expired");
+        s.grant_put(&grant("ch", "s1"), &refresh("r1", "ch", "s1"), &ev, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.access_grant("ch", "j1", 4).await.unwrap(),
+            Some(grant("ch", "s1"))
+        );
+        assert!(
+            s.access_grant("ch", "j1", 9000).await.unwrap().is_none(),
+            "expired"
+        );
+        assert!(s.access_grant("other", "j1", 4).await.unwrap().is_none());
         assert_eq!(s.code_redeem("ch", 5).await.unwrap(), Redeemed::Replayed);
         assert!(
-            s.token("j1", 6).await.unwrap().is_none(),
+            s.access_grant("ch", "j1", 6).await.unwrap().is_none(),
             "revoked by the replay"
         );
         assert!(s.refresh("r1", 6).await.unwrap().is_none());
+        assert!(
+            !s.refresh_exchange("r1", &refresh("r2", "ch", "s1"), &ev, 6)
+                .await
+                .unwrap(),
+            "a revoked grant's token cannot be exchanged"
+        );
+        assert!(s.refresh("r2", 6).await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn refresh_rotation_reuse_and_revocations() {
         let (s, _d) = store().await;
         let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
-        s.token_put(
-            &token("j1", "f1", "s1"),
-            Some(&refresh("r1", "f1", "s1")),
-            &ev,
-            1,
-        )
-        .await
-        .unwrap();
+        s.grant_put(&grant("f1", "s1"), &refresh("r1", "f1", "s1"), &ev, 1)
+            .await
+            .unwrap();
         assert_eq!(
             s.refresh("r1", 2).await.unwrap(),
             Some(refresh("r1", "f1", "s1"))
         );
-        assert_eq!(
-            s.refresh_rotate("r1", 2).await.unwrap(),
-            Rotated::Fresh(Box::new(refresh("r1", "f1", "s1")))
+        assert!(s.refresh("r1", 9000).await.unwrap().is_none(), "expired");
+        // An exchange spends the old token once and records the new one.
+        assert!(
+            s.refresh_exchange("r1", &refresh("r2", "f1", "s1"), &ev, 2)
+                .await
+                .unwrap()
         );
         assert!(s.refresh("r1", 2).await.unwrap().is_none(), "spent");
-        s.token_put(
-            &token("j2", "f1", "s1"),
-            Some(&refresh("r2", "f1", "s1")),
-            &ev,
-            3,
-        )
-        .await
-        .unwrap();
-        assert_eq!(s.refresh_rotate("nope", 4).await.unwrap(), Rotated::Unknown);
-        assert_eq!(s.refresh_rotate("r1", 4).await.unwrap(), Rotated::Reused);
         assert!(
-            s.refresh("r2", 4).await.unwrap().is_none(),
+            !s.refresh_exchange("r1", &refresh("rx", "f1", "s1"), &ev, 2)
+                .await
+                .unwrap(),
+            "spent once only"
+        );
+        assert!(
+            s.refresh("rx", 2).await.unwrap().is_none(),
+            "nothing written"
+        );
+        assert_eq!(
+            s.refresh_rotate("r2", 3).await.unwrap(),
+            Rotated::Fresh(Box::new(refresh("r2", "f1", "s1")))
+        );
+        assert_eq!(s.refresh_rotate("nope", 4).await.unwrap(), Rotated::Unknown);
+        // A reuse of a spent token revokes the grant, and with it the access tokens.
+        s.grant_put(&grant("f0", "s0"), &refresh("r0", "f0", "s0"), &ev, 3)
+            .await
+            .unwrap();
+        assert!(
+            s.refresh_exchange("r0", &refresh("r0b", "f0", "s0"), &ev, 3)
+                .await
+                .unwrap()
+        );
+        assert!(s.access_grant("f0", "j0", 4).await.unwrap().is_some());
+        assert_eq!(s.refresh_rotate("r0", 4).await.unwrap(), Rotated::Reused);
+        assert!(
+            s.refresh("r0b", 4).await.unwrap().is_none(),
             "the family is revoked"
         );
-        assert!(s.token("j2", 4).await.unwrap().is_none());
+        assert!(s.access_grant("f0", "j0", 4).await.unwrap().is_none());
+        assert_eq!(s.refresh_rotate("r0b", 5).await.unwrap(), Rotated::Reused);
 
-        s.token_put(
-            &token("j3", "f2", "s2"),
-            Some(&refresh("r3", "f2", "s2")),
-            &ev,
-            5,
-        )
-        .await
-        .unwrap();
-        s.revoke_access_token("j3", &ev, 6).await.unwrap();
-        assert!(s.token("j3", 6).await.unwrap().is_none());
+        // One access token revoked on its own; the grant and its other tokens stand.
+        s.grant_put(&grant("f2", "s2"), &refresh("r3", "f2", "s2"), &ev, 5)
+            .await
+            .unwrap();
+        s.revoke_access_token("j3", 600, &ev, 6).await.unwrap();
+        s.revoke_access_token("j3", 600, &ev, 6).await.unwrap();
+        assert!(s.access_grant("f2", "j3", 6).await.unwrap().is_none());
+        assert!(s.access_grant("f2", "j3b", 6).await.unwrap().is_some());
         assert!(s.refresh("r3", 6).await.unwrap().is_some());
         s.revoke_family("f2", &ev, 7).await.unwrap();
         assert!(s.refresh("r3", 7).await.unwrap().is_none());
+        assert!(s.access_grant("f2", "j3b", 7).await.unwrap().is_none());
 
-        // Logout (a session end with its audit row) revokes the session's tokens; an expiry
+        // Logout (a session end with its audit row) revokes the session's grants; an expiry
         // (no audit row) leaves them.
-        s.token_put(
-            &token("j4", "f3", "s3"),
-            Some(&refresh("r4", "f3", "s3")),
-            &ev,
-            8,
-        )
-        .await
-        .unwrap();
+        s.grant_put(&grant("f3", "s3"), &refresh("r4", "f3", "s3"), &ev, 8)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.session_clients("s3").await.unwrap(),
+            vec!["c1".to_string()]
+        );
         s.session_end("s3", None, 9).await.unwrap();
         assert!(s.refresh("r4", 9).await.unwrap().is_some());
         s.session_end("s3", Some(&ev), 10).await.unwrap();
         assert!(s.refresh("r4", 10).await.unwrap().is_none());
-        assert!(s.token("j4", 10).await.unwrap().is_none());
-        // Locking an account revokes all of its tokens.
-        s.token_put(
-            &token("j5", "f4", "s4"),
-            Some(&refresh("r5", "f4", "s4")),
-            &ev,
-            11,
-        )
-        .await
-        .unwrap();
+        assert!(s.access_grant("f3", "j4", 10).await.unwrap().is_none());
+        // Locking an account revokes all of its grants.
+        s.grant_put(&grant("f4", "s4"), &refresh("r5", "f4", "s4"), &ev, 11)
+            .await
+            .unwrap();
         s.sessions_end_for_account("a1", 12).await.unwrap();
         assert!(s.refresh("r5", 12).await.unwrap().is_none());
+        // Withdrawing a consent revokes that e-service's grants for the account, no others.
+        let mut other = grant("f6", "s6");
+        other.client_id = "c2".into();
+        s.grant_put(&grant("f5", "s6"), &refresh("r6", "f5", "s6"), &ev, 13)
+            .await
+            .unwrap();
+        s.grant_put(&other, &refresh("r7", "f6", "s6"), &ev, 13)
+            .await
+            .unwrap();
+        let mut clients = s.session_clients("s6").await.unwrap();
+        clients.sort();
+        assert_eq!(clients, vec!["c1".to_string(), "c2".to_string()]);
+        s.consent_put("a1", "c1", &["openid".to_string()], &ev, 13)
+            .await
+            .unwrap();
+        s.consent_withdraw("a1", "c1", &ev, 14).await.unwrap();
+        assert!(s.refresh("r6", 14).await.unwrap().is_none());
+        assert!(s.refresh("r7", 14).await.unwrap().is_some());
+    }
+
+    /// Schema 4 moves token revocation to grants (design note 0005): the refresh tokens an
+    /// older npass issued keep working, a spent one still counts as a reuse, and revoked ones
+    /// stay dead.
+    #[tokio::test]
+    async fn grants_carry_over_from_schema_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
+        let row = |hash: &str, family: &str, used: &str, revoked: &str| {
+            let rec = serde_json::to_string(&refresh(hash, family, "s1")).unwrap();
+            format!(
+                "INSERT INTO refresh_tokens (token_hash, family, client_id, account_id, session_hash, \
+                 record, expires_at, used_at, revoked_at) VALUES ('{hash}', '{family}', 'c1', 'a1', \
+                 's1', '{rec}', 9000, {used}, {revoked});"
+            )
+        };
+        let setup = [
+            row("old-spent", "fa", "2", "NULL"),
+            row("old-live", "fa", "NULL", "NULL"),
+            row("old-revoked", "fb", "NULL", "3"),
+        ]
+        .concat();
+        npass_store::testdb::at_version(&url, 3, &setup)
+            .await
+            .unwrap();
+        let s = SqlStore::connect(&url, 2).await.unwrap();
+        assert_eq!(
+            s.refresh("old-live", 4).await.unwrap(),
+            Some(refresh("old-live", "fa", "s1"))
+        );
+        assert!(s.refresh("old-revoked", 4).await.unwrap().is_none());
+        assert_eq!(
+            s.access_grant("fa", "j", 4).await.unwrap(),
+            Some(grant("fa", "s1"))
+        );
+        assert!(s.access_grant("fb", "j", 4).await.unwrap().is_none());
+        assert_eq!(
+            s.refresh_rotate("old-spent", 5).await.unwrap(),
+            Rotated::Reused
+        );
+        assert!(s.refresh("old-live", 5).await.unwrap().is_none());
     }
 }

@@ -116,16 +116,15 @@ pub enum Redeemed {
     Unknown,
 }
 
-/// An access token's record (its `jti`), for revocation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenRecord {
-    pub jti: String,
-    /// The grant's family (digest of its code).
-    pub code_hash: String,
-    pub session_hash: String,
+/// A grant: what one code redemption started (design note 0005). Its tokens are revoked by
+/// revoking it; access tokens carry its id (`gid`) and are not stored themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// The family: the digest of the code.
+    pub id: String,
     pub client_id: String,
     pub account_id: String,
-    pub scope: Vec<String>,
+    pub session_hash: String,
     pub expires_at: i64,
 }
 

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::jwt;
 use super::{
-    EService, OAuthError, Redeemed, RefreshRecord, Rotated, TokenRecord, join_scope, split_scope,
+    EService, GrantRecord, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope, split_scope,
 };
 use crate::audit;
 use crate::error::{Error, Result};
@@ -374,21 +374,17 @@ impl Core {
         if let Some(claims) = self.access_claims(token).await?
             && claims.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
             && let Some(jti) = claims.get("jti").and_then(Value::as_str)
+            && let Some(g) = self.live_grant(&claims).await?
         {
-            let sub_account = self
-                .store
-                .token(jti, now)
-                .await
-                .map_err(unavailable)?
-                .map(|t| t.account_id);
             let ev = audit::event(
                 "oidc.revoked",
-                sub_account.as_deref(),
+                Some(&g.account_id),
                 Some(&client.ip),
                 json!({"client_id": e.client_id, "what": "access_token"}),
             );
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
             self.store
-                .revoke_access_token(jti, &ev, now)
+                .revoke_access_token(jti, exp * 1000, &ev, now)
                 .await
                 .map_err(unavailable)?;
         }
@@ -405,13 +401,7 @@ impl Core {
         let now = self.now();
         if let Some(c) = self.access_claims(token).await?
             && c.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
-            && let Some(jti) = c.get("jti").and_then(Value::as_str)
-            && self
-                .store
-                .token(jti, now)
-                .await
-                .map_err(unavailable)?
-                .is_some()
+            && self.live_grant(&c).await?.is_some()
         {
             let mut out = json!({"active": true, "token_type": "Bearer"});
             if let (Some(m), Some(src)) = (out.as_object_mut(), c.as_object()) {
@@ -549,7 +539,7 @@ impl Core {
         let at = json!({
             "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
             "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&g.scope),
-            "auth_time": g.auth_time / 1000, "acr": g.level.acr(), "amr": amr,
+            "auth_time": g.auth_time / 1000, "acr": g.level.acr(), "amr": amr, "gid": g.family,
         });
         let id_token = self.sign_as(&e.id_token_alg, "JWT", &id).await?;
         let access_token = self.sign("at+jwt", &at).await?;
@@ -559,15 +549,6 @@ impl Core {
             .as_object()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
-        let record = TokenRecord {
-            jti,
-            code_hash: g.family.clone(),
-            session_hash: g.session_hash.clone(),
-            client_id: e.client_id.clone(),
-            account_id: account.id.clone(),
-            scope: g.scope.clone(),
-            expires_at: now + ACCESS_TOKEN_TTL_S * 1000,
-        };
         let refresh = RefreshRecord {
             token_hash: refresh_key(&refresh_token),
             family: g.family.clone(),
@@ -591,18 +572,19 @@ impl Core {
         );
         match spends {
             Some(old) => {
-                if !self
-                    .store
-                    .refresh_exchange(old, &record, &refresh, &ev, now)
-                    .await?
-                {
+                if !self.store.refresh_exchange(old, &refresh, &ev, now).await? {
                     return Err(Error::Conflict("refresh-spent"));
                 }
             }
             None => {
-                self.store
-                    .token_put(&record, Some(&refresh), &ev, now)
-                    .await?
+                let grant = GrantRecord {
+                    id: g.family.clone(),
+                    client_id: e.client_id.clone(),
+                    account_id: account.id.clone(),
+                    session_hash: g.session_hash.clone(),
+                    expires_at: g.expires_at,
+                };
+                self.store.grant_put(&grant, &refresh, &ev, now).await?
             }
         }
         Ok(json!({
@@ -623,13 +605,7 @@ impl Core {
         {
             return Err(bad());
         }
-        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
-        let rec = self
-            .store
-            .token(jti, self.now())
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
+        let rec = self.live_grant(&claims).await?.ok_or_else(bad)?;
         let e = self
             .store
             .eservice(&rec.client_id)
@@ -645,6 +621,27 @@ impl Core {
         if e.disabled || account.status != AccountStatus::Active {
             return Err(bad());
         }
-        Ok(self.claims(&e, &account, &rec.scope))
+        let scope = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(split_scope)
+            .unwrap_or_default();
+        Ok(self.claims(&e, &account, &scope))
+    }
+
+    /// The grant behind a verified access token: live, of the client the token names, and the
+    /// token not revoked on its own.
+    async fn live_grant(&self, claims: &Value) -> Result<Option<GrantRecord>, OAuthError> {
+        let get = |k: &str| claims.get(k).and_then(Value::as_str);
+        let (Some(gid), Some(jti), Some(client_id)) = (get("gid"), get("jti"), get("client_id"))
+        else {
+            return Ok(None);
+        };
+        let g = self
+            .store
+            .access_grant(gid, jti, self.now())
+            .await
+            .map_err(unavailable)?;
+        Ok(g.filter(|g| g.client_id == client_id))
     }
 }
