@@ -138,8 +138,8 @@ pub struct Core {
     pub pairwise_key: zeroize::Zeroizing<[u8; 32]>,
     /// Signing keys kept in memory for a few seconds.
     pub key_cache: crate::oidc::cache::KeyCache,
-    /// Concurrent password hashes allowed (the CPUs this process may run on).
-    pub hash_permits: tokio::sync::Semaphore,
+    /// The threads password hashes run on.
+    pub hash_workers: crate::password::HashWorkers,
     /// Fetches e-services' published keys (`jwks_uri`).
     pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
     /// E-signature trust and its CRL cache.
@@ -178,17 +178,8 @@ impl Core {
         &self,
         f: impl FnOnce(&Hasher) -> T + Send + 'static,
     ) -> Result<T> {
-        // One password hash per CPU at a time: more would only interleave 19 MiB working sets on
-        // the same cores (slower for all) and let a flood of logins claim unbounded memory.
-        let _permit = self
-            .hash_permits
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(format!("worker: {e}")))?;
         let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || f(&hasher))
-            .await
-            .map_err(|e| Error::Internal(format!("worker: {e}")))
+        self.hash_workers.run(move || f(&hasher)).await
     }
 
     /// Checks a throttle counter; see `ThrottlePolicy::check`.

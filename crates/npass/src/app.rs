@@ -170,11 +170,8 @@ impl App {
                 cfg.esign.trust()?,
                 Arc::new(crate::keyfetch::HttpCrlFetcher::new(http.clone())),
             ),
-            hash_permits: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2),
-            ),
+            hash_workers: npass_core::password::HashWorkers::per_cpu()
+                .map_err(|e| e.to_string())?,
         });
         core.ensure_signing_key()
             .await
