@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::model::{Account, AccountStatus, Amr, Level, Session};
 use crate::national_id;
 use crate::rng;
-use crate::service::{Core, digest};
+use crate::service::{Core, ordered_key};
 use crate::totp;
 
 /// A factor proven during one login.
@@ -225,7 +225,7 @@ impl Core {
             AccountStatus::Pending => return Err(LoginError::EmailNotConfirmed),
             AccountStatus::Locked => return Err(LoginError::AccountLocked),
         }
-        let replaces = replaces.map(digest);
+        let replaces = replaces.map(ordered_key);
         Ok(self
             .start_session(&tx, replaces.as_deref(), &resets, client)
             .await?)
@@ -301,9 +301,9 @@ impl Core {
         let now = self.now();
         let level = tx.level();
         let (idle, absolute) = self.lifetimes(level);
-        let secret = rng::token(self.rng.as_ref());
+        let secret = rng::ordered_token(self.rng.as_ref(), now);
         let session = Session {
-            id_hash: digest(&secret),
+            id_hash: ordered_key(&secret),
             account_id: tx.account_id.clone(),
             level,
             amr: tx.amr(),
@@ -335,7 +335,7 @@ impl Core {
 
     /// The live session for a browser's secret, sliding its idle timeout.
     pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
-        let hash = digest(secret);
+        let hash = ordered_key(secret);
         let Some(mut s) = self.store.session(&hash).await? else {
             return Ok(None);
         };
@@ -359,7 +359,7 @@ impl Core {
     /// Ends the session everywhere; e-services that received its tokens are told over the back
     /// channel, and those tokens are revoked.
     pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
-        let hash = digest(secret);
+        let hash = ordered_key(secret);
         let now = self.now();
         let Some(s) = self.store.session(&hash).await? else {
             return Ok(());

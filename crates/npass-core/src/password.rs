@@ -95,6 +95,8 @@ pub struct Hasher {
     /// Argon2 working memory kept for reuse (at most one per CPU): a verification then skips
     /// allocating and page-faulting 19 MiB. Blocks hold only one-way derived data.
     buffers: std::sync::Mutex<Vec<Vec<argon2::Block>>>,
+    /// How many buffers to keep: one per CPU (read once; asking costs file reads).
+    max_buffers: usize,
     /// A hash of a random password, verified against when the identifier is unknown so that
     /// unknown and known identifiers cost the same time.
     dummy: String,
@@ -107,6 +109,9 @@ impl Hasher {
             pepper,
             dummy: String::new(),
             buffers: std::sync::Mutex::new(Vec::new()),
+            max_buffers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
         };
         h.dummy = h.dummy_hash(rng)?;
         Ok(h)
@@ -237,11 +242,8 @@ impl Hasher {
 
     /// Keeps at most one buffer per CPU; the rest are freed.
     fn give_buffer(&self, b: Vec<argon2::Block>) {
-        let cap = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
         if let Ok(mut pool) = self.buffers.lock()
-            && pool.len() < cap
+            && pool.len() < self.max_buffers
         {
             pool.push(b);
         }

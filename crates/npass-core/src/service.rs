@@ -152,6 +152,19 @@ pub fn digest(s: &str) -> String {
     HEXLOWER.encode(&Sha256::digest(s.as_bytes()))
 }
 
+/// How a time-ordered secret (`rng::ordered_token`: codes, refresh tokens, session secrets) is
+/// stored: its time prefix (not secret; it orders the index, so new rows append instead of
+/// landing on a random page) and the digest of the whole. A secret without the prefix gets a
+/// key no ordered secret has.
+pub fn ordered_key(secret: &str) -> String {
+    match secret.get(..12) {
+        Some(prefix) if prefix.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            format!("{prefix}{}", digest(secret))
+        }
+        _ => digest(secret),
+    }
+}
+
 impl Core {
     pub fn now(&self) -> i64 {
         self.clock.now_ms()

@@ -174,7 +174,17 @@ pub trait OidcStore: Send + Sync {
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()>;
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>>;
     async fn auth_request_delete(&self, id: &str) -> Result<()>;
-    async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// Issues a code for the parked request `request_id`, which it consumes (one request, one
+    /// code: `NotFound` if it is gone), recording the consent just given (its audit event) in
+    /// the same transaction.
+    async fn code_put(
+        &self,
+        c: &AuthCode,
+        request_id: &str,
+        consent: Option<&AuditEvent>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
     /// Starts a grant (a code redemption) with its first refresh token.

@@ -148,8 +148,25 @@ impl OidcStore for SqlStore {
         Ok(())
     }
 
-    async fn code_put(&self, c: &AuthCode, audit: &AuditEvent, now: i64) -> Result<()> {
+    async fn code_put(
+        &self,
+        c: &AuthCode,
+        request_id: &str,
+        consent: Option<&AuditEvent>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
+        let consumed = tx
+            .exec("DELETE FROM auth_requests WHERE id = $1", args![request_id])
+            .await?;
+        if consumed != 1 {
+            return Err(Error::NotFound);
+        }
+        if let Some(ev) = consent {
+            put_consent(&mut tx, &c.account_id, &c.client_id, &c.scope, now).await?;
+            append_audit(&mut tx, ev, now).await?;
+        }
         tx.exec("INSERT INTO auth_codes (code_hash, record, expires_at, used_at) VALUES ($1, $2, $3, NULL)", args![&c.code_hash, to_json(c)?, c.expires_at]).await?;
         finish(tx, audit, None, now).await
     }
@@ -455,8 +472,7 @@ impl OidcStore for SqlStore {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec("INSERT INTO consents (account_id, client_id, scope, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (account_id, client_id) DO UPDATE SET scope = $3, created_at = $4", args![account_id, client_id, join_scope(scope), now]).await?;
+        put_consent(&mut tx, account_id, client_id, scope, now).await?;
         finish(tx, audit, None, now).await
     }
 }
@@ -484,6 +500,23 @@ pub(crate) async fn revoke(tx: &mut crate::Tx, by: Revoke, value: &str, now: i64
         }
     };
     tx.exec(sql, args![value, now]).await
+}
+
+/// Records (or widens) a consent inside `tx`.
+async fn put_consent(
+    tx: &mut crate::Tx,
+    account_id: &str,
+    client_id: &str,
+    scope: &[String],
+    now: i64,
+) -> Result<()> {
+    tx.exec(
+        "INSERT INTO consents (account_id, client_id, scope, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id, client_id) DO UPDATE SET scope = $3, created_at = $4",
+        args![account_id, client_id, join_scope(scope), now],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Appends a refresh-token record inside `tx`.

@@ -654,7 +654,39 @@ mod oidc {
             expires_at: 100,
             session_hash: "s1".into(),
         };
-        s.code_put(&code, &ev, 1).await.unwrap();
+        let parked = |id: &str| AuthRequest {
+            id: id.into(),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            scope: vec!["openid".into()],
+            state: "s".into(),
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            min_level: Level::Low,
+            max_age: None,
+            prompt: String::new(),
+            created_at: 1,
+            expires_at: 100,
+        };
+        s.auth_request_put(&parked("q1")).await.unwrap();
+        let consent = event("oidc.consent", Some("a1"), None, json!({}));
+        s.code_put(&code, "q1", Some(&consent), &ev, 1)
+            .await
+            .unwrap();
+        assert_eq!(s.auth_request("q1").await.unwrap(), None, "consumed");
+        assert_eq!(
+            s.consent("a1", "c1").await.unwrap(),
+            Some(vec!["openid".to_string()]),
+            "the consent is recorded with the code"
+        );
+        // One request, one code.
+        let mut second = code.clone();
+        second.code_hash = "ch2".into();
+        assert_eq!(
+            s.code_put(&second, "q1", None, &ev, 1).await.unwrap_err(),
+            npass_core::Error::NotFound
+        );
+        assert_eq!(s.code_redeem("ch2", 2).await.unwrap(), Redeemed::Unknown);
         assert_eq!(s.code_redeem("nope", 2).await.unwrap(), Redeemed::Unknown);
         assert_eq!(
             s.code_redeem("ch", 2).await.unwrap(),

@@ -56,8 +56,10 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
     out
 }
 
+/// A 256-bit secret as npass makes them: 43 base64url characters, led for session secrets by
+/// 12 hex digits of time (`rng::ordered_token`).
 fn is_token(v: &str) -> bool {
-    v.len() == 43
+    (v.len() == 43 || v.len() == 55)
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Level, Session};
 use crate::rng;
-use crate::service::{Core, digest};
+use crate::service::{Core, digest, ordered_key};
 
 const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 const PAR_TTL_MS: i64 = 90 * 1000;
@@ -460,7 +460,7 @@ impl Core {
                 .map_err(unavailable)?;
             let now = self.now();
             let req = AuthRequest {
-                id: rng::token(self.rng.as_ref()),
+                id: rng::ordered_token(self.rng.as_ref(), now),
                 created_at: now,
                 expires_at: now + REQUEST_TTL_MS,
                 ..pushed
@@ -622,7 +622,7 @@ impl Core {
         }
         let now = self.now();
         let req = AuthRequest {
-            id: rng::token(self.rng.as_ref()),
+            id: rng::ordered_token(self.rng.as_ref(), now),
             client_id: client.client_id.clone(),
             redirect_uri: get("redirect_uri").to_owned(),
             scope,
@@ -693,7 +693,10 @@ impl Core {
                 Next::Login { reauth: true }
             });
         }
-        let ask_consent = split_scope(&req.prompt).iter().any(|p| p == "consent") && !consented_now;
+        if consented_now {
+            return Ok(Next::Issue);
+        }
+        let ask_consent = split_scope(&req.prompt).iter().any(|p| p == "consent");
         let given = self
             .store
             .consent(&s.account_id, &req.client_id)
@@ -709,29 +712,6 @@ impl Core {
         Ok(Next::Issue)
     }
 
-    pub async fn grant_consent(
-        &self,
-        req: &AuthRequest,
-        session: &Session,
-        client: &Client,
-    ) -> Result<()> {
-        let ev = audit::event(
-            "oidc.consent",
-            Some(&session.account_id),
-            Some(&client.ip),
-            json!({"client_id": req.client_id, "scope": join_scope(&req.scope)}),
-        );
-        self.store
-            .consent_put(
-                &session.account_id,
-                &req.client_id,
-                &req.scope,
-                &ev,
-                self.now(),
-            )
-            .await
-    }
-
     /// The citizen said no: back to the e-service with `access_denied`.
     pub async fn deny(&self, req: &AuthRequest) -> Result<String> {
         self.store.auth_request_delete(&req.id).await?;
@@ -742,17 +722,19 @@ impl Core {
         ))
     }
 
-    /// Issues the code and returns the redirect to the e-service.
+    /// Issues the code and returns the redirect to the e-service. `consented_now`: the citizen
+    /// has just agreed to release `req.scope`; the consent is recorded with the code.
     pub async fn issue_code(
         &self,
         req: &AuthRequest,
         session: &Session,
         client: &Client,
+        consented_now: bool,
     ) -> Result<String> {
-        let code = rng::token(self.rng.as_ref());
         let now = self.now();
+        let code = rng::ordered_token(self.rng.as_ref(), now);
         let c = AuthCode {
-            code_hash: digest(&code),
+            code_hash: ordered_key(&code),
             client_id: req.client_id.clone(),
             redirect_uri: req.redirect_uri.clone(),
             account_id: session.account_id.clone(),
@@ -771,8 +753,17 @@ impl Core {
             Some(&client.ip),
             json!({"client_id": req.client_id, "scope": join_scope(&req.scope), "level": session.level.as_str()}),
         );
-        self.store.code_put(&c, &ev, now).await?;
-        self.store.auth_request_delete(&req.id).await?;
+        let consent = consented_now.then(|| {
+            audit::event(
+                "oidc.consent",
+                Some(&session.account_id),
+                Some(&client.ip),
+                json!({"client_id": req.client_id, "scope": join_scope(&req.scope)}),
+            )
+        });
+        self.store
+            .code_put(&c, &req.id, consent.as_ref(), &ev, now)
+            .await?;
         let iss = self.issuer();
         Ok(with_params(
             &req.redirect_uri,

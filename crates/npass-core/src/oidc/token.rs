@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Account, AccountStatus, Amr, Level};
 use crate::rng;
-use crate::service::{Core, digest};
+use crate::service::{Core, digest, ordered_key};
 
 const ID_TOKEN_TTL_S: i64 = 300;
 const ACCESS_TOKEN_TTL_S: i64 = 600;
@@ -41,17 +41,6 @@ struct Grant {
 
 fn unavailable(_: Error) -> OAuthError {
     OAuthError::new("temporarily_unavailable", "try again")
-}
-
-/// How a refresh token is stored: its time prefix (not secret; it orders the index) and the
-/// digest of the whole token. A token without the prefix gets a key no token has.
-fn refresh_key(token: &str) -> String {
-    match token.get(..12) {
-        Some(prefix) if prefix.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            format!("{prefix}{}", digest(token))
-        }
-        _ => digest(token),
-    }
 }
 
 impl Core {
@@ -210,7 +199,7 @@ impl Core {
         let now = self.now();
         let code = match self
             .store
-            .code_redeem(&digest(get("code")), now)
+            .code_redeem(&ordered_key(get("code")), now)
             .await
             .map_err(unavailable)?
         {
@@ -275,7 +264,7 @@ impl Core {
     ) -> Result<Value, OAuthError> {
         let grant = |d: &str| OAuthError::new("invalid_grant", d);
         let now = self.now();
-        let hash = refresh_key(p.get("refresh_token").map(String::as_str).unwrap_or(""));
+        let hash = ordered_key(p.get("refresh_token").map(String::as_str).unwrap_or(""));
         let Some(live) = self.store.refresh(&hash, now).await.map_err(unavailable)? else {
             // Spent, revoked, expired or unknown: the rotation path tells which, and revokes
             // the grant when it was a reuse.
@@ -354,7 +343,7 @@ impl Core {
         let now = self.now();
         if let Some(rec) = self
             .store
-            .refresh(&refresh_key(token), now)
+            .refresh(&ordered_key(token), now)
             .await
             .map_err(unavailable)?
             && rec.client_id == e.client_id
@@ -427,7 +416,7 @@ impl Core {
         }
         if let Some(r) = self
             .store
-            .refresh(&refresh_key(token), now)
+            .refresh(&ordered_key(token), now)
             .await
             .map_err(unavailable)?
             && r.client_id == e.client_id
@@ -550,7 +539,7 @@ impl Core {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         let refresh = RefreshRecord {
-            token_hash: refresh_key(&refresh_token),
+            token_hash: ordered_key(&refresh_token),
             family: g.family.clone(),
             client_id: e.client_id.clone(),
             account_id: account.id.clone(),

@@ -9,8 +9,8 @@ use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use data_encoding::BASE64;
-use npass_core::oidc::OAuthError;
 use npass_core::oidc::flow::{AuthorizeError, Next};
+use npass_core::oidc::{AuthRequest, OAuthError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -93,7 +93,8 @@ pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> R
         }
     }
     match st.core.authorization_request(&params).await {
-        Ok(req) => see_other(&format!("/authorize/continue?req={}", req.id)),
+        // Straight on to the next step (login, consent or the code): no extra redirect.
+        Ok(req) => step(&st, &ctx, &req, false).await,
         Err(AuthorizeError::Page(key)) => message_page(
             &st,
             &ctx.browser,
@@ -122,12 +123,17 @@ pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Resp
 }
 
 async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Response {
-    let req = match st.core.parked_request(id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(st, &ctx.browser, &e),
-    };
+    match st.core.parked_request(id).await {
+        Ok(req) => step(st, ctx, &req, consented_now).await,
+        Err(e) => error_page(st, &ctx.browser, &e),
+    }
+}
+
+/// What a parked request needs next, as the browser's session allows.
+async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) -> Response {
+    let id = &req.id;
     let session = ctx.auth.as_ref().map(|a| &a.session);
-    let next = match st.core.next_step(&req, session, consented_now).await {
+    let next = match st.core.next_step(req, session, consented_now).await {
         Ok(n) => n,
         Err(e) => return error_page(st, &ctx.browser, &e),
     };
@@ -157,7 +163,11 @@ async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Res
                 },
             )
         }
-        (Next::Issue, Some(a)) => match st.core.issue_code(&req, &a.session, &ctx.client).await {
+        (Next::Issue, Some(a)) => match st
+            .core
+            .issue_code(req, &a.session, &ctx.client, consented_now)
+            .await
+        {
             Ok(url) => see_other(&url),
             Err(e) => error_page(st, &ctx.browser, &e),
         },
@@ -178,9 +188,9 @@ pub async fn consent(
     ctx: Ctx,
     WebForm(f): WebForm<ConsentForm>,
 ) -> Response {
-    let Some(a) = ctx.auth.clone() else {
+    if ctx.auth.is_none() {
         return to_login(&format!("/authorize/continue?req={}", f.req), false);
-    };
+    }
     let req = match st.core.parked_request(&f.req).await {
         Ok(r) => r,
         Err(e) => return error_page(&st, &ctx.browser, &e),
@@ -191,10 +201,8 @@ pub async fn consent(
             Err(e) => error_page(&st, &ctx.browser, &e),
         };
     }
-    if let Err(e) = st.core.grant_consent(&req, &a.session, &ctx.client).await {
-        return error_page(&st, &ctx.browser, &e);
-    }
-    proceed(&st, &ctx, &f.req, true).await
+    // The consent is recorded with the code it leads to (one transaction).
+    step(&st, &ctx, &req, true).await
 }
 
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).

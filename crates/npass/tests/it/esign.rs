@@ -916,6 +916,30 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
     let r = pw.get("/account/password").await;
     r.status(303);
     assert!(r.location().contains("esign=1"));
+
+    // Logging in with the e-signature from that browser replaces its session: the old secret
+    // opens nothing any more.
+    let old = pw.cookies.get("__Host-npass").cloned().unwrap();
+    let r = pw
+        .submit(&to, "/login/esign", &[("next", "/account")])
+        .await;
+    let wait = r.location();
+    let page = pw.get(&wait).await;
+    let text = unescape(
+        page.body
+            .split("<code class=\"challenge\">")
+            .nth(1)
+            .and_then(|s| s.split("</code>").next())
+            .unwrap(),
+    );
+    let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+    assert_eq!(code, 0, "{err}");
+    pw.get(&wait).await.status(303);
+    assert_ne!(pw.cookies.get("__Host-npass"), Some(&old));
+    pw.get("/account").await.status(200);
+    let mut stale = app.browser();
+    stale.cookies.insert("__Host-npass".into(), old);
+    stale.get("/account").await.status(303);
 }
 
 /// Where Debian puts SoftHSM2's PKCS#11 module (`.ci/run` installs the package).

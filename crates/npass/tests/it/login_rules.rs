@@ -215,7 +215,8 @@ async fn sessions_rotate_time_out_and_demand_a_fresh_login_for_changes() {
     );
     assert!(!cookie.contains("Domain"));
     let s1 = b.cookies["__Host-npass"].clone();
-    assert_eq!(s1.len(), 43, "256-bit secret");
+    assert_eq!(s1.len(), 12 + 43, "time in hex, then a 256-bit secret");
+    assert!(s1[..12].bytes().all(|b| b.is_ascii_hexdigit()));
     // Logging in again from the same browser gives a new secret and ends the old session.
     login(&mut b, &ION, "").await.status(303);
     let s2 = b.cookies["__Host-npass"].clone();

@@ -227,8 +227,8 @@ async fn serve_starts_answers_and_stops_on_sigterm() {
         let db = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
         c.env("NPASS_DATABASE__URL", db);
     }
-    let mut child = c.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Reaped(c.spawn().unwrap());
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     assert!(
         first.starts_with("npass listening on http://127.0.0.1:"),
@@ -249,10 +249,10 @@ async fn serve_starts_answers_and_stops_on_sigterm() {
     b.get("/healthz").await.status(200);
     b.get("/login").await.status(200);
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
 
@@ -284,8 +284,8 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit());
-    let mut child = c.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Reaped(c.spawn().unwrap());
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut npass_url = String::new();
     let mut demo_url = String::new();
     for _ in 0..3 {
@@ -326,8 +326,7 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
         .strip_prefix(&npass_url)
         .unwrap()
         .to_owned();
-    let cont = idp.get(&authorize).await.location();
-    let to_login = idp.get(&cont).await.location();
+    let to_login = idp.get(&authorize).await.location();
     let next = form_urlencoded::parse(to_login.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "next")
         .unwrap()
@@ -364,8 +363,20 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
         .has("http://eidas.europa.eu/LoA/low")
         .has("given_name");
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
+}
+
+/// A child server that is killed if the test fails before stopping it.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
