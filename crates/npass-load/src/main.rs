@@ -35,6 +35,9 @@ pub struct Args {
     /// Also count the server's instructions per request with `perf stat` (steadier than CPU time
     /// on a shared virtual machine; for comparing two builds).
     pub perf: bool,
+    /// Also run the token workload at this fixed rate (requests per second over all
+    /// connections; 0: not), for latency below saturation.
+    pub rate: f64,
 }
 
 fn args() -> Args {
@@ -46,6 +49,7 @@ fn args() -> Args {
         accounts: 600,
         only: String::new(),
         perf: false,
+        rate: 1000.0,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -63,8 +67,9 @@ fn args() -> Args {
             "--connections" => a.connections = val.parse().unwrap(),
             "--accounts" => a.accounts = val.parse().unwrap(),
             "--only" => a.only = val,
+            "--rate" => a.rate = val.parse().unwrap(),
             other => panic!(
-                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --only NAME --perf)"
+                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --only NAME --perf --rate N)"
             ),
         }
         i += 2;
@@ -180,22 +185,43 @@ async fn run(
     pid: u32,
     seconds: u64,
     workers: Vec<Worker>,
+    rate: f64,
     unit: fn(Arc<Target>, &mut Worker) -> flows::BoxFut<'_, bool>,
     target: Arc<Target>,
-) -> Outcome {
+) -> (Outcome, Vec<Worker>) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let counter = perf.then(|| PerfStat::start(pid));
     let cpu0 = cpu_seconds(pid);
     let hash0 = hash_cpu_seconds(pid);
     let start = Instant::now();
     let mut handles = Vec::new();
-    for mut w in workers {
+    let n = workers.len().max(1) as f64;
+    for (i, mut w) in workers.into_iter().enumerate() {
         let target = target.clone();
+        // Paced (rate > 0): each worker sends at fixed times and latency counts from the time a
+        // request was due, so a slow answer is not hidden by the requests it delayed.
+        let every = (rate > 0.0).then(|| Duration::from_secs_f64(n / rate));
+        let first = start + every.map(|e| e.mul_f64(i as f64 / n)).unwrap_or_default();
         handles.push(tokio::spawn(async move {
+            let mut due = first;
             let mut lat = Vec::new();
             let mut errors = 0;
             while Instant::now() < deadline {
-                let t = Instant::now();
+                let t = match every {
+                    Some(e) => {
+                        // The timer wheel fires up to a millisecond late: sleep to just before
+                        // the due time, then yield until it (the generator has its own core).
+                        let early = due.checked_sub(Duration::from_millis(2)).unwrap_or(due);
+                        tokio::time::sleep_until(early.into()).await;
+                        while Instant::now() < due {
+                            tokio::task::yield_now().await;
+                        }
+                        let t = due;
+                        due += e;
+                        t
+                    }
+                    None => Instant::now(),
+                };
                 let ok = unit(target.clone(), &mut w).await;
                 if ok {
                     lat.push(t.elapsed().as_micros() as u64);
@@ -206,15 +232,17 @@ async fn run(
                     }
                 }
             }
-            (lat, errors)
+            (lat, errors, w)
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut back = Vec::new();
     for h in handles {
-        let (l, e) = h.await.unwrap();
+        let (l, e, w) = h.await.unwrap();
         all.extend(l);
         errors += e;
+        back.push(w);
     }
     let seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu0;
@@ -227,7 +255,7 @@ async fn run(
             .unwrap_or(0) as f64
             / 1000.0
     };
-    Outcome {
+    let outcome = Outcome {
         count: all.len(),
         errors,
         seconds,
@@ -236,7 +264,8 @@ async fn run(
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         instructions,
-    }
+    };
+    (outcome, back)
 }
 
 /// `perf stat` counting one process's instructions until stopped.
@@ -309,10 +338,12 @@ async fn measure(
                 pid,
                 a.seconds,
                 simple(a.connections),
+                0.0,
                 flows::discovery,
                 target.clone(),
             )
-            .await,
+            .await
+            .0,
         ));
     }
     if want("jwks") {
@@ -323,10 +354,12 @@ async fn measure(
                 pid,
                 a.seconds,
                 simple(a.connections),
+                0.0,
                 flows::jwks,
                 target.clone(),
             )
-            .await,
+            .await
+            .0,
         ));
     }
     // Each token worker starts from its own grant, obtained by one full login flow.
@@ -340,18 +373,31 @@ async fn measure(
         token_workers.push(w);
     }
     if want("token (refresh grant)") {
-        results.push((
-            "token (refresh grant)",
-            run(
-                a.perf,
-                pid,
-                a.seconds,
-                token_workers,
-                flows::refresh,
-                target.clone(),
-            )
-            .await,
-        ));
+        let (o, back) = run(
+            a.perf,
+            pid,
+            a.seconds,
+            token_workers,
+            0.0,
+            flows::refresh,
+            target.clone(),
+        )
+        .await;
+        results.push(("token (refresh grant)", o));
+        token_workers = back;
+    }
+    if a.rate > 0.0 && want("token at a fixed rate") {
+        let (o, _) = run(
+            a.perf,
+            pid,
+            a.seconds,
+            token_workers,
+            a.rate,
+            flows::refresh,
+            target.clone(),
+        )
+        .await;
+        results.push(("token at a fixed rate", o));
     }
     // The full flow is bounded by password hashing: a few workers keep the server busy.
     if want("full login flow") {
@@ -362,10 +408,12 @@ async fn measure(
                 pid,
                 a.seconds,
                 simple(4),
+                0.0,
                 flows::full_flow,
                 target.clone(),
             )
-            .await,
+            .await
+            .0,
         ));
     }
     let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
@@ -496,8 +544,10 @@ fn main() {
 fn print_report(reports: &[Report], hps: f64, a: &Args) {
     println!("\n## Load harness results\n");
     println!(
-        "{} s per workload, {} connections (4 for the full flow); server on core 0, generator on core 1.\n",
-        a.seconds, a.connections
+        "{} s per workload, {} connections (4 for the full flow); server on core 0, generator on core 1. \
+         The fixed-rate token run sends {} refreshes/s over the same connections, latency counted from \
+         when each was due.\n",
+        a.seconds, a.connections, a.rate
     );
     println!("| workload | server | req/s | req per server CPU-s | p50 ms | p99 ms | errors |");
     println!("|---|---|---|---|---|---|---|");
@@ -535,6 +585,7 @@ fn print_report(reports: &[Report], hps: f64, a: &Args) {
             "discovery",
             "jwks",
             "token (refresh grant)",
+            "token at a fixed rate",
             "full login flow",
         ] {
             if let (Some(n), Some(p)) = (by.get(&("npass", w)), by.get(&("oidc-provider", w))) {

@@ -297,6 +297,8 @@ fn lite_exec(conn: &rusqlite::Connection, sql: &str, args: &[Arg<'_>]) -> Result
 pub(crate) struct Lite {
     conn: Arc<Mutex<Writer>>,
     closed: AtomicBool,
+    /// Stops the checkpointer when dropped (or taken at close).
+    checkpointer: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
 }
 
 struct Writer {
@@ -340,11 +342,17 @@ impl Writer {
 }
 
 impl Lite {
-    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
-        Lite {
+    /// `checkpoints`: a second connection to the same file, on which a thread of its own copies
+    /// the WAL back into the database (see `checkpointer`).
+    pub(crate) fn new(
+        conn: rusqlite::Connection,
+        checkpoints: rusqlite::Connection,
+    ) -> Result<Self> {
+        Ok(Lite {
             conn: Arc::new(Mutex::new(Writer { conn, batch: None })),
             closed: AtomicBool::new(false),
-        }
+            checkpointer: std::sync::Mutex::new(Some(checkpointer(checkpoints)?)),
+        })
     }
 
     async fn lock(&self) -> Result<OwnedMutexGuard<Writer>> {
@@ -447,6 +455,9 @@ impl Pool {
             Pool::Lite(l) => {
                 l.conn.lock().await.commit_open();
                 l.closed.store(true, Ordering::Relaxed);
+                if let Ok(mut c) = l.checkpointer.lock() {
+                    c.take();
+                }
             }
         }
     }
@@ -475,6 +486,31 @@ async fn begin_immediate(w: &mut Writer) -> Result<()> {
 }
 
 /// How long SQLite waits for another connection's lock before answering "unavailable".
+/// How often the checkpointer looks for WAL frames to copy back.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Copies committed WAL frames into the database file off the request path. SQLite would
+/// otherwise checkpoint inside whichever commit crossed the threshold, on the one connection
+/// every request uses, stalling all of them for the copy and its fsync. A passive checkpoint
+/// never waits for readers or the writer; the main connection keeps a high automatic threshold
+/// only as a safety net. The thread (`npass-checkpoint`) ends when the sender is dropped.
+fn checkpointer(conn: rusqlite::Connection) -> Result<std::sync::mpsc::Sender<()>> {
+    let (stop, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("npass-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!(error = %e, "checkpoint deferred");
+                }
+            }
+        })
+        .map_err(|e| Error::Internal(format!("checkpointer: {e}")))?;
+    Ok(stop)
+}
+
 pub(crate) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn is_read(sql: &str) -> bool {

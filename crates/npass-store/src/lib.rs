@@ -65,12 +65,23 @@ fn sqlite_open(path: &std::path::Path, full_sync: bool) -> Result<rusqlite::Conn
     conn.busy_timeout(db::BUSY_WAIT).map_err(db::lite)?;
     conn.set_prepared_statement_cache_capacity(128);
     let sync = if full_sync { "FULL" } else { "NORMAL" };
+    // Checkpoints are the checkpointer's (`db::checkpointer`); 40 MiB of WAL is the safety net.
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
          PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY; \
-         PRAGMA synchronous = {sync};"
+         PRAGMA synchronous = {sync}; PRAGMA wal_autocheckpoint = 10000;"
     ))
     .map_err(db::lite)?;
+    Ok(conn)
+}
+
+/// The checkpointer's connection: it waits for nothing (a busy database defers the checkpoint
+/// to the next round).
+fn sqlite_checkpoints(path: &std::path::Path, full_sync: bool) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).map_err(db::lite)?;
+    let sync = if full_sync { "FULL" } else { "NORMAL" };
+    conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))
+        .map_err(db::lite)?;
     Ok(conn)
 }
 
@@ -99,8 +110,9 @@ impl SqlStore {
         let (pool, backend) = if url.starts_with("sqlite:") {
             let path = sqlite_path(url)?;
             let conn = sqlite_open(&path, sqlite_full_sync)?;
+            let checkpoints = sqlite_checkpoints(&path, sqlite_full_sync)?;
             (
-                db::Pool::Lite(Arc::new(db::Lite::new(conn))),
+                db::Pool::Lite(Arc::new(db::Lite::new(conn, checkpoints)?)),
                 Backend::Sqlite,
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -238,5 +250,46 @@ pub mod testdb {
             }
             _ => Ok(format!("sqlite://{}", dir.join("npass.db").display())),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use npass_core::store::OidcStore;
+
+    use super::SqlStore;
+
+    /// The checkpointer copies the WAL back while the server runs, so the log is reused from
+    /// its start instead of growing until SQLite's own threshold checkpoints inside a commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_is_checkpointed_off_the_request_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("npass.db").display());
+        let s = SqlStore::connect(&url, 1).await.unwrap();
+        let wal = dir.path().join("npass.db-wal");
+        let ev = npass_core::audit::event("oidc.consent", None, None, serde_json::json!({}));
+        let round = |from: usize| {
+            let s = &s;
+            let ev = &ev;
+            async move {
+                for i in from..from + 400 {
+                    let scope = vec![format!("scope-{i}-{}", "x".repeat(200))];
+                    s.consent_put(&format!("a{i}"), "c1", &scope, ev, 1)
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        round(0).await;
+        let first = std::fs::metadata(&wal).unwrap().len();
+        assert!(first > 1_000_000, "the round wrote {first} bytes of WAL");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        round(400).await;
+        let second = std::fs::metadata(&wal).unwrap().len();
+        assert!(
+            second < first * 3 / 2,
+            "the WAL grew from {first} to {second} bytes: nothing was checkpointed"
+        );
     }
 }
