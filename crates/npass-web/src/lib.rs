@@ -95,7 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account/two-step/remove", post(twostep::remove))
         .route("/account/two-step/replace", post(twostep::replace))
         .route("/account/recovery-codes", post(twostep::recovery_codes))
-        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery_handler(&state)),
+        )
         .route("/jwks", get(oidc::jwks))
         .route("/authorize", get(oidc::authorize))
         .route("/authorize/continue", get(oidc::resume))

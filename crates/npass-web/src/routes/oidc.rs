@@ -47,13 +47,24 @@ fn oauth_error(status: StatusCode, e: &OAuthError) -> Response {
     res
 }
 
-pub async fn discovery(State(st): State<AppState>) -> Response {
-    let mut res = Json(st.core.discovery()).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=300"),
-    );
-    res
+/// `GET /.well-known/openid-configuration`: the document depends only on the issuer, so it is
+/// serialised once, when the router is built.
+pub fn discovery_handler(
+    st: &AppState,
+) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    let doc = axum::body::Bytes::from(st.core.discovery().to_string());
+    move || {
+        std::future::ready(
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, "public, max-age=300"),
+                ],
+                doc.clone(),
+            )
+                .into_response(),
+        )
+    }
 }
 
 pub async fn jwks(State(st): State<AppState>) -> Response {
