@@ -14,6 +14,9 @@ pub struct KeyCache {
     inner: Mutex<Option<(i64, Arc<Vec<SigningKey>>)>>,
     /// Parsed private keys by key id (a key's private part never changes).
     signers: Mutex<HashMap<String, Arc<Signer>>>,
+    /// The JWKS document as served, for the key list it was made from (its address) and how
+    /// many of those keys were published.
+    jwks_doc: Mutex<Option<(usize, usize, Arc<str>)>>,
     /// E-services' published JWKS by URI, with when they were fetched.
     remote: Mutex<HashMap<String, (i64, serde_json::Value)>>,
 }
@@ -66,6 +69,28 @@ impl KeyCache {
             Err(p) => p.into_inner(),
         };
         map.insert(uri.to_owned(), (now, v));
+    }
+
+    /// The served JWKS for this key list and published count, if it was made already.
+    pub fn jwks_doc(&self, keys: &Arc<Vec<SigningKey>>, published: usize) -> Option<Arc<str>> {
+        let doc = match self.jwks_doc.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match &*doc {
+            Some((at, n, text)) if *at == Arc::as_ptr(keys) as usize && *n == published => {
+                Some(text.clone())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn put_jwks_doc(&self, keys: &Arc<Vec<SigningKey>>, published: usize, text: Arc<str>) {
+        let mut doc = match self.jwks_doc.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *doc = Some((Arc::as_ptr(keys) as usize, published, text));
     }
 
     pub fn signer(&self, kid: &str) -> Option<Arc<Signer>> {

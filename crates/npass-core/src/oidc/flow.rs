@@ -324,14 +324,19 @@ impl Core {
         Ok(self.key_cache.put(now, self.store.signing_keys().await?))
     }
 
-    pub async fn jwks(&self) -> Result<Value> {
-        let keys: Vec<Value> = self
-            .verification_keys()
-            .await?
-            .into_iter()
-            .map(|k| k.public_jwk)
-            .collect();
-        Ok(json!({ "keys": keys }))
+    /// The JWKS as served (JSON text), made once per key list.
+    pub async fn jwks(&self) -> Result<std::sync::Arc<str>> {
+        let now = self.now();
+        let all = self.all_keys().await?;
+        let published = || all.iter().filter(|k| k.retire_at.is_none_or(|at| at > now));
+        let count = published().count();
+        if let Some(doc) = self.key_cache.jwks_doc(&all, count) {
+            return Ok(doc);
+        }
+        let keys: Vec<&Value> = published().map(|k| &k.public_jwk).collect();
+        let doc: std::sync::Arc<str> = json!({ "keys": keys }).to_string().into();
+        self.key_cache.put_jwks_doc(&all, count, doc.clone());
+        Ok(doc)
     }
 
     /// For every algorithm in use, a new signing key takes over at once; the old ones stay in

@@ -69,14 +69,14 @@ pub fn discovery_handler(
 
 pub async fn jwks(State(st): State<AppState>) -> Response {
     match st.core.jwks().await {
-        Ok(v) => {
-            let mut res = Json(v).into_response();
-            res.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("public, max-age=300"),
-            );
-            res
-        }
+        Ok(doc) => (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            String::from(&*doc),
+        )
+            .into_response(),
         Err(_) => api_json(
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"error": "temporarily_unavailable"}),
