@@ -240,7 +240,12 @@ async fn begin(b: &mut Browser) -> (String, String) {
 
 /// The same, to come back to `next` afterwards.
 pub(crate) async fn begin_for(b: &mut Browser, next: &str) -> (String, String) {
-    let r = b.submit("/login", "/login/esign", &[("next", next)]).await;
+    begin_at(b, "/login", next).await
+}
+
+/// The same, from the login page at `page` (as a redirect asking for the e-signature sends it).
+async fn begin_at(b: &mut Browser, page: &str, next: &str) -> (String, String) {
+    let r = b.submit(page, "/login/esign", &[("next", next)]).await;
     r.status(303);
     let wait = r.location();
     let page = b.get(&wait).await;
@@ -848,22 +853,12 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
 
     // The e-signature login comes back to the page that asked for it.
     let mut b = app.browser();
-    let r = b
-        .submit(
-            "/login?next=%2Faccount%2Ftwo-step",
-            "/login/esign",
-            &[("next", "/account/two-step")],
-        )
-        .await;
-    let wait = r.location();
-    let page = b.get(&wait).await;
-    let text = unescape(
-        page.body
-            .split("<code class=\"challenge\">")
-            .nth(1)
-            .and_then(|s| s.split("</code>").next())
-            .unwrap(),
-    );
+    let (wait, text) = begin_at(
+        &mut b,
+        "/login?next=%2Faccount%2Ftwo-step",
+        "/account/two-step",
+    )
+    .await;
     let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
     assert_eq!(code, 0, "{err}");
     let r = b.get(&wait).await;
@@ -920,18 +915,7 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
     // Logging in with the e-signature from that browser replaces its session: the old secret
     // opens nothing any more.
     let old = pw.cookies.get("__Host-npass").cloned().unwrap();
-    let r = pw
-        .submit(&to, "/login/esign", &[("next", "/account")])
-        .await;
-    let wait = r.location();
-    let page = pw.get(&wait).await;
-    let text = unescape(
-        page.body
-            .split("<code class=\"challenge\">")
-            .nth(1)
-            .and_then(|s| s.split("</code>").next())
-            .unwrap(),
-    );
+    let (wait, text) = begin_at(&mut pw, &to, "/account").await;
     let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
     assert_eq!(code, 0, "{err}");
     pw.get(&wait).await.status(303);
