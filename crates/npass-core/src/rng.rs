@@ -35,7 +35,13 @@ pub fn token(rng: &dyn Rng) -> String {
 /// as the times do). Rows keyed by it are added at the end of their index rather than on a
 /// random page, which is what keeps the token endpoint's writes few.
 pub fn ordered_token(rng: &dyn Rng, now_ms: i64) -> String {
-    format!("{:012x}{}", now_ms.max(0), token(rng))
+    format!("{}{}", time_prefix(now_ms), token(rng))
+}
+
+/// The time an ordered token (or a key made from one) starts with; every key made before
+/// `ms` sorts below it.
+pub fn time_prefix(ms: i64) -> String {
+    format!("{:012x}", ms.max(0))
 }
 
 /// A short random identifier for rows and requests (128 bits, hex).

@@ -219,6 +219,12 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+    /// Deletes what OpenID Connect no longer needs, once expired by `now`: parked requests and
+    /// codes keyed before `requests_before`, grants and their refresh tokens keyed before
+    /// `grants_before` (both `rng::time_prefix`es), and lapsed access-token revocations.
+    /// Returns how many rows went.
+    async fn oidc_sweep(&self, requests_before: &str, grants_before: &str, now: i64)
+    -> Result<u64>;
     /// The live (unrevoked, unexpired) grant of an access token, unless the token `jti` itself
     /// was revoked.
     async fn access_grant(

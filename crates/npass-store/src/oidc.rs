@@ -312,6 +312,46 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
+    async fn oidc_sweep(
+        &self,
+        requests_before: &str,
+        grants_before: &str,
+        now: i64,
+    ) -> Result<u64> {
+        // Keys lead with their time, so each delete walks only the old end of its primary key;
+        // the expiry test keeps anything still valid (and keys made before that scheme).
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for (sql, before) in [
+            (
+                "DELETE FROM auth_requests WHERE id < $1 AND expires_at < $2",
+                requests_before,
+            ),
+            (
+                "DELETE FROM auth_codes WHERE code_hash < $1 AND expires_at < $2",
+                requests_before,
+            ),
+            (
+                "DELETE FROM grant_refresh WHERE token_hash < $1 AND expires_at < $2",
+                grants_before,
+            ),
+            (
+                "DELETE FROM grants WHERE id < $1 AND expires_at < $2",
+                grants_before,
+            ),
+        ] {
+            n += tx.exec(sql, args![before, now]).await?;
+        }
+        n += tx
+            .exec(
+                "DELETE FROM revoked_access WHERE expires_at < $1",
+                args![now],
+            )
+            .await?;
+        commit(tx).await?;
+        Ok(n)
+    }
+
     async fn access_grant(
         &self,
         grant_id: &str,

@@ -865,4 +865,96 @@ mod oidc {
         );
         assert!(s.refresh("old-live", 5).await.unwrap().is_none());
     }
+
+    /// The sweep deletes what has expired, walking only the old end of each time-ordered key,
+    /// and keeps anything still valid, whatever its key.
+    #[tokio::test]
+    async fn the_sweep_deletes_expired_requests_codes_and_grants() {
+        let (s, _d) = store().await;
+        let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
+        let t = |ms: i64, rest: &str| format!("{}{rest}", npass_core::rng::time_prefix(ms));
+        let request = AuthRequest {
+            id: t(10, "req"),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            scope: vec!["openid".into()],
+            state: "s".into(),
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            min_level: Level::Low,
+            max_age: None,
+            prompt: String::new(),
+            created_at: 10,
+            expires_at: 100,
+        };
+        s.auth_request_put(&request).await.unwrap();
+        let mut spent = request.clone();
+        spent.id = t(10, "spent");
+        s.auth_request_put(&spent).await.unwrap();
+        let code = AuthCode {
+            code_hash: t(10, "code"),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            account_id: "a1".into(),
+            scope: vec!["openid".into()],
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            auth_time: 1,
+            level: Level::Low,
+            amr: vec![Amr::Pwd],
+            expires_at: 100,
+            session_hash: "s1".into(),
+        };
+        s.code_put(&code, &spent.id, None, &ev, 10).await.unwrap();
+        let g = GrantRecord {
+            id: t(10, "grant"),
+            ..grant("x", "s1")
+        };
+        s.grant_put(&g, &refresh(&t(10, "rt"), &g.id, "s1"), &ev, 10)
+            .await
+            .unwrap();
+        // A key from before time-ordered keys ('-' sorts below every digit), still valid.
+        let legacy = GrantRecord {
+            id: "-legacy".into(),
+            expires_at: 20_000,
+            ..grant("x", "s1")
+        };
+        let legacy_rt = RefreshRecord {
+            idle_expires_at: 20_000,
+            expires_at: 20_000,
+            ..refresh("-legacy-rt", "-legacy", "s1")
+        };
+        s.grant_put(&legacy, &legacy_rt, &ev, 10).await.unwrap();
+        s.revoke_access_token("j1", 50, &ev, 10).await.unwrap();
+        let cut = npass_core::rng::time_prefix(60);
+
+        assert_eq!(
+            s.oidc_sweep(&cut, &cut, 60).await.unwrap(),
+            1,
+            "the lapsed revocation"
+        );
+        assert!(s.auth_request(&request.id).await.unwrap().is_some());
+        assert_eq!(
+            s.oidc_sweep(&cut, &cut, 200).await.unwrap(),
+            2,
+            "request and code"
+        );
+        assert!(s.auth_request(&request.id).await.unwrap().is_none());
+        assert_eq!(
+            s.code_redeem(&code.code_hash, 200).await.unwrap(),
+            Redeemed::Unknown
+        );
+        assert!(
+            s.refresh(&t(10, "rt"), 200).await.unwrap().is_some(),
+            "grants live on"
+        );
+        assert_eq!(
+            s.oidc_sweep(&cut, &cut, 10_000).await.unwrap(),
+            2,
+            "grant and its token"
+        );
+        assert!(s.access_grant(&g.id, "j", 10_000).await.unwrap().is_none());
+        assert!(s.refresh("-legacy-rt", 10_000).await.unwrap().is_some());
+        assert_eq!(s.oidc_sweep(&cut, &cut, 10_000).await.unwrap(), 0);
+    }
 }

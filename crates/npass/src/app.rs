@@ -286,6 +286,9 @@ impl App {
                     if let Err(e) = core.esign_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired e-signature challenges");
                     }
+                    if let Err(e) = core.oidc_sweep().await {
+                        tracing::warn!(error = %e, "sweeping expired grants and codes");
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
                         _ = stop.changed() => return,

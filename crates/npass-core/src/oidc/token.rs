@@ -582,6 +582,20 @@ impl Core {
         }))
     }
 
+    /// Deletes expired parked requests and codes (made more than a day ago), grants and their
+    /// refresh tokens (made more than a grant's whole lifetime ago) and lapsed access-token
+    /// revocations.
+    pub async fn oidc_sweep(&self) -> Result<u64> {
+        let now = self.now();
+        self.store
+            .oidc_sweep(
+                &rng::time_prefix(now - 24 * 60 * 60 * 1000),
+                &rng::time_prefix(now - REFRESH_ABSOLUTE_MS),
+                now,
+            )
+            .await
+    }
+
     /// Userinfo for a bearer access token.
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
         let bad = || OAuthError::new("invalid_token", "the access token is not valid");

@@ -731,6 +731,8 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     let mut b = logged_in(&app, &ION).await;
     let t1 = fresh_tokens(&app, &mut b, &s).await;
     let r1 = t1["refresh_token"].as_str().unwrap().to_owned();
+    // The periodic sweep leaves live grants alone.
+    app.core.oidc_sweep().await.unwrap();
 
     // Another client cannot use it, and trying does not burn it.
     let (status, e) = post_client(
@@ -794,6 +796,10 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     assert_eq!(userinfo(&app, &at2).await.0, 401);
     let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
     assert!(trail.iter().any(|r| r.event.kind == "oidc.refresh-reused"));
+    // Once the grant's lifetime is over, the sweep deletes it and its refresh tokens.
+    app.clock.advance_secs(31 * 24 * 60 * 60);
+    assert!(app.core.oidc_sweep().await.unwrap() >= 3);
+    assert_eq!(app.core.oidc_sweep().await.unwrap(), 0);
 }
 
 #[tokio::test]
