@@ -34,19 +34,29 @@ impl KeyFetcher for HttpKeyFetcher {
         if !res.status().is_success() {
             return Err(format!("answered {}", res.status()));
         }
-        if res.content_length().is_some_and(|n| n > LIMIT as u64) {
-            return Err("too large".into());
-        }
-        let body = res.bytes().await.map_err(|e| e.to_string())?;
-        if body.len() > LIMIT {
-            return Err("too large".into());
-        }
+        let body = read_capped(res, LIMIT).await?;
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         if v.get("keys").and_then(|k| k.as_array()).is_none() {
             return Err("not a JWKS".into());
         }
         Ok(v)
     }
+}
+
+/// Reads a response body as it arrives, giving up as soon as it passes `limit` bytes (a
+/// declared length over it is refused before reading).
+async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if res.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(format!("larger than {} KiB", limit / 1024));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("larger than {} KiB", limit / 1024));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Fetches CRLs for e-signature verification over the shared client (at most 8 MiB).
@@ -65,18 +75,11 @@ const CRL_LIMIT: usize = 8 * 1024 * 1024;
 #[async_trait::async_trait]
 impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
-        let mut res = self.http.get(url).send().await.map_err(|e| e.to_string())?;
+        let res = self.http.get(url).send().await.map_err(|e| e.to_string())?;
         if !res.status().is_success() {
             return Err(format!("answered {}", res.status()));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
-            if body.len() + chunk.len() > CRL_LIMIT {
-                return Err("larger than 8 MiB".into());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        read_capped(res, CRL_LIMIT).await
     }
 
     async fn ocsp(&self, url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
@@ -91,10 +94,6 @@ impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
         if !res.status().is_success() {
             return Err(format!("answered {}", res.status()));
         }
-        let body = res.bytes().await.map_err(|e| e.to_string())?;
-        if body.len() > LIMIT {
-            return Err("larger than 64 KiB".into());
-        }
-        Ok(body.to_vec())
+        read_capped(res, LIMIT).await
     }
 }

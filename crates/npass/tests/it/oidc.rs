@@ -1566,3 +1566,54 @@ async fn an_e_service_asking_for_level_high_gets_it_through_an_e_signature() {
     let (_, info) = userinfo(&app, t["access_token"].as_str().unwrap()).await;
     assert!(!info.to_string().contains("Test Qualified CA"));
 }
+
+/// Serves one HTTP response per connection on 127.0.0.1: `body` in 4 KiB chunks, with no
+/// declared length (chunked), so only reading reveals the size.
+async fn chunked_server(body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = l.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut req = [0u8; 2048];
+                let _ = c.read(&mut req).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                            transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+                if c.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for part in body.chunks(4096) {
+                    let frame =
+                        [format!("{:x}\r\n", part.len()).as_bytes(), part, b"\r\n"].concat();
+                    if c.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = c.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    format!("http://{addr}/jwks")
+}
+
+#[tokio::test]
+async fn a_published_key_set_is_read_up_to_64_kib_and_no_further() {
+    use npass_core::oidc::KeyFetcher;
+    let fetcher = npass::keyfetch::HttpKeyFetcher::new(npass::keyfetch::outbound_client().unwrap());
+    let small = chunked_server(br#"{"keys": []}"#.to_vec()).await;
+    assert_eq!(
+        fetcher.fetch(&small).await.unwrap(),
+        serde_json::json!({"keys": []})
+    );
+    // A megabyte of JSON whitespace and no length header: refused once 64 KiB have arrived.
+    let mut big = b"{\"keys\": [".to_vec();
+    big.extend(std::iter::repeat_n(b' ', 1024 * 1024));
+    big.extend(b"]}");
+    let huge = chunked_server(big).await;
+    assert_eq!(
+        fetcher.fetch(&huge).await.unwrap_err(),
+        "larger than 64 KiB"
+    );
+}
