@@ -546,6 +546,24 @@ mod oidc {
         }
     }
 
+    /// A parked authorisation request of client c1, valid until 100.
+    fn parked(id: &str) -> AuthRequest {
+        AuthRequest {
+            id: id.into(),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            scope: vec!["openid".into()],
+            state: "s".into(),
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            min_level: Level::Low,
+            max_age: None,
+            prompt: String::new(),
+            created_at: 1,
+            expires_at: 100,
+        }
+    }
+
     fn grant(id: &str, session: &str) -> GrantRecord {
         GrantRecord {
             id: id.into(),
@@ -653,20 +671,6 @@ mod oidc {
             amr: vec![Amr::Pwd],
             expires_at: 100,
             session_hash: "s1".into(),
-        };
-        let parked = |id: &str| AuthRequest {
-            id: id.into(),
-            client_id: "c1".into(),
-            redirect_uri: "https://tax.example.md/cb".into(),
-            scope: vec!["openid".into()],
-            state: "s".into(),
-            nonce: String::new(),
-            code_challenge: "x".repeat(43),
-            min_level: Level::Low,
-            max_age: None,
-            prompt: String::new(),
-            created_at: 1,
-            expires_at: 100,
         };
         s.auth_request_put(&parked("q1")).await.unwrap();
         let consent = event("oidc.consent", Some("a1"), None, json!({}));
@@ -873,20 +877,7 @@ mod oidc {
         let (s, _d) = store().await;
         let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
         let t = |ms: i64, rest: &str| format!("{}{rest}", npass_core::rng::time_prefix(ms));
-        let request = AuthRequest {
-            id: t(10, "req"),
-            client_id: "c1".into(),
-            redirect_uri: "https://tax.example.md/cb".into(),
-            scope: vec!["openid".into()],
-            state: "s".into(),
-            nonce: String::new(),
-            code_challenge: "x".repeat(43),
-            min_level: Level::Low,
-            max_age: None,
-            prompt: String::new(),
-            created_at: 10,
-            expires_at: 100,
-        };
+        let request = parked(&t(10, "req"));
         s.auth_request_put(&request).await.unwrap();
         let mut spent = request.clone();
         spent.id = t(10, "spent");
