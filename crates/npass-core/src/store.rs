@@ -40,6 +40,7 @@ pub trait AccountStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
+    /// Sets the password hash and revokes every grant the account's e-services hold.
     async fn set_password(
         &self,
         account_id: &str,

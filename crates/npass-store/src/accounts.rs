@@ -157,6 +157,8 @@ impl AccountStore for SqlStore {
         if r == 0 {
             return Err(Error::NotFound);
         }
+        // A new password ends what e-services hold from before it (SECURITY.md, refresh tokens).
+        crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, account_id, now).await?;
         finish(tx, audit, mail, now).await
     }
 }

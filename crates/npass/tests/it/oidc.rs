@@ -849,17 +849,62 @@ async fn revocation_introspection_logout_and_idle_limits() {
     .await;
     assert_eq!(e["error"], "invalid_grant");
 
-    // Revoking an access token.
+    // Revoking an access token: that token only; its grant's refresh token still works.
     let t = fresh_tokens(&app, &mut b, &s).await;
     let at = t["access_token"].as_str().unwrap();
     post_client(&app, "/revoke", &s, &[("token", at)]).await;
     assert_eq!(userinfo(&app, at).await.0, 401);
     let (_, i) = post_client(&app, "/introspect", &s, &[("token", at)]).await;
     assert_eq!(i["active"], false);
+    let (status, _) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
 
-    // Logging out of npass revokes what the session gave.
+    // An unused refresh token expires after a day; access tokens after ten minutes.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(303);
     let t = fresh_tokens(&app, &mut b, &s).await;
-    b.submit("/account", "/logout", &[]).await.status(303);
+    app.clock.advance_secs(601);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    app.clock.advance_secs(24 * 3600);
+    let (_, e) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+
+    // Changing the password revokes the tokens the account's e-services hold.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(303);
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    let new_password = "a different passphrase for Ion";
+    b.submit(
+        "/account/password",
+        "/account/password",
+        &[
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    )
+    .await
+    .status(303);
     assert_eq!(
         userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
         401
@@ -876,16 +921,13 @@ async fn revocation_introspection_logout_and_idle_limits() {
     .await;
     assert_eq!(e["error"], "invalid_grant");
 
-    // An unused refresh token expires after a day; access tokens after ten minutes.
-    let mut b = app.browser();
-    login(&mut b, &ION, "").await.status(303);
+    // Logging out of npass revokes what the session gave.
     let t = fresh_tokens(&app, &mut b, &s).await;
-    app.clock.advance_secs(601);
+    b.submit("/account", "/logout", &[]).await.status(303);
     assert_eq!(
         userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
         401
     );
-    app.clock.advance_secs(24 * 3600);
     let (_, e) = post_client(
         &app,
         "/token",
