@@ -564,6 +564,24 @@ mod oidc {
         }
     }
 
+    /// A code of client c1 for account a1 (session s1), valid until 100.
+    fn auth_code(hash: &str) -> AuthCode {
+        AuthCode {
+            code_hash: hash.into(),
+            client_id: "c1".into(),
+            redirect_uri: "https://tax.example.md/cb".into(),
+            account_id: "a1".into(),
+            scope: vec!["openid".into()],
+            nonce: String::new(),
+            code_challenge: "x".repeat(43),
+            auth_time: 1,
+            level: Level::Low,
+            amr: vec![Amr::Pwd],
+            expires_at: 100,
+            session_hash: "s1".into(),
+        }
+    }
+
     fn grant(id: &str, session: &str) -> GrantRecord {
         GrantRecord {
             id: id.into(),
@@ -658,20 +676,7 @@ mod oidc {
     async fn codes_once_and_a_replay_revokes_the_grant() {
         let (s, _d) = store().await;
         let ev = event("oidc.authorized", Some("a1"), None, json!({}));
-        let code = AuthCode {
-            code_hash: "ch".into(),
-            client_id: "c1".into(),
-            redirect_uri: "https://tax.example.md/cb".into(),
-            account_id: "a1".into(),
-            scope: vec!["openid".into()],
-            nonce: String::new(),
-            code_challenge: "x".repeat(43),
-            auth_time: 1,
-            level: Level::Low,
-            amr: vec![Amr::Pwd],
-            expires_at: 100,
-            session_hash: "s1".into(),
-        };
+        let code = auth_code("ch");
         s.auth_request_put(&parked("q1")).await.unwrap();
         let consent = event("oidc.consent", Some("a1"), None, json!({}));
         s.code_put(&code, "q1", Some(&consent), &ev, 1)
@@ -882,20 +887,7 @@ mod oidc {
         let mut spent = request.clone();
         spent.id = t(10, "spent");
         s.auth_request_put(&spent).await.unwrap();
-        let code = AuthCode {
-            code_hash: t(10, "code"),
-            client_id: "c1".into(),
-            redirect_uri: "https://tax.example.md/cb".into(),
-            account_id: "a1".into(),
-            scope: vec!["openid".into()],
-            nonce: String::new(),
-            code_challenge: "x".repeat(43),
-            auth_time: 1,
-            level: Level::Low,
-            amr: vec![Amr::Pwd],
-            expires_at: 100,
-            session_hash: "s1".into(),
-        };
+        let code = auth_code(&t(10, "code"));
         s.code_put(&code, &spent.id, None, &ev, 10).await.unwrap();
         let g = GrantRecord {
             id: t(10, "grant"),
