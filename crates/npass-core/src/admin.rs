@@ -51,7 +51,7 @@ impl Core {
                 };
                 password::check_new(&p, &p, self.policy.min_password_len(), &ctx)?;
                 let rng = self.rng.clone();
-                Some(self.blocking(move |h| h.hash(&p, rng.as_ref())).await??)
+                Some(self.hashing(move |h| h.hash(&p, rng.as_ref())).await??)
             }
             None => None,
         };

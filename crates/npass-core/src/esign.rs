@@ -512,7 +512,7 @@ use crate::error::{Error, Result};
 use crate::login::{Client, Factor, LoginTransaction};
 use crate::model::{Account, AccountStatus, Assurance, Profile};
 use crate::rng;
-use crate::service::{Core, digest, ordered_key};
+use crate::service::{Core, digest};
 use crate::store::EsignChallenge;
 use data_encoding::BASE64;
 use subtle::ConstantTimeEq;
@@ -750,10 +750,8 @@ impl Core {
                 hardware: ident.hardware,
             }],
         };
-        let replaces = replaces.map(ordered_key);
         Ok(Finish::Session(
-            self.start_session(&tx, replaces.as_deref(), &[], client)
-                .await?,
+            self.start_session(&tx, replaces, &[], client).await?,
         ))
     }
 

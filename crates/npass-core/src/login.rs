@@ -168,7 +168,7 @@ impl Core {
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let password = input.password.clone();
         let password_ok = self
-            .blocking(move |h| h.verify(&password, stored.as_deref()))
+            .hashing(move |h| h.verify(&password, stored.as_deref()))
             .await?;
         let account = match (password_ok, account) {
             (true, Some(a)) => a,
@@ -225,10 +225,7 @@ impl Core {
             AccountStatus::Pending => return Err(LoginError::EmailNotConfirmed),
             AccountStatus::Locked => return Err(LoginError::AccountLocked),
         }
-        let replaces = replaces.map(ordered_key);
-        Ok(self
-            .start_session(&tx, replaces.as_deref(), &resets, client)
-            .await?)
+        Ok(self.start_session(&tx, replaces, &resets, client).await?)
     }
 
     async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
@@ -289,8 +286,9 @@ impl Core {
         }
     }
 
-    /// Writes the session for a completed login transaction. `replaces` is the session a step-up
-    /// came from; it is deleted in the same transaction.
+    /// Writes the session for a completed login transaction. `replaces` is the secret of the
+    /// browser's current session (a step-up came from it); that session is deleted in the same
+    /// transaction.
     pub async fn start_session(
         &self,
         tx: &LoginTransaction,
@@ -320,7 +318,13 @@ impl Core {
             json!({"level": level.as_str(), "amr": Amr::join(&session.amr), "user_agent": client.user_agent}),
         );
         self.store
-            .session_start(&session, replaces, resets, &ev, now)
+            .session_start(
+                &session,
+                replaces.map(ordered_key).as_deref(),
+                resets,
+                &ev,
+                now,
+            )
             .await?;
         Ok(NewSession { secret, session })
     }

@@ -173,7 +173,7 @@ impl Core {
         let password = input.password.clone();
         let rng = self.rng.clone();
         let hash = self
-            .blocking(move |h| h.hash(&password, rng.as_ref()))
+            .hashing(move |h| h.hash(&password, rng.as_ref()))
             .await
             .and_then(|r| r)
             .map_err(|e| vec![e])?;

@@ -187,7 +187,8 @@ impl Core {
         }
     }
 
-    pub(crate) async fn blocking<T: Send + 'static>(
+    /// Runs `f` on a password-hashing thread (see `password::HashWorkers`).
+    pub(crate) async fn hashing<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Hasher) -> T + Send + 'static,
     ) -> Result<T> {

@@ -94,7 +94,7 @@ impl Core {
         password::check_new(password, confirm, self.policy.min_password_len(), &ctx)?;
         let p = password.to_owned();
         let rng = self.rng.clone();
-        let hash = self.blocking(move |h| h.hash(&p, rng.as_ref())).await??;
+        let hash = self.hashing(move |h| h.hash(&p, rng.as_ref())).await??;
         let ev = audit::event(kind, Some(&account.id), Some(&client.ip), json!({}));
         self.store
             .set_password(&account.id, &hash, &ev, None, self.now())
