@@ -9,14 +9,17 @@ use super::jwt::{Signer, SigningKey};
 
 pub const KEYS_TTL_MS: i64 = 5_000;
 
+/// A served JWKS: the key list it came from, how many of its keys were published, the text.
+type JwksDoc = (Arc<Vec<SigningKey>>, usize, Arc<str>);
+
 #[derive(Default)]
 pub struct KeyCache {
     inner: Mutex<Option<(i64, Arc<Vec<SigningKey>>)>>,
     /// Parsed private keys by key id (a key's private part never changes).
     signers: Mutex<HashMap<String, Arc<Signer>>>,
-    /// The JWKS document as served, for the key list it was made from (its address) and how
-    /// many of those keys were published.
-    jwks_doc: Mutex<Option<(usize, usize, Arc<str>)>>,
+    /// The JWKS document as served, with the key list it was made from (held, so that a new
+    /// list can never be mistaken for it) and how many of those keys were published.
+    jwks_doc: Mutex<Option<JwksDoc>>,
     /// E-services' published JWKS by URI, with when they were fetched.
     remote: Mutex<HashMap<String, (i64, serde_json::Value)>>,
 }
@@ -78,7 +81,7 @@ impl KeyCache {
             Err(p) => p.into_inner(),
         };
         match &*doc {
-            Some((at, n, text)) if *at == Arc::as_ptr(keys) as usize && *n == published => {
+            Some((from, n, text)) if Arc::ptr_eq(from, keys) && *n == published => {
                 Some(text.clone())
             }
             _ => None,
@@ -90,7 +93,7 @@ impl KeyCache {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *doc = Some((Arc::as_ptr(keys) as usize, published, text));
+        *doc = Some((keys.clone(), published, text));
     }
 
     pub fn signer(&self, kid: &str) -> Option<Arc<Signer>> {
