@@ -245,6 +245,13 @@ fn with_stmt<T>(
     out
 }
 
+/// Runs one transaction-control statement (`BEGIN IMMEDIATE`, `SAVEPOINT op`, `RELEASE op`,
+/// `COMMIT`) from the statement cache: every operation runs several, and compiling them each
+/// time was a measurable share of a refresh.
+fn control(conn: &rusqlite::Connection, sql: &'static str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.raw_execute().map(|_| ())
+}
+
 fn lite_rows(
     conn: &rusqlite::Connection,
     sql: &str,
@@ -324,7 +331,7 @@ impl Writer {
         if batch.done.get().is_some() {
             return;
         }
-        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let outcome = control(&self.conn, "COMMIT").map_err(|e| e.to_string());
         if outcome.is_err() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -433,7 +440,7 @@ impl Pool {
                         b
                     }
                 };
-                if let Err(e) = w.conn.execute_batch("SAVEPOINT op") {
+                if let Err(e) = control(&w.conn, "SAVEPOINT op") {
                     if batch.members.load(Ordering::Relaxed) == 0 {
                         w.commit_open();
                     }
@@ -471,7 +478,7 @@ async fn begin_immediate(w: &mut Writer) -> Result<()> {
     let deadline = std::time::Instant::now() + BUSY_WAIT;
     conn.busy_timeout(std::time::Duration::ZERO).map_err(lite)?;
     let outcome = loop {
-        match conn.execute_batch("BEGIN IMMEDIATE") {
+        match control(conn, "BEGIN IMMEDIATE") {
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::DatabaseBusy
                     && std::time::Instant::now() < deadline =>
@@ -485,7 +492,6 @@ async fn begin_immediate(w: &mut Writer) -> Result<()> {
     outcome
 }
 
-/// How long SQLite waits for another connection's lock before answering "unavailable".
 /// How often the checkpointer looks for WAL frames to copy back.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -511,6 +517,7 @@ fn checkpointer(conn: rusqlite::Connection) -> Result<std::sync::mpsc::Sender<()
     Ok(stop)
 }
 
+/// How long SQLite waits for another connection's lock before answering "unavailable".
 pub(crate) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn is_read(sql: &str) -> bool {
@@ -638,7 +645,7 @@ impl Tx {
                         "database: transaction already ended".into(),
                     ));
                 };
-                if let Err(e) = w.conn.execute_batch("RELEASE op") {
+                if let Err(e) = control(&w.conn, "RELEASE op") {
                     let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
                     if batch.members.load(Ordering::Relaxed) == 0 {
                         w.commit_open();

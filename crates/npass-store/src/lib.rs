@@ -64,6 +64,13 @@ fn sqlite_open(path: &std::path::Path, full_sync: bool) -> Result<rusqlite::Conn
     let conn = rusqlite::Connection::open(path).map_err(db::lite)?;
     conn.busy_timeout(db::BUSY_WAIT).map_err(db::lite)?;
     conn.set_prepared_statement_cache_capacity(128);
+    // Plans never depend on bound values: without this SQLite's STAT4 build recompiles some
+    // cached statements (the refresh-token lookup among them) at every new binding.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(db::lite)?;
     let sync = if full_sync { "FULL" } else { "NORMAL" };
     // Checkpoints are the checkpointer's (`db::checkpointer`); 40 MiB of WAL is the safety net.
     conn.execute_batch(&format!(
