@@ -492,8 +492,14 @@ async fn begin_immediate(w: &mut Writer) -> Result<()> {
     outcome
 }
 
-/// How often the checkpointer looks for WAL frames to copy back.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// How often the checkpointer looks for WAL frames to copy back: soon after a round that found
+/// some (a checkpoint's copy and fsync share the core with the requests, so many small ones
+/// stall them less than a few big ones: at 3 000 refreshes a second, checking every 20 ms
+/// instead of every 100 ms took the paced p99 from ~4 ms to ~2.3 ms, and every second to 24 ms),
+/// backing off to `CHECKPOINT_IDLE` while nothing is written. The longest wait bounds what a
+/// power cut can lose with `synchronous = NORMAL`.
+const CHECKPOINT_BUSY: std::time::Duration = std::time::Duration::from_millis(20);
+const CHECKPOINT_IDLE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Copies committed WAL frames into the database file off the request path. SQLite would
 /// otherwise checkpoint inside whichever commit crossed the threshold, on the one connection
@@ -505,11 +511,19 @@ fn checkpointer(conn: rusqlite::Connection) -> Result<std::sync::mpsc::Sender<()
     std::thread::Builder::new()
         .name("npass-checkpoint".into())
         .spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(CHECKPOINT_EVERY)
-            {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::debug!(error = %e, "checkpoint deferred");
+            let mut wait = CHECKPOINT_IDLE;
+            // (frames in the WAL, frames copied back) after the last round.
+            let mut last = (-1i64, -1i64);
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(wait) {
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                }) {
+                    Ok(now) if now == last => wait = (wait * 2).min(CHECKPOINT_IDLE),
+                    Ok(now) => {
+                        last = now;
+                        wait = CHECKPOINT_BUSY;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "checkpoint deferred"),
                 }
             }
         })
