@@ -376,7 +376,12 @@ impl Core {
     }
 
     /// Signs with the newest active key of `alg`.
-    pub(super) async fn sign_as(&self, alg: &str, typ: &str, claims: &Value) -> Result<String> {
+    pub(super) async fn sign_as<T: serde::Serialize + ?Sized>(
+        &self,
+        alg: &str,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String> {
         let keys = self.all_keys().await?;
         let key = keys
             .iter()
@@ -396,7 +401,11 @@ impl Core {
         signer.sign(&key.kid, typ, claims)
     }
 
-    pub(super) async fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
+    pub(super) async fn sign<T: serde::Serialize + ?Sized>(
+        &self,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String> {
         self.sign_as("ES256", typ, claims).await
     }
 

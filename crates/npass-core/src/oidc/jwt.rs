@@ -42,16 +42,30 @@ pub fn generate_es256(kid: &str) -> Result<(Vec<u8>, Value)> {
     Ok((doc.as_ref().to_vec(), jwk))
 }
 
-fn b64json(v: &Value) -> String {
-    BASE64URL_NOPAD.encode(v.to_string().as_bytes())
+fn b64json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_vec(v)
+        .map(|b| BASE64URL_NOPAD.encode(&b))
+        .map_err(|e| Error::Internal(format!("token claims: {e}")))
+}
+
+/// A JWS header; serialised without building a map first.
+#[derive(serde::Serialize)]
+struct Header<'a> {
+    alg: &'a str,
+    kid: &'a str,
+    typ: &'a str,
 }
 
 /// Signs `claims` with header `{alg: ES256, kid, typ}`.
 pub fn sign_es256(pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
         .map_err(|_| Error::Internal("signing key".into()))?;
-    let header = json!({"alg": "ES256", "kid": kid, "typ": typ});
-    let input = format!("{}.{}", b64json(&header), b64json(claims));
+    let header = Header {
+        alg: "ES256",
+        kid,
+        typ,
+    };
+    let input = format!("{}.{}", b64json(&header)?, b64json(claims)?);
     let sig = pair
         .sign(&SystemRandom::new(), input.as_bytes())
         .map_err(|_| Error::Internal("signing".into()))?;
@@ -112,13 +126,21 @@ impl Signer {
     }
 
     /// A compact JWS with header `{alg, kid, typ}`.
-    pub fn sign(&self, kid: &str, typ: &str, claims: &Value) -> Result<String> {
+    pub fn sign<T: serde::Serialize + ?Sized>(
+        &self,
+        kid: &str,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String> {
         let alg = match self {
             Signer::Es256(_) => "ES256",
             Signer::Rs256(_) => "RS256",
         };
-        let header = json!({"alg": alg, "kid": kid, "typ": typ});
-        let input = format!("{}.{}", b64json(&header), b64json(claims));
+        let input = format!(
+            "{}.{}",
+            b64json(&Header { alg, kid, typ })?,
+            b64json(claims)?
+        );
         let sig = match self {
             Signer::Es256(pair) => pair
                 .sign(&SystemRandom::new(), input.as_bytes())
@@ -150,8 +172,12 @@ pub fn sign(alg: &str, pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Re
             use aws_lc_rs::signature::RSA_PKCS1_SHA256;
             let pair =
                 RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| Error::Internal("signing key".into()))?;
-            let header = json!({"alg": "RS256", "kid": kid, "typ": typ});
-            let input = format!("{}.{}", b64json(&header), b64json(claims));
+            let header = Header {
+                alg: "RS256",
+                kid,
+                typ,
+            };
+            let input = format!("{}.{}", b64json(&header)?, b64json(claims)?);
             let mut sig = vec![0u8; pair.public_modulus_len()];
             pair.sign(
                 &RSA_PKCS1_SHA256,
@@ -254,12 +280,12 @@ mod tests {
             "typ is checked"
         );
         let mut parts: Vec<&str> = t.split('.').collect();
-        let forged = b64json(&json!({"sub": "b"}));
+        let forged = b64json(&json!({"sub": "b"})).unwrap();
         parts[1] = &forged;
         assert!(verify_own(&parts.join("."), std::slice::from_ref(&key), "JWT").is_none());
         // alg none / HS256 headers never verify
         for alg in ["none", "HS256"] {
-            let h = b64json(&json!({"alg": alg, "kid": "k1", "typ": "JWT"}));
+            let h = b64json(&json!({"alg": alg, "kid": "k1", "typ": "JWT"})).unwrap();
             let t2 = format!(
                 "{h}.{}.{}",
                 t.split('.').nth(1).unwrap(),

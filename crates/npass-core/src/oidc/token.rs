@@ -464,38 +464,51 @@ impl Core {
         BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
     }
 
+    /// The names of the claims an e-service receives for `scope`, in the order `claims` gives
+    /// them: what the audit trail records as released, without computing the values.
+    pub fn released_claims(e: &EService, account: &Account, scope: &[String]) -> Vec<&'static str> {
+        let has = |s: &str| scope.iter().any(|x| x == s);
+        let mut names = vec!["sub", "identity_assurance"];
+        if has("profile") {
+            names.extend(["given_name", "family_name"]);
+            if !account.profile.birth_date.is_empty() {
+                names.push("birthdate");
+            }
+            names.push("locale");
+        }
+        if has("email") {
+            names.extend(["email", "email_verified"]);
+        }
+        if has("phone") && !account.profile.phone.is_empty() {
+            names.push("phone_number");
+        }
+        if has("national_id") && e.national_id_claim {
+            names.extend(["national_id", "national_id_scheme"]);
+        }
+        names
+    }
+
     /// The claims an e-service receives for `scope` (the same for OIDC and, later, SAML).
     pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
-        let mut c = json!({ "sub": self.subject(e, account), "identity_assurance": account.assurance.as_str() });
-        let has = |s: &str| scope.iter().any(|x| x == s);
-        if let Some(m) = c.as_object_mut() {
-            if has("profile") {
-                m.insert("given_name".into(), json!(account.profile.given_name));
-                m.insert("family_name".into(), json!(account.profile.family_name));
-                if !account.profile.birth_date.is_empty() {
-                    m.insert("birthdate".into(), json!(account.profile.birth_date));
-                }
-                m.insert("locale".into(), json!(account.profile.language));
-            }
-            if has("email") {
-                m.insert("email".into(), json!(account.profile.email));
-                m.insert(
-                    "email_verified".into(),
-                    json!(account.status == AccountStatus::Active),
-                );
-            }
-            if has("phone") && !account.profile.phone.is_empty() {
-                m.insert("phone_number".into(), json!(account.profile.phone));
-            }
-            if has("national_id") && e.national_id_claim {
-                m.insert("national_id".into(), json!(account.national_id.value));
-                m.insert(
-                    "national_id_scheme".into(),
-                    json!(account.national_id.scheme.as_str()),
-                );
-            }
+        let mut m = serde_json::Map::new();
+        for name in Self::released_claims(e, account, scope) {
+            let v = match name {
+                "sub" => json!(self.subject(e, account)),
+                "identity_assurance" => json!(account.assurance.as_str()),
+                "given_name" => json!(account.profile.given_name),
+                "family_name" => json!(account.profile.family_name),
+                "birthdate" => json!(account.profile.birth_date),
+                "locale" => json!(account.profile.language),
+                "email" => json!(account.profile.email),
+                "email_verified" => json!(account.status == AccountStatus::Active),
+                "phone_number" => json!(account.profile.phone),
+                "national_id" => json!(account.national_id.value),
+                "national_id_scheme" => json!(account.national_id.scheme.as_str()),
+                _ => continue,
+            };
+            m.insert(name.into(), v);
         }
-        c
+        Value::Object(m)
     }
 
     /// Signs and records new tokens. `spends` is the refresh token a rotation replaces: it is
@@ -513,31 +526,40 @@ impl Core {
         let iss = self.issuer();
         let sub = self.subject(e, account);
         let amr: Vec<&str> = g.amr.iter().map(|a| a.as_str()).collect();
-        let mut id = json!({
-            "iss": iss, "sub": sub, "aud": e.client_id, "azp": e.client_id,
-            "iat": now_s, "exp": now_s + ID_TOKEN_TTL_S, "auth_time": g.auth_time / 1000,
-            "acr": g.level.acr(), "amr": amr, "identity_assurance": account.assurance.as_str(),
-            "sid": super::logout::sid(&g.session_hash),
-        });
-        if !g.nonce.is_empty()
-            && let Some(m) = id.as_object_mut()
-        {
-            m.insert("nonce".into(), json!(g.nonce));
-        }
+        let scope = join_scope(&g.scope);
+        let id = IdTokenClaims {
+            iss: &iss,
+            sub: &sub,
+            aud: &e.client_id,
+            azp: &e.client_id,
+            iat: now_s,
+            exp: now_s + ID_TOKEN_TTL_S,
+            auth_time: g.auth_time / 1000,
+            acr: g.level.acr(),
+            amr: &amr,
+            identity_assurance: account.assurance.as_str(),
+            sid: super::logout::sid(&g.session_hash),
+            nonce: (!g.nonce.is_empty()).then_some(g.nonce.as_str()),
+        };
         let jti = rng::ordered_token(self.rng.as_ref(), now);
-        let at = json!({
-            "iss": iss, "sub": sub, "aud": iss, "client_id": e.client_id, "jti": jti,
-            "iat": now_s, "exp": now_s + ACCESS_TOKEN_TTL_S, "scope": join_scope(&g.scope),
-            "auth_time": g.auth_time / 1000, "acr": g.level.acr(), "amr": amr, "gid": g.family,
-        });
+        let at = AccessTokenClaims {
+            iss: &iss,
+            sub: &sub,
+            aud: &iss,
+            client_id: &e.client_id,
+            jti: &jti,
+            iat: now_s,
+            exp: now_s + ACCESS_TOKEN_TTL_S,
+            scope: &scope,
+            auth_time: g.auth_time / 1000,
+            acr: g.level.acr(),
+            amr: &amr,
+            gid: &g.family,
+        };
         let id_token = self.sign_as(&e.id_token_alg, "JWT", &id).await?;
         let access_token = self.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.rng.as_ref(), now);
-        let released: Vec<String> = self
-            .claims(e, account, &g.scope)
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+        let released = Self::released_claims(e, account, &g.scope);
         let refresh = RefreshRecord {
             token_hash: ordered_key(&refresh_token),
             family: g.family.clone(),
@@ -556,7 +578,7 @@ impl Core {
             "oidc.tokens-issued",
             Some(&account.id),
             Some(&client.ip),
-            json!({"client_id": e.client_id, "service": e.name, "scope": join_scope(&g.scope),
+            json!({"client_id": e.client_id, "service": e.name, "scope": scope,
                    "claims": released, "level": g.level.as_str()}),
         );
         match spends {
@@ -578,7 +600,7 @@ impl Core {
         }
         Ok(json!({
             "access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_S,
-            "id_token": id_token, "refresh_token": refresh_token, "scope": join_scope(&g.scope),
+            "id_token": id_token, "refresh_token": refresh_token, "scope": scope,
         }))
     }
 
@@ -647,4 +669,39 @@ impl Core {
             .map_err(unavailable)?;
         Ok(g.filter(|g| g.client_id == client_id))
     }
+}
+
+/// An ID token's claims (OpenID Connect Core §2), serialised straight into the token.
+#[derive(serde::Serialize)]
+struct IdTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    azp: &'a str,
+    iat: i64,
+    exp: i64,
+    auth_time: i64,
+    acr: &'a str,
+    amr: &'a [&'a str],
+    identity_assurance: &'a str,
+    sid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+}
+
+/// An access token's claims (RFC 9068 §2.2, plus `gid`, the grant it belongs to).
+#[derive(serde::Serialize)]
+struct AccessTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    jti: &'a str,
+    iat: i64,
+    exp: i64,
+    scope: &'a str,
+    auth_time: i64,
+    acr: &'a str,
+    amr: &'a [&'a str],
+    gid: &'a str,
 }
