@@ -132,8 +132,15 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
     };
     req.extensions_mut().insert(browser);
     let mut res = next.run(req).await;
+    // Only a page needs the browser bound (its forms carry a token derived from the cookie);
+    // documents a shared cache may keep (discovery, JWKS) and answers to e-services set none.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let h = res.headers_mut();
-    if new_pre {
+    if new_pre && is_page {
         append_cookie(h, &cookie(PRE_COOKIE, &pre_id));
     }
     if let Some(l) = set_lang {

@@ -257,6 +257,40 @@ async fn discovery_and_jwks() {
         keys[0].public_jwk.get("d").is_none(),
         "no private part in the JWKS"
     );
+    // Documents a shared cache may keep, and answers to e-services, set no browser cookie (a
+    // cache would hand the same one to everybody); pages still do.
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        ("GET", "/.well-known/openid-configuration"),
+        ("GET", "/jwks"),
+        ("POST", "/token"),
+        ("GET", "/userinfo"),
+    ] {
+        let res = client
+            .request(method.parse().unwrap(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "{path} answered {} with a cookie",
+            res.status()
+        );
+        assert!(res.headers().get("x-request-id").is_some(), "{path}");
+    }
+    let page = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("__Host-npass-pre=")),
+        "the login page binds its form to the browser"
+    );
 }
 
 #[tokio::test]
