@@ -298,5 +298,22 @@ mod tests {
             second < first * 3 / 2,
             "the WAL grew from {first} to {second} bytes: nothing was checkpointed"
         );
+        // It yields to the request threads (nice 10).
+        #[cfg(target_os = "linux")]
+        {
+            let nice: Vec<i64> = std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| {
+                    let t = t.ok()?.path();
+                    let comm = std::fs::read_to_string(t.join("comm")).ok()?;
+                    // The kernel keeps 15 bytes of a thread name.
+                    (comm.trim() == "npass-checkpoin").then_some(())?;
+                    let stat = std::fs::read_to_string(t.join("stat")).ok()?;
+                    // Fields after the command's closing parenthesis start at field 3; nice is 19.
+                    stat.rsplit_once(") ")?.1.split(' ').nth(16)?.parse().ok()
+                })
+                .collect();
+            assert_eq!(nice, vec![10], "one checkpointer, at nice 10");
+        }
     }
 }
