@@ -267,6 +267,34 @@ mod tests {
 
     use super::SqlStore;
 
+    /// Rounds come about every 256 frames, between 20 and 100 ms apart.
+    #[test]
+    fn checkpoint_rounds_follow_the_write_rate() {
+        use crate::db::next_wait;
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        assert_eq!(
+            next_wait(ms(20), 0),
+            ms(100),
+            "nothing written: the longest wait"
+        );
+        assert_eq!(
+            next_wait(ms(100), 3_000),
+            ms(20),
+            "heavy writes: the shortest"
+        );
+        assert_eq!(
+            next_wait(ms(100), 512),
+            ms(50),
+            "512 frames in 100 ms: 256 in 50"
+        );
+        assert_eq!(
+            next_wait(ms(50), 100),
+            ms(100),
+            "light writes: never longer than 100 ms"
+        );
+    }
+
     /// The checkpointer copies the WAL back while the server runs, so the log is reused from
     /// its start instead of growing until SQLite's own threshold checkpoints inside a commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
