@@ -34,7 +34,10 @@ pub const FORM_LIMIT: usize = 16 * 1024;
 #[derive(Clone, Debug)]
 pub struct Browser {
     pub request_id: String,
+    /// The pre-session cookie's value; made (once, in `pre_slot`) by `Ctx` when the browser has
+    /// none, so requests that never need one (discovery, JWKS, tokens) do not draw it.
     pub pre_id: String,
+    pub pre_slot: std::sync::Arc<std::sync::OnceLock<String>>,
     pub lang: &'static str,
     pub lang_unknown: bool,
     pub path: String,
@@ -83,14 +86,14 @@ pub fn serde_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
 /// Request id, language, pre-session cookie and the security headers of every response.
 pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let jar = cookies(req.headers());
-    let request_id = rng::id(st.core.rng.as_ref())
-        .chars()
-        .take(16)
-        .collect::<String>();
-    let (pre_id, new_pre) = match jar.get(PRE_COOKIE) {
-        Some(v) if is_token(v) => (v.clone(), false),
-        _ => (rng::token(st.core.rng.as_ref()), true),
-    };
+    let request_id = next_request_id(&st);
+    let pre_id = jar
+        .get(PRE_COOKIE)
+        .filter(|v| is_token(v))
+        .cloned()
+        .unwrap_or_default();
+    let new_pre = pre_id.is_empty();
+    let pre_slot = std::sync::Arc::new(std::sync::OnceLock::new());
     let pairs = query_pairs(req.uri().query());
     let asked = pairs
         .iter()
@@ -124,7 +127,8 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         .join("&");
     let browser = Browser {
         request_id: request_id.clone(),
-        pre_id: pre_id.clone(),
+        pre_id,
+        pre_slot: pre_slot.clone(),
         lang,
         lang_unknown,
         path: req.uri().path().to_owned(),
@@ -140,8 +144,11 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let h = res.headers_mut();
-    if new_pre && is_page {
-        append_cookie(h, &cookie(PRE_COOKIE, &pre_id));
+    if new_pre
+        && is_page
+        && let Some(pre_id) = pre_slot.get()
+    {
+        append_cookie(h, &cookie(PRE_COOKIE, pre_id));
     }
     if let Some(l) = set_lang {
         append_cookie(
@@ -151,6 +158,19 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
     }
     security_headers(h, &request_id);
     res
+}
+
+/// A request's id for logs and error pages: unique in this process (a counter through a
+/// bijection of 64-bit numbers, from a random start), not secret, and drawn without a system call.
+fn next_request_id(st: &AppState) -> String {
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let start = *START.get_or_init(|| u64::from_le_bytes(rng::bytes::<8>(st.core.rng.as_ref())));
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{:016x}",
+        start.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    )
 }
 
 pub fn enc(s: &str) -> String {
@@ -235,7 +255,13 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let browser = browser_of(&parts.extensions, st);
+        let mut browser = browser_of(&parts.extensions, st);
+        if browser.pre_id.is_empty() {
+            browser.pre_id = browser
+                .pre_slot
+                .get_or_init(|| rng::token(st.core.rng.as_ref()))
+                .clone();
+        }
         let tr = Tr::new(st.i18n.clone(), browser.lang);
         let client = Client {
             ip: client_ip(parts, st.cfg.trust_forwarded_for),
@@ -291,6 +317,7 @@ pub fn browser_of(ext: &axum::http::Extensions, st: &AppState) -> Browser {
     ext.get::<Browser>().cloned().unwrap_or_else(|| Browser {
         request_id: String::new(),
         pre_id: String::new(),
+        pre_slot: Default::default(),
         lang: st.i18n.default_lang(),
         lang_unknown: false,
         path: "/".into(),
