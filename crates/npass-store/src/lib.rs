@@ -273,26 +273,14 @@ mod tests {
         use crate::db::next_wait;
         use std::time::Duration;
         let ms = Duration::from_millis;
-        assert_eq!(
-            next_wait(ms(20), 0),
-            ms(100),
-            "nothing written: the longest wait"
-        );
-        assert_eq!(
-            next_wait(ms(100), 3_000),
-            ms(20),
-            "heavy writes: the shortest"
-        );
-        assert_eq!(
-            next_wait(ms(100), 512),
-            ms(50),
-            "512 frames in 100 ms: 256 in 50"
-        );
-        assert_eq!(
-            next_wait(ms(50), 100),
-            ms(100),
-            "light writes: never longer than 100 ms"
-        );
+        for (after, frames, next, why) in [
+            (20, 0, 100, "nothing written: the longest wait"),
+            (100, 3_000, 20, "heavy writes: the shortest"),
+            (100, 512, 50, "512 frames in 100 ms: 256 in 50"),
+            (50, 100, 100, "light writes: never longer than 100 ms"),
+        ] {
+            assert_eq!(next_wait(ms(after), frames), ms(next), "{why}");
+        }
     }
 
     /// The checkpointer copies the WAL back while the server runs, so the log is reused from
