@@ -196,32 +196,30 @@ async fn run(
     let hash0 = hash_cpu_seconds(pid);
     let start = Instant::now();
     let mut handles = Vec::new();
-    let n = workers.len().max(1) as f64;
-    for (i, mut w) in workers.into_iter().enumerate() {
+    // Paced (rate > 0): one dispatcher hands each request its due time, round robin over the
+    // workers, and latency counts from that time, so a slow answer is not hidden by the
+    // requests it delayed. One dispatcher waits precisely (the timer wheel fires up to a
+    // millisecond late: it sleeps to just before each due time, then yields until it); workers
+    // each waiting that way kept the generator's core busy and delayed answers themselves.
+    let mut dues = Vec::new();
+    for mut w in workers {
         let target = target.clone();
-        // Paced (rate > 0): each worker sends at fixed times and latency counts from the time a
-        // request was due, so a slow answer is not hidden by the requests it delayed.
-        let every = (rate > 0.0).then(|| Duration::from_secs_f64(n / rate));
-        let first = start + every.map(|e| e.mul_f64(i as f64 / n)).unwrap_or_default();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+        if rate > 0.0 {
+            dues.push(tx);
+        }
+        let paced = rate > 0.0;
         handles.push(tokio::spawn(async move {
-            let mut due = first;
             let mut lat = Vec::new();
             let mut errors = 0;
             while Instant::now() < deadline {
-                let t = match every {
-                    Some(e) => {
-                        // The timer wheel fires up to a millisecond late: sleep to just before
-                        // the due time, then yield until it (the generator has its own core).
-                        let early = due.checked_sub(Duration::from_millis(2)).unwrap_or(due);
-                        tokio::time::sleep_until(early.into()).await;
-                        while Instant::now() < due {
-                            tokio::task::yield_now().await;
-                        }
-                        let t = due;
-                        due += e;
-                        t
+                let t = if paced {
+                    match rx.recv().await {
+                        Some(due) => due,
+                        None => break,
                     }
-                    None => Instant::now(),
+                } else {
+                    Instant::now()
                 };
                 let ok = unit(target.clone(), &mut w).await;
                 if ok {
@@ -235,6 +233,28 @@ async fn run(
             }
             (lat, errors, w)
         }));
+    }
+    if rate > 0.0 {
+        let every = Duration::from_secs_f64(1.0 / rate);
+        tokio::spawn(async move {
+            let mut due = start;
+            let mut k = 0usize;
+            while due < deadline {
+                let early = due.checked_sub(Duration::from_millis(2)).unwrap_or(due);
+                tokio::time::sleep_until(early.into()).await;
+                while Instant::now() < due {
+                    tokio::task::yield_now().await;
+                }
+                // Everything already due goes out at once (after a late wake-up).
+                while due <= Instant::now() && due < deadline {
+                    if let Some(tx) = dues.get(k % dues.len().max(1)) {
+                        let _ = tx.send(due);
+                    }
+                    k += 1;
+                    due += every;
+                }
+            }
+        });
     }
     let mut all = Vec::new();
     let mut errors = 0;
