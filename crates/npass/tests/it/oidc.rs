@@ -757,6 +757,30 @@ async fn fresh_tokens(app: &TestApp, b: &mut Browser, s: &Service) -> Value {
     t
 }
 
+/// The refresh grant for `refresh_token`: (status, body).
+async fn refresh(app: &TestApp, s: &Service, refresh_token: &str) -> (u16, Value) {
+    post_client(
+        app,
+        "/token",
+        s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+/// Neither the access token nor the refresh token of `t` works any more.
+async fn assert_revoked(app: &TestApp, s: &Service, t: &Value) {
+    assert_eq!(
+        userinfo(app, t["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    let (_, e) = refresh(app, s, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(e["error"], "invalid_grant");
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     let app = TestApp::start().await;
@@ -791,13 +815,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     .await;
     assert_eq!(e["error"], "invalid_scope");
 
-    let (status, t2) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-    )
-    .await;
+    let (status, t2) = refresh(&app, &s, &r1).await;
     assert_eq!(status, 200, "{t2}");
     let r2 = t2["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(r1, r2, "rotated");
@@ -811,21 +829,9 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     );
 
     // Reusing the first one revokes everything in the grant, the newest tokens included.
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-    )
-    .await;
+    let (_, e) = refresh(&app, &s, &r1).await;
     assert_eq!(e["error"], "invalid_grant");
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
-    )
-    .await;
+    let (_, e) = refresh(&app, &s, &r2).await;
     assert_eq!(e["error"], "invalid_grant");
     assert_eq!(userinfo(&app, &at2).await.0, 401);
     let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
@@ -874,13 +880,7 @@ async fn revocation_introspection_logout_and_idle_limits() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(userinfo(&app, at).await.0, 401);
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
+    let (_, e) = refresh(&app, &s, rt).await;
     assert_eq!(e["error"], "invalid_grant");
 
     // Revoking an access token: that token only; its grant's refresh token still works.
@@ -890,16 +890,7 @@ async fn revocation_introspection_logout_and_idle_limits() {
     assert_eq!(userinfo(&app, at).await.0, 401);
     let (_, i) = post_client(&app, "/introspect", &s, &[("token", at)]).await;
     assert_eq!(i["active"], false);
-    let (status, _) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (status, _) = refresh(&app, &s, t["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
 
     // An unused refresh token expires after a day; access tokens after ten minutes.
@@ -912,16 +903,7 @@ async fn revocation_introspection_logout_and_idle_limits() {
         401
     );
     app.clock.advance_secs(24 * 3600);
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (_, e) = refresh(&app, &s, t["refresh_token"].as_str().unwrap()).await;
     assert_eq!(e["error"], "invalid_grant");
 
     // Changing the password revokes the tokens the account's e-services hold.
@@ -939,40 +921,12 @@ async fn revocation_introspection_logout_and_idle_limits() {
     )
     .await
     .status(303);
-    assert_eq!(
-        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
-        401
-    );
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    assert_eq!(e["error"], "invalid_grant");
+    assert_revoked(&app, &s, &t).await;
 
     // Logging out of npass revokes what the session gave.
     let t = fresh_tokens(&app, &mut b, &s).await;
     b.submit("/account", "/logout", &[]).await.status(303);
-    assert_eq!(
-        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
-        401
-    );
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    assert_eq!(e["error"], "invalid_grant");
+    assert_revoked(&app, &s, &t).await;
 }
 
 /// A tiny HTTP endpoint standing in for an e-service's back-channel logout URI.
@@ -1134,21 +1088,7 @@ async fn citizens_see_and_withdraw_connected_services() {
         (r.status, r.location()),
         (303, "/account?done=service-withdrawn".to_string())
     );
-    assert_eq!(
-        userinfo(&app, t["access_token"].as_str().unwrap()).await.0,
-        401
-    );
-    let (_, e) = post_client(
-        &app,
-        "/token",
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    assert_eq!(e["error"], "invalid_grant");
+    assert_revoked(&app, &s, &t).await;
     b.get("/account?done=service-withdrawn")
         .await
         .has("no longer receives your details")
