@@ -56,20 +56,9 @@ struct Header<'a> {
     typ: &'a str,
 }
 
-/// Signs `claims` with header `{alg: ES256, kid, typ}`.
+/// Signs `claims` with header `{alg: ES256, kid, typ}` (tests sign as an e-service would).
 pub fn sign_es256(pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
-        .map_err(|_| Error::Internal("signing key".into()))?;
-    let header = Header {
-        alg: "ES256",
-        kid,
-        typ,
-    };
-    let input = format!("{}.{}", b64json(&header)?, b64json(claims)?);
-    let sig = pair
-        .sign(&SystemRandom::new(), input.as_bytes())
-        .map_err(|_| Error::Internal("signing".into()))?;
-    Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(sig.as_ref())))
+    Signer::from_pkcs8("ES256", pkcs8)?.sign(kid, typ, claims)
 }
 
 /// Verifies one of our own tokens (ES256 or RS256) against our published keys; checks `typ`;
@@ -160,35 +149,6 @@ impl Signer {
             }
         };
         Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
-    }
-}
-
-/// Signs with a key of ours: ES256 (P-256) or RS256 (RSASSA-PKCS1-v1_5, SHA-256).
-pub fn sign(alg: &str, pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
-    match alg {
-        "ES256" => sign_es256(pkcs8, kid, typ, claims),
-        "RS256" => {
-            use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
-            use aws_lc_rs::signature::RSA_PKCS1_SHA256;
-            let pair =
-                RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| Error::Internal("signing key".into()))?;
-            let header = Header {
-                alg: "RS256",
-                kid,
-                typ,
-            };
-            let input = format!("{}.{}", b64json(&header)?, b64json(claims)?);
-            let mut sig = vec![0u8; pair.public_modulus_len()];
-            pair.sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                input.as_bytes(),
-                &mut sig,
-            )
-            .map_err(|_| Error::Internal("signing".into()))?;
-            Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
-        }
-        other => Err(Error::Internal(format!("no signer for {other}"))),
     }
 }
 
