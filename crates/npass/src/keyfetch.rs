@@ -31,9 +31,6 @@ impl HttpKeyFetcher {
 impl KeyFetcher for HttpKeyFetcher {
     async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String> {
         let res = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(format!("answered {}", res.status()));
-        }
         let body = read_capped(res, LIMIT).await?;
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         if v.get("keys").and_then(|k| k.as_array()).is_none() {
@@ -43,9 +40,12 @@ impl KeyFetcher for HttpKeyFetcher {
     }
 }
 
-/// Reads a response body as it arrives, giving up as soon as it passes `limit` bytes (a
-/// declared length over it is refused before reading).
+/// A successful response's body, read as it arrives and given up as soon as it passes `limit`
+/// bytes (a declared length over it is refused before reading).
 async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if !res.status().is_success() {
+        return Err(format!("answered {}", res.status()));
+    }
     if res.content_length().is_some_and(|n| n > limit as u64) {
         return Err(format!("larger than {} KiB", limit / 1024));
     }
@@ -76,9 +76,6 @@ const CRL_LIMIT: usize = 8 * 1024 * 1024;
 impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let res = self.http.get(url).send().await.map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(format!("answered {}", res.status()));
-        }
         read_capped(res, CRL_LIMIT).await
     }
 
@@ -91,9 +88,6 @@ impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(format!("answered {}", res.status()));
-        }
         read_capped(res, LIMIT).await
     }
 }

@@ -53,30 +53,24 @@ pub fn discovery_handler(
     st: &AppState,
 ) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
     let doc = axum::body::Bytes::from(st.core.discovery().to_string());
-    move || {
-        std::future::ready(
-            (
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::CACHE_CONTROL, "public, max-age=300"),
-                ],
-                doc.clone(),
-            )
-                .into_response(),
-        )
-    }
+    move || std::future::ready(public_json(doc.clone()))
+}
+
+/// A JSON document every e-service may fetch and any cache may keep for five minutes.
+fn public_json(body: impl Into<axum::body::Body>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body.into(),
+    )
+        .into_response()
 }
 
 pub async fn jwks(State(st): State<AppState>) -> Response {
     match st.core.jwks().await {
-        Ok(doc) => (
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            String::from(&*doc),
-        )
-            .into_response(),
+        Ok(doc) => public_json(String::from(&*doc)),
         Err(_) => api_json(
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"error": "temporarily_unavailable"}),
