@@ -204,22 +204,21 @@ async fn run(
     let mut dues = Vec::new();
     for mut w in workers {
         let target = target.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
-        if rate > 0.0 {
+        let mut paced = (rate > 0.0).then(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
             dues.push(tx);
-        }
-        let paced = rate > 0.0;
+            rx
+        });
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0;
             while Instant::now() < deadline {
-                let t = if paced {
-                    match rx.recv().await {
+                let t = match paced.as_mut() {
+                    Some(rx) => match rx.recv().await {
                         Some(due) => due,
                         None => break,
-                    }
-                } else {
-                    Instant::now()
+                    },
+                    None => Instant::now(),
                 };
                 let ok = unit(target.clone(), &mut w).await;
                 if ok {
@@ -234,7 +233,7 @@ async fn run(
             (lat, errors, w)
         }));
     }
-    if rate > 0.0 {
+    if !dues.is_empty() {
         let every = Duration::from_secs_f64(1.0 / rate);
         tokio::spawn(async move {
             let mut due = start;
@@ -247,7 +246,7 @@ async fn run(
                 }
                 // Everything already due goes out at once (after a late wake-up).
                 while due <= Instant::now() && due < deadline {
-                    if let Some(tx) = dues.get(k % dues.len().max(1)) {
+                    if let Some(tx) = dues.get(k % dues.len()) {
                         let _ = tx.send(due);
                     }
                     k += 1;
