@@ -283,6 +283,35 @@ mod tests {
         }
     }
 
+    /// Claiming from an outbox reads its due-time index in order and stops at the first free
+    /// entry: no sort of every due row (which made draining a backlog quadratic). Forgetting
+    /// expired client assertions, done at every private_key_jwt request, reads its index too.
+    #[tokio::test]
+    async fn queue_reads_follow_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("npass.db");
+        let _s = SqlStore::connect(&format!("sqlite://{}", path.display()), 1)
+            .await
+            .unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (sql, index) in [
+            (crate::audit::MAIL_CLAIM, "mail_outbox_due"),
+            (crate::oidc::BACKCHANNEL_CLAIM, "backchannel_outbox_due"),
+            (crate::oidc::ASSERTIONS_EXPIRED, "client_assertions_expiry"),
+        ] {
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let args = vec![0i64; st.parameter_count()];
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join("\n");
+            assert!(plan.contains(&format!("USING INDEX {index}")), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+
     /// The checkpointer copies the WAL back while the server runs, so the log is reused from
     /// its start instead of growing until SQLite's own threshold checkpoints inside a commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_grants.sql"),
         include_str!("../migrations/postgres/0004_grants.sql"),
     ),
+    (
+        5,
+        "0005_assertion_expiry.sql",
+        include_str!("../migrations/sqlite/0005_assertion_expiry.sql"),
+        include_str!("../migrations/postgres/0005_assertion_expiry.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

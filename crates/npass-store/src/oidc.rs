@@ -14,6 +14,17 @@ use serde::de::DeserializeOwned;
 
 use crate::{SqlStore, append_audit, args, commit, finish};
 
+/// Forgets the client assertions that expired (by the expiry index: the table holds every
+/// assertion of the last few minutes).
+pub(crate) const ASSERTIONS_EXPIRED: &str = "DELETE FROM client_assertions WHERE expires_at < $1";
+
+/// Leases the logout notice that has been due longest, in the due-time index's order (see
+/// `MAIL_CLAIM`).
+pub(crate) const BACKCHANNEL_CLAIM: &str = "UPDATE backchannel_outbox SET claimed_until = $2, attempts = attempts + 1 WHERE id = \
+     (SELECT id FROM backchannel_outbox WHERE next_attempt_at <= $1 AND claimed_until <= $1 \
+      ORDER BY next_attempt_at LIMIT 1) AND claimed_until <= $1 \
+     RETURNING id, client_id, uri, logout_token, attempts";
+
 /// Spends a refresh token: only once, and only while its grant stands.
 macro_rules! spend_refresh {
     () => {
@@ -400,11 +411,7 @@ impl OidcStore for SqlStore {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         // Forget assertions that expired: their jti can no longer be replayed anyway.
-        tx.exec(
-            "DELETE FROM client_assertions WHERE expires_at < $1",
-            args![now],
-        )
-        .await?;
+        tx.exec(ASSERTIONS_EXPIRED, args![now]).await?;
         let r = tx
             .exec(
                 "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
@@ -475,10 +482,10 @@ impl OidcStore for SqlStore {
         now: i64,
         lease_ms: i64,
     ) -> Result<Option<BackchannelNotice>> {
-        let row = self.pool().opt("UPDATE backchannel_outbox SET claimed_until = $2, attempts = attempts + 1 WHERE id = \
-             (SELECT id FROM backchannel_outbox WHERE next_attempt_at <= $1 AND claimed_until <= $1 \
-              ORDER BY created_at, id LIMIT 1) AND claimed_until <= $1 \
-             RETURNING id, client_id, uri, logout_token, attempts", args![now, now + lease_ms]).await?;
+        let row = self
+            .pool()
+            .opt(BACKCHANNEL_CLAIM, args![now, now + lease_ms])
+            .await?;
         row.map(|r| {
             Ok(BackchannelNotice {
                 id: r.get(0)?,
