@@ -40,25 +40,7 @@ impl Layout {
 
     pub fn new(st: &AppState, b: &Browser, csrf: String) -> Self {
         let tr = Tr::new(st.i18n.clone(), b.lang);
-        let langs = st
-            .i18n
-            .enabled
-            .iter()
-            .map(|code| {
-                let name = AVAILABLE
-                    .iter()
-                    .find(|(c, _, _)| c == code)
-                    .map(|x| x.1)
-                    .unwrap_or(code);
-                let sep = if b.query_rest.is_empty() { "" } else { "&" };
-                LangLink {
-                    code,
-                    name,
-                    href: format!("{}?{}{sep}lang={code}", enc(&b.path), b.query_rest),
-                    current: *code == b.lang,
-                }
-            })
-            .collect();
+        let langs = lang_links(st, b.lang, &enc(&b.path), &b.query_rest);
         let mut notices = Vec::new();
         if b.lang_unknown {
             notices.push(tr.t("notice-lang-unknown"));
@@ -77,6 +59,14 @@ impl Layout {
         }
     }
 
+    /// The language links lead to `path?query` instead of the address of this request.
+    pub fn lang_links_to(mut self, path: &str, query: &str) -> Self {
+        for x in &mut self.langs {
+            x.href = lang_href(path, query, x.code);
+        }
+        self
+    }
+
     pub fn of(st: &AppState, ctx: &Ctx) -> Self {
         let mut l = Layout::new(st, &ctx.browser, ctx.csrf.clone());
         if let Some(a) = &ctx.auth {
@@ -88,6 +78,28 @@ impl Layout {
         }
         l
     }
+}
+
+fn lang_links(st: &AppState, current: &str, path: &str, query: &str) -> Vec<LangLink> {
+    st.i18n
+        .enabled
+        .iter()
+        .map(|code| LangLink {
+            code,
+            name: AVAILABLE
+                .iter()
+                .find(|(c, _, _)| c == code)
+                .map(|x| x.1)
+                .unwrap_or(code),
+            href: lang_href(path, query, code),
+            current: *code == current,
+        })
+        .collect()
+}
+
+fn lang_href(path: &str, query: &str, code: &str) -> String {
+    let sep = if query.is_empty() { "" } else { "&" };
+    format!("{path}?{query}{sep}lang={code}")
 }
 
 #[derive(Template)]

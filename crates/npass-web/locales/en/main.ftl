@@ -56,6 +56,7 @@ confirm-expired = This confirmation link has expired. Register again to receive 
 notice-logged-out = You have logged out.
 notice-email-confirmed = Your email address is confirmed. You can log in now.
 notice-reauth = For your safety, log in again before changing how you log in.
+notice-reauth-service = The e-service asks you to log in again before it continues.
 notice-login-for-two-step = Log in with your password first; then you can set the verification code.
 notice-lang-unknown = That language is not available. The page is shown in another language.
 notice-two-step-removed = Two-step authentication is turned off.

@@ -56,6 +56,7 @@ confirm-expired = Acest link de confirmare a expirat. Înregistrați-vă din nou
 notice-logged-out = V-ați deconectat.
 notice-email-confirmed = Adresa de e-mail este confirmată. Acum vă puteți autentifica.
 notice-reauth = Pentru siguranța dumneavoastră, autentificați-vă din nou înainte de a schimba modul de autentificare.
+notice-reauth-service = Serviciul electronic vă cere să vă autentificați din nou înainte de a continua.
 notice-login-for-two-step = Autentificați-vă mai întâi cu parola; apoi veți putea seta codul de verificare.
 notice-lang-unknown = Această limbă nu este disponibilă. Pagina este afișată în altă limbă.
 notice-two-step-removed = Autentificarea în doi pași este dezactivată.

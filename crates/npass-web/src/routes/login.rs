@@ -9,7 +9,7 @@ use super::query;
 use crate::AppState;
 use crate::pages::{FieldErrors, Layout, field_message};
 use crate::web::{
-    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, expired_cookie, render,
+    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, enc, error_page, expired_cookie, render,
     safe_next, see_other,
 };
 
@@ -52,12 +52,42 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         Some("confirmed") => l.notices.push(l.t("notice-email-confirmed")),
         _ => {}
     }
-    if q.contains_key("esign") && st.core.esign.enabled() {
-        l.notices.push(l.t("notice-esign-for-two-step"));
+    let notice = if q.contains_key("esign") && st.core.esign.enabled() {
+        Some("notice-esign-for-two-step")
     } else if reauth {
-        l.notices.push(l.t("notice-reauth"));
+        Some("notice-reauth")
     } else if next.starts_with("/account/two-step") {
-        l.notices.push(l.t("notice-login-for-two-step"));
+        Some("notice-login-for-two-step")
+    } else {
+        None
+    };
+    form(&st, l, next, reauth, notice)
+}
+
+/// The login form, answering the request that needs a login where it is (an authorization
+/// request renders it without a redirect). After the login the browser goes on to `next`; the
+/// language links lead to `/login` for the same `next`, so switching language repeats nothing.
+pub fn here(st: &AppState, ctx: &Ctx, next: String, reauth: bool) -> Response {
+    let r = if reauth { "&reauth=1" } else { "" };
+    let l = Layout::of(st, ctx).lang_links_to("/login", &format!("next={}{r}", enc(&next)));
+    form(
+        st,
+        l,
+        next,
+        reauth,
+        reauth.then_some("notice-reauth-service"),
+    )
+}
+
+fn form(
+    st: &AppState,
+    mut l: Layout,
+    next: String,
+    reauth: bool,
+    notice: Option<&str>,
+) -> Response {
+    if let Some(key) = notice {
+        l.notices.push(l.t(key));
     }
     render(
         StatusCode::OK,

@@ -143,7 +143,10 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
         Err(e) => return error_page(st, &ctx.browser, &e),
     };
     match (next, &ctx.auth) {
-        (Next::Login { reauth }, _) => to_login(&format!("/authorize/continue?req={id}"), reauth),
+        // The login form answers here: a redirect to it would cost the browser a round trip.
+        (Next::Login { reauth }, _) => {
+            super::login::here(st, ctx, format!("/authorize/continue?req={id}"), reauth)
+        }
         (Next::Redirect(url), _) => see_other(&url),
         (Next::Consent, Some(a)) => {
             let service = match st.core.eservice(&req.client_id).await {
@@ -176,7 +179,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
             Ok(url) => see_other(&url),
             Err(e) => error_page(st, &ctx.browser, &e),
         },
-        (_, None) => to_login(&format!("/authorize/continue?req={id}"), false),
+        (_, None) => super::login::here(st, ctx, format!("/authorize/continue?req={id}"), false),
     }
 }
 

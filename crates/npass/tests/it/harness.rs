@@ -244,6 +244,18 @@ impl Resp {
             .map(str::to_owned)
             .collect()
     }
+    /// This is the login form (as an authorization request that needs a login answers): the
+    /// address it leads on to.
+    #[track_caller]
+    pub fn login_next(&self) -> String {
+        assert!(
+            self.status == 200 && self.body.contains("action=\"/login\""),
+            "expected the login form (status {}):\n{}",
+            self.status,
+            self.body
+        );
+        field_value(&self.body, "next").unwrap()
+    }
     #[track_caller]
     pub fn has(&self, text: &str) -> &Self {
         assert!(

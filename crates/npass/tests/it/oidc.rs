@@ -299,20 +299,23 @@ async fn code_flow_with_pkce_consent_tokens_and_userinfo() {
     let s = service(&app, Level::Low, &["openid", "profile", "email"], false).await;
     let mut b = registered(&app, &ION).await;
     let p = pkce();
-    // Not logged in: the request is parked and the browser goes to the login page.
-    let r = go(&mut b, &authorize_path(&s, &p, &[])).await;
-    assert_eq!(r.status, 303);
-    let login_path = r.location();
-    assert!(
-        login_path.starts_with("/login?next=/authorize/continue%3Freq%3D"),
-        "{login_path}"
-    );
-    let next = query_of(&login_path)["next"].clone();
+    // Not logged in: the request is parked and the login form answers it, no redirect.
+    let page = go(&mut b, &authorize_path(&s, &p, &[])).await;
+    let next = page.login_next();
+    assert!(next.starts_with("/authorize/continue?req="), "{next}");
+    // Switching language leads to the login page for the same parked request.
+    let to_ro = format!("/login?next={}&#38;lang=ro", npass_web::web::enc(&next));
+    page.has(&to_ro).lacks("/authorize?response_type");
+    app.browser()
+        .get(&to_ro.replace("&#38;", "&"))
+        .await
+        .status(200)
+        .has("Autentificare");
     let r = b
-        .submit(
-            &login_path,
+        .post_raw(
             "/login",
             &[
+                ("csrf", &page.csrf()),
                 ("national_id", ION.national_id),
                 ("password", ION.password),
                 ("next", &next),
@@ -597,23 +600,20 @@ async fn levels_step_up_and_are_never_overclaimed() {
     // The two-step browser's session is still low (it logged in before activation).
     let p = pkce();
     let r = go(&mut b, &authorize_path(&strict, &p, &[])).await;
-    assert!(
-        r.location().starts_with("/login?next=") && r.location().ends_with("&reauth=1"),
-        "{}",
-        r.location()
-    );
+    r.login_next();
+    r.has("The e-service asks you to log in again");
     // prompt=none cannot step up silently.
     let r = go(&mut b, &authorize_path(&strict, &p, &[("prompt", "none")])).await;
     assert_eq!(query_of(&r.location())["error"], "login_required");
     // With the code: substantial, and the tokens say so.
     let r = go(&mut b, &authorize_path(&strict, &p, &[])).await;
-    let next = query_of(&r.location())["next"].clone();
+    let next = r.login_next();
     let code = app.code(&secret);
     let r = b
-        .submit(
-            &r.location(),
+        .post_raw(
             "/login",
             &[
+                ("csrf", &r.csrf()),
                 ("national_id", ANA.national_id),
                 ("password", ANA.password),
                 ("code", &code),
@@ -650,12 +650,13 @@ async fn levels_step_up_and_are_never_overclaimed() {
         ),
     )
     .await;
-    assert!(r.location().starts_with("/login?"), "{}", r.location());
+    r.login_next();
     // max_age: a login older than asked is redone.
     app.clock.advance_secs(120);
     let p = pkce();
     let r = go(&mut b, &authorize_path(&strict, &p, &[("max_age", "60")])).await;
-    assert!(r.location().ends_with("&reauth=1"));
+    r.login_next();
+    r.has("The e-service asks you to log in again");
 }
 
 #[tokio::test]
@@ -1556,9 +1557,8 @@ async fn an_e_service_asking_for_level_high_gets_it_through_an_e_signature() {
     let mut b = app.browser();
     let p = pkce();
     let r = go(&mut b, &authorize_path(&high, &p, &[])).await;
-    assert!(r.location().starts_with("/login?next="), "{}", r.location());
-    let next = query_of(&r.location())["next"].clone();
-    b.get(&r.location()).await.has("Log in with e-signature");
+    let next = r.login_next();
+    r.has("Log in with e-signature");
     let (wait, text) = begin_for(&mut b, &next).await;
     let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
     assert_eq!(code, 0, "{err}");

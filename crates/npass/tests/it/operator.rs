@@ -326,17 +326,13 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
         .strip_prefix(&npass_url)
         .unwrap()
         .to_owned();
-    let to_login = idp.get(&authorize).await.location();
-    let next = form_urlencoded::parse(to_login.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "next")
-        .unwrap()
-        .1
-        .into_owned();
+    let login = idp.get(&authorize).await;
+    let next = login.login_next();
     let r = idp
-        .submit(
-            &to_login,
+        .post_raw(
             "/login",
             &[
+                ("csrf", &login.csrf()),
                 ("national_id", ION.national_id),
                 ("password", ION.password),
                 ("next", &next),
