@@ -184,8 +184,10 @@ impl Core {
             factors: vec![Factor::Password],
         };
         let mut resets = vec![pwd_key.clone()];
+        let otp_key = otp_key(&nid);
+        // The Authenticator step this login spends, in the transaction that starts its session.
+        let mut spend = None;
         if let Some(totp) = self.store.totp(&account.id).await? {
-            let otp_key = otp_key(&nid);
             if input.code.trim().is_empty() {
                 return Err(self
                     .count_failure(&pwd_key, &ip_key, Some(&account), "code-missing", client)
@@ -198,19 +200,15 @@ impl Core {
                     .then_some(Factor::RecoveryCode)
             } else {
                 let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
-                match totp::verify(&secret, &input.code, self.now(), totp.last_step) {
-                    Some(step) => self
-                        .store
-                        .totp_use_step(&account.id, step)
-                        .await?
-                        .then_some(Factor::Totp),
-                    None => None,
-                }
+                totp::verify(&secret, &input.code, self.now(), totp.last_step).map(|step| {
+                    spend = Some(step);
+                    Factor::Totp
+                })
             };
             match proven {
                 Some(f) => {
                     tx.factors.push(f);
-                    resets.push(otp_key);
+                    resets.push(otp_key.clone());
                 }
                 None => {
                     return Err(self
@@ -220,12 +218,30 @@ impl Core {
             }
         }
 
-        match account.status {
-            AccountStatus::Active => {}
-            AccountStatus::Pending => return Err(LoginError::EmailNotConfirmed),
-            AccountStatus::Locked => return Err(LoginError::AccountLocked),
+        let refused = match account.status {
+            AccountStatus::Active => None,
+            AccountStatus::Pending => Some(LoginError::EmailNotConfirmed),
+            AccountStatus::Locked => Some(LoginError::AccountLocked),
+        };
+        let spent = match (refused, spend) {
+            (None, _) => {
+                self.open_session(&tx, replaces, spend, &resets, client)
+                    .await?
+            }
+            // No session; the code is spent all the same, so a replayed one fails as a code.
+            (Some(refused), Some(step)) if self.store.totp_use_step(&account.id, step).await? => {
+                return Err(refused);
+            }
+            (Some(refused), None) => return Err(refused),
+            (Some(_), Some(_)) => None,
+        };
+        match spent {
+            Some(ns) => Ok(ns),
+            // Another login spent this code first.
+            None => Err(self
+                .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
+                .await),
         }
-        Ok(self.start_session(&tx, replaces, &resets, client).await?)
     }
 
     async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
@@ -296,6 +312,21 @@ impl Core {
         resets: &[String],
         client: &Client,
     ) -> Result<NewSession> {
+        self.open_session(tx, replaces, None, resets, client)
+            .await?
+            .ok_or_else(|| Error::Internal("session: no code to spend, yet none started".into()))
+    }
+
+    /// `start_session`, spending the Authenticator step `spend` in the same transaction: `None`
+    /// when that step was used already (nothing is written).
+    async fn open_session(
+        &self,
+        tx: &LoginTransaction,
+        replaces: Option<&str>,
+        spend: Option<i64>,
+        resets: &[String],
+        client: &Client,
+    ) -> Result<Option<NewSession>> {
         let now = self.now();
         let level = tx.level();
         let (idle, absolute) = self.lifetimes(level);
@@ -317,16 +348,18 @@ impl Core {
             Some(&client.ip),
             json!({"level": level.as_str(), "amr": Amr::join(&session.amr), "user_agent": client.user_agent}),
         );
-        self.store
+        let started = self
+            .store
             .session_start(
                 &session,
                 replaces.map(ordered_key).as_deref(),
+                spend,
                 resets,
                 &ev,
                 now,
             )
             .await?;
-        Ok(NewSession { secret, session })
+        Ok(started.then_some(NewSession { secret, session }))
     }
 
     fn lifetimes(&self, level: Level) -> (i64, i64) {

@@ -114,15 +114,18 @@ pub trait ThrottleStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Writes a new session, deletes the one it replaces (step-up), resets the throttle counters
-    /// the login proved, and records the login, in one transaction.
+    /// the login proved, and records the login, in one transaction. With `totp_step`, the
+    /// login's Authenticator code is spent in the same transaction (as `totp_use_step`): when
+    /// that step or a later one was used already, nothing is written and the answer is `false`.
     async fn session_start(
         &self,
         session: &Session,
         replaces: Option<&str>,
+        totp_step: Option<i64>,
         throttle_resets: &[String],
         audit: &AuditEvent,
         now: i64,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
     async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()>;
     async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()>;

@@ -5,6 +5,10 @@ use npass_core::store::CredentialStore;
 
 use crate::{SqlStore, args, finish};
 
+/// Spends an Authenticator step: only a later step than the last one used can be.
+pub(crate) const SPEND_STEP: &str =
+    "UPDATE totp_credentials SET last_step = $2 WHERE account_id = $1 AND last_step < $2";
+
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
 impl CredentialStore for SqlStore {
@@ -21,7 +25,10 @@ impl CredentialStore for SqlStore {
     }
 
     async fn totp_use_step(&self, account_id: &str, step: i64) -> Result<bool> {
-        let r = self.pool().exec("UPDATE totp_credentials SET last_step = $2 WHERE account_id = $1 AND last_step < $2", args![account_id, step]).await?;
+        let r = self
+            .pool()
+            .exec(SPEND_STEP, args![account_id, step])
+            .await?;
         Ok(r == 1)
     }
 

@@ -11,11 +11,21 @@ impl SessionStore for SqlStore {
         &self,
         s: &Session,
         replaces: Option<&str>,
+        totp_step: Option<i64>,
         throttle_resets: &[String],
         audit: &AuditEvent,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        if let Some(step) = totp_step
+            && tx
+                .exec(crate::credentials::SPEND_STEP, args![&s.account_id, step])
+                .await?
+                != 1
+        {
+            // Dropped uncommitted: nothing of this login is written.
+            return Ok(false);
+        }
         tx.exec("INSERT INTO sessions (id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
              idle_expires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at]).await?;
         if let Some(old) = replaces {
@@ -27,7 +37,8 @@ impl SessionStore for SqlStore {
                 .await?;
         }
         append_audit(&mut tx, audit, now).await?;
-        commit(tx).await
+        commit(tx).await?;
+        Ok(true)
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<Session>> {

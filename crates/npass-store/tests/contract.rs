@@ -288,9 +288,16 @@ async fn sessions_start_touch_replace_end() {
         idle_expires_at: 100,
         expires_at: 1000,
     };
-    s.session_start(&sess, None, &["pwd:2000000000004".to_string()], &ev, 10)
-        .await
-        .unwrap();
+    s.session_start(
+        &sess,
+        None,
+        None,
+        &["pwd:2000000000004".to_string()],
+        &ev,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(s.throttle("pwd:2000000000004").await.unwrap().failures, 0);
     let got = s.session("s1").await.unwrap().unwrap();
     assert_eq!((got.level, got.amr.clone()), (Level::Low, vec![Amr::Pwd]));
@@ -300,7 +307,7 @@ async fn sessions_start_touch_replace_end() {
     sess.id_hash = "s2".into();
     sess.level = Level::Substantial;
     sess.amr = vec![Amr::Pwd, Amr::Otp, Amr::Mfa];
-    s.session_start(&sess, Some("s1"), &[], &ev, 60)
+    s.session_start(&sess, Some("s1"), None, &[], &ev, 60)
         .await
         .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
@@ -311,8 +318,88 @@ async fn sessions_start_touch_replace_end() {
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
-    s.session_start(&sess, None, &[], &ev, 80).await.unwrap();
+    s.session_start(&sess, None, None, &[], &ev, 80)
+        .await
+        .unwrap();
     assert_eq!(s.sessions_end_for_account("a1", 90).await.unwrap(), 1);
+}
+
+/// Logins racing with one Authenticator code: the session that spends the step starts, the
+/// others write nothing (no session, no audit row, no throttle reset).
+#[tokio::test]
+async fn a_session_spending_a_code_starts_once() {
+    let (s, _d) = store().await;
+    let ev = event("login.success", Some("a1"), None, json!({}));
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    s.totp_pending_put("a1", b"seed", 1).await.unwrap();
+    s.totp_activate("a1", b"seed", 40, &[], &ev, None, 2)
+        .await
+        .unwrap();
+    s.record_failure(&["otp:2000000000004"], &ev, 3)
+        .await
+        .unwrap();
+    let audited = s.audit_range(0, 1000).await.unwrap().len();
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        let ev = ev.clone();
+        handles.push(tokio::spawn(async move {
+            let sess = Session {
+                id_hash: format!("s{i}"),
+                account_id: "a1".into(),
+                level: Level::Substantial,
+                amr: vec![Amr::Pwd, Amr::Otp, Amr::Mfa],
+                auth_time: 10,
+                created_at: 10,
+                last_seen_at: 10,
+                idle_expires_at: 100,
+                expires_at: 1000,
+            };
+            let resets = ["otp:2000000000004".to_string()];
+            let started = s
+                .session_start(&sess, None, Some(50), &resets, &ev, 10)
+                .await
+                .unwrap();
+            (i, started)
+        }));
+    }
+    let mut won = Vec::new();
+    for h in handles {
+        let (i, started) = h.await.unwrap();
+        assert_eq!(
+            s.session(&format!("s{i}")).await.unwrap().is_some(),
+            started
+        );
+        if started {
+            won.push(i);
+        }
+    }
+    assert_eq!(won.len(), 1, "{won:?}");
+    assert_eq!(s.audit_range(0, 1000).await.unwrap().len(), audited + 1);
+    assert_eq!(s.throttle("otp:2000000000004").await.unwrap().failures, 0);
+    assert_eq!(s.totp("a1").await.unwrap().unwrap().last_step, 50);
+    // An older step than the one spent starts nothing and leaves the counter as it is.
+    s.record_failure(&["otp:2000000000004"], &ev, 11)
+        .await
+        .unwrap();
+    let mut late = s.session(&format!("s{}", won[0])).await.unwrap().unwrap();
+    late.id_hash = "late".into();
+    let resets = ["otp:2000000000004".to_string()];
+    assert!(
+        !s.session_start(&late, None, Some(49), &resets, &ev, 12)
+            .await
+            .unwrap()
+    );
+    assert!(s.session("late").await.unwrap().is_none());
+    assert_eq!(s.throttle("otp:2000000000004").await.unwrap().failures, 1);
 }
 
 #[tokio::test]
