@@ -197,23 +197,21 @@ async fn totp_steps_are_used_once_and_recovery_codes_once() {
     assert_eq!(s.recovery_left("a1").await.unwrap(), 0);
 }
 
+/// An active account `a1` with two-step authentication, its last step used `last_step`.
+async fn two_step_account(s: &SqlStore, ev: &AuditEvent, last_step: i64) {
+    let a = account("a1", "2000000000004", AccountStatus::Active);
+    s.create_account(&a, None, None, ev, 1).await.unwrap();
+    s.totp_pending_put("a1", b"seed", 1).await.unwrap();
+    s.totp_activate("a1", b"seed", last_step, &[], ev, None, 2)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn concurrent_step_use_succeeds_once() {
     let (s, _d) = store().await;
     let ev = event("x", Some("a1"), None, json!({}));
-    s.create_account(
-        &account("a1", "2000000000004", AccountStatus::Active),
-        None,
-        None,
-        &ev,
-        1,
-    )
-    .await
-    .unwrap();
-    s.totp_pending_put("a1", b"seed", 1).await.unwrap();
-    s.totp_activate("a1", b"seed", 1, &[], &ev, None, 2)
-        .await
-        .unwrap();
+    two_step_account(&s, &ev, 1).await;
     let mut handles = Vec::new();
     for _ in 0..8 {
         let s = s.clone();
@@ -330,19 +328,7 @@ async fn sessions_start_touch_replace_end() {
 async fn a_session_spending_a_code_starts_once() {
     let (s, _d) = store().await;
     let ev = event("login.success", Some("a1"), None, json!({}));
-    s.create_account(
-        &account("a1", "2000000000004", AccountStatus::Active),
-        None,
-        None,
-        &ev,
-        1,
-    )
-    .await
-    .unwrap();
-    s.totp_pending_put("a1", b"seed", 1).await.unwrap();
-    s.totp_activate("a1", b"seed", 40, &[], &ev, None, 2)
-        .await
-        .unwrap();
+    two_step_account(&s, &ev, 40).await;
     s.record_failure(&["otp:2000000000004"], &ev, 3)
         .await
         .unwrap();
