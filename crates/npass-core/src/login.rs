@@ -223,25 +223,25 @@ impl Core {
             AccountStatus::Pending => Some(LoginError::EmailNotConfirmed),
             AccountStatus::Locked => Some(LoginError::AccountLocked),
         };
-        let spent = match (refused, spend) {
-            (None, _) => {
-                self.open_session(&tx, replaces, spend, &resets, client)
-                    .await?
-            }
-            // No session; the code is spent all the same, so a replayed one fails as a code.
-            (Some(refused), Some(step)) if self.store.totp_use_step(&account.id, step).await? => {
+        if let Some(refused) = refused {
+            // No session; a valid code is spent all the same, so a replayed one fails as a code.
+            let fresh = match spend {
+                Some(step) => self.store.totp_use_step(&account.id, step).await?,
+                None => true,
+            };
+            if fresh {
                 return Err(refused);
             }
-            (Some(refused), None) => return Err(refused),
-            (Some(_), Some(_)) => None,
-        };
-        match spent {
-            Some(ns) => Ok(ns),
-            // Another login spent this code first.
-            None => Err(self
-                .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
-                .await),
+        } else if let Some(ns) = self
+            .open_session(&tx, replaces, spend, &resets, client)
+            .await?
+        {
+            return Ok(ns);
         }
+        // Another login spent this code first.
+        Err(self
+            .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
+            .await)
     }
 
     async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
