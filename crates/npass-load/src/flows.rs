@@ -97,13 +97,15 @@ fn idnp(i: usize) -> String {
 
 /// Creates the e-service and `n` citizens with two-step authentication, straight through the
 /// core, before the server starts (so seeding is not measured).
-pub async fn seed_npass(dir: &Path, n: usize) -> Seed {
+pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32) -> Seed {
     use npass_core::login::Client;
     let mut cfg = npass::config::Config {
         data_dir: dir.to_path_buf(),
         ..Default::default()
     };
     cfg.listen = "127.0.0.1:0".into();
+    // The server verifies each password at the parameters stored with its hash.
+    cfg.password.memory_kib = memory_kib;
     let app = npass::app::App::build(cfg, Arc::new(npass_core::clock::SystemClock))
         .await
         .unwrap();
