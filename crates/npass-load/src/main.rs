@@ -38,9 +38,15 @@ pub struct Args {
     /// Also run the token workload at this fixed rate (requests per second over all
     /// connections; 0: not), for latency below saturation.
     pub rate: f64,
-    /// Argon2id memory of the seeded passwords in KiB (19 MiB, the production floor, unless
-    /// changed for analysis: a tiny hash shows a flow's cost with warm caches; not for records).
+    /// Argon2id memory of the seeded passwords in KiB (npass's default, the production floor,
+    /// unless changed for analysis: a tiny hash shows a flow's cost with warm caches; not for
+    /// records).
     pub seed_memory_kib: u32,
+}
+
+/// The Argon2id memory npass hashes passwords with by default (the production floor).
+fn production_memory_kib() -> u32 {
+    npass::config::Config::default().password.memory_kib
 }
 
 fn args() -> Args {
@@ -53,7 +59,7 @@ fn args() -> Args {
         only: String::new(),
         perf: false,
         rate: 1000.0,
-        seed_memory_kib: 19 * 1024,
+        seed_memory_kib: production_memory_kib(),
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -662,10 +668,10 @@ fn print_report(reports: &[Report], a: &Args) {
             per_flow_ms(f.cpu - f.hash_cpu)
         );
     }
-    if a.seed_memory_kib != 19 * 1024 {
+    if a.seed_memory_kib != production_memory_kib() {
         println!(
             "\nPasswords were seeded with Argon2id at {} KiB (for analysis): the full-flow figures \
-             are not comparable with the 19 MiB Argon2id rate above, nor with the aims.",
+             are not comparable with the Argon2id rate above (npass's default parameters), nor with the aims.",
             a.seed_memory_kib
         );
     }
