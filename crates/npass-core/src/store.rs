@@ -191,11 +191,12 @@ pub trait OidcStore: Send + Sync {
     ) -> Result<()>;
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
-    /// Starts a grant (a code redemption) with its first refresh token.
+    /// Starts a grant (a code redemption) with its first refresh token; the grant keeps the
+    /// terms (scope, `auth_time`, level, methods) every later token of it shares.
     async fn grant_put(
         &self,
         g: &GrantRecord,
-        refresh: &RefreshRecord,
+        first: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
@@ -203,11 +204,13 @@ pub trait OidcStore: Send + Sync {
     /// whole grant.
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
     /// Spends `old` (only if unused and its grant unrevoked) and records the refresh token
-    /// replacing it, in one transaction; `false` (and nothing written) if `old` was no longer live.
+    /// replacing it (digest `new_hash`, same grant and terms), in one transaction; `false` (and
+    /// nothing written) if `old` was no longer live.
     async fn refresh_exchange(
         &self,
         old: &str,
-        refresh: &RefreshRecord,
+        new_hash: &str,
+        idle_expires_at: i64,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;

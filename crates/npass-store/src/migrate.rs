@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_assertion_expiry.sql"),
         include_str!("../migrations/postgres/0005_assertion_expiry.sql"),
     ),
+    (
+        6,
+        "0006_grant_tokens.sql",
+        include_str!("../migrations/sqlite/0006_grant_tokens.sql"),
+        include_str!("../migrations/postgres/0006_grant_tokens.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

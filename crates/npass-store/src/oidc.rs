@@ -3,15 +3,17 @@
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::AuditEvent;
+use npass_core::model::{Amr, Level};
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
     AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
     RefreshRecord, Rotated, join_scope, split_scope,
 };
 use npass_core::store::OidcStore;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
+use crate::db::Row;
 use crate::{SqlStore, append_audit, args, commit, finish};
 
 /// Forgets the client assertions that expired (by the expiry index: the table holds every
@@ -28,9 +30,50 @@ pub(crate) const BACKCHANNEL_CLAIM: &str = "UPDATE backchannel_outbox SET claime
 /// Spends a refresh token: only once, and only while its grant stands.
 macro_rules! spend_refresh {
     () => {
-        "UPDATE grant_refresh SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
-         AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NULL)"
+        "UPDATE grant_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+         AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NULL) RETURNING grant_id"
     };
+}
+
+/// A refresh token with its grant's terms (design note 0006), in the order `refresh_view` reads.
+macro_rules! token_view {
+    () => {
+        "SELECT t.token_hash, t.grant_id, g.client_id, g.account_id, g.session_hash, g.terms, \
+         t.idle_expires_at, g.expires_at FROM grant_tokens t JOIN grants g ON g.id = t.grant_id \
+         WHERE t.token_hash = $1"
+    };
+}
+
+/// What every refresh token of a grant shares, stored once with the grant (`grants.terms`).
+/// Schema 5 records carried over hold these among other fields, which are ignored.
+#[derive(Serialize, Deserialize)]
+struct Terms {
+    scope: Vec<String>,
+    auth_time: i64,
+    level: Level,
+    amr: Vec<Amr>,
+}
+
+/// The refresh record of a `token_view` row; `None` for a grant without terms.
+fn refresh_view(r: &Row) -> Result<Option<RefreshRecord>> {
+    let Some(terms) = r.get::<Option<String>>(5)? else {
+        return Ok(None);
+    };
+    let t: Terms = from_json(&terms)?;
+    Ok(Some(RefreshRecord {
+        token_hash: r.get(0)?,
+        family: r.get(1)?,
+        client_id: r.get(2)?,
+        account_id: r.get(3)?,
+        session_hash: r.get(4)?,
+        scope: t.scope,
+        auth_time: t.auth_time,
+        level: t.level,
+        amr: t.amr,
+        nonce: String::new(),
+        idle_expires_at: r.get(6)?,
+        expires_at: r.get(7)?,
+    }))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
@@ -215,60 +258,69 @@ impl OidcStore for SqlStore {
     async fn grant_put(
         &self,
         g: &GrantRecord,
-        refresh: &RefreshRecord,
+        first: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()> {
+        let terms = Terms {
+            scope: first.scope.clone(),
+            auth_time: first.auth_time,
+            level: first.level,
+            amr: first.amr.clone(),
+        };
         let mut tx = self.begin().await?;
         tx.exec(
-            "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
+            "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, \
+             terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
             args![
                 &g.id,
                 &g.client_id,
                 &g.account_id,
                 &g.session_hash,
-                g.expires_at
+                g.expires_at,
+                to_json(&terms)?
             ],
         )
         .await?;
-        insert_refresh(&mut tx, refresh).await?;
+        insert_token(&mut tx, &first.token_hash, &g.id, first.idle_expires_at).await?;
         finish(tx, audit, None, now).await
     }
 
     async fn refresh_exchange(
         &self,
         old: &str,
-        refresh: &RefreshRecord,
+        new_hash: &str,
+        idle_expires_at: i64,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let spent = tx.exec(spend_refresh!(), args![old, now]).await?;
-        if spent != 1 {
+        let Some(spent) = tx.opt(spend_refresh!(), args![old, now]).await? else {
             return Ok(false);
-        }
-        insert_refresh(&mut tx, refresh).await?;
+        };
+        let grant: String = spent.get(0)?;
+        insert_token(&mut tx, new_hash, &grant, idle_expires_at).await?;
         finish(tx, audit, None, now).await?;
         Ok(true)
     }
 
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated> {
         let mut tx = self.begin().await?;
-        let fresh = tx
-            .opt(
-                concat!(spend_refresh!(), " RETURNING record"),
-                args![token_hash, now],
-            )
-            .await?;
-        if let Some(r) = fresh {
-            let rec: RefreshRecord = from_json(&r.get::<String>(0)?)?;
+        if tx
+            .opt(spend_refresh!(), args![token_hash, now])
+            .await?
+            .is_some()
+        {
+            let row = tx.one(token_view!(), args![token_hash]).await?;
             commit(tx).await?;
-            return Ok(Rotated::Fresh(Box::new(rec)));
+            return Ok(match refresh_view(&row)? {
+                Some(rec) => Rotated::Fresh(Box::new(rec)),
+                None => Rotated::Unknown,
+            });
         }
         let seen = tx
             .opt(
-                "SELECT grant_id FROM grant_refresh WHERE token_hash = $1",
+                "SELECT grant_id FROM grant_tokens WHERE token_hash = $1",
                 args![token_hash],
             )
             .await?;
@@ -292,13 +344,14 @@ impl OidcStore for SqlStore {
         let row = self
             .pool()
             .opt(
-                "SELECT r.record FROM grant_refresh r JOIN grants g ON g.id = r.grant_id \
-                 WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 \
-                 AND g.revoked_at IS NULL",
+                concat!(
+                    token_view!(),
+                    " AND t.used_at IS NULL AND g.expires_at > $2 AND g.revoked_at IS NULL"
+                ),
                 args![token_hash, now],
             )
             .await?;
-        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+        Ok(row.as_ref().map(refresh_view).transpose()?.flatten())
     }
 
     async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()> {
@@ -343,7 +396,7 @@ impl OidcStore for SqlStore {
                 requests_before,
             ),
             (
-                "DELETE FROM grant_refresh WHERE token_hash < $1 AND expires_at < $2",
+                "DELETE FROM grant_tokens WHERE token_hash < $1 AND idle_expires_at < $2",
                 grants_before,
             ),
             (
@@ -566,12 +619,17 @@ async fn put_consent(
     Ok(())
 }
 
-/// Appends a refresh-token record inside `tx`.
-async fn insert_refresh(tx: &mut crate::Tx, r: &RefreshRecord) -> Result<()> {
+/// Appends a refresh token of grant `grant_id` inside `tx`.
+async fn insert_token(
+    tx: &mut crate::Tx,
+    token_hash: &str,
+    grant_id: &str,
+    idle_expires_at: i64,
+) -> Result<()> {
     tx.exec(
-        "INSERT INTO grant_refresh (token_hash, grant_id, record, expires_at, used_at) \
-         VALUES ($1, $2, $3, $4, NULL)",
-        args![&r.token_hash, &r.family, to_json(r)?, r.expires_at],
+        "INSERT INTO grant_tokens (token_hash, grant_id, idle_expires_at, used_at) \
+         VALUES ($1, $2, $3, NULL)",
+        args![token_hash, grant_id, idle_expires_at],
     )
     .await?;
     Ok(())

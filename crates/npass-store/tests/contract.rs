@@ -793,9 +793,7 @@ mod oidc {
         );
         assert!(s.refresh("r1", 6).await.unwrap().is_none());
         assert!(
-            !s.refresh_exchange("r1", &refresh("r2", "ch", "s1"), &ev, 6)
-                .await
-                .unwrap(),
+            !s.refresh_exchange("r1", "r2", 5000, &ev, 6).await.unwrap(),
             "a revoked grant's token cannot be exchanged"
         );
         assert!(s.refresh("r2", 6).await.unwrap().is_none());
@@ -814,16 +812,10 @@ mod oidc {
         );
         assert!(s.refresh("r1", 9000).await.unwrap().is_none(), "expired");
         // An exchange spends the old token once and records the new one.
-        assert!(
-            s.refresh_exchange("r1", &refresh("r2", "f1", "s1"), &ev, 2)
-                .await
-                .unwrap()
-        );
+        assert!(s.refresh_exchange("r1", "r2", 5000, &ev, 2).await.unwrap());
         assert!(s.refresh("r1", 2).await.unwrap().is_none(), "spent");
         assert!(
-            !s.refresh_exchange("r1", &refresh("rx", "f1", "s1"), &ev, 2)
-                .await
-                .unwrap(),
+            !s.refresh_exchange("r1", "rx", 5000, &ev, 2).await.unwrap(),
             "spent once only"
         );
         assert!(
@@ -839,11 +831,7 @@ mod oidc {
         s.grant_put(&grant("f0", "s0"), &refresh("r0", "f0", "s0"), &ev, 3)
             .await
             .unwrap();
-        assert!(
-            s.refresh_exchange("r0", &refresh("r0b", "f0", "s0"), &ev, 3)
-                .await
-                .unwrap()
-        );
+        assert!(s.refresh_exchange("r0", "r0b", 5000, &ev, 3).await.unwrap());
         assert!(s.access_grant("f0", "j0", 4).await.unwrap().is_some());
         assert_eq!(s.refresh_rotate("r0", 4).await.unwrap(), Rotated::Reused);
         assert!(
@@ -946,6 +934,71 @@ mod oidc {
             Rotated::Reused
         );
         assert!(s.refresh("old-live", 5).await.unwrap().is_none());
+    }
+
+    /// Schema 6 keeps a grant's terms once, with the grant (design note 0006): the refresh
+    /// tokens of schema 5 keep working with the terms they had, their idle expiry carries over,
+    /// and a spent one still counts as a reuse.
+    #[tokio::test]
+    async fn refresh_tokens_carry_over_from_schema_5() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
+        let row = |hash: &str, family: &str, idle: i64, used: &str| {
+            let rec = RefreshRecord {
+                idle_expires_at: idle,
+                scope: vec!["openid".into(), "email".into()],
+                level: Level::Substantial,
+                amr: vec![Amr::Pwd, Amr::Otp],
+                ..refresh(hash, family, "s1")
+            };
+            let rec = serde_json::to_string(&rec).unwrap();
+            format!(
+                "INSERT INTO grant_refresh (token_hash, grant_id, record, expires_at, used_at) \
+                 VALUES ('{hash}', '{family}', '{rec}', 9000, {used});"
+            )
+        };
+        let grant_row = |id: &str| {
+            format!(
+                "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, \
+                 revoked_at) VALUES ('{id}', 'c1', 'a1', 's1', 9000, NULL);"
+            )
+        };
+        let setup = [
+            grant_row("fa"),
+            row("fa-spent", "fa", 4000, "2"),
+            row("fa-live", "fa", 4500, "NULL"),
+            grant_row("fb"),
+            row("fb-live", "fb", 4200, "NULL"),
+        ]
+        .concat();
+        npass_store::testdb::at_version(&url, 5, &setup)
+            .await
+            .unwrap();
+        let s = SqlStore::connect(&url, 2).await.unwrap();
+        let live = s.refresh("fa-live", 3).await.unwrap().unwrap();
+        assert_eq!(
+            (live.scope.len(), live.level, live.amr.len()),
+            (2, Level::Substantial, 2)
+        );
+        assert_eq!((live.idle_expires_at, live.expires_at), (4500, 9000));
+        let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
+        assert!(
+            s.refresh_exchange("fb-live", "fb-new", 6000, &ev, 3)
+                .await
+                .unwrap()
+        );
+        let next = s.refresh("fb-new", 3).await.unwrap().unwrap();
+        assert_eq!(
+            (next.family.as_str(), next.level, next.idle_expires_at),
+            ("fb", Level::Substantial, 6000),
+            "a new token of a carried grant has its terms"
+        );
+        assert_eq!(
+            s.refresh_rotate("fa-spent", 4).await.unwrap(),
+            Rotated::Reused
+        );
+        assert!(s.refresh("fa-live", 4).await.unwrap().is_none());
+        assert!(s.refresh("fb-new", 4).await.unwrap().is_some());
     }
 
     /// The sweep deletes what has expired, walking only the old end of each time-ordered key,

@@ -512,7 +512,9 @@ impl Core {
     }
 
     /// Signs and records new tokens. `spends` is the refresh token a rotation replaces: it is
-    /// marked used in the same transaction, or nothing is issued (`Conflict`).
+    /// marked used in the same transaction, or nothing is issued (`Conflict`). The new refresh
+    /// token keeps its grant's scope (RFC 6749 §6); a narrower `g.scope` narrows only the
+    /// tokens of this response.
     async fn issue_tokens(
         &self,
         e: &EService,
@@ -560,20 +562,8 @@ impl Core {
         let access_token = self.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.rng.as_ref(), now);
         let released = Self::released_claims(e, account, &g.scope);
-        let refresh = RefreshRecord {
-            token_hash: ordered_key(&refresh_token),
-            family: g.family.clone(),
-            client_id: e.client_id.clone(),
-            account_id: account.id.clone(),
-            session_hash: g.session_hash.clone(),
-            scope: g.scope.clone(),
-            auth_time: g.auth_time,
-            level: g.level,
-            amr: g.amr.clone(),
-            nonce: String::new(),
-            idle_expires_at: (now + REFRESH_IDLE_MS).min(g.expires_at),
-            expires_at: g.expires_at,
-        };
+        let refresh_hash = ordered_key(&refresh_token);
+        let idle_expires_at = (now + REFRESH_IDLE_MS).min(g.expires_at);
         let ev = audit::event(
             "oidc.tokens-issued",
             Some(&account.id),
@@ -583,7 +573,10 @@ impl Core {
         );
         match spends {
             Some(old) => {
-                if !self.store.refresh_exchange(old, &refresh, &ev, now).await? {
+                let exchanged =
+                    self.store
+                        .refresh_exchange(old, &refresh_hash, idle_expires_at, &ev, now);
+                if !exchanged.await? {
                     return Err(Error::Conflict("refresh-spent"));
                 }
             }
@@ -595,7 +588,21 @@ impl Core {
                     session_hash: g.session_hash.clone(),
                     expires_at: g.expires_at,
                 };
-                self.store.grant_put(&grant, &refresh, &ev, now).await?
+                let first = RefreshRecord {
+                    token_hash: refresh_hash,
+                    family: g.family.clone(),
+                    client_id: e.client_id.clone(),
+                    account_id: account.id.clone(),
+                    session_hash: g.session_hash.clone(),
+                    scope: g.scope.clone(),
+                    auth_time: g.auth_time,
+                    level: g.level,
+                    amr: g.amr.clone(),
+                    nonce: String::new(),
+                    idle_expires_at,
+                    expires_at: g.expires_at,
+                };
+                self.store.grant_put(&grant, &first, &ev, now).await?
             }
         }
         Ok(json!({

@@ -843,6 +843,52 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     assert_eq!(app.core.oidc_sweep().await.unwrap(), 0);
 }
 
+/// RFC 6749 §6: a narrower `scope` on a refresh narrows that response's tokens; the refresh
+/// token it returns still carries the grant's scope, so a later refresh may ask for all of it.
+#[tokio::test]
+async fn a_narrower_refresh_keeps_the_grant_scope() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &["email"], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[("scope", "openid email")]).await;
+    let (status, t1) = redeem(&app, &s, &code, &p).await;
+    assert_eq!(
+        (status, t1["scope"].as_str()),
+        (200, Some("openid email")),
+        "{t1}"
+    );
+    let (status, t2) = post_client(
+        &app,
+        "/token",
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t1["refresh_token"].as_str().unwrap()),
+            ("scope", "openid"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, t2["scope"].as_str()),
+        (200, Some("openid")),
+        "{t2}"
+    );
+    let (_, info) = userinfo(&app, t2["access_token"].as_str().unwrap()).await;
+    assert!(
+        info.get("email").is_none(),
+        "the narrowed token releases no email: {info}"
+    );
+    let (status, t3) = refresh(&app, &s, t2["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, t3["scope"].as_str()),
+        (200, Some("openid email")),
+        "{t3}"
+    );
+    let (_, info) = userinfo(&app, t3["access_token"].as_str().unwrap()).await;
+    assert!(info.get("email").is_some(), "{info}");
+}
+
 #[tokio::test]
 async fn revocation_introspection_logout_and_idle_limits() {
     let app = TestApp::start().await;
