@@ -189,17 +189,21 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+    /// A code not yet spent (expired or not).
+    async fn code(&self, code_hash: &str) -> Result<Option<AuthCode>>;
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
-    /// Starts a grant (a code redemption) with its first refresh token; the grant keeps the
-    /// terms (scope, `auth_time`, level, methods) every later token of it shares.
+    /// Redeems the code a grant is named after (`g.id`) and starts the grant with its first
+    /// refresh token, in one transaction; `false` (and nothing written) if that code was spent
+    /// already or is unknown. The grant keeps the terms (scope, `auth_time`, level, methods)
+    /// every later token of it shares.
     async fn grant_put(
         &self,
         g: &GrantRecord,
         first: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
     /// whole grant.
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;

@@ -225,6 +225,17 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
+    async fn code(&self, code_hash: &str) -> Result<Option<AuthCode>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT record FROM auth_codes WHERE code_hash = $1 AND used_at IS NULL",
+                args![code_hash],
+            )
+            .await?;
+        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+    }
+
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed> {
         let mut tx = self.begin().await?;
         let fresh = tx.opt("UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING record", args![code_hash, now]).await?;
@@ -261,7 +272,7 @@ impl OidcStore for SqlStore {
         first: &RefreshRecord,
         audit: &AuditEvent,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let terms = Terms {
             scope: first.scope.clone(),
             auth_time: first.auth_time,
@@ -269,6 +280,15 @@ impl OidcStore for SqlStore {
             amr: first.amr.clone(),
         };
         let mut tx = self.begin().await?;
+        let spent = tx
+            .exec(
+                "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
+                args![&g.id, now],
+            )
+            .await?;
+        if spent != 1 {
+            return Ok(false);
+        }
         tx.exec(
             "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, \
              terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
@@ -283,7 +303,8 @@ impl OidcStore for SqlStore {
         )
         .await?;
         insert_token(&mut tx, &first.token_hash, &g.id, first.idle_expires_at).await?;
-        finish(tx, audit, None, now).await
+        finish(tx, audit, None, now).await?;
+        Ok(true)
     }
 
     async fn refresh_exchange(

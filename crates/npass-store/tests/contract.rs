@@ -655,6 +655,22 @@ mod oidc {
         }
     }
 
+    /// Starts grant `g` as a login does: a parked request, its code (named `g.id`), redeemed.
+    async fn start_grant(
+        s: &SqlStore,
+        g: &GrantRecord,
+        first: &RefreshRecord,
+        ev: &npass_core::model::AuditEvent,
+        now: i64,
+    ) {
+        let request = parked(&format!("q-{}", g.id));
+        s.auth_request_put(&request).await.unwrap();
+        s.code_put(&auth_code(&g.id), &request.id, None, ev, now)
+            .await
+            .unwrap();
+        assert!(s.grant_put(g, first, ev, now).await.unwrap());
+    }
+
     fn grant(id: &str, session: &str) -> GrantRecord {
         GrantRecord {
             id: id.into(),
@@ -770,13 +786,44 @@ mod oidc {
         );
         assert_eq!(s.code_redeem("ch2", 2).await.unwrap(), Redeemed::Unknown);
         assert_eq!(s.code_redeem("nope", 2).await.unwrap(), Redeemed::Unknown);
-        assert_eq!(
-            s.code_redeem("ch", 2).await.unwrap(),
-            Redeemed::Fresh(Box::new(code))
+        assert_eq!(s.code("ch").await.unwrap(), Some(code.clone()));
+        assert_eq!(s.code("nope").await.unwrap(), None);
+        // Redeeming a code starts its grant; the same code cannot start another.
+        assert!(
+            s.grant_put(&grant("ch", "s1"), &refresh("r1", "ch", "s1"), &ev, 3)
+                .await
+                .unwrap()
         );
-        s.grant_put(&grant("ch", "s1"), &refresh("r1", "ch", "s1"), &ev, 3)
+        assert_eq!(s.code("ch").await.unwrap(), None, "spent");
+        assert!(
+            !s.grant_put(&grant("ch", "s1"), &refresh("r1b", "ch", "s1"), &ev, 3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.refresh("r1b", 3).await.unwrap().is_none(),
+            "nothing written"
+        );
+        assert!(
+            !s.grant_put(&grant("ch2", "s1"), &refresh("r1c", "ch2", "s1"), &ev, 3)
+                .await
+                .unwrap(),
+            "no code, no grant"
+        );
+        // A code spent by a failed attempt starts nothing.
+        s.auth_request_put(&parked("q3")).await.unwrap();
+        s.code_put(&auth_code("ch3"), "q3", None, &ev, 1)
             .await
             .unwrap();
+        assert_eq!(
+            s.code_redeem("ch3", 2).await.unwrap(),
+            Redeemed::Fresh(Box::new(auth_code("ch3")))
+        );
+        assert!(
+            !s.grant_put(&grant("ch3", "s1"), &refresh("r3", "ch3", "s1"), &ev, 3)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             s.access_grant("ch", "j1", 4).await.unwrap(),
             Some(grant("ch", "s1"))
@@ -803,9 +850,7 @@ mod oidc {
     async fn refresh_rotation_reuse_and_revocations() {
         let (s, _d) = store().await;
         let ev = event("oidc.tokens-issued", Some("a1"), None, json!({}));
-        s.grant_put(&grant("f1", "s1"), &refresh("r1", "f1", "s1"), &ev, 1)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f1", "s1"), &refresh("r1", "f1", "s1"), &ev, 1).await;
         assert_eq!(
             s.refresh("r1", 2).await.unwrap(),
             Some(refresh("r1", "f1", "s1"))
@@ -828,9 +873,7 @@ mod oidc {
         );
         assert_eq!(s.refresh_rotate("nope", 4).await.unwrap(), Rotated::Unknown);
         // A reuse of a spent token revokes the grant, and with it the access tokens.
-        s.grant_put(&grant("f0", "s0"), &refresh("r0", "f0", "s0"), &ev, 3)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f0", "s0"), &refresh("r0", "f0", "s0"), &ev, 3).await;
         assert!(s.refresh_exchange("r0", "r0b", 5000, &ev, 3).await.unwrap());
         assert!(s.access_grant("f0", "j0", 4).await.unwrap().is_some());
         assert_eq!(s.refresh_rotate("r0", 4).await.unwrap(), Rotated::Reused);
@@ -842,9 +885,7 @@ mod oidc {
         assert_eq!(s.refresh_rotate("r0b", 5).await.unwrap(), Rotated::Reused);
 
         // One access token revoked on its own; the grant and its other tokens stand.
-        s.grant_put(&grant("f2", "s2"), &refresh("r3", "f2", "s2"), &ev, 5)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f2", "s2"), &refresh("r3", "f2", "s2"), &ev, 5).await;
         s.revoke_access_token("j3", 600, &ev, 6).await.unwrap();
         s.revoke_access_token("j3", 600, &ev, 6).await.unwrap();
         assert!(s.access_grant("f2", "j3", 6).await.unwrap().is_none());
@@ -856,9 +897,7 @@ mod oidc {
 
         // Logout (a session end with its audit row) revokes the session's grants; an expiry
         // (no audit row) leaves them.
-        s.grant_put(&grant("f3", "s3"), &refresh("r4", "f3", "s3"), &ev, 8)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f3", "s3"), &refresh("r4", "f3", "s3"), &ev, 8).await;
         assert_eq!(
             s.session_clients("s3").await.unwrap(),
             vec!["c1".to_string()]
@@ -869,20 +908,14 @@ mod oidc {
         assert!(s.refresh("r4", 10).await.unwrap().is_none());
         assert!(s.access_grant("f3", "j4", 10).await.unwrap().is_none());
         // Locking an account revokes all of its grants.
-        s.grant_put(&grant("f4", "s4"), &refresh("r5", "f4", "s4"), &ev, 11)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f4", "s4"), &refresh("r5", "f4", "s4"), &ev, 11).await;
         s.sessions_end_for_account("a1", 12).await.unwrap();
         assert!(s.refresh("r5", 12).await.unwrap().is_none());
         // Withdrawing a consent revokes that e-service's grants for the account, no others.
         let mut other = grant("f6", "s6");
         other.client_id = "c2".into();
-        s.grant_put(&grant("f5", "s6"), &refresh("r6", "f5", "s6"), &ev, 13)
-            .await
-            .unwrap();
-        s.grant_put(&other, &refresh("r7", "f6", "s6"), &ev, 13)
-            .await
-            .unwrap();
+        start_grant(&s, &grant("f5", "s6"), &refresh("r6", "f5", "s6"), &ev, 13).await;
+        start_grant(&s, &other, &refresh("r7", "f6", "s6"), &ev, 13).await;
         let mut clients = s.session_clients("s6").await.unwrap();
         clients.sort();
         assert_eq!(clients, vec!["c1".to_string(), "c2".to_string()]);
@@ -1019,9 +1052,7 @@ mod oidc {
             id: t(10, "grant"),
             ..grant("x", "s1")
         };
-        s.grant_put(&g, &refresh(&t(10, "rt"), &g.id, "s1"), &ev, 10)
-            .await
-            .unwrap();
+        start_grant(&s, &g, &refresh(&t(10, "rt"), &g.id, "s1"), &ev, 10).await;
         // A key from before time-ordered keys ('-' sorts below every digit), still valid.
         let legacy = GrantRecord {
             id: "-legacy".into(),
@@ -1033,7 +1064,7 @@ mod oidc {
             expires_at: 20_000,
             ..refresh("-legacy-rt", "-legacy", "s1")
         };
-        s.grant_put(&legacy, &legacy_rt, &ev, 10).await.unwrap();
+        start_grant(&s, &legacy, &legacy_rt, &ev, 10).await;
         s.revoke_access_token("j1", 50, &ev, 10).await.unwrap();
         let cut = npass_core::rng::time_prefix(60);
 
@@ -1045,8 +1076,8 @@ mod oidc {
         assert!(s.auth_request(&request.id).await.unwrap().is_some());
         assert_eq!(
             s.oidc_sweep(&cut, &cut, 200).await.unwrap(),
-            2,
-            "request and code"
+            4,
+            "the request and the three codes (two redeemed by their grants)"
         );
         assert!(s.auth_request(&request.id).await.unwrap().is_none());
         assert_eq!(

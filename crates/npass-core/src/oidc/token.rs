@@ -11,7 +11,8 @@ use subtle::ConstantTimeEq;
 
 use super::jwt;
 use super::{
-    EService, GrantRecord, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope, split_scope,
+    AuthCode, EService, GrantRecord, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope,
+    split_scope,
 };
 use crate::audit;
 use crate::error::{Error, Result};
@@ -188,6 +189,9 @@ impl Core {
         }
     }
 
+    /// The code grant. The code is read, checked, and spent in the transaction that starts its
+    /// grant (one commit per redemption); a request that fails a check spends it too, so a code
+    /// is tried once, and a code spent already is a replay that revokes what it gave.
     async fn code_grant(
         &self,
         e: &EService,
@@ -195,40 +199,23 @@ impl Core {
         client: &Client,
     ) -> Result<Value, OAuthError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let hash = ordered_key(get("code"));
         let now = self.now();
-        let code = match self
-            .store
-            .code_redeem(&ordered_key(get("code")), now)
-            .await
-            .map_err(unavailable)?
-        {
-            Redeemed::Fresh(c) => c,
-            Redeemed::Replayed => {
-                return Err(grant("the code was already used; its tokens are revoked"));
-            }
-            Redeemed::Unknown => return Err(grant("unknown code")),
+        let Some(code) = self.store.code(&hash).await.map_err(unavailable)? else {
+            return Err(self.spend_code(&hash, now).await);
         };
-        if code.client_id != e.client_id {
-            return Err(grant("the code was issued to another client"));
-        }
-        if code.redirect_uri != get("redirect_uri") {
-            return Err(grant("redirect_uri does not match"));
-        }
-        if code.expires_at <= now {
-            return Err(grant("the code has expired"));
-        }
-        let verifier = get("code_verifier");
-        let valid_verifier = (43..=128).contains(&verifier.len())
-            && verifier
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
-        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes()))
-        {
-            return Err(grant("PKCE verification failed"));
-        }
-        let account = self.active_account(&code.account_id).await?;
+        let checked =
+            match Self::check_code(&code, e, get("redirect_uri"), get("code_verifier"), now) {
+                Ok(()) => self.active_account(&code.account_id).await,
+                Err(err) => Err(err),
+            };
+        let account = match checked {
+            Ok(a) => a,
+            Err(err) => {
+                let _ = self.spend_code(&hash, now).await;
+                return Err(err);
+            }
+        };
         let g = Grant {
             family: code.code_hash.clone(),
             session_hash: code.session_hash.clone(),
@@ -239,9 +226,54 @@ impl Core {
             amr: code.amr.clone(),
             expires_at: now + REFRESH_ABSOLUTE_MS,
         };
-        self.issue_tokens(e, &g, &account, client, None)
-            .await
-            .map_err(unavailable)
+        match self.issue_tokens(e, &g, &account, client, None).await {
+            Ok(v) => Ok(v),
+            // Spent by a concurrent request with the same code: that is a replay.
+            Err(Error::Conflict(_)) => Err(self.spend_code(&hash, now).await),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    /// Spends a code that is not redeemed here (a failed check, or already spent: a replay,
+    /// which revokes every token the code gave); the error to answer when nothing else failed.
+    async fn spend_code(&self, hash: &str, now: i64) -> OAuthError {
+        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        match self.store.code_redeem(hash, now).await {
+            Ok(Redeemed::Replayed) => grant("the code was already used; its tokens are revoked"),
+            Ok(Redeemed::Unknown) => grant("unknown code"),
+            Ok(Redeemed::Fresh(_)) => grant("the code was not redeemed"),
+            Err(err) => unavailable(err),
+        }
+    }
+
+    /// What a code must match: its client, redirect URI, lifetime and PKCE verifier.
+    fn check_code(
+        code: &AuthCode,
+        e: &EService,
+        redirect_uri: &str,
+        verifier: &str,
+        now: i64,
+    ) -> Result<(), OAuthError> {
+        let grant = |d: &str| Err(OAuthError::new("invalid_grant", d));
+        if code.client_id != e.client_id {
+            return grant("the code was issued to another client");
+        }
+        if code.redirect_uri != redirect_uri {
+            return grant("redirect_uri does not match");
+        }
+        if code.expires_at <= now {
+            return grant("the code has expired");
+        }
+        let valid_verifier = (43..=128).contains(&verifier.len())
+            && verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+        if !valid_verifier || !bool::from(computed.as_bytes().ct_eq(code.code_challenge.as_bytes()))
+        {
+            return grant("PKCE verification failed");
+        }
+        Ok(())
     }
 
     async fn active_account(&self, id: &str) -> Result<Account, OAuthError> {
@@ -511,8 +543,9 @@ impl Core {
         Value::Object(m)
     }
 
-    /// Signs and records new tokens. `spends` is the refresh token a rotation replaces: it is
-    /// marked used in the same transaction, or nothing is issued (`Conflict`). The new refresh
+    /// Signs and records new tokens. `spends` is the refresh token a rotation replaces, or
+    /// `None` for a code redemption, which spends the code `g.family`: either is marked used in
+    /// the same transaction, or nothing is issued (`Conflict`). The new refresh
     /// token keeps its grant's scope (RFC 6749 §6); a narrower `g.scope` narrows only the
     /// tokens of this response.
     async fn issue_tokens(
@@ -602,7 +635,9 @@ impl Core {
                     idle_expires_at,
                     expires_at: g.expires_at,
                 };
-                self.store.grant_put(&grant, &first, &ev, now).await?
+                if !self.store.grant_put(&grant, &first, &ev, now).await? {
+                    return Err(Error::Conflict("code-spent"));
+                }
             }
         }
         Ok(json!({

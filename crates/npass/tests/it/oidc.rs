@@ -508,6 +508,11 @@ async fn codes_are_single_use_short_lived_and_bound_to_client_redirect_and_verif
         redeem(&app, &s, &code, &wrong).await.1["error"],
         "invalid_grant"
     );
+    assert_eq!(
+        redeem(&app, &s, &code, &p).await.1["error"],
+        "invalid_grant",
+        "a failed attempt spends the code"
+    );
     let p = pkce();
     let code = code_for(&app, &mut b, &s, &p, &[]).await;
     let r = token(
@@ -841,6 +846,33 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     app.clock.advance_secs(31 * 24 * 60 * 60);
     assert!(app.core.oidc_sweep().await.unwrap() >= 3);
     assert_eq!(app.core.oidc_sweep().await.unwrap(), 0);
+}
+
+/// Redemptions of one code racing each other: one gets tokens, and the others, being replays,
+/// revoke them.
+#[tokio::test]
+async fn racing_redemptions_of_one_code_revoke_what_it_gave() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let p = pkce();
+    let code = code_for(&app, &mut b, &s, &p, &[]).await;
+    let redeem = || redeem(&app, &s, &code, &p);
+    let (a, b, c, d) = tokio::join!(redeem(), redeem(), redeem(), redeem());
+    let answers = [a, b, c, d];
+    let won: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, t)| *status == 200 || t["error"] == "invalid_grant"),
+        "{answers:?}"
+    );
+    assert_revoked(&app, &s, won[0]).await;
 }
 
 /// RFC 6749 §6: a narrower `scope` on a refresh narrows that response's tokens; the refresh
