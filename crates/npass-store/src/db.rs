@@ -341,6 +341,16 @@ impl Writer {
         }
     }
 
+    /// Rolls back the open batch (if it is still `batch`), which holds one failed operation.
+    fn roll_back(&mut self, batch: &Arc<Batch>) {
+        if !self.batch.as_ref().is_some_and(|b| Arc::ptr_eq(b, batch)) {
+            return;
+        }
+        let _ = self.conn.execute_batch("ROLLBACK");
+        let _ = batch.done.set(Err("rolled back".into()));
+        self.batch = None;
+    }
+
     fn commit_open(&mut self) {
         if let Some(b) = self.batch.clone() {
             self.commit_batch(&b);
@@ -431,16 +441,19 @@ impl Pool {
             Pool::Pg(p) => Ok(Tx::Pg(p.begin().await.map_err(pg)?)),
             Pool::Lite(l) => {
                 let mut w = l.lock().await?;
-                let batch = match &w.batch {
-                    Some(b) => Arc::clone(b),
+                // The operation that opens a batch has it to itself until it is released, so
+                // on failure it rolls the whole batch back; only later ones need a savepoint
+                // (each costs a copy of every page it changes).
+                let (batch, savepoint) = match &w.batch {
+                    Some(b) => (Arc::clone(b), true),
                     None => {
                         begin_immediate(&mut w).await?;
                         let b = Arc::new(Batch::default());
                         w.batch = Some(Arc::clone(&b));
-                        b
+                        (b, false)
                     }
                 };
-                if let Err(e) = control(&w.conn, "SAVEPOINT op") {
+                if savepoint && let Err(e) = control(&w.conn, "SAVEPOINT op") {
                     if batch.members.load(Ordering::Relaxed) == 0 {
                         w.commit_open();
                     }
@@ -450,6 +463,7 @@ impl Pool {
                     w: Some(w),
                     batch,
                     lite: Arc::clone(l),
+                    savepoint,
                 }))
             }
         }
@@ -575,6 +589,8 @@ pub(crate) struct LiteTx {
     w: Option<OwnedMutexGuard<Writer>>,
     batch: Arc<Batch>,
     lite: Arc<Lite>,
+    /// Inside `SAVEPOINT op` (it joined a batch); otherwise it opened the batch, alone in it.
+    savepoint: bool,
 }
 
 impl LiteTx {
@@ -586,14 +602,25 @@ impl LiteTx {
     }
 }
 
+impl LiteTx {
+    /// Undoes this operation only; ends the batch if nobody else is in it.
+    fn undo(&self, w: &mut Writer) {
+        if !self.savepoint {
+            w.roll_back(&self.batch);
+            return;
+        }
+        let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
+        if self.batch.members.load(Ordering::Relaxed) == 0 {
+            w.commit_open();
+        }
+    }
+}
+
 impl Drop for LiteTx {
     fn drop(&mut self) {
-        // Not committed: undo this operation only; end the batch if nobody else is in it.
+        // Not committed.
         if let Some(mut w) = self.w.take() {
-            let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
-            if self.batch.members.load(Ordering::Relaxed) == 0 {
-                w.commit_open();
-            }
+            self.undo(&mut w);
         }
     }
 }
@@ -679,11 +706,10 @@ impl Tx {
                         "database: transaction already ended".into(),
                     ));
                 };
-                if let Err(e) = control(&w.conn, "RELEASE op") {
-                    let _ = w.conn.execute_batch("ROLLBACK TO op; RELEASE op");
-                    if batch.members.load(Ordering::Relaxed) == 0 {
-                        w.commit_open();
-                    }
+                if t.savepoint
+                    && let Err(e) = control(&w.conn, "RELEASE op")
+                {
+                    t.undo(&mut w);
                     return Err(lite(e));
                 }
                 let members = batch.members.fetch_add(1, Ordering::Relaxed) + 1;

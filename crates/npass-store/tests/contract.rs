@@ -452,6 +452,33 @@ async fn mail_outbox_claims_each_mail_once() {
 
 /// Many operations at once (SQLite groups them into one commit): each succeeds or fails on its
 /// own, a failed one leaves nothing behind, and the audit chain stays whole.
+/// An operation that fails after it wrote, with nobody else in its write batch, leaves nothing
+/// of itself, and the next operations commit as usual.
+#[tokio::test]
+async fn a_failing_operation_alone_leaves_nothing() {
+    let (s, _d) = store().await;
+    let ev = event("account.register", None, None, json!({}));
+    let pending = |id: &str, nid: &str| account(id, nid, AccountStatus::Pending);
+    s.create_account(&pending("a1", "N1"), Some(("tok", 1_000)), None, &ev, 1)
+        .await
+        .unwrap();
+    // The account row is written, then the email token collides.
+    assert!(
+        s.create_account(&pending("a2", "N2"), Some(("tok", 1_000)), None, &ev, 2)
+            .await
+            .is_err()
+    );
+    assert!(s.account_by_id("a2").await.unwrap().is_none());
+    assert!(s.account_by_national_id("N2").await.unwrap().is_none());
+    s.create_account(&pending("a3", "N2"), Some(("tok3", 1_000)), None, &ev, 3)
+        .await
+        .unwrap();
+    assert!(s.account_by_id("a3").await.unwrap().is_some());
+    let all = s.audit_range(0, 100).await.unwrap();
+    assert_eq!(all.len(), 2, "no audit row of the failed operation");
+    assert_eq!(verify_chain(&all), Ok(()));
+}
+
 #[tokio::test]
 async fn concurrent_operations_each_commit_or_fail_alone() {
     let (s, _d) = store().await;
