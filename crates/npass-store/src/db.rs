@@ -293,10 +293,12 @@ fn lite_exec(conn: &rusqlite::Connection, sql: &str, args: &[Arg<'_>]) -> Result
 
 /// The SQLite side of a store: one connection, and the write batch open on it.
 ///
-/// Group commit: a transaction (`Pool::begin`) is a savepoint inside the connection's open write
-/// batch. Its `commit` releases the savepoint, lets the other ready tasks run (they add their
-/// operations to the same batch), then commits the batch unless another operation already did,
-/// and returns only once the batch is committed, so nothing is reported done before it is.
+/// Group commit: a transaction (`Pool::begin`) opens the connection's write batch, or joins the
+/// open one as a savepoint (the opener is alone in the batch until it is released, so it needs
+/// none: on failure it rolls the batch back). Its `commit` releases it, lets the other ready
+/// tasks run (they add their operations to the same batch), then commits the batch unless
+/// another operation already did, and returns only once the batch is committed, so nothing is
+/// reported done before it is.
 /// One COMMIT (file locks, WAL header, the shared tail pages of the tables) then serves many
 /// operations. A failed batch COMMIT fails every operation in it. Reads outside a transaction
 /// see the open batch's writes; everything they could reveal is committed before any
@@ -600,9 +602,7 @@ impl LiteTx {
             .map(|w| &w.conn)
             .ok_or_else(|| Error::Internal("database: transaction already ended".into()))
     }
-}
 
-impl LiteTx {
     /// Undoes this operation only; ends the batch if nobody else is in it.
     fn undo(&self, w: &mut Writer) {
         if !self.savepoint {

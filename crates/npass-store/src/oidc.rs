@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
-use npass_core::model::AuditEvent;
-use npass_core::model::{Amr, Level};
+use npass_core::model::{Amr, AuditEvent, Level};
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
     AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,

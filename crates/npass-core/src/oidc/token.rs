@@ -545,9 +545,9 @@ impl Core {
 
     /// Signs and records new tokens. `spends` is the refresh token a rotation replaces, or
     /// `None` for a code redemption, which spends the code `g.family`: either is marked used in
-    /// the same transaction, or nothing is issued (`Conflict`). The new refresh
-    /// token keeps its grant's scope (RFC 6749 §6); a narrower `g.scope` narrows only the
-    /// tokens of this response.
+    /// the same transaction, or nothing is issued (`Conflict`). The new refresh token keeps its
+    /// grant's scope (RFC 6749 §6); a narrower `g.scope` narrows only this response's access
+    /// token.
     async fn issue_tokens(
         &self,
         e: &EService,
