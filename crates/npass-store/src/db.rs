@@ -314,6 +314,9 @@ struct Writer {
     conn: rusqlite::Connection,
     /// The batch open on the connection (a `BEGIN IMMEDIATE` not yet committed).
     batch: Option<Arc<Batch>>,
+    /// The audit chain's head (sequence, hash) as this connection last wrote it; a hint only,
+    /// checked by the write that uses it (`append_audit`).
+    audit_head: Option<(i64, String)>,
 }
 
 /// One write batch; its outcome, once committed or failed.
@@ -368,7 +371,11 @@ impl Lite {
         checkpoints: rusqlite::Connection,
     ) -> Result<Self> {
         Ok(Lite {
-            conn: Arc::new(Mutex::new(Writer { conn, batch: None })),
+            conn: Arc::new(Mutex::new(Writer {
+                conn,
+                batch: None,
+                audit_head: None,
+            })),
             closed: AtomicBool::new(false),
             checkpointer: std::sync::Mutex::new(Some(checkpointer(checkpoints)?)),
         })
@@ -679,6 +686,23 @@ impl Tx {
                 Ok(rows.into_iter().take(limit).map(Row::Pg).collect())
             }
             Tx::Lite(t) => lite_rows(t.conn()?, sql, args, limit),
+        }
+    }
+
+    /// The audit head this connection last wrote, if it keeps one (SQLite's writer does).
+    pub(crate) fn audit_head(&self) -> Option<(i64, String)> {
+        match self {
+            Tx::Pg(_) => None,
+            Tx::Lite(t) => t.w.as_ref().and_then(|w| w.audit_head.clone()),
+        }
+    }
+
+    /// Remembers the audit head this transaction wrote.
+    pub(crate) fn set_audit_head(&mut self, seq: i64, hash: String) {
+        if let Tx::Lite(t) = self
+            && let Some(w) = t.w.as_mut()
+        {
+            w.audit_head = Some((seq, hash));
         }
     }
 

@@ -154,7 +154,25 @@ impl SqlStore {
 }
 
 /// Appends one audit row inside `tx`, chained to the previous one.
+///
+/// On SQLite the writer remembers the head it last wrote, so an append is one conditional
+/// `UPDATE` (it matches only if the head is still exactly that: nothing rolled back and no
+/// other process appended since) and the `INSERT`; otherwise the head is read first, as on
+/// PostgreSQL, where reading it locks the row and so serialises appenders.
 pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Result<()> {
+    if let Some((seq, prev)) = tx.audit_head() {
+        let next = seq + 1;
+        let hash = npass_core::audit::chain_hash(&prev, next, now, ev);
+        let moved = tx
+            .exec(
+                "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+                args![next, &hash, seq, &prev],
+            )
+            .await?;
+        if moved == 1 {
+            return insert_audit(tx, next, &prev, hash, ev, now).await;
+        }
+    }
     let row = tx
         .one(
             "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
@@ -166,6 +184,18 @@ pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Resu
     let hash = npass_core::audit::chain_hash(&prev, seq, now, ev);
     tx.exec("UPDATE audit_head SET hash = $1 WHERE id = 1", args![&hash])
         .await?;
+    insert_audit(tx, seq, &prev, hash, ev, now).await
+}
+
+/// The audit row itself; the head now names it (`seq`, `hash`).
+async fn insert_audit(
+    tx: &mut Tx,
+    seq: i64,
+    prev: &str,
+    hash: String,
+    ev: &AuditEvent,
+    now: i64,
+) -> Result<()> {
     tx.exec(
         "INSERT INTO audit (seq, at, kind, account_id, ip, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -176,11 +206,12 @@ pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Resu
             ev.account_id.clone(),
             ev.ip.clone(),
             ev.detail.to_string(),
-            &prev,
+            prev,
             &hash
         ],
     )
     .await?;
+    tx.set_audit_head(seq, hash);
     Ok(())
 }
 

@@ -788,6 +788,53 @@ mod oidc {
         assert_eq!(s.consent("a1", "c1").await.unwrap(), Some(scope));
     }
 
+    /// The audit chain stays whole when an operation that appended to it rolls back, and when
+    /// another process (the CLI) appends to the same database between this one's appends.
+    #[tokio::test]
+    async fn the_audit_chain_holds_across_rollbacks_and_other_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
+        let s = SqlStore::connect(&url, 2).await.unwrap();
+        let other = SqlStore::connect(&url, 2).await.unwrap();
+        let ev = event("oidc.authorized", Some("a1"), None, json!({}));
+        let consent = event("oidc.consent", Some("a1"), None, json!({}));
+        s.auth_request_put(&parked("q1")).await.unwrap();
+        s.code_put(&auth_code("c1"), "q1", Some(&consent), &ev, 1)
+            .await
+            .unwrap();
+        // The consent's audit row is appended, then the code collides: all of it rolls back.
+        s.auth_request_put(&parked("q2")).await.unwrap();
+        assert!(
+            s.code_put(&auth_code("c1"), "q2", Some(&consent), &ev, 2)
+                .await
+                .is_err()
+        );
+        assert!(s.auth_request("q2").await.unwrap().is_some(), "rolled back");
+        s.consent_put("a1", "c1", &["openid".into()], &consent, 3)
+            .await
+            .unwrap();
+        other
+            .consent_put("a1", "c2", &["openid".into()], &consent, 4)
+            .await
+            .unwrap();
+        s.consent_put("a1", "c3", &["openid".into()], &consent, 5)
+            .await
+            .unwrap();
+        other
+            .consent_put("a1", "c4", &["openid".into()], &consent, 6)
+            .await
+            .unwrap();
+        s.consent_put("a1", "c5", &["openid".into()], &consent, 7)
+            .await
+            .unwrap();
+        let all = s.audit_range(0, 100).await.unwrap();
+        assert_eq!(
+            all.iter().map(|r| (r.seq, r.at)).collect::<Vec<_>>(),
+            vec![(1, 1), (2, 1), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7)]
+        );
+        assert_eq!(verify_chain(&all), Ok(()));
+    }
+
     #[tokio::test]
     async fn codes_once_and_a_replay_revokes_the_grant() {
         let (s, _d) = store().await;
