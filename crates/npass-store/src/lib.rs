@@ -316,9 +316,11 @@ mod tests {
 
     /// Claiming from an outbox reads its due-time index in order and stops at the first free
     /// entry: no sort of every due row (which made draining a backlog quadratic). Forgetting
-    /// expired client assertions, done at every private_key_jwt request, reads its index too.
+    /// expired client assertions, done at every private_key_jwt request, reads its index too,
+    /// and a refresh finds its token and the token's grant by their keys (spending one used to
+    /// list every unrevoked grant).
     #[tokio::test]
-    async fn queue_reads_follow_their_indexes() {
+    async fn hot_statements_follow_their_indexes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("npass.db");
         let _s = SqlStore::connect(&format!("sqlite://{}", path.display()), 1)
@@ -329,6 +331,9 @@ mod tests {
             (crate::audit::MAIL_CLAIM, "mail_outbox_due"),
             (crate::oidc::BACKCHANNEL_CLAIM, "backchannel_outbox_due"),
             (crate::oidc::ASSERTIONS_EXPIRED, "client_assertions_expiry"),
+            // Every refresh: by the token's key, then its grant's (never a scan of grants).
+            (crate::oidc::SPEND_REFRESH, "sqlite_autoindex_grants_1"),
+            (crate::oidc::LIVE_TOKEN, "sqlite_autoindex_grants_1"),
         ] {
             let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let args = vec![0i64; st.parameter_count()];
@@ -340,6 +345,10 @@ mod tests {
             let plan = plan.join("\n");
             assert!(plan.contains(&format!("USING INDEX {index}")), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            assert!(
+                !plan.contains("SCAN") && !plan.contains("LIST SUBQUERY"),
+                "{plan}"
+            );
         }
     }
 

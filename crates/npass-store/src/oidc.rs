@@ -26,13 +26,11 @@ pub(crate) const BACKCHANNEL_CLAIM: &str = "UPDATE backchannel_outbox SET claime
       ORDER BY next_attempt_at LIMIT 1) AND claimed_until <= $1 \
      RETURNING id, client_id, uri, logout_token, attempts";
 
-/// Spends a refresh token: only once, and only while its grant stands.
-macro_rules! spend_refresh {
-    () => {
-        "UPDATE grant_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
-         AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NULL) RETURNING grant_id"
-    };
-}
+/// Spends a refresh token: only once, and only while its grant stands. The grant is looked up
+/// by its key (an `IN (SELECT …)` would list every unrevoked grant at each refresh).
+pub(crate) const SPEND_REFRESH: &str = "UPDATE grant_tokens SET used_at = $2 WHERE token_hash = $1 \
+     AND used_at IS NULL AND EXISTS (SELECT 1 FROM grants g WHERE g.id = grant_tokens.grant_id \
+     AND g.revoked_at IS NULL) RETURNING grant_id";
 
 /// A refresh token with its grant's terms (design note 0006), in the order `refresh_view` reads.
 macro_rules! token_view {
@@ -42,6 +40,12 @@ macro_rules! token_view {
          WHERE t.token_hash = $1"
     };
 }
+
+/// A live refresh token (unspent, its grant unrevoked and unexpired), as `token_view`.
+pub(crate) const LIVE_TOKEN: &str = concat!(
+    token_view!(),
+    " AND t.used_at IS NULL AND g.expires_at > $2 AND g.revoked_at IS NULL"
+);
 
 /// What every refresh token of a grant shares, stored once with the grant (`grants.terms`).
 /// Schema 5 records carried over hold these among other fields, which are ignored.
@@ -315,7 +319,7 @@ impl OidcStore for SqlStore {
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let Some(spent) = tx.opt(spend_refresh!(), args![old, now]).await? else {
+        let Some(spent) = tx.opt(SPEND_REFRESH, args![old, now]).await? else {
             return Ok(false);
         };
         let grant: String = spent.get(0)?;
@@ -327,7 +331,7 @@ impl OidcStore for SqlStore {
     async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated> {
         let mut tx = self.begin().await?;
         if tx
-            .opt(spend_refresh!(), args![token_hash, now])
+            .opt(SPEND_REFRESH, args![token_hash, now])
             .await?
             .is_some()
         {
@@ -361,16 +365,7 @@ impl OidcStore for SqlStore {
     }
 
     async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>> {
-        let row = self
-            .pool()
-            .opt(
-                concat!(
-                    token_view!(),
-                    " AND t.used_at IS NULL AND g.expires_at > $2 AND g.revoked_at IS NULL"
-                ),
-                args![token_hash, now],
-            )
-            .await?;
+        let row = self.pool().opt(LIVE_TOKEN, args![token_hash, now]).await?;
         Ok(row.as_ref().map(refresh_view).transpose()?.flatten())
     }
 
