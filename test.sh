@@ -26,7 +26,7 @@ echo "== load harness smoke run (that it works, not how fast: see bench/load.sh)
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p npass-load --locked
 "$CARGO_TARGET_DIR/debug/npass-load" --npass "$CARGO_TARGET_DIR/debug/npass" --peer bench/peer/server.mjs \
-  --seconds 1 --connections 4 --accounts 30 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
+  --seconds 1 --connections 4 --accounts 30 --grants 2000 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
 grep -q "full login flow | oidc-provider" "$log.load" || { cat "$log.load"; echo "load harness did not finish" >&2; exit 1; }
 rm -f "$log.load"
 

@@ -2,7 +2,7 @@
 # The load harness: npass against oidc-provider (npm), same workloads, same machine.
 # Builds release binaries, installs the peer, then runs the generator pinned to core 1 while each
 # server runs pinned to core 0. Prints Markdown tables (docs/performance.md keeps the last run).
-# Usage: bench/load.sh [--seconds N] [--connections N] [--accounts N]
+# Usage: bench/load.sh [--seconds N] [--connections N] [--accounts N] [--grants N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/npass-target}"

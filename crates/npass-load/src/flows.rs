@@ -96,8 +96,9 @@ fn idnp(i: usize) -> String {
 }
 
 /// Creates the e-service and `n` citizens with two-step authentication, straight through the
-/// core, before the server starts (so seeding is not measured).
-pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32) -> Seed {
+/// core, before the server starts (so seeding is not measured), then `grants` live grants of
+/// other citizens.
+pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) -> Seed {
     use npass_core::login::Client;
     let mut cfg = npass::config::Config {
         data_dir: dir.to_path_buf(),
@@ -147,11 +148,56 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32) -> Seed {
         accounts.push((nid, secret));
     }
     app.store.close().await;
+    seed_grants(&dir.join("npass.db"), grants, &e.client_id);
     Seed {
         client_id: e.client_id,
         client_secret: secret.unwrap(),
         accounts,
     }
+}
+
+/// Adds `n` live grants of other citizens to the e-service, each with one unspent refresh token,
+/// as a deployment's database holds them (one SQL statement each; through the core this would
+/// take three transactions per grant). Their keys sort before any the server makes.
+fn seed_grants(db: &Path, n: usize, client_id: &str) {
+    use npass_core::model::{Amr, Level};
+    if n == 0 {
+        return;
+    }
+    let terms = serde_json::to_string(&npass_core::oidc::RefreshRecord {
+        token_hash: String::new(),
+        family: String::new(),
+        client_id: client_id.into(),
+        account_id: String::new(),
+        session_hash: String::new(),
+        scope: vec!["openid".into(), "profile".into()],
+        auth_time: 0,
+        level: Level::Substantial,
+        amr: vec![Amr::Pwd, Amr::Otp],
+        nonce: String::new(),
+        idle_expires_at: 0,
+        expires_at: 0,
+    })
+    .unwrap();
+    let far = i64::MAX / 2;
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
+         INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, terms) \
+         SELECT printf('%012x%064x', 1, i), ?2, printf('seeded-account-%d', i), \
+         printf('%064x', i), ?3, NULL, ?4 FROM n",
+        rusqlite::params![n as i64, client_id, far, terms],
+    )
+    .unwrap();
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
+         INSERT INTO grant_tokens (token_hash, grant_id, idle_expires_at, used_at) \
+         SELECT printf('%012x%064x', 2, i), printf('%012x%064x', 1, i), ?2, NULL FROM n",
+        rusqlite::params![n as i64, far],
+    )
+    .unwrap();
+    conn.execute_batch("COMMIT").unwrap();
 }
 
 pub fn discovery(t: Arc<Target>, _w: &mut Worker) -> BoxFut<'_, bool> {

@@ -42,6 +42,9 @@ pub struct Args {
     /// unless changed for analysis: a tiny hash shows a flow's cost with warm caches; not for
     /// records).
     pub seed_memory_kib: u32,
+    /// Live grants of other citizens seeded into npass's database, so the token workload runs
+    /// on tables of a deployment's size (a refresh's cost must not grow with them).
+    pub grants: usize,
 }
 
 /// The Argon2id memory npass hashes passwords with by default (the production floor).
@@ -60,6 +63,7 @@ fn args() -> Args {
         perf: false,
         rate: 1000.0,
         seed_memory_kib: production_memory_kib(),
+        grants: 100_000,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -79,8 +83,9 @@ fn args() -> Args {
             "--only" => a.only = val,
             "--rate" => a.rate = val.parse().unwrap(),
             "--seed-memory-kib" => a.seed_memory_kib = val.parse().unwrap(),
+            "--grants" => a.grants = val.parse().unwrap(),
             other => panic!(
-                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --only NAME --perf --rate N --seed-memory-kib N)"
+                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --grants N --only NAME --perf --rate N --seed-memory-kib N)"
             ),
         }
         i += 2;
@@ -541,10 +546,11 @@ fn main() {
         let dir = std::env::temp_dir().join(format!("npass-load-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         eprintln!(
-            "seeding {} accounts with two-step authentication (Argon2id at m={} KiB, t=2)...",
-            a.accounts, a.seed_memory_kib
+            "seeding {} accounts with two-step authentication (Argon2id at m={} KiB, t=2) and {} \
+             other citizens' grants...",
+            a.accounts, a.seed_memory_kib, a.grants
         );
-        let seed = flows::seed_npass(&dir, a.accounts, a.seed_memory_kib).await;
+        let seed = flows::seed_npass(&dir, a.accounts, a.seed_memory_kib, a.grants).await;
         let env = vec![
             ("NPASS_DATA_DIR".to_string(), dir.display().to_string()),
             ("NPASS_LOG__LEVEL".to_string(), "error".to_string()),
