@@ -810,23 +810,19 @@ mod oidc {
                 .is_err()
         );
         assert!(s.auth_request("q2").await.unwrap().is_some(), "rolled back");
-        s.consent_put("a1", "c1", &["openid".into()], &consent, 3)
-            .await
-            .unwrap();
-        other
-            .consent_put("a1", "c2", &["openid".into()], &consent, 4)
-            .await
-            .unwrap();
-        s.consent_put("a1", "c3", &["openid".into()], &consent, 5)
-            .await
-            .unwrap();
-        other
-            .consent_put("a1", "c4", &["openid".into()], &consent, 6)
-            .await
-            .unwrap();
-        s.consent_put("a1", "c5", &["openid".into()], &consent, 7)
-            .await
-            .unwrap();
+        // This process and the other take turns.
+        for (writer, client, at) in [
+            (&s, "c1", 3),
+            (&other, "c2", 4),
+            (&s, "c3", 5),
+            (&other, "c4", 6),
+            (&s, "c5", 7),
+        ] {
+            writer
+                .consent_put("a1", client, &["openid".into()], &consent, at)
+                .await
+                .unwrap();
+        }
         let all = s.audit_range(0, 100).await.unwrap();
         assert_eq!(
             all.iter().map(|r| (r.seq, r.at)).collect::<Vec<_>>(),
