@@ -147,62 +147,17 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         core.confirm_enrolment(&account, &code, &op).await.unwrap();
         accounts.push((nid, secret));
     }
+    // Made up to an hour ago, as recent logins' grants.
+    app.store
+        .seed_grants(grants, &e.client_id, core.now() - 3_600_000)
+        .await
+        .unwrap();
     app.store.close().await;
-    seed_grants(&dir.join("npass.db"), grants, &e.client_id);
     Seed {
         client_id: e.client_id,
         client_secret: secret.unwrap(),
         accounts,
     }
-}
-
-/// Adds `n` live grants of other citizens to the e-service, each with one unspent refresh token,
-/// as a deployment's database holds them (one SQL statement each; through the core this would
-/// take three transactions per grant). Each was made within the last hour and lives its full
-/// 30 days, as recent logins' grants do.
-fn seed_grants(db: &Path, n: usize, client_id: &str) {
-    use npass_core::model::{Amr, Level};
-    if n == 0 {
-        return;
-    }
-    let terms = serde_json::to_string(&npass_core::oidc::RefreshRecord {
-        token_hash: String::new(),
-        family: String::new(),
-        client_id: client_id.into(),
-        account_id: String::new(),
-        session_hash: String::new(),
-        scope: vec!["openid".into(), "profile".into()],
-        auth_time: 0,
-        level: Level::Substantial,
-        amr: vec![Amr::Pwd, Amr::Otp],
-        nonce: String::new(),
-        idle_expires_at: 0,
-        expires_at: 0,
-    })
-    .unwrap();
-    // Made one millisecond apart, ending an hour ago (keys lead with their time, as the
-    // server's do); a grant lives 30 days, a refresh token a day unused.
-    let now = npass_core::clock::Clock::now_ms(&npass_core::clock::SystemClock);
-    let (last, day) = (now - 3_600_000, 86_400_000i64);
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch("BEGIN").unwrap();
-    conn.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
-         INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, terms) \
-         SELECT printf('%012x%064x', ?3 - i, i), ?2, printf('seeded-account-%d', i), \
-         printf('%064x', i), ?3 - i + 30 * ?4, NULL, ?5 FROM n",
-        rusqlite::params![n as i64, client_id, last, day, terms],
-    )
-    .unwrap();
-    conn.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
-         INSERT INTO grant_tokens (token_hash, grant_id, idle_expires_at, used_at) \
-         SELECT printf('%012x%064x', ?2 - i, ?1 + i), printf('%012x%064x', ?2 - i, i), \
-         ?3 + ?4, NULL FROM n",
-        rusqlite::params![n as i64, last, now, day],
-    )
-    .unwrap();
-    conn.execute_batch("COMMIT").unwrap();
 }
 
 pub fn discovery(t: Arc<Target>, _w: &mut Worker) -> BoxFut<'_, bool> {

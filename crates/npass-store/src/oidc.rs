@@ -100,14 +100,11 @@ impl OidcStore for SqlStore {
     }
 
     async fn eservice(&self, client_id: &str) -> Result<Option<EService>> {
-        let row = self
-            .pool()
-            .opt(
-                "SELECT record FROM eservices WHERE client_id = $1",
-                args![client_id],
-            )
-            .await?;
-        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+        self.record(
+            "SELECT record FROM eservices WHERE client_id = $1",
+            args![client_id],
+        )
+        .await
     }
 
     async fn eservices(&self) -> Result<Vec<EService>> {
@@ -191,11 +188,8 @@ impl OidcStore for SqlStore {
     }
 
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>> {
-        let row = self
-            .pool()
-            .opt("SELECT record FROM auth_requests WHERE id = $1", args![id])
-            .await?;
-        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+        self.record("SELECT record FROM auth_requests WHERE id = $1", args![id])
+            .await
     }
 
     async fn auth_request_delete(&self, id: &str) -> Result<()> {
@@ -229,14 +223,11 @@ impl OidcStore for SqlStore {
     }
 
     async fn code(&self, code_hash: &str) -> Result<Option<AuthCode>> {
-        let row = self
-            .pool()
-            .opt(
-                "SELECT record FROM auth_codes WHERE code_hash = $1 AND used_at IS NULL",
-                args![code_hash],
-            )
-            .await?;
-        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+        self.record(
+            "SELECT record FROM auth_codes WHERE code_hash = $1 AND used_at IS NULL",
+            args![code_hash],
+        )
+        .await
     }
 
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed> {
@@ -632,6 +623,53 @@ async fn put_consent(
     )
     .await?;
     Ok(())
+}
+
+impl SqlStore {
+    /// The JSON record (first column) of the row `sql` finds, if any.
+    async fn record<T: DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        args: &[crate::db::Arg<'_>],
+    ) -> Result<Option<T>> {
+        let row = self.pool().opt(sql, args).await?;
+        row.map(|r| from_json(&r.get::<String>(0)?)).transpose()
+    }
+
+    /// For the load harness: adds `n` live grants of other citizens to e-service `client_id`,
+    /// each with one unspent refresh token, made one millisecond apart up to `last` (ms) and
+    /// living their full 30 days, so refreshes are measured on tables of a deployment's size.
+    /// One transaction; through the core each grant would take three.
+    pub async fn seed_grants(&self, n: usize, client_id: &str, last: i64) -> Result<()> {
+        const DAY: i64 = 86_400_000;
+        let terms = to_json(&Terms {
+            scope: vec!["openid".into(), "profile".into()],
+            auth_time: last,
+            level: Level::Substantial,
+            amr: vec![Amr::Pwd, Amr::Otp],
+        })?;
+        let mut tx = self.begin().await?;
+        for i in 0..n {
+            let made = last - i as i64;
+            let id = format!("{made:012x}{i:064x}");
+            tx.exec(
+                "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, \
+                 revoked_at, terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+                args![
+                    &id,
+                    client_id,
+                    format!("seeded-account-{i}"),
+                    format!("{i:064x}"),
+                    made + 30 * DAY,
+                    &terms
+                ],
+            )
+            .await?;
+            let token = format!("{made:012x}{:064x}", n + i);
+            insert_token(&mut tx, &token, &id, last + DAY).await?;
+        }
+        commit(tx).await
+    }
 }
 
 /// Appends a refresh token of grant `grant_id` inside `tx`.
