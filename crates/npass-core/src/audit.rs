@@ -37,6 +37,10 @@ pub fn verify_chain(records: &[AuditRecord]) -> Result<(), i64> {
     Ok(())
 }
 
+/// The audit kind of a refresh's token response: in the chain with its account, but not in the
+/// citizen's history (design note 0007; the store's history query and index name it too).
+pub const TOKENS_REFRESHED: &str = "oidc.tokens-refreshed";
+
 pub fn event(
     kind: &str,
     account_id: Option<&str>,

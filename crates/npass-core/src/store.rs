@@ -136,7 +136,8 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()>;
-    /// The newest events of an account whose kind starts with one of `prefixes`.
+    /// The newest events of an account whose kind starts with one of `prefixes`: the citizen's
+    /// history, which leaves out refreshes (`audit::TOKENS_REFRESHED`, design note 0007).
     async fn audit_for_account(
         &self,
         account_id: &str,

@@ -24,6 +24,11 @@ fn record(r: &Row) -> Result<AuditRecord> {
     })
 }
 
+/// A citizen's history, newest first. Refreshes are not history (design note 0007): the
+/// condition is the partial index's own, so the read goes through `audit_account`.
+pub(crate) const HISTORY: &str = "SELECT seq, at, kind, account_id, ip, detail, prev_hash, hash \
+    FROM audit WHERE account_id = $1 AND kind <> 'oidc.tokens-refreshed' ORDER BY seq DESC LIMIT $2";
+
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()> {
@@ -40,8 +45,7 @@ impl AuditStore for SqlStore {
         let rows = self
             .pool()
             .all(
-                "SELECT seq, at, kind, account_id, ip, detail, prev_hash, hash FROM audit \
-             WHERE account_id = $1 ORDER BY seq DESC LIMIT $2",
+                HISTORY,
                 args![account_id, limit.saturating_mul(4).min(2000)],
             )
             .await?;

@@ -318,7 +318,8 @@ mod tests {
     /// entry: no sort of every due row (which made draining a backlog quadratic). Forgetting
     /// expired client assertions, done at every private_key_jwt request, reads its index too,
     /// and a refresh finds its token and the token's grant by their keys (spending one used to
-    /// list every unrevoked grant).
+    /// list every unrevoked grant). The citizen's history reads its account's index newest
+    /// first, with no sort.
     #[tokio::test]
     async fn hot_statements_follow_their_indexes() {
         let dir = tempfile::tempdir().unwrap();
@@ -334,6 +335,8 @@ mod tests {
             // Every refresh: by the token's key, then its grant's (never a scan of grants).
             (crate::oidc::SPEND_REFRESH, "sqlite_autoindex_grants_1"),
             (crate::oidc::LIVE_TOKEN, "sqlite_autoindex_grants_1"),
+            // The history, through the partial index that leaves refreshes out.
+            (crate::audit::HISTORY, "audit_account"),
         ] {
             let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let args = vec![0i64; st.parameter_count()];

@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_grant_tokens.sql"),
         include_str!("../migrations/postgres/0006_grant_tokens.sql"),
     ),
+    (
+        7,
+        "0007_refresh_audit.sql",
+        include_str!("../migrations/sqlite/0007_refresh_audit.sql"),
+        include_str!("../migrations/postgres/0007_refresh_audit.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

@@ -424,6 +424,43 @@ async fn audit_chain_holds_and_lists_per_account() {
     assert_eq!(s.audit_range(4, 100).await.unwrap().len(), 2);
 }
 
+/// A refresh is in the chain with its account, but not in the citizen's history (design note
+/// 0007): twenty-five of them after a login leave the login in sight.
+#[tokio::test]
+async fn refreshes_are_audited_but_not_history() {
+    let (s, _d) = store().await;
+    let issued = event(
+        "oidc.tokens-issued",
+        Some("a1"),
+        None,
+        json!({"grant": "g1"}),
+    );
+    s.audit_append(&issued, None, 100).await.unwrap();
+    let refreshed = event(
+        npass_core::audit::TOKENS_REFRESHED,
+        Some("a1"),
+        None,
+        json!({"grant": "g1"}),
+    );
+    for i in 0..25 {
+        s.audit_append(&refreshed, None, 200 + i).await.unwrap();
+    }
+    let history = s.audit_for_account("a1", &["oidc."], 20).await.unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].event.kind, "oidc.tokens-issued");
+    let all = s.audit_range(0, 100).await.unwrap();
+    assert_eq!(all.len(), 26);
+    assert_eq!(verify_chain(&all), Ok(()));
+    let kept = all
+        .iter()
+        .filter(|r| {
+            r.event.kind == npass_core::audit::TOKENS_REFRESHED
+                && r.event.account_id.as_deref() == Some("a1")
+        })
+        .count();
+    assert_eq!(kept, 25, "every refresh is recorded with its account");
+}
+
 #[tokio::test]
 async fn mail_outbox_claims_each_mail_once() {
     let (s, _d) = store().await;

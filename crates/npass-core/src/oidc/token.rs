@@ -597,13 +597,23 @@ impl Core {
         let released = Self::released_claims(e, account, &g.scope);
         let refresh_hash = ordered_key(&refresh_token);
         let idle_expires_at = (now + REFRESH_IDLE_MS).min(g.expires_at);
-        let ev = audit::event(
-            "oidc.tokens-issued",
-            Some(&account.id),
-            Some(&client.ip),
-            json!({"client_id": e.client_id, "service": e.name, "scope": scope,
-                   "claims": released, "level": g.level.as_str()}),
-        );
+        let detail = json!({"client_id": e.client_id, "service": e.name, "scope": scope,
+                            "claims": released, "level": g.level.as_str(), "grant": g.family});
+        // A refresh extends the release the first response made: recorded, not history.
+        let ev = match spends {
+            Some(_) => audit::event(
+                audit::TOKENS_REFRESHED,
+                Some(&account.id),
+                Some(&client.ip),
+                detail,
+            ),
+            None => audit::event(
+                "oidc.tokens-issued",
+                Some(&account.id),
+                Some(&client.ip),
+                detail,
+            ),
+        };
         match spends {
             Some(old) => {
                 let exchanged =

@@ -848,6 +848,44 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     assert_eq!(app.core.oidc_sweep().await.unwrap(), 0);
 }
 
+/// An e-service that keeps a citizen signed in refreshes often: each refresh is in the audit
+/// trail with the citizen and the grant, but the citizen's history still shows the login and
+/// the release it made (design note 0007), not a page of refreshes.
+#[tokio::test]
+async fn refreshes_are_recorded_without_drowning_the_history() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let mut t = fresh_tokens(&app, &mut b, &s).await;
+    for _ in 0..25 {
+        let (status, next) = refresh(&app, &s, t["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{next}");
+        t = next;
+    }
+    let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
+    let issued: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.kind == "oidc.tokens-issued")
+        .collect();
+    assert_eq!(issued.len(), 1);
+    let grant = issued[0].event.detail["grant"].clone();
+    let refreshed: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.kind == "oidc.tokens-refreshed")
+        .collect();
+    assert_eq!(refreshed.len(), 25);
+    assert!(refreshed.iter().all(|r| {
+        r.event.account_id == issued[0].event.account_id
+            && r.event.detail["grant"] == grant
+            && r.event.detail["client_id"] == s.id.as_str()
+    }));
+    b.get("/account")
+        .await
+        .has("Logged in")
+        .has("Details shared with a service")
+        .has("Tax portal");
+}
+
 /// Redemptions of one code racing each other: one gets tokens, and the others, being replays,
 /// revoke them.
 #[tokio::test]
