@@ -869,6 +869,7 @@ async fn refreshes_are_recorded_without_drowning_the_history() {
         .collect();
     assert_eq!(issued.len(), 1);
     let grant = issued[0].event.detail["grant"].clone();
+    assert!(grant.as_str().is_some_and(|g| !g.is_empty()), "{grant}");
     let refreshed: Vec<_> = trail
         .iter()
         .filter(|r| r.event.kind == "oidc.tokens-refreshed")
