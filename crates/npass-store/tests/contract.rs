@@ -487,8 +487,6 @@ async fn mail_outbox_claims_each_mail_once() {
     s.ping().await.unwrap();
 }
 
-/// Many operations at once (SQLite groups them into one commit): each succeeds or fails on its
-/// own, a failed one leaves nothing behind, and the audit chain stays whole.
 /// An operation that fails after it wrote, with nobody else in its write batch, leaves nothing
 /// of itself, and the next operations commit as usual.
 #[tokio::test]
@@ -516,6 +514,8 @@ async fn a_failing_operation_alone_leaves_nothing() {
     assert_eq!(verify_chain(&all), Ok(()));
 }
 
+/// Many operations at once (SQLite groups them into one commit): each succeeds or fails on its
+/// own, a failed one leaves nothing behind, and the audit chain stays whole.
 #[tokio::test]
 async fn concurrent_operations_each_commit_or_fail_alone() {
     let (s, _d) = store().await;
