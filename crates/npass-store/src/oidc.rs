@@ -283,19 +283,7 @@ impl OidcStore for SqlStore {
         if spent != 1 {
             return Ok(false);
         }
-        tx.exec(
-            "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, \
-             terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
-            args![
-                &g.id,
-                &g.client_id,
-                &g.account_id,
-                &g.session_hash,
-                g.expires_at,
-                to_json(&terms)?
-            ],
-        )
-        .await?;
+        insert_grant(&mut tx, g, &to_json(&terms)?).await?;
         insert_token(&mut tx, &first.token_hash, &g.id, first.idle_expires_at).await?;
         finish(tx, audit, None, now).await?;
         Ok(true)
@@ -651,25 +639,37 @@ impl SqlStore {
         let mut tx = self.begin().await?;
         for i in 0..n {
             let made = last - i as i64;
-            let id = format!("{made:012x}{i:064x}");
-            tx.exec(
-                "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, \
-                 revoked_at, terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
-                args![
-                    &id,
-                    client_id,
-                    format!("seeded-account-{i}"),
-                    format!("{i:064x}"),
-                    made + 30 * DAY,
-                    &terms
-                ],
-            )
-            .await?;
+            let g = GrantRecord {
+                id: format!("{made:012x}{i:064x}"),
+                client_id: client_id.to_owned(),
+                account_id: format!("seeded-account-{i}"),
+                session_hash: format!("{i:064x}"),
+                expires_at: made + 30 * DAY,
+            };
+            insert_grant(&mut tx, &g, &terms).await?;
             let token = format!("{made:012x}{:064x}", n + i);
-            insert_token(&mut tx, &token, &id, last + DAY).await?;
+            insert_token(&mut tx, &token, &g.id, last + DAY).await?;
         }
         commit(tx).await
     }
+}
+
+/// Starts grant `g` inside `tx`, with the terms (JSON) all its refresh tokens share.
+async fn insert_grant(tx: &mut crate::Tx, g: &GrantRecord, terms: &str) -> Result<()> {
+    tx.exec(
+        "INSERT INTO grants (id, client_id, account_id, session_hash, expires_at, revoked_at, \
+         terms) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+        args![
+            &g.id,
+            &g.client_id,
+            &g.account_id,
+            &g.session_hash,
+            g.expires_at,
+            terms
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Appends a refresh token of grant `grant_id` inside `tx`.
