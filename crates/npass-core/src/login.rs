@@ -104,6 +104,9 @@ pub enum LoginError {
     EmailNotConfirmed,
     /// Proven, but an operator locked the account.
     AccountLocked,
+    /// The password was right, but this deployment lets no password log in alone and the
+    /// account has no second factor yet.
+    SecondFactorRequired,
     /// Something we depend on failed; nothing was accepted.
     Unavailable(Error),
 }
@@ -150,21 +153,50 @@ impl Core {
     /// National ID + password (+ code) login, as on the MPass login page.
     /// `replaces` is the browser's current session secret, if any: a login from a logged-in browser
     /// (re-authentication, step-up) ends it in the same transaction as the new one starts.
+    ///
+    /// Every secret is checked only after an attempt was taken on its counter and on the
+    /// address's (design note 0008), so no concurrency, on any node, lets more guesses through
+    /// than the policy allows; an attempt whose secret was right, or never checked, goes back.
     pub async fn login(
         &self,
         input: LoginInput,
         client: &Client,
         replaces: Option<&str>,
     ) -> Result<NewSession, LoginError> {
-        let ip_key = ip_key(&client.ip);
-        self.ip_check(&ip_key).await?;
         let nid = national_id::parse(&input.national_id, &self.policy.schemes)
             .map_err(|p| LoginError::Invalid(p.into()))?;
-        let nid = nid.value;
-        let pwd_key = pwd_key(&nid);
-        self.throttle_check(&pwd_key, &self.policy.throttle).await?;
+        let ip_key = ip_key(&client.ip);
+        self.take_ip_attempt(&ip_key).await?;
+        let outcome = self
+            .login_checks(&input, &nid.value, client, replaces)
+            .await;
+        // The address's attempt stands only for a wrong guess.
+        if !matches!(outcome, Err(LoginError::Failed)) {
+            self.release_attempts(&[&ip_key]).await?;
+        }
+        outcome
+    }
 
-        let account = self.store.account_by_national_id(&nid).await?;
+    async fn login_checks(
+        &self,
+        input: &LoginInput,
+        nid: &str,
+        client: &Client,
+        replaces: Option<&str>,
+    ) -> Result<NewSession, LoginError> {
+        let pwd_key = pwd_key(nid);
+        let otp_key = otp_key(nid);
+        let account = self.store.account_by_national_id(nid).await?;
+        let totp = match &account {
+            Some(a) => self.store.totp(&a.id).await?,
+            None => None,
+        };
+        // While the code counter waits or is locked that is the answer, given before the
+        // password is looked at: a right and a wrong password get the same one.
+        if totp.is_some() {
+            self.throttle_check(&otp_key, &self.policy.throttle).await?;
+        }
+        let count = self.take_attempt(&pwd_key, &self.policy.throttle).await?;
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let password = input.password.clone();
         let password_ok = self
@@ -174,7 +206,7 @@ impl Core {
             (true, Some(a)) => a,
             (_, account) => {
                 return Err(self
-                    .count_failure(&pwd_key, &ip_key, account.as_ref(), "password", client)
+                    .failed(&pwd_key, count, account.as_ref(), "password", client)
                     .await);
             }
         };
@@ -184,37 +216,42 @@ impl Core {
             factors: vec![Factor::Password],
         };
         let mut resets = vec![pwd_key.clone()];
-        let otp_key = otp_key(&nid);
         // The Authenticator step this login spends, in the transaction that starts its session.
         let mut spend = None;
-        if let Some(totp) = self.store.totp(&account.id).await? {
-            if input.code.trim().is_empty() {
+        match totp {
+            None if !self.policy.password_only_login => {
+                // A password alone gives no session in this deployment.
+                self.release_attempts(&[&pwd_key]).await?;
+                return Err(LoginError::SecondFactorRequired);
+            }
+            None => {}
+            Some(_) if input.code.trim().is_empty() => {
                 return Err(self
-                    .count_failure(&pwd_key, &ip_key, Some(&account), "code-missing", client)
+                    .failed(&pwd_key, count, Some(&account), "code-missing", client)
                     .await);
             }
-            self.throttle_check(&otp_key, &self.policy.throttle).await?;
-            let proven = if let Some(rc) = clean_recovery_code(&input.code) {
-                self.spend_recovery_code(&account, &rc, client)
-                    .await?
-                    .then_some(Factor::RecoveryCode)
-            } else {
-                let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
-                totp::verify(&secret, &input.code, self.now(), totp.last_step).map(|step| {
-                    spend = Some(step);
-                    Factor::Totp
-                })
-            };
-            match proven {
-                Some(f) => {
-                    tx.factors.push(f);
-                    resets.push(otp_key.clone());
-                }
-                None => {
+            Some(totp) => {
+                // The password was right; from here the code's counter takes the attempt.
+                self.release_attempts(&[&pwd_key]).await?;
+                let count = self.take_attempt(&otp_key, &self.policy.throttle).await?;
+                let proven = if let Some(rc) = clean_recovery_code(&input.code) {
+                    self.spend_recovery_code(&account, &rc, client)
+                        .await?
+                        .then_some(Factor::RecoveryCode)
+                } else {
+                    let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
+                    totp::verify(&secret, &input.code, self.now(), totp.last_step).map(|step| {
+                        spend = Some(step);
+                        Factor::Totp
+                    })
+                };
+                let Some(f) = proven else {
                     return Err(self
-                        .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
+                        .failed(&otp_key, count, Some(&account), "code", client)
                         .await);
-                }
+                };
+                tx.factors.push(f);
+                resets.push(otp_key.clone());
             }
         }
 
@@ -230,6 +267,8 @@ impl Core {
                 None => true,
             };
             if fresh {
+                let keys: Vec<&str> = resets.iter().map(String::as_str).collect();
+                self.release_attempts(&keys).await?;
                 return Err(refused);
             }
         } else if let Some(ns) = self
@@ -238,34 +277,20 @@ impl Core {
         {
             return Ok(ns);
         }
-        // Another login spent this code first.
+        // Another login spent this code first: its attempt stands as a failure.
+        let count = self.store.throttle(&otp_key).await?.failures;
         Err(self
-            .count_failure(&otp_key, &ip_key, Some(&account), "code", client)
+            .failed(&otp_key, count, Some(&account), "code", client)
             .await)
     }
 
-    async fn ip_check(&self, key: &str) -> Result<(), LoginError> {
-        let p = &self.policy.throttle;
-        let t = self.store.throttle(key).await?;
-        if t.failures >= p.ip_max_failures {
-            let wait = t.last_failure_at + p.ip_window_ms - self.now();
-            if wait > 0 {
-                return Err(LoginError::RateLimited {
-                    retry_after_ms: wait,
-                });
-            }
-            self.store.throttle_reset(key).await?;
-        }
-        Ok(())
-    }
-
-    /// Counts a failed attempt on the authenticator's key and the address, records it, and locks
-    /// (with an alert to the citizen) when the limit is reached. Always answers `Failed` unless
-    /// the store itself failed.
-    async fn count_failure(
+    /// Records a failed attempt whose count `take_attempt` already took (`count` with it), and
+    /// locks (with an alert to the citizen) when the limit is reached. Always answers `Failed`
+    /// unless the store itself failed.
+    async fn failed(
         &self,
         key: &str,
-        ip_key: &str,
+        count: i64,
         account: Option<&Account>,
         what: &str,
         client: &Client,
@@ -279,9 +304,8 @@ impl Core {
                 Some(&client.ip),
                 json!({"reason": what, "user_agent": client.user_agent}),
             );
-            let counts = self.store.record_failure(&[key, ip_key], &ev, now).await?;
-            let failures = counts.first().copied().unwrap_or(0);
-            if failures == self.policy.throttle.lock_after
+            self.store.audit_append(&ev, None, now).await?;
+            if count == self.policy.throttle.lock_after
                 && let Some(a) = account
             {
                 let mail = self.mail(&a.profile.email, &a.profile.language, "locked", &[]);

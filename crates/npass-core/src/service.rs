@@ -53,8 +53,8 @@ impl Default for ThrottlePolicy {
             free_failures: 5,
             max_delay_ms: 15 * 60 * 1000,
             lock_after: 100,
-            ip_max_failures: 1000,
-            ip_window_ms: 60 * 60 * 1000,
+            ip_max_failures: 20,
+            ip_window_ms: 60 * 1000,
         }
     }
 }
@@ -67,6 +67,22 @@ impl ThrottlePolicy {
         }
         let exp = (failures - self.free_failures).min(30);
         (1000i64 << exp).min(self.max_delay_ms)
+    }
+
+    /// The count an address's counter takes for one more attempt: the address may fail
+    /// `ip_max_failures` times without a pause of `ip_window_ms`; after such a pause it starts
+    /// again. `Err(RateLimited)` while it must wait. Only the address waits: no account locks.
+    pub fn ip_take(&self, t: Throttle, now: i64) -> Result<i64> {
+        let since = now - t.last_failure_at;
+        if since >= self.ip_window_ms {
+            return Ok(1);
+        }
+        if t.failures >= self.ip_max_failures {
+            return Err(Error::RateLimited {
+                retry_after_ms: self.ip_window_ms - since,
+            });
+        }
+        Ok(t.failures + 1)
     }
 
     /// `Err(RateLimited)` while a delay applies, `Err(Forbidden("locked"))` once locked.
@@ -196,10 +212,52 @@ impl Core {
         self.hash_workers.run(move || f(&hasher)).await
     }
 
-    /// Checks a throttle counter; see `ThrottlePolicy::check`.
+    /// Checks a throttle counter without taking an attempt; see `ThrottlePolicy::check`.
     pub(crate) async fn throttle_check(&self, key: &str, policy: &ThrottlePolicy) -> Result<()> {
         let t = self.store.throttle(key).await?;
         policy.check(t, self.now())
+    }
+
+    /// Takes one attempt on an authenticator's counter before its secret is checked (counted as
+    /// a failure until `release_attempt` gives it back), so concurrent guesses on any node can
+    /// never verify more secrets than the policy allows. Returns the count including this one.
+    pub(crate) async fn take_attempt(&self, key: &str, policy: &ThrottlePolicy) -> Result<i64> {
+        self.take_with(key, |t, now| policy.check(t, now).map(|()| t.failures + 1))
+            .await
+    }
+
+    /// Takes one attempt on an address's counter (`ThrottlePolicy::ip_take`).
+    pub(crate) async fn take_ip_attempt(&self, key: &str) -> Result<i64> {
+        let p = self.policy.throttle;
+        self.take_with(key, move |t, now| p.ip_take(t, now)).await
+    }
+
+    async fn take_with(
+        &self,
+        key: &str,
+        rule: impl Fn(Throttle, i64) -> Result<i64>,
+    ) -> Result<i64> {
+        // Each lost race means another attempt was counted; a few rounds settle it, and a
+        // counter this contended is being hammered anyway.
+        for _ in 0..8 {
+            let now = self.now();
+            let seen = self.store.throttle(key).await?;
+            let failures = rule(seen, now)?;
+            if self.store.throttle_take(key, seen, failures, now).await? {
+                return Ok(failures);
+            }
+        }
+        Err(Error::RateLimited {
+            retry_after_ms: 1000,
+        })
+    }
+
+    /// Gives back attempts taken by `take_attempt` whose secret was right or never checked.
+    pub(crate) async fn release_attempts(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            self.store.throttle_release(key).await?;
+        }
+        Ok(())
     }
 
     pub async fn ready(&self) -> Result<()> {

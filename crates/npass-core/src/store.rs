@@ -104,10 +104,15 @@ pub trait CredentialStore: Send + Sync {
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     async fn throttle(&self, key: &str) -> Result<Throttle>;
-    /// Counts one more failure on each key and records the failed attempt, in one transaction;
-    /// returns the new counts in the order of `keys`.
-    async fn record_failure(&self, keys: &[&str], audit: &AuditEvent, now: i64)
-    -> Result<Vec<i64>>;
+    /// Takes one attempt on `key` before the secret it guards is checked: sets the counter to
+    /// `failures` at `now` only if it still reads `seen` (a compare-and-set), so concurrent
+    /// attempts on any node each see the count the others took. `false` when another attempt
+    /// came first; the caller reads the counter again.
+    async fn throttle_take(&self, key: &str, seen: Throttle, failures: i64, now: i64)
+    -> Result<bool>;
+    /// Gives back one attempt taken by `throttle_take` (the secret was right, or was never
+    /// checked).
+    async fn throttle_release(&self, key: &str) -> Result<()>;
     async fn throttle_reset(&self, key: &str) -> Result<()>;
 }
 

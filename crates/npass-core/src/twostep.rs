@@ -145,7 +145,6 @@ impl Core {
     ) -> Result<Vec<String>> {
         let key = enrol_key(&account.id);
         let policy = self.enrol_policy();
-        self.throttle_check(&key, &policy).await?;
         let now = self.now();
         let (sealed, at) = self
             .store
@@ -156,6 +155,8 @@ impl Core {
             return Err(Error::Expired("enrolment"));
         }
         let secret = self.sealer.open(&sealed, &account.id)?;
+        // The attempt is taken before the code is checked (see `Core::login`).
+        self.take_attempt(&key, &policy).await?;
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             let ev = audit::event(
                 "two-step.enrol-failure",
@@ -163,7 +164,7 @@ impl Core {
                 Some(&client.ip),
                 json!({}),
             );
-            self.store.record_failure(&[&key], &ev, now).await?;
+            self.store.audit_append(&ev, None, now).await?;
             return Err(Error::invalid("code", "code-wrong"));
         };
         let (codes, hashes) = self.new_recovery_codes();
@@ -252,10 +253,10 @@ impl Core {
         client: &Client,
     ) -> Result<()> {
         let key = otp_key(account);
-        self.throttle_check(&key, &self.policy.throttle).await?;
         let totp = self.store.totp(&account.id).await?.ok_or(Error::NotFound)?;
         let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
         let now = self.now();
+        self.take_attempt(&key, &self.policy.throttle).await?;
         if let Some(step) = totp::verify(&secret, code, now, totp.last_step)
             && self.store.totp_use_step(&account.id, step).await?
         {
@@ -268,7 +269,7 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        self.store.record_failure(&[&key], &ev, now).await?;
+        self.store.audit_append(&ev, None, now).await?;
         Err(Error::invalid("code", "code-wrong"))
     }
 

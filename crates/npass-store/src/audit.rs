@@ -6,7 +6,7 @@ use npass_core::model::{AuditEvent, AuditRecord, Mail, Throttle};
 use npass_core::store::{AuditStore, MailStore, ThrottleStore};
 
 use crate::db::Row;
-use crate::{SqlStore, append_audit, args, commit, finish};
+use crate::{SqlStore, args, finish};
 
 fn record(r: &Row) -> Result<AuditRecord> {
     let detail: String = r.get(5)?;
@@ -94,23 +94,46 @@ impl ThrottleStore for SqlStore {
         }
     }
 
-    async fn record_failure(
+    async fn throttle_take(
         &self,
-        keys: &[&str],
-        audit: &AuditEvent,
+        key: &str,
+        seen: Throttle,
+        failures: i64,
         now: i64,
-    ) -> Result<Vec<i64>> {
-        let mut tx = self.begin().await?;
-        let mut counts = Vec::with_capacity(keys.len());
-        for key in keys {
-            let row = tx.one("INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (throttle_key) DO UPDATE SET failures = throttles.failures + 1, last_failure_at = $2 \
-                 RETURNING failures", args![*key, now]).await?;
-            counts.push(row.get::<i64>(0)?);
-        }
-        append_audit(&mut tx, audit, now).await?;
-        commit(tx).await?;
-        Ok(counts)
+    ) -> Result<bool> {
+        // An absent row reads as zero failures at time zero: only an attempt that saw it so
+        // may insert, and an existing row changes only if it still reads `seen`. PostgreSQL
+        // evaluates the guard on the row's newest version under its lock; SQLite has one
+        // writer.
+        let taken = if seen == Throttle::default() {
+            self.pool()
+                .exec(
+                    "INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (throttle_key) DO UPDATE SET failures = $2, last_failure_at = $3 \
+                     WHERE throttles.failures = 0 AND throttles.last_failure_at = 0",
+                    args![key, failures, now],
+                )
+                .await?
+        } else {
+            self.pool()
+                .exec(
+                    "UPDATE throttles SET failures = $2, last_failure_at = $3 \
+                     WHERE throttle_key = $1 AND failures = $4 AND last_failure_at = $5",
+                    args![key, failures, now, seen.failures, seen.last_failure_at],
+                )
+                .await?
+        };
+        Ok(taken == 1)
+    }
+
+    async fn throttle_release(&self, key: &str) -> Result<()> {
+        self.pool()
+            .exec(
+                "UPDATE throttles SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
+                args![key],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn throttle_reset(&self, key: &str) -> Result<()> {

@@ -227,36 +227,55 @@ async fn concurrent_step_use_succeeds_once() {
 }
 
 #[tokio::test]
-async fn throttles_count_and_reset() {
+async fn throttles_take_release_and_reset() {
     let (s, _d) = store().await;
-    assert_eq!(s.throttle("pwd:x").await.unwrap(), Throttle::default());
-    let ev = event("login.failure", None, None, json!({}));
-    assert_eq!(
-        s.record_failure(&["pwd:x", "ip:a"], &ev, 5).await.unwrap(),
-        vec![1, 1]
+    let zero = Throttle::default();
+    assert_eq!(s.throttle("pwd:x").await.unwrap(), zero);
+    assert!(s.throttle_take("pwd:x", zero, 1, 5).await.unwrap());
+    let one = Throttle {
+        failures: 1,
+        last_failure_at: 5,
+    };
+    assert_eq!(s.throttle("pwd:x").await.unwrap(), one);
+    // A take that read a count another attempt has changed since is refused, absent row or not.
+    assert!(!s.throttle_take("pwd:x", zero, 1, 6).await.unwrap());
+    assert!(
+        !s.throttle_take("pwd:y", one, 2, 6).await.unwrap(),
+        "a row that is not there does not read as `one`"
     );
-    assert_eq!(s.record_failure(&["pwd:x"], &ev, 7).await.unwrap(), vec![2]);
-    assert_eq!(
-        s.throttle("ip:a").await.unwrap(),
-        Throttle {
-            failures: 1,
-            last_failure_at: 5
-        }
-    );
-    assert_eq!(
-        s.audit_range(0, 10).await.unwrap().len(),
-        2,
-        "each failure is recorded with its count"
-    );
-    assert_eq!(
-        s.throttle("pwd:x").await.unwrap(),
-        Throttle {
-            failures: 2,
-            last_failure_at: 7
-        }
-    );
+    assert_eq!(s.throttle("pwd:y").await.unwrap(), zero);
+    assert!(s.throttle_take("pwd:x", one, 2, 7).await.unwrap());
+    assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 2);
+    s.throttle_release("pwd:x").await.unwrap();
+    let back = s.throttle("pwd:x").await.unwrap();
+    assert_eq!((back.failures, back.last_failure_at), (1, 7));
+    s.throttle_release("pwd:x").await.unwrap();
+    s.throttle_release("pwd:x").await.unwrap();
+    assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 0, "never below zero");
+    s.throttle_release("pwd:none").await.unwrap();
+    assert!(s.throttle_take("pwd:x", back, 9, 8).await.is_ok());
     s.throttle_reset("pwd:x").await.unwrap();
-    assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 0);
+    assert_eq!(s.throttle("pwd:x").await.unwrap(), zero);
+}
+
+#[tokio::test]
+async fn concurrent_takes_of_one_count_let_exactly_one_through() {
+    let (s, _d) = store().await;
+    let s = std::sync::Arc::new(s);
+    let seen = Throttle::default();
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            s.throttle_take("pwd:race", seen, 1, 100 + i).await.unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for h in handles {
+        wins += usize::from(h.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(s.throttle("pwd:race").await.unwrap().failures, 1);
 }
 
 #[tokio::test]
@@ -272,9 +291,11 @@ async fn sessions_start_touch_replace_end() {
     )
     .await
     .unwrap();
-    s.record_failure(&["pwd:2000000000004"], &ev, 1)
-        .await
-        .unwrap();
+    assert!(
+        s.throttle_take("pwd:2000000000004", Throttle::default(), 1, 1)
+            .await
+            .unwrap()
+    );
     let mut sess = Session {
         id_hash: "s1".into(),
         account_id: "a1".into(),
@@ -329,9 +350,11 @@ async fn a_session_spending_a_code_starts_once() {
     let (s, _d) = store().await;
     let ev = event("login.success", Some("a1"), None, json!({}));
     two_step_account(&s, &ev, 40).await;
-    s.record_failure(&["otp:2000000000004"], &ev, 3)
-        .await
-        .unwrap();
+    assert!(
+        s.throttle_take("otp:2000000000004", Throttle::default(), 1, 3)
+            .await
+            .unwrap()
+    );
     let audited = s.audit_range(0, 1000).await.unwrap().len();
     let mut handles = Vec::new();
     for i in 0..8 {
@@ -373,9 +396,11 @@ async fn a_session_spending_a_code_starts_once() {
     assert_eq!(s.throttle("otp:2000000000004").await.unwrap().failures, 0);
     assert_eq!(s.totp("a1").await.unwrap().unwrap().last_step, 50);
     // An older step than the one spent starts nothing and leaves the counter as it is.
-    s.record_failure(&["otp:2000000000004"], &ev, 11)
-        .await
-        .unwrap();
+    assert!(
+        s.throttle_take("otp:2000000000004", Throttle::default(), 1, 11)
+            .await
+            .unwrap()
+    );
     let mut late = s.session(&format!("s{}", won[0])).await.unwrap().unwrap();
     late.id_hash = "late".into();
     let resets = ["otp:2000000000004".to_string()];

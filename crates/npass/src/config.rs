@@ -296,8 +296,8 @@ impl Default for ThrottleConfig {
             free_failures: 5,
             max_delay_seconds: 900,
             lock_after: 100,
-            ip_max_failures: 1000,
-            ip_window_minutes: 60,
+            ip_max_failures: 20,
+            ip_window_minutes: 1,
         }
     }
 }

@@ -171,6 +171,7 @@ err-expired = This step has expired. Start again.
 err-login-failed = The identification number, the password or the verification code is wrong.
 err-email-not-confirmed = Confirm your email address first: open the link we sent you.
 err-account-locked = This account is locked. Contact the assistance centre.
+err-second-factor-required = A password alone is not enough to log in here. Enter the verification code too; if you have not set it yet, log in with an electronic signature and choose "Set the verification code".
 
 mail-footer = This message was sent by npass. If you did not do this, contact the assistance centre at once.
 mail-confirm-email-subject = Confirm your email address

@@ -171,6 +171,7 @@ err-expired = Acest pas a expirat. Începeți din nou.
 err-login-failed = Numărul de identificare, parola sau codul de verificare este greșit.
 err-email-not-confirmed = Confirmați mai întâi adresa de e-mail: deschideți linkul pe care vi l-am trimis.
 err-account-locked = Acest cont este blocat. Contactați centrul de asistență.
+err-second-factor-required = Parola singură nu este suficientă pentru autentificare. Introduceți și codul de verificare; dacă nu l-ați setat încă, autentificați-vă cu semnătura electronică și alegeți „Setează codul de verificare”.
 
 mail-footer = Acest mesaj a fost trimis de npass. Dacă nu ați făcut dumneavoastră acest lucru, contactați imediat centrul de asistență.
 mail-confirm-email-subject = Confirmați adresa de e-mail

@@ -140,6 +140,10 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             ("".into(), ctx.tr.t("err-account-locked")),
         ),
+        Err(LoginError::SecondFactorRequired) => (
+            StatusCode::FORBIDDEN,
+            ("".into(), ctx.tr.t("err-second-factor-required")),
+        ),
         Err(LoginError::Unavailable(e)) => return error_page(&st, &ctx.browser, &e),
     };
     let mut errors = FieldErrors::default();

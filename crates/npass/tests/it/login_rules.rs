@@ -334,3 +334,213 @@ async fn an_active_session_still_ends_after_24_hours() {
     app.clock.advance_secs(50 * 60);
     assert_eq!(b.get("/account").await.status, 303);
 }
+
+/// Posts the login form from `n` browsers at once, half of them to `other` (another node on
+/// the same database), each with its own CSRF token; returns the statuses.
+async fn guesses_at_once(
+    app: &TestApp,
+    other: &TestApp,
+    n: usize,
+    fields: &[(&'static str, &'static str)],
+) -> Vec<u16> {
+    let mut ready = Vec::new();
+    for i in 0..n {
+        let mut b = if i % 2 == 0 {
+            app.browser()
+        } else {
+            other.browser()
+        };
+        let csrf = b.get("/login").await.csrf();
+        ready.push((b, csrf));
+    }
+    let handles: Vec<_> = ready
+        .into_iter()
+        .map(|(mut b, csrf)| {
+            let fields = fields.to_vec();
+            tokio::spawn(async move {
+                let mut all = vec![("csrf", csrf.as_str())];
+                all.extend_from_slice(&fields);
+                b.post_raw("/login", &all).await.status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    statuses
+}
+
+fn failures_in_trail(trail: &[npass_core::model::AuditRecord]) -> usize {
+    trail
+        .iter()
+        .filter(|r| r.event.kind == "login.failure")
+        .count()
+}
+
+#[tokio::test]
+async fn parallel_guesses_on_two_nodes_verify_no_more_passwords_than_the_policy_allows() {
+    let app = TestApp::start().await;
+    registered(&app, &ION).await;
+    let peer = app.peer().await;
+    let statuses = guesses_at_once(
+        &app,
+        &peer,
+        40,
+        &[
+            ("national_id", ION.national_id),
+            ("password", "forty guesses at the same time"),
+        ],
+    )
+    .await;
+    // Five free failures, then the one-second delay: the clock does not move, so every other
+    // guess waits, unverified.
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let waited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((verified, waited), (5, 35), "{statuses:?}");
+    let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
+    assert_eq!(failures_in_trail(&trail), 5);
+    // Refused attempts gave their count back: the counter holds the five failures.
+    let t = app
+        .core
+        .store
+        .throttle(&format!("pwd:{}", ION.national_id))
+        .await
+        .unwrap();
+    assert_eq!(t.failures, 5);
+    // The right password still waits out the delay, then logs in.
+    let mut b = app.browser();
+    login(&mut b, &ION, "").await.status(429);
+    app.clock.advance_secs(2);
+    peer.clock.advance_secs(2);
+    login(&mut b, &ION, "").await.status(303);
+}
+
+#[tokio::test]
+async fn parallel_guesses_from_one_address_stop_at_its_limit() {
+    let app = TestApp::start().await;
+    let peer = app.peer().await;
+    // Unknown identifiers: only the address's counter stands between the guesses and the
+    // hashing (20 failures a minute by default).
+    let statuses = guesses_at_once(
+        &app,
+        &peer,
+        40,
+        &[
+            ("national_id", "1008600038413"),
+            ("password", "forty guesses at the same time"),
+        ],
+    )
+    .await;
+    let wrong: Vec<_> = statuses.iter().filter(|s| **s == 401).collect();
+    assert!(
+        wrong.len() <= 20 && statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
+    assert_eq!(failures_in_trail(&trail), wrong.len());
+    assert!(
+        app.core.store.throttle("ip:127.0.0.1").await.unwrap().failures <= 20,
+        "the address's count never passes its limit"
+    );
+}
+
+#[tokio::test]
+async fn while_codes_wait_a_right_and_a_wrong_password_get_the_same_answer() {
+    let app = TestApp::start().await;
+    let mut b = registered(&app, &ANA).await;
+    login(&mut b, &ANA, "").await.status(303);
+    activate_two_step(&app, &mut b).await;
+    // Five wrong codes with the right password: the code counter now waits.
+    let mut c = app.browser();
+    for _ in 0..5 {
+        login(&mut c, &ANA, "000000").await.status(401);
+    }
+    let with = |pw: &'static str| {
+        [
+            ("national_id", ANA.national_id),
+            ("password", pw),
+            ("code", "000000"),
+        ]
+    };
+    let right = c.submit("/login", "/login", &with(ANA.password)).await;
+    let wrong = c.submit("/login", "/login", &with("a wrong password here")).await;
+    assert_eq!((right.status, wrong.status), (429, 429));
+    let strip = |r: &Resp| {
+        r.body.replace(
+            r.headers["x-request-id"].to_str().unwrap(),
+            "",
+        )
+    };
+    assert_eq!(strip(&right), strip(&wrong));
+    // Locked (100 code failures) likewise: both passwords are told the same.
+    for _ in 5..100 {
+        app.clock.advance_secs(900);
+        login(&mut c, &ANA, "000000").await.status(401);
+    }
+    app.clock.advance_secs(900);
+    let right = c.submit("/login", "/login", &with(ANA.password)).await;
+    let wrong = c.submit("/login", "/login", &with("a wrong password here")).await;
+    assert_eq!((right.status, wrong.status), (403, 403));
+    assert_eq!(strip(&right), strip(&wrong));
+}
+
+#[tokio::test]
+async fn without_password_only_login_a_password_alone_gives_no_session() {
+    let app = TestApp::start_with(|c| c.password.password_only_login = false).await;
+    let mut b = registered(&app, &ION).await;
+    login(&mut b, &ION, "")
+        .await
+        .status(403)
+        .has("A password alone is not enough to log in here.");
+    assert!(!b.cookies.contains_key("__Host-npass"));
+    b.get("/account").await.status(303);
+    // A right password is no failure: it does not count towards the lock.
+    let t = app
+        .core
+        .store
+        .throttle(&format!("pwd:{}", ION.national_id))
+        .await
+        .unwrap();
+    assert_eq!(t.failures, 0);
+    // A wrong one is answered as any wrong password.
+    b.submit(
+        "/login",
+        "/login",
+        &[("national_id", ION.national_id), ("password", "wrong wrong wrong")],
+    )
+    .await
+    .status(401);
+}
+
+#[tokio::test]
+async fn an_address_gets_20_failures_a_minute_by_default() {
+    let app = TestApp::start().await;
+    registered(&app, &ION).await;
+    let mut b = app.browser();
+    // A stuffing list: a different identifier each time, so only the address's count grows.
+    let ids: Vec<String> = (0..21u64).map(|i| idnp(1_008_600_000_000 + i * 10)).collect();
+    for id in &ids[..20] {
+        b.submit("/login", "/login", &[("national_id", id), ("password", "stuffed guess 1234")])
+            .await
+            .status(401);
+    }
+    b.submit("/login", "/login", &[("national_id", &ids[20]), ("password", "stuffed 1234")])
+        .await
+        .status(429);
+    // The citizen behind the same address waits a minute too, but the account is not locked.
+    login(&mut b, &ION, "").await.status(429);
+    app.clock.advance_secs(61);
+    login(&mut b, &ION, "").await.status(303);
+}
+
+/// A valid IDNP from its first twelve digits (`n` / 10) and the check digit (weights 7, 3, 1).
+fn idnp(n: u64) -> String {
+    let head = format!("{:012}", n / 10);
+    let sum: u32 = head
+        .bytes()
+        .zip([7, 3, 1].iter().cycle())
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{head}{}", sum % 10)
+}
