@@ -341,6 +341,29 @@ pub fn csrf_token(st: &AppState, pre_id: &str, session_secret: Option<&str>) -> 
     }
 }
 
+/// A state-changing request's `Origin`, when the browser sends one, must be this site's (the
+/// public URL's, or the e-signature listener's). A missing header passes (older browsers and
+/// same-origin GET-initiated forms may omit it; the CSRF token still binds the form), but an
+/// opaque `null` origin or any other site's is refused.
+fn same_origin(st: &AppState, headers: &HeaderMap) -> bool {
+    let Some(given) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(given) = given
+        .to_str()
+        .ok()
+        .and_then(|v| url::Url::parse(v).ok())
+        .map(|u| u.origin())
+        .filter(url::Origin::is_tuple)
+    else {
+        return false;
+    };
+    std::iter::once(st.core.policy.public_url.as_str())
+        .chain(st.cfg.esign_tls_url.as_deref())
+        .filter_map(|u| url::Url::parse(u).ok())
+        .any(|u| u.origin() == given)
+}
+
 fn csrf_ok(st: &AppState, headers: &HeaderMap, given: &str) -> bool {
     let jar = cookies(headers);
     let mut candidates = Vec::new();
@@ -376,6 +399,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
             == Some("cross-site")
+            || !same_origin(st, &parts.headers)
         {
             return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
         }

@@ -79,8 +79,17 @@ async fn forms_without_a_valid_csrf_token_change_nothing() {
         .request(reqwest::Method::POST, "/register")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "cross-site")
-        .body(body);
+        .body(body.clone());
     b.send(rb).await.status(403);
+    // So do POSTs whose Origin is another site's or opaque, token or not; this site's passes.
+    for origin in ["https://evil.example", "null", "http://127.0.0.1:1"] {
+        let rb = b
+            .request(reqwest::Method::POST, "/register")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin)
+            .body(body.clone());
+        b.send(rb).await.status(403).has("did not come from this site");
+    }
     assert!(
         app.core
             .store
@@ -89,9 +98,16 @@ async fn forms_without_a_valid_csrf_token_change_nothing() {
             .unwrap()
             .is_none()
     );
+    let rb = b
+        .request(reqwest::Method::POST, "/register")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", app.base.as_str())
+        .body(body);
+    b.send(rb).await.status(200);
+    app.mail(ION.email, "/register/confirm?token=").await;
     // Logout too needs the token.
-    let mut ion = registered(&app, &ION).await;
-    login(&mut ion, &ION, "").await.status(303);
+    let mut ion = registered(&app, &ANA).await;
+    login(&mut ion, &ANA, "").await.status(303);
     ion.post_raw("/logout", &[]).await.status(403);
     ion.get("/account").await.status(200);
 }
