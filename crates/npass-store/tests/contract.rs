@@ -721,6 +721,8 @@ mod oidc {
             min_level: Level::Low,
             max_age: None,
             prompt: String::new(),
+            ui_locales: String::new(),
+            hint_sub: None,
             created_at: 1,
             expires_at: 100,
         }
@@ -835,6 +837,8 @@ mod oidc {
             min_level: Level::Low,
             max_age: Some(60),
             prompt: String::new(),
+            ui_locales: String::new(),
+            hint_sub: None,
             created_at: 1,
             expires_at: 100,
         };

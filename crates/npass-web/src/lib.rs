@@ -100,7 +100,7 @@ pub fn router(state: AppState) -> Router {
             get(oidc::discovery_handler(&state)),
         )
         .route("/jwks", get(oidc::jwks))
-        .route("/authorize", get(oidc::authorize))
+        .route("/authorize", get(oidc::authorize).post(oidc::authorize_post))
         .route("/authorize/continue", get(oidc::resume))
         .route("/authorize/consent", post(oidc::consent))
         .route("/token", post(oidc::token))

@@ -40,6 +40,8 @@ pub struct Browser {
     pub pre_slot: std::sync::Arc<std::sync::OnceLock<String>>,
     pub lang: &'static str,
     pub lang_unknown: bool,
+    /// The language was chosen in this request's own `?lang=`.
+    pub lang_asked: bool,
     pub path: String,
     /// The query without `lang`, for the language links.
     pub query_rest: String,
@@ -131,6 +133,7 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         pre_slot: pre_slot.clone(),
         lang,
         lang_unknown,
+        lang_asked: set_lang.is_some(),
         path: req.uri().path().to_owned(),
         query_rest,
     };
@@ -226,12 +229,31 @@ pub struct Authed {
 }
 
 /// Everything a handler needs about the request.
+#[derive(Clone)]
 pub struct Ctx {
     pub browser: Browser,
     pub tr: Tr,
     pub client: Client,
     pub auth: Option<Authed>,
     pub csrf: String,
+}
+
+impl Ctx {
+    /// This context with the pages in the first language of `ui_locales` (an e-service's
+    /// `ui_locales`, space-separated tags) that is enabled, unless the citizen chose one with
+    /// `?lang=` in this very request.
+    pub fn with_ui_locales(&self, st: &AppState, ui_locales: &str) -> Ctx {
+        let mut ctx = self.clone();
+        if self.browser.lang_asked || ui_locales.trim().is_empty() {
+            return ctx;
+        }
+        let tags = ui_locales.split_whitespace().collect::<Vec<_>>().join(",");
+        if let Some(lang) = st.i18n.negotiate(&tags) {
+            ctx.browser.lang = lang;
+            ctx.tr = Tr::new(st.i18n.clone(), lang);
+        }
+        ctx
+    }
 }
 
 fn client_ip(parts: &Parts, trust_forwarded: bool) -> String {
@@ -320,6 +342,7 @@ pub fn browser_of(ext: &axum::http::Extensions, st: &AppState) -> Browser {
         pre_slot: Default::default(),
         lang: st.i18n.default_lang(),
         lang_unknown: false,
+        lang_asked: false,
         path: "/".into(),
         query_rest: String::new(),
     })

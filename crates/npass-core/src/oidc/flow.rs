@@ -75,7 +75,13 @@ pub fn valid_redirect_uri(u: &str) -> bool {
                     rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
                 })
             });
-    ok_scheme && !u.contains('#') && !u.chars().any(char::is_whitespace) && u.len() <= 1000
+    // No wildcards: a registered URI is compared byte for byte, and a `*` would only ever be
+    // a mistake that looks like a pattern.
+    ok_scheme
+        && !u.contains('#')
+        && !u.contains('*')
+        && !u.chars().any(char::is_whitespace)
+        && u.len() <= 1000
 }
 
 fn with_params(base: &str, params: &[(&str, &str)]) -> String {
@@ -427,9 +433,11 @@ impl Core {
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
             "revocation_endpoint": format!("{iss}/revoke"),
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+            "revocation_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
             "introspection_endpoint": format!("{iss}/introspect"),
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+            "introspection_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256", "RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
@@ -499,13 +507,19 @@ impl Core {
             )));
         }
         if p.contains_key("request_uri") {
+            // Only pushed requests' URNs are ours (discovery: request_uri_parameter_supported
+            // is false).
             return Err(back(OAuthError::new(
-                "invalid_request_uri",
-                "request_uri is not a pushed request of ours",
+                "request_uri_not_supported",
+                "only request_uri values from the pushed authorization request endpoint are accepted",
             )));
         }
-        let req = self
+        let mut req = self
             .build_request(&client, p, REQUEST_TTL_MS)
+            .map_err(back)?;
+        req.hint_sub = self
+            .hint_subject(&client, get("id_token_hint"))
+            .await
             .map_err(back)?;
         self.store
             .auth_request_put(&req)
@@ -540,7 +554,10 @@ impl Core {
                 "redirect_uri is not registered",
             ));
         }
-        let req = self.build_request(e, p, PAR_TTL_MS)?;
+        let mut req = self.build_request(e, p, PAR_TTL_MS)?;
+        req.hint_sub = self
+            .hint_subject(e, p.get("id_token_hint").map(String::as_str).unwrap_or(""))
+            .await?;
         self.store
             .auth_request_put(&req)
             .await
@@ -569,6 +586,16 @@ impl Core {
                 "unsupported_response_type",
                 "only the authorization code flow is supported",
             ));
+        }
+        if !matches!(get("response_mode"), "" | "query") {
+            return Err(fail(
+                "invalid_request",
+                "response_mode is not supported: only query",
+            ));
+        }
+        let ui_locales = get("ui_locales");
+        if ui_locales.len() > 200 {
+            return Err(fail("invalid_request", "ui_locales is too long"));
         }
         if p.contains_key("request") {
             return Err(fail(
@@ -646,10 +673,33 @@ impl Core {
             min_level,
             max_age,
             prompt: prompt.to_owned(),
+            ui_locales: ui_locales.to_owned(),
+            hint_sub: None,
             created_at: now,
             expires_at: now + ttl_ms,
         };
         Ok(req)
+    }
+
+    /// The subject of an `id_token_hint`: one of our ID tokens (expired ones too: it is a hint
+    /// of who asks, not a credential) issued to this e-service. Empty: none.
+    async fn hint_subject(&self, e: &EService, hint: &str) -> Result<Option<String>, OAuthError> {
+        if hint.is_empty() {
+            return Ok(None);
+        }
+        let keys = self
+            .verification_keys()
+            .await
+            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+        let bad = || OAuthError::new("invalid_request", "id_token_hint is not an ID token of ours for this e-service");
+        let claims = super::jwt::verify_own(hint, &keys, "JWT").ok_or_else(bad)?;
+        let aud_ok = match claims.get("aud") {
+            Some(Value::String(a)) => a == &e.client_id,
+            Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&e.client_id)),
+            _ => false,
+        };
+        let sub = claims.get("sub").and_then(Value::as_str).filter(|_| aud_ok);
+        sub.map(|s| Some(s.to_owned())).ok_or_else(bad)
     }
 
     pub async fn parked_request(&self, id: &str) -> Result<AuthRequest> {
@@ -695,6 +745,17 @@ impl Core {
                 Next::Login { reauth: false }
             });
         };
+        if let Some(hint) = &req.hint_sub {
+            let e = self.eservice(&req.client_id).await?;
+            if self.subject_of(&e, &s.account_id) != *hint {
+                // Another citizen is logged in than the one the e-service named.
+                return Ok(if none {
+                    silent_fail("login_required", "the session is not the id_token_hint's subject")
+                } else {
+                    Next::Login { reauth: true }
+                });
+            }
+        }
         let too_old = req
             .max_age
             .is_some_and(|m| self.now() - s.auth_time > m * 1000);

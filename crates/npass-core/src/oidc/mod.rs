@@ -58,6 +58,13 @@ pub struct AuthRequest {
     pub min_level: Level,
     pub max_age: Option<i64>,
     pub prompt: String,
+    /// `ui_locales` as asked (space-separated language tags): the pages of this request are
+    /// shown in the first one npass has, unless the citizen picks another.
+    #[serde(default)]
+    pub ui_locales: String,
+    /// The `sub` of a verified `id_token_hint`: only that citizen's session may answer.
+    #[serde(default)]
+    pub hint_sub: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }

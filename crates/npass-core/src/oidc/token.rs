@@ -481,6 +481,11 @@ impl Core {
     }
 
     pub(super) fn subject(&self, e: &EService, account: &Account) -> String {
+        self.subject_of(e, &account.id)
+    }
+
+    /// The pairwise subject identifier of account `account_id` at e-service `e`.
+    pub(super) fn subject_of(&self, e: &EService, account_id: &str) -> String {
         let sector = if e.pairwise_sector.is_empty() {
             &e.client_id
         } else {
@@ -492,7 +497,7 @@ impl Core {
         };
         mac.update(sector.as_bytes());
         mac.update(b"\0");
-        mac.update(account.id.as_bytes());
+        mac.update(account_id.as_bytes());
         BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
     }
 

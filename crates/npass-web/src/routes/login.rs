@@ -115,6 +115,7 @@ pub async fn submit(
         code: f.code,
     };
     let result = st.core.login(input, &ctx.client, replaces.as_deref()).await;
+    let ctx = super::oidc::continuing(&st, ctx, &f.next).await;
     let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
     let (status, err) = match result {
         Ok(ns) => {

@@ -85,29 +85,63 @@ pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> R
         .as_deref()
         .map(serde_urlencoded_pairs)
         .unwrap_or_default();
+    match park(&st, &ctx, pairs).await {
+        // Straight on to the next step (login, consent or the code): no extra redirect.
+        Ok(req) => step(&st, &ctx, &req, false).await,
+        Err(res) => res,
+    }
+}
+
+/// `POST /authorize` (OpenID Connect Core 3.1.2.1: form-encoded, the same parameters). The
+/// e-service's page posts it cross-site, so the browser sends no `SameSite=Lax` session cookie
+/// with it: the request is parked and the browser sent on with a GET, which carries the cookie.
+pub async fn authorize_post(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctype = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let page = |status, key| message_page(&st, &ctx.browser, status, "error-title", key);
+    if !ctype.starts_with("application/x-www-form-urlencoded") {
+        return page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form");
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return page(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large");
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return page(StatusCode::BAD_REQUEST, "error-form");
+    };
+    match park(&st, &ctx, serde_urlencoded_pairs(text)).await {
+        Ok(req) => see_other(&format!("/authorize/continue?req={}", req.id)),
+        Err(res) => res,
+    }
+}
+
+/// Validates an authorisation request's parameters (none repeated) and parks it.
+async fn park(st: &AppState, ctx: &Ctx, pairs: Vec<(String, String)>) -> Result<AuthRequest, Response> {
     let mut params = HashMap::new();
     for (k, v) in pairs {
         if params.insert(k, v).is_some() {
-            return message_page(
-                &st,
+            return Err(message_page(
+                st,
                 &ctx.browser,
                 StatusCode::BAD_REQUEST,
                 "error-title",
                 "oidc-repeated-parameter",
-            );
+            ));
         }
     }
     match st.core.authorization_request(&params).await {
-        // Straight on to the next step (login, consent or the code): no extra redirect.
-        Ok(req) => step(&st, &ctx, &req, false).await,
-        Err(AuthorizeError::Page(key)) => message_page(
-            &st,
+        Ok(req) => Ok(req),
+        Err(AuthorizeError::Page(key)) => Err(message_page(
+            st,
             &ctx.browser,
             StatusCode::BAD_REQUEST,
             "error-title",
             key,
-        ),
-        Err(AuthorizeError::Redirect(url)) => see_other(&url),
+        )),
+        Err(AuthorizeError::Redirect(url)) => Err(see_other(&url)),
     }
 }
 
@@ -119,6 +153,18 @@ pub struct ConsentPage {
     pub service: String,
     pub items: Vec<String>,
     pub level: String,
+}
+
+/// The context for a page on the way back to a parked request (`next` is
+/// `/authorize/continue?req=…`): in the language the request's `ui_locales` asked for.
+pub async fn continuing(st: &AppState, ctx: Ctx, next: &str) -> Ctx {
+    let Some(id) = next.strip_prefix("/authorize/continue?req=") else {
+        return ctx;
+    };
+    match st.core.parked_request(id).await {
+        Ok(req) => ctx.with_ui_locales(st, &req.ui_locales),
+        Err(_) => ctx,
+    }
 }
 
 /// Resumes a parked request after login or consent.
@@ -136,6 +182,7 @@ async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Res
 
 /// What a parked request needs next, as the browser's session allows.
 async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) -> Response {
+    let ctx = &ctx.with_ui_locales(st, &req.ui_locales);
     let id = &req.id;
     let session = ctx.auth.as_ref().map(|a| &a.session);
     let next = match st.core.next_step(req, session, consented_now).await {

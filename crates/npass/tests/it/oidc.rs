@@ -250,6 +250,15 @@ async fn discovery_and_jwks() {
         serde_json::json!(["ES256", "RS256"])
     );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    // Discovery lists what the introspection and revocation endpoints really accept.
+    for ep in ["introspection", "revocation", "token"] {
+        assert_eq!(
+            d[format!("{ep}_endpoint_auth_methods_supported")],
+            serde_json::json!(["client_secret_basic", "private_key_jwt"]),
+            "{ep}"
+        );
+    }
+    assert_eq!(d["response_modes_supported"], serde_json::json!(["query"]));
     let keys = jwks(&app).await;
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].public_jwk["kty"], "EC");
@@ -450,6 +459,15 @@ async fn bad_requests_go_back_with_the_standard_errors() {
             &[("request", "eyJhbGciOiJub25lIn0.e30.")],
             "request_not_supported",
         ),
+        // Only pushed requests' URNs are ours; any other request_uri is not supported.
+        (
+            &[("request_uri", "https://tax.example.md/req.jwt")],
+            "request_uri_not_supported",
+        ),
+        // Only query responses exist: another mode is refused, not silently ignored.
+        (&[("response_mode", "fragment")], "invalid_request"),
+        (&[("response_mode", "form_post")], "invalid_request"),
+        (&[("id_token_hint", "not.a.token")], "invalid_request"),
     ];
     for (extra, error) in cases {
         let r = b.get(&authorize_path(&s, &p, extra)).await;
@@ -1749,4 +1767,147 @@ async fn a_published_key_set_is_read_up_to_64_kib_and_no_further() {
         fetcher.fetch(&huge).await.unwrap_err(),
         "larger than 64 KiB"
     );
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_takes_post_too() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &["profile", "email"], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    let p = pkce();
+    // The e-service's page posts the form cross-site: no Lax cookie comes with it, so npass
+    // parks the request and goes on with a GET, which carries the session.
+    let form = authorize_path(&s, &p, &[]).split_once('?').unwrap().1.to_owned();
+    let rb = app
+        .browser()
+        .request(reqwest::Method::POST, "/authorize")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://tax.example.md")
+        .header("sec-fetch-site", "cross-site")
+        .body(form);
+    let r = app.browser().send(rb).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location().starts_with("/authorize/continue?req="));
+    let r = go(&mut b, &r.location()).await;
+    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
+        let req = field_value(&r.body, "req").unwrap();
+        let c = b
+            .post_raw(
+                "/authorize/consent",
+                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await;
+        follow(&mut b, c).await
+    } else {
+        r
+    };
+    let code = query_of(&r.location())["code"].clone();
+    let (status, t) = redeem(&app, &s, &code, &p).await;
+    assert_eq!(status, 200, "{t}");
+    // A POST with a bad redirect is an error page, never a redirect.
+    let bad = authorize_path(&s, &p, &[("redirect_uri", "https://evil.example/cb")]);
+    let rb = app
+        .browser()
+        .request(reqwest::Method::POST, "/authorize")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(bad.split_once('?').unwrap().1.to_owned());
+    app.browser().send(rb).await.status(400);
+    // And a body that is not a form is refused clearly.
+    let rb = app
+        .browser()
+        .request(reqwest::Method::POST, "/authorize")
+        .header("content-type", "application/json")
+        .body("{}");
+    app.browser().send(rb).await.status(415);
+}
+
+#[tokio::test]
+async fn ui_locales_choose_the_language_of_the_request_pages() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &["profile"], false).await;
+    registered(&app, &ION).await;
+    let mut b = app.browser(); // Accept-Language: en
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&s, &p, &[("ui_locales", "de ru en")])).await;
+    r.status(200).has("<html lang=\"ru\"").has("Вход");
+    // A failed login on the way back to the request stays in its language.
+    let next = field_value(&r.body, "next").unwrap();
+    let failed = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &r.csrf()),
+                ("national_id", ION.national_id),
+                ("password", "not the right one at all"),
+                ("next", &next),
+            ],
+        )
+        .await;
+    failed.status(401).has("<html lang=\"ru\"");
+    // The citizen's own choice on the page wins.
+    let r = go(
+        &mut b,
+        &format!("{}&lang=en", authorize_path(&s, &p, &[("ui_locales", "ru")])),
+    )
+    .await;
+    r.status(200).has("<html lang=\"en\"");
+    // A request without ui_locales is in the browser's language.
+    let mut c = app.browser();
+    go(&mut c, &authorize_path(&s, &p, &[]))
+        .await
+        .has("<html lang=\"en\"");
+}
+
+#[tokio::test]
+async fn an_id_token_hint_for_another_citizen_gets_no_code() {
+    let app = TestApp::start().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut ion = logged_in(&app, &ION).await;
+    let ion_id_token = fresh_tokens(&app, &mut ion, &s).await["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Ana logs in in another browser, which the e-service believes to be Ion's.
+    let mut ana = logged_in(&app, &ANA).await;
+    let ana_id_token = fresh_tokens(&app, &mut ana, &s).await["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = pkce();
+    let silent = |hint: &str| {
+        authorize_path(&s, &p, &[("prompt", "none"), ("id_token_hint", hint)])
+    };
+    let r = go(&mut ana, &silent(&ion_id_token)).await;
+    let q = query_of(&r.location());
+    assert!(r.location().starts_with(CB));
+    assert_eq!(q["error"], "login_required");
+    assert!(!q.contains_key("code"));
+    // Without prompt=none the citizen is asked to log in (as the hinted one) instead.
+    let r = go(&mut ana, &authorize_path(&s, &p, &[("id_token_hint", &ion_id_token)])).await;
+    r.status(200).has("name=\"password\"");
+    // The hint of the citizen who is logged in works silently.
+    let r = go(&mut ana, &silent(&ana_id_token)).await;
+    assert!(query_of(&r.location()).contains_key("code"), "{}", r.location());
+    // Another e-service's ID token is no hint for this one.
+    let other = service(&app, Level::Low, &[], false).await;
+    let foreign = authorize_path(&other, &p, &[("prompt", "none"), ("id_token_hint", &ana_id_token)])
+        .replace(&s.id, &other.id);
+    let r = go(&mut ana, &foreign).await;
+    assert_eq!(query_of(&r.location())["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn wildcard_redirect_uris_cannot_be_registered() {
+    let app = TestApp::start().await;
+    for bad in ["https://*.example.md/cb", "https://tax.example.md/*"] {
+        let n = NewEService {
+            name: "Wild".into(),
+            redirect_uris: vec![bad.into()],
+            ..Default::default()
+        };
+        assert!(
+            app.core.add_eservice(n, &Client::default()).await.is_err(),
+            "{bad}"
+        );
+    }
 }
