@@ -48,7 +48,11 @@ impl Backchannel {
                     break;
                 };
                 let store = &self.core.store;
-                match self.deliver(&n.uri, &n.logout_token).await {
+                let sent = match self.core.logout_token(&n).await {
+                    Ok(token) => self.deliver(&n.uri, &token).await,
+                    Err(e) => Err(format!("not signed: {e}")),
+                };
+                match sent {
                     Ok(()) => {
                         let _ = store.backchannel_done(&n.id).await;
                     }

@@ -91,17 +91,17 @@ impl Core {
             if e.backchannel_logout_uri.is_empty() {
                 continue;
             }
-            let now_s = self.now() / 1000;
+            // Signed at each delivery attempt, with its own iat, exp and jti.
             let claims = json!({
-                "iss": self.issuer(), "aud": e.client_id, "iat": now_s, "exp": now_s + LOGOUT_TOKEN_TTL_S,
-                "jti": rng::token(self.rng.as_ref()), "sub": self.subject(&e, &account), "sid": sid(session_hash),
+                "iss": self.issuer(), "aud": e.client_id,
+                "sub": self.subject(&e, &account), "sid": sid(session_hash),
                 "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
             });
             notices.push(BackchannelNotice {
                 id: rng::id(self.rng.as_ref()),
                 client_id: e.client_id.clone(),
                 uri: e.backchannel_logout_uri.clone(),
-                logout_token: self.sign_as(&e.id_token_alg, "logout+jwt", &claims).await?,
+                logout_token: json!({"alg": e.id_token_alg, "claims": claims}).to_string(),
                 attempts: 0,
             });
         }
@@ -110,6 +110,29 @@ impl Core {
             (self.backchannel_waker)();
         }
         Ok(())
+    }
+
+    /// The logout token for one delivery attempt of `n`: signed now, valid for two minutes
+    /// from now, with a `jti` of its own (Back-Channel Logout 1.0 §2.4, §2.6: an e-service
+    /// checks `exp` and may refuse a `jti` it has seen), so a retry hours later is still
+    /// accepted.
+    pub async fn logout_token(&self, n: &BackchannelNotice) -> Result<String> {
+        let Ok(Value::Object(queued)) = serde_json::from_str::<Value>(&n.logout_token) else {
+            // Queued by an older node: already signed.
+            return Ok(n.logout_token.clone());
+        };
+        let alg = queued.get("alg").and_then(Value::as_str).unwrap_or("ES256");
+        let mut claims = queued
+            .get("claims")
+            .cloned()
+            .ok_or_else(|| Error::Internal("back-channel notice without claims".into()))?;
+        let now_s = self.now() / 1000;
+        if let Value::Object(c) = &mut claims {
+            c.insert("iat".into(), json!(now_s));
+            c.insert("exp".into(), json!(now_s + LOGOUT_TOKEN_TTL_S));
+            c.insert("jti".into(), json!(rng::token(self.rng.as_ref())));
+        }
+        self.sign_as(alg, "logout+jwt", &claims).await
     }
 
     /// The e-services the citizen shares data with, with their names.

@@ -161,12 +161,15 @@ pub fn split_scope(s: &str) -> Vec<String> {
     v
 }
 
-/// A back-channel logout token waiting to be delivered to an e-service.
+/// A back-channel logout waiting to be delivered to an e-service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackchannelNotice {
     pub id: String,
     pub client_id: String,
     pub uri: String,
+    /// What the logout token says, unsigned (`{"alg", "claims"}` as JSON): each delivery
+    /// attempt signs a token of its own, valid when it is sent (`Core::logout_token`). Rows
+    /// queued before this hold a signed token, which is sent as it is.
     pub logout_token: String,
     pub attempts: i64,
 }

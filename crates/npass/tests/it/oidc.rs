@@ -1067,6 +1067,13 @@ async fn revocation_introspection_logout_and_idle_limits() {
 
 /// A tiny HTTP endpoint standing in for an e-service's back-channel logout URI.
 async fn backchannel_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    backchannel_sink_failing(0).await
+}
+
+/// `backchannel_sink` whose first `fail_first` answers are 503 (each body is kept all the same).
+async fn backchannel_sink_failing(
+    fail_first: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1101,9 +1108,12 @@ async fn backchannel_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
                     }
                 }
             }
-            let _ = sock
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .await;
+            let answer: &[u8] = if keep.lock().unwrap().len() <= fail_first {
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            } else {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            };
+            let _ = sock.write_all(answer).await;
         }
     });
     (format!("http://{addr}/bc"), got)
@@ -1909,5 +1919,53 @@ async fn wildcard_redirect_uris_cannot_be_registered() {
             app.core.add_eservice(n, &Client::default()).await.is_err(),
             "{bad}"
         );
+    }
+}
+
+#[tokio::test]
+async fn back_channel_retries_carry_a_logout_token_valid_when_sent() {
+    let app = TestApp::start().await;
+    let (bc_uri, got) = backchannel_sink_failing(3).await;
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        backchannel_logout_uri: bc_uri,
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    };
+    let mut b = logged_in(&app, &ION).await;
+    fresh_tokens(&app, &mut b, &s).await;
+    b.submit("/account", "/logout", &[]).await.status(303);
+    // Three refusals, then success: the retries come 60, 120 and 240 s apart, long past the
+    // first token's two minutes.
+    let mut jtis = std::collections::HashSet::new();
+    for (attempt, wait) in [(1usize, 61), (2, 121), (3, 241), (4, 0)] {
+        let mut body = None;
+        for _ in 0..200 {
+            if let Some(x) = got.lock().unwrap().get(attempt - 1).cloned() {
+                body = Some(x);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let body = body.unwrap_or_else(|| panic!("delivery attempt {attempt}"));
+        let token = form_urlencoded::parse(body.as_bytes())
+            .find(|(k, _)| k == "logout_token")
+            .unwrap()
+            .1
+            .into_owned();
+        let lt = verify_own(&token, &jwks(&app).await, "logout+jwt").unwrap();
+        let now_s = app.now() / 1000;
+        assert!(
+            lt["exp"].as_i64().unwrap() > now_s && lt["iat"].as_i64().unwrap() <= now_s,
+            "attempt {attempt}: {lt}"
+        );
+        assert_eq!(lt["aud"], s.id.as_str());
+        assert!(jtis.insert(lt["jti"].as_str().unwrap().to_owned()), "a jti of its own");
+        app.clock.advance_secs(wait);
     }
 }
