@@ -351,12 +351,26 @@ impl Core {
         resets: &[String],
         client: &Client,
     ) -> Result<Option<NewSession>> {
+        // A browser's session replaced by another citizen's ends as a logout: its e-services
+        // are told and their grants revoked. The same citizen's session hands them on instead.
+        let (replaces, chain) = match replaces {
+            Some(old) => match self.store.session(&ordered_key(old)).await? {
+                Some(s) if s.account_id == tx.account_id => (Some(old), Some(s.chain)),
+                Some(_) => {
+                    self.logout(old, client).await?;
+                    (None, None)
+                }
+                None => (None, None),
+            },
+            None => (None, None),
+        };
         let now = self.now();
         let level = tx.level();
         let (idle, absolute) = self.lifetimes(level);
         let secret = rng::ordered_token(self.rng.as_ref(), now);
+        let id_hash = ordered_key(&secret);
         let session = Session {
-            id_hash: ordered_key(&secret),
+            id_hash: id_hash.clone(),
             account_id: tx.account_id.clone(),
             level,
             amr: tx.amr(),
@@ -365,6 +379,7 @@ impl Core {
             last_seen_at: now,
             idle_expires_at: now + idle,
             expires_at: now + absolute,
+            chain: chain.unwrap_or(id_hash),
         };
         let ev = audit::event(
             "login.success",
@@ -431,7 +446,7 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        self.queue_backchannel_logout(&hash, &s.account_id).await?;
+        self.queue_backchannel_logout(&s.chain, &s.account_id).await?;
         self.store.session_end(&hash, Some(&ev), now).await
     }
 

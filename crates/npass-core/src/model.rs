@@ -182,6 +182,11 @@ pub struct Session {
     pub last_seen_at: i64,
     pub idle_expires_at: i64,
     pub expires_at: i64,
+    /// What the grants it gives e-services are filed under: the `id_hash` of the first session
+    /// in this browser's run of logins by the same citizen (a re-login or step-up hands it on),
+    /// so a logout reaches every e-service the browser signed in to. The `sid` of ID and
+    /// logout tokens derives from it, so it stays the same across those logins too.
+    pub chain: String,
 }
 
 /// A TOTP authenticator: the sealed seed and the last step accepted.

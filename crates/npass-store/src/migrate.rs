@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_refresh_audit.sql"),
         include_str!("../migrations/postgres/0007_refresh_audit.sql"),
     ),
+    (
+        8,
+        "0008_session_chain.sql",
+        include_str!("../migrations/sqlite/0008_session_chain.sql"),
+        include_str!("../migrations/postgres/0008_session_chain.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

@@ -27,7 +27,7 @@ impl SessionStore for SqlStore {
             return Ok(false);
         }
         tx.exec("INSERT INTO sessions (id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
-             idle_expires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at]).await?;
+             idle_expires_at, expires_at, chain) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at, &s.chain]).await?;
         if let Some(old) = replaces {
             tx.exec("DELETE FROM sessions WHERE id_hash = $1", args![old])
                 .await?;
@@ -43,7 +43,7 @@ impl SessionStore for SqlStore {
 
     async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
         let row = self.pool().opt("SELECT id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, idle_expires_at, \
-             expires_at FROM sessions WHERE id_hash = $1", args![id_hash]).await?;
+             expires_at, chain FROM sessions WHERE id_hash = $1", args![id_hash]).await?;
         let Some(r) = row else { return Ok(None) };
         let level: String = r.get(2)?;
         let amr: String = r.get(3)?;
@@ -57,6 +57,7 @@ impl SessionStore for SqlStore {
             last_seen_at: r.get(6)?,
             idle_expires_at: r.get(7)?,
             expires_at: r.get(8)?,
+            chain: chain_of(r.get(9)?, r.get(0)?),
         }))
     }
 
@@ -72,12 +73,21 @@ impl SessionStore for SqlStore {
 
     async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec("DELETE FROM sessions WHERE id_hash = $1", args![id_hash])
+        let gone = tx
+            .opt(
+                "DELETE FROM sessions WHERE id_hash = $1 RETURNING chain",
+                args![id_hash],
+            )
             .await?;
-        // An explicit logout (it comes with its audit row) also revokes what the session gave
-        // e-services; an idle or expired session leaves their tokens to their own limits.
+        // An explicit logout (it comes with its audit row) also revokes what the session (and
+        // the ones it replaced, filed under its chain) gave e-services; an idle or expired
+        // session leaves their tokens to their own limits.
         if let Some(ev) = audit {
-            crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Session, id_hash, now).await?;
+            let chain = match gone {
+                Some(r) => chain_of(r.get(0)?, id_hash.to_owned()),
+                None => id_hash.to_owned(),
+            };
+            crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Session, &chain, now).await?;
             append_audit(&mut tx, ev, now).await?;
         }
         commit(tx).await
@@ -95,4 +105,9 @@ impl SessionStore for SqlStore {
         commit(tx).await?;
         Ok(r)
     }
+}
+
+/// A session row's chain: empty in rows written before schema 8, which are their own.
+fn chain_of(chain: String, id_hash: String) -> String {
+    if chain.is_empty() { id_hash } else { chain }
 }

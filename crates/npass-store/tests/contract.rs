@@ -306,6 +306,7 @@ async fn sessions_start_touch_replace_end() {
         last_seen_at: 10,
         idle_expires_at: 100,
         expires_at: 1000,
+        chain: "s1".into(),
     };
     s.session_start(
         &sess,
@@ -330,10 +331,9 @@ async fn sessions_start_touch_replace_end() {
         .await
         .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
-    assert_eq!(
-        s.session("s2").await.unwrap().unwrap().level,
-        Level::Substantial
-    );
+    let s2 = s.session("s2").await.unwrap().unwrap();
+    assert_eq!(s2.level, Level::Substantial);
+    assert_eq!(s2.chain, "s1", "a step-up keeps the chain its grants are filed under");
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
@@ -371,6 +371,7 @@ async fn a_session_spending_a_code_starts_once() {
                 last_seen_at: 10,
                 idle_expires_at: 100,
                 expires_at: 1000,
+                chain: format!("s{i}"),
             };
             let resets = ["otp:2000000000004".to_string()];
             let started = s

@@ -820,7 +820,7 @@ impl Core {
             level: session.level,
             amr: session.amr.clone(),
             expires_at: now + CODE_TTL_MS,
-            session_hash: session.id_hash.clone(),
+            session_hash: session.chain.clone(),
         };
         let ev = audit::event(
             "oidc.authorized",

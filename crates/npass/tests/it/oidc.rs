@@ -1969,3 +1969,110 @@ async fn back_channel_retries_carry_a_logout_token_valid_when_sent() {
         app.clock.advance_secs(wait);
     }
 }
+
+#[tokio::test]
+async fn logging_in_again_in_the_same_browser_keeps_the_earlier_e_services_for_logout() {
+    let app = TestApp::start().await;
+    let (uri_a, got_a) = backchannel_sink().await;
+    let (uri_b, got_b) = backchannel_sink().await;
+    let mut services = Vec::new();
+    for (name, uri) in [("Tax portal", uri_a), ("Land registry", uri_b)] {
+        let n = NewEService {
+            name: name.into(),
+            redirect_uris: vec![CB.into()],
+            backchannel_logout_uri: uri,
+            ..Default::default()
+        };
+        let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+        services.push(Service {
+            id: e.client_id,
+            secret: secret.unwrap(),
+        });
+    }
+    let mut b = logged_in(&app, &ION).await;
+    let a_tokens = fresh_tokens(&app, &mut b, &services[0]).await;
+    let a_sid = verify_own(a_tokens["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT")
+        .unwrap()["sid"]
+        .clone();
+    // E-service B asks for a new login (prompt=login): the citizen logs in again, same browser.
+    app.clock.advance_secs(5);
+    let p = pkce();
+    let r = go(&mut b, &authorize_path(&services[1], &p, &[("prompt", "login")])).await;
+    r.status(200).has("name=\"password\"");
+    let next = field_value(&r.body, "next").unwrap();
+    let again = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &r.csrf()),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("next", &next),
+            ],
+        )
+        .await;
+    let r = follow(&mut b, again).await;
+    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
+        let req = field_value(&r.body, "req").unwrap();
+        let c = b
+            .post_raw(
+                "/authorize/consent",
+                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await;
+        follow(&mut b, c).await
+    } else {
+        r
+    };
+    let code = query_of(&r.location())["code"].clone();
+    let (status, b_tokens) = redeem(&app, &services[1], &code, &p).await;
+    assert_eq!(status, 200, "{b_tokens}");
+    let b_sid = verify_own(b_tokens["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT")
+        .unwrap()["sid"]
+        .clone();
+    assert_eq!(a_sid, b_sid, "one browser, one sid");
+    // Logging out now reaches both e-services and revokes both grants.
+    b.submit("/account", "/logout", &[]).await.status(303);
+    for got in [&got_a, &got_b] {
+        let mut seen = false;
+        for _ in 0..100 {
+            if !got.lock().unwrap().is_empty() {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(seen, "every e-service of the browser gets a logout token");
+    }
+    assert_revoked(&app, &services[0], &a_tokens).await;
+    assert_revoked(&app, &services[1], &b_tokens).await;
+}
+
+#[tokio::test]
+async fn another_citizen_logging_in_in_the_browser_logs_the_first_out_of_their_e_services() {
+    let app = TestApp::start().await;
+    let (uri, got) = backchannel_sink().await;
+    let n = NewEService {
+        name: "Tax portal".into(),
+        redirect_uris: vec![CB.into()],
+        backchannel_logout_uri: uri,
+        ..Default::default()
+    };
+    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let s = Service {
+        id: e.client_id,
+        secret: secret.unwrap(),
+    };
+    registered(&app, &ANA).await;
+    let mut b = logged_in(&app, &ION).await;
+    let ion_tokens = fresh_tokens(&app, &mut b, &s).await;
+    login(&mut b, &ANA, "").await.status(303);
+    for _ in 0..100 {
+        if !got.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.lock().unwrap().len(), 1, "Ion's e-service is told");
+    assert_revoked(&app, &s, &ion_tokens).await;
+}
