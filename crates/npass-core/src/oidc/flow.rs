@@ -18,6 +18,11 @@ const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 const PAR_TTL_MS: i64 = 90 * 1000;
 /// How long a replaced signing key stays in the JWKS: longer than any token it signed lives.
 const KEY_OVERLAP_MS: i64 = 60 * 60 * 1000;
+/// A new signing key is published at once but signs only this long after it was made: every
+/// node's key cache (`cache::KEYS_TTL_MS`) and every cache holding the JWKS document (served
+/// with `max-age=300`) has its new copy by then, so no e-service meets a token whose key its
+/// JWKS does not list. The old key signs until then and stays published for `KEY_OVERLAP_MS`.
+pub const KEY_ACTIVATION_MS: i64 = 300_000 + super::cache::KEYS_TTL_MS + 5_000;
 const PAR_URN: &str = "urn:ietf:params:oauth:request_uri:";
 const CODE_TTL_MS: i64 = 60 * 1000;
 
@@ -92,6 +97,20 @@ fn with_params(base: &str, params: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", crate::pct_encode(v)))
         .collect();
     format!("{base}{sep}{}", q.join("&"))
+}
+
+/// The key of `alg` that signs at `now`: the newest published one that was made at least
+/// `KEY_ACTIVATION_MS` ago; when there is none such (the first key of a deployment or of an
+/// algorithm, or a rotation soon after it), the one published longest.
+fn signing_key<'k>(keys: &'k [SigningKey], alg: &str, now: i64) -> Option<&'k SigningKey> {
+    let published = || {
+        keys.iter()
+            .filter(move |k| k.alg == alg && k.retire_at.is_none_or(|at| at > now))
+    };
+    published()
+        .filter(|k| k.created_at + KEY_ACTIVATION_MS <= now)
+        .max_by_key(|k| k.created_at)
+        .or_else(|| published().min_by_key(|k| k.created_at))
 }
 
 fn level_of_acr(acr: &str) -> Option<Level> {
@@ -345,8 +364,9 @@ impl Core {
         Ok(doc)
     }
 
-    /// For every algorithm in use, a new signing key takes over at once; the old ones stay in
-    /// the JWKS for the overlap. Returns the new key ids.
+    /// For every algorithm in use, a new signing key is published at once and takes over after
+    /// `KEY_ACTIVATION_MS`; the old ones sign until then and stay in the JWKS for the overlap.
+    /// Returns the new key ids.
     pub async fn rotate_signing_key(&self, operator: &Client) -> Result<Vec<String>> {
         let old: Vec<SigningKey> = self
             .store
@@ -381,7 +401,7 @@ impl Core {
         Ok(new)
     }
 
-    /// Signs with the newest active key of `alg`.
+    /// Signs with the key of `alg` that `signing_key` picks.
     pub(super) async fn sign_as<T: serde::Serialize + ?Sized>(
         &self,
         alg: &str,
@@ -389,10 +409,7 @@ impl Core {
         claims: &T,
     ) -> Result<String> {
         let keys = self.all_keys().await?;
-        let key = keys
-            .iter()
-            .filter(|k| k.retire_at.is_none() && k.alg == alg)
-            .max_by_key(|k| k.created_at)
+        let key = signing_key(&keys, alg, self.now())
             .ok_or_else(|| Error::Internal(format!("no {alg} signing key")))?;
         let signer = match self.key_cache.signer(&key.kid) {
             Some(s) => s,
@@ -850,6 +867,31 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_key_signs_only_after_its_activation() {
+        let key = |kid: &str, created_at: i64, retire_at: Option<i64>| SigningKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            public_jwk: Value::Null,
+            sealed_private: Vec::new(),
+            created_at,
+            retire_at,
+        };
+        let t = 10 * KEY_ACTIVATION_MS;
+        let keys = vec![key("old", 0, Some(t + KEY_OVERLAP_MS)), key("new", t, None)];
+        let at = |now| signing_key(&keys, "ES256", now).map(|k| k.kid.as_str());
+        assert_eq!(at(t), Some("old"));
+        assert_eq!(at(t + KEY_ACTIVATION_MS - 1), Some("old"));
+        assert_eq!(at(t + KEY_ACTIVATION_MS), Some("new"));
+        assert!(signing_key(&keys, "RS256", t).is_none());
+        // A deployment's first key signs at once.
+        let first = vec![key("first", t, None)];
+        assert_eq!(
+            signing_key(&first, "ES256", t).map(|k| k.kid.as_str()),
+            Some("first")
+        );
+    }
 
     #[test]
     fn redirect_uris() {

@@ -20,7 +20,8 @@ pub struct SigningKey {
     pub sealed_private: Vec<u8>,
     pub public_jwk: Value,
     pub created_at: i64,
-    /// When it stops signing (a newer key took over); it stays in the JWKS until `retire_at`.
+    /// Set when a newer key was made: this one signs until the newer one is active
+    /// (`flow::KEY_ACTIVATION_MS`) and stays in the JWKS until `retire_at`.
     pub retire_at: Option<i64>,
 }
 

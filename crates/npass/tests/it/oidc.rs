@@ -1354,24 +1354,15 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
             .0,
         200
     );
+    // The old key signs until every cache of the JWKS has the new one ...
+    let meanwhile = fresh_tokens(&app, &mut b, &s).await;
+    assert_eq!(kid_of(meanwhile["id_token"].as_str().unwrap()), old_kid);
+    // ... then the new key takes over.
+    app.clock.advance_secs(311);
     let after = fresh_tokens(&app, &mut b, &s).await;
-    let header: Value = serde_json::from_slice(
-        &BASE64URL_NOPAD
-            .decode(
-                after["id_token"]
-                    .as_str()
-                    .unwrap()
-                    .split('.')
-                    .next()
-                    .unwrap()
-                    .as_bytes(),
-            )
-            .unwrap(),
-    )
-    .unwrap();
     assert_eq!(
-        header["kid"],
-        new_kid.as_str(),
+        kid_of(after["id_token"].as_str().unwrap()),
+        new_kid,
         "new tokens use the new key"
     );
     app.clock.advance_secs(3601);
@@ -2075,4 +2066,49 @@ async fn another_citizen_logging_in_in_the_browser_logs_the_first_out_of_their_e
     }
     assert_eq!(got.lock().unwrap().len(), 1, "Ion's e-service is told");
     assert_revoked(&app, &s, &ion_tokens).await;
+}
+
+/// The `kid` in a JWS header.
+fn kid_of(jws: &str) -> String {
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(jws.split('.').next().unwrap().as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn after_a_rotation_no_node_signs_with_a_key_another_node_does_not_publish() {
+    let app = TestApp::start().await;
+    let peer = app.peer().await;
+    let s = service(&app, Level::Low, &[], false).await;
+    let mut b = logged_in(&app, &ION).await;
+    // The peer has the key list in its cache.
+    assert_eq!(jwks(&peer).await.len(), 1);
+    fresh_tokens(&app, &mut b, &s).await;
+    let new_kid = app
+        .core
+        .rotate_signing_key(&Client::default())
+        .await
+        .unwrap()
+        .remove(0);
+    // Within its cache's lifetime the peer still publishes the old list; every token either
+    // node signs meanwhile must verify against the peer's JWKS.
+    for step in 0..70 {
+        let peer_keys = jwks(&peer).await;
+        let t = fresh_tokens(&app, &mut b, &s).await;
+        assert!(
+            verify_own(t["id_token"].as_str().unwrap(), &peer_keys, "JWT").is_some(),
+            "step {step}: signed with {} while the peer publishes {:?}",
+            kid_of(t["id_token"].as_str().unwrap()),
+            peer_keys.iter().map(|k| &k.kid).collect::<Vec<_>>()
+        );
+        app.clock.advance_secs(5);
+        peer.clock.advance_secs(5);
+    }
+    let t = fresh_tokens(&app, &mut b, &s).await;
+    assert_eq!(kid_of(t["id_token"].as_str().unwrap()), new_kid);
+    assert!(jwks(&peer).await.iter().any(|k| k.kid == new_kid));
 }
