@@ -14,6 +14,9 @@ use crate::rng::{self, Rng};
 use crate::seal::Sealer;
 use crate::store::Store;
 
+/// How long the readiness probe may wait for its write to commit.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Session lifetimes in milliseconds, per level reached.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
@@ -261,6 +264,10 @@ impl Core {
     }
 
     pub async fn ready(&self) -> Result<()> {
-        self.store.ping().await
+        // A probe stuck behind a lock is an answer too: not ready.
+        match tokio::time::timeout(READY_WAIT, self.store.ping(self.now())).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Unavailable("the database did not commit a write in time".into())),
+        }
     }
 }

@@ -333,5 +333,6 @@ pub trait Store:
     + EsignStore
 {
     /// A round trip to the database, for readiness checks.
-    async fn ping(&self) -> Result<()>;
+    /// Commits a small write (the readiness probe): `Ok` only when the database can write.
+    async fn ping(&self, now: i64) -> Result<()>;
 }

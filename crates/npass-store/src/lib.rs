@@ -247,8 +247,15 @@ pub(crate) async fn commit(tx: Tx) -> Result<()> {
 
 #[async_trait]
 impl npass_core::store::Store for SqlStore {
-    async fn ping(&self) -> Result<()> {
-        self.pool().opt("SELECT 1", args![]).await.map(|_| ())
+    async fn ping(&self, now: i64) -> Result<()> {
+        // A write that must commit: reading alone still works on a full disk or a locked file.
+        let mut tx = self.begin().await?;
+        tx.exec(
+            "INSERT INTO npass_health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = $1",
+            args![now],
+        )
+        .await?;
+        commit(tx).await
     }
 }
 
@@ -272,6 +279,29 @@ pub mod testdb {
         tx.commit().await?;
         store.close().await;
         Ok(())
+    }
+
+    /// Holds the database's write lock, as another process (a stuck backup, an operator's
+    /// session) would, until the guard is dropped: SQLite's `BEGIN IMMEDIATE` on a connection
+    /// of its own, PostgreSQL's exclusive lock on the readiness probe's table.
+    pub async fn hold_write_lock(url: &str) -> Result<WriteLock> {
+        if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(url).await.map_err(db::pg)?;
+            sqlx::raw_sql("BEGIN; LOCK TABLE npass_health IN EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .map_err(db::pg)?;
+            return Ok(WriteLock::Postgres(conn));
+        }
+        let conn = rusqlite::Connection::open(crate::sqlite_path(url)?).map_err(db::lite)?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db::lite)?;
+        Ok(WriteLock::Sqlite(conn))
+    }
+
+    /// See `hold_write_lock`; dropping it ends the other connection and its lock.
+    pub enum WriteLock {
+        Sqlite(rusqlite::Connection),
+        Postgres(sqlx::PgConnection),
     }
 
     pub async fn fresh_url(dir: &std::path::Path) -> Result<String> {

@@ -56,6 +56,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_session_chain.sql"),
         include_str!("../migrations/postgres/0008_session_chain.sql"),
     ),
+    (
+        9,
+        "0009_health.sql",
+        include_str!("../migrations/sqlite/0009_health.sql"),
+        include_str!("../migrations/postgres/0009_health.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

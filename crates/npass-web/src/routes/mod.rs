@@ -44,7 +44,7 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
+/// Ready when the database commits a write (within a few seconds).
 pub async fn readyz(State(st): State<AppState>) -> Response {
     match st.core.ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),

@@ -185,3 +185,28 @@ async fn with_the_database_gone_nothing_is_accepted_and_the_page_says_try_again(
     b.get("/readyz").await.status(503);
     b.get("/healthz").await.status(200);
 }
+
+#[tokio::test]
+async fn readiness_needs_a_write_to_commit() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    b.get("/readyz").await.status(200);
+    // Another process holds the database's write lock: reads still work, writes cannot commit.
+    let lock = npass_store::testdb::hold_write_lock(&app.db_url)
+        .await
+        .unwrap();
+    b.get("/readyz").await.status(503);
+    b.get("/healthz").await.status(200);
+    b.get("/login").await.status(200);
+    drop(lock);
+    // The node recovers by itself once it can write again.
+    let mut ready = false;
+    for _ in 0..60 {
+        if b.get("/readyz").await.status == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(ready, "ready again once writes commit");
+}
