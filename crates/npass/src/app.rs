@@ -271,6 +271,8 @@ impl App {
             from,
             delivery: Delivery::from_config(&self.cfg)?,
             wake: self.mail_wake.clone(),
+            timeout: std::time::Duration::from_secs(self.cfg.mail.delivery_timeout_seconds.max(1)),
+            concurrent: self.cfg.mail.concurrent_deliveries,
         };
         let mail_task = tokio::spawn(sender.run(stop.clone()));
         let backchannel = Backchannel::new(

@@ -42,7 +42,9 @@ impl Backchannel {
 
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
-            loop {
+            // Each delivery is bounded by the client's timeout; a stop is heeded between them,
+            // leaving the rest queued.
+            while !*stop.borrow() {
                 let now = self.core.now();
                 let Ok(Some(n)) = self.core.store.backchannel_claim(now, LEASE_MS).await else {
                     break;

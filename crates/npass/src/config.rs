@@ -312,6 +312,11 @@ pub struct MailConfig {
     pub smtp_password_file: Option<PathBuf>,
     /// Where emails go when there is no SMTP server. Default: `<data_dir>/outbox`.
     pub outbox_dir: Option<PathBuf>,
+    /// The longest one delivery may take, connection to the server's last answer; a slower
+    /// one is abandoned and retried a minute later.
+    pub delivery_timeout_seconds: u64,
+    /// Deliveries under way at once, so one stuck server connection holds back no other mail.
+    pub concurrent_deliveries: usize,
 }
 
 impl Default for MailConfig {
@@ -321,6 +326,8 @@ impl Default for MailConfig {
             smtp_url: String::new(),
             smtp_password_file: None,
             outbox_dir: None,
+            delivery_timeout_seconds: 30,
+            concurrent_deliveries: 4,
         }
     }
 }
@@ -479,6 +486,12 @@ impl Config {
         }
         if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
             p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());
+        }
+        if !(1..120).contains(&self.mail.delivery_timeout_seconds) {
+            p.push("mail.delivery_timeout_seconds: between 1 and 119 (a claim lasts 120 s)".into());
+        }
+        if !(1..=64).contains(&self.mail.concurrent_deliveries) {
+            p.push("mail.concurrent_deliveries: between 1 and 64".into());
         }
         if !(1..=100).contains(&self.throttle.lock_after) {
             p.push("throttle.lock_after: between 1 and 100".into());

@@ -48,9 +48,17 @@ pub struct Sender {
     pub from: Mailbox,
     pub delivery: Delivery,
     pub wake: Arc<Notify>,
+    /// The longest one delivery may take.
+    pub timeout: Duration,
+    /// Deliveries under way at once.
+    pub concurrent: usize,
 }
 
+/// A claimed mail is this node's for two minutes: longer than a delivery may take, so no other
+/// node sends it meanwhile; a node that dies leaves it to the others after that.
 const LEASE_MS: i64 = 120_000;
+/// How long a stopping node waits for the deliveries under way before it leaves them queued.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 impl Sender {
     fn message(&self, m: &Mail) -> Result<Message, String> {
@@ -91,12 +99,37 @@ impl Sender {
         }
     }
 
-    /// Sends everything due, then waits for a wake-up or the next poll.
+    /// One mail, start to finish: delivered within the timeout and marked sent, or put back
+    /// for a retry a minute later.
+    async fn send_one(&self, m: Mail) {
+        let outcome = match tokio::time::timeout(self.timeout, self.deliver(&m)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs())),
+        };
+        let store = &self.core.store;
+        match outcome {
+            Ok(()) => {
+                if let Err(e) = store.mail_done(&m.id).await {
+                    tracing::warn!(error = %e, "could not mark mail sent");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, kind = %m.kind, "mail delivery failed; will retry");
+                let _ = store.mail_retry(&m.id, self.core.now() + 60_000).await;
+            }
+        }
+    }
+
+    /// Sends everything due, up to `concurrent` at once, then waits for a wake-up or the next
+    /// poll. A stop ends it within `STOP_GRACE`: deliveries still under way are abandoned and
+    /// their mail stays queued (any node sends it once its lease ends).
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let mut under_way = tokio::task::JoinSet::new();
         loop {
-            loop {
-                let now = self.core.now();
-                let claimed = match self.core.store.mail_claim(now, LEASE_MS).await {
+            while under_way.len() < this.concurrent.max(1) && !*stop.borrow() {
+                let now = this.core.now();
+                let claimed = match this.core.store.mail_claim(now, LEASE_MS).await {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = %e, "mail outbox unavailable");
@@ -104,27 +137,24 @@ impl Sender {
                     }
                 };
                 let Some(m) = claimed else { break };
-                match self.deliver(&m).await {
-                    Ok(()) => {
-                        if let Err(e) = self.core.store.mail_done(&m.id).await {
-                            tracing::warn!(error = %e, "could not mark mail sent");
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, kind = %m.kind, "mail delivery failed; will retry");
-                        let _ = self
-                            .core
-                            .store
-                            .mail_retry(&m.id, self.core.now() + 60_000)
-                            .await;
-                    }
-                }
+                let one = this.clone();
+                under_way.spawn(async move { one.send_one(m).await });
+            }
+            if *stop.borrow() {
+                break;
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
+                // A slot came free: claim the next at once.
+                Some(_) = under_way.join_next(), if !under_way.is_empty() => {}
+                _ = this.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-                _ = stop.changed() => return,
+                changed = stop.changed() => if changed.is_err() { break },
             }
+        }
+        let drain = async { while under_way.join_next().await.is_some() {} };
+        if tokio::time::timeout(STOP_GRACE, drain).await.is_err() {
+            tracing::info!(left = under_way.len(), "stopping: deliveries under way stay queued");
+            under_way.abort_all();
         }
     }
 }

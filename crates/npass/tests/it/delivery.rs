@@ -9,15 +9,28 @@ use crate::harness::*;
 
 /// A minimal SMTP server (RFC 5321 happy path) that keeps what it receives.
 async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
+    smtp_sink_hanging(0).await
+}
+
+/// `smtp_sink` whose first `hang` connections are accepted and never answered, as a stuck
+/// server's are.
+async fn smtp_sink_hanging(hang: usize) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
     let keep = got.clone();
     tokio::spawn(async move {
+        let mut accepted = 0;
+        let mut stuck = Vec::new();
         loop {
             let Ok((sock, _)) = listener.accept().await else {
                 return;
             };
+            accepted += 1;
+            if accepted <= hang {
+                stuck.push(sock);
+                continue;
+            }
             let keep = keep.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -209,4 +222,62 @@ async fn readiness_needs_a_write_to_commit() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     assert!(ready, "ready again once writes commit");
+}
+
+/// Waits (a bounded while) until the SMTP sink holds `n` messages.
+async fn received(got: &Arc<Mutex<Vec<String>>>, n: usize) -> bool {
+    for _ in 0..200 {
+        if got.lock().unwrap().len() >= n {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_hung_smtp_server_holds_back_no_other_mail_and_its_mail_is_retried() {
+    // The first connection is accepted and never answered.
+    let (url, got) = smtp_sink_hanging(1).await;
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = url.clone();
+        c.mail.delivery_timeout_seconds = 1;
+    })
+    .await;
+    let mut ion = app.browser();
+    ion.submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    let mut ana = app.browser();
+    ana.submit("/register", "/register", &register_fields(&ANA))
+        .await
+        .status(200);
+    // Ana's mail goes out while Ion's delivery hangs.
+    assert!(received(&got, 1).await, "other mail is not held back");
+    // Ion's delivery is abandoned after its timeout and retried a minute later.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.clock.advance_secs(61);
+    assert!(received(&got, 2).await, "the stuck mail is retried");
+    let all = got.lock().unwrap().join("\n");
+    assert!(all.contains(ION.email) && all.contains(ANA.email), "{all}");
+}
+
+#[tokio::test]
+async fn shutdown_ends_in_bounded_time_with_a_stuck_sender_and_the_mail_stays_queued() {
+    let (url, got) = smtp_sink_hanging(usize::MAX).await;
+    let mut app = TestApp::start_with(|c| c.mail.smtp_url = url.clone()).await;
+    let mut b = app.browser();
+    b.submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    // Let the sender claim the mail and hang on the server.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(app.stop_within(10).await, "SIGTERM's stop finished");
+    assert!(got.lock().unwrap().is_empty());
+    // The mail is still in the outbox: once the lease is over, any node delivers it.
+    let (url, got) = smtp_sink().await;
+    let node = app.peer_with(|c| c.mail.smtp_url = url).await;
+    node.clock.set_ms(app.now() + 121_000);
+    assert!(received(&got, 1).await, "the queued mail is delivered by a later node");
+    assert!(got.lock().unwrap()[0].contains("/register/confirm?token="));
 }

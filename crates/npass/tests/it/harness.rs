@@ -25,7 +25,19 @@ pub struct TestApp {
     /// The app's database handle, for fault tests.
     pub store: npass_store::SqlStore,
     stop: watch::Sender<bool>,
+    /// The serving task: it ends once `stop` turns true and the app has shut down.
+    pub served: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Stops the app as SIGTERM does; `true` when it shut down within `secs` seconds.
+    pub async fn stop_within(&mut self, secs: u64) -> bool {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(secs), &mut self.served)
+            .await
+            .is_ok()
+    }
 }
 
 impl Drop for TestApp {
@@ -54,18 +66,24 @@ impl TestApp {
 
     /// A second node on the same database and master key, with its own clock set to ours.
     pub async fn peer(&self) -> TestApp {
+        self.peer_with(|_| {}).await
+    }
+
+    /// `peer` with its configuration changed by `f`.
+    pub async fn peer_with(&self, f: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = test_config(&self.data_dir, &self.db_url);
         cfg.mail.outbox_dir = Some(dir.path().join("outbox"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         cfg.public_url = format!("http://{addr}");
+        f(&mut cfg);
         let outbox = cfg.outbox_dir();
         let clock = Arc::new(ManualClock::new(self.now()));
         let app = App::build(cfg, clock.clone()).await.unwrap();
         let (core, store) = (app.core.clone(), app.store.clone());
         let (stop, rx) = watch::channel(false);
-        tokio::spawn(async move {
+        let served = tokio::spawn(async move {
             let _ = app.serve(listener, rx).await;
         });
         TestApp {
@@ -77,6 +95,7 @@ impl TestApp {
             db_url: self.db_url.clone(),
             store,
             stop,
+            served,
             _dir: dir,
         }
     }
@@ -99,7 +118,7 @@ impl TestApp {
         let core = app.core.clone();
         let store = app.store.clone();
         let (stop, rx) = watch::channel(false);
-        tokio::spawn(async move {
+        let served = tokio::spawn(async move {
             if let Err(e) = app.serve(listener, rx).await {
                 eprintln!("test server stopped: {e}");
             }
@@ -113,6 +132,7 @@ impl TestApp {
             db_url,
             store,
             stop,
+            served,
             _dir: dir,
         }
     }
