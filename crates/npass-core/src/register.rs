@@ -27,6 +27,8 @@ pub struct RegisterInput {
 }
 
 const NAME_MAX: usize = 100;
+/// An account's owner hears of registration attempts with its identifier at most this often.
+const REGISTER_ATTEMPT_MAIL_MS: i64 = 60 * 60 * 1000;
 
 /// What a person identified by an e-signature adds to open an account: the certificate gives
 /// the identifier and the names.
@@ -160,16 +162,13 @@ impl Core {
         if !errors.is_empty() {
             return Err(errors);
         }
-        if self
+        let existing = self
             .store
             .account_by_national_id(&nid.value)
             .await
-            .map_err(|e| vec![e])?
-            .is_some()
-        {
-            return Err(vec![Error::invalid("national_id", "account-exists")]);
-        }
-
+            .map_err(|e| vec![e])?;
+        // The password is hashed either way, so an identifier that has an account answers in
+        // the same time as one that has none.
         let password = input.password.clone();
         let rng = self.rng.clone();
         let hash = self
@@ -177,6 +176,13 @@ impl Core {
             .await
             .and_then(|r| r)
             .map_err(|e| vec![e])?;
+        if let Some(owner) = existing {
+            // The same answer as a new account; the owner is told instead.
+            return self
+                .tell_owner_of_registration(&owner, client)
+                .await
+                .map_err(|e| vec![e]);
+        }
         let account = Account {
             id: self.new_id(),
             national_id: nid,
@@ -226,9 +232,51 @@ impl Core {
                 (self.mail_waker)();
                 Ok(())
             }
-            Err(Error::Conflict(_)) => Err(vec![Error::invalid("national_id", "account-exists")]),
+            // Registered at the same moment by someone else: as above.
+            Err(Error::Conflict(_)) => {
+                let owner = self
+                    .store
+                    .account_by_national_id(&account.national_id.value)
+                    .await
+                    .and_then(|a| a.ok_or(Error::NotFound))
+                    .map_err(|e| vec![e])?;
+                self.tell_owner_of_registration(&owner, client)
+                    .await
+                    .map_err(|e| vec![e])
+            }
             Err(e) => Err(vec![e]),
         }
+    }
+
+    /// Someone registered with an identifier that has an account: nothing is created, the
+    /// attempt is audited, and the owner gets an email saying so (at most one an hour, so the
+    /// form cannot be used to flood their mailbox).
+    async fn tell_owner_of_registration(&self, owner: &Account, client: &Client) -> Result<()> {
+        let now = self.now();
+        let key = format!("register-attempt:{}", owner.id);
+        let seen = self.store.throttle(&key).await?;
+        let recent = seen.failures > 0 && now - seen.last_failure_at < REGISTER_ATTEMPT_MAIL_MS;
+        let mail = if !recent && self.store.throttle_take(&key, seen, 1, now).await? {
+            Some(self.mail(
+                &owner.profile.email,
+                &owner.profile.language,
+                "register-attempt",
+                &[],
+            ))
+        } else {
+            None
+        };
+        let ev = audit::event(
+            "account.register-attempt",
+            Some(&owner.id),
+            Some(&client.ip),
+            json!({"user_agent": client.user_agent, "owner_told": mail.is_some()}),
+        );
+        self.store.audit_append(&ev, mail.as_ref(), now).await?;
+        if mail.is_some() {
+            (self.mail_waker)();
+        }
+        Ok(())
     }
 
     /// Follows the emailed link: activates the account once.

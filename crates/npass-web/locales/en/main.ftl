@@ -112,6 +112,7 @@ history-login-locked = Login locked after too many attempts
 history-session-logout = Logged out
 history-account-register = Account registered
 history-account-email-confirmed = Email address confirmed
+history-account-register-attempt = Someone tried to register with your identification number
 history-two-step-activated = Two-step authentication turned on
 history-two-step-removed = Two-step authentication turned off
 history-two-step-enrol-failure = Wrong code while setting two-step authentication
@@ -181,6 +182,8 @@ mail-confirm-email-body = Hello,
     { $link }
 mail-locked-subject = Logging in to your account is locked
 mail-locked-body = There were too many failed attempts to log in to your npass account, so logging in is now locked. Contact the assistance centre to unlock it.
+mail-register-attempt-body = Someone tried to open a new npass account with your identification number. You already have an account, so nothing was created and nothing was changed. If it was you, log in with your password or your electronic signature; if you have forgotten your password, contact the assistance centre. If it was not you, you do not need to do anything.
+mail-register-attempt-subject = Someone tried to register with your identification number
 mail-two-step-activated-subject = Two-step authentication was turned on
 mail-two-step-activated-body = Two-step authentication was turned on for your npass account, with a new Authenticator app.
 mail-two-step-removed-subject = Two-step authentication was turned off

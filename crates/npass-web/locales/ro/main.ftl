@@ -112,6 +112,7 @@ history-login-locked = Autentificare blocată după prea multe încercări
 history-session-logout = Deconectare
 history-account-register = Cont înregistrat
 history-account-email-confirmed = Adresa de e-mail confirmată
+history-account-register-attempt = Încercare de înregistrare cu numărul dvs. de identificare
 history-two-step-activated = Autentificarea în doi pași activată
 history-two-step-removed = Autentificarea în doi pași dezactivată
 history-two-step-enrol-failure = Cod greșit la setarea autentificării în doi pași
@@ -181,6 +182,8 @@ mail-confirm-email-body = Bună ziua,
     { $link }
 mail-locked-subject = Autentificarea în contul dumneavoastră este blocată
 mail-locked-body = Au fost prea multe încercări eșuate de autentificare în contul npass, de aceea autentificarea este acum blocată. Contactați centrul de asistență pentru deblocare.
+mail-register-attempt-body = Cineva a încercat să deschidă un cont npass nou cu numărul dvs. de identificare. Aveți deja un cont, așa că nu s-a creat și nu s-a schimbat nimic. Dacă ați fost dvs., autentificați-vă cu parola sau cu semnătura electronică; dacă ați uitat parola, contactați centrul de asistență. Dacă nu ați fost dvs., nu trebuie să faceți nimic.
+mail-register-attempt-subject = Cineva a încercat să se înregistreze cu numărul dvs. de identificare
 mail-two-step-activated-subject = Autentificarea în doi pași a fost activată
 mail-two-step-activated-body = Autentificarea în doi pași a fost activată pentru contul npass, cu o aplicație Authenticator nouă.
 mail-two-step-removed-subject = Autentificarea în doi pași a fost dezactivată

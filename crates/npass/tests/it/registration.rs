@@ -98,26 +98,66 @@ async fn identifiers_are_checked_in_every_scheme() {
 }
 
 #[tokio::test]
-async fn one_account_per_identifier_in_any_spelling() {
+async fn one_account_per_identifier_in_any_spelling_and_the_form_does_not_tell() {
     let app = TestApp::start().await;
     registered(&app, &ION).await;
     let mut b = app.browser();
+    // A new identifier's answer, for comparison.
+    let fresh = try_register(
+        &app,
+        &mut b,
+        &[("national_id", "1002600001006"), ("email", "new@example.md")],
+    )
+    .await;
+    fresh.status(200);
+    let strip = |r: &Resp| {
+        r.body
+            .replace(r.headers["x-request-id"].to_str().unwrap(), "")
+            .replace("new@example.md", "@")
+            .replace("other@example.md", "@")
+    };
     for spelling in [
         "2000000000004",
         " 2000-0000-00004 ",
         "２０００００００００００４",
     ] {
-        try_register(
+        let r = try_register(
             &app,
             &mut b,
             &[("national_id", spelling), ("email", "other@example.md")],
         )
-        .await
-        .status(409)
-        .has("An account already exists for this identification number.");
+        .await;
+        r.status(200).lacks("already exists");
+        assert_eq!(strip(&r), strip(&fresh), "the same page as for a new account");
     }
-    assert_eq!(count_accounts(&app).await, 1);
+    assert_eq!(count_accounts(&app).await, 2);
     assert_eq!(app.mail_count("other@example.md"), 0);
+    // The owner is told, once an hour however often it is tried.
+    let told = app
+        .mail(ION.email, "Someone tried to register with your identification number")
+        .await;
+    assert!(told.contains("nothing was created"), "{told}");
+    let owner_mails = app.mail_count(ION.email);
+    app.clock.advance_secs(3601);
+    try_register(&app, &mut b, &[("email", "other@example.md")])
+        .await
+        .status(200);
+    for _ in 0..100 {
+        if app.mail_count(ION.email) > owner_mails {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.mail_count(ION.email), owner_mails + 1);
+    // The account itself is as it was.
+    let a = app
+        .core
+        .store
+        .account_by_national_id(ION.national_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.profile.email, ION.email);
 }
 
 #[tokio::test]
