@@ -1,5 +1,6 @@
-//! Passwords per SECURITY.md: NFKC, length in code points, a shipped blocklist, context words,
-//! no composition rules; Argon2id with a per-password salt and an optional pepper.
+//! Passwords per SECURITY.md: NFKC, length in code points, a shipped blocklist, a strength
+//! estimate (zxcvbn) that refuses guessable passwords of any length, context words, no
+//! composition rules; Argon2id with a per-password salt and an optional pepper.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -82,10 +83,44 @@ pub fn check_new(password: &str, confirm: &str, min_len: usize, ctx: &Context<'_
     if hit && rest.chars().count() < min_len {
         return Err(Error::invalid(field, "password-context"));
     }
+    if let Some(reason) = guessable(&p, ctx) {
+        return Err(Error::invalid(field, reason));
+    }
     if *normalise(confirm) != *p {
         return Err(Error::invalid("password_confirm", "password-mismatch"));
     }
     Ok(())
+}
+
+/// The estimator reads at most this many code points (its matching grows faster than the
+/// length; a longer password is judged by its start, which a guesser tries first anyway).
+const ESTIMATE_LEN: usize = 100;
+
+/// Why a password of any length is guessable, as a locale key, or `None`: zxcvbn estimates
+/// the guesses an attacker who knows the usual patterns needs (its own lists of breached
+/// passwords, words and names; repeats, sequences, keyboard walks, dates, a word plus digits)
+/// and the citizen's context words. Fewer than 10^8 guesses is refused, and the answer names
+/// the pattern that covers most of the password.
+fn guessable(p: &str, ctx: &Context<'_>) -> Option<&'static str> {
+    use zxcvbn::matching::patterns::MatchPattern;
+    let sample: Zeroizing<String> = Zeroizing::new(p.chars().take(ESTIMATE_LEN).collect());
+    let estimate = zxcvbn::zxcvbn(&sample, &ctx.words);
+    if estimate.score() >= zxcvbn::Score::Three {
+        return None;
+    }
+    let widest = estimate
+        .sequence()
+        .iter()
+        .filter(|m| !matches!(m.pattern, MatchPattern::BruteForce))
+        .max_by_key(|m| m.j.saturating_sub(m.i));
+    Some(match widest.map(|m| &m.pattern) {
+        Some(MatchPattern::Repeat(_)) => "password-weak-repeat",
+        Some(MatchPattern::Sequence(_)) => "password-weak-sequence",
+        Some(MatchPattern::Spatial(_)) => "password-weak-keyboard",
+        Some(MatchPattern::Date(_)) => "password-weak-date",
+        Some(MatchPattern::Dictionary(_)) => "password-weak-words",
+        _ => "password-weak",
+    })
 }
 
 /// Argon2id hasher with the deployment's parameters and optional pepper.

@@ -196,6 +196,42 @@ async fn passwords_follow_the_rules_and_say_why() {
             "cerul de deasupra Chisinaului!",
             "The two passwords are not the same.",
         ),
+        // Guessable at any length: the blocklist's long entries are few, the patterns many.
+        (
+            "password1234567",
+            "password1234567",
+            "it is mostly a common password, word or name",
+        ),
+        (
+            "passwordpassword",
+            "passwordpassword",
+            "easy to guess: it repeats itself",
+        ),
+        (
+            "1234567890123456",
+            "1234567890123456",
+            "easy to guess",
+        ),
+        (
+            "qwertyuiopasdfgh",
+            "qwertyuiopasdfgh",
+            "easy to guess",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaa",
+            "it repeats itself",
+        ),
+        (
+            "abcdefghijklmnopqr",
+            "abcdefghijklmnopqr",
+            "it is mostly a sequence",
+        ),
+        (
+            "sunshine1234567890",
+            "sunshine1234567890",
+            "easy to guess",
+        ),
     ];
     for (p, c, message) in cases {
         let r = try_register(&app, &mut b, &[("password", p), ("password_confirm", c)]).await;
