@@ -49,9 +49,30 @@ pub struct AppState {
     pub csrf_key: Arc<Zeroizing<[u8; 32]>>,
 }
 
+/// The admin API, served on its own listener (`admin.listen`, loopback by default), never on
+/// the citizens' one.
+pub fn admin_router(state: AppState) -> Router {
+    use routes::admin;
+    Router::new()
+        .route("/admin/api/openapi.json", get(admin::openapi))
+        .route("/admin/api/eservices", get(admin::list).post(admin::create))
+        .route("/admin/api/eservices/{client_id}", get(admin::show))
+        .route(
+            "/admin/api/eservices/{client_id}/{action}",
+            post(admin::act),
+        )
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::browser_layer,
+        ))
+        .with_state(state)
+}
+
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, admin, esign, login, oidc, register, twostep};
+    use routes::{account, esign, login, oidc, register, twostep};
     Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -113,13 +134,6 @@ pub fn router(state: AppState) -> Router {
             get(oidc::end_session_page).post(oidc::end_session),
         )
         .route("/account/services/withdraw", post(account::withdraw))
-        .route("/admin/api/openapi.json", get(admin::openapi))
-        .route("/admin/api/eservices", get(admin::list).post(admin::create))
-        .route("/admin/api/eservices/{client_id}", get(admin::show))
-        .route(
-            "/admin/api/eservices/{client_id}/{action}",
-            post(admin::act),
-        )
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -218,21 +218,27 @@ impl App {
         ))
     }
 
+    /// The citizens' site (pages, OpenID Connect); the admin API is not on it.
     pub fn router(&self) -> axum::Router {
+        npass_web::router(self.web_state(false))
+    }
+
+    /// The state the web layer runs with; only the admin listener's knows the admin token.
+    fn web_state(&self, admin: bool) -> AppState {
         let web = WebConfig {
-            admin_token_sha256: self.admin_token_sha256.clone(),
+            admin_token_sha256: self.admin_token_sha256.clone().filter(|_| admin),
             authority: self.cfg.branding.authority.clone(),
             support_phone: self.cfg.branding.support_phone.clone(),
             support_email: self.cfg.branding.support_email.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
             esign_tls_url: self.cfg.esign.tls_url(),
         };
-        npass_web::router(AppState {
+        AppState {
             core: self.core.clone(),
             i18n: self.i18n.clone(),
             cfg: Arc::new(web),
             csrf_key: Arc::new(self.master.derive("npass csrf v1")),
-        })
+        }
     }
 
     /// The e-signature client-certificate listener, when `esign.listen` is set.
@@ -253,10 +259,39 @@ impl App {
             .map_err(|err| err.to_string())
     }
 
-    /// Listens and serves until `stop` turns true; the mail sender runs beside.
+    /// The admin API's router (served on `admin.listen`).
+    pub fn admin_router(&self) -> axum::Router {
+        npass_web::admin_router(self.web_state(true))
+    }
+
+    /// Binds `admin.listen`, when the admin API is on.
+    pub async fn admin_listener(&self) -> Result<Option<TcpListener>, String> {
+        let l = &self.cfg.admin.listen;
+        if l.is_empty() || self.admin_token_sha256.is_none() {
+            return Ok(None);
+        }
+        TcpListener::bind(l)
+            .await
+            .map(Some)
+            .map_err(|e| format!("admin.listen {l}: {e}"))
+    }
+
+    /// Listens and serves until `stop` turns true; the mail sender runs beside. The admin API
+    /// gets its own listener from `admin.listen`.
     pub async fn serve(
         self,
         listener: TcpListener,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(), String> {
+        let admin = self.admin_listener().await?;
+        self.serve_with(listener, admin, stop).await
+    }
+
+    /// `serve` with the admin listener given (tests bind port 0).
+    pub async fn serve_with(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
         stop: watch::Receiver<bool>,
     ) -> Result<(), String> {
         let from = self
@@ -317,6 +352,24 @@ impl App {
             }
             None => None,
         };
+        let admin_task = admin.map(|l| {
+            let app = self
+                .admin_router()
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let mut stop_admin = stop.clone();
+            tracing::info!(addr = ?l.local_addr().ok(), "admin API listening");
+            tokio::spawn(async move {
+                let _ = axum::serve(l, app)
+                    .with_graceful_shutdown(async move {
+                        while !*stop_admin.borrow() {
+                            if stop_admin.changed().await.is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
+            })
+        });
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -335,6 +388,9 @@ impl App {
         let _ = backchannel_task.await;
         let _ = sweep_task.await;
         if let Some(t) = esign_task {
+            let _ = t.await;
+        }
+        if let Some(t) = admin_task {
             let _ = t.await;
         }
         self.store.close().await;

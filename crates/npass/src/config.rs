@@ -145,12 +145,23 @@ impl EsignConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// A file holding the admin API bearer token (at least 32 characters). Dev mode generates
     /// `<data_dir>/admin.token`; production without it has no admin API.
     pub token_file: Option<PathBuf>,
+    /// The admin API's own listener; never the citizens' one. Empty: no admin API.
+    pub listen: String,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            token_file: None,
+            listen: "127.0.0.1:8090".into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -486,6 +497,17 @@ impl Config {
         }
         if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
             p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());
+        }
+        if !self.admin.listen.is_empty()
+            && self.admin.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            p.push(format!(
+                "admin.listen: {:?} is not an address like 127.0.0.1:8090 (empty: no admin API)",
+                self.admin.listen
+            ));
+        }
+        if !self.admin.listen.is_empty() && self.admin.listen == self.listen {
+            p.push("admin.listen: the admin API needs a listener of its own, not listen's".into());
         }
         if !(1..120).contains(&self.mail.delivery_timeout_seconds) {
             p.push("mail.delivery_timeout_seconds: between 1 and 119 (a claim lasts 120 s)".into());

@@ -11,7 +11,7 @@ async fn call(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, Value) {
-    let mut rb = reqwest::Client::new().request(method, format!("{}/admin/api{path}", app.base));
+    let mut rb = reqwest::Client::new().request(method, format!("{}/admin/api{path}", app.admin_base));
     if let Some(t) = token {
         rb = rb.header("authorization", format!("Bearer {t}"));
     }
@@ -197,4 +197,30 @@ async fn the_openapi_document_describes_every_admin_route() {
             "{route} is not in openapi.json"
         );
     }
+}
+
+#[tokio::test]
+async fn the_admin_api_is_not_on_the_citizens_listener() {
+    let app = TestApp::start().await;
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let http = reqwest::Client::new();
+    for path in ["/admin/api/eservices", "/admin/api/openapi.json"] {
+        let r = http
+            .get(format!("{}{path}", app.base))
+            .header("authorization", format!("Bearer {}", token.trim()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path} on the citizens' listener");
+    }
+    // Nor are the citizens' pages on the admin listener.
+    let r = http.get(format!("{}/login", app.admin_base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .get(format!("{}/admin/api/eservices", app.admin_base))
+        .header("authorization", format!("Bearer {}", token.trim()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -17,6 +17,8 @@ pub const T0: i64 = 1_763_856_000_000;
 
 pub struct TestApp {
     pub base: String,
+    /// The admin API's own listener.
+    pub admin_base: String,
     pub clock: Arc<ManualClock>,
     pub outbox: PathBuf,
     pub core: Arc<npass_core::Core>,
@@ -82,12 +84,15 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(self.now()));
         let app = App::build(cfg, clock.clone()).await.unwrap();
         let (core, store) = (app.core.clone(), app.store.clone());
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin_base = format!("http://{}", admin.local_addr().unwrap());
         let (stop, rx) = watch::channel(false);
         let served = tokio::spawn(async move {
-            let _ = app.serve(listener, rx).await;
+            let _ = app.serve_with(listener, Some(admin), rx).await;
         });
         TestApp {
             base: format!("http://{addr}"),
+            admin_base,
             clock,
             outbox,
             core,
@@ -117,14 +122,17 @@ impl TestApp {
         let app = App::build(cfg, clock.clone()).await.unwrap();
         let core = app.core.clone();
         let store = app.store.clone();
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin_base = format!("http://{}", admin.local_addr().unwrap());
         let (stop, rx) = watch::channel(false);
         let served = tokio::spawn(async move {
-            if let Err(e) = app.serve(listener, rx).await {
+            if let Err(e) = app.serve_with(listener, Some(admin), rx).await {
                 eprintln!("test server stopped: {e}");
             }
         });
         TestApp {
             base: format!("http://{addr}"),
+            admin_base,
             clock,
             outbox,
             core,
