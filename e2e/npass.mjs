@@ -25,7 +25,7 @@ export async function axe(page, label) {
 }
 
 export const BIN = process.env.NPASS_BIN;
-const ENV = { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' };
+const ENV = { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_ADMIN__LISTEN: '127.0.0.1:0', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' };
 
 /** Starts `npass serve` on a free port in a fresh directory (`args` adds e.g. `--config`). */
 export async function startNpass(args = []) {

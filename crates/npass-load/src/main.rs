@@ -558,6 +558,8 @@ fn main() {
                 "NPASS_THROTTLE__IP_MAX_FAILURES".to_string(),
                 "1000000".to_string(),
             ),
+            // Any free port: the admin API is not measured.
+            ("NPASS_ADMIN__LISTEN".to_string(), "127.0.0.1:0".to_string()),
         ];
         let (child, startup, line) = spawn_pinned(
             &a.npass.display().to_string(),
