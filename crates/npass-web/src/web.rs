@@ -364,18 +364,22 @@ pub fn csrf_token(st: &AppState, pre_id: &str, session_secret: Option<&str>) -> 
     }
 }
 
-/// A state-changing request's `Origin`, when the browser sends one, must be this site's (the
-/// public URL's, or the e-signature listener's). A missing header passes (older browsers and
-/// same-origin GET-initiated forms may omit it; the CSRF token still binds the form), but an
-/// opaque `null` origin or any other site's is refused.
+/// A state-changing request's `Origin`, when it names a site, must be this one's (the public
+/// URL's, or the e-signature listener's). No header, or the opaque `null` passes: browsers
+/// send `null` for every form posted from a page with `Referrer-Policy: no-referrer` (ours on
+/// login and authorisation pages), and `Sec-Fetch-Site` and the CSRF token still stand.
 fn same_origin(st: &AppState, headers: &HeaderMap) -> bool {
     let Some(given) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let Some(given) = given
-        .to_str()
+    let Ok(text) = given.to_str() else {
+        return false;
+    };
+    if text == "null" {
+        return true;
+    }
+    let Some(given) = url::Url::parse(text)
         .ok()
-        .and_then(|v| url::Url::parse(v).ok())
         .map(|u| u.origin())
         .filter(url::Origin::is_tuple)
     else {

@@ -506,7 +506,10 @@ impl Config {
                 self.admin.listen
             ));
         }
-        if !self.admin.listen.is_empty() && self.admin.listen == self.listen {
+        if !self.admin.listen.is_empty()
+            && self.admin.listen == self.listen
+            && !self.listen.ends_with(":0")
+        {
             p.push("admin.listen: the admin API needs a listener of its own, not listen's".into());
         }
         if !(1..120).contains(&self.mail.delivery_timeout_seconds) {

@@ -81,8 +81,9 @@ async fn forms_without_a_valid_csrf_token_change_nothing() {
         .header("sec-fetch-site", "cross-site")
         .body(body.clone());
     b.send(rb).await.status(403);
-    // So do POSTs whose Origin is another site's or opaque, token or not; this site's passes.
-    for origin in ["https://evil.example", "null", "http://127.0.0.1:1"] {
+    // So do POSTs whose Origin is another site's, token or not; this site's passes (and the
+    // opaque "null" that pages with no-referrer make browsers send).
+    for origin in ["https://evil.example", "http://127.0.0.1:1", "not a url"] {
         let rb = b
             .request(reqwest::Method::POST, "/register")
             .header("content-type", "application/x-www-form-urlencoded")
