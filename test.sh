@@ -1,11 +1,43 @@
 #!/usr/bin/env bash
-# The npass test command: formatting, lints, and the whole suite on SQLite and, when
-# NPASS_TEST_DATABASE_URL names a PostgreSQL server (as .ci/run sets it), on PostgreSQL too.
+# The npass test command: sets up what the tests need (Debian packages when run as root, a
+# Python environment with python-stdnum, the browser tests' Node modules), then formatting,
+# lints, and the whole suite on SQLite and, when NPASS_TEST_DATABASE_URL names a PostgreSQL
+# server (as .ci/run sets it), on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/npass-target}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+echo "== setting up what the tests need"
+# Debian packages: Chromium (browser tests), Node (their runner), openssl and SoftHSM2 (the
+# e-signature tests make PKCS#12 files and sign on a PKCS#11 token), python3 with venv.
+need_apt=()
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "the tests need these Debian packages: sudo apt-get install ${need_apt[*]}" >&2
+    exit 1
+  fi
+fi
+# python-stdnum, the reference validators the national-identifier test compares against, in a
+# virtual environment of its own beside the build (the system Python is left alone).
+venv="$CARGO_TARGET_DIR/test-python"
+if ! "$venv/bin/python" -c "import stdnum" >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum
+fi
+export NPASS_TEST_PYTHON="$venv/bin/python"
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -14,16 +46,10 @@ echo "== tests on SQLite"
 NPASS_TEST_DATABASE_URL= cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== browser tests (Chromium, axe-core WCAG 2.1 AA)"
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  echo "browser tests need Chromium: apt-get install chromium (.ci/run installs it)" >&2
-  exit 1
-fi
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p npass --locked
 NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" NPASS_SIGN_BIN="$CARGO_TARGET_DIR/debug/npass-sign" node --test e2e/ 2>&1 | tee -a "$log"
 
 echo "== load harness smoke run (that it works, not how fast: see bench/load.sh)"
-(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p npass-load --locked
 "$CARGO_TARGET_DIR/debug/npass-load" --npass "$CARGO_TARGET_DIR/debug/npass" --peer bench/peer/server.mjs \
   --seconds 1 --connections 4 --accounts 30 --grants 2000 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
