@@ -44,6 +44,8 @@ pub struct Trust {
     pub ocsp: bool,
     pub ocsp_url: Option<String>,
     pub identifiers: Vec<IdRule>,
+    /// SHA-256 fingerprints of CA certificates to refuse wherever they appear in a chain.
+    pub denied_cas: Vec<[u8; 32]>,
 }
 
 /// Fetches a CRL (DER) over HTTP; the binary's adapter.
@@ -264,12 +266,43 @@ impl Esign {
                 revocation,
                 None,
             )
-            .map(|_| ())
-            .map_err(webpki_refusal)
+            .map(|path| {
+                // The CA certificates that actually verified the path, from the end entity's
+                // issuer up to the root (the configured root's own certificate, matched by
+                // key as well as name): only these are ever asked about revocation.
+                let mut cas: Vec<Vec<u8>> = path
+                    .intermediate_certificates()
+                    .map(|c| c.der().to_vec())
+                    .collect();
+                let anchor = path.anchor();
+                if let Some(root) = trust.roots.iter().find(|r| {
+                    webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice()))
+                        .is_ok_and(|a| {
+                            a.subject == anchor.subject
+                                && a.subject_public_key_info == anchor.subject_public_key_info
+                        })
+                }) {
+                    cas.push(root.clone());
+                }
+                cas
+            })
         };
-        verify(None)?;
+        let path = verify(None).map_err(webpki_refusal)?;
+        let issuer_der = path.first().ok_or(Refusal::Untrusted)?;
 
-        // 2. Key usage: a login signs, so digitalSignature (or nonRepudiation) must be set.
+        // 2. A CA the operator denied stops every certificate under it.
+        if let Some(denied) = path.iter().find(|ca| {
+            let fp = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, ca);
+            trust.denied_cas.iter().any(|d| d.as_slice() == fp.as_ref())
+        }) {
+            let name = X509Certificate::from_der(denied)
+                .map(|(_, c)| c.subject().to_string())
+                .unwrap_or_default();
+            tracing::warn!(ca = %name, "e-signature refused: the chain has a denied CA");
+            return Err(Refusal::Revoked);
+        }
+
+        // 3. Key usage: a login signs, so digitalSignature (or nonRepudiation) must be set.
         let ku = cert
             .key_usage()
             .map_err(|_| Refusal::Malformed)?
@@ -278,7 +311,7 @@ impl Esign {
             return Err(Refusal::WrongUsage);
         }
 
-        // 3. Accepted policies.
+        // 4. Accepted policies.
         if !trust.policies.is_empty() {
             let has = cert.extensions().iter().any(|ext| {
                 matches!(ext.parsed_extension(), ParsedExtension::CertificatePolicies(p)
@@ -289,74 +322,119 @@ impl Esign {
             }
         }
 
-        // 4. Identity.
+        // 5. Identity.
         let identity = self.identity(trust, &cert)?;
 
-        // 5. Revocation: OCSP where configured (a trusted, fresh good or revoked answer
-        // decides), else a fresh CRL, else refuse.
+        // 6. Revocation of the whole chain. The end entity: OCSP where configured (a fresh
+        // good or revoked answer signed by its real issuer decides), else its issuer's CRL.
+        // Every intermediate: its issuer's CRL (an authority revocation list). Unknown status
+        // anywhere refuses.
+        let mut ee_good = false;
         if trust.ocsp {
-            match self.ocsp_status(trust, chain, &cert, now_ms).await {
-                Some(ocsp::Status::Good) => return Ok(identity),
+            match self.ocsp_status(trust, &cert, issuer_der, now_ms).await {
+                Some(ocsp::Status::Good) => ee_good = true,
                 Some(ocsp::Status::Revoked) => return Err(Refusal::Revoked),
                 Some(ocsp::Status::Unknown) | None => {}
             }
         }
-        let mut urls: Vec<String> = Vec::new();
-        for ext in cert.extensions() {
-            if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
-                for p in points.iter() {
-                    if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
-                        for n in names {
-                            if let GeneralName::URI(u) = n
-                                && (u.starts_with("http://") || u.starts_with("https://"))
-                            {
-                                urls.push((*u).to_owned());
-                            }
-                        }
-                    }
+        let ca_certs: Vec<X509Certificate<'_>> = path
+            .iter()
+            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
+            .collect();
+        let mut urls = Vec::new();
+        if !ee_good {
+            urls.extend(distribution_points(&cert));
+        }
+        // The root (last) is trusted as configured; the CAs below it are checked.
+        for ca in ca_certs.iter().take(ca_certs.len().saturating_sub(1)) {
+            urls.extend(distribution_points(ca));
+        }
+        urls.extend(trust.crl_urls.iter().cloned());
+        urls.dedup();
+        // A CRL counts only when one of the path's CAs issued it.
+        let issued_by_path = |issuer: &[u8]| ca_certs.iter().any(|c| c.subject().as_raw() == issuer);
+        let mut crls = Vec::new();
+        for url in &urls {
+            let Some(fetched) = self.crl(url, now_ms).await else {
+                continue;
+            };
+            // The issuer's name as x509-parser gives it (whole DER), to compare with the
+            // certificates'; webpki reads the same bytes for the check itself.
+            let issuer = CertificateRevocationList::from_der(&fetched.der)
+                .ok()
+                .map(|(_, c)| c.issuer().as_raw().to_vec());
+            match (OwnedCertRevocationList::from_der(&fetched.der), issuer) {
+                (Ok(crl), Some(issuer)) if issued_by_path(&issuer) => {
+                    crls.push((url.as_str(), fetched, issuer, webpki::CertRevocationList::from(crl)));
+                }
+                (Ok(_), Some(_)) => {}
+                (Err(e), _) => {
+                    tracing::warn!(url, error = ?e, "CRL refused: it cannot be read");
+                    self.forget_crl(url);
+                }
+                (Ok(_), None) => {
+                    tracing::warn!(url, "CRL refused: its issuer cannot be read");
+                    self.forget_crl(url);
                 }
             }
         }
-        urls.extend(trust.crl_urls.iter().cloned());
-        let mut crls = Vec::new();
-        for url in &urls {
-            if let Some(der) = self.crl(url, now_ms).await
-                && let Ok(crl) = OwnedCertRevocationList::from_der(&der)
-            {
-                crls.push(webpki::CertRevocationList::from(crl));
-            }
-        }
-        if crls.is_empty() {
+        let has_crl_from = |issuer: &[u8]| crls.iter().any(|(_, _, i, _)| i == issuer);
+        let ee_unknown = !ee_good && !has_crl_from(cert.issuer().as_raw());
+        let ca_unknown = ca_certs
+            .iter()
+            .take(ca_certs.len().saturating_sub(1))
+            .find(|c| !has_crl_from(c.issuer().as_raw()));
+        if ee_unknown || ca_unknown.is_some() {
+            tracing::warn!(
+                ca = ca_unknown.map(|c| c.subject().to_string()),
+                "e-signature refused: no usable CRL for the chain"
+            );
             return Err(Refusal::RevocationUnknown);
         }
-        let refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
+        let refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().map(|(_, _, _, c)| c).collect();
         let options = RevocationOptionsBuilder::new(&refs)
             .map_err(|_| Refusal::RevocationUnknown)?
-            .with_depth(RevocationCheckDepth::EndEntity)
-            .with_status_policy(UnknownStatusPolicy::Deny)
+            .with_depth(RevocationCheckDepth::Chain)
+            .with_status_policy(if ee_good {
+                UnknownStatusPolicy::Allow
+            } else {
+                UnknownStatusPolicy::Deny
+            })
             .with_expiration_policy(ExpirationPolicy::Enforce)
             .build();
-        verify(Some(options))?;
-        Ok(identity)
+        let outcome = verify(Some(options));
+        match &outcome {
+            // The CRLs' signatures were checked against the path's CAs: now they may be kept.
+            Ok(_) | Err(webpki::Error::CertRevoked) => {
+                for (url, fetched, _, _) in &crls {
+                    self.remember_crl(url, fetched);
+                }
+            }
+            Err(e) => {
+                // A forged, unverifiable or stale CRL: kept nowhere, and said so.
+                tracing::warn!(error = ?e, urls = ?crls.iter().map(|c| c.0).collect::<Vec<_>>(),
+                    "CRL refused: it does not verify against the certificate's CAs");
+                for (url, _, _, _) in &crls {
+                    self.forget_crl(url);
+                }
+            }
+        }
+        match outcome {
+            Ok(_) => Ok(identity),
+            Err(webpki::Error::CertRevoked) => Err(Refusal::Revoked),
+            Err(_) => Err(Refusal::RevocationUnknown),
+        }
     }
 
-    /// Asks the OCSP responders about `cert`; the first trusted answer counts.
+    /// Asks the OCSP responders about `cert`, whose issuer (from the verified path) is
+    /// `issuer_der`; the first trusted answer counts, and every refused one is logged.
     async fn ocsp_status(
         &self,
         trust: &Trust,
-        chain: &[Vec<u8>],
         cert: &X509Certificate<'_>,
+        issuer_der: &[u8],
         now_ms: i64,
     ) -> Option<ocsp::Status> {
-        let issuer_der = chain
-            .iter()
-            .skip(1)
-            .chain(trust.intermediates.iter())
-            .chain(trust.roots.iter())
-            .find(|d| {
-                X509Certificate::from_der(d)
-                    .is_ok_and(|(_, c)| c.subject().as_raw() == cert.issuer().as_raw())
-            })?;
         let (_, issuer) = X509Certificate::from_der(issuer_der).ok()?;
         let id = ocsp::cert_id(cert, &issuer);
         let mut urls: Vec<String> = trust.ocsp_url.iter().cloned().collect();
@@ -378,7 +456,7 @@ impl Esign {
                     if let Some(s) = ocsp::read(&body, &id, issuer_der, now_ms) {
                         return Some(s);
                     }
-                    tracing::warn!(url, "OCSP answer not usable");
+                    tracing::warn!(url, "OCSP answer refused: not signed by the issuer or its responder, not fresh, or not about this certificate");
                 }
                 Err(e) => tracing::warn!(url, error = %e, "OCSP unavailable"),
             }
@@ -421,14 +499,17 @@ impl Esign {
         })
     }
 
-    /// A CRL from the cache while before its `nextUpdate`, else fetched again. `None` when it
-    /// cannot be had (the caller refuses).
-    async fn crl(&self, url: &str, now_ms: i64) -> Option<Vec<u8>> {
+    /// A CRL from the cache while before its `nextUpdate`, else fetched (and kept only once
+    /// `remember_crl` is told it verified). `None` when it cannot be had.
+    async fn crl(&self, url: &str, now_ms: i64) -> Option<FetchedCrl> {
         if let Ok(cache) = self.crls.lock()
             && let Some(c) = cache.get(url)
             && c.next_update_ms > now_ms
         {
-            return Some(c.der.clone());
+            return Some(FetchedCrl {
+                der: c.der.clone(),
+                next_update_ms: c.next_update_ms,
+            });
         }
         let der = match self.fetcher.fetch(url).await {
             Ok(der) => der,
@@ -440,18 +521,62 @@ impl Esign {
         let next_update_ms = CertificateRevocationList::from_der(&der)
             .ok()
             .and_then(|(_, crl)| crl.next_update())
-            .map(|t| t.timestamp() * 1000)?;
+            .map(|t| t.timestamp() * 1000)
+            .unwrap_or(0);
+        Some(FetchedCrl {
+            der,
+            next_update_ms,
+        })
+    }
+
+    /// Keeps a CRL whose signature verified, until its `nextUpdate`.
+    fn remember_crl(&self, url: &str, crl: &FetchedCrl) {
+        if crl.next_update_ms == 0 {
+            return;
+        }
         if let Ok(mut cache) = self.crls.lock() {
             cache.insert(
                 url.to_owned(),
                 CachedCrl {
-                    der: der.clone(),
-                    next_update_ms,
+                    der: crl.der.clone(),
+                    next_update_ms: crl.next_update_ms,
                 },
             );
         }
-        Some(der)
     }
+
+    fn forget_crl(&self, url: &str) {
+        if let Ok(mut cache) = self.crls.lock() {
+            cache.remove(url);
+        }
+    }
+}
+
+/// A CRL as fetched or cached: its DER and its `nextUpdate` (0: none).
+struct FetchedCrl {
+    der: Vec<u8>,
+    next_update_ms: i64,
+}
+
+/// A certificate's CRL distribution points (http and https URIs).
+fn distribution_points(cert: &X509Certificate<'_>) -> Vec<String> {
+    let mut urls = Vec::new();
+    for ext in cert.extensions() {
+        if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
+            for p in points.iter() {
+                if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
+                    for n in names {
+                        if let GeneralName::URI(u) = n
+                            && (u.starts_with("http://") || u.starts_with("https://"))
+                        {
+                            urls.push((*u).to_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    urls
 }
 
 /// Checks a challenge signature made with the end-entity certificate's key.
@@ -613,18 +738,30 @@ impl Core {
         client: &Client,
     ) -> Result<std::result::Result<CertIdentity, Refusal>> {
         let now = self.now();
+        let via = proof.name();
+        // An answer refused before its proof is looked at is recorded too (docs/esign.md).
+        let refuse = |r: Refusal| async move {
+            let ev = audit::event(
+                "esign.answer-refused",
+                None,
+                Some(&client.ip),
+                serde_json::json!({"reason": r.code(), "via": via}),
+            );
+            self.store.audit_append(&ev, None, now).await?;
+            Ok(Err(r))
+        };
         let Some(c) = self.store.esign_challenge(id).await? else {
-            return Ok(Err(Refusal::ChallengeUnknown));
+            return refuse(Refusal::ChallengeUnknown).await;
         };
         if nonce.is_empty() || !bool::from(digest(nonce).as_bytes().ct_eq(c.nonce_hash.as_bytes()))
         {
-            return Ok(Err(Refusal::ChallengeUnknown));
+            return refuse(Refusal::ChallengeUnknown).await;
         }
         if c.status != "waiting" {
-            return Ok(Err(Refusal::ChallengeUsed));
+            return refuse(Refusal::ChallengeUsed).await;
         }
         if now >= c.expires_at {
-            return Ok(Err(Refusal::ChallengeExpired));
+            return refuse(Refusal::ChallengeExpired).await;
         }
         let decision = match proof {
             Proof::Signed(a) => self.esign_check(a, now).await,
@@ -660,7 +797,7 @@ impl Core {
             .esign_challenge_settle(id, status, &outcome, &ev, now)
             .await?
         {
-            return Ok(Err(Refusal::ChallengeUsed));
+            return refuse(Refusal::ChallengeUsed).await;
         }
         Ok(decision)
     }

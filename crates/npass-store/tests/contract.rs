@@ -510,7 +510,8 @@ async fn mail_outbox_claims_each_mail_once() {
     assert_eq!(s.mail_claim(5000, 1000).await.unwrap().unwrap().id, "m2");
     // an expired lease makes it claimable again (the sending node died)
     assert_eq!(s.mail_claim(6001, 1000).await.unwrap().unwrap().id, "m2");
-    s.ping().await.unwrap();
+    s.ping(1).await.unwrap();
+    s.ping(2).await.unwrap();
 }
 
 /// An operation that fails after it wrote, with nobody else in its write batch, leaves nothing

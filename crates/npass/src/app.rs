@@ -168,7 +168,11 @@ impl App {
             key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new(http.clone())),
             esign: npass_core::esign::Esign::new(
                 cfg.esign.trust()?,
-                Arc::new(crate::keyfetch::HttpCrlFetcher::new(http.clone())),
+                Arc::new(crate::keyfetch::HttpCrlFetcher::new(
+                    std::time::Duration::from_secs(cfg.esign.fetch_timeout_seconds.max(1)),
+                    usize::try_from(cfg.esign.crl_max_mib.saturating_mul(1024 * 1024))
+                        .unwrap_or(usize::MAX),
+                )?),
             ),
             hash_workers: npass_core::password::HashWorkers::per_cpu()
                 .map_err(|e| e.to_string())?,

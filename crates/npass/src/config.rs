@@ -49,8 +49,15 @@ pub struct EsignConfig {
     pub intermediates: Vec<PathBuf>,
     /// Accepted certificate policy OIDs; empty accepts any policy.
     pub policies: Vec<String>,
-    /// CRLs to read besides each certificate's distribution points.
+    /// CRLs (and authority revocation lists, for intermediate CAs) to read besides the
+    /// distribution points in the chain's certificates.
     pub crl_urls: Vec<String>,
+    /// SHA-256 fingerprints (hex) of CA certificates refused wherever they appear in a chain.
+    pub denied_cas: Vec<String>,
+    /// The largest CRL read, in MiB (a national CRL can be large; a larger one fails closed).
+    pub crl_max_mib: u64,
+    /// How long a CRL or OCSP fetch may take, in seconds.
+    pub fetch_timeout_seconds: u64,
     /// Ask OCSP before the CRLs: the certificate's responder, or `ocsp_url`.
     pub ocsp: bool,
     pub ocsp_url: String,
@@ -74,6 +81,9 @@ impl Default for EsignConfig {
             intermediates: Vec::new(),
             policies: Vec::new(),
             crl_urls: Vec::new(),
+            denied_cas: Vec::new(),
+            crl_max_mib: 32,
+            fetch_timeout_seconds: 10,
             ocsp: false,
             ocsp_url: String::new(),
             identifiers: vec!["md-idnp:PNOMD-".into(), "md-idnp:".into()],
@@ -86,16 +96,37 @@ impl Default for EsignConfig {
 }
 
 impl EsignConfig {
-    /// Where browsers reach the client-certificate listener, when it is on.
+    /// Where browsers reach the client-certificate listener, when it is on. Without
+    /// `tls_url`, the listen address; an unspecified one (`0.0.0.0`, `[::]`) is no address a
+    /// browser can use, so it stands for this machine's loopback (dev mode; production must set
+    /// `tls_url`, `check-config` says so).
     pub fn tls_url(&self) -> Option<String> {
         if self.listen.is_empty() || self.roots.is_empty() {
             return None;
         }
         Some(if self.tls_url.is_empty() {
-            format!("https://{}", self.listen)
+            match self.listen.parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_unspecified() => format!("https://127.0.0.1:{}", a.port()),
+                _ => format!("https://{}", self.listen),
+            }
         } else {
             self.tls_url.trim_end_matches('/').to_owned()
         })
+    }
+
+    /// `denied_cas` as fingerprints.
+    fn denied(&self) -> Result<Vec<[u8; 32]>, String> {
+        self.denied_cas
+            .iter()
+            .map(|h| {
+                let clean: String = h.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
+                data_encoding::HEXLOWER_PERMISSIVE
+                    .decode(clean.as_bytes())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| format!("esign.denied_cas: {h:?} is not a SHA-256 fingerprint (64 hex digits)"))
+            })
+            .collect()
     }
 
     /// The trust the core verifies against, or `None` when no root is configured.
@@ -141,6 +172,7 @@ impl EsignConfig {
             ocsp: self.ocsp,
             ocsp_url: (!self.ocsp_url.is_empty()).then(|| self.ocsp_url.clone()),
             identifiers,
+            denied_cas: self.denied()?,
         }))
     }
 }
@@ -518,12 +550,29 @@ impl Config {
         if !(1..=64).contains(&self.mail.concurrent_deliveries) {
             p.push("mail.concurrent_deliveries: between 1 and 64".into());
         }
+        if let Err(e) = self.esign.denied() {
+            p.push(e);
+        }
+        if !(1..=1024).contains(&self.esign.crl_max_mib) {
+            p.push("esign.crl_max_mib: between 1 and 1024".into());
+        }
+        if !(1..=120).contains(&self.esign.fetch_timeout_seconds) {
+            p.push("esign.fetch_timeout_seconds: between 1 and 120".into());
+        }
         if !(1..=100).contains(&self.throttle.lock_after) {
             p.push("throttle.lock_after: between 1 and 100".into());
         }
         if self.mode == Mode::Production {
             if !self.public_url.starts_with("https://") {
                 p.push("public_url: production needs an https:// public URL".into());
+            }
+            let e = &self.esign;
+            if !e.listen.is_empty() && !e.roots.is_empty() && e.tls_url.is_empty() {
+                p.push(
+                    "esign.tls_url: production needs the https:// address browsers reach the \
+                     client-certificate listener at (behind a TCP load balancer: the balancer's)"
+                        .into(),
+                );
             }
             if self.keys.master_key_file.is_none() {
                 p.push("keys.master_key_file: production needs a master key file".into());
@@ -548,6 +597,22 @@ pub fn read_secret(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_card_listener_url_is_never_an_unspecified_address() {
+        let mut e = EsignConfig {
+            roots: vec![PathBuf::from("root.pem")],
+            listen: "0.0.0.0:8443".into(),
+            ..EsignConfig::default()
+        };
+        assert_eq!(e.tls_url().as_deref(), Some("https://127.0.0.1:8443"));
+        e.listen = "[::]:8443".into();
+        assert_eq!(e.tls_url().as_deref(), Some("https://127.0.0.1:8443"));
+        e.listen = "192.0.2.10:8443".into();
+        assert_eq!(e.tls_url().as_deref(), Some("https://192.0.2.10:8443"));
+        e.tls_url = "https://card.npass.example.md/".into();
+        assert_eq!(e.tls_url().as_deref(), Some("https://card.npass.example.md"));
+    }
 
     #[test]
     fn env_overrides_and_unknown_keys() {

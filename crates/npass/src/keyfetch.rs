@@ -59,24 +59,29 @@ async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>
     Ok(body)
 }
 
-/// Fetches CRLs for e-signature verification over the shared client (at most 8 MiB).
+/// Fetches CRLs and OCSP answers for e-signature verification: no redirects, the configured
+/// timeout, CRLs up to the configured size (a larger one fails closed, and is logged).
 pub struct HttpCrlFetcher {
     http: reqwest::Client,
+    crl_limit: usize,
 }
 
 impl HttpCrlFetcher {
-    pub fn new(http: reqwest::Client) -> Self {
-        HttpCrlFetcher { http }
+    pub fn new(timeout: Duration, crl_limit: usize) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        Ok(HttpCrlFetcher { http, crl_limit })
     }
 }
-
-const CRL_LIMIT: usize = 8 * 1024 * 1024;
 
 #[async_trait::async_trait]
 impl npass_core::esign::CrlFetcher for HttpCrlFetcher {
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let res = self.http.get(url).send().await.map_err(|e| e.to_string())?;
-        read_capped(res, CRL_LIMIT).await
+        read_capped(res, self.crl_limit).await
     }
 
     async fn ocsp(&self, url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {

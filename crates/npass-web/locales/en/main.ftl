@@ -284,6 +284,7 @@ err-esign-challenge-expired = This login request expired. Start again from the l
 err-esign-challenge-used = This login request was already answered.
 history-esign-verified = Electronic signature verified
 history-esign-refused = Electronic signature refused
+history-esign-answer-refused = An electronic signature answer was refused
 history-account-register-esign = Account opened with an electronic signature
 notice-esign-for-two-step = To set up two-step authentication, log in with your electronic signature.
 login-forgot-password-esign = Forgot your password? Log in with your electronic signature and set a new one.

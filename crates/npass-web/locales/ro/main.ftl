@@ -284,6 +284,7 @@ err-esign-challenge-expired = Cererea de autentificare a expirat. Reîncepeți d
 err-esign-challenge-used = Această cerere de autentificare a primit deja un răspuns.
 history-esign-verified = Semnătură electronică verificată
 history-esign-refused = Semnătură electronică respinsă
+history-esign-answer-refused = Un răspuns cu semnătură electronică a fost respins
 history-account-register-esign = Cont creat cu semnătura electronică
 notice-esign-for-two-step = Pentru a activa autentificarea în doi pași, este necesar să vă autentificați cu tipul de semnătură electronică pe care îl dețineți.
 login-forgot-password-esign = Ați uitat parola? Autentificați-vă cu semnătura electronică și setați una nouă.

@@ -284,6 +284,7 @@ err-esign-challenge-expired = Срок запроса на вход истёк. 
 err-esign-challenge-used = На этот запрос на вход уже был дан ответ.
 history-esign-verified = Электронная подпись проверена
 history-esign-refused = Электронная подпись отклонена
+history-esign-answer-refused = Ответ с электронной подписью отклонён
 history-account-register-esign = Аккаунт открыт с электронной подписью
 notice-esign-for-two-step = Чтобы включить двухэтапную аутентификацию, войдите с электронной подписью.
 login-forgot-password-esign = Забыли пароль? Войдите с электронной подписью и задайте новый.

@@ -89,6 +89,10 @@ impl Citizen {
 pub(crate) struct Pki {
     dir: tempfile::TempDir,
     root_pem: PathBuf,
+    root: Issuer<'static, KeyPair>,
+    /// The root's authority revocation list (of its intermediate CAs), as served.
+    arl: Arc<std::sync::Mutex<Vec<u8>>>,
+    pub(crate) arl_url: String,
     inter: Issuer<'static, KeyPair>,
     /// The intermediate's key (PKCS#8), for the OCSP responder.
     inter_key: Vec<u8>,
@@ -103,13 +107,42 @@ pub(crate) struct Pki {
 impl Pki {
     pub(crate) async fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
+        // The CRL server: serves whatever the test put in `crl` (the qualified CA's CRL of
+        // citizens) and `arl` (the root's list of revoked intermediate CAs).
+        let crl = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let arl = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (served, served_arl) = (crl.clone(), arl.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route(
+                "/qca.crl",
+                axum::routing::get(move || {
+                    let served = served.clone();
+                    async move { served.lock().unwrap().clone() }
+                }),
+            )
+            .route(
+                "/root.crl",
+                axum::routing::get(move || {
+                    let served = served_arl.clone();
+                    async move { served.lock().unwrap().clone() }
+                }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let arl_url = format!("http://{addr}/root.crl");
+
         let root_key = KeyPair::generate().unwrap();
         let root_params = ca("Test National Root CA");
         let root = root_params.self_signed(&root_key).unwrap();
         let root_issuer = Issuer::new(root_params, root_key);
         let inter_key = KeyPair::generate().unwrap();
         let inter_key_der = inter_key.serialize_der();
-        let inter_params = ca("Test Qualified CA");
+        let mut inter_params = ca("Test Qualified CA");
+        inter_params.serial_number = Some(SerialNumber::from(7000u64));
+        inter_params.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![arl_url.clone()],
+        }];
         let inter_cert = inter_params.signed_by(&inter_key, &root_issuer).unwrap();
         let other_key = KeyPair::generate().unwrap();
         let other_params = ca("Somebody Else's CA");
@@ -117,24 +150,14 @@ impl Pki {
         let root_pem = dir.path().join("root.pem");
         std::fs::write(&root_pem, root.pem()).unwrap();
 
-        // The CRL server: serves whatever the test put in `crl`.
-        let crl = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let served = crl.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = axum::Router::new().route(
-            "/qca.crl",
-            axum::routing::get(move || {
-                let served = served.clone();
-                async move { served.lock().unwrap().clone() }
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
         let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let dead_url = format!("http://{}/qca.crl", dead.local_addr().unwrap());
         drop(dead);
         let pki = Pki {
             root_pem,
+            root: root_issuer,
+            arl,
+            arl_url,
             inter: Issuer::new(inter_params, inter_key),
             inter_key: inter_key_der,
             inter_pem: inter_cert.pem(),
@@ -146,7 +169,17 @@ impl Pki {
             dir,
         };
         pki.publish_crl(&[]);
+        pki.publish_arl(&[]);
         pki
+    }
+
+    /// Publishes the root's authority revocation list revoking the intermediates `serials`.
+    fn publish_arl(&self, serials: &[u64]) {
+        self.publish_arl_at(serials, 0);
+    }
+
+    fn publish_arl_at(&self, serials: &[u64], day: i64) {
+        *self.arl.lock().unwrap() = revocation_list(&self.root, serials, day).der().to_vec();
     }
 
     /// Publishes the intermediate's CRL revoking `serials`.
@@ -156,25 +189,7 @@ impl Pki {
 
     /// The same, issued `day` days after the start (valid from the day before, for a week).
     fn publish_crl_at(&self, serials: &[u64], day: i64) {
-        let crl = CertificateRevocationListParams {
-            this_update: at(day - 1),
-            next_update: at(day + 7),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|s| RevokedCertParams {
-                    serial_number: SerialNumber::from(*s),
-                    revocation_time: at(-2),
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        }
-        .signed_by(&self.inter)
-        .unwrap();
-        *self.crl.lock().unwrap() = crl.der().to_vec();
+        *self.crl.lock().unwrap() = revocation_list(&self.inter, serials, day).der().to_vec();
     }
 
     /// Issues `c` (by the national intermediate, or by the untrusted CA) and writes its key and
@@ -215,6 +230,33 @@ impl Pki {
         std::fs::write(&chain_path, format!("{}{}", cert.pem(), issuer_pem)).unwrap();
         (key_path, chain_path)
     }
+}
+
+/// A CRL by `issuer` revoking `serials`, issued `day` days after the start (valid from the day
+/// before, for a week).
+fn revocation_list(
+    issuer: &Issuer<'static, KeyPair>,
+    serials: &[u64],
+    day: i64,
+) -> rcgen::CertificateRevocationList {
+    CertificateRevocationListParams {
+        this_update: at(day - 1),
+        next_update: at(day + 7),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: serials
+            .iter()
+            .map(|s| RevokedCertParams {
+                serial_number: SerialNumber::from(*s),
+                revocation_time: at(-2),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(issuer)
+    .unwrap()
 }
 
 pub(crate) async fn start(pki: &Pki) -> TestApp {
@@ -595,6 +637,23 @@ async fn replayed_expired_foreign_and_forged_answers_are_refused() {
         .await
         .status(403)
         .has("This login request expired.");
+
+    // Each answer refused before its proof was looked at is in the audit trail, with why.
+    let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
+    let refused: Vec<&str> = trail
+        .iter()
+        .filter(|r| r.event.kind == "esign.answer-refused")
+        .filter_map(|r| r.event.detail["reason"].as_str())
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            "esign-challenge-unknown",
+            "esign-challenge-used",
+            "esign-challenge-expired"
+        ]
+    );
+    assert_eq!(npass_core::audit::verify_chain(&trail), Ok(()));
 }
 
 #[tokio::test]
@@ -722,6 +781,34 @@ fn card_client(identity: Option<(&Path, &Path)>) -> reqwest::Client {
     b.build().unwrap()
 }
 
+/// One round through the card listener: the main site sends the browser to the listener, which sends it back.
+async fn round(app: &TestApp, card: Option<(&Path, &Path)>) -> (Browser, Resp, String) {
+    let mut b = app.browser();
+    b.get("/login")
+        .await
+        .has("Use the card or token in this browser");
+    let r = b.submit("/login", "/login/esign/card", &[]).await;
+    r.status(303);
+    let to_listener = r.location();
+    assert!(
+        to_listener.starts_with("https://127.0.0.1:"),
+        "{to_listener}"
+    );
+    let back = card_client(card).get(&to_listener).send().await.unwrap();
+    assert_eq!(back.status().as_u16(), 303);
+    assert!(
+        back.headers().get("set-cookie").is_none(),
+        "the listener sets no cookie"
+    );
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    let path = back
+        .strip_prefix(&app.base)
+        .expect("back to the main site")
+        .to_owned();
+    let page = b.get(&path).await;
+    (b, page, path)
+}
+
 #[tokio::test]
 async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener() {
     let pki = Pki::new().await;
@@ -744,34 +831,6 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
     // Published before the first look: npass keeps a CRL until its nextUpdate.
     pki.publish_crl(&[2004, 5002]);
     let revoked = pki.issue(&Citizen::new(5002, &pki.crl_url), true);
-
-    // One round: the main site sends the browser to the listener, which sends it back.
-    async fn round(app: &TestApp, card: Option<(&Path, &Path)>) -> (Browser, Resp, String) {
-        let mut b = app.browser();
-        b.get("/login")
-            .await
-            .has("Use the card or token in this browser");
-        let r = b.submit("/login", "/login/esign/card", &[]).await;
-        r.status(303);
-        let to_listener = r.location();
-        assert!(
-            to_listener.starts_with("https://127.0.0.1:"),
-            "{to_listener}"
-        );
-        let back = card_client(card).get(&to_listener).send().await.unwrap();
-        assert_eq!(back.status().as_u16(), 303);
-        assert!(
-            back.headers().get("set-cookie").is_none(),
-            "the listener sets no cookie"
-        );
-        let back = back.headers()["location"].to_str().unwrap().to_owned();
-        let path = back
-            .strip_prefix(&app.base)
-            .expect("back to the main site")
-            .to_owned();
-        let page = b.get(&path).await;
-        (b, page, path)
-    }
 
     // A newcomer: the mandatory-data page, then an account and a session at level high.
     let (mut b, page, wait) = round(&app, Some((&good.0, &good.1))).await;
@@ -814,17 +873,21 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
     page.status(403).has("did not present a certificate");
     assert!(!b.cookies.contains_key("__Host-npass"));
 
-    // The listener's link works once: replaying it changes nothing.
+    // The listener's link works once: replaying it changes nothing but the record of the
+    // refused replay.
     let mut b = app.browser();
     let r = b.submit("/login", "/login/esign/card", &[]).await;
     let link = r.location();
     let client = card_client(Some((&good.0, &good.1)));
     client.get(&link).send().await.unwrap();
-    let audit_before = app.core.store.audit_range(0, 1000).await.unwrap().len();
+    let audit_before = app.core.store.audit_range(0, 1000).await.unwrap();
     client.get(&link).send().await.unwrap();
+    let audit_after = app.core.store.audit_range(0, 1000).await.unwrap();
+    assert_eq!(audit_after.len(), audit_before.len() + 1);
+    let last = &audit_after.last().unwrap().event;
     assert_eq!(
-        app.core.store.audit_range(0, 1000).await.unwrap().len(),
-        audit_before
+        (last.kind.as_str(), last.detail["reason"].as_str()),
+        ("esign.answer-refused", Some("esign-challenge-used"))
     );
 }
 
@@ -1249,6 +1312,153 @@ async fn a_crl_is_cached_until_its_next_update_and_then_fetched_again() {
     page.status(303);
     app.clock.advance_secs(8 * 86_400);
     pki.publish_crl_at(&[10001], 8);
+    pki.publish_arl_at(&[], 8);
     let (_, page, _) = attempt(&app, &key, &chain).await;
     page.status(403).has("The certificate has been revoked.");
+}
+
+/// Rewrites a chain file as [citizen, `extra`…, the rest] (what an attacker's signing tool or
+/// browser may present).
+fn chain_with(chain: &Path, extra: &str) -> PathBuf {
+    let pem = std::fs::read_to_string(chain).unwrap();
+    let second = pem.match_indices("-----BEGIN CERTIFICATE-----").nth(1).unwrap().0;
+    let out = chain.with_extension("forged.pem");
+    std::fs::write(&out, format!("{}{extra}{}", &pem[..second], &pem[second..])).unwrap();
+    out
+}
+
+async fn with_listener(pki: &Pki, f: impl FnOnce(&mut npass::config::Config) + Send + 'static) -> TestApp {
+    let (cert, key) = listener_identity(pki.dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.listen = format!("127.0.0.1:{port}");
+        c.esign.tls_cert = Some(cert);
+        c.esign.tls_key = Some(key);
+        f(c);
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app
+}
+
+#[tokio::test]
+async fn a_look_alike_ca_cannot_vouch_for_a_revoked_certificate() {
+    let pki = Pki::new().await;
+    // The intermediate's name on another key, and an OCSP responder that signs with that key.
+    let fake_key = KeyPair::generate().unwrap();
+    let fake_der = fake_key.serialize_der();
+    let fake = ca("Test Qualified CA").self_signed(&fake_key).unwrap();
+    let ocsp = ocsp_responder(fake_der).await;
+    let app = with_listener(&pki, |c| c.esign.ocsp = true).await;
+    let citizen = Citizen {
+        extra: vec![qc_sscd(), aia(&format!("{ocsp}/good"))],
+        ..Citizen::new(9101, &pki.crl_url)
+    };
+    pki.publish_crl(&[9101]);
+    let (key, chain) = pki.issue(&citizen, true);
+    let forged = chain_with(&chain, &fake.pem());
+    // Signed challenge: the look-alike's "good" is no answer; the real CA's CRL says revoked.
+    let (b, page, _) = attempt(&app, &key, &forged).await;
+    page.status(403).has("The certificate has been revoked.");
+    assert!(!b.cookies.contains_key("__Host-npass"));
+    // The card listener: the same.
+    let (b, page, _) = round(&app, Some((&key, &forged))).await;
+    page.status(403).has("The certificate has been revoked.");
+    assert!(!b.cookies.contains_key("__Host-npass"));
+    assert!(
+        app.core
+            .store
+            .account_by_national_id("2000000000004")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_crl_that_fails_is_never_kept_and_the_page_says_status_unavailable() {
+    let pki = Pki::new().await;
+    let app = start(&pki).await;
+    let (key, chain) = pki.issue(&Citizen::new(9201, &pki.crl_url), true);
+    let unavailable = "could not confirm that the certificate has not been revoked";
+    // A forged CRL: the qualified CA's name, another key, nextUpdate a week away.
+    let forger = Issuer::new(ca("Test Qualified CA"), KeyPair::generate().unwrap());
+    *pki.crl.lock().unwrap() = revocation_list(&forger, &[9201], 0).der().to_vec();
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has(unavailable).lacks("trusted");
+    // Bytes that are no CRL at all.
+    *pki.crl.lock().unwrap() = b"not a CRL".to_vec();
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has(unavailable);
+    // The CA publishes its real CRL: the next login uses it at once.
+    pki.publish_crl(&[]);
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(303);
+}
+
+#[tokio::test]
+async fn a_revoked_or_denied_intermediate_ca_stops_its_citizens() {
+    let pki = Pki::new().await;
+    let (key, chain) = pki.issue(&Citizen::new(9301, &pki.crl_url), true);
+    // The root revokes the qualified CA (serial 7000) in its authority revocation list.
+    pki.publish_arl(&[7000]);
+    let app = start(&pki).await;
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has("The certificate has been revoked.");
+    // Without the root's list the chain's status is unknown: refused too.
+    *pki.arl.lock().unwrap() = Vec::new();
+    let app = start(&pki).await;
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403)
+        .has("could not confirm that the certificate has not been revoked");
+    // The operator may deny a CA by its fingerprint before any list says so.
+    pki.publish_arl(&[]);
+    let inter_der = {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::CertificateDer::from_pem_slice(pki.inter_pem.as_bytes()).unwrap()
+    };
+    let fp = {
+        use sha2::Digest;
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(inter_der.as_ref()))
+    };
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.denied_cas = vec![fp];
+    })
+    .await;
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(403).has("The certificate has been revoked.");
+    // And with neither, the citizen logs in.
+    let app = start(&pki).await;
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(303);
+}
+
+#[tokio::test]
+async fn the_crl_size_cap_is_the_operators() {
+    let pki = Pki::new().await;
+    let (key, chain) = pki.issue(&Citizen::new(9401, &pki.crl_url), true);
+    // A national-sized CRL: 60 000 revoked certificates, about 1.5 MiB.
+    let many: Vec<u64> = (1_000_000..1_060_000).collect();
+    pki.publish_crl(&many);
+    assert!(pki.crl.lock().unwrap().len() > 1024 * 1024);
+    let root = pki.root_pem.clone();
+    let small = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.crl_max_mib = 1;
+    })
+    .await;
+    let (_, page, _) = attempt(&small, &key, &chain).await;
+    page.status(403)
+        .has("could not confirm that the certificate has not been revoked");
+    let app = start(&pki).await;
+    let (_, page, _) = attempt(&app, &key, &chain).await;
+    page.status(303);
 }

@@ -204,6 +204,23 @@ async fn check_config_names_every_problem() {
     c.env("NPASS_IDENTITY__SCHEMES", "[\"xx-id\"]")
         .args(["check-config"]);
     assert!(run(c, "").await.2.contains("unknown scheme"));
+    // The card listener on every address needs the address browsers reach it at.
+    let mut c = npass(&app);
+    c.env("NPASS_MODE", "production")
+        .env("NPASS_PUBLIC_URL", "https://npass.example.md")
+        .env("NPASS_ESIGN__ROOTS", "[\"/etc/npass/root.pem\"]")
+        .env("NPASS_ESIGN__LISTEN", "0.0.0.0:8443")
+        .env("NPASS_ESIGN__CRL_MAX_MIB", "0")
+        .env("NPASS_ESIGN__DENIED_CAS", "[\"abc\"]")
+        .args(["check-config"]);
+    let (code, _, err) = run(c, "").await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("esign.tls_url")
+            && err.contains("esign.crl_max_mib")
+            && err.contains("esign.denied_cas"),
+        "{err}"
+    );
     // A production configuration with an http public URL refuses to start.
     let mut c = npass(&app);
     c.env("NPASS_MODE", "production")
@@ -219,6 +236,7 @@ async fn serve_starts_answers_and_stops_on_sigterm() {
     c.current_dir(dir.path())
         .env_clear()
         .env("NPASS_LOG__LEVEL", "warn")
+        .env("NPASS_ADMIN__LISTEN", "127.0.0.1:0")
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
