@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The npass test command: sets up what the tests need (Debian packages when run as root, a
-# Python environment with python-stdnum, the browser tests' Node modules), then formatting,
-# lints, and the whole suite on SQLite and, when NPASS_TEST_DATABASE_URL names a PostgreSQL
-# server (as .ci/run sets it), on PostgreSQL too.
+# Python environment with python-stdnum, the browser tests' Node modules, cargo-fuzz), then
+# formatting, lints, the whole suite on SQLite, the browser tests, a load-harness smoke run, a
+# short run of every fuzz target and, when NPASS_TEST_DATABASE_URL names a PostgreSQL server
+# (as .ci/run sets it), the suite on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/npass-target}"
@@ -55,6 +56,9 @@ cargo build -p npass-load --locked
   --seconds 1 --connections 4 --accounts 30 --grants 2000 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
 grep -q "full login flow | oidc-provider" "$log.load" || { cat "$log.load"; echo "load harness did not finish" >&2; exit 1; }
 rm -f "$log.load"
+
+echo "== fuzz smoke run: every fuzz target for ${FUZZ_SECONDS:-15} s (fuzz/run.sh; longer runs: FUZZ_SECONDS=600)"
+fuzz/run.sh
 
 if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
   echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"

@@ -18,7 +18,7 @@ use x509_parser::prelude::*;
 
 use crate::national_id::{self, NationalId, Scheme};
 
-mod ocsp;
+pub mod ocsp;
 
 /// How a subject `serialNumber` maps to a national identifier: `PNOMD-` + IDNP (ETSI EN
 /// 319 412-1 semantics identifier) or, with an empty prefix, the plain number.
@@ -276,11 +276,12 @@ impl Esign {
                     .collect();
                 let anchor = path.anchor();
                 if let Some(root) = trust.roots.iter().find(|r| {
-                    webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice()))
-                        .is_ok_and(|a| {
+                    webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice())).is_ok_and(
+                        |a| {
                             a.subject == anchor.subject
                                 && a.subject_public_key_info == anchor.subject_public_key_info
-                        })
+                        },
+                    )
                 }) {
                     cas.push(root.clone());
                 }
@@ -352,7 +353,8 @@ impl Esign {
         urls.extend(trust.crl_urls.iter().cloned());
         urls.dedup();
         // A CRL counts only when one of the path's CAs issued it.
-        let issued_by_path = |issuer: &[u8]| ca_certs.iter().any(|c| c.subject().as_raw() == issuer);
+        let issued_by_path =
+            |issuer: &[u8]| ca_certs.iter().any(|c| c.subject().as_raw() == issuer);
         let mut crls = Vec::new();
         for url in &urls {
             let Some(fetched) = self.crl(url, now_ms).await else {
@@ -365,7 +367,12 @@ impl Esign {
                 .map(|(_, c)| c.issuer().as_raw().to_vec());
             match (OwnedCertRevocationList::from_der(&fetched.der), issuer) {
                 (Ok(crl), Some(issuer)) if issued_by_path(&issuer) => {
-                    crls.push((url.as_str(), fetched, issuer, webpki::CertRevocationList::from(crl)));
+                    crls.push((
+                        url.as_str(),
+                        fetched,
+                        issuer,
+                        webpki::CertRevocationList::from(crl),
+                    ));
                 }
                 (Ok(_), Some(_)) => {}
                 (Err(e), _) => {
@@ -391,7 +398,8 @@ impl Esign {
             );
             return Err(Refusal::RevocationUnknown);
         }
-        let refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().map(|(_, _, _, c)| c).collect();
+        let refs: Vec<&webpki::CertRevocationList<'_>> =
+            crls.iter().map(|(_, _, _, c)| c).collect();
         let options = RevocationOptionsBuilder::new(&refs)
             .map_err(|_| Refusal::RevocationUnknown)?
             .with_depth(RevocationCheckDepth::Chain)
@@ -456,7 +464,10 @@ impl Esign {
                     if let Some(s) = ocsp::read(&body, &id, issuer_der, now_ms) {
                         return Some(s);
                     }
-                    tracing::warn!(url, "OCSP answer refused: not signed by the issuer or its responder, not fresh, or not about this certificate");
+                    tracing::warn!(
+                        url,
+                        "OCSP answer refused: not signed by the issuer or its responder, not fresh, or not about this certificate"
+                    );
                 }
                 Err(e) => tracing::warn!(url, error = %e, "OCSP unavailable"),
             }
@@ -577,6 +588,24 @@ fn distribution_points(cert: &X509Certificate<'_>) -> Vec<String> {
         }
     }
     urls
+}
+
+/// A signing application's answer as bytes: the chain's certificates (DER, end entity first, at
+/// most `MAX_CHAIN`) and the signature.
+pub fn decode_answer(a: &Answer) -> std::result::Result<(Vec<Vec<u8>>, Vec<u8>), Refusal> {
+    if a.chain.is_empty() || a.chain.len() > MAX_CHAIN {
+        return Err(Refusal::Malformed);
+    }
+    let chain = a
+        .chain
+        .iter()
+        .map(|c| BASE64.decode(c.as_bytes()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| Refusal::Malformed)?;
+    let sig = BASE64
+        .decode(a.signature.as_bytes())
+        .map_err(|_| Refusal::Malformed)?;
+    Ok((chain, sig))
 }
 
 /// Checks a challenge signature made with the end-entity certificate's key.
@@ -807,18 +836,7 @@ impl Core {
         a: &Answer,
         now: i64,
     ) -> std::result::Result<CertIdentity, Refusal> {
-        if a.chain.is_empty() || a.chain.len() > MAX_CHAIN {
-            return Err(Refusal::Malformed);
-        }
-        let chain = a
-            .chain
-            .iter()
-            .map(|c| BASE64.decode(c.as_bytes()))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| Refusal::Malformed)?;
-        let sig = BASE64
-            .decode(a.signature.as_bytes())
-            .map_err(|_| Refusal::Malformed)?;
+        let (chain, sig) = decode_answer(a)?;
         let ee = chain.first().ok_or(Refusal::Malformed)?;
         verify_signature(ee, &a.algorithm, a.challenge.as_bytes(), &sig)?;
         self.esign.verify(&chain, now).await

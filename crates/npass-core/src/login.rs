@@ -446,7 +446,8 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        self.queue_backchannel_logout(&s.chain, &s.account_id).await?;
+        self.queue_backchannel_logout(&s.chain, &s.account_id)
+            .await?;
         self.store.session_end(&hash, Some(&ev), now).await
     }
 

@@ -16,6 +16,8 @@ use crate::rng::{self, Rng};
 pub const MAX_LEN: usize = 256;
 
 const BLOCKLIST: &str = include_str!("../data/common-passwords.txt");
+/// Breached passwords of 8 characters and more, sorted (`data/breached-passwords.md`).
+const BREACHED: &str = include_str!("../data/breached-passwords.txt");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashParams {
@@ -66,7 +68,7 @@ pub fn check_new(password: &str, confirm: &str, min_len: usize, ctx: &Context<'_
         ));
     }
     let lower = Zeroizing::new(p.to_lowercase());
-    if BLOCKLIST.lines().any(|w| w == lower.as_str()) {
+    if BLOCKLIST.lines().any(|w| w == lower.as_str()) || breached(&lower) {
         return Err(Error::invalid(field, "password-common"));
     }
     // A context word must not carry the password: with every occurrence removed, what is left
@@ -90,6 +92,14 @@ pub fn check_new(password: &str, confirm: &str, min_len: usize, ctx: &Context<'_
         return Err(Error::invalid("password_confirm", "password-mismatch"));
     }
     Ok(())
+}
+
+/// Is `lower` (a lower-cased password) in the breached list? A binary search over its sorted
+/// lines, so the 50 000 entries cost a few comparisons.
+fn breached(lower: &str) -> bool {
+    static LIST: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| BREACHED.lines().collect());
+    LIST.binary_search(&lower).is_ok()
 }
 
 /// The estimator reads at most this many code points (its matching grows faster than the
@@ -353,6 +363,33 @@ mod tests {
         Context {
             words: vec!["npass", "2000000000004", "Ion", "Popescu"],
         }
+    }
+
+    /// The breached list is sorted as the binary search needs, and every long entry in it is
+    /// refused, whatever the estimator says of it.
+    #[test]
+    fn breached_passwords_are_refused_at_any_length() {
+        let list: Vec<&str> = BREACHED.lines().collect();
+        assert!(list.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        let long: Vec<&str> = list
+            .iter()
+            .copied()
+            .filter(|p| p.chars().count() >= 15)
+            .collect();
+        assert!(long.len() >= 100, "{}", long.len());
+        let c = Context::default();
+        let mut only_the_list = Vec::new();
+        for p in &long {
+            assert!(check_new(p, p, 15, &c).is_err(), "{p}");
+            if guessable(p, &c).is_none() {
+                only_the_list.push(*p);
+            }
+        }
+        // The list is more than the estimator knows: e.g. "stairwaytoheaven".
+        assert!(
+            only_the_list.contains(&"stairwaytoheaven"),
+            "{only_the_list:?}"
+        );
     }
 
     #[test]

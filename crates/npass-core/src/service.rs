@@ -267,7 +267,9 @@ impl Core {
         // A probe stuck behind a lock is an answer too: not ready.
         match tokio::time::timeout(READY_WAIT, self.store.ping(self.now())).await {
             Ok(r) => r,
-            Err(_) => Err(Error::Unavailable("the database did not commit a write in time".into())),
+            Err(_) => Err(Error::Unavailable(
+                "the database did not commit a write in time".into(),
+            )),
         }
     }
 }

@@ -108,8 +108,13 @@ pub trait ThrottleStore: Send + Sync {
     /// `failures` at `now` only if it still reads `seen` (a compare-and-set), so concurrent
     /// attempts on any node each see the count the others took. `false` when another attempt
     /// came first; the caller reads the counter again.
-    async fn throttle_take(&self, key: &str, seen: Throttle, failures: i64, now: i64)
-    -> Result<bool>;
+    async fn throttle_take(
+        &self,
+        key: &str,
+        seen: Throttle,
+        failures: i64,
+        now: i64,
+    ) -> Result<bool>;
     /// Gives back one attempt taken by `throttle_take` (the secret was right, or was never
     /// checked).
     async fn throttle_release(&self, key: &str) -> Result<()>;

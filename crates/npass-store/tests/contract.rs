@@ -251,7 +251,11 @@ async fn throttles_take_release_and_reset() {
     assert_eq!((back.failures, back.last_failure_at), (1, 7));
     s.throttle_release("pwd:x").await.unwrap();
     s.throttle_release("pwd:x").await.unwrap();
-    assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 0, "never below zero");
+    assert_eq!(
+        s.throttle("pwd:x").await.unwrap().failures,
+        0,
+        "never below zero"
+    );
     s.throttle_release("pwd:none").await.unwrap();
     assert!(s.throttle_take("pwd:x", back, 9, 8).await.is_ok());
     s.throttle_reset("pwd:x").await.unwrap();
@@ -333,7 +337,10 @@ async fn sessions_start_touch_replace_end() {
     assert!(s.session("s1").await.unwrap().is_none());
     let s2 = s.session("s2").await.unwrap().unwrap();
     assert_eq!(s2.level, Level::Substantial);
-    assert_eq!(s2.chain, "s1", "a step-up keeps the chain its grants are filed under");
+    assert_eq!(
+        s2.chain, "s1",
+        "a step-up keeps the chain its grants are filed under"
+    );
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();

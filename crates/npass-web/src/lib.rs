@@ -53,15 +53,21 @@ pub struct AppState {
 /// the citizens' one.
 pub fn admin_router(state: AppState) -> Router {
     use routes::admin;
-    Router::new()
+    let app = Router::new()
         .route("/admin/api/openapi.json", get(admin::openapi))
         .route("/admin/api/eservices", get(admin::list).post(admin::create))
         .route("/admin/api/eservices/{client_id}", get(admin::show))
         .route(
             "/admin/api/eservices/{client_id}/{action}",
             post(admin::act),
-        )
-        .fallback(routes::not_found)
+        );
+    finish(app, state)
+}
+
+/// What every listener's routes share: the not-found page, the body limit, the browser layer
+/// (request id, language, security headers).
+fn finish(app: Router<AppState>, state: AppState) -> Router {
+    app.fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -73,7 +79,7 @@ pub fn admin_router(state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{account, esign, login, oidc, register, twostep};
-    Router::new()
+    let app = Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
@@ -121,7 +127,10 @@ pub fn router(state: AppState) -> Router {
             get(oidc::discovery_handler(&state)),
         )
         .route("/jwks", get(oidc::jwks))
-        .route("/authorize", get(oidc::authorize).post(oidc::authorize_post))
+        .route(
+            "/authorize",
+            get(oidc::authorize).post(oidc::authorize_post),
+        )
         .route("/authorize/continue", get(oidc::resume))
         .route("/authorize/consent", post(oidc::consent))
         .route("/token", post(oidc::token))
@@ -133,12 +142,6 @@ pub fn router(state: AppState) -> Router {
             "/end-session",
             get(oidc::end_session_page).post(oidc::end_session),
         )
-        .route("/account/services/withdraw", post(account::withdraw))
-        .fallback(routes::not_found)
-        .layer(DefaultBodyLimit::max(web::FORM_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::browser_layer,
-        ))
-        .with_state(state)
+        .route("/account/services/withdraw", post(account::withdraw));
+    finish(app, state)
 }

@@ -119,12 +119,19 @@ impl EsignConfig {
         self.denied_cas
             .iter()
             .map(|h| {
-                let clean: String = h.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
+                let clean: String = h
+                    .chars()
+                    .filter(|c| *c != ':' && !c.is_whitespace())
+                    .collect();
                 data_encoding::HEXLOWER_PERMISSIVE
                     .decode(clean.as_bytes())
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| format!("esign.denied_cas: {h:?} is not a SHA-256 fingerprint (64 hex digits)"))
+                    .ok_or_else(|| {
+                        format!(
+                            "esign.denied_cas: {h:?} is not a SHA-256 fingerprint (64 hex digits)"
+                        )
+                    })
             })
             .collect()
     }
@@ -611,7 +618,10 @@ mod tests {
         e.listen = "192.0.2.10:8443".into();
         assert_eq!(e.tls_url().as_deref(), Some("https://192.0.2.10:8443"));
         e.tls_url = "https://card.npass.example.md/".into();
-        assert_eq!(e.tls_url().as_deref(), Some("https://card.npass.example.md"));
+        assert_eq!(
+            e.tls_url().as_deref(),
+            Some("https://card.npass.example.md")
+        );
     }
 
     #[test]

@@ -153,7 +153,10 @@ impl Sender {
         }
         let drain = async { while under_way.join_next().await.is_some() {} };
         if tokio::time::timeout(STOP_GRACE, drain).await.is_err() {
-            tracing::info!(left = under_way.len(), "stopping: deliveries under way stay queued");
+            tracing::info!(
+                left = under_way.len(),
+                "stopping: deliveries under way stay queued"
+            );
             under_way.abort_all();
         }
     }

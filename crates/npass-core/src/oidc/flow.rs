@@ -89,6 +89,12 @@ pub fn valid_redirect_uri(u: &str) -> bool {
         && u.len() <= 1000
 }
 
+/// Is `given` one of the `registered` redirect URIs? Exactly when it is byte for byte equal to
+/// one: no normalisation, no case folding, no prefix or pattern matching (RFC 9700 §4.1.3).
+pub fn redirect_uri_registered(registered: &[String], given: &str) -> bool {
+    registered.iter().any(|u| u.as_bytes() == given.as_bytes())
+}
+
 fn with_params(base: &str, params: &[(&str, &str)]) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     let q: Vec<String> = params
@@ -511,7 +517,7 @@ impl Core {
             return Ok(req);
         }
         let redirect_uri = get("redirect_uri");
-        if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        if !redirect_uri_registered(&client.redirect_uris, redirect_uri) {
             return Err(AuthorizeError::Page("oidc-bad-redirect"));
         }
         let back = |e: OAuthError| {
@@ -565,7 +571,7 @@ impl Core {
             ));
         }
         let redirect_uri = p.get("redirect_uri").map(String::as_str).unwrap_or("");
-        if !e.redirect_uris.iter().any(|u| u == redirect_uri) {
+        if !redirect_uri_registered(&e.redirect_uris, redirect_uri) {
             return Err(OAuthError::new(
                 "invalid_request",
                 "redirect_uri is not registered",
@@ -708,7 +714,12 @@ impl Core {
             .verification_keys()
             .await
             .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
-        let bad = || OAuthError::new("invalid_request", "id_token_hint is not an ID token of ours for this e-service");
+        let bad = || {
+            OAuthError::new(
+                "invalid_request",
+                "id_token_hint is not an ID token of ours for this e-service",
+            )
+        };
         let claims = super::jwt::verify_own(hint, &keys, "JWT").ok_or_else(bad)?;
         let aud_ok = match claims.get("aud") {
             Some(Value::String(a)) => a == &e.client_id,
@@ -767,7 +778,10 @@ impl Core {
             if self.subject_of(&e, &s.account_id) != *hint {
                 // Another citizen is logged in than the one the e-service named.
                 return Ok(if none {
-                    silent_fail("login_required", "the session is not the id_token_hint's subject")
+                    silent_fail(
+                        "login_required",
+                        "the session is not the id_token_hint's subject",
+                    )
                 } else {
                     Next::Login { reauth: true }
                 });

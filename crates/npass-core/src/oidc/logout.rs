@@ -59,7 +59,7 @@ impl Core {
             Ok(Some(e)) if !e.disabled => e,
             _ => return Err("oidc-unknown-client"),
         };
-        if !e.post_logout_redirect_uris.iter().any(|u| u == target) {
+        if !super::flow::redirect_uri_registered(&e.post_logout_redirect_uris, target) {
             return Err("oidc-bad-redirect");
         }
         let state = get("state");

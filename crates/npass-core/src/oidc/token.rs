@@ -44,6 +44,17 @@ fn unavailable(_: Error) -> OAuthError {
     OAuthError::new("temporarily_unavailable", "try again")
 }
 
+/// The `iss` a client assertion claims, read before its signature is checked (to find the
+/// e-service whose keys must verify it); `None` when it cannot be read.
+pub fn assertion_issuer(assertion: &str) -> Option<String> {
+    assertion
+        .split('.')
+        .nth(1)
+        .and_then(|c| BASE64URL_NOPAD.decode(c.as_bytes()).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.get("iss").and_then(Value::as_str).map(str::to_owned))
+}
+
 impl Core {
     /// Authenticates a client by its secret (SHA-256, constant-time).
     pub async fn authenticate_client(
@@ -85,12 +96,7 @@ impl Core {
         }
         let assertion = p.get("client_assertion").map(String::as_str).unwrap_or("");
         // Who claims to have signed it (checked again after the signature).
-        let claimed = assertion
-            .split('.')
-            .nth(1)
-            .and_then(|c| BASE64URL_NOPAD.decode(c.as_bytes()).ok())
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| v.get("iss").and_then(Value::as_str).map(str::to_owned))
+        let claimed = assertion_issuer(assertion)
             .ok_or_else(|| bad("the client assertion cannot be read"))?;
         if p.get("client_id").is_some_and(|c| c != &claimed) {
             return Err(bad("client_id does not match the assertion"));

@@ -96,30 +96,52 @@ pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> R
 /// e-service's page posts it cross-site, so the browser sends no `SameSite=Lax` session cookie
 /// with it: the request is parked and the browser sent on with a GET, which carries the cookie.
 pub async fn authorize_post(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
+    let page = |status, key| message_page(&st, &ctx.browser, status, "error-title", key);
+    let pairs = match form_body(req).await {
+        Ok((_, pairs)) => pairs,
+        Err(BodyError::NotAForm) => return page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form"),
+        Err(BodyError::TooLarge) => return page(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"),
+    };
+    match park(&st, &ctx, pairs).await {
+        Ok(req) => see_other(&format!("/authorize/continue?req={}", req.id)),
+        Err(res) => res,
+    }
+}
+
+/// Why a form body was not read.
+enum BodyError {
+    /// Not `application/x-www-form-urlencoded`, or not UTF-8.
+    NotAForm,
+    /// Over `FORM_LIMIT`.
+    TooLarge,
+}
+
+/// A url-encoded body of at most `FORM_LIMIT` bytes, as its pairs, with the request's parts.
+async fn form_body(
+    req: Request,
+) -> Result<(axum::http::request::Parts, Vec<(String, String)>), BodyError> {
     let (parts, body) = req.into_parts();
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let page = |status, key| message_page(&st, &ctx.browser, status, "error-title", key);
     if !ctype.starts_with("application/x-www-form-urlencoded") {
-        return page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form");
+        return Err(BodyError::NotAForm);
     }
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return page(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large");
-    };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return page(StatusCode::BAD_REQUEST, "error-form");
-    };
-    match park(&st, &ctx, serde_urlencoded_pairs(text)).await {
-        Ok(req) => see_other(&format!("/authorize/continue?req={}", req.id)),
-        Err(res) => res,
-    }
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| BodyError::TooLarge)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| BodyError::NotAForm)?;
+    Ok((parts, serde_urlencoded_pairs(text)))
 }
 
 /// Validates an authorisation request's parameters (none repeated) and parks it.
-async fn park(st: &AppState, ctx: &Ctx, pairs: Vec<(String, String)>) -> Result<AuthRequest, Response> {
+async fn park(
+    st: &AppState,
+    ctx: &Ctx,
+    pairs: Vec<(String, String)>,
+) -> Result<AuthRequest, Response> {
     let mut params = HashMap::new();
     for (k, v) in pairs {
         if params.insert(k, v).is_some() {
@@ -282,26 +304,23 @@ async fn client_form(
     st: &AppState,
     req: Request,
 ) -> Result<(HashMap<String, String>, npass_core::oidc::EService), Response> {
-    let (parts, body) = req.into_parts();
-    let ctype = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ctype.starts_with("application/x-www-form-urlencoded") {
-        return Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            &OAuthError::new("invalid_request", "form body expected"),
-        ));
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return Err(oauth_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &OAuthError::new("invalid_request", "body too large"),
-        ));
+    let (parts, pairs) = match form_body(req).await {
+        Ok(x) => x,
+        Err(BodyError::NotAForm) => {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                &OAuthError::new("invalid_request", "form body expected"),
+            ));
+        }
+        Err(BodyError::TooLarge) => {
+            return Err(oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &OAuthError::new("invalid_request", "body too large"),
+            ));
+        }
     };
     let mut params = HashMap::new();
-    for (k, v) in serde_urlencoded_pairs(&String::from_utf8_lossy(&bytes)) {
+    for (k, v) in pairs {
         if params.insert(k, v).is_some() {
             return Err(oauth_error(
                 StatusCode::BAD_REQUEST,

@@ -11,7 +11,8 @@ async fn call(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, Value) {
-    let mut rb = reqwest::Client::new().request(method, format!("{}/admin/api{path}", app.admin_base));
+    let mut rb =
+        reqwest::Client::new().request(method, format!("{}/admin/api{path}", app.admin_base));
     if let Some(t) = token {
         rb = rb.header("authorization", format!("Bearer {t}"));
     }
@@ -214,7 +215,11 @@ async fn the_admin_api_is_not_on_the_citizens_listener() {
         assert_eq!(r.status(), 404, "{path} on the citizens' listener");
     }
     // Nor are the citizens' pages on the admin listener.
-    let r = http.get(format!("{}/login", app.admin_base)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/login", app.admin_base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let r = http
         .get(format!("{}/admin/api/eservices", app.admin_base))

@@ -278,6 +278,9 @@ async fn shutdown_ends_in_bounded_time_with_a_stuck_sender_and_the_mail_stays_qu
     let (url, got) = smtp_sink().await;
     let node = app.peer_with(|c| c.mail.smtp_url = url).await;
     node.clock.set_ms(app.now() + 121_000);
-    assert!(received(&got, 1).await, "the queued mail is delivered by a later node");
+    assert!(
+        received(&got, 1).await,
+        "the queued mail is delivered by a later node"
+    );
     assert!(got.lock().unwrap()[0].contains("/register/confirm?token="));
 }

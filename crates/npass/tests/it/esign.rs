@@ -92,7 +92,6 @@ pub(crate) struct Pki {
     root: Issuer<'static, KeyPair>,
     /// The root's authority revocation list (of its intermediate CAs), as served.
     arl: Arc<std::sync::Mutex<Vec<u8>>>,
-    pub(crate) arl_url: String,
     inter: Issuer<'static, KeyPair>,
     /// The intermediate's key (PKCS#8), for the OCSP responder.
     inter_key: Vec<u8>,
@@ -157,7 +156,6 @@ impl Pki {
             root_pem,
             root: root_issuer,
             arl,
-            arl_url,
             inter: Issuer::new(inter_params, inter_key),
             inter_key: inter_key_der,
             inter_pem: inter_cert.pem(),
@@ -812,21 +810,7 @@ async fn round(app: &TestApp, card: Option<(&Path, &Path)>) -> (Browser, Resp, S
 #[tokio::test]
 async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener() {
     let pki = Pki::new().await;
-    let (cert, key) = listener_identity(pki.dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let root = pki.root_pem.clone();
-    let app = TestApp::start_with(move |c| {
-        c.esign.roots = vec![root];
-        c.esign.listen = format!("127.0.0.1:{port}");
-        c.esign.tls_cert = Some(cert);
-        c.esign.tls_key = Some(key);
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let app = with_listener(&pki, |_| {}).await;
     let good = pki.issue(&Citizen::new(5001, &pki.crl_url), true);
     // Published before the first look: npass keeps a CRL until its nextUpdate.
     pki.publish_crl(&[2004, 5002]);
@@ -1321,13 +1305,21 @@ async fn a_crl_is_cached_until_its_next_update_and_then_fetched_again() {
 /// browser may present).
 fn chain_with(chain: &Path, extra: &str) -> PathBuf {
     let pem = std::fs::read_to_string(chain).unwrap();
-    let second = pem.match_indices("-----BEGIN CERTIFICATE-----").nth(1).unwrap().0;
+    let second = pem
+        .match_indices("-----BEGIN CERTIFICATE-----")
+        .nth(1)
+        .unwrap()
+        .0;
     let out = chain.with_extension("forged.pem");
     std::fs::write(&out, format!("{}{extra}{}", &pem[..second], &pem[second..])).unwrap();
     out
 }
 
-async fn with_listener(pki: &Pki, f: impl FnOnce(&mut npass::config::Config) + Send + 'static) -> TestApp {
+/// An app with the card listener on a free port, `f` changing its configuration further.
+async fn with_listener(
+    pki: &Pki,
+    f: impl FnOnce(&mut npass::config::Config) + Send + 'static,
+) -> TestApp {
     let (cert, key) = listener_identity(pki.dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -440,7 +440,13 @@ async fn parallel_guesses_from_one_address_stop_at_its_limit() {
     let trail = app.core.store.audit_range(0, 10_000).await.unwrap();
     assert_eq!(failures_in_trail(&trail), wrong.len());
     assert!(
-        app.core.store.throttle("ip:127.0.0.1").await.unwrap().failures <= 20,
+        app.core
+            .store
+            .throttle("ip:127.0.0.1")
+            .await
+            .unwrap()
+            .failures
+            <= 20,
         "the address's count never passes its limit"
     );
 }
@@ -464,13 +470,13 @@ async fn while_codes_wait_a_right_and_a_wrong_password_get_the_same_answer() {
         ]
     };
     let right = c.submit("/login", "/login", &with(ANA.password)).await;
-    let wrong = c.submit("/login", "/login", &with("a wrong password here")).await;
+    let wrong = c
+        .submit("/login", "/login", &with("a wrong password here"))
+        .await;
     assert_eq!((right.status, wrong.status), (429, 429));
     let strip = |r: &Resp| {
-        r.body.replace(
-            r.headers["x-request-id"].to_str().unwrap(),
-            "",
-        )
+        r.body
+            .replace(r.headers["x-request-id"].to_str().unwrap(), "")
     };
     assert_eq!(strip(&right), strip(&wrong));
     // Locked (100 code failures) likewise: both passwords are told the same.
@@ -480,7 +486,9 @@ async fn while_codes_wait_a_right_and_a_wrong_password_get_the_same_answer() {
     }
     app.clock.advance_secs(900);
     let right = c.submit("/login", "/login", &with(ANA.password)).await;
-    let wrong = c.submit("/login", "/login", &with("a wrong password here")).await;
+    let wrong = c
+        .submit("/login", "/login", &with("a wrong password here"))
+        .await;
     assert_eq!((right.status, wrong.status), (403, 403));
     assert_eq!(strip(&right), strip(&wrong));
 }
@@ -507,7 +515,10 @@ async fn without_password_only_login_a_password_alone_gives_no_session() {
     b.submit(
         "/login",
         "/login",
-        &[("national_id", ION.national_id), ("password", "wrong wrong wrong")],
+        &[
+            ("national_id", ION.national_id),
+            ("password", "wrong wrong wrong"),
+        ],
     )
     .await
     .status(401);
@@ -519,15 +530,25 @@ async fn an_address_gets_20_failures_a_minute_by_default() {
     registered(&app, &ION).await;
     let mut b = app.browser();
     // A stuffing list: a different identifier each time, so only the address's count grows.
-    let ids: Vec<String> = (0..21u64).map(|i| idnp(1_008_600_000_000 + i * 10)).collect();
+    let ids: Vec<String> = (0..21u64)
+        .map(|i| idnp(1_008_600_000_000 + i * 10))
+        .collect();
     for id in &ids[..20] {
-        b.submit("/login", "/login", &[("national_id", id), ("password", "stuffed guess 1234")])
-            .await
-            .status(401);
-    }
-    b.submit("/login", "/login", &[("national_id", &ids[20]), ("password", "stuffed 1234")])
+        b.submit(
+            "/login",
+            "/login",
+            &[("national_id", id), ("password", "stuffed guess 1234")],
+        )
         .await
-        .status(429);
+        .status(401);
+    }
+    b.submit(
+        "/login",
+        "/login",
+        &[("national_id", &ids[20]), ("password", "stuffed 1234")],
+    )
+    .await
+    .status(429);
     // The citizen behind the same address waits a minute too, but the account is not locked.
     login(&mut b, &ION, "").await.status(429);
     app.clock.advance_secs(61);

@@ -26,10 +26,53 @@ pub async fn service(app: &TestApp, min: Level, scopes: &[&str], national_id: bo
         national_id_claim: national_id,
         ..Default::default()
     };
+    add(app, n).await
+}
+
+/// Registers `n` (with a client secret).
+async fn add(app: &TestApp, n: NewEService) -> Service {
     let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
     Service {
         id: e.client_id,
         secret: secret.unwrap(),
+    }
+}
+
+/// A Tax portal at `CB` that takes back-channel logout at `uri`.
+async fn with_backchannel(app: &TestApp, name: &str, uri: String) -> Service {
+    let n = NewEService {
+        name: name.into(),
+        redirect_uris: vec![CB.into()],
+        backchannel_logout_uri: uri,
+        ..Default::default()
+    };
+    add(app, n).await
+}
+
+/// Waits (a bounded while) until the back-channel sink holds `n` requests; their bodies.
+async fn delivered(got: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        if got.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    got.lock().unwrap().clone()
+}
+
+/// Answers the consent page, when that is where the browser is, with "allow"; follows on.
+async fn allow_if_asked(b: &mut Browser, r: Resp) -> Resp {
+    if r.status == 200 && r.body.contains("name=\"decision\"") {
+        let req = field_value(&r.body, "req").unwrap();
+        let c = b
+            .post_raw(
+                "/authorize/consent",
+                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await;
+        follow(b, c).await
+    } else {
+        r
     }
 }
 
@@ -113,18 +156,7 @@ async fn code_for(
     extra: &[(&str, &str)],
 ) -> String {
     let r = go(b, &authorize_path(s, p, extra)).await;
-    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
-        let req = field_value(&r.body, "req").unwrap();
-        let c = b
-            .post_raw(
-                "/authorize/consent",
-                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
-            )
-            .await;
-        follow(b, c).await
-    } else {
-        r
-    };
+    let r = allow_if_asked(b, r).await;
     let _ = app;
     assert_eq!(r.status, 303, "{}", r.body);
     let loc = r.location();
@@ -1778,7 +1810,11 @@ async fn the_authorization_endpoint_takes_post_too() {
     let p = pkce();
     // The e-service's page posts the form cross-site: no Lax cookie comes with it, so npass
     // parks the request and goes on with a GET, which carries the session.
-    let form = authorize_path(&s, &p, &[]).split_once('?').unwrap().1.to_owned();
+    let form = authorize_path(&s, &p, &[])
+        .split_once('?')
+        .unwrap()
+        .1
+        .to_owned();
     let rb = app
         .browser()
         .request(reqwest::Method::POST, "/authorize")
@@ -1790,18 +1826,7 @@ async fn the_authorization_endpoint_takes_post_too() {
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.location().starts_with("/authorize/continue?req="));
     let r = go(&mut b, &r.location()).await;
-    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
-        let req = field_value(&r.body, "req").unwrap();
-        let c = b
-            .post_raw(
-                "/authorize/consent",
-                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
-            )
-            .await;
-        follow(&mut b, c).await
-    } else {
-        r
-    };
+    let r = allow_if_asked(&mut b, r).await;
     let code = query_of(&r.location())["code"].clone();
     let (status, t) = redeem(&app, &s, &code, &p).await;
     assert_eq!(status, 200, "{t}");
@@ -1829,7 +1854,11 @@ async fn ui_locales_choose_the_language_of_the_request_pages() {
     registered(&app, &ION).await;
     let mut b = app.browser(); // Accept-Language: en
     let p = pkce();
-    let r = go(&mut b, &authorize_path(&s, &p, &[("ui_locales", "de ru en")])).await;
+    let r = go(
+        &mut b,
+        &authorize_path(&s, &p, &[("ui_locales", "de ru en")]),
+    )
+    .await;
     r.status(200).has("<html lang=\"ru\"").has("Вход");
     // A failed login on the way back to the request stays in its language.
     let next = field_value(&r.body, "next").unwrap();
@@ -1848,7 +1877,10 @@ async fn ui_locales_choose_the_language_of_the_request_pages() {
     // The citizen's own choice on the page wins.
     let r = go(
         &mut b,
-        &format!("{}&lang=en", authorize_path(&s, &p, &[("ui_locales", "ru")])),
+        &format!(
+            "{}&lang=en",
+            authorize_path(&s, &p, &[("ui_locales", "ru")])
+        ),
     )
     .await;
     r.status(200).has("<html lang=\"en\"");
@@ -1875,24 +1907,35 @@ async fn an_id_token_hint_for_another_citizen_gets_no_code() {
         .unwrap()
         .to_owned();
     let p = pkce();
-    let silent = |hint: &str| {
-        authorize_path(&s, &p, &[("prompt", "none"), ("id_token_hint", hint)])
-    };
+    let silent =
+        |hint: &str| authorize_path(&s, &p, &[("prompt", "none"), ("id_token_hint", hint)]);
     let r = go(&mut ana, &silent(&ion_id_token)).await;
     let q = query_of(&r.location());
     assert!(r.location().starts_with(CB));
     assert_eq!(q["error"], "login_required");
     assert!(!q.contains_key("code"));
     // Without prompt=none the citizen is asked to log in (as the hinted one) instead.
-    let r = go(&mut ana, &authorize_path(&s, &p, &[("id_token_hint", &ion_id_token)])).await;
+    let r = go(
+        &mut ana,
+        &authorize_path(&s, &p, &[("id_token_hint", &ion_id_token)]),
+    )
+    .await;
     r.status(200).has("name=\"password\"");
     // The hint of the citizen who is logged in works silently.
     let r = go(&mut ana, &silent(&ana_id_token)).await;
-    assert!(query_of(&r.location()).contains_key("code"), "{}", r.location());
+    assert!(
+        query_of(&r.location()).contains_key("code"),
+        "{}",
+        r.location()
+    );
     // Another e-service's ID token is no hint for this one.
     let other = service(&app, Level::Low, &[], false).await;
-    let foreign = authorize_path(&other, &p, &[("prompt", "none"), ("id_token_hint", &ana_id_token)])
-        .replace(&s.id, &other.id);
+    let foreign = authorize_path(
+        &other,
+        &p,
+        &[("prompt", "none"), ("id_token_hint", &ana_id_token)],
+    )
+    .replace(&s.id, &other.id);
     let r = go(&mut ana, &foreign).await;
     assert_eq!(query_of(&r.location())["error"], "invalid_request");
 }
@@ -1917,17 +1960,7 @@ async fn wildcard_redirect_uris_cannot_be_registered() {
 async fn back_channel_retries_carry_a_logout_token_valid_when_sent() {
     let app = TestApp::start().await;
     let (bc_uri, got) = backchannel_sink_failing(3).await;
-    let n = NewEService {
-        name: "Tax portal".into(),
-        redirect_uris: vec![CB.into()],
-        backchannel_logout_uri: bc_uri,
-        ..Default::default()
-    };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
-    let s = Service {
-        id: e.client_id,
-        secret: secret.unwrap(),
-    };
+    let s = with_backchannel(&app, "Tax portal", bc_uri).await;
     let mut b = logged_in(&app, &ION).await;
     fresh_tokens(&app, &mut b, &s).await;
     b.submit("/account", "/logout", &[]).await.status(303);
@@ -1935,15 +1968,10 @@ async fn back_channel_retries_carry_a_logout_token_valid_when_sent() {
     // first token's two minutes.
     let mut jtis = std::collections::HashSet::new();
     for (attempt, wait) in [(1usize, 61), (2, 121), (3, 241), (4, 0)] {
-        let mut body = None;
-        for _ in 0..200 {
-            if let Some(x) = got.lock().unwrap().get(attempt - 1).cloned() {
-                body = Some(x);
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        let body = body.unwrap_or_else(|| panic!("delivery attempt {attempt}"));
+        let bodies = delivered(&got, attempt).await;
+        let body = bodies
+            .get(attempt - 1)
+            .unwrap_or_else(|| panic!("delivery attempt {attempt}"));
         let token = form_urlencoded::parse(body.as_bytes())
             .find(|(k, _)| k == "logout_token")
             .unwrap()
@@ -1956,7 +1984,10 @@ async fn back_channel_retries_carry_a_logout_token_valid_when_sent() {
             "attempt {attempt}: {lt}"
         );
         assert_eq!(lt["aud"], s.id.as_str());
-        assert!(jtis.insert(lt["jti"].as_str().unwrap().to_owned()), "a jti of its own");
+        assert!(
+            jtis.insert(lt["jti"].as_str().unwrap().to_owned()),
+            "a jti of its own"
+        );
         app.clock.advance_secs(wait);
     }
 }
@@ -1966,29 +1997,27 @@ async fn logging_in_again_in_the_same_browser_keeps_the_earlier_e_services_for_l
     let app = TestApp::start().await;
     let (uri_a, got_a) = backchannel_sink().await;
     let (uri_b, got_b) = backchannel_sink().await;
-    let mut services = Vec::new();
-    for (name, uri) in [("Tax portal", uri_a), ("Land registry", uri_b)] {
-        let n = NewEService {
-            name: name.into(),
-            redirect_uris: vec![CB.into()],
-            backchannel_logout_uri: uri,
-            ..Default::default()
-        };
-        let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
-        services.push(Service {
-            id: e.client_id,
-            secret: secret.unwrap(),
-        });
-    }
+    let services = [
+        with_backchannel(&app, "Tax portal", uri_a).await,
+        with_backchannel(&app, "Land registry", uri_b).await,
+    ];
     let mut b = logged_in(&app, &ION).await;
     let a_tokens = fresh_tokens(&app, &mut b, &services[0]).await;
-    let a_sid = verify_own(a_tokens["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT")
-        .unwrap()["sid"]
+    let a_sid = verify_own(
+        a_tokens["id_token"].as_str().unwrap(),
+        &jwks(&app).await,
+        "JWT",
+    )
+    .unwrap()["sid"]
         .clone();
     // E-service B asks for a new login (prompt=login): the citizen logs in again, same browser.
     app.clock.advance_secs(5);
     let p = pkce();
-    let r = go(&mut b, &authorize_path(&services[1], &p, &[("prompt", "login")])).await;
+    let r = go(
+        &mut b,
+        &authorize_path(&services[1], &p, &[("prompt", "login")]),
+    )
+    .await;
     r.status(200).has("name=\"password\"");
     let next = field_value(&r.body, "next").unwrap();
     let again = b
@@ -2003,37 +2032,26 @@ async fn logging_in_again_in_the_same_browser_keeps_the_earlier_e_services_for_l
         )
         .await;
     let r = follow(&mut b, again).await;
-    let r = if r.status == 200 && r.body.contains("name=\"decision\"") {
-        let req = field_value(&r.body, "req").unwrap();
-        let c = b
-            .post_raw(
-                "/authorize/consent",
-                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
-            )
-            .await;
-        follow(&mut b, c).await
-    } else {
-        r
-    };
+    let r = allow_if_asked(&mut b, r).await;
     let code = query_of(&r.location())["code"].clone();
     let (status, b_tokens) = redeem(&app, &services[1], &code, &p).await;
     assert_eq!(status, 200, "{b_tokens}");
-    let b_sid = verify_own(b_tokens["id_token"].as_str().unwrap(), &jwks(&app).await, "JWT")
-        .unwrap()["sid"]
+    let b_sid = verify_own(
+        b_tokens["id_token"].as_str().unwrap(),
+        &jwks(&app).await,
+        "JWT",
+    )
+    .unwrap()["sid"]
         .clone();
     assert_eq!(a_sid, b_sid, "one browser, one sid");
     // Logging out now reaches both e-services and revokes both grants.
     b.submit("/account", "/logout", &[]).await.status(303);
     for got in [&got_a, &got_b] {
-        let mut seen = false;
-        for _ in 0..100 {
-            if !got.lock().unwrap().is_empty() {
-                seen = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert!(seen, "every e-service of the browser gets a logout token");
+        assert_eq!(
+            delivered(got, 1).await.len(),
+            1,
+            "every e-service of the browser gets a logout token"
+        );
     }
     assert_revoked(&app, &services[0], &a_tokens).await;
     assert_revoked(&app, &services[1], &b_tokens).await;
@@ -2043,28 +2061,12 @@ async fn logging_in_again_in_the_same_browser_keeps_the_earlier_e_services_for_l
 async fn another_citizen_logging_in_in_the_browser_logs_the_first_out_of_their_e_services() {
     let app = TestApp::start().await;
     let (uri, got) = backchannel_sink().await;
-    let n = NewEService {
-        name: "Tax portal".into(),
-        redirect_uris: vec![CB.into()],
-        backchannel_logout_uri: uri,
-        ..Default::default()
-    };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
-    let s = Service {
-        id: e.client_id,
-        secret: secret.unwrap(),
-    };
+    let s = with_backchannel(&app, "Tax portal", uri).await;
     registered(&app, &ANA).await;
     let mut b = logged_in(&app, &ION).await;
     let ion_tokens = fresh_tokens(&app, &mut b, &s).await;
     login(&mut b, &ANA, "").await.status(303);
-    for _ in 0..100 {
-        if !got.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(got.lock().unwrap().len(), 1, "Ion's e-service is told");
+    assert_eq!(delivered(&got, 1).await.len(), 1, "Ion's e-service is told");
     assert_revoked(&app, &s, &ion_tokens).await;
 }
 

@@ -89,7 +89,10 @@ async fn forms_without_a_valid_csrf_token_change_nothing() {
             .header("content-type", "application/x-www-form-urlencoded")
             .header("origin", origin)
             .body(body.clone());
-        b.send(rb).await.status(403).has("did not come from this site");
+        b.send(rb)
+            .await
+            .status(403)
+            .has("did not come from this site");
     }
     assert!(
         app.core
