@@ -409,8 +409,14 @@ mod tests {
         assert_eq!(err(&"x".repeat(300), 15), "password-too-long");
         // Unicode counts code points, and is NFKC-normalised: ｐａｓｓｗｏｒｄ is "password".
         assert_eq!(err("ｐａｓｓｗｏｒｄ", 8), "password-common");
-        assert_eq!(err("ăîșțâăîșțâăîșțâ", 15), "ok");
-        assert_eq!(err(&"é".repeat(64), 15), "ok");
+        // 15 code points (20 bytes) is long enough; 64 are allowed (and far more).
+        assert_eq!(err("îmi țes pânză ș", 15), "ok");
+        assert_eq!(err("îmi țes pânză", 15), "password-too-short");
+        let long = "Ștefan cel Mare își ținea oștile pe dealurile Sucevei în toamnă,";
+        assert_eq!(long.chars().count(), 64);
+        assert_eq!(err(long, 15), "ok");
+        // Guessable at any length: a repeat of 64 code points is still a repeat.
+        assert_eq!(err(&"é".repeat(64), 15), "password-weak-repeat");
         assert!(matches!(
             check_new(ok, "other", 15, &c),
             Err(Error::Invalid {

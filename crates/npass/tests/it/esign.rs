@@ -1454,3 +1454,28 @@ async fn the_crl_size_cap_is_the_operators() {
     let (_, page, _) = attempt(&app, &key, &chain).await;
     page.status(303);
 }
+
+#[tokio::test]
+async fn a_crl_server_that_never_answers_fails_closed_within_the_fetch_timeout() {
+    let pki = Pki::new().await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hung = format!("http://{}/qca.crl", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let (key, chain) = pki.issue(&Citizen::new(9501, &hung), true);
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.fetch_timeout_seconds = 1;
+    })
+    .await;
+    let (_, page, err) = attempt(&app, &key, &chain).await;
+    page.status(403)
+        .has("could not confirm that the certificate has not been revoked");
+    assert!(err.contains("esign-revocation-unknown"), "{err}");
+}
