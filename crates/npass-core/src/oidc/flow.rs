@@ -113,10 +113,12 @@ fn signing_key<'k>(keys: &'k [SigningKey], alg: &str, now: i64) -> Option<&'k Si
         keys.iter()
             .filter(move |k| k.alg == alg && k.retire_at.is_none_or(|at| at > now))
     };
+    // Ties (keys made in the same millisecond) go to the order of the rotation: the key it
+    // superseded (`retire_at` set) came first.
     published()
         .filter(|k| k.created_at + KEY_ACTIVATION_MS <= now)
-        .max_by_key(|k| k.created_at)
-        .or_else(|| published().min_by_key(|k| k.created_at))
+        .max_by_key(|k| (k.created_at, k.retire_at.is_none()))
+        .or_else(|| published().min_by_key(|k| (k.created_at, k.retire_at.is_none())))
 }
 
 fn level_of_acr(acr: &str) -> Option<Level> {
@@ -899,6 +901,16 @@ mod tests {
         assert_eq!(at(t + KEY_ACTIVATION_MS - 1), Some("old"));
         assert_eq!(at(t + KEY_ACTIVATION_MS), Some("new"));
         assert!(signing_key(&keys, "RS256", t).is_none());
+        // Made in the same millisecond, in either order: the superseded one signs first.
+        let same = vec![key("new", 0, None), key("old", 0, Some(KEY_OVERLAP_MS))];
+        assert_eq!(
+            signing_key(&same, "ES256", 1).map(|k| k.kid.as_str()),
+            Some("old")
+        );
+        assert_eq!(
+            signing_key(&same, "ES256", KEY_ACTIVATION_MS).map(|k| k.kid.as_str()),
+            Some("new")
+        );
         // A deployment's first key signs at once.
         let first = vec![key("first", t, None)];
         assert_eq!(
