@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::model::{Account, AccountStatus, Amr, Level, Session};
 use crate::national_id;
 use crate::rng;
-use crate::service::{Core, ordered_key};
+use crate::service::{Core, Rule, ordered_key};
+use crate::store::Settle;
 use crate::totp;
 
 /// A factor proven during one login.
@@ -165,25 +166,8 @@ impl Core {
     ) -> Result<NewSession, LoginError> {
         let nid = national_id::parse(&input.national_id, &self.policy.schemes)
             .map_err(|p| LoginError::Invalid(p.into()))?;
+        let nid = nid.value.as_str();
         let ip_key = ip_key(&client.ip);
-        self.take_ip_attempt(&ip_key).await?;
-        let outcome = self
-            .login_checks(&input, &nid.value, client, replaces)
-            .await;
-        // The address's attempt stands only for a wrong guess.
-        if !matches!(outcome, Err(LoginError::Failed)) {
-            self.release_attempts(&[&ip_key]).await?;
-        }
-        outcome
-    }
-
-    async fn login_checks(
-        &self,
-        input: &LoginInput,
-        nid: &str,
-        client: &Client,
-        replaces: Option<&str>,
-    ) -> Result<NewSession, LoginError> {
         let pwd_key = pwd_key(nid);
         let otp_key = otp_key(nid);
         let account = self.store.account_by_national_id(nid).await?;
@@ -196,7 +180,18 @@ impl Core {
         if totp.is_some() {
             self.throttle_check(&otp_key, &self.policy.throttle).await?;
         }
-        let count = self.take_attempt(&pwd_key, &self.policy.throttle).await?;
+        // The address's and the password's attempts, taken together (one transaction); the
+        // address's stands only for a wrong guess, the password's only for a wrong password.
+        let counts = self
+            .take_attempts(
+                &[
+                    (&ip_key, Rule::Address),
+                    (&pwd_key, Rule::Authenticator(&self.policy.throttle)),
+                ],
+                &[],
+            )
+            .await?;
+        let count = counts.get(1).copied().unwrap_or(0);
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let password = input.password.clone();
         let password_ok = self
@@ -218,10 +213,12 @@ impl Core {
         let mut resets = vec![pwd_key.clone()];
         // The Authenticator step this login spends, in the transaction that starts its session.
         let mut spend = None;
+        // The authenticator counter whose attempt this login still holds.
+        let mut held = pwd_key.as_str();
         match totp {
             None if !self.policy.password_only_login => {
-                // A password alone gives no session in this deployment.
-                self.release_attempts(&[&pwd_key]).await?;
+                // A password alone gives no session in this deployment; it was no failure.
+                self.release_attempts(&[&pwd_key, &ip_key]).await?;
                 return Err(LoginError::SecondFactorRequired);
             }
             None => {}
@@ -231,9 +228,16 @@ impl Core {
                     .await);
             }
             Some(totp) => {
-                // The password was right; from here the code's counter takes the attempt.
-                self.release_attempts(&[&pwd_key]).await?;
-                let count = self.take_attempt(&otp_key, &self.policy.throttle).await?;
+                // The password was right: its attempt goes back as the code's is taken.
+                let rule = Rule::Authenticator(&self.policy.throttle);
+                let count = match self.take_attempts(&[(&otp_key, rule)], &[&pwd_key]).await {
+                    Ok(c) => c.first().copied().unwrap_or(0),
+                    Err(e) => {
+                        self.release_attempts(&[&pwd_key, &ip_key]).await?;
+                        return Err(e.into());
+                    }
+                };
+                held = otp_key.as_str();
                 let proven = if let Some(rc) = clean_recovery_code(&input.code) {
                     self.spend_recovery_code(&account, &rc, client)
                         .await?
@@ -267,12 +271,11 @@ impl Core {
                 None => true,
             };
             if fresh {
-                let keys: Vec<&str> = resets.iter().map(String::as_str).collect();
-                self.release_attempts(&keys).await?;
+                self.release_attempts(&[held, &ip_key]).await?;
                 return Err(refused);
             }
         } else if let Some(ns) = self
-            .open_session(&tx, replaces, spend, &resets, client)
+            .open_session(&tx, replaces, spend, &resets, &[&ip_key], client)
             .await?
         {
             return Ok(ns);
@@ -336,19 +339,21 @@ impl Core {
         resets: &[String],
         client: &Client,
     ) -> Result<NewSession> {
-        self.open_session(tx, replaces, None, resets, client)
+        self.open_session(tx, replaces, None, resets, &[], client)
             .await?
             .ok_or_else(|| Error::Internal("session: no code to spend, yet none started".into()))
     }
 
-    /// `start_session`, spending the Authenticator step `spend` in the same transaction: `None`
-    /// when that step was used already (nothing is written).
+    /// `start_session`, spending the Authenticator step `spend` and giving back one attempt on
+    /// each of `releases` in the same transaction: `None` when that step was used already
+    /// (nothing is written).
     async fn open_session(
         &self,
         tx: &LoginTransaction,
         replaces: Option<&str>,
         spend: Option<i64>,
         resets: &[String],
+        releases: &[&str],
         client: &Client,
     ) -> Result<Option<NewSession>> {
         // A browser's session replaced by another citizen's ends as a logout: its e-services
@@ -393,7 +398,7 @@ impl Core {
                 &session,
                 replaces.map(ordered_key).as_deref(),
                 spend,
-                resets,
+                Settle { resets, releases },
                 &ev,
                 now,
             )

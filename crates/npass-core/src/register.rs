@@ -256,7 +256,12 @@ impl Core {
         let key = format!("register-attempt:{}", owner.id);
         let seen = self.store.throttle(&key).await?;
         let recent = seen.failures > 0 && now - seen.last_failure_at < REGISTER_ATTEMPT_MAIL_MS;
-        let mail = if !recent && self.store.throttle_take(&key, seen, 1, now).await? {
+        let take = crate::store::ThrottleTake {
+            key: &key,
+            seen,
+            failures: 1,
+        };
+        let mail = if !recent && self.store.throttle_take(&[take], &[], now).await? {
             Some(self.mail(
                 &owner.profile.email,
                 &owner.profile.language,

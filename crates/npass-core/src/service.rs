@@ -12,10 +12,19 @@ use crate::national_id::Scheme;
 use crate::password::Hasher;
 use crate::rng::{self, Rng};
 use crate::seal::Sealer;
-use crate::store::Store;
+use crate::store::{Store, ThrottleTake};
 
 /// How long the readiness probe may wait for its write to commit.
 const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// What a throttle counter allows (`Core::take_attempts`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rule<'p> {
+    /// An authenticator's: delays after the free failures, then a lock.
+    Authenticator(&'p ThrottlePolicy),
+    /// An address's: `ThrottlePolicy::ip_take`.
+    Address,
+}
 
 /// Session lifetimes in milliseconds, per level reached.
 #[derive(Debug, Clone, Copy)]
@@ -222,32 +231,42 @@ impl Core {
     }
 
     /// Takes one attempt on an authenticator's counter before its secret is checked (counted as
-    /// a failure until `release_attempt` gives it back), so concurrent guesses on any node can
-    /// never verify more secrets than the policy allows. Returns the count including this one.
+    /// a failure until given back), so concurrent guesses on any node can never verify more
+    /// secrets than the policy allows. Returns the count including this one.
     pub(crate) async fn take_attempt(&self, key: &str, policy: &ThrottlePolicy) -> Result<i64> {
-        self.take_with(key, |t, now| policy.check(t, now).map(|()| t.failures + 1))
-            .await
+        let counts = self
+            .take_attempts(&[(key, Rule::Authenticator(policy))], &[])
+            .await?;
+        Ok(counts.first().copied().unwrap_or(0))
     }
 
-    /// Takes one attempt on an address's counter (`ThrottlePolicy::ip_take`).
-    pub(crate) async fn take_ip_attempt(&self, key: &str) -> Result<i64> {
-        let p = self.policy.throttle;
-        self.take_with(key, move |t, now| p.ip_take(t, now)).await
-    }
-
-    async fn take_with(
+    /// Takes one attempt on each of `keys`, all or none, and gives back one on each of
+    /// `releases`, in one transaction; returns the counts in the order of `keys`. When a rule
+    /// refuses, nothing is taken and nothing given back.
+    pub(crate) async fn take_attempts(
         &self,
-        key: &str,
-        rule: impl Fn(Throttle, i64) -> Result<i64>,
-    ) -> Result<i64> {
+        keys: &[(&str, Rule<'_>)],
+        releases: &[&str],
+    ) -> Result<Vec<i64>> {
         // Each lost race means another attempt was counted; a few rounds settle it, and a
         // counter this contended is being hammered anyway.
         for _ in 0..8 {
             let now = self.now();
-            let seen = self.store.throttle(key).await?;
-            let failures = rule(seen, now)?;
-            if self.store.throttle_take(key, seen, failures, now).await? {
-                return Ok(failures);
+            let mut takes = Vec::with_capacity(keys.len());
+            for (key, rule) in keys {
+                let seen = self.store.throttle(key).await?;
+                let failures = match rule {
+                    Rule::Authenticator(p) => p.check(seen, now).map(|()| seen.failures + 1)?,
+                    Rule::Address => self.policy.throttle.ip_take(seen, now)?,
+                };
+                takes.push(ThrottleTake {
+                    key,
+                    seen,
+                    failures,
+                });
+            }
+            if self.store.throttle_take(&takes, releases, now).await? {
+                return Ok(takes.iter().map(|t| t.failures).collect());
             }
         }
         Err(Error::RateLimited {
@@ -255,7 +274,7 @@ impl Core {
         })
     }
 
-    /// Gives back attempts taken by `take_attempt` whose secret was right or never checked.
+    /// Gives back attempts whose secret was right or never checked.
     pub(crate) async fn release_attempts(&self, keys: &[&str]) -> Result<()> {
         for key in keys {
             self.store.throttle_release(key).await?;

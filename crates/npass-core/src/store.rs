@@ -101,18 +101,45 @@ pub trait CredentialStore: Send + Sync {
     async fn recovery_left(&self, account_id: &str) -> Result<i64>;
 }
 
+/// What a starting session does to the throttle counters: resets those the login proved and
+/// gives back one attempt on each of `releases` (the address's).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settle<'a> {
+    pub resets: &'a [String],
+    pub releases: &'a [&'a str],
+}
+
+impl<'a> Settle<'a> {
+    pub fn resets(resets: &'a [String]) -> Self {
+        Settle {
+            resets,
+            releases: &[],
+        }
+    }
+}
+
+/// One attempt to take on a throttle counter (`ThrottleStore::throttle_take`).
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleTake<'a> {
+    pub key: &'a str,
+    /// The counter as it was read.
+    pub seen: Throttle,
+    /// What it becomes.
+    pub failures: i64,
+}
+
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     async fn throttle(&self, key: &str) -> Result<Throttle>;
-    /// Takes one attempt on `key` before the secret it guards is checked: sets the counter to
-    /// `failures` at `now` only if it still reads `seen` (a compare-and-set), so concurrent
+    /// Takes one attempt on each counter of `takes` before the secrets they guard are checked,
+    /// and gives back one on each of `releases`, in one transaction: each take sets its counter
+    /// to `failures` at `now` only if it still reads `seen` (a compare-and-set), so concurrent
     /// attempts on any node each see the count the others took. `false` when another attempt
-    /// came first; the caller reads the counter again.
+    /// came first on any of them: then nothing is written, and the caller reads again.
     async fn throttle_take(
         &self,
-        key: &str,
-        seen: Throttle,
-        failures: i64,
+        takes: &[ThrottleTake<'_>],
+        releases: &[&str],
         now: i64,
     ) -> Result<bool>;
     /// Gives back one attempt taken by `throttle_take` (the secret was right, or was never
@@ -123,8 +150,8 @@ pub trait ThrottleStore: Send + Sync {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Writes a new session, deletes the one it replaces (step-up), resets the throttle counters
-    /// the login proved, and records the login, in one transaction. With `totp_step`, the
+    /// Writes a new session, deletes the one it replaces (step-up), settles the throttle
+    /// counters (`Settle`), and records the login, in one transaction. With `totp_step`, the
     /// login's Authenticator code is spent in the same transaction (as `totp_use_step`): when
     /// that step or a later one was used already, nothing is written and the answer is `false`.
     async fn session_start(
@@ -132,7 +159,7 @@ pub trait SessionStore: Send + Sync {
         session: &Session,
         replaces: Option<&str>,
         totp_step: Option<i64>,
-        throttle_resets: &[String],
+        throttles: Settle<'_>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;

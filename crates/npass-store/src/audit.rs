@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, AuditRecord, Mail, Throttle};
-use npass_core::store::{AuditStore, MailStore, ThrottleStore};
+use npass_core::store::{AuditStore, MailStore, ThrottleStore, ThrottleTake};
 
 use crate::db::Row;
-use crate::{SqlStore, args, finish};
+use crate::{SqlStore, args, commit, finish};
 
 fn record(r: &Row) -> Result<AuditRecord> {
     let detail: String = r.get(5)?;
@@ -96,44 +96,54 @@ impl ThrottleStore for SqlStore {
 
     async fn throttle_take(
         &self,
-        key: &str,
-        seen: Throttle,
-        failures: i64,
+        takes: &[ThrottleTake<'_>],
+        releases: &[&str],
         now: i64,
     ) -> Result<bool> {
-        // An absent row reads as zero failures at time zero: only an attempt that saw it so
-        // may insert, and an existing row changes only if it still reads `seen`. PostgreSQL
-        // evaluates the guard on the row's newest version under its lock; SQLite has one
-        // writer.
-        let taken = if seen == Throttle::default() {
-            self.pool()
-                .exec(
+        let mut tx = self.begin().await?;
+        for t in takes {
+            // An absent row reads as zero failures at time zero: only an attempt that saw it so
+            // may insert, and an existing row changes only if it still reads `seen`.
+            // PostgreSQL evaluates the guard on the row's newest version under its lock; SQLite
+            // has one writer.
+            let taken = if t.seen == Throttle::default() {
+                tx.exec(
                     "INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (throttle_key) DO UPDATE SET failures = $2, last_failure_at = $3 \
                      WHERE throttles.failures = 0 AND throttles.last_failure_at = 0",
-                    args![key, failures, now],
+                    args![t.key, t.failures, now],
                 )
                 .await?
-        } else {
-            self.pool()
-                .exec(
+            } else {
+                tx.exec(
                     "UPDATE throttles SET failures = $2, last_failure_at = $3 \
                      WHERE throttle_key = $1 AND failures = $4 AND last_failure_at = $5",
-                    args![key, failures, now, seen.failures, seen.last_failure_at],
+                    args![
+                        t.key,
+                        t.failures,
+                        now,
+                        t.seen.failures,
+                        t.seen.last_failure_at
+                    ],
                 )
                 .await?
-        };
-        Ok(taken == 1)
+            };
+            if taken != 1 {
+                // Dropped uncommitted: nothing of this round is written.
+                return Ok(false);
+            }
+        }
+        for key in releases {
+            release(&mut tx, key).await?;
+        }
+        commit(tx).await?;
+        Ok(true)
     }
 
     async fn throttle_release(&self, key: &str) -> Result<()> {
-        self.pool()
-            .exec(
-                "UPDATE throttles SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
-                args![key],
-            )
-            .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        release(&mut tx, key).await?;
+        commit(tx).await
     }
 
     async fn throttle_reset(&self, key: &str) -> Result<()> {
@@ -142,6 +152,16 @@ impl ThrottleStore for SqlStore {
             .await?;
         Ok(())
     }
+}
+
+/// Gives back one attempt on `key` (never below zero).
+pub(crate) async fn release(tx: &mut crate::Tx, key: &str) -> Result<()> {
+    tx.exec(
+        "UPDATE throttles SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
+        args![key],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Leases the mail that has been due longest. The order is the due-time index's own, so a claim

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{Amr, AuditEvent, Level, Session};
-use npass_core::store::SessionStore;
+use npass_core::store::{SessionStore, Settle};
 
 use crate::{SqlStore, append_audit, args, commit};
 
@@ -12,7 +12,7 @@ impl SessionStore for SqlStore {
         s: &Session,
         replaces: Option<&str>,
         totp_step: Option<i64>,
-        throttle_resets: &[String],
+        throttles: Settle<'_>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
@@ -32,9 +32,12 @@ impl SessionStore for SqlStore {
             tx.exec("DELETE FROM sessions WHERE id_hash = $1", args![old])
                 .await?;
         }
-        for key in throttle_resets {
+        for key in throttles.resets {
             tx.exec("DELETE FROM throttles WHERE throttle_key = $1", args![key])
                 .await?;
+        }
+        for key in throttles.releases {
+            crate::audit::release(&mut tx, key).await?;
         }
         append_audit(&mut tx, audit, now).await?;
         commit(tx).await?;

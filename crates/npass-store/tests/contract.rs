@@ -14,6 +14,26 @@ use npass_core::store::*;
 use npass_store::SqlStore;
 use serde_json::json;
 
+/// One attempt on `key` alone (`ThrottleStore::throttle_take`).
+async fn take(
+    s: &SqlStore,
+    key: &str,
+    seen: Throttle,
+    failures: i64,
+    now: i64,
+) -> Result<bool, npass_core::Error> {
+    s.throttle_take(
+        &[ThrottleTake {
+            key,
+            seen,
+            failures,
+        }],
+        &[],
+        now,
+    )
+    .await
+}
+
 async fn store() -> (SqlStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = npass_store::testdb::fresh_url(dir.path()).await.unwrap();
@@ -231,20 +251,20 @@ async fn throttles_take_release_and_reset() {
     let (s, _d) = store().await;
     let zero = Throttle::default();
     assert_eq!(s.throttle("pwd:x").await.unwrap(), zero);
-    assert!(s.throttle_take("pwd:x", zero, 1, 5).await.unwrap());
+    assert!(take(&s, "pwd:x", zero, 1, 5).await.unwrap());
     let one = Throttle {
         failures: 1,
         last_failure_at: 5,
     };
     assert_eq!(s.throttle("pwd:x").await.unwrap(), one);
     // A take that read a count another attempt has changed since is refused, absent row or not.
-    assert!(!s.throttle_take("pwd:x", zero, 1, 6).await.unwrap());
+    assert!(!take(&s, "pwd:x", zero, 1, 6).await.unwrap());
     assert!(
-        !s.throttle_take("pwd:y", one, 2, 6).await.unwrap(),
+        !take(&s, "pwd:y", one, 2, 6).await.unwrap(),
         "a row that is not there does not read as `one`"
     );
     assert_eq!(s.throttle("pwd:y").await.unwrap(), zero);
-    assert!(s.throttle_take("pwd:x", one, 2, 7).await.unwrap());
+    assert!(take(&s, "pwd:x", one, 2, 7).await.unwrap());
     assert_eq!(s.throttle("pwd:x").await.unwrap().failures, 2);
     s.throttle_release("pwd:x").await.unwrap();
     let back = s.throttle("pwd:x").await.unwrap();
@@ -257,9 +277,49 @@ async fn throttles_take_release_and_reset() {
         "never below zero"
     );
     s.throttle_release("pwd:none").await.unwrap();
-    assert!(s.throttle_take("pwd:x", back, 9, 8).await.is_ok());
+    assert!(take(&s, "pwd:x", back, 9, 8).await.is_ok());
     s.throttle_reset("pwd:x").await.unwrap();
     assert_eq!(s.throttle("pwd:x").await.unwrap(), zero);
+
+    // Several at once: all or none, and the releases only with them.
+    assert!(take(&s, "otp:z", zero, 1, 20).await.unwrap());
+    let both = |ip_seen, failures| {
+        [
+            ThrottleTake {
+                key: "ip:a",
+                seen: zero,
+                failures: 1,
+            },
+            ThrottleTake {
+                key: "pwd:z",
+                seen: ip_seen,
+                failures,
+            },
+        ]
+    };
+    let stale = Throttle {
+        failures: 3,
+        last_failure_at: 1,
+    };
+    assert!(
+        !s.throttle_take(&both(stale, 4), &["otp:z"], 21)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.throttle("ip:a").await.unwrap(),
+        zero,
+        "nothing of a lost round"
+    );
+    assert_eq!(s.throttle("otp:z").await.unwrap().failures, 1);
+    assert!(
+        s.throttle_take(&both(zero, 1), &["otp:z"], 22)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.throttle("ip:a").await.unwrap().failures, 1);
+    assert_eq!(s.throttle("pwd:z").await.unwrap().failures, 1);
+    assert_eq!(s.throttle("otp:z").await.unwrap().failures, 0);
 }
 
 #[tokio::test]
@@ -271,7 +331,7 @@ async fn concurrent_takes_of_one_count_let_exactly_one_through() {
     for i in 0..16 {
         let s = s.clone();
         handles.push(tokio::spawn(async move {
-            s.throttle_take("pwd:race", seen, 1, 100 + i).await.unwrap()
+            take(&s, "pwd:race", seen, 1, 100 + i).await.unwrap()
         }));
     }
     let mut wins = 0;
@@ -296,7 +356,7 @@ async fn sessions_start_touch_replace_end() {
     .await
     .unwrap();
     assert!(
-        s.throttle_take("pwd:2000000000004", Throttle::default(), 1, 1)
+        take(&s, "pwd:2000000000004", Throttle::default(), 1, 1)
             .await
             .unwrap()
     );
@@ -316,7 +376,7 @@ async fn sessions_start_touch_replace_end() {
         &sess,
         None,
         None,
-        &["pwd:2000000000004".to_string()],
+        Settle::resets(&["pwd:2000000000004".to_string()]),
         &ev,
         10,
     )
@@ -331,7 +391,7 @@ async fn sessions_start_touch_replace_end() {
     sess.id_hash = "s2".into();
     sess.level = Level::Substantial;
     sess.amr = vec![Amr::Pwd, Amr::Otp, Amr::Mfa];
-    s.session_start(&sess, Some("s1"), None, &[], &ev, 60)
+    s.session_start(&sess, Some("s1"), None, Settle::default(), &ev, 60)
         .await
         .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
@@ -344,7 +404,7 @@ async fn sessions_start_touch_replace_end() {
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
-    s.session_start(&sess, None, None, &[], &ev, 80)
+    s.session_start(&sess, None, None, Settle::default(), &ev, 80)
         .await
         .unwrap();
     assert_eq!(s.sessions_end_for_account("a1", 90).await.unwrap(), 1);
@@ -358,7 +418,7 @@ async fn a_session_spending_a_code_starts_once() {
     let ev = event("login.success", Some("a1"), None, json!({}));
     two_step_account(&s, &ev, 40).await;
     assert!(
-        s.throttle_take("otp:2000000000004", Throttle::default(), 1, 3)
+        take(&s, "otp:2000000000004", Throttle::default(), 1, 3)
             .await
             .unwrap()
     );
@@ -382,7 +442,7 @@ async fn a_session_spending_a_code_starts_once() {
             };
             let resets = ["otp:2000000000004".to_string()];
             let started = s
-                .session_start(&sess, None, Some(50), &resets, &ev, 10)
+                .session_start(&sess, None, Some(50), Settle::resets(&resets), &ev, 10)
                 .await
                 .unwrap();
             (i, started)
@@ -405,7 +465,7 @@ async fn a_session_spending_a_code_starts_once() {
     assert_eq!(s.totp("a1").await.unwrap().unwrap().last_step, 50);
     // An older step than the one spent starts nothing and leaves the counter as it is.
     assert!(
-        s.throttle_take("otp:2000000000004", Throttle::default(), 1, 11)
+        take(&s, "otp:2000000000004", Throttle::default(), 1, 11)
             .await
             .unwrap()
     );
@@ -413,7 +473,7 @@ async fn a_session_spending_a_code_starts_once() {
     late.id_hash = "late".into();
     let resets = ["otp:2000000000004".to_string()];
     assert!(
-        !s.session_start(&late, None, Some(49), &resets, &ev, 12)
+        !s.session_start(&late, None, Some(49), Settle::resets(&resets), &ev, 12)
             .await
             .unwrap()
     );

@@ -140,6 +140,9 @@ async fn a_success_resets_the_count() {
         .status(401);
     }
     login(&mut b, &ION, "").await.status(303);
+    // The address keeps its four failures; the success's own attempt went back with it.
+    let ip = app.core.store.throttle("ip:127.0.0.1").await.unwrap();
+    assert_eq!(ip.failures, 4);
     let mut c = app.browser();
     for _ in 0..5 {
         c.submit(
@@ -564,4 +567,42 @@ fn idnp(n: u64) -> String {
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
     format!("{head}{}", sum % 10)
+}
+
+#[tokio::test]
+async fn a_refused_login_gives_back_only_the_attempt_it_took() {
+    let app = TestApp::start().await;
+    let mut b = registered(&app, &ANA).await;
+    login(&mut b, &ANA, "").await.status(303);
+    let (secret, _) = activate_two_step(&app, &mut b).await;
+    let mut c = app.browser();
+    for _ in 0..2 {
+        c.submit(
+            "/login",
+            "/login",
+            &[
+                ("national_id", ANA.national_id),
+                ("password", "not it, not it"),
+            ],
+        )
+        .await
+        .status(401);
+    }
+    app.core
+        .set_citizen_locked(ANA.national_id, true, &npass_core::login::Client::default())
+        .await
+        .unwrap();
+    // A code of the next step: the one the activation confirmed is spent.
+    app.clock.advance_secs(30);
+    login(&mut c, &ANA, &app.code(&secret))
+        .await
+        .status(403)
+        .has("This account is locked.");
+    let count = |k: &str| {
+        let store = app.core.store.clone();
+        let key = format!("{k}:{}", ANA.national_id);
+        async move { store.throttle(&key).await.unwrap().failures }
+    };
+    assert_eq!(count("pwd").await, 2, "the two wrong passwords still count");
+    assert_eq!(count("otp").await, 0);
 }
