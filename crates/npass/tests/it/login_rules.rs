@@ -128,16 +128,7 @@ async fn a_success_resets_the_count() {
     registered(&app, &ION).await;
     let mut b = app.browser();
     for _ in 0..4 {
-        b.submit(
-            "/login",
-            "/login",
-            &[
-                ("national_id", ION.national_id),
-                ("password", "wrong wrong wrong"),
-            ],
-        )
-        .await
-        .status(401);
+        wrong_password(&mut b, ION.national_id).await.status(401);
     }
     login(&mut b, &ION, "").await.status(303);
     // The address keeps its four failures; the success's own attempt went back with it.
@@ -145,16 +136,7 @@ async fn a_success_resets_the_count() {
     assert_eq!(ip.failures, 4);
     let mut c = app.browser();
     for _ in 0..5 {
-        c.submit(
-            "/login",
-            "/login",
-            &[
-                ("national_id", ION.national_id),
-                ("password", "wrong wrong wrong"),
-            ],
-        )
-        .await
-        .status(401);
+        wrong_password(&mut c, ION.national_id).await.status(401);
     }
 }
 
@@ -515,16 +497,7 @@ async fn without_password_only_login_a_password_alone_gives_no_session() {
         .unwrap();
     assert_eq!(t.failures, 0);
     // A wrong one is answered as any wrong password.
-    b.submit(
-        "/login",
-        "/login",
-        &[
-            ("national_id", ION.national_id),
-            ("password", "wrong wrong wrong"),
-        ],
-    )
-    .await
-    .status(401);
+    wrong_password(&mut b, ION.national_id).await.status(401);
 }
 
 #[tokio::test]
@@ -605,4 +578,14 @@ async fn a_refused_login_gives_back_only_the_attempt_it_took() {
     };
     assert_eq!(count("pwd").await, 2, "the two wrong passwords still count");
     assert_eq!(count("otp").await, 0);
+}
+
+/// A login with `nid` and a wrong password.
+async fn wrong_password(b: &mut Browser, nid: &str) -> Resp {
+    b.submit(
+        "/login",
+        "/login",
+        &[("national_id", nid), ("password", "wrong wrong wrong")],
+    )
+    .await
 }

@@ -281,6 +281,7 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
         c.current_dir(dir.path())
             .env_clear()
             .env("NPASS_LOG__LEVEL", "warn")
+            .env("NPASS_ADMIN__LISTEN", "127.0.0.1:0")
             .env("NPASS_PASSWORD__MEMORY_KIB", "64");
     };
     let db = if std::env::var("NPASS_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
