@@ -574,6 +574,14 @@ impl Config {
                 p.push("public_url: production needs an https:// public URL".into());
             }
             let e = &self.esign;
+            if !self.password.password_only_login && e.roots.is_empty() {
+                p.push(
+                    "password.password_only_login: false needs esign.roots: without an \
+                     e-signature login a citizen could never reach a session to set a first \
+                     second factor"
+                        .into(),
+                );
+            }
             if !e.listen.is_empty() && !e.roots.is_empty() && e.tls_url.is_empty() {
                 p.push(
                     "esign.tls_url: production needs the https:// address browsers reach the \

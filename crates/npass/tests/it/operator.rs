@@ -221,6 +221,15 @@ async fn check_config_names_every_problem() {
             && err.contains("esign.denied_cas"),
         "{err}"
     );
+    // No password-only logins and no e-signature: nobody could ever set a second factor.
+    let mut c = npass(&app);
+    c.env("NPASS_MODE", "production")
+        .env("NPASS_PUBLIC_URL", "https://npass.example.md")
+        .env("NPASS_PASSWORD__PASSWORD_ONLY_LOGIN", "false")
+        .args(["check-config"]);
+    let (code, _, err) = run(c, "").await;
+    assert_eq!(code, 2);
+    assert!(err.contains("password.password_only_login"), "{err}");
     // A production configuration with an http public URL refuses to start.
     let mut c = npass(&app);
     c.env("NPASS_MODE", "production")
