@@ -391,6 +391,14 @@ fn same_origin(st: &AppState, headers: &HeaderMap) -> bool {
         .any(|u| u.origin() == given)
 }
 
+/// Does the body say it is `application/x-www-form-urlencoded`?
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+}
+
 fn csrf_ok(st: &AppState, headers: &HeaderMap, given: &str) -> bool {
     let jar = cookies(headers);
     let mut candidates = Vec::new();
@@ -430,12 +438,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
         {
             return Err(fail(StatusCode::FORBIDDEN, "error-csrf"));
         }
-        let ctype = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !ctype.starts_with("application/x-www-form-urlencoded") {
+        if !is_form(&parts.headers) {
             return Err(fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, "error-form"));
         }
         let declared = parts

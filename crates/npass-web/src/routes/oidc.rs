@@ -18,7 +18,8 @@ use super::{query, to_login};
 use crate::AppState;
 use crate::pages::Layout;
 use crate::web::{
-    Ctx, FORM_LIMIT, WebForm, error_page, message_page, render, see_other, serde_urlencoded_pairs,
+    Ctx, FORM_LIMIT, WebForm, error_page, is_form, message_page, render, see_other,
+    serde_urlencoded_pairs,
 };
 
 fn api_json(status: StatusCode, v: Value) -> Response {
@@ -121,12 +122,7 @@ async fn form_body(
     req: Request,
 ) -> Result<(axum::http::request::Parts, Vec<(String, String)>), BodyError> {
     let (parts, body) = req.into_parts();
-    let ctype = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ctype.starts_with("application/x-www-form-urlencoded") {
+    if !is_form(&parts.headers) {
         return Err(BodyError::NotAForm);
     }
     let bytes = axum::body::to_bytes(body, FORM_LIMIT)
