@@ -123,9 +123,15 @@ impl Sender {
     /// Sends everything due, up to `concurrent` at once, then waits for a wake-up or the next
     /// poll. A stop ends it within `STOP_GRACE`: deliveries still under way are abandoned and
     /// their mail stays queued (any node sends it once its lease ends).
+    ///
+    /// A lease can end while this node is still delivering (the clock stepped forward): the
+    /// claim then hands back a mail already under way here. It is not sent twice; the claim
+    /// merely renewed its lease, and the next claim waits for a slot to come free.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let this = Arc::new(self);
         let mut under_way = tokio::task::JoinSet::new();
+        // The mail each delivery under way carries, by task.
+        let mut ids = std::collections::HashMap::new();
         loop {
             while under_way.len() < this.concurrent.max(1) && !*stop.borrow() {
                 let now = this.core.now();
@@ -137,15 +143,22 @@ impl Sender {
                     }
                 };
                 let Some(m) = claimed else { break };
+                if ids.values().any(|id| *id == m.id) {
+                    break;
+                }
+                let id = m.id.clone();
                 let one = this.clone();
-                under_way.spawn(async move { one.send_one(m).await });
+                let task = under_way.spawn(async move { one.send_one(m).await });
+                ids.insert(task.id(), id);
             }
             if *stop.borrow() {
                 break;
             }
             tokio::select! {
                 // A slot came free: claim the next at once.
-                Some(_) = under_way.join_next(), if !under_way.is_empty() => {}
+                Some(done) = under_way.join_next_with_id(), if !under_way.is_empty() => {
+                    ids.remove(&done.map_or_else(|e| e.id(), |(id, ())| id));
+                }
                 _ = this.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                 changed = stop.changed() => if changed.is_err() { break },

@@ -9,12 +9,17 @@ use crate::harness::*;
 
 /// A minimal SMTP server (RFC 5321 happy path) that keeps what it receives.
 async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
-    smtp_sink_hanging(0).await
+    smtp_sink_with(0, 0).await
 }
 
 /// `smtp_sink` whose first `hang` connections are accepted and never answered, as a stuck
 /// server's are.
 async fn smtp_sink_hanging(hang: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    smtp_sink_with(hang, 0).await
+}
+
+/// `smtp_sink_hanging` that also takes `slow_ms` to accept each message, as a busy server does.
+async fn smtp_sink_with(hang: usize, slow_ms: u64) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -40,6 +45,8 @@ async fn smtp_sink_hanging(hang: usize) -> (String, Arc<Mutex<Vec<String>>>) {
                 while let Ok(Some(line)) = lines.next_line().await {
                     if let Some(d) = data.as_mut() {
                         if line == "." {
+                            let slow = std::time::Duration::from_millis(slow_ms);
+                            tokio::time::sleep(slow).await;
                             keep.lock().unwrap().push(data.take().unwrap());
                             w.write_all(b"250 OK queued\r\n").await.unwrap();
                         } else {
@@ -260,6 +267,35 @@ async fn a_hung_smtp_server_holds_back_no_other_mail_and_its_mail_is_retried() {
     assert!(received(&got, 2).await, "the stuck mail is retried");
     let all = got.lock().unwrap().join("\n");
     assert!(all.contains(ION.email) && all.contains(ANA.email), "{all}");
+}
+
+#[tokio::test]
+async fn a_lease_that_ends_mid_delivery_does_not_send_the_mail_twice() {
+    // Each message takes the server a second and a half to accept.
+    let (url, got) = smtp_sink_with(0, 1500).await;
+    let app = TestApp::start_with(|c| c.mail.smtp_url = url.clone()).await;
+    let mut ion = app.browser();
+    ion.submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    // While Ion's mail is being delivered, the clock steps past its lease, and new mail wakes
+    // the sender.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.clock.advance_secs(121);
+    let mut ana = app.browser();
+    ana.submit("/register", "/register", &register_fields(&ANA))
+        .await
+        .status(200);
+    assert!(received(&got, 2).await);
+    // Time for a second delivery of Ion's mail, were one started.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    let all = got.lock().unwrap().clone();
+    let to = |who: &str| {
+        all.iter()
+            .filter(|m| m.contains(&format!("To: {who}")))
+            .count()
+    };
+    assert_eq!((to(ION.email), to(ANA.email)), (1, 1), "{all:#?}");
 }
 
 #[tokio::test]
