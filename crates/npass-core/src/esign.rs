@@ -662,14 +662,22 @@ const MAX_CHAIN: usize = 5;
 const SEAL_CONTEXT: &str = "npass esign challenge nonce v1";
 
 use crate::audit;
+use crate::challenge::{Challenge, ChallengeKind, ChallengeState, Seen, Unanswerable};
 use crate::error::{Error, Result};
-use crate::login::{Client, Factor, LoginTransaction};
+use crate::login::{Certificate, Client, LoginError, LoginTransaction, Verifier};
 use crate::model::{Account, AccountStatus, Assurance, Profile};
-use crate::rng;
-use crate::service::{Core, digest};
-use crate::store::EsignChallenge;
+use crate::service::Core;
 use data_encoding::BASE64;
-use subtle::ConstantTimeEq;
+
+/// What a verified or taken e-signature challenge proved.
+fn outcome_of(c: &Challenge) -> Result<CertIdentity> {
+    match &c.state {
+        ChallengeState::Verified { outcome } | ChallengeState::Taken { outcome } => {
+            serde_json::from_str(outcome).map_err(|e| Error::Internal(e.to_string()))
+        }
+        _ => Err(Error::NotFound),
+    }
+}
 
 /// How the holder proved possession of the certificate's key.
 enum Proof<'a> {
@@ -699,34 +707,28 @@ fn challenge_text(issuer: &str, id: &str, nonce: &str) -> String {
 }
 
 impl Core {
-    /// A new challenge for the browser whose pre-session id is `pre_id`: its id and the text to
-    /// sign.
+    /// A new challenge for the browser whose pre-session id is `pre_id`, serving a login
+    /// transaction stored for it: its id and the text to sign.
     pub async fn esign_start(&self, pre_id: &str) -> Result<(String, String)> {
         if !self.esign.enabled() {
             return Err(Error::Forbidden("esign-not-configured"));
         }
-        let id = rng::id(self.rng.as_ref());
-        let nonce = rng::token(self.rng.as_ref());
-        let c = EsignChallenge {
-            id: id.clone(),
-            nonce_hash: digest(&nonce),
-            browser_hash: digest(pre_id),
-            expires_at: self.now() + CHALLENGE_TTL_MS,
-            status: "waiting".into(),
-            // While waiting, the nonce sealed under the master key, so the waiting page can show
-            // the text again; the settled outcome replaces it.
-            outcome: BASE64.encode(&self.sealer.seal(
-                nonce.as_bytes(),
-                SEAL_CONTEXT,
-                self.rng.as_ref(),
-            )?),
-            settled_at: None,
+        let login = self
+            .login_save(LoginTransaction::for_browser(pre_id))
+            .await?;
+        // While waiting, the nonce sealed under the master key, so the waiting page can show
+        // the text again; the settled outcome replaces it.
+        let seal = |_: &str, nonce: &str| {
+            let sealed = self
+                .sealer
+                .seal(nonce.as_bytes(), SEAL_CONTEXT, self.rng.as_ref())?;
+            Ok(BASE64.encode(&sealed))
         };
-        self.store.esign_challenge_put(&c).await?;
-        Ok((
-            id.clone(),
-            challenge_text(&self.policy.public_url, &id, &nonce),
-        ))
+        let (c, nonce) = self
+            .challenge_open(ChallengeKind::Esign, pre_id, login, CHALLENGE_TTL_MS, seal)
+            .await?;
+        let text = challenge_text(&self.policy.public_url, &c.id, &nonce);
+        Ok((c.id, text))
     }
 
     /// A signing application's answer. `Ok(Err(refusal))` is a decision (recorded when the
@@ -757,8 +759,8 @@ impl Core {
             .await
     }
 
-    /// Checks the nonce (as a digest, in constant time; without it nobody can touch the
-    /// challenge), then the proof, and records the decision once.
+    /// Checks that the challenge may be answered with `nonce`, then the proof, and records the
+    /// decision once.
     async fn esign_settle(
         &self,
         id: &str,
@@ -779,28 +781,28 @@ impl Core {
             self.store.audit_append(&ev, None, now).await?;
             Ok(Err(r))
         };
-        let Some(c) = self.store.esign_challenge(id).await? else {
-            return refuse(Refusal::ChallengeUnknown).await;
-        };
-        if nonce.is_empty() || !bool::from(digest(nonce).as_bytes().ct_eq(c.nonce_hash.as_bytes()))
+        if let Err(u) = self
+            .challenge_answerable(ChallengeKind::Esign, id, nonce)
+            .await?
         {
-            return refuse(Refusal::ChallengeUnknown).await;
-        }
-        if c.status != "waiting" {
-            return refuse(Refusal::ChallengeUsed).await;
-        }
-        if now >= c.expires_at {
-            return refuse(Refusal::ChallengeExpired).await;
+            return refuse(match u {
+                Unanswerable::Unknown => Refusal::ChallengeUnknown,
+                Unanswerable::Used => Refusal::ChallengeUsed,
+                Unanswerable::Expired => Refusal::ChallengeExpired,
+            })
+            .await;
         }
         let decision = match proof {
             Proof::Signed(a) => self.esign_check(a, now).await,
             Proof::Tls([]) => Err(Refusal::NoCertificate),
             Proof::Tls(chain) => self.esign.verify(chain, now).await,
         };
-        let (status, outcome, ev) = match &decision {
+        let (to, ev) = match &decision {
             Ok(ident) => (
-                "verified",
-                serde_json::to_string(ident).map_err(|e| Error::Internal(e.to_string()))?,
+                ChallengeState::Verified {
+                    outcome: serde_json::to_string(ident)
+                        .map_err(|e| Error::Internal(e.to_string()))?,
+                },
                 audit::event(
                     "esign.verified",
                     None,
@@ -811,8 +813,9 @@ impl Core {
                 ),
             ),
             Err(r) => (
-                "refused",
-                r.code().to_owned(),
+                ChallengeState::Refused {
+                    reason: r.code().to_owned(),
+                },
                 audit::event(
                     "esign.refused",
                     None,
@@ -821,11 +824,7 @@ impl Core {
                 ),
             ),
         };
-        if !self
-            .store
-            .esign_challenge_settle(id, status, &outcome, &ev, now)
-            .await?
-        {
+        if !self.store.challenge_settle(id, &to, &ev, now).await? {
             return refuse(Refusal::ChallengeUsed).await;
         }
         Ok(decision)
@@ -844,17 +843,17 @@ impl Core {
 
     /// Where the challenge stands for this browser.
     pub async fn esign_state(&self, id: &str, pre_id: &str) -> Result<State> {
-        let Some(c) = self.store.esign_challenge(id).await? else {
-            return Ok(State::Gone);
+        let c = match self.challenge_seen(id, pre_id).await? {
+            Seen::Gone => return Ok(State::Gone),
+            Seen::Elsewhere => return Ok(State::Elsewhere),
+            Seen::Expired => return Ok(State::Refused(Refusal::ChallengeExpired)),
+            Seen::Current(c) if c.kind == ChallengeKind::Esign => c,
+            Seen::Current(_) => return Ok(State::Gone),
         };
-        if !bool::from(digest(pre_id).as_bytes().ct_eq(c.browser_hash.as_bytes())) {
-            return Ok(State::Elsewhere);
-        }
-        Ok(match c.status.as_str() {
-            "waiting" if self.now() >= c.expires_at => State::Refused(Refusal::ChallengeExpired),
-            "waiting" => {
+        Ok(match c.state {
+            ChallengeState::Waiting { shown } => {
                 let sealed = BASE64
-                    .decode(c.outcome.as_bytes())
+                    .decode(shown.as_bytes())
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 let nonce = self.sealer.open(&sealed, SEAL_CONTEXT)?;
                 State::Waiting {
@@ -865,16 +864,17 @@ impl Core {
                     ),
                 }
             }
-            "verified" => State::Verified,
-            "refused" => {
-                State::Refused(Refusal::from_code(&c.outcome).unwrap_or(Refusal::Untrusted))
+            ChallengeState::Verified { .. } => State::Verified,
+            ChallengeState::Refused { reason } => {
+                State::Refused(Refusal::from_code(&reason).unwrap_or(Refusal::Untrusted))
             }
-            _ => State::Gone,
+            ChallengeState::Taken { .. } => State::Gone,
         })
     }
 
-    /// Takes a verified challenge (once, by the browser it is bound to) and logs its holder in,
-    /// or sends a newcomer to the mandatory-data page.
+    /// Takes a verified challenge (once, by the browser it is bound to) and logs its holder in
+    /// through the certificate verifier and the login transaction the challenge serves, or
+    /// sends a newcomer to the mandatory-data page.
     pub async fn esign_finish(
         &self,
         id: &str,
@@ -882,13 +882,8 @@ impl Core {
         replaces: Option<&str>,
         client: &Client,
     ) -> Result<Finish> {
-        let outcome = self
-            .store
-            .esign_challenge_take(id, &digest(pre_id))
-            .await?
-            .ok_or(Error::NotFound)?;
-        let ident: CertIdentity =
-            serde_json::from_str(&outcome).map_err(|e| Error::Internal(e.to_string()))?;
+        let c = self.challenge_take(id, pre_id).await?;
+        let ident = outcome_of(&c)?;
         let Some(account) = self
             .store
             .account_by_national_id(&ident.national_id)
@@ -896,45 +891,63 @@ impl Core {
         else {
             return Ok(Finish::Register(ident));
         };
-        if account.status == AccountStatus::Locked {
-            return Ok(Finish::AccountLocked);
+        let mut tx = self
+            .login_resume(&c.login, pre_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        tx.account = Some(account);
+        match self.esign_login(tx, &ident, replaces, client).await? {
+            Ok(ns) => Ok(Finish::Session(ns)),
+            Err(LoginError::AccountLocked) => Ok(Finish::AccountLocked),
+            Err(_) => Err(Error::NotFound),
         }
-        let tx = LoginTransaction {
-            account_id: account.id,
-            factors: vec![Factor::Certificate {
-                hardware: ident.hardware,
-            }],
+    }
+
+    /// The certificate verifier and the session, for a transaction; faults apart.
+    async fn esign_login(
+        &self,
+        mut tx: LoginTransaction,
+        ident: &CertIdentity,
+        replaces: Option<&str>,
+        client: &Client,
+    ) -> Result<std::result::Result<crate::login::NewSession, LoginError>> {
+        let run = async {
+            Certificate.verify(self, &mut tx, ident, client).await?;
+            self.complete(tx, replaces, client).await
         };
-        Ok(Finish::Session(
-            self.start_session(&tx, replaces, &[], client).await?,
-        ))
+        match run.await {
+            Err(LoginError::Unavailable(e)) => Err(e),
+            r => Ok(r),
+        }
     }
 
     /// Deletes challenges no page can use any more (an hour after they expired: well past the
     /// registration window of a verified one).
     pub async fn esign_sweep(&self) -> Result<u64> {
         self.store
-            .esign_challenges_sweep(self.now() - CHALLENGE_TTL_MS - 60 * 60 * 1000)
+            .challenges_sweep(self.now() - CHALLENGE_TTL_MS - 60 * 60 * 1000)
             .await
+    }
+
+    /// The identity a taken challenge proved, while it may still open an account, with the
+    /// challenge.
+    async fn esign_taken(&self, id: &str, pre_id: &str) -> Result<(Challenge, CertIdentity)> {
+        let Seen::Current(c) = self.challenge_seen(id, pre_id).await? else {
+            return Err(Error::NotFound);
+        };
+        let fresh = c
+            .settled_at
+            .is_some_and(|t| self.now() < t + REGISTER_WITHIN_MS);
+        if !matches!(c.state, ChallengeState::Taken { .. }) || !fresh {
+            return Err(Error::NotFound);
+        }
+        let ident = outcome_of(&c)?;
+        Ok((c, ident))
     }
 
     /// The identity a taken challenge proved, while it may still open an account.
     pub async fn esign_newcomer(&self, id: &str, pre_id: &str) -> Result<CertIdentity> {
-        let c = self
-            .store
-            .esign_challenge(id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let fresh = c
-            .settled_at
-            .is_some_and(|t| self.now() < t + REGISTER_WITHIN_MS);
-        if c.status != "taken"
-            || !fresh
-            || !bool::from(digest(pre_id).as_bytes().ct_eq(c.browser_hash.as_bytes()))
-        {
-            return Err(Error::NotFound);
-        }
-        serde_json::from_str(&c.outcome).map_err(|e| Error::Internal(e.to_string()))
+        Ok(self.esign_taken(id, pre_id).await?.1)
     }
 
     /// Opens the account of a person the certificate identified (assurance `verified`) with the
@@ -946,7 +959,12 @@ impl Core {
         data: crate::register::MandatoryData,
         client: &Client,
     ) -> std::result::Result<crate::login::NewSession, Vec<Error>> {
-        let ident = self.esign_newcomer(id, pre_id).await.map_err(|e| vec![e])?;
+        let (c, ident) = self.esign_taken(id, pre_id).await.map_err(|e| vec![e])?;
+        let tx = self
+            .login_resume(&c.login, pre_id)
+            .await
+            .and_then(|tx| tx.ok_or(Error::NotFound))
+            .map_err(|e| vec![e])?;
         let profile = Profile {
             given_name: ident.given_name.clone(),
             family_name: ident.family_name.clone(),
@@ -995,14 +1013,12 @@ impl Core {
                 Error::Conflict(_) => vec![Error::invalid("national_id", "account-exists")],
                 e => vec![e],
             })?;
-        let tx = LoginTransaction {
-            account_id: account.id,
-            factors: vec![Factor::Certificate {
-                hardware: ident.hardware,
-            }],
-        };
-        self.start_session(&tx, None, &[], client)
-            .await
-            .map_err(|e| vec![e])
+        let mut tx = tx;
+        tx.account = Some(account);
+        match self.esign_login(tx, &ident, None, client).await {
+            Ok(Ok(ns)) => Ok(ns),
+            Ok(Err(_)) => Err(vec![Error::NotFound]),
+            Err(e) => Err(vec![e]),
+        }
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod challenge;
 pub mod clock;
 pub mod error;
 pub mod esign;

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::challenge::{Challenge, ChallengeState};
 use crate::error::Result;
 use crate::model::{
     Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
@@ -101,21 +102,43 @@ pub trait CredentialStore: Send + Sync {
     async fn recovery_left(&self, account_id: &str) -> Result<i64>;
 }
 
-/// What a starting session does to the throttle counters: resets those the login proved and
-/// gives back one attempt on each of `releases` (the address's).
+/// What a starting session settles in its transaction: resets the throttle counters the login
+/// proved, gives back one attempt on each of `releases` (the address's), spends the login's
+/// Authenticator step (as `totp_use_step`) and its stored login transaction.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Settle<'a> {
     pub resets: &'a [String],
     pub releases: &'a [&'a str],
+    pub totp_step: Option<i64>,
+    /// The key of the stored login transaction the session comes from.
+    pub login: Option<&'a str>,
 }
 
 impl<'a> Settle<'a> {
     pub fn resets(resets: &'a [String]) -> Self {
         Settle {
             resets,
-            releases: &[],
+            ..Default::default()
         }
     }
+}
+
+/// A login transaction kept between requests (design note 0010).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLogin {
+    /// `ordered_key` of a fresh ordered token: new rows append.
+    pub key: String,
+    pub browser_hash: String,
+    pub account_id: Option<String>,
+    pub factors: Vec<crate::login::Factor>,
+    pub settle: crate::login::Settlement,
+    pub expires_at: i64,
+}
+
+#[async_trait]
+pub trait LoginStore: Send + Sync {
+    async fn login_put(&self, l: &StoredLogin) -> Result<()>;
+    async fn login(&self, key: &str) -> Result<Option<StoredLogin>>;
 }
 
 /// One attempt to take on a throttle counter (`ThrottleStore::throttle_take`).
@@ -150,16 +173,15 @@ pub trait ThrottleStore: Send + Sync {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Writes a new session, deletes the one it replaces (step-up), settles the throttle
-    /// counters (`Settle`), and records the login, in one transaction. With `totp_step`, the
-    /// login's Authenticator code is spent in the same transaction (as `totp_use_step`): when
-    /// that step or a later one was used already, nothing is written and the answer is `false`.
+    /// Writes a new session, deletes the one it replaces (step-up), settles what the login
+    /// holds (`Settle`), and records the login, in one transaction. When the Authenticator step
+    /// (or a later one) was used already, or the stored login transaction is gone, nothing is
+    /// written and the answer is `false`.
     async fn session_start(
         &self,
         session: &Session,
         replaces: Option<&str>,
-        totp_step: Option<i64>,
-        throttles: Settle<'_>,
+        settle: Settle<'_>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
@@ -318,39 +340,24 @@ pub trait OidcStore: Send + Sync {
     ) -> Result<()>;
 }
 
-/// An e-signature challenge (design note 0004).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EsignChallenge {
-    pub id: String,
-    pub nonce_hash: String,
-    /// Digest of the pre-session cookie of the browser that asked for it.
-    pub browser_hash: String,
-    pub expires_at: i64,
-    /// `waiting`, `verified`, `refused` or `taken`.
-    pub status: String,
-    /// JSON: the certificate identity once verified, the refusal code once refused.
-    pub outcome: String,
-    pub settled_at: Option<i64>,
-}
-
 #[async_trait]
-pub trait EsignStore: Send + Sync {
-    async fn esign_challenge_put(&self, c: &EsignChallenge) -> Result<()>;
-    async fn esign_challenge(&self, id: &str) -> Result<Option<EsignChallenge>>;
-    /// `waiting` → `status` with its outcome, once and before expiry; false when it was not
-    /// waiting any more. The audit row commits with it.
-    async fn esign_challenge_settle(
+pub trait ChallengeStore: Send + Sync {
+    async fn challenge_put(&self, c: &Challenge) -> Result<()>;
+    async fn challenge(&self, id: &str) -> Result<Option<Challenge>>;
+    /// `Waiting` → `to` (`Verified` or `Refused`), once and before expiry; `false` when it was
+    /// not waiting any more. The audit row commits with it.
+    async fn challenge_settle(
         &self,
         id: &str,
-        status: &str,
-        outcome: &str,
+        to: &ChallengeState,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
-    /// `verified` → `taken`, once, for the browser it is bound to; returns the outcome.
-    async fn esign_challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<String>>;
-    /// Deletes challenges that expired before `before`; returns how many.
-    async fn esign_challenges_sweep(&self, before: i64) -> Result<u64>;
+    /// `Verified` → `Taken`, once, for the browser it was created for.
+    async fn challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<Challenge>>;
+    /// Deletes challenges and stored login transactions that expired before `before`; returns
+    /// how many.
+    async fn challenges_sweep(&self, before: i64) -> Result<u64>;
 }
 
 #[async_trait]
@@ -362,7 +369,8 @@ pub trait Store:
     + AuditStore
     + MailStore
     + OidcStore
-    + EsignStore
+    + ChallengeStore
+    + LoginStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

@@ -18,9 +18,9 @@
 
 mod accounts;
 mod audit;
+mod challenges;
 mod credentials;
 mod db;
-mod esign;
 mod migrate;
 mod oidc;
 mod sessions;

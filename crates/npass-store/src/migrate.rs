@@ -62,6 +62,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_health.sql"),
         include_str!("../migrations/postgres/0009_health.sql"),
     ),
+    (
+        10,
+        "0010_login_transactions.sql",
+        include_str!("../migrations/sqlite/0010_login_transactions.sql"),
+        include_str!("../migrations/postgres/0010_login_transactions.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

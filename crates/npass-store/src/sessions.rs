@@ -11,19 +11,30 @@ impl SessionStore for SqlStore {
         &self,
         s: &Session,
         replaces: Option<&str>,
-        totp_step: Option<i64>,
         throttles: Settle<'_>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        if let Some(step) = totp_step
+        if let Some(step) = throttles.totp_step
             && tx
                 .exec(crate::credentials::SPEND_STEP, args![&s.account_id, step])
                 .await?
                 != 1
         {
             // Dropped uncommitted: nothing of this login is written.
+            return Ok(false);
+        }
+        if let Some(login) = throttles.login
+            && tx
+                .exec(
+                    "DELETE FROM login_transactions WHERE id_hash = $1 AND expires_at > $2",
+                    args![login, now],
+                )
+                .await?
+                != 1
+        {
+            // Spent by another request, or expired: this one starts nothing.
             return Ok(false);
         }
         tx.exec("INSERT INTO sessions (id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \

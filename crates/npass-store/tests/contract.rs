@@ -8,6 +8,7 @@
 )]
 
 use npass_core::audit::{event, verify_chain};
+use npass_core::challenge::{Challenge, ChallengeKind, ChallengeState};
 use npass_core::model::*;
 use npass_core::national_id::{NationalId, Scheme};
 use npass_core::store::*;
@@ -375,7 +376,6 @@ async fn sessions_start_touch_replace_end() {
     s.session_start(
         &sess,
         None,
-        None,
         Settle::resets(&["pwd:2000000000004".to_string()]),
         &ev,
         10,
@@ -391,7 +391,7 @@ async fn sessions_start_touch_replace_end() {
     sess.id_hash = "s2".into();
     sess.level = Level::Substantial;
     sess.amr = vec![Amr::Pwd, Amr::Otp, Amr::Mfa];
-    s.session_start(&sess, Some("s1"), None, Settle::default(), &ev, 60)
+    s.session_start(&sess, Some("s1"), Settle::default(), &ev, 60)
         .await
         .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
@@ -404,10 +404,18 @@ async fn sessions_start_touch_replace_end() {
     s.session_end("s2", Some(&ev), 70).await.unwrap();
     assert!(s.session("s2").await.unwrap().is_none());
     sess.id_hash = "s3".into();
-    s.session_start(&sess, None, None, Settle::default(), &ev, 80)
+    s.session_start(&sess, None, Settle::default(), &ev, 80)
         .await
         .unwrap();
     assert_eq!(s.sessions_end_for_account("a1", 90).await.unwrap(), 1);
+}
+
+/// A session that spends Authenticator step `step` and resets `resets`.
+fn spending(step: i64, resets: &[String]) -> Settle<'_> {
+    Settle {
+        totp_step: Some(step),
+        ..Settle::resets(resets)
+    }
 }
 
 /// Logins racing with one Authenticator code: the session that spends the step starts, the
@@ -442,7 +450,7 @@ async fn a_session_spending_a_code_starts_once() {
             };
             let resets = ["otp:2000000000004".to_string()];
             let started = s
-                .session_start(&sess, None, Some(50), Settle::resets(&resets), &ev, 10)
+                .session_start(&sess, None, spending(50, &resets), &ev, 10)
                 .await
                 .unwrap();
             (i, started)
@@ -473,7 +481,7 @@ async fn a_session_spending_a_code_starts_once() {
     late.id_hash = "late".into();
     let resets = ["otp:2000000000004".to_string()];
     assert!(
-        !s.session_start(&late, None, Some(49), Settle::resets(&resets), &ev, 12)
+        !s.session_start(&late, None, spending(49, &resets), &ev, 12)
             .await
             .unwrap()
     );
@@ -695,59 +703,120 @@ fn migration_trees_match() {
     );
 }
 
-/// E-signature challenges: put, read, settled once before expiry, taken once by their browser,
-/// swept after expiry.
+/// Cross-device challenges: put, read, settled once before expiry, taken once by their
+/// browser, swept after expiry.
 #[tokio::test]
-async fn esign_challenges() {
+async fn challenges() {
     let (s, _d) = store().await;
-    let c = |id: &str, expires_at| EsignChallenge {
+    let c = |id: &str, expires_at| Challenge {
         id: id.into(),
+        kind: ChallengeKind::Esign,
         nonce_hash: "n".into(),
         browser_hash: "b".into(),
+        login: "l".into(),
         expires_at,
-        status: "waiting".into(),
-        outcome: "sealed".into(),
+        state: ChallengeState::Waiting {
+            shown: "sealed".into(),
+        },
         settled_at: None,
     };
-    s.esign_challenge_put(&c("c1", 100)).await.unwrap();
-    s.esign_challenge_put(&c("c2", 100)).await.unwrap();
-    s.esign_challenge_put(&c("old", 10)).await.unwrap();
-    assert_eq!(s.esign_challenge("c1").await.unwrap(), Some(c("c1", 100)));
+    s.challenge_put(&c("c1", 100)).await.unwrap();
+    s.challenge_put(&c("c2", 100)).await.unwrap();
+    s.challenge_put(&c("old", 10)).await.unwrap();
+    assert_eq!(s.challenge("c1").await.unwrap(), Some(c("c1", 100)));
     let ev = event("esign.verified", None, None, json!({}));
-    // Not taken while waiting; settled once, and never after expiry.
-    assert_eq!(s.esign_challenge_take("c1", "b").await.unwrap(), None);
-    assert!(
-        s.esign_challenge_settle("c1", "verified", "{}", &ev, 50)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.esign_challenge_settle("c1", "refused", "x", &ev, 51)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.esign_challenge_settle("c2", "verified", "{}", &ev, 100)
-            .await
-            .unwrap()
-    );
-    let got = s.esign_challenge("c1").await.unwrap().unwrap();
-    assert_eq!(
-        (got.status.as_str(), got.settled_at),
-        ("verified", Some(50))
-    );
+    let verified = ChallengeState::Verified {
+        outcome: "{}".into(),
+    };
+    let refused = ChallengeState::Refused {
+        reason: "revoked".into(),
+    };
+    // Not taken while waiting; settled once, and never after expiry; never settled as taken.
+    assert_eq!(s.challenge_take("c1", "b").await.unwrap(), None);
+    assert!(s.challenge_settle("c1", &verified, &ev, 50).await.unwrap());
+    assert!(!s.challenge_settle("c1", &refused, &ev, 51).await.unwrap());
+    assert!(!s.challenge_settle("c2", &verified, &ev, 100).await.unwrap());
+    let taken = ChallengeState::Taken {
+        outcome: "{}".into(),
+    };
+    assert!(s.challenge_settle("c2", &taken, &ev, 60).await.is_err());
+    let got = s.challenge("c1").await.unwrap().unwrap();
+    assert_eq!((got.state, got.settled_at), (verified, Some(50)));
     // Taken once, and only by its browser.
-    assert_eq!(s.esign_challenge_take("c1", "other").await.unwrap(), None);
-    assert_eq!(
-        s.esign_challenge_take("c1", "b").await.unwrap(),
-        Some("{}".into())
-    );
-    assert_eq!(s.esign_challenge_take("c1", "b").await.unwrap(), None);
-    assert_eq!(s.esign_challenges_sweep(50).await.unwrap(), 1);
-    assert!(s.esign_challenge("old").await.unwrap().is_none());
-    assert!(s.esign_challenge("c2").await.unwrap().is_some());
+    assert_eq!(s.challenge_take("c1", "other").await.unwrap(), None);
+    let got = s.challenge_take("c1", "b").await.unwrap().unwrap();
+    assert_eq!((got.state, got.login.as_str()), (taken, "l"));
+    assert_eq!(s.challenge_take("c1", "b").await.unwrap(), None);
+    assert_eq!(s.challenges_sweep(50).await.unwrap(), 1);
+    assert!(s.challenge("old").await.unwrap().is_none());
+    assert!(s.challenge("c2").await.unwrap().is_some());
     // One audit row, for the one settlement that happened.
     assert_eq!(s.audit_range(0, 10).await.unwrap().len(), 1);
+}
+
+/// Stored login transactions: kept with their factors and settlement, spent once by the
+/// session they become (a second session from the same one, or from an expired one, starts
+/// nothing and writes nothing), swept after expiry.
+#[tokio::test]
+async fn stored_login_transactions() {
+    use npass_core::login::{Factor, Settlement};
+    let (s, _d) = store().await;
+    let l = |key: &str, expires_at| StoredLogin {
+        key: key.into(),
+        browser_hash: "b".into(),
+        account_id: Some("a1".into()),
+        factors: vec![Factor::Password, Factor::Certificate { hardware: true }],
+        settle: Settlement {
+            resets: vec!["pwd:x".into()],
+            ..Default::default()
+        },
+        expires_at,
+    };
+    s.login_put(&l("l1", 100)).await.unwrap();
+    s.login_put(&l("l2", 20)).await.unwrap();
+    s.login_put(&l("gone", 5)).await.unwrap();
+    assert_eq!(s.login("l1").await.unwrap(), Some(l("l1", 100)));
+    assert_eq!(s.login("nope").await.unwrap(), None);
+    let ev = event("login.success", Some("a1"), None, json!({}));
+    let sess = |id: &str| Session {
+        id_hash: id.into(),
+        account_id: "a1".into(),
+        level: Level::High,
+        amr: vec![Amr::Sc, Amr::Hwk],
+        auth_time: 10,
+        created_at: 10,
+        last_seen_at: 10,
+        idle_expires_at: 100,
+        expires_at: 1000,
+        chain: id.into(),
+    };
+    let from = |key| Settle {
+        login: Some(key),
+        ..Settle::default()
+    };
+    let audited = s.audit_range(0, 100).await.unwrap().len();
+    assert!(
+        s.session_start(&sess("s1"), None, from("l1"), &ev, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.session_start(&sess("s2"), None, from("l1"), &ev, 11)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.session_start(&sess("s3"), None, from("l2"), &ev, 30)
+            .await
+            .unwrap()
+    );
+    assert!(s.login("l1").await.unwrap().is_none());
+    assert!(s.session("s2").await.unwrap().is_none());
+    assert!(s.session("s3").await.unwrap().is_none());
+    assert_eq!(s.audit_range(0, 100).await.unwrap().len(), audited + 1);
+    assert_eq!(s.challenges_sweep(10).await.unwrap(), 1);
+    assert!(s.login("gone").await.unwrap().is_none());
+    assert!(s.login("l2").await.unwrap().is_some());
 }
 
 mod oidc {

@@ -63,22 +63,16 @@ fn with_app(c: &mut Criterion) {
             &client,
         ))
         .unwrap();
-    let tx = LoginTransaction {
-        account_id: account.id.clone(),
-        factors: vec![Factor::Password],
-    };
+    let tx = LoginTransaction::asserted(&account.id, vec![Factor::Password]);
     c.bench_function("session_create_sqlite", |b| {
-        b.iter(|| {
-            rt.block_on(core.start_session(&tx, None, &[], &client))
-                .unwrap()
-        })
+        b.iter(|| rt.block_on(core.start_session(&tx, None, &client)).unwrap())
     });
     c.bench_function("login_password_only_sqlite", |b| {
         b.iter(|| {
             let input = LoginInput {
                 national_id: "2000000000004".into(),
                 password: "cerul de deasupra Chisinaului".into(),
-                code: String::new(),
+                code: Default::default(),
             };
             rt.block_on(core.login(input, &client, None))
                 .map(|_| ())

@@ -111,8 +111,8 @@ pub async fn submit(
     let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
     let input = LoginInput {
         national_id: f.national_id.clone(),
-        password: f.password,
-        code: f.code,
+        password: f.password.into(),
+        code: f.code.into(),
     };
     let result = st.core.login(input, &ctx.client, replaces.as_deref()).await;
     let ctx = super::oidc::continuing(&st, ctx, &f.next).await;
@@ -124,7 +124,7 @@ pub async fn submit(
             return res;
         }
         Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
-        Err(LoginError::Failed) => (
+        Err(LoginError::Failed | LoginError::Gone) => (
             StatusCode::UNAUTHORIZED,
             ("".into(), ctx.tr.t("err-login-failed")),
         ),

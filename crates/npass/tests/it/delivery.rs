@@ -132,13 +132,10 @@ async fn an_account_without_a_password_sets_one_during_activation() {
     // No password, so no way in by password; a session as the e-signature login will make one.
     let mut b = app.browser();
     login(&mut b, &ION, "").await.status(401);
-    let tx = LoginTransaction {
-        account_id: account.id.clone(),
-        factors: vec![Factor::Password],
-    };
+    let tx = LoginTransaction::asserted(&account.id, vec![Factor::Password]);
     let s = app
         .core
-        .start_session(&tx, None, &[], &Client::default())
+        .start_session(&tx, None, &Client::default())
         .await
         .unwrap();
     b.cookies.insert("__Host-npass".into(), s.secret);

@@ -1,0 +1,576 @@
+//! The login transaction (design note 0010): factors proven by verifiers (`verifiers`), kept
+//! in memory for one request or in the database between requests, and the session it becomes.
+
+mod verifiers;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::model::{Account, AccountStatus, Amr, Level, Session, TotpCredential};
+use crate::rng;
+use crate::service::{Core, digest, ordered_key};
+use crate::store::{Settle, StoredLogin};
+
+pub use verifiers::{Certificate, Code, Password, PasswordInput, Verifier, clean_recovery_code};
+
+/// How long a stored login transaction may wait for its next step: longer than a cross-device
+/// challenge lives plus the window in which its newcomer may still open an account.
+pub const LOGIN_TX_TTL_MS: i64 = 20 * 60 * 1000;
+
+/// A factor proven during one login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "factor", rename_all = "kebab-case")]
+pub enum Factor {
+    Password,
+    Totp,
+    RecoveryCode,
+    /// A qualified certificate's key, on a card or token (`hardware`) or in software.
+    Certificate {
+        hardware: bool,
+    },
+}
+
+impl Factor {
+    fn is_possession(self) -> bool {
+        matches!(self, Factor::Totp | Factor::RecoveryCode)
+    }
+}
+
+/// What the session a transaction becomes settles in the transaction that starts it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    /// Counters the login proved: reset.
+    pub resets: Vec<String>,
+    /// Counters whose attempt goes back (the address's).
+    pub releases: Vec<String>,
+    /// The authenticator counter whose attempt the transaction still holds, with its count.
+    pub held: Option<(String, i64)>,
+    /// The Authenticator step the login spends.
+    pub totp_step: Option<i64>,
+}
+
+/// Factors proven for one browser's login; the level is derived from them, never asserted.
+/// Only verifiers add factors.
+#[derive(Debug, Clone, Default)]
+pub struct LoginTransaction {
+    /// Digest of the pre-session cookie of the browser it is bound to (empty: one request).
+    pub(crate) browser_hash: String,
+    /// The account the first factor named; every later factor must name the same.
+    pub(crate) account_id: Option<String>,
+    pub(crate) factors: Vec<Factor>,
+    pub(crate) settle: Settlement,
+    /// Its key in `login_transactions` once stored: spent with the session it becomes.
+    pub(crate) stored: Option<String>,
+    /// What the verifiers read of the account, kept for the next step of the same request.
+    pub(crate) account: Option<Account>,
+    pub(crate) totp: Option<TotpCredential>,
+}
+
+impl LoginTransaction {
+    /// A transaction for the browser whose pre-session id is `pre_id`.
+    pub fn for_browser(pre_id: &str) -> Self {
+        LoginTransaction {
+            browser_hash: digest(pre_id),
+            ..Default::default()
+        }
+    }
+
+    /// A transaction whose factors are asserted, for tests and benchmarks only.
+    #[cfg(any(test, feature = "test-clock"))]
+    pub fn asserted(account_id: &str, factors: Vec<Factor>) -> Self {
+        LoginTransaction {
+            account_id: Some(account_id.to_owned()),
+            factors,
+            ..Default::default()
+        }
+    }
+
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    pub fn factors(&self) -> &[Factor] {
+        &self.factors
+    }
+
+    /// Records a proven factor for `account`; `false` (nothing added) when the transaction
+    /// already belongs to another account.
+    pub(crate) fn prove(&mut self, account: &Account, factor: Factor) -> bool {
+        match &self.account_id {
+            Some(id) if *id != account.id => return false,
+            _ => {}
+        }
+        self.account_id = Some(account.id.clone());
+        if self.account.as_ref().is_none_or(|a| a.id != account.id) {
+            self.account = Some(account.clone());
+        }
+        if !self.factors.contains(&factor) {
+            self.factors.push(factor);
+        }
+        true
+    }
+
+    pub fn level(&self) -> Level {
+        if self
+            .factors
+            .iter()
+            .any(|f| matches!(f, Factor::Certificate { .. }))
+        {
+            return Level::High;
+        }
+        let knows = self.factors.contains(&Factor::Password);
+        let has = self.factors.iter().any(|f| f.is_possession());
+        if knows && has {
+            Level::Substantial
+        } else {
+            Level::Low
+        }
+    }
+
+    pub fn amr(&self) -> Vec<Amr> {
+        let mut amr = Vec::new();
+        for f in &self.factors {
+            let a: &[Amr] = match f {
+                Factor::Password => &[Amr::Pwd],
+                Factor::Totp => &[Amr::Otp],
+                Factor::RecoveryCode => &[],
+                Factor::Certificate { hardware: true } => &[Amr::Sc, Amr::Hwk],
+                Factor::Certificate { hardware: false } => &[Amr::Sc, Amr::Swk],
+            };
+            for a in a {
+                if !amr.contains(a) {
+                    amr.push(*a);
+                }
+            }
+        }
+        if self.level() == Level::Substantial {
+            amr.push(Amr::Mfa);
+        }
+        amr
+    }
+
+    /// The counters whose attempts the transaction holds (given back when it ends without a
+    /// session for a reason that is no failure).
+    fn held_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.settle.held.iter().map(|(k, _)| k.as_str()).collect();
+        keys.extend(self.settle.releases.iter().map(String::as_str));
+        keys
+    }
+}
+
+/// What the password page sends: national identifier, password and, when the account has
+/// two-step authentication, a code. Secrets are never printed.
+#[derive(Clone, Default)]
+pub struct LoginInput {
+    pub national_id: String,
+    pub password: secrecy::SecretString,
+    pub code: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for LoginInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginInput")
+            .field("national_id", &self.national_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who is asking, for throttling and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginError {
+    /// The input is malformed (an identifier that cannot exist): nothing was counted.
+    Invalid(Error),
+    /// Identifier, password or code wrong — one answer for every cause.
+    Failed,
+    /// Too many failures: wait. Given before any check, so right and wrong answers look alike.
+    RateLimited { retry_after_ms: i64 },
+    /// The authenticator is locked after too many failures.
+    Locked,
+    /// Proven, but the email address is not confirmed yet.
+    EmailNotConfirmed,
+    /// Proven, but an operator locked the account.
+    AccountLocked,
+    /// The password was right, but this deployment lets no password log in alone and the
+    /// account has no second factor yet.
+    SecondFactorRequired,
+    /// The stored transaction is gone (expired, spent, or another browser's).
+    Gone,
+    /// Something we depend on failed; nothing was accepted.
+    Unavailable(Error),
+}
+
+impl From<Error> for LoginError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::RateLimited { retry_after_ms } => LoginError::RateLimited { retry_after_ms },
+            Error::Forbidden("locked") => LoginError::Locked,
+            other => LoginError::Unavailable(other),
+        }
+    }
+}
+
+/// A new session: the secret goes to the browser, only its digest is stored.
+pub struct NewSession {
+    pub secret: String,
+    pub session: Session,
+}
+
+impl Core {
+    /// National ID + password (+ code) login, as on the MPass login page: the password
+    /// verifier, then the code verifier when the account has two-step authentication, then the
+    /// session. `replaces` is the browser's current session secret, if any: a login from a
+    /// logged-in browser (re-authentication, step-up) ends it in the same transaction as the
+    /// new one starts.
+    ///
+    /// Every secret is checked only after an attempt was taken on its counter and on the
+    /// address's (design note 0008), so no concurrency, on any node, lets more guesses through
+    /// than the policy allows; an attempt whose secret was right, or never checked, goes back.
+    pub async fn login(
+        &self,
+        input: LoginInput,
+        client: &Client,
+        replaces: Option<&str>,
+    ) -> Result<NewSession, LoginError> {
+        use secrecy::ExposeSecret;
+        let mut tx = LoginTransaction::default();
+        let password = PasswordInput {
+            national_id: input.national_id,
+            password: input.password,
+        };
+        Password.verify(self, &mut tx, &password, client).await?;
+        if tx.totp.is_some() {
+            if input.code.expose_secret().trim().is_empty() {
+                let (key, count) = tx.settle.held.clone().unwrap_or_default();
+                return Err(self
+                    .failed(&key, count, tx.account.as_ref(), "code-missing", client)
+                    .await);
+            }
+            Code.verify(self, &mut tx, &input.code, client).await?;
+        }
+        self.complete(tx, replaces, client).await
+    }
+
+    /// Keeps a transaction that waits for another request (another page, another device):
+    /// any node can continue it, only its browser can. Attempts it holds go back first: what
+    /// it proved so far was right. Returns its key.
+    pub async fn login_save(&self, mut tx: LoginTransaction) -> Result<String> {
+        let held = tx
+            .held_keys()
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        self.release_attempts(&held).await?;
+        tx.settle.held = None;
+        tx.settle.releases.clear();
+        let key = rng::ordered_token(self.rng.as_ref(), self.now());
+        let key = ordered_key(&key);
+        let stored = StoredLogin {
+            key: key.clone(),
+            browser_hash: tx.browser_hash.clone(),
+            account_id: tx.account_id.clone(),
+            factors: tx.factors.clone(),
+            settle: tx.settle.clone(),
+            expires_at: self.now() + LOGIN_TX_TTL_MS,
+        };
+        self.store.login_put(&stored).await?;
+        Ok(key)
+    }
+
+    /// The stored transaction `key`, for the browser whose pre-session id is `pre_id`, while
+    /// it has not expired.
+    pub async fn login_resume(&self, key: &str, pre_id: &str) -> Result<Option<LoginTransaction>> {
+        use subtle::ConstantTimeEq;
+        let Some(s) = self.store.login(key).await? else {
+            return Ok(None);
+        };
+        let mine = bool::from(digest(pre_id).as_bytes().ct_eq(s.browser_hash.as_bytes()));
+        if !mine || self.now() >= s.expires_at {
+            return Ok(None);
+        }
+        Ok(Some(LoginTransaction {
+            browser_hash: s.browser_hash,
+            account_id: s.account_id,
+            factors: s.factors,
+            settle: s.settle,
+            stored: Some(s.key),
+            account: None,
+            totp: None,
+        }))
+    }
+
+    /// Turns a transaction into a session when its account may log in with what it proved:
+    /// active (an unconfirmed email stops a password login, not a certificate's), and more than
+    /// a password alone where the deployment wants it. Otherwise answers why; the attempts it
+    /// holds go back (a valid code is spent all the same, so a replayed one fails as a code).
+    pub async fn complete(
+        &self,
+        tx: LoginTransaction,
+        replaces: Option<&str>,
+        client: &Client,
+    ) -> Result<NewSession, LoginError> {
+        let account = match (&tx.account, &tx.account_id) {
+            (Some(a), _) => a.clone(),
+            (None, Some(id)) => self
+                .store
+                .account_by_id(id)
+                .await?
+                .ok_or(LoginError::Failed)?,
+            (None, None) => return Err(LoginError::Failed),
+        };
+        let certified = tx
+            .factors
+            .iter()
+            .any(|f| matches!(f, Factor::Certificate { .. }));
+        let refused = if tx.level() == Level::Low && !self.policy.password_only_login {
+            Some(LoginError::SecondFactorRequired)
+        } else {
+            match account.status {
+                AccountStatus::Active => None,
+                AccountStatus::Pending if certified => None,
+                AccountStatus::Pending => Some(LoginError::EmailNotConfirmed),
+                AccountStatus::Locked => Some(LoginError::AccountLocked),
+            }
+        };
+        if let Some(refused) = refused {
+            let fresh = match tx.settle.totp_step {
+                Some(step) => self.store.totp_use_step(&account.id, step).await?,
+                None => true,
+            };
+            if fresh {
+                self.release_attempts(&tx.held_keys()).await?;
+                return Err(refused);
+            }
+        } else if let Some(ns) = self.open_session(&tx, replaces, client).await? {
+            return Ok(ns);
+        }
+        if tx.settle.totp_step.is_none() {
+            // No code to lose: the stored transaction was spent by another request.
+            return Err(LoginError::Gone);
+        }
+        // Another login spent this code first: its attempt stands as a failure.
+        let (key, _) = tx.settle.held.clone().unwrap_or_default();
+        let count = self.store.throttle(&key).await?.failures;
+        Err(self
+            .failed(&key, count, Some(&account), "code", client)
+            .await)
+    }
+
+    /// Records a failed attempt whose count `take_attempt` already took (`count` with it), and
+    /// locks (with an alert to the citizen) when the limit is reached. Always answers `Failed`
+    /// unless the store itself failed.
+    pub(crate) async fn failed(
+        &self,
+        key: &str,
+        count: i64,
+        account: Option<&Account>,
+        what: &str,
+        client: &Client,
+    ) -> LoginError {
+        let now = self.now();
+        let run = async {
+            let id = account.map(|a| a.id.as_str());
+            let ev = audit::event(
+                "login.failure",
+                id,
+                Some(&client.ip),
+                json!({"reason": what, "user_agent": client.user_agent}),
+            );
+            self.store.audit_append(&ev, None, now).await?;
+            if count == self.policy.throttle.lock_after
+                && let Some(a) = account
+            {
+                let mail = self.mail(&a.profile.email, &a.profile.language, "locked", &[]);
+                let ev = audit::event(
+                    "login.locked",
+                    Some(&a.id),
+                    Some(&client.ip),
+                    json!({"key": key.split(':').next()}),
+                );
+                self.store.audit_append(&ev, Some(&mail), now).await?;
+                (self.mail_waker)();
+            }
+            Ok::<(), Error>(())
+        };
+        match run.await {
+            Ok(()) => LoginError::Failed,
+            Err(e) => LoginError::Unavailable(e),
+        }
+    }
+
+    /// Writes the session for a transaction whose factors were asserted (tests, benchmarks).
+    #[cfg(any(test, feature = "test-clock"))]
+    pub async fn start_session(
+        &self,
+        tx: &LoginTransaction,
+        replaces: Option<&str>,
+        client: &Client,
+    ) -> Result<NewSession> {
+        self.open_session(tx, replaces, client)
+            .await?
+            .ok_or_else(|| Error::Internal("session: none started".into()))
+    }
+
+    /// Writes the session for a completed transaction, settling what it holds (`Settlement`)
+    /// and spending its stored row in the same database transaction: `None` when its code step
+    /// was used already or its stored row is gone (nothing is written). `replaces` is the
+    /// secret of the browser's current session (a step-up came from it); that session is
+    /// deleted in the same transaction.
+    async fn open_session(
+        &self,
+        tx: &LoginTransaction,
+        replaces: Option<&str>,
+        client: &Client,
+    ) -> Result<Option<NewSession>> {
+        let account_id = tx
+            .account_id
+            .clone()
+            .ok_or_else(|| Error::Internal("session: no account".into()))?;
+        // A browser's session replaced by another citizen's ends as a logout: its e-services
+        // are told and their grants revoked. The same citizen's session hands them on instead.
+        let (replaces, chain) = match replaces {
+            Some(old) => match self.store.session(&ordered_key(old)).await? {
+                Some(s) if s.account_id == account_id => (Some(old), Some(s.chain)),
+                Some(_) => {
+                    self.logout(old, client).await?;
+                    (None, None)
+                }
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        let now = self.now();
+        let level = tx.level();
+        let (idle, absolute) = self.lifetimes(level);
+        let secret = rng::ordered_token(self.rng.as_ref(), now);
+        let id_hash = ordered_key(&secret);
+        let session = Session {
+            id_hash: id_hash.clone(),
+            account_id: account_id.clone(),
+            level,
+            amr: tx.amr(),
+            auth_time: now,
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: now + idle,
+            expires_at: now + absolute,
+            chain: chain.unwrap_or(id_hash),
+        };
+        let ev = audit::event(
+            "login.success",
+            Some(&account_id),
+            Some(&client.ip),
+            json!({"level": level.as_str(), "amr": Amr::join(&session.amr), "user_agent": client.user_agent}),
+        );
+        let releases: Vec<&str> = tx.settle.releases.iter().map(String::as_str).collect();
+        let started = self
+            .store
+            .session_start(
+                &session,
+                replaces.map(ordered_key).as_deref(),
+                Settle {
+                    resets: &tx.settle.resets,
+                    releases: &releases,
+                    totp_step: tx.settle.totp_step,
+                    login: tx.stored.as_deref(),
+                },
+                &ev,
+                now,
+            )
+            .await?;
+        Ok(started.then_some(NewSession { secret, session }))
+    }
+
+    fn lifetimes(&self, level: Level) -> (i64, i64) {
+        let s = &self.policy.session;
+        match level {
+            Level::High => (s.high_idle_ms, s.high_absolute_ms),
+            _ => (s.idle_ms, s.absolute_ms),
+        }
+    }
+
+    /// The live session for a browser's secret, sliding its idle timeout.
+    pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
+        let hash = ordered_key(secret);
+        let Some(mut s) = self.store.session(&hash).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if now >= s.expires_at || now >= s.idle_expires_at {
+            self.store.session_end(&hash, None, now).await?;
+            return Ok(None);
+        }
+        // Write at most once a minute per session.
+        if now - s.last_seen_at >= 60_000 {
+            let (idle, _) = self.lifetimes(s.level);
+            s.idle_expires_at = (now + idle).min(s.expires_at);
+            s.last_seen_at = now;
+            self.store
+                .session_touch(&hash, now, s.idle_expires_at)
+                .await?;
+        }
+        Ok(Some(s))
+    }
+
+    /// Ends the session everywhere; e-services that received its tokens are told over the back
+    /// channel, and those tokens are revoked.
+    pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
+        let hash = ordered_key(secret);
+        let now = self.now();
+        let Some(s) = self.store.session(&hash).await? else {
+            return Ok(());
+        };
+        let ev = audit::event(
+            "session.logout",
+            Some(&s.account_id),
+            Some(&client.ip),
+            json!({}),
+        );
+        self.queue_backchannel_logout(&s.chain, &s.account_id)
+            .await?;
+        self.store.session_end(&hash, Some(&ev), now).await
+    }
+
+    /// Sensitive changes need a login within `fresh_login_ms`.
+    pub fn is_fresh(&self, s: &Session) -> bool {
+        self.now() - s.auth_time <= self.policy.fresh_login_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_follows_factors() {
+        let mut tx = LoginTransaction::asserted("a", vec![Factor::Password]);
+        assert_eq!(tx.level(), Level::Low);
+        assert_eq!(tx.amr(), vec![Amr::Pwd]);
+        tx.factors.push(Factor::Totp);
+        assert_eq!(tx.level(), Level::Substantial);
+        assert_eq!(tx.amr(), vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
+        let only_code = LoginTransaction::asserted("a", vec![Factor::Totp]);
+        assert_eq!(
+            only_code.level(),
+            Level::Low,
+            "a code alone never reaches substantial"
+        );
+    }
+
+    #[test]
+    fn recovery_code_shape() {
+        assert_eq!(
+            clean_recovery_code("ABCDE-12345"),
+            Some("abcde12345".into())
+        );
+        assert_eq!(clean_recovery_code("123456"), None);
+    }
+}

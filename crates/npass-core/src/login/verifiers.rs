@@ -1,0 +1,226 @@
+//! Factor verifiers: each checks one credential for a login transaction and adds one factor
+//! (design note 0010). A new login method is a new verifier here and a page in npass-web.
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Client, Factor, LoginError, LoginTransaction};
+use crate::esign::CertIdentity;
+use crate::national_id;
+use crate::service::{Core, Rule};
+use crate::totp;
+
+/// One login method.
+#[async_trait]
+pub trait Verifier: Sync {
+    type Input: ?Sized + Sync;
+
+    /// Checks `input` for `tx`; on success adds the method's factor, naming the account (a
+    /// credential of another account than the one `tx` names fails). An attempt is taken
+    /// before any secret is checked (design note 0008); what the session must settle is
+    /// recorded in `tx`.
+    async fn verify(
+        &self,
+        core: &Core,
+        tx: &mut LoginTransaction,
+        input: &Self::Input,
+        client: &Client,
+    ) -> Result<(), LoginError>;
+}
+
+fn pwd_key(nid: &str) -> String {
+    format!("pwd:{nid}")
+}
+fn otp_key(nid: &str) -> String {
+    format!("otp:{nid}")
+}
+fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+/// A recovery code as typed: ten letters/digits once dashes and spaces are gone.
+pub fn clean_recovery_code(input: &str) -> Option<String> {
+    let s: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    (s.chars().count() == crate::twostep::RECOVERY_CODE_LEN
+        && s.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then_some(s)
+}
+
+/// National identifier + password: the knowledge factor.
+pub struct Password;
+
+pub struct PasswordInput {
+    pub national_id: String,
+    pub password: SecretString,
+}
+
+#[async_trait]
+impl Verifier for Password {
+    type Input = PasswordInput;
+
+    async fn verify(
+        &self,
+        core: &Core,
+        tx: &mut LoginTransaction,
+        input: &PasswordInput,
+        client: &Client,
+    ) -> Result<(), LoginError> {
+        let nid = national_id::parse(&input.national_id, &core.policy.schemes)
+            .map_err(|p| LoginError::Invalid(p.into()))?;
+        let nid = nid.value.as_str();
+        let ip_key = ip_key(&client.ip);
+        let pwd_key = pwd_key(nid);
+        let account = core.store.account_by_national_id(nid).await?;
+        let totp = match &account {
+            Some(a) => core.store.totp(&a.id).await?,
+            None => None,
+        };
+        // While the code counter waits or is locked that is the answer, given before the
+        // password is looked at: a right and a wrong password get the same one.
+        if totp.is_some() {
+            core.throttle_check(&otp_key(nid), &core.policy.throttle)
+                .await?;
+        }
+        // The address's and the password's attempts, taken together (one transaction); the
+        // address's stands only for a wrong guess, the password's only for a wrong password.
+        let counts = core
+            .take_attempts(
+                &[
+                    (&ip_key, Rule::Address),
+                    (&pwd_key, Rule::Authenticator(&core.policy.throttle)),
+                ],
+                &[],
+            )
+            .await?;
+        let count = counts.get(1).copied().unwrap_or(0);
+        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        let password = input.password.clone();
+        let password_ok = core
+            .hashing(move |h| h.verify(password.expose_secret(), stored.as_deref()))
+            .await?;
+        let account = match (password_ok, account) {
+            (true, Some(a)) if tx.prove(&a, Factor::Password) => a,
+            (_, account) => {
+                return Err(core
+                    .failed(&pwd_key, count, account.as_ref(), "password", client)
+                    .await);
+            }
+        };
+        tx.account = Some(account);
+        tx.totp = totp;
+        tx.settle.resets.push(pwd_key.clone());
+        tx.settle.releases.push(ip_key);
+        tx.settle.held = Some((pwd_key, count));
+        Ok(())
+    }
+}
+
+/// A code from the Authenticator app (TOTP) or one of the recovery codes: the possession
+/// factor. Needs a transaction whose account is known (the password came first).
+pub struct Code;
+
+#[async_trait]
+impl Verifier for Code {
+    type Input = SecretString;
+
+    async fn verify(
+        &self,
+        core: &Core,
+        tx: &mut LoginTransaction,
+        input: &SecretString,
+        client: &Client,
+    ) -> Result<(), LoginError> {
+        let account = match &tx.account {
+            Some(a) => a.clone(),
+            None => match &tx.account_id {
+                Some(id) => core
+                    .store
+                    .account_by_id(id)
+                    .await?
+                    .ok_or(LoginError::Failed)?,
+                None => return Err(LoginError::Failed),
+            },
+        };
+        let totp = match tx.totp.clone() {
+            Some(t) => t,
+            None => core
+                .store
+                .totp(&account.id)
+                .await?
+                .ok_or(LoginError::Failed)?,
+        };
+        let otp_key = otp_key(&account.national_id.value);
+        // The attempt held so far (the password's, which was right) goes back as the code's
+        // is taken.
+        let held: Vec<String> = tx.settle.held.iter().map(|(k, _)| k.clone()).collect();
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        let rule = Rule::Authenticator(&core.policy.throttle);
+        let count = match core.take_attempts(&[(&otp_key, rule)], &held).await {
+            Ok(c) => c.first().copied().unwrap_or(0),
+            Err(e) => {
+                core.release_attempts(&tx.held_keys()).await?;
+                return Err(e.into());
+            }
+        };
+        tx.settle.held = Some((otp_key.clone(), count));
+        let code = input.expose_secret();
+        let proven = if let Some(rc) = clean_recovery_code(code) {
+            core.spend_recovery_code(&account, &rc, client)
+                .await?
+                .then_some(Factor::RecoveryCode)
+        } else {
+            let secret = core.sealer.open(&totp.sealed_secret, &account.id)?;
+            totp::verify(&secret, code, core.now(), totp.last_step).map(|step| {
+                tx.settle.totp_step = Some(step);
+                Factor::Totp
+            })
+        };
+        match proven {
+            Some(f) if tx.prove(&account, f) => {
+                tx.settle.resets.push(otp_key);
+                Ok(())
+            }
+            _ => Err(core
+                .failed(&otp_key, count, Some(&account), "code", client)
+                .await),
+        }
+    }
+}
+
+/// A qualified certificate whose key was proven and whose chain verified (an e-signature
+/// challenge's outcome): the factor of level high.
+pub struct Certificate;
+
+#[async_trait]
+impl Verifier for Certificate {
+    type Input = CertIdentity;
+
+    async fn verify(
+        &self,
+        core: &Core,
+        tx: &mut LoginTransaction,
+        ident: &CertIdentity,
+        _client: &Client,
+    ) -> Result<(), LoginError> {
+        let account = match &tx.account {
+            Some(a) if a.national_id.value == ident.national_id => a.clone(),
+            _ => core
+                .store
+                .account_by_national_id(&ident.national_id)
+                .await?
+                .ok_or(LoginError::Failed)?,
+        };
+        let factor = Factor::Certificate {
+            hardware: ident.hardware,
+        };
+        if tx.prove(&account, factor) {
+            Ok(())
+        } else {
+            Err(LoginError::Failed)
+        }
+    }
+}
