@@ -1,4 +1,5 @@
-//! Migrations: two trees with identical file names, applied in order, each in a transaction,
+//! Migrations: two trees with identical file names and, word for word, the same schema (the
+//! contract tests compare them), applied in order, each in a transaction,
 //! recorded in `npass_migrations`. Nodes of an older version keep serving while a newer one
 //! migrates, because migrations only add.
 

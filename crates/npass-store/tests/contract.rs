@@ -701,6 +701,46 @@ fn migration_trees_match() {
         embedded,
         "every migration file is embedded"
     );
+    for (_, name, sqlite, postgres) in npass_store::MIGRATIONS {
+        assert_eq!(
+            schema_of(sqlite),
+            schema_of(postgres),
+            "{name} makes the same schema on both databases"
+        );
+    }
+}
+
+/// A migration's statements with comments gone and the databases' names for one column type
+/// made one (SQLite's `INTEGER`/`BLOB` are PostgreSQL's `BIGINT`/`BYTEA`). A line that must
+/// differ follows a `-- dialect:` comment in both trees and is left out.
+fn schema_of(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for line in sql.lines() {
+        let line = line.trim();
+        if line.starts_with("-- dialect:") {
+            skip = true;
+            out.push("<dialect>".to_owned());
+            continue;
+        }
+        if std::mem::take(&mut skip) || line.starts_with("--") || line.is_empty() {
+            continue;
+        }
+        let words: Vec<String> = line
+            .split_whitespace()
+            .map(|w| {
+                let (word, comma) = w.strip_suffix(',').map_or((w, ""), |s| (s, ","));
+                let word = match word {
+                    "INTEGER" => "BIGINT",
+                    "BLOB" => "BYTEA",
+                    other => other,
+                };
+                format!("{word}{comma}")
+            })
+            .collect();
+        out.push(words.join(" "));
+    }
+    out
 }
 
 /// Cross-device challenges: put, read, settled once before expiry, taken once by their

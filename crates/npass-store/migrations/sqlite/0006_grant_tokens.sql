@@ -16,6 +16,7 @@ UPDATE grants SET terms = (SELECT r.record FROM grant_refresh r WHERE r.grant_id
 DROP INDEX grant_refresh_by_grant;
 -- Spent tokens too, so presenting one again still revokes its grant.
 INSERT INTO grant_tokens (token_hash, grant_id, idle_expires_at, used_at)
+-- dialect: the next line reads JSON in this database's own way.
     SELECT token_hash, grant_id, json_extract(record, '$.idle_expires_at'), used_at
     FROM grant_refresh;
 DELETE FROM grant_refresh;
