@@ -4,8 +4,8 @@
 //! - SQLite goes through rusqlite, run inline on the calling task: one writer connection behind
 //!   an async lock (every transaction takes it, so SQLite never sees two writers from this
 //!   process) and a few reader connections. A statement takes microseconds; handing each one to
-//!   a worker thread and back cost more than running it (the load harness measured half the CPU
-//!   of a token request in those hand-offs). Prepared statements are cached per connection.
+//!   a worker thread and back cost more than running it (docs/performance.md, "Figures behind
+//!   choices in the code"). Prepared statements are cached per connection.
 //!
 //! SQL uses `$n` placeholders on both; SQLite binds them by name, so `$2` may come before `$1`.
 
@@ -519,9 +519,9 @@ async fn begin_immediate(w: &mut Writer) -> Result<()> {
 /// but at least every `CHECKPOINT_IDLE` while anything is written (that bounds what a power cut
 /// can lose with `synchronous = NORMAL`) and at most every `CHECKPOINT_BUSY`. A checkpoint's
 /// copy and fsync share the core with the requests, so under heavy writes many small rounds
-/// stall them less than a few big ones (at 3 000 refreshes a second the paced p99 was ~4 ms
-/// with a round every 100 ms, 24 ms with one a second, ~2.3 ms every 20 ms), while under light
-/// writes each round's two fsyncs are the cost, and fewer rounds cost less.
+/// stall them less than a few big ones (the paced p99 by round interval is in
+/// docs/performance.md), while under light writes each round's two fsyncs are the cost, and
+/// fewer rounds cost less.
 const CHECKPOINT_BUSY: std::time::Duration = std::time::Duration::from_millis(20);
 const CHECKPOINT_IDLE: std::time::Duration = std::time::Duration::from_millis(100);
 const CHECKPOINT_FRAMES: i64 = 256;
@@ -565,8 +565,8 @@ fn checkpointer(conn: rusqlite::Connection) -> Result<std::sync::mpsc::Sender<()
 }
 
 /// Runs the calling thread at `nice` 10: when it wakes it no longer preempts the request
-/// threads for a whole scheduler slice, yet its share of a busy core (~10%) is still more than
-/// checkpointing a saturated server needs (~3%).
+/// threads for a whole scheduler slice, yet its share of a busy core is still more than
+/// checkpointing a saturated server needs (both in docs/performance.md).
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {

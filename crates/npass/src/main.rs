@@ -1,9 +1,9 @@
 use clap::Parser;
 
 /// mimalloc instead of the C library's allocator: a request allocates and frees many small
-/// objects, and side by side on one core this gave 7-9% more refreshes per CPU-second and
-/// ~5% less CPU per login flow apart from hashing, for ~2 MiB more idle RSS. Transparent huge
-/// pages stay off for the process (`no_thp`): with them mimalloc kept ~8 MiB more resident.
+/// objects, and side by side it gave more refreshes per CPU-second and less CPU per login flow
+/// for a little more idle memory. Transparent huge pages stay off for the process (`no_thp`):
+/// with them mimalloc kept more resident. The figures: docs/performance.md.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
