@@ -88,6 +88,11 @@ impl Core {
         Ok(account)
     }
 
+    /// Every registered e-service.
+    pub async fn eservices(&self) -> Result<Vec<crate::oidc::EService>> {
+        self.store.eservices().await
+    }
+
     pub async fn find_citizen(&self, national_id: &str) -> Result<Account> {
         let nid = national_id::parse(national_id, &self.policy.schemes)?;
         self.store

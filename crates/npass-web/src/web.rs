@@ -137,8 +137,15 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         path: req.uri().path().to_owned(),
         query_rest,
     };
-    req.extensions_mut().insert(browser);
+    req.extensions_mut().insert(browser.clone());
     let mut res = next.run(req).await;
+    if let Some(crate::error::Failed(e, lang)) = res.extensions_mut().remove() {
+        let mut browser = browser;
+        if let Some(lang) = lang {
+            browser.lang = lang;
+        }
+        res = error_page(&st, &browser, &e);
+    }
     // Only a page needs the browser bound (its forms carry a token derived from the cookie);
     // documents a shared cache may keep (discovery, JWKS) and answers to e-services set none.
     let is_page = res
@@ -239,6 +246,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A page's failure, shown in this context's language.
+    pub fn fail(&self, e: npass_core::Error) -> crate::error::PageError {
+        crate::error::PageError::CoreIn(e, self.browser.lang)
+    }
+
     /// This context with the pages in the first language of `ui_locales` (an e-service's
     /// `ui_locales`, space-separated tags) that is enabled, unless the citizen chose one with
     /// `?lang=` in this very request.
@@ -277,6 +289,18 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        // Built once per request, however many extractors ask (`Citizen` does).
+        if let Some(ctx) = parts.extensions.get::<Ctx>() {
+            return Ok(ctx.clone());
+        }
+        let ctx = Ctx::build(parts, st).await?;
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
+    }
+}
+
+impl Ctx {
+    async fn build(parts: &Parts, st: &AppState) -> Result<Self, Response> {
         let mut browser = browser_of(&parts.extensions, st);
         if browser.pre_id.is_empty() {
             browser.pre_id = browser
@@ -307,8 +331,7 @@ impl FromRequestParts<AppState> for Ctx {
             if let Some(session) = found {
                 let account = st
                     .core
-                    .store
-                    .account_by_id(&session.account_id)
+                    .account(&session.account_id)
                     .await
                     .map_err(|e| error_page(st, &browser, &e))?;
                 if let Some(account) = account {
@@ -332,6 +355,54 @@ impl FromRequestParts<AppState> for Ctx {
             auth,
             csrf,
         })
+    }
+}
+
+/// A logged-in citizen, at any level; a browser without a session goes to the login page and
+/// comes back here after it.
+pub struct Citizen(pub Authed);
+
+/// A citizen whose login is recent enough for a sensitive change (`Policy::fresh_login_ms`) and,
+/// where e-signature trust is configured (the MPass path), made by e-signature: changing how
+/// one logs in then needs more than a password. Otherwise the login page, asking for that.
+pub struct FreshCitizen(pub Authed);
+
+impl FromRequestParts<AppState> for Citizen {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, st).await?;
+        citizen(st, &ctx, false).map(Citizen)
+    }
+}
+
+impl FromRequestParts<AppState> for FreshCitizen {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, st).await?;
+        citizen(st, &ctx, true).map(FreshCitizen)
+    }
+}
+
+fn citizen(st: &AppState, ctx: &Ctx, fresh: bool) -> Result<Authed, Response> {
+    let path = &ctx.browser.path;
+    match &ctx.auth {
+        None => Err(crate::routes::to_login(path, false)),
+        Some(a) if fresh && !st.core.is_fresh(&a.session) => {
+            Err(crate::routes::to_login(path, true))
+        }
+        Some(a)
+            if fresh
+                && st.core.esign.enabled()
+                && !a.session.amr.contains(&npass_core::model::Amr::Sc) =>
+        {
+            Err(see_other(&format!(
+                "/login?next={}&reauth=1&esign=1",
+                enc(path)
+            )))
+        }
+        Some(a) => Ok(a.clone()),
     }
 }
 

@@ -520,6 +520,22 @@ impl Core {
         Ok(Some(s))
     }
 
+    /// The account a session belongs to.
+    pub async fn account(&self, account_id: &str) -> Result<Option<Account>> {
+        self.store.account_by_id(account_id).await
+    }
+
+    /// The newest `limit` events of the citizen's history whose kind starts with one of
+    /// `kinds` (refreshes are never in it, design note 0007).
+    pub async fn history(
+        &self,
+        account_id: &str,
+        kinds: &[&str],
+        limit: i64,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        self.store.audit_for_account(account_id, kinds, limit).await
+    }
+
     /// Ends the session everywhere; e-services that received its tokens are told over the back
     /// channel, and those tokens are revoked.
     pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {

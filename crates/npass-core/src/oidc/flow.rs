@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::jwt::{self, SigningKey};
-use super::{AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthError, join_scope, split_scope};
+use super::{
+    AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthCode, OAuthError, join_scope, split_scope,
+};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -527,7 +529,7 @@ impl Core {
         };
         if client.require_par {
             return Err(back(OAuthError::new(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "this e-service must push its requests (PAR)",
             )));
         }
@@ -535,7 +537,7 @@ impl Core {
             // Only pushed requests' URNs are ours (discovery: request_uri_parameter_supported
             // is false).
             return Err(back(OAuthError::new(
-                "request_uri_not_supported",
+                OAuthCode::RequestUriNotSupported,
                 "only request_uri values from the pushed authorization request endpoint are accepted",
             )));
         }
@@ -562,20 +564,20 @@ impl Core {
     ) -> Result<Value, OAuthError> {
         if p.contains_key("request_uri") {
             return Err(OAuthError::new(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "request_uri cannot be pushed",
             ));
         }
         if p.get("client_id").is_some_and(|c| c != &e.client_id) {
             return Err(OAuthError::new(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "client_id does not match the authenticated client",
             ));
         }
         let redirect_uri = p.get("redirect_uri").map(String::as_str).unwrap_or("");
         if !redirect_uri_registered(&e.redirect_uris, redirect_uri) {
             return Err(OAuthError::new(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "redirect_uri is not registered",
             ));
         }
@@ -586,7 +588,7 @@ impl Core {
         self.store
             .auth_request_put(&req)
             .await
-            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+            .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
         Ok(
             json!({ "request_uri": format!("{PAR_URN}{}", req.id), "expires_in": PAR_TTL_MS / 1000 }),
         )
@@ -601,36 +603,39 @@ impl Core {
         ttl_ms: i64,
     ) -> Result<AuthRequest, OAuthError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let fail = |error: &'static str, d: &str| OAuthError::new(error, d);
+        let fail = |error: OAuthCode, d: &str| OAuthError::new(error, d);
         let state = get("state");
         if state.len() > 1024 {
-            return Err(fail("invalid_request", "state is too long"));
+            return Err(fail(OAuthCode::InvalidRequest, "state is too long"));
         }
         if get("response_type") != "code" {
             return Err(fail(
-                "unsupported_response_type",
+                OAuthCode::UnsupportedResponseType,
                 "only the authorization code flow is supported",
             ));
         }
         if !matches!(get("response_mode"), "" | "query") {
             return Err(fail(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "response_mode is not supported: only query",
             ));
         }
         let ui_locales = get("ui_locales");
         if ui_locales.len() > 200 {
-            return Err(fail("invalid_request", "ui_locales is too long"));
+            return Err(fail(OAuthCode::InvalidRequest, "ui_locales is too long"));
         }
         if p.contains_key("request") {
             return Err(fail(
-                "request_not_supported",
+                OAuthCode::RequestNotSupported,
                 "request objects are not supported",
             ));
         }
         let requested = split_scope(get("scope"));
         if !requested.iter().any(|s| s == "openid") {
-            return Err(fail("invalid_scope", "the openid scope is required"));
+            return Err(fail(
+                OAuthCode::InvalidScope,
+                "the openid scope is required",
+            ));
         }
         // Only what the e-service is registered for is granted; unknown scopes are ignored.
         let scope: Vec<String> = requested
@@ -639,11 +644,14 @@ impl Core {
             .collect();
         let challenge = get("code_challenge");
         if challenge.is_empty() {
-            return Err(fail("invalid_request", "code_challenge (PKCE) is required"));
+            return Err(fail(
+                OAuthCode::InvalidRequest,
+                "code_challenge (PKCE) is required",
+            ));
         }
         if get("code_challenge_method") != "S256" {
             return Err(fail(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "code_challenge_method must be S256",
             ));
         }
@@ -653,7 +661,7 @@ impl Core {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(fail(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "code_challenge must be a base64url SHA-256",
             ));
         }
@@ -664,7 +672,7 @@ impl Core {
             .any(|x| !["none", "login", "consent", "select_account"].contains(&x.as_str()))
             || (prompts.iter().any(|x| x == "none") && prompts.len() > 1)
         {
-            return Err(fail("invalid_request", "prompt is not valid"));
+            return Err(fail(OAuthCode::InvalidRequest, "prompt is not valid"));
         }
         let max_age = match get("max_age") {
             "" => None,
@@ -672,7 +680,7 @@ impl Core {
                 Ok(v) if v >= 0 => Some(v),
                 _ => {
                     return Err(fail(
-                        "invalid_request",
+                        OAuthCode::InvalidRequest,
                         "max_age must be a number of seconds",
                     ));
                 }
@@ -684,7 +692,7 @@ impl Core {
             .min();
         let min_level = asked.map_or(client.min_level, |a| a.max(client.min_level));
         if get("nonce").len() > 512 {
-            return Err(fail("invalid_request", "nonce is too long"));
+            return Err(fail(OAuthCode::InvalidRequest, "nonce is too long"));
         }
         let now = self.now();
         let req = AuthRequest {
@@ -715,10 +723,10 @@ impl Core {
         let keys = self
             .verification_keys()
             .await
-            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+            .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
         let bad = || {
             OAuthError::new(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "id_token_hint is not an ID token of ours for this e-service",
             )
         };
@@ -745,7 +753,7 @@ impl Core {
         with_params(
             redirect_uri,
             &[
-                ("error", e.error),
+                ("error", e.error.as_str()),
                 ("error_description", &e.description),
                 ("state", state),
                 ("iss", &iss),
@@ -761,7 +769,7 @@ impl Core {
         consented_now: bool,
     ) -> Result<Next> {
         let none = req.prompt == "none";
-        let silent_fail = |error: &'static str, d: &str| {
+        let silent_fail = |error: OAuthCode, d: &str| {
             Next::Redirect(self.error_redirect(
                 &req.redirect_uri,
                 &req.state,
@@ -770,7 +778,7 @@ impl Core {
         };
         let Some(s) = session else {
             return Ok(if none {
-                silent_fail("login_required", "no session")
+                silent_fail(OAuthCode::LoginRequired, "no session")
             } else {
                 Next::Login { reauth: false }
             });
@@ -781,7 +789,7 @@ impl Core {
                 // Another citizen is logged in than the one the e-service named.
                 return Ok(if none {
                     silent_fail(
-                        "login_required",
+                        OAuthCode::LoginRequired,
                         "the session is not the id_token_hint's subject",
                     )
                 } else {
@@ -796,7 +804,10 @@ impl Core {
             split_scope(&req.prompt).iter().any(|p| p == "login") && s.auth_time < req.created_at;
         if too_old || must_login || s.level < req.min_level {
             return Ok(if none {
-                silent_fail("login_required", "a new or stronger login is needed")
+                silent_fail(
+                    OAuthCode::LoginRequired,
+                    "a new or stronger login is needed",
+                )
             } else {
                 Next::Login { reauth: true }
             });
@@ -812,7 +823,7 @@ impl Core {
             .unwrap_or_default();
         if ask_consent || !req.scope.iter().all(|x| given.contains(x)) {
             return Ok(if none {
-                silent_fail("consent_required", "consent is needed")
+                silent_fail(OAuthCode::ConsentRequired, "consent is needed")
             } else {
                 Next::Consent
             });
@@ -826,7 +837,7 @@ impl Core {
         Ok(self.error_redirect(
             &req.redirect_uri,
             &req.state,
-            &OAuthError::new("access_denied", "the citizen declined"),
+            &OAuthError::new(OAuthCode::AccessDenied, "the citizen declined"),
         ))
     }
 

@@ -138,12 +138,63 @@ pub struct GrantRecord {
 /// An OAuth error: the code from RFC 6749 / OIDC Core and a description for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
-    pub error: &'static str,
+    pub error: OAuthCode,
     pub description: String,
 }
 
+/// The error codes of OAuth 2.0 (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1), OpenID Connect Core
+/// §3.1.2.6 and PAR (RFC 9126) that npass answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    InvalidToken,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl OAuthCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthCode::InvalidRequest => "invalid_request",
+            OAuthCode::InvalidClient => "invalid_client",
+            OAuthCode::InvalidGrant => "invalid_grant",
+            OAuthCode::UnauthorizedClient => "unauthorized_client",
+            OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthCode::UnsupportedResponseType => "unsupported_response_type",
+            OAuthCode::InvalidScope => "invalid_scope",
+            OAuthCode::AccessDenied => "access_denied",
+            OAuthCode::LoginRequired => "login_required",
+            OAuthCode::ConsentRequired => "consent_required",
+            OAuthCode::InteractionRequired => "interaction_required",
+            OAuthCode::RequestNotSupported => "request_not_supported",
+            OAuthCode::RequestUriNotSupported => "request_uri_not_supported",
+            OAuthCode::InvalidToken => "invalid_token",
+            OAuthCode::ServerError => "server_error",
+            OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl OAuthError {
-    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+    pub fn new(error: OAuthCode, description: impl Into<String>) -> Self {
         OAuthError {
             error,
             description: description.into(),

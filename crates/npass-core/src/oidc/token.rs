@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq;
 
 use super::jwt;
 use super::{
-    AuthCode, EService, GrantRecord, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope,
-    split_scope,
+    AuthCode, EService, GrantRecord, OAuthCode, OAuthError, Redeemed, RefreshRecord, Rotated,
+    join_scope, split_scope,
 };
 use crate::audit;
 use crate::error::{Error, Result};
@@ -41,7 +41,7 @@ struct Grant {
 }
 
 fn unavailable(_: Error) -> OAuthError {
-    OAuthError::new("temporarily_unavailable", "try again")
+    OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again")
 }
 
 /// The `iss` a client assertion claims, read before its signature is checked (to find the
@@ -62,12 +62,12 @@ impl Core {
         client_id: &str,
         secret: &str,
     ) -> Result<EService, OAuthError> {
-        let bad = || OAuthError::new("invalid_client", "client authentication failed");
+        let bad = || OAuthError::new(OAuthCode::InvalidClient, "client authentication failed");
         let e = self
             .store
             .eservice(client_id)
             .await
-            .map_err(|_| OAuthError::new("temporarily_unavailable", "try again"))?;
+            .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
         let e = e
             .filter(|e| !e.disabled && e.auth_method == "client_secret_basic")
             .ok_or_else(bad)?;
@@ -87,8 +87,8 @@ impl Core {
         &self,
         p: &HashMap<String, String>,
     ) -> Result<EService, OAuthError> {
-        let bad = |d: &str| OAuthError::new("invalid_client", d);
-        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        let bad = |d: &str| OAuthError::new(OAuthCode::InvalidClient, d);
+        let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
         if p.get("client_assertion_type").map(String::as_str)
             != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         {
@@ -189,7 +189,7 @@ impl Core {
             Some("authorization_code") => self.code_grant(e, p, client).await,
             Some("refresh_token") => self.refresh_grant(e, p, client).await,
             _ => Err(OAuthError::new(
-                "unsupported_grant_type",
+                OAuthCode::UnsupportedGrantType,
                 "use authorization_code or refresh_token",
             )),
         }
@@ -243,7 +243,7 @@ impl Core {
     /// Spends a code that is not redeemed here (a failed check, or already spent: a replay,
     /// which revokes every token the code gave); the error to answer when nothing else failed.
     async fn spend_code(&self, hash: &str, now: i64) -> OAuthError {
-        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let grant = |d: &str| OAuthError::new(OAuthCode::InvalidGrant, d);
         match self.store.code_redeem(hash, now).await {
             Ok(Redeemed::Replayed) => grant("the code was already used; its tokens are revoked"),
             Ok(Redeemed::Unknown) => grant("unknown code"),
@@ -260,7 +260,7 @@ impl Core {
         verifier: &str,
         now: i64,
     ) -> Result<(), OAuthError> {
-        let grant = |d: &str| Err(OAuthError::new("invalid_grant", d));
+        let grant = |d: &str| Err(OAuthError::new(OAuthCode::InvalidGrant, d));
         if code.client_id != e.client_id {
             return grant("the code was issued to another client");
         }
@@ -286,7 +286,7 @@ impl Core {
         match self.store.account_by_id(id).await.map_err(unavailable)? {
             Some(a) if a.status == AccountStatus::Active => Ok(a),
             _ => Err(OAuthError::new(
-                "invalid_grant",
+                OAuthCode::InvalidGrant,
                 "the account is not active",
             )),
         }
@@ -300,7 +300,7 @@ impl Core {
         p: &HashMap<String, String>,
         client: &Client,
     ) -> Result<Value, OAuthError> {
-        let grant = |d: &str| OAuthError::new("invalid_grant", d);
+        let grant = |d: &str| OAuthError::new(OAuthCode::InvalidGrant, d);
         let now = self.now();
         let hash = ordered_key(p.get("refresh_token").map(String::as_str).unwrap_or(""));
         let Some(live) = self.store.refresh(&hash, now).await.map_err(unavailable)? else {
@@ -334,7 +334,7 @@ impl Core {
             Some(a) if a.iter().all(|s| live.scope.contains(s)) => a,
             Some(_) => {
                 return Err(OAuthError::new(
-                    "invalid_scope",
+                    OAuthCode::InvalidScope,
                     "a refresh cannot widen the scope",
                 ));
             }
@@ -683,8 +683,8 @@ impl Core {
 
     /// Userinfo for a bearer access token.
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
-        let bad = || OAuthError::new("invalid_token", "the access token is not valid");
-        let unavailable = |_| OAuthError::new("temporarily_unavailable", "try again");
+        let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
+        let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
         let keys = self.verification_keys().await.map_err(unavailable)?;
         let claims = jwt::verify_own(bearer, &keys, "at+jwt").ok_or_else(bad)?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;

@@ -1,14 +1,14 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use npass_core::clock::format_utc;
 use npass_core::model::AuditRecord;
 
-use super::{query, to_login};
+use super::query;
 use crate::AppState;
+use crate::error::PageResult;
 use crate::pages::Layout;
-use crate::web::{Authed, Ctx, error_page, render};
+use crate::web::{Authed, Citizen, Ctx, render};
 
 pub struct ServiceRow {
     pub client_id: String,
@@ -35,28 +35,6 @@ pub struct AccountPage {
     pub services: Vec<ServiceRow>,
     pub level: String,
     pub assurance: String,
-}
-
-/// The pages a logged-in citizen may see; `fresh` for sensitive changes.
-pub fn need_login<'a>(st: &AppState, ctx: &'a Ctx, fresh: bool) -> Result<&'a Authed, Response> {
-    let path = ctx.browser.path.clone();
-    match &ctx.auth {
-        None => Err(to_login(&path, false)),
-        Some(a) if fresh && !st.core.is_fresh(&a.session) => Err(to_login(&path, true)),
-        // Where e-signature trust is configured (the MPass path), changing how one logs in
-        // needs a recent e-signature login, not only a password.
-        Some(a)
-            if fresh
-                && st.core.esign.enabled()
-                && !a.session.amr.contains(&npass_core::model::Amr::Sc) =>
-        {
-            Err(crate::web::see_other(&format!(
-                "/login?next={}&reauth=1&esign=1",
-                crate::web::enc(&path)
-            )))
-        }
-        Some(a) => Ok(a),
-    }
 }
 
 pub const HISTORY_KINDS: &[&str] = &[
@@ -100,28 +78,15 @@ fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
     }
 }
 
-pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
-    let a = match need_login(&st, &ctx, false) {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
-    let status = match st.core.two_step_status(&a.account).await {
-        Ok(s) => s,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
-    let records = match st
-        .core
-        .store
-        .audit_for_account(&a.account.id, HISTORY_KINDS, 20)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
-    let connected = match st.core.connected_services(&a.account.id).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
+pub async fn page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+    raw: RawQuery,
+) -> PageResult {
+    let status = st.core.two_step_status(&a.account).await?;
+    let records = st.core.history(&a.account.id, HISTORY_KINDS, 20).await?;
+    let connected = st.core.connected_services(&a.account.id).await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
         && ["two-step-removed", "service-withdrawn", "password-reset"].contains(&done.as_str())
@@ -153,7 +118,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         a,
         l,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(serde::Deserialize)]
@@ -166,18 +131,11 @@ pub struct WithdrawForm {
 pub async fn withdraw(
     State(st): State<AppState>,
     ctx: Ctx,
+    Citizen(a): Citizen,
     crate::web::WebForm(f): crate::web::WebForm<WithdrawForm>,
-) -> Response {
-    let a = match need_login(&st, &ctx, false) {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
-    match st
-        .core
+) -> PageResult {
+    st.core
         .withdraw_consent(&a.account.id, &f.client_id, &ctx.client)
-        .await
-    {
-        Ok(()) => crate::web::see_other("/account?done=service-withdrawn"),
-        Err(e) => error_page(&st, &ctx.browser, &e),
-    }
+        .await?;
+    Ok(crate::web::see_other("/account?done=service-withdrawn"))
 }

@@ -1,9 +1,9 @@
 //! The admin JSON API (described by `static/openapi.json`): e-service registry operations for
 //! operators and automation, behind a bearer admin credential. Every act is audited.
 
-use axum::Json;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use npass_core::Error;
 use npass_core::login::Client;
@@ -16,64 +16,44 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
+use crate::error::{ApiError, api_json};
 use crate::web::Ctx;
 
 const BODY_LIMIT: usize = 64 * 1024;
 
-fn problem(status: StatusCode, error: &str, message: &str) -> Response {
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({"error": error, "message": message})),
-    )
-        .into_response()
-}
+/// An operator of the admin API: `Authorization: Bearer <token>`, compared by SHA-256 in
+/// constant time with the configured digest. Acts are audited as this client.
+pub struct Operator(pub Client);
 
-fn from_core(e: &Error) -> Response {
-    match e {
-        Error::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such e-service"),
-        Error::Conflict(r) => problem(StatusCode::CONFLICT, "conflict", r),
-        Error::Invalid { field, reason, .. } => problem(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            &format!("{field}: {reason}"),
-        ),
-        Error::Unavailable(_) => {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let denied = || {
+            ApiError::problem(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "an admin bearer token is required",
+            )
+        };
+        let expected = st.cfg.admin_token_sha256.as_ref().ok_or_else(denied)?;
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(denied)?;
+        let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(given.trim().as_bytes()));
+        if !bool::from(digest.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(denied());
         }
-        _ => problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        ),
-    }
-}
-
-/// The admin credential: `Authorization: Bearer <token>`, compared by SHA-256 in constant time.
-fn admin(st: &AppState, headers: &HeaderMap, ctx: &Ctx) -> Result<Client, Response> {
-    let denied = || {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "an admin bearer token is required",
-        )
-    };
-    let Some(expected) = &st.cfg.admin_token_sha256 else {
-        return Err(denied());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(denied)?;
-    let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(given.trim().as_bytes()));
-    if bool::from(digest.as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(Client {
-            ip: ctx.client.ip.clone(),
+        let ctx = Ctx::from_request_parts(parts, st)
+            .await
+            .map_err(|_| ApiError::from(Error::Internal("request context".into())))?;
+        Ok(Operator(Client {
+            ip: ctx.client.ip,
             user_agent: "admin-api".into(),
-        })
-    } else {
-        Err(denied())
+        }))
     }
 }
 
@@ -109,19 +89,10 @@ pub async fn openapi() -> Response {
         .into_response()
 }
 
-pub async fn list(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
-    if let Err(r) = admin(&st, &headers, &ctx) {
-        return r;
-    }
-    match st.core.store.eservices().await {
-        Ok(es) => Json(json!(
-            es.iter()
-                .map(|e| eservice_json(e, None))
-                .collect::<Vec<_>>()
-        ))
-        .into_response(),
-        Err(e) => from_core(&e),
-    }
+pub async fn list(State(st): State<AppState>, _: Operator) -> Result<Response, ApiError> {
+    let es = st.core.eservices().await?;
+    let all: Vec<Value> = es.iter().map(|e| eservice_json(e, None)).collect();
+    Ok(api_json(StatusCode::OK, json!(all)))
 }
 
 #[derive(Deserialize)]
@@ -153,31 +124,29 @@ pub struct NewEServiceBody {
     pub jwks_uri: String,
 }
 
-pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
-    let op = match admin(&st, req.headers(), &ctx) {
-        Ok(op) => op,
-        Err(r) => return r,
-    };
+pub async fn create(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Ok(bytes) = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await else {
-        return problem(
+        return Err(ApiError::problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             "the body is too large",
-        );
+        ));
     };
-    let body: NewEServiceBody = match serde_json::from_slice(&bytes) {
-        Ok(b) => b,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "invalid_json", &e.to_string()),
-    };
+    let body: NewEServiceBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::problem(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?;
     let min_level = match body.min_level.as_deref().map(Level::parse) {
         None => None,
         Some(Some(l)) => Some(l),
         Some(None) => {
-            return problem(
+            return Err(ApiError::problem(
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 "min_level: low, substantial or high",
-            );
+            ));
         }
     };
     let n = NewEService {
@@ -195,42 +164,28 @@ pub async fn create(State(st): State<AppState>, ctx: Ctx, req: Request) -> Respo
         id_token_alg: body.id_token_alg,
         jwks_uri: body.jwks_uri,
     };
-    match st.core.add_eservice(n, &op).await {
-        Ok((e, secret)) => (
-            StatusCode::CREATED,
-            Json(eservice_json(&e, secret.as_deref())),
-        )
-            .into_response(),
-        Err(e) => from_core(&e),
-    }
+    let (e, secret) = st.core.add_eservice(n, &op).await?;
+    Ok(api_json(
+        StatusCode::CREATED,
+        eservice_json(&e, secret.as_deref()),
+    ))
 }
 
 pub async fn show(
     State(st): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    _: Operator,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = admin(&st, &headers, &ctx) {
-        return r;
-    }
-    match st.core.eservice(&id).await {
-        Ok(e) => Json(eservice_json(&e, None)).into_response(),
-        Err(e) => from_core(&e),
-    }
+) -> Result<Response, ApiError> {
+    let e = st.core.eservice(&id).await?;
+    Ok(api_json(StatusCode::OK, eservice_json(&e, None)))
 }
 
 pub async fn act(
     State(st): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Operator(op): Operator,
     Path((id, action)): Path<(String, String)>,
-) -> Response {
-    let op = match admin(&st, &headers, &ctx) {
-        Ok(op) => op,
-        Err(r) => return r,
-    };
-    let result = match action.as_str() {
+) -> Result<Response, ApiError> {
+    let v = match action.as_str() {
         "disable" => st
             .core
             .set_eservice_disabled(&id, true, &op)
@@ -246,10 +201,13 @@ pub async fn act(
             .rotate_eservice_secret(&id, &op)
             .await
             .map(|(e, s)| eservice_json(&e, Some(&s))),
-        _ => return problem(StatusCode::NOT_FOUND, "not_found", "unknown action"),
-    };
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => from_core(&e),
-    }
+        _ => {
+            return Err(ApiError::problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "unknown action",
+            ));
+        }
+    }?;
+    Ok(api_json(StatusCode::OK, v))
 }

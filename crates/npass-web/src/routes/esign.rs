@@ -6,16 +6,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use npass_core::Error;
 use npass_core::esign::{Answer, Finish, Refusal, State as EsignState};
 use npass_core::register::MandatoryData;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
+use crate::error::{ApiError, PageResult, api_json};
 use crate::pages::{FieldErrors, Layout, MessagePage};
-use crate::web::{
-    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, error_page, render, see_other,
-};
+use crate::web::{Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, render, see_other};
 
 #[derive(Template)]
 #[template(path = "esign_wait.html")]
@@ -62,11 +62,12 @@ pub async fn start(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<StartForm>,
-) -> Response {
-    match st.core.esign_start(&ctx.browser.pre_id).await {
-        Ok((id, _)) => see_other(&format!("/login/esign/{id}{}", next_query(&f.next))),
-        Err(e) => error_page(&st, &ctx.browser, &e),
-    }
+) -> PageResult {
+    let (id, _) = st.core.esign_start(&ctx.browser.pre_id).await?;
+    Ok(see_other(&format!(
+        "/login/esign/{id}{}",
+        next_query(&f.next)
+    )))
 }
 
 /// `POST /login/esign/card`: a new challenge, answered by the browser itself on the
@@ -75,18 +76,14 @@ pub async fn card(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<StartForm>,
-) -> Response {
-    let Some(url) = st.cfg.esign_tls_url.clone() else {
-        return error_page(&st, &ctx.browser, &npass_core::Error::NotFound);
-    };
-    match st.core.esign_start(&ctx.browser.pre_id).await {
-        Ok((id, text)) => see_other(&format!(
-            "{url}/tls/{id}?n={}{}",
-            npass_core::esign::nonce_of(&text),
-            next_query(&f.next).replacen('?', "&", 1)
-        )),
-        Err(e) => error_page(&st, &ctx.browser, &e),
-    }
+) -> PageResult {
+    let url = st.cfg.esign_tls_url.clone().ok_or(Error::NotFound)?;
+    let (id, text) = st.core.esign_start(&ctx.browser.pre_id).await?;
+    Ok(see_other(&format!(
+        "{url}/tls/{id}?n={}{}",
+        npass_core::esign::nonce_of(&text),
+        next_query(&f.next).replacen('?', "&", 1)
+    )))
 }
 
 /// A refusal's page: what went wrong, and the other ways to log in.
@@ -112,16 +109,13 @@ pub async fn wait(
     ctx: Ctx,
     Path(id): Path<String>,
     raw: axum::extract::RawQuery,
-) -> Response {
+) -> PageResult {
     let next = super::query(&raw)
         .get("next")
         .and_then(|n| crate::web::safe_next(n))
         .unwrap_or_else(|| "/account".into());
-    let state = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
-        Ok(s) => s,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
-    match state {
+    let state = st.core.esign_state(&id, &ctx.browser.pre_id).await?;
+    Ok(match state {
         EsignState::Waiting { text } => {
             let link = deep_link(&text);
             let page = WaitPage {
@@ -136,52 +130,44 @@ pub async fn wait(
         }
         EsignState::Refused(r) => refused(&st, &ctx, r),
         EsignState::Elsewhere => refused(&st, &ctx, Refusal::ChallengeUnknown),
-        EsignState::Gone => error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
+        EsignState::Gone => return Err(Error::NotFound.into()),
         EsignState::Verified => {
             let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
-            match st
+            let finish = st
                 .core
                 .esign_finish(&id, &ctx.browser.pre_id, replaces.as_deref(), &ctx.client)
-                .await
-            {
-                Ok(Finish::Session(ns)) => {
+                .await?;
+            match finish {
+                Finish::Session(ns) => {
                     let mut res = see_other(&next);
                     append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
                     res
                 }
-                Ok(Finish::Register(_)) => see_other(&format!("/login/esign/{id}/register")),
-                Ok(Finish::AccountLocked) => crate::pages::message_page(
+                Finish::Register(_) => see_other(&format!("/login/esign/{id}/register")),
+                Finish::AccountLocked => crate::pages::message_page(
                     &st,
                     &ctx.browser,
                     StatusCode::FORBIDDEN,
                     "error-title",
                     "err-account-locked",
                 ),
-                Err(e) => error_page(&st, &ctx.browser, &e),
             }
         }
-    }
+    })
 }
 
 /// `GET /login/esign/{id}/qr.png`: the challenge's `npass-sign:` link as a QR code, for a
 /// signing application on a phone. Only the browser that asked sees it.
-pub async fn qr(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let text = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
-        Ok(EsignState::Waiting { text }) => text,
-        Ok(_) => return error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
-        Err(e) => return error_page(&st, &ctx.browser, &e),
+pub async fn qr(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let EsignState::Waiting { text } = st.core.esign_state(&id, &ctx.browser.pre_id).await? else {
+        return Err(Error::NotFound.into());
     };
-    match crate::qr::png(&deep_link(&text)) {
-        Some(png) => (
-            [
-                (axum::http::header::CONTENT_TYPE, "image/png"),
-                (axum::http::header::CACHE_CONTROL, "no-store"),
-            ],
-            png,
-        )
-            .into_response(),
-        None => error_page(&st, &ctx.browser, &npass_core::Error::Internal("qr".into())),
-    }
+    let png = crate::qr::png(&deep_link(&text)).ok_or_else(|| Error::Internal("qr".into()))?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "image/png"),
+        (axum::http::header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, png).into_response())
 }
 
 fn deep_link(text: &str) -> String {
@@ -214,25 +200,16 @@ pub async fn answer(
     ctx: Ctx,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Response {
-    let Ok(a) = serde_json::from_slice::<Answer>(&body) else {
-        return api_refusal(Refusal::Malformed);
-    };
-    match st.core.esign_answer(&id, &a, &ctx.client).await {
-        Ok(Ok(_)) => Json(json!({"status": "verified"})).into_response(),
-        Ok(Err(r)) => api_refusal(r),
-        Err(e) => {
-            tracing::error!(error = %e, "esign answer failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": "unavailable", "message": "try again"})),
-            )
-                .into_response()
-        }
+) -> Result<Response, ApiError> {
+    let a = serde_json::from_slice::<Answer>(&body).map_err(|_| api_refusal(Refusal::Malformed))?;
+    match st.core.esign_answer(&id, &a, &ctx.client).await? {
+        Ok(_) => Ok(api_json(StatusCode::OK, json!({"status": "verified"}))),
+        Err(r) => Err(api_refusal(r)),
     }
 }
 
-fn api_refusal(r: Refusal) -> Response {
+/// A refused answer in the API's problem shape; its code is the refusal's (docs/esign.md).
+fn api_refusal(r: Refusal) -> ApiError {
     let status = match r {
         Refusal::ChallengeUnknown => StatusCode::NOT_FOUND,
         Refusal::ChallengeUsed => StatusCode::CONFLICT,
@@ -240,7 +217,7 @@ fn api_refusal(r: Refusal) -> Response {
         Refusal::Malformed | Refusal::BadSignature => StatusCode::BAD_REQUEST,
         _ => StatusCode::FORBIDDEN,
     };
-    (status, Json(json!({"error": r.code()}))).into_response()
+    ApiError::problem(status, r.code(), "the answer was refused")
 }
 
 #[derive(Deserialize)]
@@ -258,7 +235,7 @@ pub async fn register_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     register_form(&st, &ctx, id, RegisterForm::empty(), FieldErrors::default()).await
 }
 
@@ -278,11 +255,8 @@ async fn register_form(
     id: String,
     f: RegisterForm,
     errors: FieldErrors,
-) -> Response {
-    let ident = match st.core.esign_newcomer(&id, &ctx.browser.pre_id).await {
-        Ok(i) => i,
-        Err(e) => return error_page(st, &ctx.browser, &e),
-    };
+) -> PageResult {
+    let ident = st.core.esign_newcomer(&id, &ctx.browser.pre_id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -299,7 +273,7 @@ async fn register_form(
         phone: f.phone,
         errors,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 /// `POST /login/esign/{id}/register`: opens the account (assurance verified) and logs in.
@@ -308,7 +282,7 @@ pub async fn register(
     ctx: Ctx,
     Path(id): Path<String>,
     WebForm(f): WebForm<RegisterForm>,
-) -> Response {
+) -> PageResult {
     let data = MandatoryData {
         birth_date: f.birth_date.clone(),
         email: f.email.clone(),
@@ -323,19 +297,12 @@ pub async fn register(
         Ok(ns) => {
             let mut res = see_other("/account");
             append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
-            res
+            Ok(res)
         }
-        Err(errs)
-            if errs
-                .iter()
-                .all(|e| matches!(e, npass_core::Error::Invalid { .. })) =>
-        {
+        Err(errs) if errs.iter().all(|e| matches!(e, Error::Invalid { .. })) => {
             let errors = FieldErrors::from(&ctx.tr, &errs);
             register_form(&st, &ctx, id, f, errors).await
         }
-        Err(errs) => match errs.first() {
-            Some(e) => error_page(&st, &ctx.browser, e),
-            None => error_page(&st, &ctx.browser, &npass_core::Error::NotFound),
-        },
+        Err(errs) => Err(errs.into_iter().next().unwrap_or(Error::NotFound).into()),
     }
 }

@@ -7,10 +7,11 @@ use serde::Deserialize;
 
 use super::query;
 use crate::AppState;
+use crate::error::PageResult;
 use crate::pages::{FieldErrors, Layout, field_message};
 use crate::web::{
-    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, enc, error_page, expired_cookie, render,
-    safe_next, see_other,
+    Ctx, SESSION_COOKIE, WebForm, append_cookie, cookie, enc, expired_cookie, render, safe_next,
+    see_other,
 };
 
 #[derive(Template)]
@@ -107,7 +108,7 @@ pub async fn submit(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<LoginForm>,
-) -> Response {
+) -> PageResult {
     let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
     let input = LoginInput {
         national_id: f.national_id.clone(),
@@ -121,7 +122,7 @@ pub async fn submit(
         Ok(ns) => {
             let mut res = see_other(&next);
             append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
-            return res;
+            return Ok(res);
         }
         Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
         Err(LoginError::Failed | LoginError::Gone) => (
@@ -145,7 +146,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             ("".into(), ctx.tr.t("err-second-factor-required")),
         ),
-        Err(LoginError::Unavailable(e)) => return error_page(&st, &ctx.browser, &e),
+        Err(LoginError::Unavailable(e)) => return Err(ctx.fail(e)),
     };
     let mut errors = FieldErrors::default();
     errors.push(&err.0, err.1);
@@ -158,7 +159,7 @@ pub async fn submit(
         esign: st.core.esign.enabled(),
         esign_card: st.cfg.esign_tls_url.is_some(),
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 #[derive(Deserialize)]
@@ -168,13 +169,11 @@ pub async fn logout(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(_f): WebForm<LogoutForm>,
-) -> Response {
-    if let Some(a) = &ctx.auth
-        && let Err(e) = st.core.logout(&a.secret, &ctx.client).await
-    {
-        return error_page(&st, &ctx.browser, &e);
+) -> PageResult {
+    if let Some(a) = &ctx.auth {
+        st.core.logout(&a.secret, &ctx.client).await?;
     }
     let mut res = see_other("/login?done=logout");
     append_cookie(res.headers_mut(), &expired_cookie(SESSION_COOKIE));
-    res
+    Ok(res)
 }

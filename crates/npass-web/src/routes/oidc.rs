@@ -4,49 +4,22 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Json;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use data_encoding::BASE64;
 use npass_core::oidc::flow::{AuthorizeError, Next};
-use npass_core::oidc::{AuthRequest, OAuthError};
+use npass_core::oidc::{AuthRequest, OAuthCode, OAuthError};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{query, to_login};
 use crate::AppState;
+use crate::error::{ApiError, PageResult, api_json};
 use crate::pages::Layout;
 use crate::web::{
-    Ctx, FORM_LIMIT, WebForm, error_page, is_form, message_page, render, see_other,
-    serde_urlencoded_pairs,
+    Ctx, FORM_LIMIT, WebForm, is_form, message_page, render, see_other, serde_urlencoded_pairs,
 };
-
-fn api_json(status: StatusCode, v: Value) -> Response {
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(v),
-    )
-        .into_response()
-}
-
-fn oauth_error(status: StatusCode, e: &OAuthError) -> Response {
-    let mut res = api_json(
-        status,
-        json!({"error": e.error, "error_description": e.description}),
-    );
-    if status == StatusCode::UNAUTHORIZED
-        && let Ok(v) =
-            header::HeaderValue::from_str(&format!("Basic realm=\"npass\", error=\"{}\"", e.error))
-    {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
-}
 
 /// `GET /.well-known/openid-configuration`: the document depends only on the issuer, so it is
 /// serialised once, when the router is built.
@@ -69,28 +42,27 @@ fn public_json(body: impl Into<axum::body::Body>) -> Response {
         .into_response()
 }
 
-pub async fn jwks(State(st): State<AppState>) -> Response {
+pub async fn jwks(State(st): State<AppState>) -> Result<Response, ApiError> {
     match st.core.jwks().await {
-        Ok(doc) => public_json(String::from(&*doc)),
-        Err(_) => api_json(
+        Ok(doc) => Ok(public_json(String::from(&*doc))),
+        Err(_) => Err(ApiError::oauth_with(
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": "temporarily_unavailable"}),
-        ),
+            OAuthCode::TemporarilyUnavailable,
+            "the signing keys cannot be read now",
+        )),
     }
 }
 
 /// `GET /authorize`: validate and park, then continue as the browser's session allows.
-pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+pub async fn authorize(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> PageResult {
     let pairs = raw
         .0
         .as_deref()
         .map(serde_urlencoded_pairs)
         .unwrap_or_default();
-    match park(&st, &ctx, pairs).await {
-        // Straight on to the next step (login, consent or the code): no extra redirect.
-        Ok(req) => step(&st, &ctx, &req, false).await,
-        Err(res) => res,
-    }
+    let req = park(&st, &ctx, pairs).await?;
+    // Straight on to the next step (login, consent or the code): no extra redirect.
+    step(&st, &ctx, &req, false).await
 }
 
 /// `POST /authorize` (OpenID Connect Core 3.1.2.1: form-encoded, the same parameters). The
@@ -186,38 +158,39 @@ pub async fn continuing(st: &AppState, ctx: Ctx, next: &str) -> Ctx {
 }
 
 /// Resumes a parked request after login or consent.
-pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> PageResult {
     let id = query(&raw).get("req").cloned().unwrap_or_default();
     proceed(&st, &ctx, &id, false).await
 }
 
-async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Response {
-    match st.core.parked_request(id).await {
-        Ok(req) => step(st, ctx, &req, consented_now).await,
-        Err(e) => error_page(st, &ctx.browser, &e),
-    }
+async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> PageResult {
+    let req = st.core.parked_request(id).await?;
+    step(st, ctx, &req, consented_now).await
 }
 
 /// What a parked request needs next, as the browser's session allows.
-async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) -> Response {
+async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) -> PageResult {
     let ctx = &ctx.with_ui_locales(st, &req.ui_locales);
     let id = &req.id;
     let session = ctx.auth.as_ref().map(|a| &a.session);
-    let next = match st.core.next_step(req, session, consented_now).await {
-        Ok(n) => n,
-        Err(e) => return error_page(st, &ctx.browser, &e),
-    };
-    match (next, &ctx.auth) {
+    let next = st
+        .core
+        .next_step(req, session, consented_now)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(match (next, &ctx.auth) {
         // The login form answers here: a redirect to it would cost the browser a round trip.
         (Next::Login { reauth }, _) => {
             super::login::here(st, ctx, format!("/authorize/continue?req={id}"), reauth)
         }
         (Next::Redirect(url), _) => see_other(&url),
         (Next::Consent, Some(a)) => {
-            let service = match st.core.eservice(&req.client_id).await {
-                Ok(e) => e.name,
-                Err(e) => return error_page(st, &ctx.browser, &e),
-            };
+            let service = st
+                .core
+                .eservice(&req.client_id)
+                .await
+                .map_err(|e| ctx.fail(e))?
+                .name;
             let l = Layout::of(st, ctx);
             let items = req
                 .scope
@@ -236,16 +209,16 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 },
             )
         }
-        (Next::Issue, Some(a)) => match st
-            .core
-            .issue_code(req, &a.session, &ctx.client, consented_now)
-            .await
-        {
-            Ok(url) => see_other(&url),
-            Err(e) => error_page(st, &ctx.browser, &e),
-        },
+        (Next::Issue, Some(a)) => {
+            let url = st
+                .core
+                .issue_code(req, &a.session, &ctx.client, consented_now)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            see_other(&url)
+        }
         (_, None) => super::login::here(st, ctx, format!("/authorize/continue?req={id}"), false),
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -260,19 +233,17 @@ pub async fn consent(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<ConsentForm>,
-) -> Response {
+) -> PageResult {
     if ctx.auth.is_none() {
-        return to_login(&format!("/authorize/continue?req={}", f.req), false);
+        return Ok(to_login(
+            &format!("/authorize/continue?req={}", f.req),
+            false,
+        ));
     }
-    let req = match st.core.parked_request(&f.req).await {
-        Ok(r) => r,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
+    let req = st.core.parked_request(&f.req).await?;
     if f.decision != "allow" {
-        return match st.core.deny(&req).await {
-            Ok(url) => see_other(&url),
-            Err(e) => error_page(&st, &ctx.browser, &e),
-        };
+        let url = st.core.deny(&req).await?;
+        return Ok(see_other(&url));
     }
     // The consent is recorded with the code it leads to (one transaction).
     step(&st, &ctx, &req, true).await
@@ -294,135 +265,112 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((dec(id)?, dec(secret)?))
 }
 
-/// A client-authenticated back-channel form (token, revocation, introspection): the body's
-/// parameters (none repeated) and the authenticated e-service.
-async fn client_form(
-    st: &AppState,
-    req: Request,
-) -> Result<(HashMap<String, String>, npass_core::oidc::EService), Response> {
-    let (parts, pairs) = match form_body(req).await {
-        Ok(x) => x,
-        Err(BodyError::NotAForm) => {
-            return Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                &OAuthError::new("invalid_request", "form body expected"),
-            ));
-        }
-        Err(BodyError::TooLarge) => {
-            return Err(oauth_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &OAuthError::new("invalid_request", "body too large"),
-            ));
-        }
-    };
-    let mut params = HashMap::new();
-    for (k, v) in pairs {
-        if params.insert(k, v).is_some() {
-            return Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                &OAuthError::new("invalid_request", "repeated parameter"),
-            ));
-        }
-    }
-    let authenticated = match basic_credentials(&parts.headers) {
-        Some((id, secret)) => st.core.authenticate_client(&id, &secret).await,
-        None if params.contains_key("client_assertion") => {
-            st.core.authenticate_assertion(&params).await
-        }
-        None => Err(OAuthError::new(
-            "invalid_client",
-            "client_secret_basic or private_key_jwt is required",
-        )),
-    };
-    match authenticated {
-        Ok(c) => Ok((params, c)),
-        Err(e) if e.error == "temporarily_unavailable" => {
-            Err(oauth_error(StatusCode::SERVICE_UNAVAILABLE, &e))
-        }
-        Err(e) => Err(oauth_error(StatusCode::UNAUTHORIZED, &e)),
-    }
+/// A client-authenticated back-channel form (token, PAR, revocation, introspection): the
+/// body's parameters (none repeated) and the e-service that authenticated (HTTP Basic or a
+/// `private_key_jwt` assertion).
+pub struct OAuthClient {
+    pub params: HashMap<String, String>,
+    pub client: npass_core::oidc::EService,
 }
 
-fn status_of(e: &OAuthError) -> StatusCode {
-    if e.error == "temporarily_unavailable" {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::BAD_REQUEST
+impl axum::extract::FromRequest<AppState> for OAuthClient {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, ApiError> {
+        let bad = |status, d: &str| ApiError::oauth_with(status, OAuthCode::InvalidRequest, d);
+        let (parts, pairs) = match form_body(req).await {
+            Ok(x) => x,
+            Err(BodyError::NotAForm) => {
+                return Err(bad(StatusCode::BAD_REQUEST, "form body expected"));
+            }
+            Err(BodyError::TooLarge) => {
+                return Err(bad(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+            }
+        };
+        let mut params = HashMap::new();
+        for (k, v) in pairs {
+            if params.insert(k, v).is_some() {
+                return Err(bad(StatusCode::BAD_REQUEST, "repeated parameter"));
+            }
+        }
+        let authenticated = match basic_credentials(&parts.headers) {
+            Some((id, secret)) => st.core.authenticate_client(&id, &secret).await,
+            None if params.contains_key("client_assertion") => {
+                st.core.authenticate_assertion(&params).await
+            }
+            None => Err(OAuthError::new(
+                OAuthCode::InvalidClient,
+                "client_secret_basic or private_key_jwt is required",
+            )),
+        };
+        match authenticated {
+            Ok(client) => Ok(OAuthClient { params, client }),
+            Err(e) => Err(ApiError::unauthenticated_client(e)),
+        }
     }
 }
 
 /// `POST /token`.
-pub async fn token(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
-    let (params, client) = match client_form(&st, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match st.core.token(&client, &params, &ctx.client).await {
-        Ok(v) => api_json(StatusCode::OK, v),
-        Err(e) => oauth_error(status_of(&e), &e),
-    }
+pub async fn token(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    OAuthClient { params, client }: OAuthClient,
+) -> Result<Response, ApiError> {
+    let v = st.core.token(&client, &params, &ctx.client).await?;
+    Ok(api_json(StatusCode::OK, v))
 }
 
 /// `POST /par` (RFC 9126).
-pub async fn par(State(st): State<AppState>, req: Request) -> Response {
-    let (params, client) = match client_form(&st, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match st.core.pushed_request(&client, &params).await {
-        Ok(v) => api_json(StatusCode::CREATED, v),
-        Err(e) => oauth_error(status_of(&e), &e),
-    }
+pub async fn par(
+    State(st): State<AppState>,
+    OAuthClient { params, client }: OAuthClient,
+) -> Result<Response, ApiError> {
+    let v = st.core.pushed_request(&client, &params).await?;
+    Ok(api_json(StatusCode::CREATED, v))
 }
 
 /// `POST /revoke` (RFC 7009): 200 whether or not the token was known.
-pub async fn revoke(State(st): State<AppState>, ctx: Ctx, req: Request) -> Response {
-    let (params, client) = match client_form(&st, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match st.core.revoke(&client, &params, &ctx.client).await {
-        Ok(()) => api_json(StatusCode::OK, json!({})),
-        Err(e) => oauth_error(status_of(&e), &e),
-    }
+pub async fn revoke(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    OAuthClient { params, client }: OAuthClient,
+) -> Result<Response, ApiError> {
+    st.core.revoke(&client, &params, &ctx.client).await?;
+    Ok(api_json(StatusCode::OK, json!({})))
 }
 
 /// `POST /introspect` (RFC 7662).
-pub async fn introspect(State(st): State<AppState>, req: Request) -> Response {
-    let (params, client) = match client_form(&st, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match st.core.introspect(&client, &params).await {
-        Ok(v) => api_json(StatusCode::OK, v),
-        Err(e) => oauth_error(status_of(&e), &e),
-    }
+pub async fn introspect(
+    State(st): State<AppState>,
+    OAuthClient { params, client }: OAuthClient,
+) -> Result<Response, ApiError> {
+    let v = st.core.introspect(&client, &params).await?;
+    Ok(api_json(StatusCode::OK, v))
 }
 
-/// `GET|POST /userinfo` with a bearer access token.
-pub async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET|POST /userinfo` with a bearer access token (RFC 6750).
+pub async fn userinfo(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     match st.core.userinfo(bearer.trim()).await {
-        Ok(v) => api_json(StatusCode::OK, v),
-        Err(e) => {
-            let status = if e.error == "invalid_token" {
+        Ok(v) => Ok(api_json(StatusCode::OK, v)),
+        Err(error) => {
+            let status = if error.error == OAuthCode::InvalidToken {
                 StatusCode::UNAUTHORIZED
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            let mut res = api_json(
+            Err(ApiError::OAuth {
                 status,
-                json!({"error": e.error, "error_description": e.description}),
-            );
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer realm=\"npass\", error=\"invalid_token\""),
-            );
-            res
+                error,
+                challenge: "Bearer",
+            })
         }
     }
 }
@@ -489,7 +437,7 @@ pub async fn end_session(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<EndSessionForm>,
-) -> Response {
+) -> PageResult {
     let q: HashMap<String, String> = [
         ("id_token_hint", f.id_token_hint),
         ("post_logout_redirect_uri", f.post_logout_redirect_uri),
@@ -503,24 +451,22 @@ pub async fn end_session(
     let target = match st.core.end_session_target(&q).await {
         Ok(t) => t,
         Err(key) => {
-            return message_page(
+            return Ok(message_page(
                 &st,
                 &ctx.browser,
                 StatusCode::BAD_REQUEST,
                 "error-title",
                 key,
-            );
+            ));
         }
     };
-    if let Some(a) = &ctx.auth
-        && let Err(e) = st.core.logout(&a.secret, &ctx.client).await
-    {
-        return error_page(&st, &ctx.browser, &e);
+    if let Some(a) = &ctx.auth {
+        st.core.logout(&a.secret, &ctx.client).await?;
     }
     let mut res = see_other(target.as_deref().unwrap_or("/login?done=logout"));
     crate::web::append_cookie(
         res.headers_mut(),
         &crate::web::expired_cookie(crate::web::SESSION_COOKIE),
     );
-    res
+    Ok(res)
 }

@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 use super::query;
 use crate::AppState;
+use crate::error::PageResult;
 use crate::pages::{FieldErrors, Layout, MessagePage};
-use crate::web::{Ctx, WebForm, error_page, render, see_other};
+use crate::web::{Ctx, WebForm, render, see_other};
 
 #[derive(Deserialize, Default)]
 pub struct RegisterForm {
@@ -126,7 +127,7 @@ pub async fn submit(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<RegisterForm>,
-) -> Response {
+) -> PageResult {
     let input = RegisterInput {
         national_id: f.national_id.clone(),
         given_name: f.given_name.clone(),
@@ -148,14 +149,14 @@ pub async fn submit(
                 show_request_id: false,
                 l,
             };
-            render(StatusCode::OK, &page)
+            Ok(render(StatusCode::OK, &page))
         }
         Err(errs) => {
             if let Some(e) = errs
                 .iter()
                 .find(|e| matches!(e, Error::Unavailable(_) | Error::Internal(_)))
             {
-                return error_page(&st, &ctx.browser, e);
+                return Err(e.clone().into());
             }
             let status = if errs.iter().any(|e| {
                 matches!(
@@ -176,7 +177,7 @@ pub async fn submit(
                 FieldErrors::from(&ctx.tr, &errs),
                 st.core.policy.min_password_len(),
             );
-            render(status, &page)
+            Ok(render(status, &page))
         }
     }
 }
@@ -211,9 +212,9 @@ pub async fn confirm(
     State(st): State<AppState>,
     ctx: Ctx,
     WebForm(f): WebForm<ConfirmForm>,
-) -> Response {
+) -> PageResult {
     match st.core.confirm_email(&f.token, &ctx.client).await {
-        Ok(()) => see_other("/login?done=confirmed"),
+        Ok(()) => Ok(see_other("/login?done=confirmed")),
         Err(e @ (Error::NotFound | Error::Expired(_))) => {
             let l = Layout::of(&st, &ctx);
             let key = if matches!(e, Error::NotFound) {
@@ -233,8 +234,8 @@ pub async fn confirm(
             } else {
                 StatusCode::GONE
             };
-            render(status, &page)
+            Ok(render(status, &page))
         }
-        Err(e) => error_page(&st, &ctx.browser, &e),
+        Err(e) => Err(e.into()),
     }
 }

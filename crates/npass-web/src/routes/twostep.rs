@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use npass_core::Error;
 use serde::Deserialize;
 
-use super::account::need_login;
 use super::query;
 use crate::AppState;
+use crate::error::PageResult;
 use crate::pages::{FieldErrors, Layout};
 use crate::qr;
-use crate::web::{Ctx, WebForm, error_page, render, see_other};
+use crate::web::{Authed, Citizen, Ctx, FreshCitizen, WebForm, render, see_other};
 
 #[derive(Template)]
 #[template(path = "twostep_intro.html")]
@@ -78,21 +78,14 @@ pub struct DonePage {
     pub codes: Vec<String>,
 }
 
-macro_rules! authed {
-    ($st:expr, $ctx:expr, $fresh:expr) => {
-        match need_login(&$st, &$ctx, $fresh) {
-            Ok(a) => a.clone(),
-            Err(r) => return r,
-        }
-    };
-}
-
-async fn intro_with(st: &AppState, ctx: &Ctx, errors: FieldErrors, status: StatusCode) -> Response {
-    let a = authed!(st, ctx, false);
-    let s = match st.core.two_step_status(&a.account).await {
-        Ok(s) => s,
-        Err(e) => return error_page(st, &ctx.browser, &e),
-    };
+async fn intro_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Authed,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let s = st.core.two_step_status(&a.account).await?;
     let start = if a.account.password_hash.is_some() {
         "/account/two-step/device"
     } else {
@@ -108,11 +101,11 @@ async fn intro_with(st: &AppState, ctx: &Ctx, errors: FieldErrors, status: Statu
         errors,
         actions: ACTIONS.to_vec(),
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
-pub async fn intro(State(st): State<AppState>, ctx: Ctx) -> Response {
-    intro_with(&st, &ctx, FieldErrors::default(), StatusCode::OK).await
+pub async fn intro(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen) -> PageResult {
+    intro_with(&st, &ctx, &a, FieldErrors::default(), StatusCode::OK).await
 }
 
 /// The password page posting to `action`, with `errors` (none: 200, else 400).
@@ -131,8 +124,11 @@ fn password_form(st: &AppState, ctx: &Ctx, action: &str, errors: FieldErrors) ->
     render(status, &page)
 }
 
-pub async fn password_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let a = authed!(st, ctx, true);
+pub async fn password_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
+) -> Response {
     if a.account.password_hash.is_some() {
         return see_other("/account/two-step/device");
     }
@@ -155,56 +151,61 @@ pub struct PasswordForm {
 pub async fn password_submit(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<PasswordForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .set_first_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
         .await
     {
-        Ok(()) | Err(Error::Conflict("password-exists")) => see_other("/account/two-step/device"),
-        Err(e @ Error::Invalid { .. }) => password_form(
+        Ok(()) | Err(Error::Conflict("password-exists")) => {
+            Ok(see_other("/account/two-step/device"))
+        }
+        Err(e @ Error::Invalid { .. }) => Ok(password_form(
             &st,
             &ctx,
             "/account/two-step/password",
             FieldErrors::from(&ctx.tr, &[e]),
-        ),
-        Err(e) => error_page(&st, &ctx.browser, &e),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// `GET /account/password`: a new password, after a recent login (an e-signature login where
 /// the deployment has one: the "forgot password" path of the MPass journey).
-pub async fn reset_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let _a = authed!(st, ctx, true);
+pub async fn reset_page(State(st): State<AppState>, ctx: Ctx, _: FreshCitizen) -> Response {
     password_form(&st, &ctx, "/account/password", FieldErrors::default())
 }
 
 pub async fn reset_submit(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<PasswordForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .reset_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
         .await
     {
-        Ok(()) => see_other("/account?done=password-reset"),
-        Err(e @ Error::Invalid { .. }) => password_form(
+        Ok(()) => Ok(see_other("/account?done=password-reset")),
+        Err(e @ Error::Invalid { .. }) => Ok(password_form(
             &st,
             &ctx,
             "/account/password",
             FieldErrors::from(&ctx.tr, &[e]),
-        ),
-        Err(e) => error_page(&st, &ctx.browser, &e),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub async fn device_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
-    let _a = authed!(st, ctx, true);
+pub async fn device_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    _: FreshCitizen,
+    raw: RawQuery,
+) -> Response {
     let device = query(&raw)
         .get("device")
         .filter(|d| ["android", "apple"].contains(&d.as_str()))
@@ -218,43 +219,39 @@ pub async fn device_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) ->
     )
 }
 
-async fn scan_with(st: &AppState, ctx: &Ctx, errors: FieldErrors, status: StatusCode) -> Response {
-    let a = authed!(st, ctx, true);
-    match st.core.enrolment(&a.account).await {
-        Ok(en) => render(
-            status,
-            &ScanPage {
-                l: Layout::of(st, ctx),
-                secret: en.secret_grouped,
-                errors,
-            },
-        ),
-        Err(e) => error_page(st, &ctx.browser, &e),
-    }
+async fn scan_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Authed,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let en = st.core.enrolment(&a.account).await?;
+    let page = ScanPage {
+        l: Layout::of(st, ctx),
+        secret: en.secret_grouped,
+        errors,
+    };
+    Ok(render(status, &page))
 }
 
-pub async fn scan_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    scan_with(&st, &ctx, FieldErrors::default(), StatusCode::OK).await
+pub async fn scan_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
+) -> PageResult {
+    scan_with(&st, &ctx, &a, FieldErrors::default(), StatusCode::OK).await
 }
 
 /// The QR code of the enrolment in progress, drawn by npass itself.
-pub async fn qr_png(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let a = authed!(st, ctx, true);
-    let en = match st.core.enrolment(&a.account).await {
-        Ok(en) => en,
-        Err(e) => return error_page(&st, &ctx.browser, &e),
-    };
-    match qr::png(&en.otpauth_uri) {
-        Some(png) => (
-            [
-                (header::CONTENT_TYPE, "image/png"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            png,
-        )
-            .into_response(),
-        None => error_page(&st, &ctx.browser, &Error::Internal("qr".into())),
-    }
+pub async fn qr_png(State(st): State<AppState>, FreshCitizen(a): FreshCitizen) -> PageResult {
+    let en = st.core.enrolment(&a.account).await?;
+    let png = qr::png(&en.otpauth_uri).ok_or_else(|| Error::Internal("qr".into()))?;
+    let headers = [
+        (header::CONTENT_TYPE, "image/png"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, png).into_response())
 }
 
 #[derive(Deserialize)]
@@ -266,9 +263,9 @@ pub struct CodeForm {
 pub async fn confirm(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<CodeForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .confirm_enrolment(&a.account, &f.code, &ctx.client)
@@ -282,16 +279,16 @@ pub async fn confirm(
                 codes,
                 l,
             };
-            render(StatusCode::OK, &page)
+            Ok(render(StatusCode::OK, &page))
         }
         Err(
             e @ (Error::Invalid { .. } | Error::RateLimited { .. } | Error::Forbidden("locked")),
         ) => {
             let status = code_status(&e);
-            scan_with(&st, &ctx, FieldErrors::from(&ctx.tr, &[e]), status).await
+            scan_with(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), status).await
         }
-        Err(Error::Expired(_)) => see_other("/account/two-step/scan"),
-        Err(e) => error_page(&st, &ctx.browser, &e),
+        Err(Error::Expired(_)) => Ok(see_other("/account/two-step/scan")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -304,54 +301,54 @@ fn code_status(e: &Error) -> StatusCode {
 }
 
 /// Answers a failed current-code check on the two-step page.
-async fn code_failed(st: &AppState, ctx: &Ctx, e: Error) -> Response {
+async fn code_failed(st: &AppState, ctx: &Ctx, a: &Authed, e: Error) -> PageResult {
     match e {
         Error::Invalid { .. } | Error::RateLimited { .. } | Error::Forbidden("locked") => {
             let status = code_status(&e);
-            intro_with(st, ctx, FieldErrors::from(&ctx.tr, &[e]), status).await
+            intro_with(st, ctx, a, FieldErrors::from(&ctx.tr, &[e]), status).await
         }
-        other => error_page(st, &ctx.browser, &other),
+        other => Err(other.into()),
     }
 }
 
 pub async fn remove(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<CodeForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .remove_two_step(&a.account, &f.code, &ctx.client)
         .await
     {
-        Ok(()) => see_other("/account?done=two-step-removed"),
-        Err(e) => code_failed(&st, &ctx, e).await,
+        Ok(()) => Ok(see_other("/account?done=two-step-removed")),
+        Err(e) => code_failed(&st, &ctx, &a, e).await,
     }
 }
 
 pub async fn replace(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<CodeForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .start_replacement(&a.account, &f.code, &ctx.client)
         .await
     {
-        Ok(()) => see_other("/account/two-step/device"),
-        Err(e) => code_failed(&st, &ctx, e).await,
+        Ok(()) => Ok(see_other("/account/two-step/device")),
+        Err(e) => code_failed(&st, &ctx, &a, e).await,
     }
 }
 
 pub async fn recovery_codes(
     State(st): State<AppState>,
     ctx: Ctx,
+    FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<CodeForm>,
-) -> Response {
-    let a = authed!(st, ctx, true);
+) -> PageResult {
     match st
         .core
         .regenerate_recovery_codes(&a.account, &f.code, &ctx.client)
@@ -365,8 +362,8 @@ pub async fn recovery_codes(
                 codes,
                 l,
             };
-            render(StatusCode::OK, &page)
+            Ok(render(StatusCode::OK, &page))
         }
-        Err(e) => code_failed(&st, &ctx, e).await,
+        Err(e) => code_failed(&st, &ctx, &a, e).await,
     }
 }
