@@ -52,17 +52,22 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// The Authenticator app (TOTP) of an account: enrolment, activation, steps used.
 // `totp_activate` is one atomic operation with seven inputs; splitting it would split the transaction.
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
-pub trait CredentialStore: Send + Sync {
+pub trait TotpStore: Send + Sync {
     async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>>;
+
     /// Records that `step` was used, only if it is above the last used step. `false` means the
     /// step (or a later one) was already used: a replay, refused on every node.
     async fn totp_use_step(&self, account_id: &str, step: i64) -> Result<bool>;
+
     /// The enrolment in progress: sealed seed and when it was made.
     async fn totp_pending(&self, account_id: &str) -> Result<Option<(Vec<u8>, i64)>>;
+
     async fn totp_pending_put(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<()>;
+
     /// Makes the pending seed the account's authenticator, replacing any earlier one, with fresh
     /// recovery codes (SHA-256 digests).
     async fn totp_activate(
@@ -75,6 +80,7 @@ pub trait CredentialStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
+
     async fn totp_remove(
         &self,
         account_id: &str,
@@ -82,6 +88,11 @@ pub trait CredentialStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
+}
+
+/// An account's single-use recovery codes.
+#[async_trait]
+pub trait RecoveryStore: Send + Sync {
     async fn recovery_replace(
         &self,
         account_id: &str,
@@ -90,6 +101,7 @@ pub trait CredentialStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
+
     /// Spends one unused recovery code; `false` if there is no such unused code.
     async fn recovery_use(
         &self,
@@ -99,6 +111,7 @@ pub trait CredentialStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<bool>;
+
     async fn recovery_left(&self, account_id: &str) -> Result<i64>;
 }
 
@@ -216,17 +229,37 @@ pub trait MailStore: Send + Sync {
     async fn mail_retry(&self, id: &str, at: i64) -> Result<()>;
 }
 
-/// OpenID Connect state: e-services, signing keys, parked requests, codes, tokens, consents.
+/// The e-services that rely on npass (OpenID Connect now, SAML next) and what their clients
+/// presented.
 #[async_trait]
-pub trait OidcStore: Send + Sync {
+pub trait RelyingPartyStore: Send + Sync {
     /// `Conflict` when the client id exists.
     async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
+
     async fn eservice(&self, client_id: &str) -> Result<Option<EService>>;
+
     async fn eservices(&self) -> Result<Vec<EService>>;
+
     /// Replaces the whole record (secret rotation, disabling), with its audit row.
     async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
+
+    /// Records a client assertion's `jti` until it expires; `false` if it was seen (a replay).
+    async fn assertion_jti_use(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool>;
+}
+
+/// The keys npass signs with.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+
     async fn signing_key_add(&self, key: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()>;
+
     /// Sets when a key leaves the JWKS (it signs nothing from now on).
     async fn signing_key_retire(
         &self,
@@ -235,9 +268,17 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+}
+
+/// Authorisation requests parked while the citizen logs in, and the codes they yield.
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()>;
+
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>>;
+
     async fn auth_request_delete(&self, id: &str) -> Result<()>;
+
     /// Issues a code for the parked request `request_id`, which it consumes (one request, one
     /// code: `NotFound` if it is gone), recording the consent just given (its audit event) in
     /// the same transaction.
@@ -249,10 +290,18 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+
     /// A code not yet spent (expired or not).
     async fn code(&self, code_hash: &str) -> Result<Option<AuthCode>>;
+
     /// Spends a code once. A second redemption revokes every token issued from it.
     async fn code_redeem(&self, code_hash: &str, now: i64) -> Result<Redeemed>;
+}
+
+/// What e-services were granted: grants, their refresh tokens, revocations, the sessions they
+/// came from.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
     /// Redeems the code a grant is named after (`g.id`) and starts the grant with its first
     /// refresh token, in one transaction; `false` (and nothing written) if that code was spent
     /// already or is unknown. The grant keeps the terms (scope, `auth_time`, level, methods)
@@ -264,9 +313,7 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
-    /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
-    /// whole grant.
-    async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
+
     /// Spends `old` (only if unused and its grant unrevoked) and records the refresh token
     /// replacing it (digest `new_hash`, same grant and terms), in one transaction; `false` (and
     /// nothing written) if `old` was no longer live.
@@ -278,10 +325,17 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
+
+    /// Spends a refresh token once (rotation). Presenting a spent or revoked one revokes its
+    /// whole grant.
+    async fn refresh_rotate(&self, token_hash: &str, now: i64) -> Result<Rotated>;
+
     /// A live refresh token (unspent, unexpired, its grant unrevoked).
     async fn refresh(&self, token_hash: &str, now: i64) -> Result<Option<RefreshRecord>>;
+
     /// Revokes a grant: every access and refresh token issued from it.
     async fn revoke_family(&self, family: &str, audit: &AuditEvent, now: i64) -> Result<()>;
+
     /// Revokes one access token until it expires (`expires_at`).
     async fn revoke_access_token(
         &self,
@@ -290,12 +344,14 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+
     /// Deletes what OpenID Connect no longer needs, once expired by `now`: parked requests and
     /// codes keyed before `requests_before`, grants and their refresh tokens keyed before
     /// `grants_before` (both `rng::time_prefix`es), and lapsed access-token revocations.
     /// Returns how many rows went.
     async fn oidc_sweep(&self, requests_before: &str, grants_before: &str, now: i64)
     -> Result<u64>;
+
     /// The live (unrevoked, unexpired) grant of an access token, unless the token `jti` itself
     /// was revoked.
     async fn access_grant(
@@ -304,16 +360,18 @@ pub trait OidcStore: Send + Sync {
         jti: &str,
         now: i64,
     ) -> Result<Option<GrantRecord>>;
+
+    /// The e-services that received tokens from a session (for back-channel logout).
+    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>>;
+}
+
+/// What a citizen agreed to share with each e-service.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>>;
-    /// Records a client assertion's `jti` until it expires; `false` if it was seen (a replay).
-    async fn assertion_jti_use(
-        &self,
-        client_id: &str,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool>;
+
     async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>>;
+
     /// Withdraws a consent and revokes every token the e-service holds for the account.
     async fn consent_withdraw(
         &self,
@@ -322,14 +380,7 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
-    /// The e-services that received tokens from a session (for back-channel logout).
-    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>>;
-    async fn backchannel_enqueue(&self, notices: &[BackchannelNotice], now: i64) -> Result<()>;
-    /// Takes the oldest due notice and leases it for `lease_ms`.
-    async fn backchannel_claim(&self, now: i64, lease_ms: i64)
-    -> Result<Option<BackchannelNotice>>;
-    async fn backchannel_done(&self, id: &str) -> Result<()>;
-    async fn backchannel_retry(&self, id: &str, at: i64) -> Result<()>;
+
     async fn consent_put(
         &self,
         account_id: &str,
@@ -338,6 +389,20 @@ pub trait OidcStore: Send + Sync {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<()>;
+}
+
+/// Back-channel logout notices waiting to be delivered.
+#[async_trait]
+pub trait BackchannelStore: Send + Sync {
+    async fn backchannel_enqueue(&self, notices: &[BackchannelNotice], now: i64) -> Result<()>;
+
+    /// Takes the oldest due notice and leases it for `lease_ms`.
+    async fn backchannel_claim(&self, now: i64, lease_ms: i64)
+    -> Result<Option<BackchannelNotice>>;
+
+    async fn backchannel_done(&self, id: &str) -> Result<()>;
+
+    async fn backchannel_retry(&self, id: &str, at: i64) -> Result<()>;
 }
 
 #[async_trait]
@@ -363,12 +428,18 @@ pub trait ChallengeStore: Send + Sync {
 #[async_trait]
 pub trait Store:
     AccountStore
-    + CredentialStore
+    + TotpStore
+    + RecoveryStore
     + ThrottleStore
     + SessionStore
     + AuditStore
     + MailStore
-    + OidcStore
+    + RelyingPartyStore
+    + SigningKeyStore
+    + AuthRequestStore
+    + GrantStore
+    + ConsentStore
+    + BackchannelStore
     + ChallengeStore
     + LoginStore
 {

@@ -1,6 +1,6 @@
 //! TOTP (RFC 6238) with the settings every Authenticator app accepts: 160-bit secret, SHA-1,
 //! 6 digits, 30 s. One step of drift either way; the caller stores the step used and demands that
-//! it increase (see `store::CredentialStore::totp_use_step`).
+//! it increase (see `store::TotpStore::totp_use_step`).
 
 use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};

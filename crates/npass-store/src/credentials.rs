@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use npass_core::error::Result;
 use npass_core::model::{AuditEvent, Mail, TotpCredential};
-use npass_core::store::CredentialStore;
+use npass_core::store::{RecoveryStore, TotpStore};
 
 use crate::{SqlStore, args, finish};
 
@@ -11,7 +11,7 @@ pub(crate) const SPEND_STEP: &str =
 
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
-impl CredentialStore for SqlStore {
+impl TotpStore for SqlStore {
     async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>> {
         let row = self.pool().opt("SELECT sealed_secret, last_step, created_at FROM totp_credentials WHERE account_id = $1", args![account_id]).await?;
         row.map(|r| {
@@ -93,7 +93,11 @@ impl CredentialStore for SqlStore {
         }
         finish(tx, audit, mail, now).await
     }
+}
 
+#[allow(clippy::too_many_arguments)]
+#[async_trait]
+impl RecoveryStore for SqlStore {
     async fn recovery_replace(
         &self,
         account_id: &str,

@@ -324,7 +324,7 @@ pub mod testdb {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use npass_core::store::OidcStore;
+    use npass_core::store::GrantStore;
 
     use super::SqlStore;
 

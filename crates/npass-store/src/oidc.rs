@@ -8,7 +8,10 @@ use npass_core::oidc::{
     AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
     RefreshRecord, Rotated, join_scope, split_scope,
 };
-use npass_core::store::OidcStore;
+use npass_core::store::{
+    AuthRequestStore, BackchannelStore, ConsentStore, GrantStore, RelyingPartyStore,
+    SigningKeyStore,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +91,7 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
 }
 
 #[async_trait]
-impl OidcStore for SqlStore {
+impl RelyingPartyStore for SqlStore {
     async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let r = tx.exec("INSERT INTO eservices (client_id, record, created_at, updated_at) VALUES ($1, $2, $3, $3) \
@@ -134,6 +137,30 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
+    async fn assertion_jti_use(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // Forget assertions that expired: their jti can no longer be replayed anyway.
+        tx.exec(ASSERTIONS_EXPIRED, args![now]).await?;
+        let r = tx
+            .exec(
+                "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, jti) DO NOTHING",
+                args![client_id, jti, expires_at],
+            )
+            .await?;
+        commit(tx).await?;
+        Ok(r == 1)
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for SqlStore {
     async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
         let rows = self.pool().all("SELECT kid, alg, sealed_private, public_jwk, created_at, retire_at FROM signing_keys ORDER BY created_at", args![]).await?;
         rows.iter()
@@ -176,7 +203,10 @@ impl OidcStore for SqlStore {
         }
         finish(tx, audit, None, now).await
     }
+}
 
+#[async_trait]
+impl AuthRequestStore for SqlStore {
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()> {
         self.pool()
             .exec(
@@ -259,7 +289,10 @@ impl OidcStore for SqlStore {
         commit(tx).await?;
         Ok(Redeemed::Replayed)
     }
+}
 
+#[async_trait]
+impl GrantStore for SqlStore {
     async fn grant_put(
         &self,
         g: &GrantRecord,
@@ -437,6 +470,20 @@ impl OidcStore for SqlStore {
         .transpose()
     }
 
+    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>> {
+        let rows = self
+            .pool()
+            .all(
+                "SELECT DISTINCT client_id FROM grants WHERE session_hash = $1",
+                args![session_hash],
+            )
+            .await?;
+        rows.iter().map(|r| r.get::<String>(0)).collect()
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqlStore {
     async fn consent(&self, account_id: &str, client_id: &str) -> Result<Option<Vec<String>>> {
         let row = self
             .pool()
@@ -447,27 +494,6 @@ impl OidcStore for SqlStore {
             .await?;
         row.map(|r| Ok(split_scope(&r.get::<String>(0)?)))
             .transpose()
-    }
-
-    async fn assertion_jti_use(
-        &self,
-        client_id: &str,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        // Forget assertions that expired: their jti can no longer be replayed anyway.
-        tx.exec(ASSERTIONS_EXPIRED, args![now]).await?;
-        let r = tx
-            .exec(
-                "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id, jti) DO NOTHING",
-                args![client_id, jti, expires_at],
-            )
-            .await?;
-        commit(tx).await?;
-        Ok(r == 1)
     }
 
     async fn consents_for_account(&self, account_id: &str) -> Result<Vec<ConsentRecord>> {
@@ -504,17 +530,22 @@ impl OidcStore for SqlStore {
         finish(tx, audit, None, now).await
     }
 
-    async fn session_clients(&self, session_hash: &str) -> Result<Vec<String>> {
-        let rows = self
-            .pool()
-            .all(
-                "SELECT DISTINCT client_id FROM grants WHERE session_hash = $1",
-                args![session_hash],
-            )
-            .await?;
-        rows.iter().map(|r| r.get::<String>(0)).collect()
+    async fn consent_put(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        scope: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        put_consent(&mut tx, account_id, client_id, scope, now).await?;
+        finish(tx, audit, None, now).await
     }
+}
 
+#[async_trait]
+impl BackchannelStore for SqlStore {
     async fn backchannel_enqueue(&self, notices: &[BackchannelNotice], now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         for n in notices {
@@ -555,19 +586,6 @@ impl OidcStore for SqlStore {
     async fn backchannel_retry(&self, id: &str, at: i64) -> Result<()> {
         self.pool().exec("UPDATE backchannel_outbox SET next_attempt_at = $2, claimed_until = 0 WHERE id = $1", args![id, at]).await?;
         Ok(())
-    }
-
-    async fn consent_put(
-        &self,
-        account_id: &str,
-        client_id: &str,
-        scope: &[String],
-        audit: &AuditEvent,
-        now: i64,
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        put_consent(&mut tx, account_id, client_id, scope, now).await?;
-        finish(tx, audit, None, now).await
     }
 }
 
