@@ -324,7 +324,7 @@ pub mod testdb {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use npass_core::store::GrantStore;
+    use npass_core::store::ConsentStore;
 
     use super::SqlStore;
 
