@@ -714,6 +714,7 @@ impl Core {
             return Err(Error::Forbidden("esign-not-configured"));
         }
         let login = self
+            .logins
             .login_save(LoginTransaction::for_browser(pre_id))
             .await?;
         // While waiting, the nonce sealed under the master key, so the waiting page can show
@@ -892,6 +893,7 @@ impl Core {
             return Ok(Finish::Register(ident));
         };
         let mut tx = self
+            .logins
             .login_resume(&c.login, pre_id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -912,8 +914,10 @@ impl Core {
         client: &Client,
     ) -> Result<std::result::Result<crate::login::NewSession, LoginError>> {
         let run = async {
-            Certificate.verify(self, &mut tx, ident, client).await?;
-            self.complete(tx, replaces, client).await
+            Certificate
+                .verify(&self.logins, &mut tx, ident, client)
+                .await?;
+            self.logins.complete(tx, replaces, client).await
         };
         match run.await {
             Err(LoginError::Unavailable(e)) => Err(e),
@@ -961,6 +965,7 @@ impl Core {
     ) -> std::result::Result<crate::login::NewSession, Vec<Error>> {
         let (c, ident) = self.esign_taken(id, pre_id).await.map_err(|e| vec![e])?;
         let tx = self
+            .logins
             .login_resume(&c.login, pre_id)
             .await
             .and_then(|tx| tx.ok_or(Error::NotFound))

@@ -302,6 +302,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// time: more would only interleave 19 MiB working sets on the same cores (slower for all) and
 /// let a flood of logins claim unbounded memory; the others wait in the queue. The threads end
 /// when this is dropped.
+#[derive(Clone)]
 pub struct HashWorkers {
     queue: std::sync::mpsc::Sender<Job>,
 }

@@ -121,6 +121,22 @@ pub fn check_phone(v: &str) -> Result<String> {
 }
 
 impl Core {
+    /// The account a session belongs to.
+    pub async fn account(&self, account_id: &str) -> Result<Option<Account>> {
+        self.store.account_by_id(account_id).await
+    }
+
+    /// The newest `limit` events of the citizen's history whose kind starts with one of
+    /// `kinds` (refreshes are never in it, design note 0007).
+    pub async fn history(
+        &self,
+        account_id: &str,
+        kinds: &[&str],
+        limit: i64,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        self.store.audit_for_account(account_id, kinds, limit).await
+    }
+
     /// Validates everything, reporting every problem at once; on success creates the pending
     /// account and queues the confirmation email. Nothing is written when anything is wrong.
     pub async fn register(&self, input: RegisterInput, client: &Client) -> Result<(), Vec<Error>> {

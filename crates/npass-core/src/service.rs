@@ -12,12 +12,12 @@ use crate::national_id::Scheme;
 use crate::password::Hasher;
 use crate::rng::{self, Rng};
 use crate::seal::Sealer;
-use crate::store::{Store, ThrottleTake};
+use crate::store::{Store, ThrottleStore, ThrottleTake};
 
 /// How long the readiness probe may wait for its write to commit.
 const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// What a throttle counter allows (`Core::take_attempts`).
+/// What a throttle counter allows (`Throttles::take`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule<'p> {
     /// An authenticator's: delays after the free failures, then a lock.
@@ -151,13 +151,64 @@ impl Policy {
     }
 }
 
-pub struct Core {
+/// What every service shares: time, randomness, the deployment's rules, and the mail waker.
+#[derive(Clone)]
+pub struct Env {
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    pub policy: Arc<Policy>,
+    /// Called after a use-case put mail in the outbox, so the sender need not wait for its poll.
+    pub mail_waker: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Env {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn new_id(&self) -> String {
+        rng::id(self.rng.as_ref())
+    }
+
+    pub fn mail(&self, to: &str, language: &str, kind: &str, params: &[(&str, &str)]) -> Mail {
+        Mail {
+            id: self.new_id(),
+            to: to.to_owned(),
+            language: language.to_owned(),
+            kind: kind.to_owned(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+}
+
+/// What `Core::new` is built from.
+pub struct CoreParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
     pub hasher: Arc<Hasher>,
     pub sealer: Sealer,
     pub policy: Policy,
+    pub mail_waker: Arc<dyn Fn() + Send + Sync>,
+    pub backchannel_waker: Arc<dyn Fn() + Send + Sync>,
+    pub pairwise_key: zeroize::Zeroizing<[u8; 32]>,
+    pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
+    pub esign: crate::esign::Esign,
+    pub hash_workers: crate::password::HashWorkers,
+}
+
+/// The use-cases. Services with narrow ports (`logins`, `throttles`) hold what they use;
+/// the rest still reach the whole store.
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    pub hasher: Arc<Hasher>,
+    pub sealer: Arc<Sealer>,
+    pub policy: Arc<Policy>,
     /// Called after a use-case put mail in the outbox, so the sender need not wait for its poll.
     pub mail_waker: Arc<dyn Fn() + Send + Sync>,
     /// Called after back-channel logout tokens were queued.
@@ -172,6 +223,141 @@ pub struct Core {
     pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
     /// E-signature trust and its CRL cache.
     pub esign: crate::esign::Esign,
+    pub env: Env,
+    pub throttles: Throttles,
+    /// Logins, their transactions and the sessions they become.
+    pub logins: crate::login::Logins,
+}
+
+impl Core {
+    pub fn new(p: CoreParts) -> Core {
+        let policy = Arc::new(p.policy);
+        let env = Env {
+            clock: p.clock.clone(),
+            rng: p.rng.clone(),
+            policy: policy.clone(),
+            mail_waker: p.mail_waker.clone(),
+        };
+        let throttles = Throttles::new(p.store.clone(), env.clone());
+        let sealer = Arc::new(p.sealer);
+        let ended = Arc::new(crate::oidc::logout::BackchannelLogout {
+            accounts: p.store.clone(),
+            eservices: p.store.clone(),
+            grants: p.store.clone(),
+            outbox: p.store.clone(),
+            env: env.clone(),
+            pairwise_key: p.pairwise_key.clone(),
+            waker: p.backchannel_waker.clone(),
+        });
+        let logins = crate::login::Logins {
+            accounts: p.store.clone(),
+            totp: p.store.clone(),
+            recovery: p.store.clone(),
+            sessions: p.store.clone(),
+            audit: p.store.clone(),
+            stored: p.store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hasher: p.hasher.clone(),
+            hash_workers: p.hash_workers.clone(),
+            sealer: sealer.clone(),
+            ended,
+        };
+        Core {
+            store: p.store,
+            clock: p.clock,
+            rng: p.rng,
+            hasher: p.hasher,
+            sealer,
+            policy,
+            mail_waker: p.mail_waker,
+            backchannel_waker: p.backchannel_waker,
+            pairwise_key: p.pairwise_key,
+            key_cache: Default::default(),
+            hash_workers: p.hash_workers,
+            key_fetcher: p.key_fetcher,
+            esign: p.esign,
+            env,
+            throttles,
+            logins,
+        }
+    }
+}
+
+/// Throttle counters (design note 0008): an attempt is taken before a secret is checked.
+#[derive(Clone)]
+pub struct Throttles {
+    store: Arc<dyn ThrottleStore>,
+    env: Env,
+}
+
+impl Throttles {
+    pub fn new(store: Arc<dyn ThrottleStore>, env: Env) -> Self {
+        Throttles { store, env }
+    }
+
+    /// Checks a throttle counter without taking an attempt; see `ThrottlePolicy::check`.
+    pub(crate) async fn check(&self, key: &str, policy: &ThrottlePolicy) -> Result<()> {
+        let t = self.store.throttle(key).await?;
+        policy.check(t, self.env.now())
+    }
+
+    /// Takes one attempt on an authenticator's counter before its secret is checked (counted as
+    /// a failure until given back), so concurrent guesses on any node can never verify more
+    /// secrets than the policy allows. Returns the count including this one.
+    pub(crate) async fn take_one(&self, key: &str, policy: &ThrottlePolicy) -> Result<i64> {
+        let counts = self
+            .take(&[(key, Rule::Authenticator(policy))], &[])
+            .await?;
+        Ok(counts.first().copied().unwrap_or(0))
+    }
+
+    /// Takes one attempt on each of `keys`, all or none, and gives back one on each of
+    /// `releases`, in one transaction; returns the counts in the order of `keys`. When a rule
+    /// refuses, nothing is taken and nothing given back.
+    pub(crate) async fn take(
+        &self,
+        keys: &[(&str, Rule<'_>)],
+        releases: &[&str],
+    ) -> Result<Vec<i64>> {
+        // Each lost race means another attempt was counted; a few rounds settle it, and a
+        // counter this contended is being hammered anyway.
+        for _ in 0..8 {
+            let now = self.env.now();
+            let mut takes = Vec::with_capacity(keys.len());
+            for (key, rule) in keys {
+                let seen = self.store.throttle(key).await?;
+                let failures = match rule {
+                    Rule::Authenticator(p) => p.check(seen, now).map(|()| seen.failures + 1)?,
+                    Rule::Address => self.env.policy.throttle.ip_take(seen, now)?,
+                };
+                takes.push(ThrottleTake {
+                    key,
+                    seen,
+                    failures,
+                });
+            }
+            if self.store.throttle_take(&takes, releases, now).await? {
+                return Ok(takes.iter().map(|t| t.failures).collect());
+            }
+        }
+        Err(Error::RateLimited {
+            retry_after_ms: 1000,
+        })
+    }
+
+    /// Gives back attempts whose secret was right or never checked.
+    pub(crate) async fn release(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            self.store.throttle_release(key).await?;
+        }
+        Ok(())
+    }
+
+    /// The counter `key` as it stands.
+    pub(crate) async fn read(&self, key: &str) -> Result<Throttle> {
+        self.store.throttle(key).await
+    }
 }
 
 /// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,
@@ -195,24 +381,15 @@ pub fn ordered_key(secret: &str) -> String {
 
 impl Core {
     pub fn now(&self) -> i64 {
-        self.clock.now_ms()
+        self.env.now()
     }
 
     pub fn new_id(&self) -> String {
-        rng::id(self.rng.as_ref())
+        self.env.new_id()
     }
 
     pub fn mail(&self, to: &str, language: &str, kind: &str, params: &[(&str, &str)]) -> Mail {
-        Mail {
-            id: self.new_id(),
-            to: to.to_owned(),
-            language: language.to_owned(),
-            kind: kind.to_owned(),
-            params: params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
+        self.env.mail(to, language, kind, params)
     }
 
     /// Runs `f` on a password-hashing thread (see `password::HashWorkers`).
@@ -222,64 +399,6 @@ impl Core {
     ) -> Result<T> {
         let hasher = self.hasher.clone();
         self.hash_workers.run(move || f(&hasher)).await
-    }
-
-    /// Checks a throttle counter without taking an attempt; see `ThrottlePolicy::check`.
-    pub(crate) async fn throttle_check(&self, key: &str, policy: &ThrottlePolicy) -> Result<()> {
-        let t = self.store.throttle(key).await?;
-        policy.check(t, self.now())
-    }
-
-    /// Takes one attempt on an authenticator's counter before its secret is checked (counted as
-    /// a failure until given back), so concurrent guesses on any node can never verify more
-    /// secrets than the policy allows. Returns the count including this one.
-    pub(crate) async fn take_attempt(&self, key: &str, policy: &ThrottlePolicy) -> Result<i64> {
-        let counts = self
-            .take_attempts(&[(key, Rule::Authenticator(policy))], &[])
-            .await?;
-        Ok(counts.first().copied().unwrap_or(0))
-    }
-
-    /// Takes one attempt on each of `keys`, all or none, and gives back one on each of
-    /// `releases`, in one transaction; returns the counts in the order of `keys`. When a rule
-    /// refuses, nothing is taken and nothing given back.
-    pub(crate) async fn take_attempts(
-        &self,
-        keys: &[(&str, Rule<'_>)],
-        releases: &[&str],
-    ) -> Result<Vec<i64>> {
-        // Each lost race means another attempt was counted; a few rounds settle it, and a
-        // counter this contended is being hammered anyway.
-        for _ in 0..8 {
-            let now = self.now();
-            let mut takes = Vec::with_capacity(keys.len());
-            for (key, rule) in keys {
-                let seen = self.store.throttle(key).await?;
-                let failures = match rule {
-                    Rule::Authenticator(p) => p.check(seen, now).map(|()| seen.failures + 1)?,
-                    Rule::Address => self.policy.throttle.ip_take(seen, now)?,
-                };
-                takes.push(ThrottleTake {
-                    key,
-                    seen,
-                    failures,
-                });
-            }
-            if self.store.throttle_take(&takes, releases, now).await? {
-                return Ok(takes.iter().map(|t| t.failures).collect());
-            }
-        }
-        Err(Error::RateLimited {
-            retry_after_ms: 1000,
-        })
-    }
-
-    /// Gives back attempts whose secret was right or never checked.
-    pub(crate) async fn release_attempts(&self, keys: &[&str]) -> Result<()> {
-        for key in keys {
-            self.store.throttle_release(key).await?;
-        }
-        Ok(())
     }
 
     pub async fn ready(&self) -> Result<()> {

@@ -156,7 +156,7 @@ impl Core {
         }
         let secret = self.sealer.open(&sealed, &account.id)?;
         // The attempt is taken before the code is checked (see `Core::login`).
-        self.take_attempt(&key, &policy).await?;
+        self.throttles.take_one(&key, &policy).await?;
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             let ev = audit::event(
                 "two-step.enrol-failure",
@@ -212,38 +212,6 @@ impl Core {
         (shown, hashes)
     }
 
-    /// Spends a recovery code during a login; alerts the citizen.
-    pub(crate) async fn spend_recovery_code(
-        &self,
-        account: &Account,
-        cleaned: &str,
-        client: &Client,
-    ) -> Result<bool> {
-        let now = self.now();
-        let left = self.store.recovery_left(&account.id).await?;
-        let ev = audit::event(
-            "recovery.used",
-            Some(&account.id),
-            Some(&client.ip),
-            json!({}),
-        );
-        let left_text = (left - 1).max(0).to_string();
-        let mail = self.mail(
-            &account.profile.email,
-            &account.profile.language,
-            "recovery-used",
-            &[("left", &left_text)],
-        );
-        let used = self
-            .store
-            .recovery_use(&account.id, &digest(cleaned), &ev, Some(&mail), now)
-            .await?;
-        if used {
-            (self.mail_waker)();
-        }
-        Ok(used)
-    }
-
     /// Proves the current authenticator for an account change: a current TOTP code (each step
     /// once) or, failing that, nothing. Counts failures on the login's code counter.
     pub async fn prove_current_code(
@@ -256,7 +224,7 @@ impl Core {
         let totp = self.store.totp(&account.id).await?.ok_or(Error::NotFound)?;
         let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
         let now = self.now();
-        self.take_attempt(&key, &self.policy.throttle).await?;
+        self.throttles.take_one(&key, &self.policy.throttle).await?;
         if let Some(step) = totp::verify(&secret, code, now, totp.last_step)
             && self.store.totp_use_step(&account.id, step).await?
         {

@@ -325,6 +325,7 @@ impl Ctx {
         if let Some(secret) = jar.get(SESSION_COOKIE).filter(|v| is_token(v)) {
             let found = st
                 .core
+                .logins
                 .session(secret)
                 .await
                 .map_err(|e| error_page(st, &browser, &e))?;
@@ -389,7 +390,7 @@ fn citizen(st: &AppState, ctx: &Ctx, fresh: bool) -> Result<Authed, Response> {
     let path = &ctx.browser.path;
     match &ctx.auth {
         None => Err(crate::routes::to_login(path, false)),
-        Some(a) if fresh && !st.core.is_fresh(&a.session) => {
+        Some(a) if fresh && !st.core.logins.is_fresh(&a.session) => {
             Err(crate::routes::to_login(path, true))
         }
         Some(a)

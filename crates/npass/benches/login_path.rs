@@ -65,7 +65,10 @@ fn with_app(c: &mut Criterion) {
         .unwrap();
     let tx = LoginTransaction::asserted(&account.id, vec![Factor::Password]);
     c.bench_function("session_create_sqlite", |b| {
-        b.iter(|| rt.block_on(core.start_session(&tx, None, &client)).unwrap())
+        b.iter(|| {
+            rt.block_on(core.logins.start_session(&tx, None, &client))
+                .unwrap()
+        })
     });
     c.bench_function("login_password_only_sqlite", |b| {
         b.iter(|| {
@@ -74,7 +77,7 @@ fn with_app(c: &mut Criterion) {
                 password: "cerul de deasupra Chisinaului".into(),
                 code: Default::default(),
             };
-            rt.block_on(core.login(input, &client, None))
+            rt.block_on(core.logins.login(input, &client, None))
                 .map(|_| ())
                 .unwrap()
         })

@@ -10,7 +10,7 @@ use npass_core::national_id::Scheme;
 use npass_core::password::{HashParams, Hasher};
 use npass_core::rng::{self, OsRng, Rng};
 use npass_core::seal::{MasterKey, Sealer};
-use npass_core::service::{Policy, SessionPolicy, ThrottlePolicy};
+use npass_core::service::{CoreParts, Policy, SessionPolicy, ThrottlePolicy};
 use npass_store::SqlStore;
 use npass_web::{AppState, I18n, WebConfig};
 use secrecy::SecretString;
@@ -154,7 +154,7 @@ impl App {
         let waker = mail_wake.clone();
         let backchannel_wake = Arc::new(Notify::new());
         let bc_waker = backchannel_wake.clone();
-        let core = Arc::new(Core {
+        let core = Arc::new(Core::new(CoreParts {
             store: Arc::new(store.clone()),
             clock,
             rng,
@@ -164,7 +164,6 @@ impl App {
             mail_waker: Arc::new(move || waker.notify_one()),
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
-            key_cache: Default::default(),
             key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new(http.clone())),
             esign: npass_core::esign::Esign::new(
                 cfg.esign.trust()?,
@@ -176,7 +175,7 @@ impl App {
             ),
             hash_workers: npass_core::password::HashWorkers::per_cpu()
                 .map_err(|e| e.to_string())?,
-        });
+        }));
         core.ensure_signing_key()
             .await
             .map_err(|e| format!("signing key: {e}"))?;

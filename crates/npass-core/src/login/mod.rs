@@ -6,12 +6,19 @@ mod verifiers;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use std::sync::Arc;
+
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::model::{Account, AccountStatus, Amr, Level, Session, TotpCredential};
+use crate::password::{HashWorkers, Hasher};
 use crate::rng;
-use crate::service::{Core, digest, ordered_key};
-use crate::store::{Settle, StoredLogin};
+use crate::seal::Sealer;
+use crate::service::{Env, Throttles, digest, ordered_key};
+use crate::store::{
+    AccountStore, AuditStore, LoginStore, RecoveryStore, SessionStore, Settle, StoredLogin,
+    TotpStore,
+};
 
 pub use verifiers::{Certificate, Code, Password, PasswordInput, Verifier, clean_recovery_code};
 
@@ -217,13 +224,45 @@ impl From<Error> for LoginError {
     }
 }
 
+/// Told when a session ends (a logout, or another citizen's login in its browser), so the
+/// e-services it served hear of it.
+#[async_trait::async_trait]
+pub trait SessionEnded: Send + Sync {
+    async fn session_ended(&self, chain: &str, account_id: &str) -> Result<()>;
+}
+
+/// The login service: verifiers, transactions and sessions, over the ports it uses.
+pub struct Logins {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) totp: Arc<dyn TotpStore>,
+    pub(crate) recovery: Arc<dyn RecoveryStore>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) audit: Arc<dyn AuditStore>,
+    pub(crate) stored: Arc<dyn LoginStore>,
+    pub(crate) throttles: Throttles,
+    pub(crate) env: Env,
+    pub(crate) hasher: Arc<Hasher>,
+    pub(crate) hash_workers: HashWorkers,
+    pub(crate) sealer: Arc<Sealer>,
+    pub(crate) ended: Arc<dyn SessionEnded>,
+}
+
 /// A new session: the secret goes to the browser, only its digest is stored.
 pub struct NewSession {
     pub secret: String,
     pub session: Session,
 }
 
-impl Core {
+impl Logins {
+    /// Runs `f` on a password-hashing thread (see `password::HashWorkers`).
+    pub(crate) async fn hashing<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hasher) -> T + Send + 'static,
+    ) -> Result<T> {
+        let hasher = self.hasher.clone();
+        self.hash_workers.run(move || f(&hasher)).await
+    }
+
     /// National ID + password (+ code) login, as on the MPass login page: the password
     /// verifier, then the code verifier when the account has two-step authentication, then the
     /// session. `replaces` is the browser's current session secret, if any: a login from a
@@ -268,10 +307,10 @@ impl Core {
             .map(str::to_owned)
             .collect::<Vec<_>>();
         let held: Vec<&str> = held.iter().map(String::as_str).collect();
-        self.release_attempts(&held).await?;
+        self.throttles.release(&held).await?;
         tx.settle.held = None;
         tx.settle.releases.clear();
-        let key = rng::ordered_token(self.rng.as_ref(), self.now());
+        let key = rng::ordered_token(self.env.rng.as_ref(), self.env.now());
         let key = ordered_key(&key);
         let stored = StoredLogin {
             key: key.clone(),
@@ -279,9 +318,9 @@ impl Core {
             account_id: tx.account_id.clone(),
             factors: tx.factors.clone(),
             settle: tx.settle.clone(),
-            expires_at: self.now() + LOGIN_TX_TTL_MS,
+            expires_at: self.env.now() + LOGIN_TX_TTL_MS,
         };
-        self.store.login_put(&stored).await?;
+        self.stored.login_put(&stored).await?;
         Ok(key)
     }
 
@@ -289,11 +328,11 @@ impl Core {
     /// it has not expired.
     pub async fn login_resume(&self, key: &str, pre_id: &str) -> Result<Option<LoginTransaction>> {
         use subtle::ConstantTimeEq;
-        let Some(s) = self.store.login(key).await? else {
+        let Some(s) = self.stored.login(key).await? else {
             return Ok(None);
         };
         let mine = bool::from(digest(pre_id).as_bytes().ct_eq(s.browser_hash.as_bytes()));
-        if !mine || self.now() >= s.expires_at {
+        if !mine || self.env.now() >= s.expires_at {
             return Ok(None);
         }
         Ok(Some(LoginTransaction {
@@ -320,7 +359,7 @@ impl Core {
         let account = match (&tx.account, &tx.account_id) {
             (Some(a), _) => a.clone(),
             (None, Some(id)) => self
-                .store
+                .accounts
                 .account_by_id(id)
                 .await?
                 .ok_or(LoginError::Failed)?,
@@ -330,7 +369,7 @@ impl Core {
             .factors
             .iter()
             .any(|f| matches!(f, Factor::Certificate { .. }));
-        let refused = if tx.level() == Level::Low && !self.policy.password_only_login {
+        let refused = if tx.level() == Level::Low && !self.env.policy.password_only_login {
             Some(LoginError::SecondFactorRequired)
         } else {
             match account.status {
@@ -342,11 +381,11 @@ impl Core {
         };
         if let Some(refused) = refused {
             let fresh = match tx.settle.totp_step {
-                Some(step) => self.store.totp_use_step(&account.id, step).await?,
+                Some(step) => self.totp.totp_use_step(&account.id, step).await?,
                 None => true,
             };
             if fresh {
-                self.release_attempts(&tx.held_keys()).await?;
+                self.throttles.release(&tx.held_keys()).await?;
                 return Err(refused);
             }
         } else if let Some(ns) = self.open_session(&tx, replaces, client).await? {
@@ -358,7 +397,7 @@ impl Core {
         }
         // Another login spent this code first: its attempt stands as a failure.
         let (key, _) = tx.settle.held.clone().unwrap_or_default();
-        let count = self.store.throttle(&key).await?.failures;
+        let count = self.throttles.read(&key).await?.failures;
         Err(self
             .failed(&key, count, Some(&account), "code", client)
             .await)
@@ -375,7 +414,7 @@ impl Core {
         what: &str,
         client: &Client,
     ) -> LoginError {
-        let now = self.now();
+        let now = self.env.now();
         let run = async {
             let id = account.map(|a| a.id.as_str());
             let ev = audit::event(
@@ -384,19 +423,21 @@ impl Core {
                 Some(&client.ip),
                 json!({"reason": what, "user_agent": client.user_agent}),
             );
-            self.store.audit_append(&ev, None, now).await?;
-            if count == self.policy.throttle.lock_after
+            self.audit.audit_append(&ev, None, now).await?;
+            if count == self.env.policy.throttle.lock_after
                 && let Some(a) = account
             {
-                let mail = self.mail(&a.profile.email, &a.profile.language, "locked", &[]);
+                let mail = self
+                    .env
+                    .mail(&a.profile.email, &a.profile.language, "locked", &[]);
                 let ev = audit::event(
                     "login.locked",
                     Some(&a.id),
                     Some(&client.ip),
                     json!({"key": key.split(':').next()}),
                 );
-                self.store.audit_append(&ev, Some(&mail), now).await?;
-                (self.mail_waker)();
+                self.audit.audit_append(&ev, Some(&mail), now).await?;
+                (self.env.mail_waker)();
             }
             Ok::<(), Error>(())
         };
@@ -419,6 +460,38 @@ impl Core {
             .ok_or_else(|| Error::Internal("session: none started".into()))
     }
 
+    /// Spends a recovery code during a login; alerts the citizen.
+    pub(crate) async fn spend_recovery_code(
+        &self,
+        account: &Account,
+        cleaned: &str,
+        client: &Client,
+    ) -> Result<bool> {
+        let now = self.env.now();
+        let left = self.recovery.recovery_left(&account.id).await?;
+        let ev = audit::event(
+            "recovery.used",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({}),
+        );
+        let left_text = (left - 1).max(0).to_string();
+        let mail = self.env.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "recovery-used",
+            &[("left", &left_text)],
+        );
+        let used = self
+            .recovery
+            .recovery_use(&account.id, &digest(cleaned), &ev, Some(&mail), now)
+            .await?;
+        if used {
+            (self.env.mail_waker)();
+        }
+        Ok(used)
+    }
+
     /// Writes the session for a completed transaction, settling what it holds (`Settlement`)
     /// and spending its stored row in the same database transaction: `None` when its code step
     /// was used already or its stored row is gone (nothing is written). `replaces` is the
@@ -437,7 +510,7 @@ impl Core {
         // A browser's session replaced by another citizen's ends as a logout: its e-services
         // are told and their grants revoked. The same citizen's session hands them on instead.
         let (replaces, chain) = match replaces {
-            Some(old) => match self.store.session(&ordered_key(old)).await? {
+            Some(old) => match self.sessions.session(&ordered_key(old)).await? {
                 Some(s) if s.account_id == account_id => (Some(old), Some(s.chain)),
                 Some(_) => {
                     self.logout(old, client).await?;
@@ -447,10 +520,10 @@ impl Core {
             },
             None => (None, None),
         };
-        let now = self.now();
+        let now = self.env.now();
         let level = tx.level();
         let (idle, absolute) = self.lifetimes(level);
-        let secret = rng::ordered_token(self.rng.as_ref(), now);
+        let secret = rng::ordered_token(self.env.rng.as_ref(), now);
         let id_hash = ordered_key(&secret);
         let session = Session {
             id_hash: id_hash.clone(),
@@ -472,7 +545,7 @@ impl Core {
         );
         let releases: Vec<&str> = tx.settle.releases.iter().map(String::as_str).collect();
         let started = self
-            .store
+            .sessions
             .session_start(
                 &session,
                 replaces.map(ordered_key).as_deref(),
@@ -490,7 +563,7 @@ impl Core {
     }
 
     fn lifetimes(&self, level: Level) -> (i64, i64) {
-        let s = &self.policy.session;
+        let s = &self.env.policy.session;
         match level {
             Level::High => (s.high_idle_ms, s.high_absolute_ms),
             _ => (s.idle_ms, s.absolute_ms),
@@ -500,12 +573,12 @@ impl Core {
     /// The live session for a browser's secret, sliding its idle timeout.
     pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
         let hash = ordered_key(secret);
-        let Some(mut s) = self.store.session(&hash).await? else {
+        let Some(mut s) = self.sessions.session(&hash).await? else {
             return Ok(None);
         };
-        let now = self.now();
+        let now = self.env.now();
         if now >= s.expires_at || now >= s.idle_expires_at {
-            self.store.session_end(&hash, None, now).await?;
+            self.sessions.session_end(&hash, None, now).await?;
             return Ok(None);
         }
         // Write at most once a minute per session.
@@ -513,35 +586,19 @@ impl Core {
             let (idle, _) = self.lifetimes(s.level);
             s.idle_expires_at = (now + idle).min(s.expires_at);
             s.last_seen_at = now;
-            self.store
+            self.sessions
                 .session_touch(&hash, now, s.idle_expires_at)
                 .await?;
         }
         Ok(Some(s))
     }
 
-    /// The account a session belongs to.
-    pub async fn account(&self, account_id: &str) -> Result<Option<Account>> {
-        self.store.account_by_id(account_id).await
-    }
-
-    /// The newest `limit` events of the citizen's history whose kind starts with one of
-    /// `kinds` (refreshes are never in it, design note 0007).
-    pub async fn history(
-        &self,
-        account_id: &str,
-        kinds: &[&str],
-        limit: i64,
-    ) -> Result<Vec<crate::model::AuditRecord>> {
-        self.store.audit_for_account(account_id, kinds, limit).await
-    }
-
     /// Ends the session everywhere; e-services that received its tokens are told over the back
     /// channel, and those tokens are revoked.
     pub async fn logout(&self, secret: &str, client: &Client) -> Result<()> {
         let hash = ordered_key(secret);
-        let now = self.now();
-        let Some(s) = self.store.session(&hash).await? else {
+        let now = self.env.now();
+        let Some(s) = self.sessions.session(&hash).await? else {
             return Ok(());
         };
         let ev = audit::event(
@@ -550,14 +607,13 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        self.queue_backchannel_logout(&s.chain, &s.account_id)
-            .await?;
-        self.store.session_end(&hash, Some(&ev), now).await
+        self.ended.session_ended(&s.chain, &s.account_id).await?;
+        self.sessions.session_end(&hash, Some(&ev), now).await
     }
 
     /// Sensitive changes need a login within `fresh_login_ms`.
     pub fn is_fresh(&self, s: &Session) -> bool {
-        self.now() - s.auth_time <= self.policy.fresh_login_ms
+        self.env.now() - s.auth_time <= self.env.policy.fresh_login_ms
     }
 }
 

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::Logins;
 use super::{Client, Factor, LoginError, LoginTransaction};
 use crate::esign::CertIdentity;
 use crate::national_id;
-use crate::service::{Core, Rule};
+use crate::service::Rule;
 use crate::totp;
 
 /// One login method.
@@ -21,7 +22,7 @@ pub trait Verifier: Sync {
     /// recorded in `tx`.
     async fn verify(
         &self,
-        core: &Core,
+        core: &Logins,
         tx: &mut LoginTransaction,
         input: &Self::Input,
         client: &Client,
@@ -64,34 +65,36 @@ impl Verifier for Password {
 
     async fn verify(
         &self,
-        core: &Core,
+        core: &Logins,
         tx: &mut LoginTransaction,
         input: &PasswordInput,
         client: &Client,
     ) -> Result<(), LoginError> {
-        let nid = national_id::parse(&input.national_id, &core.policy.schemes)
+        let nid = national_id::parse(&input.national_id, &core.env.policy.schemes)
             .map_err(|p| LoginError::Invalid(p.into()))?;
         let nid = nid.value.as_str();
         let ip_key = ip_key(&client.ip);
         let pwd_key = pwd_key(nid);
-        let account = core.store.account_by_national_id(nid).await?;
+        let account = core.accounts.account_by_national_id(nid).await?;
         let totp = match &account {
-            Some(a) => core.store.totp(&a.id).await?,
+            Some(a) => core.totp.totp(&a.id).await?,
             None => None,
         };
         // While the code counter waits or is locked that is the answer, given before the
         // password is looked at: a right and a wrong password get the same one.
         if totp.is_some() {
-            core.throttle_check(&otp_key(nid), &core.policy.throttle)
+            core.throttles
+                .check(&otp_key(nid), &core.env.policy.throttle)
                 .await?;
         }
         // The address's and the password's attempts, taken together (one transaction); the
         // address's stands only for a wrong guess, the password's only for a wrong password.
         let counts = core
-            .take_attempts(
+            .throttles
+            .take(
                 &[
                     (&ip_key, Rule::Address),
-                    (&pwd_key, Rule::Authenticator(&core.policy.throttle)),
+                    (&pwd_key, Rule::Authenticator(&core.env.policy.throttle)),
                 ],
                 &[],
             )
@@ -129,7 +132,7 @@ impl Verifier for Code {
 
     async fn verify(
         &self,
-        core: &Core,
+        core: &Logins,
         tx: &mut LoginTransaction,
         input: &SecretString,
         client: &Client,
@@ -138,7 +141,7 @@ impl Verifier for Code {
             Some(a) => a.clone(),
             None => match &tx.account_id {
                 Some(id) => core
-                    .store
+                    .accounts
                     .account_by_id(id)
                     .await?
                     .ok_or(LoginError::Failed)?,
@@ -148,7 +151,7 @@ impl Verifier for Code {
         let totp = match tx.totp.clone() {
             Some(t) => t,
             None => core
-                .store
+                .totp
                 .totp(&account.id)
                 .await?
                 .ok_or(LoginError::Failed)?,
@@ -158,11 +161,11 @@ impl Verifier for Code {
         // is taken.
         let held: Vec<String> = tx.settle.held.iter().map(|(k, _)| k.clone()).collect();
         let held: Vec<&str> = held.iter().map(String::as_str).collect();
-        let rule = Rule::Authenticator(&core.policy.throttle);
-        let count = match core.take_attempts(&[(&otp_key, rule)], &held).await {
+        let rule = Rule::Authenticator(&core.env.policy.throttle);
+        let count = match core.throttles.take(&[(&otp_key, rule)], &held).await {
             Ok(c) => c.first().copied().unwrap_or(0),
             Err(e) => {
-                core.release_attempts(&tx.held_keys()).await?;
+                core.throttles.release(&tx.held_keys()).await?;
                 return Err(e.into());
             }
         };
@@ -174,7 +177,7 @@ impl Verifier for Code {
                 .then_some(Factor::RecoveryCode)
         } else {
             let secret = core.sealer.open(&totp.sealed_secret, &account.id)?;
-            totp::verify(&secret, code, core.now(), totp.last_step).map(|step| {
+            totp::verify(&secret, code, core.env.now(), totp.last_step).map(|step| {
                 tx.settle.totp_step = Some(step);
                 Factor::Totp
             })
@@ -201,7 +204,7 @@ impl Verifier for Certificate {
 
     async fn verify(
         &self,
-        core: &Core,
+        core: &Logins,
         tx: &mut LoginTransaction,
         ident: &CertIdentity,
         _client: &Client,
@@ -209,7 +212,7 @@ impl Verifier for Certificate {
         let account = match &tx.account {
             Some(a) if a.national_id.value == ident.national_id => a.clone(),
             _ => core
-                .store
+                .accounts
                 .account_by_national_id(&ident.national_id)
                 .await?
                 .ok_or(LoginError::Failed)?,

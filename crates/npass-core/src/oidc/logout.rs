@@ -3,16 +3,20 @@
 //! connected services.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::jwt;
+use super::token::pairwise_subject;
 use super::{BackchannelNotice, ConsentRecord, EService};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
+use crate::login::SessionEnded;
 use crate::rng;
-use crate::service::{Core, digest};
+use crate::service::{Core, Env, digest};
+use crate::store::{AccountStore, BackchannelStore, GrantStore, RelyingPartyStore};
 
 const LOGOUT_TOKEN_TTL_S: i64 = 120;
 
@@ -22,6 +26,60 @@ pub fn sid(session_hash: &str) -> String {
         .chars()
         .take(32)
         .collect()
+}
+
+/// Queues the back-channel logout notices of an ended session: one per e-service that received
+/// tokens from its chain and asked to hear of logouts.
+pub struct BackchannelLogout {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) eservices: Arc<dyn RelyingPartyStore>,
+    pub(crate) grants: Arc<dyn GrantStore>,
+    pub(crate) outbox: Arc<dyn BackchannelStore>,
+    pub(crate) env: Env,
+    pub(crate) pairwise_key: zeroize::Zeroizing<[u8; 32]>,
+    /// Called after notices were queued.
+    pub(crate) waker: Arc<dyn Fn() + Send + Sync>,
+}
+
+#[async_trait::async_trait]
+impl SessionEnded for BackchannelLogout {
+    async fn session_ended(&self, chain: &str, account_id: &str) -> Result<()> {
+        let mut notices = Vec::new();
+        let account = self
+            .accounts
+            .account_by_id(account_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let issuer = self.env.policy.public_url.trim_end_matches('/');
+        for client_id in self.grants.session_clients(chain).await? {
+            let Some(e) = self.eservices.eservice(&client_id).await? else {
+                continue;
+            };
+            if e.backchannel_logout_uri.is_empty() {
+                continue;
+            }
+            // Signed at each delivery attempt, with its own iat, exp and jti.
+            let sub = pairwise_subject(&self.pairwise_key, &e, &account.id);
+            let claims = json!({
+                "iss": issuer, "aud": e.client_id, "sub": sub, "sid": sid(chain),
+                "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+            });
+            notices.push(BackchannelNotice {
+                id: self.env.new_id(),
+                client_id: e.client_id.clone(),
+                uri: e.backchannel_logout_uri.clone(),
+                logout_token: json!({"alg": e.id_token_alg, "claims": claims}).to_string(),
+                attempts: 0,
+            });
+        }
+        if !notices.is_empty() {
+            self.outbox
+                .backchannel_enqueue(&notices, self.env.now())
+                .await?;
+            (self.waker)();
+        }
+        Ok(())
+    }
 }
 
 impl Core {
@@ -69,47 +127,6 @@ impl Core {
             let sep = if target.contains('?') { '&' } else { '?' };
             format!("{target}{sep}state={}", crate::pct_encode(state))
         }))
-    }
-
-    /// Logout tokens for every e-service that received tokens from the session and registered a
-    /// back-channel logout URI; queued in the database for delivery.
-    pub(crate) async fn queue_backchannel_logout(
-        &self,
-        session_hash: &str,
-        account_id: &str,
-    ) -> Result<()> {
-        let mut notices = Vec::new();
-        let account = self
-            .store
-            .account_by_id(account_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        for client_id in self.store.session_clients(session_hash).await? {
-            let Some(e) = self.store.eservice(&client_id).await? else {
-                continue;
-            };
-            if e.backchannel_logout_uri.is_empty() {
-                continue;
-            }
-            // Signed at each delivery attempt, with its own iat, exp and jti.
-            let claims = json!({
-                "iss": self.issuer(), "aud": e.client_id,
-                "sub": self.subject(&e, &account), "sid": sid(session_hash),
-                "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
-            });
-            notices.push(BackchannelNotice {
-                id: rng::id(self.rng.as_ref()),
-                client_id: e.client_id.clone(),
-                uri: e.backchannel_logout_uri.clone(),
-                logout_token: json!({"alg": e.id_token_alg, "claims": claims}).to_string(),
-                attempts: 0,
-            });
-        }
-        if !notices.is_empty() {
-            self.store.backchannel_enqueue(&notices, self.now()).await?;
-            (self.backchannel_waker)();
-        }
-        Ok(())
     }
 
     /// The logout token for one delivery attempt of `n`: signed now, valid for two minutes

@@ -55,6 +55,24 @@ pub fn assertion_issuer(assertion: &str) -> Option<String> {
         .and_then(|v| v.get("iss").and_then(Value::as_str).map(str::to_owned))
 }
 
+/// The pairwise subject identifier of account `account_id` at e-service `e` (its sector, or
+/// its client id): an HMAC under a key derived from the master key.
+pub(crate) fn pairwise_subject(key: &[u8; 32], e: &EService, account_id: &str) -> String {
+    let sector = if e.pairwise_sector.is_empty() {
+        &e.client_id
+    } else {
+        &e.pairwise_sector
+    };
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(sector.as_bytes());
+    mac.update(b"\0");
+    mac.update(account_id.as_bytes());
+    BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+}
+
 impl Core {
     /// Authenticates a client by its secret (SHA-256, constant-time).
     pub async fn authenticate_client(
@@ -492,19 +510,7 @@ impl Core {
 
     /// The pairwise subject identifier of account `account_id` at e-service `e`.
     pub(super) fn subject_of(&self, e: &EService, account_id: &str) -> String {
-        let sector = if e.pairwise_sector.is_empty() {
-            &e.client_id
-        } else {
-            &e.pairwise_sector
-        };
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.pairwise_key.as_ref()) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
-        mac.update(sector.as_bytes());
-        mac.update(b"\0");
-        mac.update(account_id.as_bytes());
-        BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+        pairwise_subject(&self.pairwise_key, e, account_id)
     }
 
     /// The names of the claims an e-service receives for `scope`, in the order `claims` gives

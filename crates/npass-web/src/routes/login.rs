@@ -115,7 +115,11 @@ pub async fn submit(
         password: f.password.into(),
         code: f.code.into(),
     };
-    let result = st.core.login(input, &ctx.client, replaces.as_deref()).await;
+    let result = st
+        .core
+        .logins
+        .login(input, &ctx.client, replaces.as_deref())
+        .await;
     let ctx = super::oidc::continuing(&st, ctx, &f.next).await;
     let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
     let (status, err) = match result {
@@ -171,7 +175,7 @@ pub async fn logout(
     WebForm(_f): WebForm<LogoutForm>,
 ) -> PageResult {
     if let Some(a) = &ctx.auth {
-        st.core.logout(&a.secret, &ctx.client).await?;
+        st.core.logins.logout(&a.secret, &ctx.client).await?;
     }
     let mut res = see_other("/login?done=logout");
     append_cookie(res.headers_mut(), &expired_cookie(SESSION_COOKIE));

@@ -461,7 +461,7 @@ pub async fn end_session(
         }
     };
     if let Some(a) = &ctx.auth {
-        st.core.logout(&a.secret, &ctx.client).await?;
+        st.core.logins.logout(&a.secret, &ctx.client).await?;
     }
     let mut res = see_other(target.as_deref().unwrap_or("/login?done=logout"));
     crate::web::append_cookie(

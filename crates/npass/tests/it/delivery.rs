@@ -135,6 +135,7 @@ async fn an_account_without_a_password_sets_one_during_activation() {
     let tx = LoginTransaction::asserted(&account.id, vec![Factor::Password]);
     let s = app
         .core
+        .logins
         .start_session(&tx, None, &Client::default())
         .await
         .unwrap();

@@ -430,7 +430,7 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
     assert_eq!(page.location(), "/account", "{err}");
     b2.get("/account").await.status(200).has("high");
     let secret = b2.cookies.get("__Host-npass").cloned().unwrap();
-    let s = app.core.session(&secret).await.unwrap().unwrap();
+    let s = app.core.logins.session(&secret).await.unwrap().unwrap();
     assert_eq!(s.level, npass_core::model::Level::High);
     let amr: Vec<&str> = s.amr.iter().map(|a| a.as_str()).collect();
     assert_eq!(amr, vec!["sc", "hwk"]);
@@ -743,7 +743,7 @@ async fn pkcs12_software_keys_organisations_and_policies() {
     r.status(303);
     assert_eq!(r.location(), "/account");
     let secret = b.cookies.get("__Host-npass").cloned().unwrap();
-    let s = app.core.session(&secret).await.unwrap().unwrap();
+    let s = app.core.logins.session(&secret).await.unwrap().unwrap();
     let amr: Vec<&str> = s.amr.iter().map(|a| a.as_str()).collect();
     assert_eq!(amr, vec!["sc", "swk"]);
     let audit = app.core.store.audit_range(0, 1000).await.unwrap();
@@ -830,7 +830,7 @@ async fn a_card_in_the_browser_logs_in_through_the_client_certificate_listener()
         .await;
     r.status(303);
     let secret = b.cookies.get("__Host-npass").cloned().unwrap();
-    let s = app.core.session(&secret).await.unwrap().unwrap();
+    let s = app.core.logins.session(&secret).await.unwrap().unwrap();
     assert_eq!(s.level, npass_core::model::Level::High);
 
     // The same card again logs straight in.
