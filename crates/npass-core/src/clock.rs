@@ -21,11 +21,11 @@ impl Clock for SystemClock {
 
 /// A clock that tests move by hand. Compiled only with the `test-clock` feature, which only
 /// dev-dependencies enable: a production build has no way to select it.
-#[cfg(feature = "test-clock")]
+#[cfg(any(test, feature = "test-clock"))]
 #[derive(Debug)]
 pub struct ManualClock(std::sync::atomic::AtomicI64);
 
-#[cfg(feature = "test-clock")]
+#[cfg(any(test, feature = "test-clock"))]
 impl ManualClock {
     pub fn new(start_ms: i64) -> Self {
         Self(std::sync::atomic::AtomicI64::new(start_ms))
@@ -41,7 +41,7 @@ impl ManualClock {
     }
 }
 
-#[cfg(feature = "test-clock")]
+#[cfg(any(test, feature = "test-clock"))]
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.0.load(std::sync::atomic::Ordering::SeqCst)

@@ -25,6 +25,8 @@ pub mod rng;
 pub mod seal;
 pub mod service;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod totp;
 pub mod twostep;
 

@@ -301,7 +301,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// and the load harness can tell hashing from the rest of the server. One hash per thread at a
 /// time: more would only interleave 19 MiB working sets on the same cores (slower for all) and
 /// let a flood of logins claim unbounded memory; the others wait in the queue. The threads end
-/// when this is dropped.
+/// when the last clone of this is dropped.
 #[derive(Clone)]
 pub struct HashWorkers {
     queue: std::sync::mpsc::Sender<Job>,

@@ -618,31 +618,4 @@ impl Logins {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn level_follows_factors() {
-        let mut tx = LoginTransaction::asserted("a", vec![Factor::Password]);
-        assert_eq!(tx.level(), Level::Low);
-        assert_eq!(tx.amr(), vec![Amr::Pwd]);
-        tx.factors.push(Factor::Totp);
-        assert_eq!(tx.level(), Level::Substantial);
-        assert_eq!(tx.amr(), vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
-        let only_code = LoginTransaction::asserted("a", vec![Factor::Totp]);
-        assert_eq!(
-            only_code.level(),
-            Level::Low,
-            "a code alone never reaches substantial"
-        );
-    }
-
-    #[test]
-    fn recovery_code_shape() {
-        assert_eq!(
-            clean_recovery_code("ABCDE-12345"),
-            Some("abcde12345".into())
-        );
-        assert_eq!(clean_recovery_code("123456"), None);
-    }
-}
+mod tests;

@@ -1,0 +1,447 @@
+//! The login transaction, its levels and `amr`, and the throttling rules, on the in-memory
+//! store with a fixed clock.
+
+use secrecy::SecretString;
+
+use super::*;
+use crate::esign::CertIdentity;
+use crate::model::{Assurance, Profile};
+use crate::national_id::{NationalId, Scheme};
+use crate::rng::OsRng;
+use crate::service::Policy;
+use crate::testing::Fixture;
+
+const ION: &str = "2000000000004";
+const ANA: &str = "2000000000015";
+const PASSWORD: &str = "cerul de deasupra Chisinaului";
+
+fn client() -> Client {
+    Client {
+        ip: "192.0.2.7".into(),
+        user_agent: "unit".into(),
+    }
+}
+
+/// An active account with `PASSWORD`.
+async fn account(f: &Fixture, nid: &str, status: AccountStatus) -> Account {
+    let hash = f.logins.hasher.hash(PASSWORD, &OsRng).unwrap();
+    let a = Account {
+        id: format!("acc-{nid}"),
+        national_id: NationalId {
+            scheme: Scheme::MdIdnp,
+            value: nid.into(),
+        },
+        profile: Profile {
+            given_name: "Ion".into(),
+            family_name: "Popescu".into(),
+            birth_date: "1990-01-01".into(),
+            email: format!("{nid}@example.md"),
+            phone: String::new(),
+            language: "en".into(),
+        },
+        assurance: Assurance::SelfAsserted,
+        status,
+        password_hash: Some(hash),
+        created_at: 0,
+    };
+    let ev = audit::event("account.register", Some(&a.id), None, json!({}));
+    f.store
+        .create_account(&a, None, None, &ev, 0)
+        .await
+        .unwrap();
+    a
+}
+
+/// Gives `a` an Authenticator app; returns its secret.
+fn with_totp(f: &Fixture, a: &Account) -> Vec<u8> {
+    let secret = vec![42u8; 20];
+    let sealed = f.logins.sealer.seal(&secret, &a.id, &OsRng).unwrap();
+    f.store.put_totp(
+        &a.id,
+        TotpCredential {
+            sealed_secret: sealed,
+            last_step: 0,
+            created_at: 0,
+        },
+    );
+    secret
+}
+
+fn input(nid: &str, password: &str, code: &str) -> LoginInput {
+    LoginInput {
+        national_id: nid.into(),
+        password: SecretString::from(password),
+        code: SecretString::from(code),
+    }
+}
+
+async fn failures(f: &Fixture, key: &str) -> i64 {
+    f.logins.throttles.read(key).await.unwrap().failures
+}
+
+fn ion_certificate(hardware: bool) -> CertIdentity {
+    CertIdentity {
+        scheme: Scheme::MdIdnp,
+        national_id: ION.into(),
+        given_name: "Ion".into(),
+        family_name: "Popescu".into(),
+        organization_id: None,
+        issuer: "CN=Test CA".into(),
+        serial: "01".into(),
+        hardware,
+    }
+}
+
+#[test]
+fn level_follows_factors() {
+    let mut tx = LoginTransaction::asserted("a", vec![Factor::Password]);
+    assert_eq!(tx.level(), Level::Low);
+    assert_eq!(tx.amr(), vec![Amr::Pwd]);
+    tx.factors.push(Factor::Totp);
+    assert_eq!(tx.level(), Level::Substantial);
+    assert_eq!(tx.amr(), vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
+    let only_code = LoginTransaction::asserted("a", vec![Factor::Totp]);
+    assert_eq!(
+        only_code.level(),
+        Level::Low,
+        "a code alone never reaches substantial"
+    );
+    let recovery = LoginTransaction::asserted("a", vec![Factor::Password, Factor::RecoveryCode]);
+    assert_eq!(recovery.level(), Level::Substantial);
+    assert_eq!(recovery.amr(), vec![Amr::Pwd, Amr::Mfa]);
+    let card = LoginTransaction::asserted("a", vec![Factor::Certificate { hardware: true }]);
+    assert_eq!(
+        (card.level(), card.amr()),
+        (Level::High, vec![Amr::Sc, Amr::Hwk])
+    );
+    let soft = LoginTransaction::asserted("a", vec![Factor::Certificate { hardware: false }]);
+    assert_eq!(soft.amr(), vec![Amr::Sc, Amr::Swk]);
+}
+
+#[test]
+fn recovery_code_shape() {
+    assert_eq!(
+        clean_recovery_code("ABCDE-12345"),
+        Some("abcde12345".into())
+    );
+    assert_eq!(clean_recovery_code("123456"), None);
+}
+
+#[test]
+fn factors_survive_storage_as_json() {
+    let all = vec![
+        Factor::Password,
+        Factor::Totp,
+        Factor::RecoveryCode,
+        Factor::Certificate { hardware: true },
+    ];
+    let text = serde_json::to_string(&all).unwrap();
+    assert_eq!(serde_json::from_str::<Vec<Factor>>(&text).unwrap(), all);
+}
+
+#[tokio::test]
+async fn a_password_gives_low_and_a_code_with_it_substantial() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ANA, AccountStatus::Active).await;
+    let ns = f
+        .logins
+        .login(input(ANA, PASSWORD, ""), &client(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (ns.session.level, ns.session.amr),
+        (Level::Low, vec![Amr::Pwd])
+    );
+    let ion = account(&f, ION, AccountStatus::Active).await;
+    let secret = with_totp(&f, &ion);
+    let code = crate::totp::code_at(&secret, crate::totp::step_at(f.env.now()));
+    let ns = f
+        .logins
+        .login(input(ION, PASSWORD, &code), &client(), None)
+        .await
+        .unwrap();
+    assert_eq!(ns.session.level, Level::Substantial);
+    assert_eq!(ns.session.amr, vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
+    // Everything taken was right: every counter is back at zero.
+    for key in [
+        format!("pwd:{ION}"),
+        format!("otp:{ION}"),
+        "ip:192.0.2.7".into(),
+    ] {
+        assert_eq!(failures(&f, &key).await, 0, "{key}");
+    }
+    // The same code again is a replay: refused, and counted on the code.
+    let again = f
+        .logins
+        .login(input(ION, PASSWORD, &code), &client(), None)
+        .await;
+    assert_eq!(again.err(), Some(LoginError::Failed));
+    assert_eq!(failures(&f, &format!("otp:{ION}")).await, 1);
+    // An account with a code needs it.
+    let without = f
+        .logins
+        .login(input(ION, PASSWORD, " "), &client(), None)
+        .await;
+    assert_eq!(without.err(), Some(LoginError::Failed));
+}
+
+#[tokio::test]
+async fn wrong_passwords_wait_after_the_free_failures_and_a_right_one_waits_too() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ION, AccountStatus::Active).await;
+    let free = f.env.policy.throttle.free_failures;
+    for n in 1..=free {
+        let r = f
+            .logins
+            .login(input(ION, "not the password at all", ""), &client(), None)
+            .await;
+        assert_eq!(r.err(), Some(LoginError::Failed));
+        assert_eq!(failures(&f, &format!("pwd:{ION}")).await, n);
+    }
+    // The next attempt waits, right password or not, before anything is checked.
+    let wait = f.env.policy.throttle.delay_ms(free);
+    for password in ["still wrong", PASSWORD] {
+        let r = f
+            .logins
+            .login(input(ION, password, ""), &client(), None)
+            .await;
+        assert_eq!(
+            r.err(),
+            Some(LoginError::RateLimited {
+                retry_after_ms: wait
+            })
+        );
+    }
+    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, free);
+    f.clock.advance_ms(wait);
+    let ns = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), None)
+        .await
+        .unwrap();
+    assert_eq!(ns.session.level, Level::Low);
+    assert_eq!(
+        failures(&f, &format!("pwd:{ION}")).await,
+        0,
+        "a success resets"
+    );
+    let kinds = f.store.audit_kinds();
+    let failed = kinds.iter().filter(|k| *k == "login.failure").count();
+    assert_eq!(
+        failed as i64, free,
+        "one failure row per checked wrong password"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_identifier_fails_like_a_wrong_password_and_a_malformed_one_counts_nothing() {
+    let f = Fixture::new(Policy::default());
+    let r = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), None)
+        .await;
+    assert_eq!(r.err(), Some(LoginError::Failed));
+    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 1);
+    let r = f
+        .logins
+        .login(input("12345", PASSWORD, ""), &client(), None)
+        .await;
+    assert!(matches!(r, Err(LoginError::Invalid(_))), "{:?}", r.err());
+    assert_eq!(
+        failures(&f, "ip:192.0.2.7").await,
+        1,
+        "only the unknown one counted"
+    );
+}
+
+#[tokio::test]
+async fn without_password_only_logins_a_password_alone_is_no_failure_and_no_session() {
+    let f = Fixture::new(Policy {
+        password_only_login: false,
+        ..Policy::default()
+    });
+    account(&f, ION, AccountStatus::Active).await;
+    let r = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), None)
+        .await;
+    assert_eq!(r.err(), Some(LoginError::SecondFactorRequired));
+    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
+    assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
+    assert!(f.store.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn unconfirmed_and_locked_accounts_get_no_session_and_lose_no_attempt() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ION, AccountStatus::Pending).await;
+    account(&f, ANA, AccountStatus::Locked).await;
+    let r = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), None)
+        .await;
+    assert_eq!(r.err(), Some(LoginError::EmailNotConfirmed));
+    let r = f
+        .logins
+        .login(input(ANA, PASSWORD, ""), &client(), None)
+        .await;
+    assert_eq!(r.err(), Some(LoginError::AccountLocked));
+    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
+    assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
+    assert!(f.store.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn a_recovery_code_logs_in_once_and_the_citizen_is_told() {
+    let f = Fixture::new(Policy::default());
+    let ion = account(&f, ION, AccountStatus::Active).await;
+    with_totp(&f, &ion);
+    f.store.put_recovery(&ion.id, &digest("abcde12345"));
+    let ns = f
+        .logins
+        .login(input(ION, PASSWORD, "ABCDE-12345"), &client(), None)
+        .await
+        .unwrap();
+    assert_eq!(ns.session.amr, vec![Amr::Pwd, Amr::Mfa]);
+    assert!(f.store.mails().iter().any(|m| m.kind == "recovery-used"));
+    let again = f
+        .logins
+        .login(input(ION, PASSWORD, "abcde12345"), &client(), None)
+        .await;
+    assert_eq!(again.err(), Some(LoginError::Failed));
+}
+
+#[tokio::test]
+async fn a_stored_transaction_is_its_browsers_alone_spent_once_and_expires() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ION, AccountStatus::Active).await;
+    let key = f
+        .logins
+        .login_save(LoginTransaction::for_browser("browser-1"))
+        .await
+        .unwrap();
+    assert!(
+        f.logins
+            .login_resume(&key, "browser-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.logins
+            .login_resume("no-such-key", "browser-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Resumed twice (two tabs, two nodes): only one becomes a session.
+    let prove = |mut tx: LoginTransaction| {
+        let logins = &f.logins;
+        async move {
+            Certificate
+                .verify(logins, &mut tx, &ion_certificate(true), &client())
+                .await?;
+            logins.complete(tx, None, &client()).await
+        }
+    };
+    let first = f
+        .logins
+        .login_resume(&key, "browser-1")
+        .await
+        .unwrap()
+        .unwrap();
+    let second = f
+        .logins
+        .login_resume(&key, "browser-1")
+        .await
+        .unwrap()
+        .unwrap();
+    let ns = prove(first).await.unwrap();
+    assert_eq!(
+        (ns.session.level, ns.session.amr),
+        (Level::High, vec![Amr::Sc, Amr::Hwk])
+    );
+    assert_eq!(prove(second).await.err(), Some(LoginError::Gone));
+    assert_eq!(f.store.sessions().len(), 1);
+    assert!(
+        f.logins
+            .login_resume(&key, "browser-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An unspent one lives LOGIN_TX_TTL_MS.
+    let key = f
+        .logins
+        .login_save(LoginTransaction::for_browser("browser-1"))
+        .await
+        .unwrap();
+    f.clock.advance_ms(LOGIN_TX_TTL_MS);
+    assert!(
+        f.logins
+            .login_resume(&key, "browser-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_factor_of_another_account_is_refused() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ION, AccountStatus::Active).await;
+    account(&f, ANA, AccountStatus::Active).await;
+    let mut tx = LoginTransaction::default();
+    let ana = PasswordInput {
+        national_id: ANA.into(),
+        password: SecretString::from(PASSWORD),
+    };
+    Password
+        .verify(&f.logins, &mut tx, &ana, &client())
+        .await
+        .unwrap();
+    let r = Certificate
+        .verify(&f.logins, &mut tx, &ion_certificate(false), &client())
+        .await;
+    assert_eq!(r.err(), Some(LoginError::Failed));
+    assert_eq!(tx.factors(), &[Factor::Password]);
+    assert_eq!(tx.account_id(), Some(format!("acc-{ANA}").as_str()));
+}
+
+#[tokio::test]
+async fn another_citizens_login_ends_the_first_session_and_its_eservices_hear_of_it() {
+    let f = Fixture::new(Policy::default());
+    account(&f, ION, AccountStatus::Active).await;
+    account(&f, ANA, AccountStatus::Active).await;
+    let ion = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), None)
+        .await
+        .unwrap();
+    // The same citizen again: the chain is handed on, nobody is told.
+    let again = f
+        .logins
+        .login(input(ION, PASSWORD, ""), &client(), Some(&ion.secret))
+        .await
+        .unwrap();
+    assert_eq!(again.session.chain, ion.session.chain);
+    assert!(f.store.ended.lock().unwrap().is_empty());
+    let ana = f
+        .logins
+        .login(input(ANA, PASSWORD, ""), &client(), Some(&again.secret))
+        .await
+        .unwrap();
+    assert_ne!(ana.session.chain, ion.session.chain);
+    let ended = f.store.ended.lock().unwrap().clone();
+    assert_eq!(
+        ended,
+        vec![(ion.session.chain.clone(), format!("acc-{ION}"))]
+    );
+    let left: Vec<String> = f
+        .store
+        .sessions()
+        .into_iter()
+        .map(|s| s.account_id)
+        .collect();
+    assert_eq!(left, vec![format!("acc-{ANA}")]);
+}

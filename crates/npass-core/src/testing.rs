@@ -1,0 +1,488 @@
+//! An in-memory store for the core's own unit tests: the ports a service uses, with the same
+//! contract as `npass-store` (conditional updates, all-or-nothing operations), and a fixed
+//! clock. It exists only under `cfg(test)`; the contract tests keep `npass-store` honest.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::clock::ManualClock;
+use crate::error::{Error, Result};
+use crate::login::{Logins, SessionEnded};
+use crate::model::{
+    Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
+};
+use crate::password::{HashParams, HashWorkers, Hasher};
+use crate::rng::OsRng;
+use crate::seal::{MasterKey, Sealer};
+use crate::service::{Env, Policy, Throttles};
+use crate::store::{
+    AccountStore, AuditStore, LoginStore, RecoveryStore, SessionStore, Settle, StoredLogin,
+    ThrottleStore, ThrottleTake, TotpStore,
+};
+
+#[derive(Default)]
+struct State {
+    accounts: HashMap<String, Account>,
+    totp: HashMap<String, TotpCredential>,
+    /// (account, code digest) → used at.
+    recovery: HashMap<(String, String), Option<i64>>,
+    throttles: HashMap<String, Throttle>,
+    sessions: HashMap<String, Session>,
+    logins: HashMap<String, StoredLogin>,
+    audit: Vec<AuditRecord>,
+    mail: Vec<Mail>,
+}
+
+#[derive(Default)]
+pub struct MemStore {
+    state: Mutex<State>,
+    /// Sessions whose end e-services were told of: (chain, account).
+    pub ended: Mutex<Vec<(String, String)>>,
+}
+
+impl MemStore {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn append(st: &mut State, ev: &AuditEvent, mail: Option<&Mail>, now: i64) {
+        let seq = st.audit.len() as i64 + 1;
+        st.audit.push(AuditRecord {
+            seq,
+            at: now,
+            event: ev.clone(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        });
+        st.mail.extend(mail.cloned());
+    }
+
+    pub fn audit_kinds(&self) -> Vec<String> {
+        self.state()
+            .audit
+            .iter()
+            .map(|r| r.event.kind.clone())
+            .collect()
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.state().mail.clone()
+    }
+
+    pub fn sessions(&self) -> Vec<Session> {
+        self.state().sessions.values().cloned().collect()
+    }
+
+    pub fn put_totp(&self, account_id: &str, t: TotpCredential) {
+        self.state().totp.insert(account_id.to_owned(), t);
+    }
+
+    pub fn put_recovery(&self, account_id: &str, hash: &str) {
+        self.state()
+            .recovery
+            .insert((account_id.to_owned(), hash.to_owned()), None);
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemStore {
+    async fn create_account(
+        &self,
+        account: &Account,
+        _email_token: Option<(&str, i64)>,
+        mail: Option<&Mail>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        let nid = &account.national_id.value;
+        if st.accounts.values().any(|a| a.national_id.value == *nid) {
+            return Err(Error::Conflict("account-exists"));
+        }
+        st.accounts.insert(account.id.clone(), account.clone());
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+
+    async fn account_by_national_id(&self, national_id: &str) -> Result<Option<Account>> {
+        let st = self.state();
+        let found = st
+            .accounts
+            .values()
+            .find(|a| a.national_id.value == national_id);
+        Ok(found.cloned())
+    }
+
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>> {
+        Ok(self.state().accounts.get(id).cloned())
+    }
+
+    async fn confirm_email(&self, _: &str, _: &AuditEvent, _: i64) -> Result<String> {
+        Err(Error::NotFound)
+    }
+
+    async fn set_status(
+        &self,
+        account_id: &str,
+        status: AccountStatus,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        let a = st.accounts.get_mut(account_id).ok_or(Error::NotFound)?;
+        a.status = status;
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        let a = st.accounts.get_mut(account_id).ok_or(Error::NotFound)?;
+        a.password_hash = Some(password_hash.to_owned());
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TotpStore for MemStore {
+    async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>> {
+        Ok(self.state().totp.get(account_id).cloned())
+    }
+
+    async fn totp_use_step(&self, account_id: &str, step: i64) -> Result<bool> {
+        let mut st = self.state();
+        Ok(match st.totp.get_mut(account_id) {
+            Some(t) if t.last_step < step => {
+                t.last_step = step;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn totp_pending(&self, _: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        Ok(None)
+    }
+
+    async fn totp_pending_put(&self, _: &str, _: &[u8], _: i64) -> Result<()> {
+        Err(Error::Internal("not kept by this store".into()))
+    }
+
+    async fn totp_activate(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: i64,
+        _: &[String],
+        _: &AuditEvent,
+        _: Option<&Mail>,
+        _: i64,
+    ) -> Result<()> {
+        Err(Error::Internal("not kept by this store".into()))
+    }
+
+    async fn totp_remove(
+        &self,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.totp.remove(account_id);
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RecoveryStore for MemStore {
+    async fn recovery_replace(
+        &self,
+        account_id: &str,
+        hashes: &[String],
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.recovery.retain(|(a, _), _| a != account_id);
+        for h in hashes {
+            st.recovery.insert((account_id.to_owned(), h.clone()), None);
+        }
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+
+    async fn recovery_use(
+        &self,
+        account_id: &str,
+        hash: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let key = (account_id.to_owned(), hash.to_owned());
+        match st.recovery.get_mut(&key) {
+            Some(used @ None) => *used = Some(now),
+            _ => return Ok(false),
+        }
+        Self::append(&mut st, audit, mail, now);
+        Ok(true)
+    }
+
+    async fn recovery_left(&self, account_id: &str) -> Result<i64> {
+        let st = self.state();
+        let left = st
+            .recovery
+            .iter()
+            .filter(|((a, _), used)| a == account_id && used.is_none())
+            .count();
+        Ok(left as i64)
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for MemStore {
+    async fn throttle(&self, key: &str) -> Result<Throttle> {
+        Ok(self.state().throttles.get(key).copied().unwrap_or_default())
+    }
+
+    async fn throttle_take(
+        &self,
+        takes: &[ThrottleTake<'_>],
+        releases: &[&str],
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let current = |st: &State, k: &str| st.throttles.get(k).copied().unwrap_or_default();
+        if takes.iter().any(|t| current(&st, t.key) != t.seen) {
+            return Ok(false);
+        }
+        for t in takes {
+            let row = Throttle {
+                failures: t.failures,
+                last_failure_at: now,
+            };
+            st.throttles.insert(t.key.to_owned(), row);
+        }
+        for k in releases {
+            release(&mut st, k);
+        }
+        Ok(true)
+    }
+
+    async fn throttle_release(&self, key: &str) -> Result<()> {
+        release(&mut self.state(), key);
+        Ok(())
+    }
+
+    async fn throttle_reset(&self, key: &str) -> Result<()> {
+        self.state().throttles.remove(key);
+        Ok(())
+    }
+}
+
+fn release(st: &mut State, key: &str) {
+    if let Some(t) = st.throttles.get_mut(key)
+        && t.failures > 0
+    {
+        t.failures -= 1;
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemStore {
+    async fn session_start(
+        &self,
+        session: &Session,
+        replaces: Option<&str>,
+        settle: Settle<'_>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        // All or nothing, as one database transaction.
+        if let Some(step) = settle.totp_step
+            && !st
+                .totp
+                .get(&session.account_id)
+                .is_some_and(|t| t.last_step < step)
+        {
+            return Ok(false);
+        }
+        if let Some(key) = settle.login
+            && !st.logins.get(key).is_some_and(|l| l.expires_at > now)
+        {
+            return Ok(false);
+        }
+        if let Some(step) = settle.totp_step
+            && let Some(t) = st.totp.get_mut(&session.account_id)
+        {
+            t.last_step = step;
+        }
+        if let Some(key) = settle.login {
+            st.logins.remove(key);
+        }
+        st.sessions.insert(session.id_hash.clone(), session.clone());
+        if let Some(old) = replaces {
+            st.sessions.remove(old);
+        }
+        for k in settle.resets {
+            st.throttles.remove(k);
+        }
+        for k in settle.releases {
+            release(&mut st, k);
+        }
+        Self::append(&mut st, audit, None, now);
+        Ok(true)
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        Ok(self.state().sessions.get(id_hash).cloned())
+    }
+
+    async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()> {
+        if let Some(s) = self.state().sessions.get_mut(id_hash) {
+            s.last_seen_at = now;
+            s.idle_expires_at = idle_expires_at;
+        }
+        Ok(())
+    }
+
+    async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()> {
+        let mut st = self.state();
+        st.sessions.remove(id_hash);
+        if let Some(ev) = audit {
+            Self::append(&mut st, ev, None, now);
+        }
+        Ok(())
+    }
+
+    async fn sessions_end_for_account(&self, account_id: &str, _now: i64) -> Result<u64> {
+        let mut st = self.state();
+        let before = st.sessions.len();
+        st.sessions.retain(|_, s| s.account_id != account_id);
+        Ok((before - st.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemStore {
+    async fn audit_append(&self, event: &AuditEvent, mail: Option<&Mail>, now: i64) -> Result<()> {
+        Self::append(&mut self.state(), event, mail, now);
+        Ok(())
+    }
+
+    async fn audit_for_account(
+        &self,
+        account_id: &str,
+        prefixes: &[&str],
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let st = self.state();
+        let mut out: Vec<AuditRecord> = st
+            .audit
+            .iter()
+            .rev()
+            .filter(|r| r.event.account_id.as_deref() == Some(account_id))
+            .filter(|r| prefixes.iter().any(|p| r.event.kind.starts_with(p)))
+            .cloned()
+            .collect();
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(out)
+    }
+
+    async fn audit_range(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
+        let st = self.state();
+        let mut out: Vec<AuditRecord> = st
+            .audit
+            .iter()
+            .filter(|r| r.seq > after_seq)
+            .cloned()
+            .collect();
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl LoginStore for MemStore {
+    async fn login_put(&self, l: &StoredLogin) -> Result<()> {
+        self.state().logins.insert(l.key.clone(), l.clone());
+        Ok(())
+    }
+
+    async fn login(&self, key: &str) -> Result<Option<StoredLogin>> {
+        Ok(self.state().logins.get(key).cloned())
+    }
+}
+
+#[async_trait]
+impl SessionEnded for MemStore {
+    async fn session_ended(&self, chain: &str, account_id: &str) -> Result<()> {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        ended.push((chain.to_owned(), account_id.to_owned()));
+        Ok(())
+    }
+}
+
+/// The login service over a `MemStore`, with a clock that moves only when told, and cheap
+/// password hashing (the parameters are not what this tests).
+pub struct Fixture {
+    pub logins: Logins,
+    pub store: Arc<MemStore>,
+    pub clock: Arc<ManualClock>,
+    pub env: Env,
+}
+
+impl Fixture {
+    pub fn new(policy: Policy) -> Fixture {
+        let store = Arc::new(MemStore::default());
+        let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+        let env = Env {
+            clock: clock.clone(),
+            rng: Arc::new(OsRng),
+            policy: Arc::new(policy),
+            mail_waker: Arc::new(|| {}),
+        };
+        let params = HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let hasher = Hasher::new(params, None, &OsRng).expect("hasher");
+        let logins = Logins {
+            accounts: store.clone(),
+            totp: store.clone(),
+            recovery: store.clone(),
+            sessions: store.clone(),
+            audit: store.clone(),
+            stored: store.clone(),
+            throttles: Throttles::new(store.clone(), env.clone()),
+            env: env.clone(),
+            hasher: Arc::new(hasher),
+            hash_workers: HashWorkers::new(1).expect("hash worker"),
+            sealer: Arc::new(Sealer::new(&MasterKey::from_bytes([7; 32]))),
+            ended: store.clone(),
+        };
+        Fixture {
+            logins,
+            store,
+            clock,
+            env,
+        }
+    }
+}
