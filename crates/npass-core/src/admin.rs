@@ -89,7 +89,7 @@ impl Core {
     }
 
     /// Every registered e-service.
-    pub async fn eservices(&self) -> Result<Vec<crate::oidc::EService>> {
+    pub async fn eservices(&self) -> Result<Vec<crate::relying::EService>> {
         self.store.eservices().await
     }
 

@@ -21,6 +21,7 @@ pub mod national_id;
 pub mod oidc;
 pub mod password;
 pub mod register;
+pub mod relying;
 pub mod rng;
 pub mod seal;
 pub mod service;

@@ -11,9 +11,10 @@ use crate::model::{
 };
 use crate::oidc::jwt::SigningKey;
 use crate::oidc::{
-    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
-    RefreshRecord, Rotated,
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, GrantRecord, Redeemed, RefreshRecord,
+    Rotated,
 };
+use crate::relying::EService;
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {

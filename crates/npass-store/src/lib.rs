@@ -23,6 +23,7 @@ mod credentials;
 mod db;
 mod migrate;
 mod oidc;
+mod relying;
 mod sessions;
 
 use std::path::PathBuf;

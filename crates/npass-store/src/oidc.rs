@@ -5,9 +5,10 @@ use npass_core::error::{Error, Result};
 use npass_core::model::{Amr, AuditEvent, Level};
 use npass_core::oidc::jwt::SigningKey;
 use npass_core::oidc::{
-    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, EService, GrantRecord, Redeemed,
-    RefreshRecord, Rotated, join_scope, split_scope,
+    AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, GrantRecord, Redeemed, RefreshRecord,
+    Rotated, join_scope, split_scope,
 };
+use npass_core::relying::EService;
 use npass_core::store::{
     AuthRequestStore, BackchannelStore, ConsentStore, GrantStore, RelyingPartyStore,
     SigningKeyStore,
@@ -16,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::db::Row;
+use crate::relying::EServiceRecord;
 use crate::{SqlStore, append_audit, args, commit, finish};
 
 /// Forgets the client assertions that expired (by the expiry index: the table holds every
@@ -95,7 +97,7 @@ impl RelyingPartyStore for SqlStore {
     async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let r = tx.exec("INSERT INTO eservices (client_id, record, created_at, updated_at) VALUES ($1, $2, $3, $3) \
-             ON CONFLICT (client_id) DO NOTHING", args![&e.client_id, to_json(e)?, now]).await?;
+             ON CONFLICT (client_id) DO NOTHING", args![&e.client_id, to_json(&EServiceRecord::from(e))?, now]).await?;
         if r == 0 {
             return Err(Error::Conflict("eservice-exists"));
         }
@@ -103,11 +105,13 @@ impl RelyingPartyStore for SqlStore {
     }
 
     async fn eservice(&self, client_id: &str) -> Result<Option<EService>> {
-        self.record(
+        self.record::<EServiceRecord>(
             "SELECT record FROM eservices WHERE client_id = $1",
             args![client_id],
         )
-        .await
+        .await?
+        .map(EServiceRecord::into_eservice)
+        .transpose()
     }
 
     async fn eservices(&self) -> Result<Vec<EService>> {
@@ -119,7 +123,7 @@ impl RelyingPartyStore for SqlStore {
             )
             .await?;
         rows.iter()
-            .map(|r| from_json(&r.get::<String>(0)?))
+            .map(|r| from_json::<EServiceRecord>(&r.get::<String>(0)?)?.into_eservice())
             .collect()
     }
 
@@ -128,7 +132,7 @@ impl RelyingPartyStore for SqlStore {
         let r = tx
             .exec(
                 "UPDATE eservices SET record = $2, updated_at = $3 WHERE client_id = $1",
-                args![&e.client_id, to_json(e)?, now],
+                args![&e.client_id, to_json(&EServiceRecord::from(e))?, now],
             )
             .await?;
         if r == 0 {

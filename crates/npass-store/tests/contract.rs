@@ -863,26 +863,29 @@ mod oidc {
     use super::*;
     use npass_core::oidc::jwt::SigningKey;
     use npass_core::oidc::*;
+    use npass_core::relying::{ClientAuth, EService, OidcClient, Protocol, SigningAlg};
 
     fn es(id: &str) -> EService {
         EService {
             client_id: id.into(),
             name: "Tax portal".into(),
-            secret_hash: Some("h".into()),
-            auth_method: "client_secret_basic".into(),
-            redirect_uris: vec!["https://tax.example.md/cb".into()],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: String::new(),
             min_level: Level::Substantial,
             scopes: vec!["openid".into()],
             national_id_claim: false,
             pairwise_sector: String::new(),
-            require_par: false,
-            jwks: None,
-            jwks_uri: String::new(),
-            id_token_alg: "ES256".into(),
             disabled: false,
             created_at: 1,
+            protocol: Protocol::Oidc(OidcClient {
+                secret_hash: Some("h".into()),
+                auth: ClientAuth::ClientSecretBasic,
+                redirect_uris: vec!["https://tax.example.md/cb".into()],
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: String::new(),
+                require_par: false,
+                jwks: None,
+                jwks_uri: String::new(),
+                id_token_alg: SigningAlg::Rs256,
+            }),
         }
     }
 

@@ -267,10 +267,11 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
         user_agent: "npass demo".into(),
     };
     let existing = core.store.eservices().await.map_err(|e| e.to_string())?;
-    if let Some(e) = existing
-        .iter()
-        .find(|e| e.name == NAME && e.redirect_uris.contains(&redirect))
-    {
+    if let Some(e) = existing.iter().find(|e| {
+        e.name == NAME
+            && e.oidc()
+                .is_some_and(|o| o.redirect_uris.contains(&redirect))
+    }) {
         let (e, secret) = core
             .rotate_eservice_secret(&e.client_id, &op)
             .await

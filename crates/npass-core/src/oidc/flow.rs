@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::jwt::{self, SigningKey};
-use super::{
-    AuthCode, AuthRequest, EService, KNOWN_SCOPES, OAuthCode, OAuthError, join_scope, split_scope,
-};
+use super::{AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, join_scope, split_scope};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Level, Session};
+use crate::relying::{ClientAuth, EService, OidcClient, Protocol, SigningAlg};
 use crate::rng;
 use crate::service::{Core, digest, ordered_key};
 
@@ -158,18 +157,19 @@ impl Core {
             return Err(Error::invalid("redirect_uri", "redirect-uri"));
         }
         let method = if n.auth_method.is_empty() {
-            "client_secret_basic".to_owned()
+            Some(ClientAuth::ClientSecretBasic)
         } else {
-            n.auth_method.clone()
+            ClientAuth::parse(&n.auth_method)
         };
-        match method.as_str() {
-            "client_secret_basic" => {}
-            "private_key_jwt" if n.jwks.is_none() && !n.jwks_uri.is_empty() => {
+        let method = method.ok_or(Error::invalid("auth", "auth-method"))?;
+        match method {
+            ClientAuth::ClientSecretBasic => {}
+            ClientAuth::PrivateKeyJwt if n.jwks.is_none() && !n.jwks_uri.is_empty() => {
                 if !valid_redirect_uri(&n.jwks_uri) {
                     return Err(Error::invalid("jwks_uri", "jwks-uri"));
                 }
             }
-            "private_key_jwt" => {
+            ClientAuth::PrivateKeyJwt => {
                 let usable = n
                     .jwks
                     .as_ref()
@@ -184,7 +184,6 @@ impl Core {
                     return Err(Error::invalid("jwks", "jwks"));
                 }
             }
-            _ => return Err(Error::invalid("auth", "auth-method")),
         }
         let mut scopes = if n.scopes.is_empty() {
             vec![
@@ -208,30 +207,35 @@ impl Core {
         if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
             scopes.push("national_id".into());
         }
-        let id_token_alg = n.id_token_alg.clone().unwrap_or_else(|| "ES256".into());
-        if !["ES256", "RS256"].contains(&id_token_alg.as_str()) {
-            return Err(Error::invalid("id_token_alg", "id-token-alg"));
-        }
-        self.ensure_signing_key_for(&id_token_alg).await?;
-        let secret = (method == "client_secret_basic").then(|| rng::token(self.rng.as_ref()));
+        let id_token_alg = match n.id_token_alg.as_deref() {
+            None => SigningAlg::Es256,
+            Some(a) => {
+                SigningAlg::parse(a).ok_or(Error::invalid("id_token_alg", "id-token-alg"))?
+            }
+        };
+        self.ensure_signing_key_for(id_token_alg.as_str()).await?;
+        let secret =
+            (method == ClientAuth::ClientSecretBasic).then(|| rng::token(self.rng.as_ref()));
         let e = EService {
             client_id: format!("es_{}", rng::id(self.rng.as_ref())),
             name: n.name.trim().to_owned(),
-            secret_hash: secret.as_deref().map(digest),
-            auth_method: method,
-            redirect_uris: n.redirect_uris,
-            post_logout_redirect_uris: n.post_logout_redirect_uris,
-            backchannel_logout_uri: n.backchannel_logout_uri,
             min_level: n.min_level.unwrap_or(Level::Low),
             scopes,
             national_id_claim: n.national_id_claim,
             pairwise_sector: n.pairwise_sector,
-            require_par: n.require_par,
-            jwks: n.jwks.clone(),
-            jwks_uri: n.jwks_uri.clone(),
-            id_token_alg: id_token_alg.clone(),
             disabled: false,
             created_at: self.now(),
+            protocol: Protocol::Oidc(OidcClient {
+                secret_hash: secret.as_deref().map(digest),
+                auth: method,
+                redirect_uris: n.redirect_uris,
+                post_logout_redirect_uris: n.post_logout_redirect_uris,
+                backchannel_logout_uri: n.backchannel_logout_uri,
+                require_par: n.require_par,
+                jwks: n.jwks.clone(),
+                jwks_uri: n.jwks_uri.clone(),
+                id_token_alg,
+            }),
         };
         let ev = audit::event(
             "admin.eservice-added",
@@ -278,7 +282,8 @@ impl Core {
     ) -> Result<(EService, String)> {
         let mut e = self.eservice(client_id).await?;
         let secret = rng::token(self.rng.as_ref());
-        e.secret_hash = Some(digest(&secret));
+        let o = e.oidc_mut().ok_or(Error::NotFound)?;
+        o.secret_hash = Some(digest(&secret));
         let ev = audit::event(
             "admin.eservice-secret-rotated",
             None,
@@ -520,14 +525,17 @@ impl Core {
                 .map_err(unavailable)?;
             return Ok(req);
         }
+        let Some(o) = client.oidc() else {
+            return Err(AuthorizeError::Page("oidc-unknown-client"));
+        };
         let redirect_uri = get("redirect_uri");
-        if !redirect_uri_registered(&client.redirect_uris, redirect_uri) {
+        if !redirect_uri_registered(&o.redirect_uris, redirect_uri) {
             return Err(AuthorizeError::Page("oidc-bad-redirect"));
         }
         let back = |e: OAuthError| {
             AuthorizeError::Redirect(self.error_redirect(redirect_uri, get("state"), &e))
         };
-        if client.require_par {
+        if o.require_par {
             return Err(back(OAuthError::new(
                 OAuthCode::InvalidRequest,
                 "this e-service must push its requests (PAR)",
@@ -575,7 +583,8 @@ impl Core {
             ));
         }
         let redirect_uri = p.get("redirect_uri").map(String::as_str).unwrap_or("");
-        if !redirect_uri_registered(&e.redirect_uris, redirect_uri) {
+        let registered = e.oidc().map(|o| o.redirect_uris.as_slice());
+        if !redirect_uri_registered(registered.unwrap_or_default(), redirect_uri) {
             return Err(OAuthError::new(
                 OAuthCode::InvalidRequest,
                 "redirect_uri is not registered",

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::jwt;
-use super::token::pairwise_subject;
-use super::{BackchannelNotice, ConsentRecord, EService};
+use super::{BackchannelNotice, ConsentRecord};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::login::SessionEnded;
+use crate::relying::{EService, pairwise_subject};
 use crate::rng;
 use crate::service::{Core, Env, digest};
 use crate::store::{AccountStore, BackchannelStore, GrantStore, RelyingPartyStore};
@@ -55,9 +55,9 @@ impl SessionEnded for BackchannelLogout {
             let Some(e) = self.eservices.eservice(&client_id).await? else {
                 continue;
             };
-            if e.backchannel_logout_uri.is_empty() {
+            let Some(o) = e.oidc().filter(|o| !o.backchannel_logout_uri.is_empty()) else {
                 continue;
-            }
+            };
             // Signed at each delivery attempt, with its own iat, exp and jti.
             let sub = pairwise_subject(&self.pairwise_key, &e, &account.id);
             let claims = json!({
@@ -67,8 +67,8 @@ impl SessionEnded for BackchannelLogout {
             notices.push(BackchannelNotice {
                 id: self.env.new_id(),
                 client_id: e.client_id.clone(),
-                uri: e.backchannel_logout_uri.clone(),
-                logout_token: json!({"alg": e.id_token_alg, "claims": claims}).to_string(),
+                uri: o.backchannel_logout_uri.clone(),
+                logout_token: json!({"alg": o.id_token_alg.as_str(), "claims": claims}).to_string(),
                 attempts: 0,
             });
         }
@@ -117,7 +117,8 @@ impl Core {
             Ok(Some(e)) if !e.disabled => e,
             _ => return Err("oidc-unknown-client"),
         };
-        if !super::flow::redirect_uri_registered(&e.post_logout_redirect_uris, target) {
+        let registered = e.oidc().map(|o| o.post_logout_redirect_uris.as_slice());
+        if !super::flow::redirect_uri_registered(registered.unwrap_or_default(), target) {
             return Err("oidc-bad-redirect");
         }
         let state = get("state");

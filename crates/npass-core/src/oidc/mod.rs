@@ -14,36 +14,6 @@ use crate::model::{Amr, Level};
 /// Scopes npass knows. `national_id` is released only to entitled e-services.
 pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "national_id"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EService {
-    pub client_id: String,
-    pub name: String,
-    /// SHA-256 of the client secret (hex); none for `private_key_jwt`.
-    pub secret_hash: Option<String>,
-    pub auth_method: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: String,
-    pub min_level: Level,
-    pub scopes: Vec<String>,
-    pub national_id_claim: bool,
-    pub pairwise_sector: String,
-    /// Authorisation requests must be pushed first (RFC 9126).
-    #[serde(default)]
-    pub require_par: bool,
-    /// The e-service's public keys, for `private_key_jwt` client authentication.
-    #[serde(default)]
-    pub jwks: Option<serde_json::Value>,
-    /// Where its public keys are published, for `private_key_jwt` (instead of `jwks`).
-    #[serde(default)]
-    pub jwks_uri: String,
-    /// How its ID and logout tokens are signed: `ES256` or `RS256`.
-    #[serde(default = "default_alg")]
-    pub id_token_alg: String,
-    pub disabled: bool,
-    pub created_at: i64,
-}
-
 /// An authorisation request, validated and parked while the citizen logs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthRequest {
@@ -231,10 +201,6 @@ pub struct ConsentRecord {
     pub client_id: String,
     pub scope: Vec<String>,
     pub created_at: i64,
-}
-
-fn default_alg() -> String {
-    "ES256".into()
 }
 
 /// Fetches an e-service's published JWKS (`jwks_uri`). The binary implements it over HTTPS; the

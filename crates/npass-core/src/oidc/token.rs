@@ -4,20 +4,20 @@
 use std::collections::HashMap;
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::jwt;
 use super::{
-    AuthCode, EService, GrantRecord, OAuthCode, OAuthError, Redeemed, RefreshRecord, Rotated,
-    join_scope, split_scope,
+    AuthCode, GrantRecord, OAuthCode, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope,
+    split_scope,
 };
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Account, AccountStatus, Amr, Level};
+use crate::relying::{self, Attribute, ClientAuth, EService, Released};
 use crate::rng;
 use crate::service::{Core, digest, ordered_key};
 
@@ -55,22 +55,26 @@ pub fn assertion_issuer(assertion: &str) -> Option<String> {
         .and_then(|v| v.get("iss").and_then(Value::as_str).map(str::to_owned))
 }
 
-/// The pairwise subject identifier of account `account_id` at e-service `e` (its sector, or
-/// its client id): an HMAC under a key derived from the master key.
-pub(crate) fn pairwise_subject(key: &[u8; 32], e: &EService, account_id: &str) -> String {
-    let sector = if e.pairwise_sector.is_empty() {
-        &e.client_id
-    } else {
-        &e.pairwise_sector
-    };
-    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
-    mac.update(sector.as_bytes());
-    mac.update(b"\0");
-    mac.update(account_id.as_bytes());
-    BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+/// The OpenID Connect claim that carries a released attribute.
+fn claim_name(a: Attribute) -> &'static str {
+    match a {
+        Attribute::Subject => "sub",
+        Attribute::IdentityAssurance => "identity_assurance",
+        Attribute::GivenName => "given_name",
+        Attribute::FamilyName => "family_name",
+        Attribute::BirthDate => "birthdate",
+        Attribute::Language => "locale",
+        Attribute::Email => "email",
+        Attribute::EmailVerified => "email_verified",
+        Attribute::Phone => "phone_number",
+        Attribute::NationalId => "national_id",
+        Attribute::NationalIdScheme => "national_id_scheme",
+    }
+}
+
+/// How an OpenID Connect client authenticates (`None` for an e-service of another protocol).
+fn client_auth(e: &EService) -> Option<ClientAuth> {
+    e.oidc().map(|o| o.auth)
 }
 
 impl Core {
@@ -87,9 +91,12 @@ impl Core {
             .await
             .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
         let e = e
-            .filter(|e| !e.disabled && e.auth_method == "client_secret_basic")
+            .filter(|e| !e.disabled && client_auth(e) == Some(ClientAuth::ClientSecretBasic))
             .ok_or_else(bad)?;
-        let stored = e.secret_hash.clone().ok_or_else(bad)?;
+        let stored = e
+            .oidc()
+            .and_then(|o| o.secret_hash.clone())
+            .ok_or_else(bad)?;
         let given = digest(secret);
         if bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
             Ok(e)
@@ -121,12 +128,15 @@ impl Core {
         }
         let e = self.store.eservice(&claimed).await.map_err(unavailable)?;
         let e = e
-            .filter(|e| !e.disabled && e.auth_method == "private_key_jwt")
+            .filter(|e| !e.disabled && client_auth(e) == Some(ClientAuth::PrivateKeyJwt))
             .ok_or_else(|| bad("client authentication failed"))?;
-        let c = match &e.jwks {
+        let o = e
+            .oidc()
+            .ok_or_else(|| bad("client authentication failed"))?;
+        let c = match &o.jwks {
             Some(jwks) => jwt::verify_with_jwks(assertion, jwks),
-            None if !e.jwks_uri.is_empty() => {
-                self.verify_with_published_keys(&e.jwks_uri, assertion)
+            None if !o.jwks_uri.is_empty() => {
+                self.verify_with_published_keys(&o.jwks_uri, assertion)
                     .await
             }
             None => return Err(bad("no keys registered")),
@@ -510,52 +520,28 @@ impl Core {
 
     /// The pairwise subject identifier of account `account_id` at e-service `e`.
     pub(super) fn subject_of(&self, e: &EService, account_id: &str) -> String {
-        pairwise_subject(&self.pairwise_key, e, account_id)
+        relying::pairwise_subject(&self.pairwise_key, e, account_id)
     }
 
     /// The names of the claims an e-service receives for `scope`, in the order `claims` gives
     /// them: what the audit trail records as released, without computing the values.
     pub fn released_claims(e: &EService, account: &Account, scope: &[String]) -> Vec<&'static str> {
-        let has = |s: &str| scope.iter().any(|x| x == s);
-        let mut names = vec!["sub", "identity_assurance"];
-        if has("profile") {
-            names.extend(["given_name", "family_name"]);
-            if !account.profile.birth_date.is_empty() {
-                names.push("birthdate");
-            }
-            names.push("locale");
-        }
-        if has("email") {
-            names.extend(["email", "email_verified"]);
-        }
-        if has("phone") && !account.profile.phone.is_empty() {
-            names.push("phone_number");
-        }
-        if has("national_id") && e.national_id_claim {
-            names.extend(["national_id", "national_id_scheme"]);
-        }
-        names
+        relying::attributes(e, account, scope)
+            .into_iter()
+            .map(claim_name)
+            .collect()
     }
 
-    /// The claims an e-service receives for `scope` (the same for OIDC and, later, SAML).
+    /// The claims an e-service receives for `scope`: what `relying::release` decides, under
+    /// OpenID Connect's names.
     pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
         let mut m = serde_json::Map::new();
-        for name in Self::released_claims(e, account, scope) {
-            let v = match name {
-                "sub" => json!(self.subject(e, account)),
-                "identity_assurance" => json!(account.assurance.as_str()),
-                "given_name" => json!(account.profile.given_name),
-                "family_name" => json!(account.profile.family_name),
-                "birthdate" => json!(account.profile.birth_date),
-                "locale" => json!(account.profile.language),
-                "email" => json!(account.profile.email),
-                "email_verified" => json!(account.status == AccountStatus::Active),
-                "phone_number" => json!(account.profile.phone),
-                "national_id" => json!(account.national_id.value),
-                "national_id_scheme" => json!(account.national_id.scheme.as_str()),
-                _ => continue,
+        for (a, v) in relying::release(&self.pairwise_key, e, account, scope) {
+            let v = match v {
+                Released::Text(t) => json!(t),
+                Released::Flag(b) => json!(b),
             };
-            m.insert(name.into(), v);
+            m.insert(claim_name(a).into(), v);
         }
         Value::Object(m)
     }
@@ -608,7 +594,8 @@ impl Core {
             amr: &amr,
             gid: &g.family,
         };
-        let id_token = self.sign_as(&e.id_token_alg, "JWT", &id).await?;
+        let alg = e.oidc().map(|o| o.id_token_alg).unwrap_or_default();
+        let id_token = self.sign_as(alg.as_str(), "JWT", &id).await?;
         let access_token = self.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.rng.as_ref(), now);
         let released = Self::released_claims(e, account, &g.scope);

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use npass_core::Error;
 use npass_core::login::Client;
 use npass_core::model::Level;
-use npass_core::oidc::EService;
 use npass_core::oidc::flow::NewEService;
+use npass_core::relying::EService;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -61,20 +61,28 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
     let mut v = json!({
         "client_id": e.client_id,
         "name": e.name,
-        "redirect_uris": e.redirect_uris,
-        "post_logout_redirect_uris": e.post_logout_redirect_uris,
-        "backchannel_logout_uri": e.backchannel_logout_uri,
         "min_level": e.min_level.as_str(),
         "scopes": e.scopes,
-        "auth": e.auth_method,
         "pairwise_sector": e.pairwise_sector,
         "national_id_claim": e.national_id_claim,
-        "require_par": e.require_par,
-        "id_token_alg": e.id_token_alg,
-        "jwks_uri": e.jwks_uri,
         "disabled": e.disabled,
         "created_at": e.created_at,
     });
+    if let (Some(o), Some(m)) = (e.oidc(), v.as_object_mut()) {
+        m.insert("redirect_uris".into(), json!(o.redirect_uris));
+        m.insert(
+            "post_logout_redirect_uris".into(),
+            json!(o.post_logout_redirect_uris),
+        );
+        m.insert(
+            "backchannel_logout_uri".into(),
+            json!(o.backchannel_logout_uri),
+        );
+        m.insert("auth".into(), json!(o.auth.as_str()));
+        m.insert("require_par".into(), json!(o.require_par));
+        m.insert("id_token_alg".into(), json!(o.id_token_alg.as_str()));
+        m.insert("jwks_uri".into(), json!(o.jwks_uri));
+    }
     if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
         m.insert("client_secret".into(), json!(s));
     }

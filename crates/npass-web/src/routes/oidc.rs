@@ -270,7 +270,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// `private_key_jwt` assertion).
 pub struct OAuthClient {
     pub params: HashMap<String, String>,
-    pub client: npass_core::oidc::EService,
+    pub client: npass_core::relying::EService,
 }
 
 impl axum::extract::FromRequest<AppState> for OAuthClient {
