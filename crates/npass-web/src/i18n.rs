@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_langneg::{NegotiationStrategy, negotiate_languages};
+use unic_langid::LanguageIdentifier;
 
 /// Every language npass has text for: (code, name in itself, the Fluent source).
 pub const AVAILABLE: &[(&str, &str, &str)] = &[
@@ -18,6 +20,8 @@ pub struct I18n {
     bundles: HashMap<&'static str, FluentBundle<FluentResource>>,
     /// Enabled languages in the deployment's order; the first is the default.
     pub enabled: Vec<&'static str>,
+    /// The same, as language identifiers for negotiation.
+    langids: Vec<LanguageIdentifier>,
 }
 
 /// Text in one language.
@@ -32,6 +36,7 @@ impl I18n {
     pub fn new(enabled: &[String]) -> Result<Self, String> {
         let mut bundles = HashMap::new();
         let mut order = Vec::new();
+        let mut langids = Vec::new();
         for code in enabled {
             let Some((c, _, src)) = AVAILABLE.iter().find(|(c, _, _)| c == code) else {
                 return Err(format!(
@@ -40,7 +45,8 @@ impl I18n {
             };
             let res = FluentResource::try_new((*src).to_owned())
                 .map_err(|(_, errs)| format!("locale {c}: {errs:?}"))?;
-            let langid = c.parse().map_err(|e| format!("locale {c}: {e:?}"))?;
+            let langid: LanguageIdentifier = c.parse().map_err(|e| format!("locale {c}: {e:?}"))?;
+            langids.push(langid.clone());
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
             bundle
@@ -55,6 +61,7 @@ impl I18n {
         Ok(I18n {
             bundles,
             enabled: order,
+            langids,
         })
     }
 
@@ -69,7 +76,10 @@ impl I18n {
             .find(|c| c.eq_ignore_ascii_case(code))
     }
 
-    /// The best enabled language for an `Accept-Language` header.
+    /// The best enabled language for an `Accept-Language` header (or a comma-separated list
+    /// of tags). The tags are ordered by their weights here (`q=0` excludes one): fluent-langneg
+    /// reads the order only. It then matches them against the enabled languages (`ro-MD`
+    /// finds `ro`).
     pub fn negotiate(&self, accept: &str) -> Option<&'static str> {
         let mut prefs: Vec<(f32, &str)> = accept
             .split(',')
@@ -84,10 +94,19 @@ impl I18n {
             })
             .filter(|(q, _)| *q > 0.0)
             .collect();
+        // Stable: equal weights keep the header's order.
         prefs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-        prefs
-            .iter()
-            .find_map(|(_, tag)| self.find(tag.split('-').next().unwrap_or(tag)))
+        let requested: Vec<LanguageIdentifier> =
+            prefs.iter().filter_map(|(_, t)| t.parse().ok()).collect();
+        let best = negotiate_languages(
+            &requested,
+            &self.langids,
+            None,
+            NegotiationStrategy::Filtering,
+        );
+        let best = best.first()?;
+        let i = self.langids.iter().position(|l| l == *best)?;
+        self.enabled.get(i).copied()
     }
 
     pub fn message(&self, lang: &str, key: &str, args: &[(&str, &str)]) -> Option<String> {
@@ -169,4 +188,24 @@ pub fn render_mail(
         .unwrap_or_default();
     let footer = i18n.message(lang, "mail-footer", &args).unwrap_or_default();
     (subject, format!("{body}\n\n{footer}\n"))
+}
+
+#[cfg(test)]
+mod negotiation {
+    use super::*;
+
+    #[test]
+    fn accept_language_by_weight_and_subtag() {
+        let i = I18n::new(&["ro".into(), "ru".into(), "en".into()]).unwrap();
+        let n = |h: &str| i.negotiate(h);
+        assert_eq!(n("ru-RU,ru;q=0.9,en;q=0.8"), Some("ru"));
+        assert_eq!(n("ro-MD"), Some("ro"));
+        assert_eq!(n("de-DE, en;q=0.5"), Some("en"));
+        assert_eq!(n("en;q=0.1, ro;q=0.9"), Some("ro"), "weights, not order");
+        assert_eq!(n("ru;q=0, fr"), None, "q=0 means not this one");
+        assert_eq!(n("EN-gb"), Some("en"));
+        assert_eq!(n("***, ;;"), None);
+        let ro_only = I18n::new(&["ro".into()]).unwrap();
+        assert_eq!(ro_only.negotiate("ru, en"), None);
+    }
 }

@@ -73,21 +73,40 @@ pub enum Next {
 /// A registered redirect URI: absolute, https (or http on a loopback host, RFC 8252), no
 /// fragment.
 pub fn valid_redirect_uri(u: &str) -> bool {
-    let ok_scheme = u.starts_with("https://")
-        || ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| {
-                u.strip_prefix(p).is_some_and(|rest| {
-                    rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-                })
-            });
     // No wildcards: a registered URI is compared byte for byte, and a `*` would only ever be
     // a mistake that looks like a pattern.
-    ok_scheme
-        && !u.contains('#')
-        && !u.contains('*')
-        && !u.chars().any(char::is_whitespace)
-        && u.len() <= 1000
+    if u.len() > 1000
+        || u.contains(['*', '\\'])
+        || u.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return false;
+    }
+    // The authority is written out: the URL parser would take `https:///cb` as host `cb`.
+    if !u
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'))
+    {
+        return false;
+    }
+    let Ok(url) = url::Url::parse(u) else {
+        return false;
+    };
+    // No fragment (RFC 6749 §3.1.2), no credentials in it.
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        // Plain HTTP only back to the citizen's own device (RFC 8252 §7.3).
+        "http" => loopback,
+        _ => false,
+    }
 }
 
 /// Is `given` one of the `registered` redirect URIs? Exactly when it is byte for byte equal to
@@ -948,6 +967,13 @@ mod tests {
         assert!(!valid_redirect_uri("http://localhost.evil.example/cb"));
         assert!(!valid_redirect_uri("https://tax.example.md/cb#x"));
         assert!(!valid_redirect_uri("javascript:alert(1)"));
+        assert!(!valid_redirect_uri("https://user:pw@tax.example.md/cb"));
+        assert!(!valid_redirect_uri("https:///cb"));
+        assert!(!valid_redirect_uri("ftp://tax.example.md/cb"));
+        assert!(!valid_redirect_uri("https://tax.example.md/cb#"));
+        assert!(!valid_redirect_uri("https://*.example.md/cb"));
+        assert!(valid_redirect_uri("http://[::1]:8000/cb"));
+        assert!(!valid_redirect_uri("https:\\\\evil.example\\cb"));
     }
 
     #[test]
