@@ -24,73 +24,54 @@ use std::time::{Duration, Instant};
 
 use flows::{Target, Worker};
 
+/// Measures npass against oidc-provider on this machine (see docs/performance.md).
+#[derive(clap::Parser)]
+#[command(name = "npass-load", version)]
 pub struct Args {
+    /// The npass binary to measure.
+    #[arg(long, default_value = "target/release/npass")]
     pub npass: PathBuf,
+    /// oidc-provider's server script (bench/peer/server.mjs); without it, npass alone.
+    #[arg(long)]
     pub peer: Option<PathBuf>,
+    /// Seconds each workload runs.
+    #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Connections at once.
+    #[arg(long, default_value_t = 32)]
     pub connections: usize,
+    /// Citizens seeded for the login flows.
+    #[arg(long, default_value_t = 1000)]
     pub accounts: usize,
     /// Run only the workloads whose name contains this (for profiling one of them).
+    #[arg(long, default_value = "")]
     pub only: String,
     /// Also count the server's instructions per request with `perf stat` (steadier than CPU time
     /// on a shared virtual machine; for comparing two builds).
+    #[arg(long)]
     pub perf: bool,
     /// Also run the token workload at this fixed rate (requests per second over all
     /// connections; 0: not), for latency below saturation.
+    #[arg(long, default_value_t = 1000.0)]
     pub rate: f64,
     /// Argon2id memory of the seeded passwords in KiB (npass's default, the production floor,
     /// unless changed for analysis: a tiny hash shows a flow's cost with warm caches; not for
     /// records).
+    #[arg(long, default_value_t = production_memory_kib())]
     pub seed_memory_kib: u32,
     /// Live grants of other citizens seeded into npass's database, so the token workload runs
     /// on tables of a deployment's size (a refresh's cost must not grow with them).
+    #[arg(long, default_value_t = 100_000)]
     pub grants: usize,
+    /// Print this thread's Argon2id verifications per second and stop (the harness runs itself
+    /// so on the server's core).
+    #[arg(long, hide = true)]
+    pub hash_rate: bool,
 }
 
 /// The Argon2id memory npass hashes passwords with by default (the production floor).
 fn production_memory_kib() -> u32 {
     npass::config::Config::default().password.memory_kib
-}
-
-fn args() -> Args {
-    let mut a = Args {
-        npass: "target/release/npass".into(),
-        peer: None,
-        seconds: 10,
-        connections: 32,
-        accounts: 1000,
-        only: String::new(),
-        perf: false,
-        rate: 1000.0,
-        seed_memory_kib: production_memory_kib(),
-        grants: 100_000,
-    };
-    let v: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] == "--perf" {
-            a.perf = true;
-            i += 1;
-            continue;
-        }
-        let val = v.get(i + 1).cloned().unwrap_or_default();
-        match v[i].as_str() {
-            "--npass" => a.npass = val.into(),
-            "--peer" => a.peer = Some(val.into()),
-            "--seconds" => a.seconds = val.parse().unwrap(),
-            "--connections" => a.connections = val.parse().unwrap(),
-            "--accounts" => a.accounts = val.parse().unwrap(),
-            "--only" => a.only = val,
-            "--rate" => a.rate = val.parse().unwrap(),
-            "--seed-memory-kib" => a.seed_memory_kib = val.parse().unwrap(),
-            "--grants" => a.grants = val.parse().unwrap(),
-            other => panic!(
-                "unknown argument {other} (--npass BIN --peer server.mjs --seconds N --connections N --accounts N --grants N --only NAME --perf --rate N --seed-memory-kib N)"
-            ),
-        }
-        i += 2;
-    }
-    a
 }
 
 /// CPU seconds (user + system) the process has used, from /proc.
@@ -533,11 +514,11 @@ fn hash_rate_here() -> f64 {
 }
 
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--hash-rate") {
+    let a = <Args as clap::Parser>::parse();
+    if a.hash_rate {
         println!("{}", hash_rate_here());
         return;
     }
-    let a = args();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
