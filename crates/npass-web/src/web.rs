@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, Mac};
 use npass_core::login::Client;
@@ -47,15 +48,14 @@ pub struct Browser {
     pub query_rest: String,
 }
 
+/// The request's cookies by name (the first of a repeated name; unreadable pairs skipped).
 pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for v in headers.get_all(header::COOKIE) {
         let Ok(s) = v.to_str() else { continue };
-        for pair in s.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                out.entry(k.trim().to_owned())
-                    .or_insert_with(|| v.trim().to_owned());
-            }
+        for c in Cookie::split_parse(s).flatten() {
+            out.entry(c.name().to_owned())
+                .or_insert_with(|| c.value_trimmed().to_owned());
         }
     }
     out
@@ -69,12 +69,31 @@ fn is_token(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// npass's cookies: the whole site (`__Host-` names need `Path=/` and `Secure`), never read by
+/// scripts, sent on top-level navigations from other sites but not their subrequests.
+fn npass_cookie<'c>(name: &'c str, value: &'c str) -> cookie::CookieBuilder<'c> {
+    Cookie::build((name, value))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+}
+
+/// A session cookie (gone when the browser closes).
 pub fn cookie(name: &str, value: &str) -> String {
-    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax")
+    npass_cookie(name, value).build().to_string()
+}
+
+/// A cookie kept for `seconds`.
+pub fn lasting_cookie(name: &str, value: &str, seconds: i64) -> String {
+    npass_cookie(name, value)
+        .max_age(cookie::time::Duration::seconds(seconds))
+        .build()
+        .to_string()
 }
 
 pub fn expired_cookie(name: &str) -> String {
-    format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+    lasting_cookie(name, "", 0)
 }
 
 fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
@@ -161,10 +180,7 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
         append_cookie(h, &cookie(PRE_COOKIE, pre_id));
     }
     if let Some(l) = set_lang {
-        append_cookie(
-            h,
-            &format!("{LANG_COOKIE}={l}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"),
-        );
+        append_cookie(h, &lasting_cookie(LANG_COOKIE, l, 365 * 24 * 60 * 60));
     }
     security_headers(h, &request_id);
     res
@@ -599,5 +615,42 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use super::*;
+
+    #[test]
+    fn cookies_carry_their_attributes_and_parse_back() {
+        let c = cookie(SESSION_COOKIE, "abc");
+        for part in [
+            "__Host-npass=abc",
+            "Path=/",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax",
+        ] {
+            assert!(c.split("; ").any(|p| p == part), "{c} lacks {part}");
+        }
+        assert!(!c.contains("Max-Age"), "a session cookie: {c}");
+        assert!(expired_cookie(SESSION_COOKIE).contains("Max-Age=0"));
+        assert!(lasting_cookie(LANG_COOKIE, "ro", 60).contains("Max-Age=60"));
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-npass=s1; junk; a=2"),
+        );
+        h.append(header::COOKIE, HeaderValue::from_static("b=\"q\""));
+        let jar = cookies(&h);
+        assert_eq!(
+            jar.get("a").map(String::as_str),
+            Some("1"),
+            "the first wins"
+        );
+        assert_eq!(jar.get(SESSION_COOKIE).map(String::as_str), Some("s1"));
+        assert_eq!(jar.get("b").map(String::as_str), Some("q"));
+        assert!(!jar.contains_key("junk"));
     }
 }
