@@ -19,27 +19,29 @@ macro_rules! select_account {
 }
 
 fn account(r: &Row) -> Result<Account> {
-    let get = |i: usize| r.get::<String>(i);
-    let scheme = get(2)?;
+    let get = |c: &str| r.col::<String>(c);
+    let scheme = get("scheme")?;
     Ok(Account {
-        id: get(0)?,
+        id: get("id")?,
         national_id: NationalId {
-            value: get(1)?,
+            value: get("national_id")?,
             scheme: Scheme::parse(&scheme)
                 .ok_or_else(|| Error::Internal(format!("scheme {scheme}")))?,
         },
         profile: Profile {
-            given_name: get(3)?,
-            family_name: get(4)?,
-            birth_date: get(5)?,
-            email: get(6)?,
-            phone: get(7)?,
-            language: get(8)?,
+            given_name: get("given_name")?,
+            family_name: get("family_name")?,
+            birth_date: get("birth_date")?,
+            email: get("email")?,
+            phone: get("phone")?,
+            language: get("language")?,
         },
-        assurance: Assurance::parse(&get(9)?).ok_or_else(|| Error::Internal("assurance".into()))?,
-        status: AccountStatus::parse(&get(10)?).ok_or_else(|| Error::Internal("status".into()))?,
-        password_hash: r.get::<Option<String>>(11)?,
-        created_at: r.get::<i64>(12)?,
+        assurance: Assurance::parse(&get("assurance")?)
+            .ok_or_else(|| Error::Internal("assurance".into()))?,
+        status: AccountStatus::parse(&get("status")?)
+            .ok_or_else(|| Error::Internal("status".into()))?,
+        password_hash: r.col::<Option<String>>("password_hash")?,
+        created_at: r.col::<i64>("created_at")?,
     })
 }
 
@@ -103,8 +105,8 @@ impl AccountStore for SqlStore {
         let Some(row) = row else {
             return Err(Error::NotFound);
         };
-        let account_id: String = row.get(0)?;
-        let expires: i64 = row.get(1)?;
+        let account_id: String = row.col("account_id")?;
+        let expires: i64 = row.col("expires_at")?;
         if expires <= now {
             // Keep the token spent: commit the delete, then say it expired.
             commit(tx).await?;

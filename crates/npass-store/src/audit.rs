@@ -9,18 +9,18 @@ use crate::db::Row;
 use crate::{SqlStore, args, commit, finish};
 
 fn record(r: &Row) -> Result<AuditRecord> {
-    let detail: String = r.get(5)?;
+    let detail: String = r.col("detail")?;
     Ok(AuditRecord {
-        seq: r.get(0)?,
-        at: r.get(1)?,
+        seq: r.col("seq")?,
+        at: r.col("at")?,
         event: AuditEvent {
-            kind: r.get(2)?,
-            account_id: r.get(3)?,
-            ip: r.get(4)?,
+            kind: r.col("kind")?,
+            account_id: r.col("account_id")?,
+            ip: r.col("ip")?,
             detail: serde_json::from_str(&detail).map_err(|e| Error::Internal(e.to_string()))?,
         },
-        prev_hash: r.get(6)?,
-        hash: r.get(7)?,
+        prev_hash: r.col("prev_hash")?,
+        hash: r.col("hash")?,
     })
 }
 
@@ -87,8 +87,8 @@ impl ThrottleStore for SqlStore {
             .await?;
         match row {
             Some(r) => Ok(Throttle {
-                failures: r.get(0)?,
-                last_failure_at: r.get(1)?,
+                failures: r.col("failures")?,
+                last_failure_at: r.col("last_failure_at")?,
             }),
             None => Ok(Throttle::default()),
         }
@@ -181,12 +181,12 @@ impl MailStore for SqlStore {
             .opt(MAIL_CLAIM, args![now, now + lease_ms])
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let params: String = r.get(4)?;
+        let params: String = r.col("params")?;
         Ok(Some(Mail {
-            id: r.get(0)?,
-            to: r.get(1)?,
-            language: r.get(2)?,
-            kind: r.get(3)?,
+            id: r.col("id")?,
+            to: r.col("to_addr")?,
+            language: r.col("language")?,
+            kind: r.col("kind")?,
             params: serde_json::from_str(&params).map_err(|e| Error::Internal(e.to_string()))?,
         }))
     }

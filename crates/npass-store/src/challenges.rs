@@ -17,19 +17,19 @@ macro_rules! challenge_columns {
 }
 
 fn challenge(r: &Row) -> Result<Challenge> {
-    let kind: String = r.get(1)?;
-    let state: String = r.get(5)?;
+    let kind: String = r.col("kind")?;
+    let state: String = r.col("state")?;
     Ok(Challenge {
-        id: r.get(0)?,
+        id: r.col("id")?,
         kind: ChallengeKind::parse(&kind)
             .ok_or_else(|| Error::Internal(format!("challenge kind {kind}")))?,
-        nonce_hash: r.get(2)?,
-        browser_hash: r.get(3)?,
-        login: r.get(4)?,
-        state: ChallengeState::from_parts(&state, r.get(6)?)
+        nonce_hash: r.col("nonce_hash")?,
+        browser_hash: r.col("browser_hash")?,
+        login: r.col("login")?,
+        state: ChallengeState::from_parts(&state, r.col("detail")?)
             .ok_or_else(|| Error::Internal(format!("challenge state {state}")))?,
-        expires_at: r.get(7)?,
-        settled_at: r.get(8)?,
+        expires_at: r.col("expires_at")?,
+        settled_at: r.col("settled_at")?,
     })
 }
 
@@ -162,15 +162,15 @@ impl LoginStore for SqlStore {
             )
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let factors: String = r.get(3)?;
-        let settle: String = r.get(4)?;
+        let factors: String = r.col("factors")?;
+        let settle: String = r.col("settle")?;
         Ok(Some(StoredLogin {
-            key: r.get(0)?,
-            browser_hash: r.get(1)?,
-            account_id: r.get(2)?,
+            key: r.col("id_hash")?,
+            browser_hash: r.col("browser_hash")?,
+            account_id: r.col("account_id")?,
             factors: unjson(&factors)?,
             settle: unjson(&settle)?,
-            expires_at: r.get(5)?,
+            expires_at: r.col("expires_at")?,
         }))
     }
 }

@@ -16,9 +16,9 @@ impl TotpStore for SqlStore {
         let row = self.pool().opt("SELECT sealed_secret, last_step, created_at FROM totp_credentials WHERE account_id = $1", args![account_id]).await?;
         row.map(|r| {
             Ok(TotpCredential {
-                sealed_secret: r.get(0)?,
-                last_step: r.get(1)?,
-                created_at: r.get(2)?,
+                sealed_secret: r.col("sealed_secret")?,
+                last_step: r.col("last_step")?,
+                created_at: r.col("created_at")?,
             })
         })
         .transpose()
@@ -40,7 +40,8 @@ impl TotpStore for SqlStore {
                 args![account_id],
             )
             .await?;
-        row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+        row.map(|r| Ok((r.col("sealed_secret")?, r.col("created_at")?)))
+            .transpose()
     }
 
     async fn totp_pending_put(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<()> {

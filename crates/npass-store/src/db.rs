@@ -128,22 +128,23 @@ fn pg_query(
     q
 }
 
-/// One result row, read by column position.
+/// One result row, read by column name (`col`) or, for a query of one column, position
+/// (`get`). A SQLite row carries its query's column names, shared by all its rows.
 pub(crate) enum Row {
     Pg(PgRow),
-    Lite(Vec<Value>),
+    Lite(Vec<Value>, Arc<[String]>),
 }
 
 /// The column types the store reads.
 pub(crate) trait Col: Sized {
-    fn pg(row: &PgRow, i: usize) -> Result<Self>;
+    fn pg<I: sqlx::ColumnIndex<PgRow>>(row: &PgRow, i: I) -> Result<Self>;
     fn lite(v: Value) -> Option<Self>;
 }
 
 macro_rules! col {
     ($t:ty, $pat:pat => $e:expr) => {
         impl Col for $t {
-            fn pg(row: &PgRow, i: usize) -> Result<Self> {
+            fn pg<I: sqlx::ColumnIndex<PgRow>>(row: &PgRow, i: I) -> Result<Self> {
                 row.try_get::<$t, _>(i).map_err(pg)
             }
             fn lite(v: Value) -> Option<Self> {
@@ -166,11 +167,24 @@ impl Row {
     pub(crate) fn get<T: Col>(&self, i: usize) -> Result<T> {
         match self {
             Row::Pg(r) => T::pg(r, i),
-            Row::Lite(vals) => {
+            Row::Lite(vals, _) => {
                 vals.get(i).cloned().and_then(T::lite).ok_or_else(|| {
                     Error::Internal(format!("database: column {i} has another type"))
                 })
             }
+        }
+    }
+
+    /// The column `name` of the query's result.
+    pub(crate) fn col<T: Col>(&self, name: &str) -> Result<T> {
+        match self {
+            Row::Pg(r) => T::pg(r, name),
+            Row::Lite(vals, names) => names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|i| vals.get(i).cloned())
+                .and_then(T::lite)
+                .ok_or_else(|| Error::Internal(format!("database: no column {name} of that type"))),
         }
     }
 }
@@ -260,6 +274,7 @@ fn lite_rows(
 ) -> Result<Vec<Row>> {
     with_stmt(conn, sql, args, |stmt| {
         let width = stmt.column_count();
+        let names: Arc<[String]> = stmt.column_names().map(String::from).collect();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while out.len() < limit
@@ -269,7 +284,7 @@ fn lite_rows(
             for i in 0..width {
                 vals.push(r.get::<_, Value>(i)?);
             }
-            out.push(Row::Lite(vals));
+            out.push(Row::Lite(vals, names.clone()));
         }
         // A statement with RETURNING must run to its end to have done its work.
         while rows.next()?.is_some() {}

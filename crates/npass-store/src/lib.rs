@@ -180,8 +180,8 @@ pub(crate) async fn append_audit(tx: &mut Tx, ev: &AuditEvent, now: i64) -> Resu
             args![],
         )
         .await?;
-    let seq: i64 = row.get(0)?;
-    let prev: String = row.get(1)?;
+    let seq: i64 = row.col("seq")?;
+    let prev: String = row.col("hash")?;
     let hash = npass_core::audit::chain_hash(&prev, seq, now, ev);
     tx.exec("UPDATE audit_head SET hash = $1 WHERE id = 1", args![&hash])
         .await?;

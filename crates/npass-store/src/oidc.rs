@@ -64,23 +64,23 @@ struct Terms {
 
 /// The refresh record of a `token_view` row; `None` for a grant without terms.
 fn refresh_view(r: &Row) -> Result<Option<RefreshRecord>> {
-    let Some(terms) = r.get::<Option<String>>(5)? else {
+    let Some(terms) = r.col::<Option<String>>("terms")? else {
         return Ok(None);
     };
     let t: Terms = from_json(&terms)?;
     Ok(Some(RefreshRecord {
-        token_hash: r.get(0)?,
-        family: r.get(1)?,
-        client_id: r.get(2)?,
-        account_id: r.get(3)?,
-        session_hash: r.get(4)?,
+        token_hash: r.col("token_hash")?,
+        family: r.col("grant_id")?,
+        client_id: r.col("client_id")?,
+        account_id: r.col("account_id")?,
+        session_hash: r.col("session_hash")?,
         scope: t.scope,
         auth_time: t.auth_time,
         level: t.level,
         amr: t.amr,
         nonce: String::new(),
-        idle_expires_at: r.get(6)?,
-        expires_at: r.get(7)?,
+        idle_expires_at: r.col("idle_expires_at")?,
+        expires_at: r.col("expires_at")?,
     }))
 }
 
@@ -170,12 +170,12 @@ impl SigningKeyStore for SqlStore {
         rows.iter()
             .map(|r| {
                 Ok(SigningKey {
-                    kid: r.get(0)?,
-                    alg: r.get(1)?,
-                    sealed_private: r.get(2)?,
-                    public_jwk: from_json(&r.get::<String>(3)?)?,
-                    created_at: r.get(4)?,
-                    retire_at: r.get(5)?,
+                    kid: r.col("kid")?,
+                    alg: r.col("alg")?,
+                    sealed_private: r.col("sealed_private")?,
+                    public_jwk: from_json(&r.col::<String>("public_jwk")?)?,
+                    created_at: r.col("created_at")?,
+                    retire_at: r.col("retire_at")?,
                 })
             })
             .collect()
@@ -464,11 +464,11 @@ impl GrantStore for SqlStore {
             .await?;
         row.map(|r| {
             Ok(GrantRecord {
-                id: r.get(0)?,
-                client_id: r.get(1)?,
-                account_id: r.get(2)?,
-                session_hash: r.get(3)?,
-                expires_at: r.get(4)?,
+                id: r.col("id")?,
+                client_id: r.col("client_id")?,
+                account_id: r.col("account_id")?,
+                session_hash: r.col("session_hash")?,
+                expires_at: r.col("expires_at")?,
             })
         })
         .transpose()
@@ -505,9 +505,9 @@ impl ConsentStore for SqlStore {
         rows.iter()
             .map(|r| {
                 Ok(ConsentRecord {
-                    client_id: r.get(0)?,
-                    scope: split_scope(&r.get::<String>(1)?),
-                    created_at: r.get(2)?,
+                    client_id: r.col("client_id")?,
+                    scope: split_scope(&r.col::<String>("scope")?),
+                    created_at: r.col("created_at")?,
                 })
             })
             .collect()
@@ -570,11 +570,11 @@ impl BackchannelStore for SqlStore {
             .await?;
         row.map(|r| {
             Ok(BackchannelNotice {
-                id: r.get(0)?,
-                client_id: r.get(1)?,
-                uri: r.get(2)?,
-                logout_token: r.get(3)?,
-                attempts: r.get(4)?,
+                id: r.col("id")?,
+                client_id: r.col("client_id")?,
+                uri: r.col("uri")?,
+                logout_token: r.col("logout_token")?,
+                attempts: r.col("attempts")?,
             })
         })
         .transpose()

@@ -59,19 +59,19 @@ impl SessionStore for SqlStore {
         let row = self.pool().opt("SELECT id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, idle_expires_at, \
              expires_at, chain FROM sessions WHERE id_hash = $1", args![id_hash]).await?;
         let Some(r) = row else { return Ok(None) };
-        let level: String = r.get(2)?;
-        let amr: String = r.get(3)?;
+        let level: String = r.col("level")?;
+        let amr: String = r.col("amr")?;
         Ok(Some(Session {
-            id_hash: r.get(0)?,
-            account_id: r.get(1)?,
+            id_hash: r.col("id_hash")?,
+            account_id: r.col("account_id")?,
             level: Level::parse(&level).ok_or_else(|| Error::Internal("session level".into()))?,
             amr: Amr::split(&amr),
-            auth_time: r.get(4)?,
-            created_at: r.get(5)?,
-            last_seen_at: r.get(6)?,
-            idle_expires_at: r.get(7)?,
-            expires_at: r.get(8)?,
-            chain: chain_of(r.get(9)?, r.get(0)?),
+            auth_time: r.col("auth_time")?,
+            created_at: r.col("created_at")?,
+            last_seen_at: r.col("last_seen_at")?,
+            idle_expires_at: r.col("idle_expires_at")?,
+            expires_at: r.col("expires_at")?,
+            chain: chain_of(r.col("chain")?, r.col("id_hash")?),
         }))
     }
 
