@@ -266,15 +266,32 @@ fn control(conn: &rusqlite::Connection, sql: &'static str) -> rusqlite::Result<(
     conn.prepare_cached(sql)?.raw_execute().map(|_| ())
 }
 
+/// The column names of each query, by its text's address (every query is a `&'static str`):
+/// read once per query, so a row read by name costs no allocation per column.
+fn column_names(sql: &'static str, stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    type Names = std::collections::HashMap<(usize, usize), Arc<[String]>>;
+    static NAMES: std::sync::OnceLock<std::sync::RwLock<Names>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let key = (sql.as_ptr() as usize, sql.len());
+    if let Some(n) = names.read().ok().and_then(|m| m.get(&key).cloned()) {
+        return n;
+    }
+    let n: Arc<[String]> = stmt.column_names().map(String::from).collect();
+    if let Ok(mut m) = names.write() {
+        m.insert(key, n.clone());
+    }
+    n
+}
+
 fn lite_rows(
     conn: &rusqlite::Connection,
-    sql: &str,
+    sql: &'static str,
     args: &[Arg<'_>],
     limit: usize,
 ) -> Result<Vec<Row>> {
     with_stmt(conn, sql, args, |stmt| {
         let width = stmt.column_count();
-        let names: Arc<[String]> = stmt.column_names().map(String::from).collect();
+        let names = column_names(sql, stmt);
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while out.len() < limit

@@ -305,12 +305,16 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        // Built once per request, however many extractors ask (`Citizen` does).
+        // A logged-in browser's context is built once per request, however many extractors ask
+        // (`Citizen` does): its session was read from the database. Without a session there is
+        // nothing to save, and requests of e-services (tokens) never pay for keeping it.
         if let Some(ctx) = parts.extensions.get::<Ctx>() {
             return Ok(ctx.clone());
         }
         let ctx = Ctx::build(parts, st).await?;
-        parts.extensions.insert(ctx.clone());
+        if ctx.auth.is_some() {
+            parts.extensions.insert(ctx.clone());
+        }
         Ok(ctx)
     }
 }
