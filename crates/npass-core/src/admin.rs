@@ -11,7 +11,8 @@ use crate::password::{self, Context};
 use crate::register::check_email;
 use crate::service::Core;
 
-#[derive(Debug, Clone, Default)]
+/// A citizen an operator adds. The password, if any, is never printed.
+#[derive(Clone, Default)]
 pub struct NewCitizen {
     pub national_id: String,
     pub given_name: String,
@@ -21,6 +22,16 @@ pub struct NewCitizen {
     pub phone: String,
     pub language: String,
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for NewCitizen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCitizen")
+            .field("national_id", &self.national_id)
+            .field("email", &self.email)
+            .field("has_password", &self.password.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Core {

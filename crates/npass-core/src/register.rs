@@ -13,7 +13,8 @@ use crate::password::{self, Context};
 use crate::rng;
 use crate::service::{Core, digest};
 
-#[derive(Debug, Clone, Default)]
+/// What the registration form sends. Its passwords are never printed (`Debug` leaves them out).
+#[derive(Clone, Default)]
 pub struct RegisterInput {
     pub national_id: String,
     pub given_name: String,
@@ -24,6 +25,16 @@ pub struct RegisterInput {
     pub password: String,
     pub password_confirm: String,
     pub language: String,
+}
+
+impl std::fmt::Debug for RegisterInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterInput")
+            .field("national_id", &self.national_id)
+            .field("email", &self.email)
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
 }
 
 const NAME_MAX: usize = 100;

@@ -445,3 +445,21 @@ async fn another_citizens_login_ends_the_first_session_and_its_eservices_hear_of
         .collect();
     assert_eq!(left, vec![format!("acc-{ANA}")]);
 }
+
+#[test]
+fn secrets_stay_out_of_debug_output() {
+    let login = format!("{:?}", input(ION, "a secret password", "123456"));
+    assert!(login.contains(ION) && !login.contains("a secret") && !login.contains("123456"));
+    let reg = crate::register::RegisterInput {
+        national_id: ION.into(),
+        password: "a secret password".into(),
+        password_confirm: "a secret password".into(),
+        ..Default::default()
+    };
+    assert!(!format!("{reg:?}").contains("a secret"));
+    let added = crate::admin::NewCitizen {
+        password: Some("a secret password".into()),
+        ..Default::default()
+    };
+    assert!(!format!("{added:?}").contains("a secret"));
+}

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::jwt::{self, SigningKey};
-use super::{AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, join_scope, split_scope};
+use super::{
+    AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, Prompt, join_scope, split_scope,
+};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -693,15 +695,8 @@ impl Core {
                 "code_challenge must be a base64url SHA-256",
             ));
         }
-        let prompt = get("prompt");
-        let prompts = split_scope(prompt);
-        if prompts
-            .iter()
-            .any(|x| !["none", "login", "consent", "select_account"].contains(&x.as_str()))
-            || (prompts.iter().any(|x| x == "none") && prompts.len() > 1)
-        {
-            return Err(fail(OAuthCode::InvalidRequest, "prompt is not valid"));
-        }
+        let prompt = Prompt::parse(get("prompt"))
+            .ok_or_else(|| fail(OAuthCode::InvalidRequest, "prompt is not valid"))?;
         let max_age = match get("max_age") {
             "" => None,
             m => match m.parse::<i64>() {
@@ -733,7 +728,7 @@ impl Core {
             code_challenge: challenge.to_owned(),
             min_level,
             max_age,
-            prompt: prompt.to_owned(),
+            prompt,
             ui_locales: ui_locales.to_owned(),
             hint_sub: None,
             created_at: now,
@@ -796,7 +791,7 @@ impl Core {
         session: Option<&Session>,
         consented_now: bool,
     ) -> Result<Next> {
-        let none = req.prompt == "none";
+        let none = req.prompt.none;
         let silent_fail = |error: OAuthCode, d: &str| {
             Next::Redirect(self.error_redirect(
                 &req.redirect_uri,
@@ -828,8 +823,7 @@ impl Core {
         let too_old = req
             .max_age
             .is_some_and(|m| self.now() - s.auth_time > m * 1000);
-        let must_login =
-            split_scope(&req.prompt).iter().any(|p| p == "login") && s.auth_time < req.created_at;
+        let must_login = req.prompt.login && s.auth_time < req.created_at;
         if too_old || must_login || s.level < req.min_level {
             return Ok(if none {
                 silent_fail(
@@ -843,7 +837,7 @@ impl Core {
         if consented_now {
             return Ok(Next::Issue);
         }
-        let ask_consent = split_scope(&req.prompt).iter().any(|p| p == "consent");
+        let ask_consent = req.prompt.consent;
         let given = self
             .store
             .consent(&s.account_id, &req.client_id)

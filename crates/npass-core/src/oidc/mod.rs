@@ -27,7 +27,7 @@ pub struct AuthRequest {
     /// The level the login must reach: the e-service's minimum or what `acr_values` asked.
     pub min_level: Level,
     pub max_age: Option<i64>,
-    pub prompt: String,
+    pub prompt: Prompt,
     /// `ui_locales` as asked (space-separated language tags): the pages of this request are
     /// shown in the first one npass has, unless the citizen picks another.
     #[serde(default)]
@@ -37,6 +37,67 @@ pub struct AuthRequest {
     pub hint_sub: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+/// What `prompt` asked of an authorisation request (OpenID Connect Core §3.1.2.1). Stored as
+/// the parameter's text, as parked requests always were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// No page may be shown: answer at once, or with an error.
+    pub none: bool,
+    /// A new login, whatever session there is.
+    pub login: bool,
+    /// Ask for consent again.
+    pub consent: bool,
+    /// Accepted; npass has one account per browser, so it changes nothing.
+    pub select_account: bool,
+}
+
+impl Prompt {
+    /// The values of a `prompt` parameter; `None` for an unknown value or `none` with another.
+    pub fn parse(text: &str) -> Option<Prompt> {
+        let mut p = Prompt::default();
+        let mut n = 0;
+        for v in text.split_whitespace() {
+            n += 1;
+            match v {
+                "none" => p.none = true,
+                "login" => p.login = true,
+                "consent" => p.consent = true,
+                "select_account" => p.select_account = true,
+                _ => return None,
+            }
+        }
+        (!p.none || n == 1).then_some(p)
+    }
+
+    pub fn text(self) -> String {
+        let names = [
+            (self.none, "none"),
+            (self.login, "login"),
+            (self.consent, "consent"),
+            (self.select_account, "select_account"),
+        ];
+        let on: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        on.join(" ")
+    }
+}
+
+impl Serialize for Prompt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Prompt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Prompt::parse(&text).ok_or_else(|| serde::de::Error::custom("prompt"))
+    }
 }
 
 /// An authorisation code as stored (only its digest).
@@ -217,5 +278,26 @@ pub struct NoFetcher;
 impl KeyFetcher for NoFetcher {
     async fn fetch(&self, _uri: &str) -> Result<serde_json::Value, String> {
         Err("fetching keys is switched off".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_values_parse_and_keep_their_stored_text() {
+        let p = Prompt::parse("login consent").unwrap();
+        assert!(p.login && p.consent && !p.none);
+        assert_eq!(Prompt::parse(""), Some(Prompt::default()));
+        assert_eq!(Prompt::parse("none").map(|p| p.none), Some(true));
+        assert_eq!(Prompt::parse("none login"), None, "none stands alone");
+        assert_eq!(Prompt::parse("create"), None);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, "\"login consent\"");
+        assert_eq!(
+            serde_json::from_str::<Prompt>("\"consent login\"").unwrap(),
+            p
+        );
     }
 }
