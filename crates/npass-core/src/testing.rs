@@ -316,15 +316,15 @@ impl SessionStore for MemStore {
         let mut st = self.state();
         // All or nothing, as one database transaction.
         if let Some(step) = settle.totp_step
-            && !st
+            && st
                 .totp
                 .get(&session.account_id)
-                .is_some_and(|t| t.last_step < step)
+                .is_none_or(|t| t.last_step >= step)
         {
             return Ok(false);
         }
         if let Some(key) = settle.login
-            && !st.logins.get(key).is_some_and(|l| l.expires_at > now)
+            && st.logins.get(key).is_none_or(|l| l.expires_at <= now)
         {
             return Ok(false);
         }
