@@ -397,8 +397,7 @@ impl Core {
         &self,
         f: impl FnOnce(&Hasher) -> T + Send + 'static,
     ) -> Result<T> {
-        let hasher = self.hasher.clone();
-        self.hash_workers.run(move || f(&hasher)).await
+        self.logins.hashing(f).await
     }
 
     pub async fn ready(&self) -> Result<()> {

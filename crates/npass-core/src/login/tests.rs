@@ -75,6 +75,18 @@ fn input(nid: &str, password: &str, code: &str) -> LoginInput {
     }
 }
 
+/// The password page's login, from a browser with no session.
+async fn login(
+    f: &Fixture,
+    nid: &str,
+    password: &str,
+    code: &str,
+) -> Result<NewSession, LoginError> {
+    f.logins
+        .login(input(nid, password, code), &client(), None)
+        .await
+}
+
 async fn failures(f: &Fixture, key: &str) -> i64 {
     f.logins.throttles.read(key).await.unwrap().failures
 }
@@ -143,11 +155,7 @@ fn factors_survive_storage_as_json() {
 async fn a_password_gives_low_and_a_code_with_it_substantial() {
     let f = Fixture::new(Policy::default());
     account(&f, ANA, AccountStatus::Active).await;
-    let ns = f
-        .logins
-        .login(input(ANA, PASSWORD, ""), &client(), None)
-        .await
-        .unwrap();
+    let ns = login(&f, ANA, PASSWORD, "").await.unwrap();
     assert_eq!(
         (ns.session.level, ns.session.amr),
         (Level::Low, vec![Amr::Pwd])
@@ -155,11 +163,7 @@ async fn a_password_gives_low_and_a_code_with_it_substantial() {
     let ion = account(&f, ION, AccountStatus::Active).await;
     let secret = with_totp(&f, &ion);
     let code = crate::totp::code_at(&secret, crate::totp::step_at(f.env.now()));
-    let ns = f
-        .logins
-        .login(input(ION, PASSWORD, &code), &client(), None)
-        .await
-        .unwrap();
+    let ns = login(&f, ION, PASSWORD, &code).await.unwrap();
     assert_eq!(ns.session.level, Level::Substantial);
     assert_eq!(ns.session.amr, vec![Amr::Pwd, Amr::Otp, Amr::Mfa]);
     // Everything taken was right: every counter is back at zero.
@@ -171,17 +175,11 @@ async fn a_password_gives_low_and_a_code_with_it_substantial() {
         assert_eq!(failures(&f, &key).await, 0, "{key}");
     }
     // The same code again is a replay: refused, and counted on the code.
-    let again = f
-        .logins
-        .login(input(ION, PASSWORD, &code), &client(), None)
-        .await;
+    let again = login(&f, ION, PASSWORD, &code).await;
     assert_eq!(again.err(), Some(LoginError::Failed));
     assert_eq!(failures(&f, &format!("otp:{ION}")).await, 1);
     // An account with a code needs it.
-    let without = f
-        .logins
-        .login(input(ION, PASSWORD, " "), &client(), None)
-        .await;
+    let without = login(&f, ION, PASSWORD, " ").await;
     assert_eq!(without.err(), Some(LoginError::Failed));
 }
 
@@ -191,20 +189,14 @@ async fn wrong_passwords_wait_after_the_free_failures_and_a_right_one_waits_too(
     account(&f, ION, AccountStatus::Active).await;
     let free = f.env.policy.throttle.free_failures;
     for n in 1..=free {
-        let r = f
-            .logins
-            .login(input(ION, "not the password at all", ""), &client(), None)
-            .await;
+        let r = login(&f, ION, "not the password at all", "").await;
         assert_eq!(r.err(), Some(LoginError::Failed));
         assert_eq!(failures(&f, &format!("pwd:{ION}")).await, n);
     }
     // The next attempt waits, right password or not, before anything is checked.
     let wait = f.env.policy.throttle.delay_ms(free);
     for password in ["still wrong", PASSWORD] {
-        let r = f
-            .logins
-            .login(input(ION, password, ""), &client(), None)
-            .await;
+        let r = login(&f, ION, password, "").await;
         assert_eq!(
             r.err(),
             Some(LoginError::RateLimited {
@@ -214,11 +206,7 @@ async fn wrong_passwords_wait_after_the_free_failures_and_a_right_one_waits_too(
     }
     assert_eq!(failures(&f, &format!("pwd:{ION}")).await, free);
     f.clock.advance_ms(wait);
-    let ns = f
-        .logins
-        .login(input(ION, PASSWORD, ""), &client(), None)
-        .await
-        .unwrap();
+    let ns = login(&f, ION, PASSWORD, "").await.unwrap();
     assert_eq!(ns.session.level, Level::Low);
     assert_eq!(
         failures(&f, &format!("pwd:{ION}")).await,
@@ -236,16 +224,10 @@ async fn wrong_passwords_wait_after_the_free_failures_and_a_right_one_waits_too(
 #[tokio::test]
 async fn an_unknown_identifier_fails_like_a_wrong_password_and_a_malformed_one_counts_nothing() {
     let f = Fixture::new(Policy::default());
-    let r = f
-        .logins
-        .login(input(ION, PASSWORD, ""), &client(), None)
-        .await;
+    let r = login(&f, ION, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::Failed));
     assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 1);
-    let r = f
-        .logins
-        .login(input("12345", PASSWORD, ""), &client(), None)
-        .await;
+    let r = login(&f, "12345", PASSWORD, "").await;
     assert!(matches!(r, Err(LoginError::Invalid(_))), "{:?}", r.err());
     assert_eq!(
         failures(&f, "ip:192.0.2.7").await,
@@ -261,10 +243,7 @@ async fn without_password_only_logins_a_password_alone_is_no_failure_and_no_sess
         ..Policy::default()
     });
     account(&f, ION, AccountStatus::Active).await;
-    let r = f
-        .logins
-        .login(input(ION, PASSWORD, ""), &client(), None)
-        .await;
+    let r = login(&f, ION, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::SecondFactorRequired));
     assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
     assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
@@ -276,15 +255,9 @@ async fn unconfirmed_and_locked_accounts_get_no_session_and_lose_no_attempt() {
     let f = Fixture::new(Policy::default());
     account(&f, ION, AccountStatus::Pending).await;
     account(&f, ANA, AccountStatus::Locked).await;
-    let r = f
-        .logins
-        .login(input(ION, PASSWORD, ""), &client(), None)
-        .await;
+    let r = login(&f, ION, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::EmailNotConfirmed));
-    let r = f
-        .logins
-        .login(input(ANA, PASSWORD, ""), &client(), None)
-        .await;
+    let r = login(&f, ANA, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::AccountLocked));
     assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
     assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
@@ -297,17 +270,10 @@ async fn a_recovery_code_logs_in_once_and_the_citizen_is_told() {
     let ion = account(&f, ION, AccountStatus::Active).await;
     with_totp(&f, &ion);
     f.store.put_recovery(&ion.id, &digest("abcde12345"));
-    let ns = f
-        .logins
-        .login(input(ION, PASSWORD, "ABCDE-12345"), &client(), None)
-        .await
-        .unwrap();
+    let ns = login(&f, ION, PASSWORD, "ABCDE-12345").await.unwrap();
     assert_eq!(ns.session.amr, vec![Amr::Pwd, Amr::Mfa]);
     assert!(f.store.mails().iter().any(|m| m.kind == "recovery-used"));
-    let again = f
-        .logins
-        .login(input(ION, PASSWORD, "abcde12345"), &client(), None)
-        .await;
+    let again = login(&f, ION, PASSWORD, "abcde12345").await;
     assert_eq!(again.err(), Some(LoginError::Failed));
 }
 
@@ -413,11 +379,7 @@ async fn another_citizens_login_ends_the_first_session_and_its_eservices_hear_of
     let f = Fixture::new(Policy::default());
     account(&f, ION, AccountStatus::Active).await;
     account(&f, ANA, AccountStatus::Active).await;
-    let ion = f
-        .logins
-        .login(input(ION, PASSWORD, ""), &client(), None)
-        .await
-        .unwrap();
+    let ion = login(&f, ION, PASSWORD, "").await.unwrap();
     // The same citizen again: the chain is handed on, nobody is told.
     let again = f
         .logins
