@@ -261,6 +261,10 @@ pub trait SigningKeyStore: Send + Sync {
 
     async fn signing_key_add(&self, key: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()>;
 
+    /// Gives a key made before certificates were kept its certificate, once: `false` when it
+    /// has one already (another node's, equally valid).
+    async fn signing_key_certify(&self, kid: &str, certificate: &[u8]) -> Result<bool>;
+
     /// Sets when a key leaves the JWKS (it signs nothing from now on).
     async fn signing_key_retire(
         &self,

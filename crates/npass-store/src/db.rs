@@ -86,6 +86,12 @@ impl<'a> From<&'a Vec<u8>> for Arg<'a> {
         Arg::Blob(Some(Cow::Borrowed(v)))
     }
 }
+impl<'a> From<Option<&'a [u8]>> for Arg<'a> {
+    fn from(v: Option<&'a [u8]>) -> Self {
+        Arg::Blob(v.map(Cow::Borrowed))
+    }
+}
+
 impl From<Vec<u8>> for Arg<'_> {
     fn from(v: Vec<u8>) -> Self {
         Arg::Blob(Some(Cow::Owned(v)))
@@ -161,6 +167,7 @@ col!(i64, Value::Integer(i) => Some(i));
 col!(String, Value::Text(s) => Some(s));
 col!(Vec<u8>, Value::Blob(b) => Some(b));
 col!(Option<i64>, v => match v { Value::Integer(i) => Some(Some(i)), Value::Null => Some(None), _ => None });
+col!(Option<Vec<u8>>, v => match v { Value::Blob(b) => Some(Some(b)), Value::Null => Some(None), _ => None });
 col!(Option<String>, v => match v { Value::Text(s) => Some(Some(s)), Value::Null => Some(None), _ => None });
 
 impl Row {

@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_login_transactions.sql"),
         include_str!("../migrations/postgres/0010_login_transactions.sql"),
     ),
+    (
+        11,
+        "0011_key_certificates.sql",
+        include_str!("../migrations/sqlite/0011_key_certificates.sql"),
+        include_str!("../migrations/postgres/0011_key_certificates.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

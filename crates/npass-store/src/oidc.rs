@@ -166,7 +166,7 @@ impl RelyingPartyStore for SqlStore {
 #[async_trait]
 impl SigningKeyStore for SqlStore {
     async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
-        let rows = self.pool().all("SELECT kid, alg, sealed_private, public_jwk, created_at, retire_at FROM signing_keys ORDER BY created_at", args![]).await?;
+        let rows = self.pool().all("SELECT kid, alg, sealed_private, public_jwk, created_at, retire_at, certificate FROM signing_keys ORDER BY created_at", args![]).await?;
         rows.iter()
             .map(|r| {
                 Ok(SigningKey {
@@ -176,6 +176,7 @@ impl SigningKeyStore for SqlStore {
                     public_jwk: from_json(&r.col::<String>("public_jwk")?)?,
                     created_at: r.col("created_at")?,
                     retire_at: r.col("retire_at")?,
+                    certificate: r.col("certificate")?,
                 })
             })
             .collect()
@@ -183,9 +184,20 @@ impl SigningKeyStore for SqlStore {
 
     async fn signing_key_add(&self, k: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec("INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, retire_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)", args![&k.kid, &k.alg, k.sealed_private.clone(), k.public_jwk.to_string(), k.created_at, k.retire_at]).await?;
+        tx.exec("INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, retire_at, certificate) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)", args![&k.kid, &k.alg, k.sealed_private.clone(), k.public_jwk.to_string(), k.created_at, k.retire_at, k.certificate.as_deref()]).await?;
         finish(tx, audit, None, now).await
+    }
+
+    async fn signing_key_certify(&self, kid: &str, certificate: &[u8]) -> Result<bool> {
+        let n = self
+            .pool()
+            .exec(
+                "UPDATE signing_keys SET certificate = $2 WHERE kid = $1 AND certificate IS NULL",
+                args![kid, certificate],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     async fn signing_key_retire(

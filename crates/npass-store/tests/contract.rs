@@ -729,7 +729,8 @@ fn schema_of(sql: &str) -> Vec<String> {
         let words: Vec<String> = line
             .split_whitespace()
             .map(|w| {
-                let (word, comma) = w.strip_suffix(',').map_or((w, ""), |s| (s, ","));
+                let cut = w.trim_end_matches([',', ';', ')']).len();
+                let (word, comma) = w.split_at(cut);
                 let word = match word {
                     "INTEGER" => "BIGINT",
                     "BLOB" => "BYTEA",
@@ -998,6 +999,7 @@ mod oidc {
             public_jwk: json!({"kty": "EC", "kid": "k1"}),
             created_at: 5,
             retire_at: None,
+            certificate: Some(vec![0x30, 0x00]),
         };
         s.signing_key_add(&key, &ev, 5).await.unwrap();
         let keys = s.signing_keys().await.unwrap();
@@ -1006,6 +1008,25 @@ mod oidc {
             ("k1", &[1u8, 2, 3][..])
         );
         assert_eq!(keys[0].public_jwk, key.public_jwk);
+        assert_eq!(keys[0].certificate, key.certificate);
+        // A key without a certificate (made before schema 11) gets one, once.
+        let old = SigningKey {
+            kid: "k0".into(),
+            certificate: None,
+            ..key.clone()
+        };
+        s.signing_key_add(&old, &ev, 5).await.unwrap();
+        assert!(s.signing_key_certify("k0", &[0x30, 0x01]).await.unwrap());
+        assert!(!s.signing_key_certify("k0", &[0x30, 0x02]).await.unwrap());
+        assert!(!s.signing_key_certify("k1", &[0x30, 0x02]).await.unwrap());
+        let keys = s.signing_keys().await.unwrap();
+        let cert = |kid: &str| {
+            keys.iter()
+                .find(|k| k.kid == kid)
+                .and_then(|k| k.certificate.clone())
+        };
+        assert_eq!(cert("k0"), Some(vec![0x30, 0x01]));
+        assert_eq!(cert("k1"), Some(vec![0x30, 0x00]));
 
         let req = AuthRequest {
             id: "r1".into(),

@@ -183,6 +183,7 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
                     public_jwk: k.clone(),
                     created_at: 0,
                     retire_at: None,
+                    certificate: None,
                 })
                 .collect()
         })

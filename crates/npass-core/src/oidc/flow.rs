@@ -344,6 +344,9 @@ impl Core {
             "RS256" => jwt::generate_rs256(&kid)?,
             _ => jwt::generate_es256(&kid)?,
         };
+        let now = self.now();
+        let certificate =
+            jwt::self_signed_certificate(alg, &der, &kid, &self.certificate_subject(&kid), now)?;
         let key = SigningKey {
             sealed_private: self.sealer.seal(
                 &der,
@@ -353,8 +356,9 @@ impl Core {
             kid: kid.clone(),
             alg: alg.to_owned(),
             public_jwk: jwk,
-            created_at: self.now(),
+            created_at: now,
             retire_at: None,
+            certificate: Some(certificate),
         };
         let ev = audit::event(
             "admin.signing-key-added",
@@ -365,6 +369,48 @@ impl Core {
         self.store.signing_key_add(&key, &ev, self.now()).await?;
         self.key_cache.clear();
         Ok(kid)
+    }
+
+    fn certificate_subject(&self, kid: &str) -> String {
+        format!("{} signing key {kid}", self.policy.service_name)
+    }
+
+    /// The published signing keys as (kid, alg, X.509 certificate DER): the same keys as the
+    /// JWKS, for protocols that publish certificates. A key made before certificates were kept
+    /// gets its own now, once (any node's is as good).
+    pub async fn signing_certificates(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let (mut changed, mut raced) = (false, false);
+        for k in self.verification_keys().await? {
+            let der = match k.certificate {
+                Some(der) => der,
+                None => {
+                    let pkcs8 = self
+                        .sealer
+                        .open(&k.sealed_private, &format!("signing-key:{}", k.kid))?;
+                    let subject = self.certificate_subject(&k.kid);
+                    let der = jwt::self_signed_certificate(
+                        &k.alg,
+                        &pkcs8,
+                        &k.kid,
+                        &subject,
+                        k.created_at,
+                    )?;
+                    changed = true;
+                    raced |= !self.store.signing_key_certify(&k.kid, &der).await?;
+                    der
+                }
+            };
+            out.push((k.kid, k.alg, der));
+        }
+        if changed {
+            self.key_cache.clear();
+        }
+        if raced {
+            // Another node certified a key first: publish what is stored (every key has one now).
+            return Box::pin(self.signing_certificates()).await;
+        }
+        Ok(out)
     }
 
     /// The keys tokens may be verified with: the current ones and those retired less than
@@ -926,6 +972,7 @@ mod tests {
             sealed_private: Vec::new(),
             created_at,
             retire_at,
+            certificate: None,
         };
         let t = 10 * KEY_ACTIVATION_MS;
         let keys = vec![key("old", 0, Some(t + KEY_OVERLAP_MS)), key("new", t, None)];

@@ -9,6 +9,7 @@ use aws_lc_rs::signature::{
 };
 use data_encoding::BASE64URL_NOPAD;
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use crate::error::{Error, Result};
 
@@ -23,6 +24,49 @@ pub struct SigningKey {
     /// Set when a newer key was made: this one signs until the newer one is active
     /// (`flow::KEY_ACTIVATION_MS`) and stays in the JWKS until `retire_at`.
     pub retire_at: Option<i64>,
+    /// The same public key as a self-signed X.509 certificate (DER), for protocols that publish
+    /// keys so (SAML metadata). Keys made before schema 11 get one on first need.
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// How long a signing key's certificate is valid: longer than any key is kept in use, so
+/// nothing that reads it refuses a key npass still signs with.
+const CERTIFICATE_YEARS: i64 = 20;
+
+/// A self-signed certificate for the key `pkcs8` of `alg` (`ES256` or `RS256`), valid from
+/// `from_ms`, its subject `CN=<subject>`, its serial derived from `kid`.
+pub fn self_signed_certificate(
+    alg: &str,
+    pkcs8: &[u8],
+    kid: &str,
+    subject: &str,
+    from_ms: i64,
+) -> Result<Vec<u8>> {
+    let bad = |e: rcgen::Error| Error::Internal(format!("certificate: {e}"));
+    let sign_alg = match alg {
+        "RS256" => &rcgen::PKCS_RSA_SHA256,
+        _ => &rcgen::PKCS_ECDSA_P256_SHA256,
+    };
+    let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8);
+    let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, sign_alg).map_err(bad)?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(bad)?;
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(rcgen::DnType::CommonName, subject);
+    params.distinguished_name = dn;
+    let from = time::OffsetDateTime::from_unix_timestamp(from_ms.div_euclid(1000))
+        .map_err(|e| Error::Internal(format!("certificate: {e}")))?;
+    params.not_before = from;
+    params.not_after = from + time::Duration::days(365 * CERTIFICATE_YEARS);
+    let serial = sha2::Sha256::digest(kid.as_bytes());
+    // Positive, at most 20 bytes (RFC 5280 §4.1.2.2).
+    let mut serial: Vec<u8> = serial.iter().take(16).copied().collect();
+    if let Some(b) = serial.first_mut() {
+        *b &= 0x7f;
+    }
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let cert = params.self_signed(&key).map_err(bad)?;
+    Ok(cert.der().to_vec())
 }
 
 /// A new P-256 key: (kid, PKCS#8 DER, public JWK).
@@ -230,6 +274,7 @@ mod tests {
             public_jwk: jwk,
             created_at: 0,
             retire_at: None,
+            certificate: None,
         };
         let t = sign_es256(&der, "k1", "JWT", &json!({"sub": "a"})).unwrap();
         assert_eq!(

@@ -245,6 +245,7 @@ async fn jwks(app: &TestApp) -> Vec<SigningKey> {
             public_jwk: k.clone(),
             created_at: 0,
             retire_at: None,
+            certificate: None,
         })
         .collect()
 }
@@ -2113,4 +2114,82 @@ async fn after_a_rotation_no_node_signs_with_a_key_another_node_does_not_publish
     let t = fresh_tokens(&app, &mut b, &s).await;
     assert_eq!(kid_of(t["id_token"].as_str().unwrap()), new_kid);
     assert!(jwks(&peer).await.iter().any(|k| k.kid == new_kid));
+}
+
+/// Every published key is also a self-signed X.509 certificate of that very key (for SAML
+/// metadata): same public key as the JWKS, signed by it, valid now, made once and kept.
+#[tokio::test]
+async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_ASN1, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+    };
+    use x509_parser::prelude::*;
+    let app = TestApp::start().await;
+    app.core.ensure_signing_key_for("RS256").await.unwrap();
+    let text = reqwest::get(format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let jwks: Value = serde_json::from_str(&text).unwrap();
+    let certs = app.core.signing_certificates().await.unwrap();
+    assert_eq!(certs.len(), 2, "one per published key");
+    let b64 = |v: &Value| {
+        data_encoding::BASE64URL_NOPAD
+            .decode(v.as_str().unwrap().as_bytes())
+            .unwrap()
+    };
+    for (kid, alg, der) in &certs {
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .expect("the certificate's key is in the JWKS");
+        let (rest, cert) = X509Certificate::from_der(der).unwrap();
+        assert!(rest.is_empty());
+        let spki = cert.public_key();
+        match (alg.as_str(), spki.parsed().unwrap()) {
+            ("ES256", x509_parser::public_key::PublicKey::EC(point)) => {
+                let mut want = vec![4u8];
+                want.extend(b64(&jwk["x"]));
+                want.extend(b64(&jwk["y"]));
+                assert_eq!(point.data(), want.as_slice(), "{kid}");
+            }
+            ("RS256", x509_parser::public_key::PublicKey::RSA(rsa)) => {
+                let strip = |b: &[u8]| {
+                    b.iter()
+                        .skip_while(|x| **x == 0)
+                        .copied()
+                        .collect::<Vec<u8>>()
+                };
+                assert_eq!(strip(rsa.modulus), strip(&b64(&jwk["n"])), "{kid}");
+                assert_eq!(strip(rsa.exponent), strip(&b64(&jwk["e"])), "{kid}");
+            }
+            (alg, _) => panic!("{kid}: {alg} with another key type"),
+        }
+        let verify: &dyn aws_lc_rs::signature::VerificationAlgorithm = match alg.as_str() {
+            "RS256" => &RSA_PKCS1_2048_8192_SHA256,
+            _ => &ECDSA_P256_SHA256_ASN1,
+        };
+        UnparsedPublicKey::new(verify, spki.subject_public_key.data.as_ref())
+            .verify(
+                cert.tbs_certificate.as_ref(),
+                cert.signature_value.data.as_ref(),
+            )
+            .expect("self-signed by the key itself");
+        assert!(
+            cert.validity()
+                .is_valid_at(ASN1Time::from_timestamp(app.now() / 1000).unwrap())
+        );
+        let cn = cert.subject().iter_common_name().next().unwrap();
+        assert!(
+            cn.as_str()
+                .unwrap()
+                .ends_with(&format!("signing key {kid}"))
+        );
+    }
+    // Made once: asked again, the same certificates.
+    assert_eq!(app.core.signing_certificates().await.unwrap(), certs);
 }
