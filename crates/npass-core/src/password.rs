@@ -297,6 +297,24 @@ impl Hasher {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// A hasher and the threads it runs on: what a service that hashes passwords holds.
+#[derive(Clone)]
+pub struct Hashing {
+    pub hasher: Arc<Hasher>,
+    pub workers: HashWorkers,
+}
+
+impl Hashing {
+    /// Runs `f` on a password-hashing thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hasher) -> T + Send + 'static,
+    ) -> Result<T> {
+        let hasher = self.hasher.clone();
+        self.workers.run(move || f(&hasher)).await
+    }
+}
+
 /// The threads password hashes run on: one per CPU, named `npass-hash`, so that `top`, `perf`
 /// and the load harness can tell hashing from the rest of the server. One hash per thread at a
 /// time: more would only interleave 19 MiB working sets on the same cores (slower for all) and

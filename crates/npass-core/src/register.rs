@@ -11,7 +11,11 @@ use crate::model::{Account, AccountStatus, Assurance, Profile};
 use crate::national_id;
 use crate::password::{self, Context};
 use crate::rng;
-use crate::service::{Core, digest};
+use std::sync::Arc;
+
+use crate::password::Hashing;
+use crate::service::{Core, Env, digest};
+use crate::store::{AccountStore, AuditStore, ThrottleStore};
 
 /// What the registration form sends. Its passwords are never printed (`Debug` leaves them out).
 #[derive(Clone, Default)]
@@ -147,17 +151,30 @@ impl Core {
     ) -> Result<Vec<crate::model::AuditRecord>> {
         self.store.audit_for_account(account_id, kinds, limit).await
     }
+}
 
+/// Self-registration: the form, the owner's warning, the emailed confirmation — over the
+/// account, throttle and audit ports.
+pub struct Registrations {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) throttles: Arc<dyn ThrottleStore>,
+    pub(crate) audit: Arc<dyn AuditStore>,
+    pub(crate) env: Env,
+    pub(crate) hashing: Hashing,
+}
+
+impl Registrations {
     /// Validates everything, reporting every problem at once; on success creates the pending
     /// account and queues the confirmation email. Nothing is written when anything is wrong.
     pub async fn register(&self, input: RegisterInput, client: &Client) -> Result<(), Vec<Error>> {
         let mut errors = Vec::new();
-        let nid = national_id::parse(&input.national_id, &self.policy.schemes).map_err(Error::from);
+        let nid =
+            national_id::parse(&input.national_id, &self.env.policy.schemes).map_err(Error::from);
         let given = clean(&input.given_name);
         let family = clean(&input.family_name);
         let email = input.email.trim().to_owned();
         let birth = input.birth_date.trim().to_owned();
-        let now = self.now();
+        let now = self.env.now();
         for r in [
             nid.as_ref().map(|_| ()).map_err(Clone::clone),
             check_name("given_name", &given),
@@ -175,12 +192,12 @@ impl Core {
         });
         let nid_text = nid.as_ref().map(|n| n.value.clone()).unwrap_or_default();
         let ctx = Context {
-            words: vec![&self.policy.service_name, &nid_text, &given, &family],
+            words: vec![&self.env.policy.service_name, &nid_text, &given, &family],
         };
         if let Err(e) = password::check_new(
             &input.password,
             &input.password_confirm,
-            self.policy.min_password_len(),
+            self.env.policy.min_password_len(),
             &ctx,
         ) {
             errors.push(e);
@@ -190,16 +207,17 @@ impl Core {
             return Err(errors);
         }
         let existing = self
-            .store
+            .accounts
             .account_by_national_id(&nid.value)
             .await
             .map_err(|e| vec![e])?;
         // The password is hashed either way, so an identifier that has an account answers in
         // the same time as one that has none.
         let password = input.password.clone();
-        let rng = self.rng.clone();
+        let rng = self.env.rng.clone();
         let hash = self
-            .hashing(move |h| h.hash(&password, rng.as_ref()))
+            .hashing
+            .run(move |h| h.hash(&password, rng.as_ref()))
             .await
             .and_then(|r| r)
             .map_err(|e| vec![e])?;
@@ -211,7 +229,7 @@ impl Core {
                 .map_err(|e| vec![e]);
         }
         let account = Account {
-            id: self.new_id(),
+            id: self.env.new_id(),
             national_id: nid,
             profile: Profile {
                 given_name: given,
@@ -226,12 +244,12 @@ impl Core {
             password_hash: Some(hash),
             created_at: now,
         };
-        let token = rng::token(self.rng.as_ref());
+        let token = rng::token(self.env.rng.as_ref());
         let link = format!(
             "{}/register/confirm?token={token}",
-            self.policy.public_url.trim_end_matches('/')
+            self.env.policy.public_url.trim_end_matches('/')
         );
-        let mail = self.mail(
+        let mail = self.env.mail(
             &account.profile.email,
             &account.profile.language,
             "confirm-email",
@@ -243,9 +261,9 @@ impl Core {
             Some(&client.ip),
             json!({"scheme": account.national_id.scheme.as_str()}),
         );
-        let expires = now + self.policy.email_token_ttl_ms;
+        let expires = now + self.env.policy.email_token_ttl_ms;
         match self
-            .store
+            .accounts
             .create_account(
                 &account,
                 Some((&digest(&token), expires)),
@@ -256,13 +274,13 @@ impl Core {
             .await
         {
             Ok(()) => {
-                (self.mail_waker)();
+                (self.env.mail_waker)();
                 Ok(())
             }
             // Registered at the same moment by someone else: as above.
             Err(Error::Conflict(_)) => {
                 let owner = self
-                    .store
+                    .accounts
                     .account_by_national_id(&account.national_id.value)
                     .await
                     .and_then(|a| a.ok_or(Error::NotFound))
@@ -279,17 +297,17 @@ impl Core {
     /// attempt is audited, and the owner gets an email saying so (at most one an hour, so the
     /// form cannot be used to flood their mailbox).
     async fn tell_owner_of_registration(&self, owner: &Account, client: &Client) -> Result<()> {
-        let now = self.now();
+        let now = self.env.now();
         let key = format!("register-attempt:{}", owner.id);
-        let seen = self.store.throttle(&key).await?;
+        let seen = self.throttles.throttle(&key).await?;
         let recent = seen.failures > 0 && now - seen.last_failure_at < REGISTER_ATTEMPT_MAIL_MS;
         let take = crate::store::ThrottleTake {
             key: &key,
             seen,
             failures: 1,
         };
-        let mail = if !recent && self.store.throttle_take(&[take], &[], now).await? {
-            Some(self.mail(
+        let mail = if !recent && self.throttles.throttle_take(&[take], &[], now).await? {
+            Some(self.env.mail(
                 &owner.profile.email,
                 &owner.profile.language,
                 "register-attempt",
@@ -304,9 +322,9 @@ impl Core {
             Some(&client.ip),
             json!({"user_agent": client.user_agent, "owner_told": mail.is_some()}),
         );
-        self.store.audit_append(&ev, mail.as_ref(), now).await?;
+        self.audit.audit_append(&ev, mail.as_ref(), now).await?;
         if mail.is_some() {
-            (self.mail_waker)();
+            (self.env.mail_waker)();
         }
         Ok(())
     }
@@ -317,8 +335,8 @@ impl Core {
             return Err(Error::NotFound);
         }
         let ev = audit::event("account.email-confirmed", None, Some(&client.ip), json!({}));
-        self.store
-            .confirm_email(&digest(token), &ev, self.now())
+        self.accounts
+            .confirm_email(&digest(token), &ev, self.env.now())
             .await
             .map(|_| ())
     }
@@ -345,5 +363,149 @@ mod tests {
         );
         assert_eq!(check_phone("").ok(), Some(String::new()));
         assert!(check_phone("12").is_err());
+    }
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use crate::login::LoginInput;
+    use crate::service::Policy;
+    use crate::testing::Fixture;
+
+    fn input(nid: &str, email: &str) -> RegisterInput {
+        RegisterInput {
+            national_id: nid.into(),
+            given_name: "Ion".into(),
+            family_name: "Popescu".into(),
+            birth_date: "1990-05-17".into(),
+            email: email.into(),
+            phone: String::new(),
+            password: "cerul de deasupra Chisinaului".into(),
+            password_confirm: "cerul de deasupra Chisinaului".into(),
+            language: "ro".into(),
+        }
+    }
+
+    fn client() -> Client {
+        Client {
+            ip: "192.0.2.9".into(),
+            user_agent: "unit".into(),
+        }
+    }
+
+    /// The token in the confirmation link of the newest `confirm-email` mail.
+    fn token(f: &Fixture) -> String {
+        let mails = f.store.mails();
+        let m = mails
+            .iter()
+            .rev()
+            .find(|m| m.kind == "confirm-email")
+            .unwrap();
+        let link = &m.params.iter().find(|(k, _)| k == "link").unwrap().1;
+        link.split("token=").nth(1).unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_registration_is_pending_until_its_link_is_followed_once() {
+        let f = Fixture::new(Policy::default());
+        let r = &f.registrations;
+        r.register(input("2000000000004", "ion@example.md"), &client())
+            .await
+            .unwrap();
+        let login = || LoginInput {
+            national_id: "2000000000004".into(),
+            password: "cerul de deasupra Chisinaului".into(),
+            code: String::new().into(),
+        };
+        let early = f.logins.login(login(), &client(), None).await;
+        assert_eq!(
+            early.err(),
+            Some(crate::login::LoginError::EmailNotConfirmed)
+        );
+        let t = token(&f);
+        r.confirm_email(&t, &client()).await.unwrap();
+        assert_eq!(
+            r.confirm_email(&t, &client()).await,
+            Err(Error::NotFound),
+            "once"
+        );
+        assert!(f.logins.login(login(), &client(), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_old_link_is_expired_and_spent() {
+        let f = Fixture::new(Policy::default());
+        let r = &f.registrations;
+        r.register(input("2000000000004", "ion@example.md"), &client())
+            .await
+            .unwrap();
+        let t = token(&f);
+        f.clock.advance_ms(f.env.policy.email_token_ttl_ms);
+        assert!(matches!(
+            r.confirm_email(&t, &client()).await,
+            Err(Error::Expired(_))
+        ));
+        assert_eq!(r.confirm_email(&t, &client()).await, Err(Error::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_taken_identifier_answers_alike_and_the_owner_hears_once_an_hour() {
+        let f = Fixture::new(Policy::default());
+        let r = &f.registrations;
+        r.register(input("2000000000004", "ion@example.md"), &client())
+            .await
+            .unwrap();
+        for spelling in [" 2000-0000-00004 ", "２０００００００００００４"] {
+            let again = r
+                .register(input(spelling, "other@example.md"), &client())
+                .await;
+            assert_eq!(again, Ok(()), "the same answer as a new account");
+        }
+        let told = |f: &Fixture| {
+            f.store
+                .mails()
+                .iter()
+                .filter(|m| m.kind == "register-attempt" && m.to == "ion@example.md")
+                .count()
+        };
+        assert_eq!(told(&f), 1);
+        assert!(f.store.mails().iter().all(|m| m.to != "other@example.md"));
+        f.clock.advance_ms(REGISTER_ATTEMPT_MAIL_MS);
+        r.register(input("2000000000004", "other@example.md"), &client())
+            .await
+            .unwrap();
+        assert_eq!(told(&f), 2);
+        let kinds = f.store.audit_kinds();
+        assert_eq!(kinds.iter().filter(|k| *k == "account.register").count(), 1);
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| *k == "account.register-attempt")
+                .count(),
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn every_problem_is_reported_at_once_and_nothing_is_written() {
+        let f = Fixture::new(Policy::default());
+        let mut bad = input("2000000000005", "not-an-email");
+        bad.password_confirm = "something else entirely here".into();
+        bad.given_name = String::new();
+        let errs = f.registrations.register(bad, &client()).await.unwrap_err();
+        let fields: Vec<&str> = errs
+            .iter()
+            .filter_map(|e| match e {
+                Error::Invalid { field, .. } => Some(*field),
+                _ => None,
+            })
+            .collect();
+        for field in ["national_id", "given_name", "email"] {
+            assert!(fields.contains(&field), "{field} in {fields:?}");
+        }
+        assert_eq!(errs.len(), fields.len());
+        assert!(errs.len() >= 4, "the password mismatch too: {errs:?}");
+        assert!(f.store.mails().is_empty() && f.store.audit_kinds().is_empty());
     }
 }

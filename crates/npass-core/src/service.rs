@@ -200,7 +200,8 @@ pub struct CoreParts {
     pub hash_workers: crate::password::HashWorkers,
 }
 
-/// The use-cases. Services with narrow ports (`logins`, `throttles`) hold what they use;
+/// The use-cases. Services with narrow ports (`logins`, `registrations`, `throttles`) hold what
+/// they use;
 /// the rest still reach the whole store.
 pub struct Core {
     pub store: Arc<dyn Store>,
@@ -227,6 +228,8 @@ pub struct Core {
     pub throttles: Throttles,
     /// Logins, their transactions and the sessions they become.
     pub logins: crate::login::Logins,
+    /// Self-registration and email confirmation.
+    pub registrations: crate::register::Registrations,
 }
 
 impl Core {
@@ -249,6 +252,17 @@ impl Core {
             pairwise_key: p.pairwise_key.clone(),
             waker: p.backchannel_waker.clone(),
         });
+        let hashing = crate::password::Hashing {
+            hasher: p.hasher.clone(),
+            workers: p.hash_workers.clone(),
+        };
+        let registrations = crate::register::Registrations {
+            accounts: p.store.clone(),
+            throttles: p.store.clone(),
+            audit: p.store.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+        };
         let logins = crate::login::Logins {
             accounts: p.store.clone(),
             totp: p.store.clone(),
@@ -258,8 +272,7 @@ impl Core {
             stored: p.store.clone(),
             throttles: throttles.clone(),
             env: env.clone(),
-            hasher: p.hasher.clone(),
-            hash_workers: p.hash_workers.clone(),
+            hashing,
             sealer: sealer.clone(),
             ended,
         };
@@ -280,6 +293,7 @@ impl Core {
             env,
             throttles,
             logins,
+            registrations,
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::login::{Logins, SessionEnded};
 use crate::model::{
     Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
 };
-use crate::password::{HashParams, HashWorkers, Hasher};
+use crate::password::{HashParams, HashWorkers, Hasher, Hashing};
+use crate::register::Registrations;
 use crate::rng::OsRng;
 use crate::seal::{MasterKey, Sealer};
 use crate::service::{Env, Policy, Throttles};
@@ -25,6 +26,8 @@ use crate::store::{
 #[derive(Default)]
 struct State {
     accounts: HashMap<String, Account>,
+    /// Email-confirmation token digest → (account, expiry).
+    email_tokens: HashMap<String, (String, i64)>,
     totp: HashMap<String, TotpCredential>,
     /// (account, code digest) → used at.
     recovery: HashMap<(String, String), Option<i64>>,
@@ -91,7 +94,7 @@ impl AccountStore for MemStore {
     async fn create_account(
         &self,
         account: &Account,
-        _email_token: Option<(&str, i64)>,
+        email_token: Option<(&str, i64)>,
         mail: Option<&Mail>,
         audit: &AuditEvent,
         now: i64,
@@ -102,6 +105,10 @@ impl AccountStore for MemStore {
             return Err(Error::Conflict("account-exists"));
         }
         st.accounts.insert(account.id.clone(), account.clone());
+        if let Some((hash, expires)) = email_token {
+            st.email_tokens
+                .insert(hash.to_owned(), (account.id.clone(), expires));
+        }
         Self::append(&mut st, audit, mail, now);
         Ok(())
     }
@@ -119,8 +126,26 @@ impl AccountStore for MemStore {
         Ok(self.state().accounts.get(id).cloned())
     }
 
-    async fn confirm_email(&self, _: &str, _: &AuditEvent, _: i64) -> Result<String> {
-        Err(Error::NotFound)
+    async fn confirm_email(
+        &self,
+        token_hash: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<String> {
+        let mut st = self.state();
+        let (account_id, expires) = st.email_tokens.remove(token_hash).ok_or(Error::NotFound)?;
+        if expires <= now {
+            return Err(Error::Expired("email-token"));
+        }
+        if let Some(a) = st.accounts.get_mut(&account_id)
+            && a.status == AccountStatus::Pending
+        {
+            a.status = AccountStatus::Active;
+        }
+        let mut ev = audit.clone();
+        ev.account_id = Some(account_id.clone());
+        Self::append(&mut st, &ev, None, now);
+        Ok(account_id)
     }
 
     async fn set_status(
@@ -443,6 +468,7 @@ impl SessionEnded for MemStore {
 /// password hashing (the parameters are not what this tests).
 pub struct Fixture {
     pub logins: Logins,
+    pub registrations: Registrations,
     pub store: Arc<MemStore>,
     pub clock: Arc<ManualClock>,
     pub env: Env,
@@ -464,6 +490,17 @@ impl Fixture {
             parallelism: 1,
         };
         let hasher = Hasher::new(params, None, &OsRng).expect("hasher");
+        let hashing = Hashing {
+            hasher: Arc::new(hasher),
+            workers: HashWorkers::new(1).expect("hash worker"),
+        };
+        let registrations = Registrations {
+            accounts: store.clone(),
+            throttles: store.clone(),
+            audit: store.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+        };
         let logins = Logins {
             accounts: store.clone(),
             totp: store.clone(),
@@ -473,13 +510,13 @@ impl Fixture {
             stored: store.clone(),
             throttles: Throttles::new(store.clone(), env.clone()),
             env: env.clone(),
-            hasher: Arc::new(hasher),
-            hash_workers: HashWorkers::new(1).expect("hash worker"),
+            hashing,
             sealer: Arc::new(Sealer::new(&MasterKey::from_bytes([7; 32]))),
             ended: store.clone(),
         };
         Fixture {
             logins,
+            registrations,
             store,
             clock,
             env,

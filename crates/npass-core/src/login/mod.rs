@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::model::{Account, AccountStatus, Amr, Level, Session, TotpCredential};
-use crate::password::{HashWorkers, Hasher};
+use crate::password::{Hasher, Hashing};
 use crate::rng;
 use crate::seal::Sealer;
 use crate::service::{Env, Throttles, digest, ordered_key};
@@ -241,8 +241,7 @@ pub struct Logins {
     pub(crate) stored: Arc<dyn LoginStore>,
     pub(crate) throttles: Throttles,
     pub(crate) env: Env,
-    pub(crate) hasher: Arc<Hasher>,
-    pub(crate) hash_workers: HashWorkers,
+    pub(crate) hashing: Hashing,
     pub(crate) sealer: Arc<Sealer>,
     pub(crate) ended: Arc<dyn SessionEnded>,
 }
@@ -259,8 +258,7 @@ impl Logins {
         &self,
         f: impl FnOnce(&Hasher) -> T + Send + 'static,
     ) -> Result<T> {
-        let hasher = self.hasher.clone();
-        self.hash_workers.run(move || f(&hasher)).await
+        self.hashing.run(f).await
     }
 
     /// National ID + password (+ code) login, as on the MPass login page: the password

@@ -24,7 +24,7 @@ fn client() -> Client {
 
 /// An active account with `PASSWORD`.
 async fn account(f: &Fixture, nid: &str, status: AccountStatus) -> Account {
-    let hash = f.logins.hasher.hash(PASSWORD, &OsRng).unwrap();
+    let hash = f.logins.hashing.hasher.hash(PASSWORD, &OsRng).unwrap();
     let a = Account {
         id: format!("acc-{nid}"),
         national_id: NationalId {

@@ -139,7 +139,7 @@ pub async fn submit(
         password_confirm: f.password_confirm.clone(),
         language: ctx.tr.lang.to_owned(),
     };
-    match st.core.register(input, &ctx.client).await {
+    match st.core.registrations.register(input, &ctx.client).await {
         Ok(()) => {
             let l = Layout::of(&st, &ctx);
             let page = MessagePage {
@@ -213,7 +213,12 @@ pub async fn confirm(
     ctx: Ctx,
     WebForm(f): WebForm<ConfirmForm>,
 ) -> PageResult {
-    match st.core.confirm_email(&f.token, &ctx.client).await {
+    match st
+        .core
+        .registrations
+        .confirm_email(&f.token, &ctx.client)
+        .await
+    {
         Ok(()) => Ok(see_other("/login?done=confirmed")),
         Err(e @ (Error::NotFound | Error::Expired(_))) => {
             let l = Layout::of(&st, &ctx);
