@@ -201,8 +201,7 @@ pub struct CoreParts {
 }
 
 /// The use-cases. Services with narrow ports (`logins`, `registrations`, `throttles`) hold what
-/// they use;
-/// the rest still reach the whole store.
+/// they use; the rest still reach the whole store.
 pub struct Core {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
