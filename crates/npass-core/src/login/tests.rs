@@ -87,6 +87,13 @@ async fn login(
         .await
 }
 
+/// No attempt stands on `nid`'s password or the address, and no session was started.
+async fn nothing_counted_no_session(f: &Fixture, nid: &str) {
+    assert_eq!(failures(f, &format!("pwd:{nid}")).await, 0);
+    assert_eq!(failures(f, "ip:192.0.2.7").await, 0);
+    assert!(f.store.sessions().is_empty());
+}
+
 async fn failures(f: &Fixture, key: &str) -> i64 {
     f.logins.throttles.read(key).await.unwrap().failures
 }
@@ -245,9 +252,7 @@ async fn without_password_only_logins_a_password_alone_is_no_failure_and_no_sess
     account(&f, ION, AccountStatus::Active).await;
     let r = login(&f, ION, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::SecondFactorRequired));
-    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
-    assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
-    assert!(f.store.sessions().is_empty());
+    nothing_counted_no_session(&f, ION).await;
 }
 
 #[tokio::test]
@@ -259,9 +264,7 @@ async fn unconfirmed_and_locked_accounts_get_no_session_and_lose_no_attempt() {
     assert_eq!(r.err(), Some(LoginError::EmailNotConfirmed));
     let r = login(&f, ANA, PASSWORD, "").await;
     assert_eq!(r.err(), Some(LoginError::AccountLocked));
-    assert_eq!(failures(&f, &format!("pwd:{ION}")).await, 0);
-    assert_eq!(failures(&f, "ip:192.0.2.7").await, 0);
-    assert!(f.store.sessions().is_empty());
+    nothing_counted_no_session(&f, ION).await;
 }
 
 #[tokio::test]
