@@ -883,6 +883,15 @@ impl Core {
         replaces: Option<&str>,
         client: &Client,
     ) -> Result<Finish> {
+        // The transaction it serves must still be there before the challenge is spent.
+        let Seen::Current(seen) = self.challenge_seen(id, pre_id).await? else {
+            return Err(Error::NotFound);
+        };
+        let mut tx = self
+            .logins
+            .login_resume(&seen.login, pre_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let c = self.challenge_take(id, pre_id).await?;
         let ident = outcome_of(&c)?;
         let Some(account) = self
@@ -892,11 +901,6 @@ impl Core {
         else {
             return Ok(Finish::Register(ident));
         };
-        let mut tx = self
-            .logins
-            .login_resume(&c.login, pre_id)
-            .await?
-            .ok_or(Error::NotFound)?;
         tx.account = Some(account);
         match self.esign_login(tx, &ident, replaces, client).await? {
             Ok(ns) => Ok(Finish::Session(ns)),
