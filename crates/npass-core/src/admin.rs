@@ -7,9 +7,12 @@ use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Account, AccountStatus, Assurance, Profile};
 use crate::national_id;
+use crate::password::Hashing;
 use crate::password::{self, Context};
 use crate::register::check_email;
-use crate::service::Core;
+use crate::service::{Env, Throttles};
+use crate::store::{AccountStore, SessionStore};
+use std::sync::Arc;
 
 /// A citizen an operator adds. The password, if any, is never printed.
 #[derive(Clone, Default)]
@@ -34,10 +37,19 @@ impl std::fmt::Debug for NewCitizen {
     }
 }
 
-impl Core {
+/// What an operator does to citizens' accounts.
+pub struct Admin {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) throttles: Throttles,
+    pub(crate) env: Env,
+    pub(crate) hashing: Hashing,
+}
+
+impl Admin {
     /// Adds an active account (the operator vouches for the email address).
     pub async fn add_citizen(&self, input: NewCitizen, operator: &Client) -> Result<Account> {
-        let nid = national_id::parse(&input.national_id, &self.policy.schemes)?;
+        let nid = national_id::parse(&input.national_id, &self.env.policy.schemes)?;
         for (field, v) in [
             ("given_name", &input.given_name),
             ("family_name", &input.family_name),
@@ -48,27 +60,31 @@ impl Core {
         }
         check_email(input.email.trim())?;
         if !input.birth_date.is_empty() {
-            crate::register::check_birth_date(&input.birth_date, self.now())?;
+            crate::register::check_birth_date(&input.birth_date, self.env.now())?;
         }
         let hash = match input.password {
             Some(p) => {
                 let ctx = Context {
                     words: vec![
-                        &self.policy.service_name,
+                        &self.env.policy.service_name,
                         &nid.value,
                         &input.given_name,
                         &input.family_name,
                     ],
                 };
-                password::check_new(&p, &p, self.policy.min_password_len(), &ctx)?;
-                let rng = self.rng.clone();
-                Some(self.hashing(move |h| h.hash(&p, rng.as_ref())).await??)
+                password::check_new(&p, &p, self.env.policy.min_password_len(), &ctx)?;
+                let rng = self.env.rng.clone();
+                Some(
+                    self.hashing
+                        .run(move |h| h.hash(&p, rng.as_ref()))
+                        .await??,
+                )
             }
             None => None,
         };
-        let now = self.now();
+        let now = self.env.now();
         let account = Account {
-            id: self.new_id(),
+            id: self.env.new_id(),
             national_id: nid,
             profile: Profile {
                 given_name: input.given_name.trim().to_owned(),
@@ -89,7 +105,7 @@ impl Core {
             Some(&operator.ip),
             json!({"by": operator.user_agent}),
         );
-        self.store
+        self.accounts
             .create_account(&account, None, None, &ev, now)
             .await
             .map_err(|e| match e {
@@ -99,14 +115,9 @@ impl Core {
         Ok(account)
     }
 
-    /// Every registered e-service.
-    pub async fn eservices(&self) -> Result<Vec<crate::relying::EService>> {
-        self.store.eservices().await
-    }
-
     pub async fn find_citizen(&self, national_id: &str) -> Result<Account> {
-        let nid = national_id::parse(national_id, &self.policy.schemes)?;
-        self.store
+        let nid = national_id::parse(national_id, &self.env.policy.schemes)?;
+        self.accounts
             .account_by_national_id(&nid.value)
             .await?
             .ok_or(Error::NotFound)
@@ -120,7 +131,7 @@ impl Core {
         operator: &Client,
     ) -> Result<Account> {
         let account = self.find_citizen(national_id).await?;
-        let now = self.now();
+        let now = self.env.now();
         let (status, kind, mail_kind) = if locked {
             (
                 AccountStatus::Locked,
@@ -140,27 +151,27 @@ impl Core {
             Some(&operator.ip),
             json!({"by": operator.user_agent}),
         );
-        let mail = self.mail(
+        let mail = self.env.mail(
             &account.profile.email,
             &account.profile.language,
             mail_kind,
             &[],
         );
-        self.store
+        self.accounts
             .set_status(&account.id, status, &ev, Some(&mail), now)
             .await?;
         if locked {
-            self.store
+            self.sessions
                 .sessions_end_for_account(&account.id, now)
                 .await?;
         } else {
             for prefix in ["pwd", "otp"] {
-                self.store
-                    .throttle_reset(&format!("{prefix}:{}", account.national_id.value))
+                self.throttles
+                    .reset(&format!("{prefix}:{}", account.national_id.value))
                     .await?;
             }
         }
-        (self.mail_waker)();
+        (self.env.mail_waker)();
         self.find_citizen(national_id).await
     }
 }

@@ -6,8 +6,11 @@
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
+use std::sync::Arc;
+
 use crate::rng;
-use crate::service::{Core, digest};
+use crate::service::{Env, digest};
+use crate::store::ChallengeStore;
 
 /// Which method's answer a challenge waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,11 +108,19 @@ pub enum Seen {
     Current(Challenge),
 }
 
-impl Core {
+/// Cross-device challenges over their store; each login method that uses one (e-signature now,
+/// the app's QR approval next) keeps its own rules for what an answer proves.
+#[derive(Clone)]
+pub struct Challenges {
+    pub(crate) store: Arc<dyn ChallengeStore>,
+    pub(crate) env: Env,
+}
+
+impl Challenges {
     /// A new challenge of `kind` for the browser whose pre-session id is `pre_id`, serving the
     /// stored login transaction `login`, living `ttl_ms`; `shown(id, nonce)` is what its page
     /// shows again while it waits. Returns it and its nonce.
-    pub(crate) async fn challenge_open(
+    pub(crate) async fn open(
         &self,
         kind: ChallengeKind,
         pre_id: &str,
@@ -117,8 +128,8 @@ impl Core {
         ttl_ms: i64,
         shown: impl FnOnce(&str, &str) -> Result<String>,
     ) -> Result<(Challenge, String)> {
-        let id = rng::id(self.rng.as_ref());
-        let nonce = rng::token(self.rng.as_ref());
+        let id = rng::id(self.env.rng.as_ref());
+        let nonce = rng::token(self.env.rng.as_ref());
         let c = Challenge {
             state: ChallengeState::Waiting {
                 shown: shown(&id, &nonce)?,
@@ -128,7 +139,7 @@ impl Core {
             nonce_hash: digest(&nonce),
             browser_hash: digest(pre_id),
             login,
-            expires_at: self.now() + ttl_ms,
+            expires_at: self.env.now() + ttl_ms,
             settled_at: None,
         };
         self.store.challenge_put(&c).await?;
@@ -137,7 +148,7 @@ impl Core {
 
     /// The waiting challenge `id` of `kind` an answer with `nonce` may settle (the nonce is
     /// compared as a digest, in constant time: without it nobody can touch the challenge).
-    pub(crate) async fn challenge_answerable(
+    pub(crate) async fn answerable(
         &self,
         kind: ChallengeKind,
         id: &str,
@@ -155,28 +166,45 @@ impl Core {
         if !matches!(c.state, ChallengeState::Waiting { .. }) {
             return Ok(Err(Unanswerable::Used));
         }
-        if self.now() >= c.expires_at {
+        if self.env.now() >= c.expires_at {
             return Ok(Err(Unanswerable::Expired));
         }
         Ok(Ok(c))
     }
 
     /// The challenge `id` as the browser whose pre-session id is `pre_id` sees it.
-    pub(crate) async fn challenge_seen(&self, id: &str, pre_id: &str) -> Result<Seen> {
+    pub(crate) async fn seen(&self, id: &str, pre_id: &str) -> Result<Seen> {
         let Some(c) = self.store.challenge(id).await? else {
             return Ok(Seen::Gone);
         };
         if !bool::from(digest(pre_id).as_bytes().ct_eq(c.browser_hash.as_bytes())) {
             return Ok(Seen::Elsewhere);
         }
-        if matches!(c.state, ChallengeState::Waiting { .. }) && self.now() >= c.expires_at {
+        if matches!(c.state, ChallengeState::Waiting { .. }) && self.env.now() >= c.expires_at {
             return Ok(Seen::Expired);
         }
         Ok(Seen::Current(c))
     }
 
+    /// Records an answer's decision on a waiting challenge, once; false when it was no longer
+    /// waiting.
+    pub(crate) async fn settle(
+        &self,
+        id: &str,
+        to: &ChallengeState,
+        audit: &crate::model::AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        self.store.challenge_settle(id, to, audit, now).await
+    }
+
+    /// Deletes challenges (and stored login transactions) that expired before `before`.
+    pub(crate) async fn sweep(&self, before: i64) -> Result<u64> {
+        self.store.challenges_sweep(before).await
+    }
+
     /// Takes a verified challenge, once, for the browser it was created for.
-    pub(crate) async fn challenge_take(&self, id: &str, pre_id: &str) -> Result<Challenge> {
+    pub(crate) async fn take(&self, id: &str, pre_id: &str) -> Result<Challenge> {
         self.store
             .challenge_take(id, &digest(pre_id))
             .await?

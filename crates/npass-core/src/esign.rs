@@ -662,11 +662,13 @@ const MAX_CHAIN: usize = 5;
 const SEAL_CONTEXT: &str = "npass esign challenge nonce v1";
 
 use crate::audit;
-use crate::challenge::{Challenge, ChallengeKind, ChallengeState, Seen, Unanswerable};
+use crate::challenge::{Challenge, ChallengeKind, ChallengeState, Challenges, Seen, Unanswerable};
 use crate::error::{Error, Result};
-use crate::login::{Certificate, Client, LoginError, LoginTransaction, Verifier};
+use crate::login::{Certificate, Client, LoginError, LoginTransaction, Logins, Verifier};
 use crate::model::{Account, AccountStatus, Assurance, Profile};
-use crate::service::Core;
+use crate::seal::Sealer;
+use crate::service::Env;
+use crate::store::{AccountStore, AuditStore};
 use data_encoding::BASE64;
 
 /// What a verified or taken e-signature challenge proved.
@@ -706,11 +708,28 @@ fn challenge_text(issuer: &str, id: &str, nonce: &str) -> String {
     )
 }
 
-impl Core {
+/// E-signature login and registration (design note 0004) over the cross-device challenge and
+/// the login transaction it serves.
+pub struct Esignatures {
+    pub(crate) challenges: Challenges,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) audit: Arc<dyn AuditStore>,
+    pub(crate) logins: Arc<Logins>,
+    pub(crate) verifier: Esign,
+    pub(crate) env: Env,
+    pub(crate) sealer: Arc<Sealer>,
+}
+
+impl Esignatures {
+    /// Is e-signature login configured (trusted roots given)?
+    pub fn enabled(&self) -> bool {
+        self.verifier.enabled()
+    }
+
     /// A new challenge for the browser whose pre-session id is `pre_id`, serving a login
     /// transaction stored for it: its id and the text to sign.
     pub async fn esign_start(&self, pre_id: &str) -> Result<(String, String)> {
-        if !self.esign.enabled() {
+        if !self.verifier.enabled() {
             return Err(Error::Forbidden("esign-not-configured"));
         }
         let login = self
@@ -722,13 +741,14 @@ impl Core {
         let seal = |_: &str, nonce: &str| {
             let sealed = self
                 .sealer
-                .seal(nonce.as_bytes(), SEAL_CONTEXT, self.rng.as_ref())?;
+                .seal(nonce.as_bytes(), SEAL_CONTEXT, self.env.rng.as_ref())?;
             Ok(BASE64.encode(&sealed))
         };
         let (c, nonce) = self
-            .challenge_open(ChallengeKind::Esign, pre_id, login, CHALLENGE_TTL_MS, seal)
+            .challenges
+            .open(ChallengeKind::Esign, pre_id, login, CHALLENGE_TTL_MS, seal)
             .await?;
-        let text = challenge_text(&self.policy.public_url, &c.id, &nonce);
+        let text = challenge_text(&self.env.policy.public_url, &c.id, &nonce);
         Ok((c.id, text))
     }
 
@@ -742,7 +762,7 @@ impl Core {
     ) -> Result<std::result::Result<CertIdentity, Refusal>> {
         let nonce = a
             .challenge
-            .strip_prefix(&challenge_text(&self.policy.public_url, id, ""))
+            .strip_prefix(&challenge_text(&self.env.policy.public_url, id, ""))
             .unwrap_or("");
         self.esign_settle(id, nonce, Proof::Signed(a), client).await
     }
@@ -769,7 +789,7 @@ impl Core {
         proof: Proof<'_>,
         client: &Client,
     ) -> Result<std::result::Result<CertIdentity, Refusal>> {
-        let now = self.now();
+        let now = self.env.now();
         let via = proof.name();
         // An answer refused before its proof is looked at is recorded too (docs/esign.md).
         let refuse = |r: Refusal| async move {
@@ -779,11 +799,12 @@ impl Core {
                 Some(&client.ip),
                 serde_json::json!({"reason": r.code(), "via": via}),
             );
-            self.store.audit_append(&ev, None, now).await?;
+            self.audit.audit_append(&ev, None, now).await?;
             Ok(Err(r))
         };
         if let Err(u) = self
-            .challenge_answerable(ChallengeKind::Esign, id, nonce)
+            .challenges
+            .answerable(ChallengeKind::Esign, id, nonce)
             .await?
         {
             return refuse(match u {
@@ -796,7 +817,7 @@ impl Core {
         let decision = match proof {
             Proof::Signed(a) => self.esign_check(a, now).await,
             Proof::Tls([]) => Err(Refusal::NoCertificate),
-            Proof::Tls(chain) => self.esign.verify(chain, now).await,
+            Proof::Tls(chain) => self.verifier.verify(chain, now).await,
         };
         let (to, ev) = match &decision {
             Ok(ident) => (
@@ -825,7 +846,7 @@ impl Core {
                 ),
             ),
         };
-        if !self.store.challenge_settle(id, &to, &ev, now).await? {
+        if !self.challenges.settle(id, &to, &ev, now).await? {
             return refuse(Refusal::ChallengeUsed).await;
         }
         Ok(decision)
@@ -839,12 +860,12 @@ impl Core {
         let (chain, sig) = decode_answer(a)?;
         let ee = chain.first().ok_or(Refusal::Malformed)?;
         verify_signature(ee, &a.algorithm, a.challenge.as_bytes(), &sig)?;
-        self.esign.verify(&chain, now).await
+        self.verifier.verify(&chain, now).await
     }
 
     /// Where the challenge stands for this browser.
     pub async fn esign_state(&self, id: &str, pre_id: &str) -> Result<State> {
-        let c = match self.challenge_seen(id, pre_id).await? {
+        let c = match self.challenges.seen(id, pre_id).await? {
             Seen::Gone => return Ok(State::Gone),
             Seen::Elsewhere => return Ok(State::Elsewhere),
             Seen::Expired => return Ok(State::Refused(Refusal::ChallengeExpired)),
@@ -859,7 +880,7 @@ impl Core {
                 let nonce = self.sealer.open(&sealed, SEAL_CONTEXT)?;
                 State::Waiting {
                     text: challenge_text(
-                        &self.policy.public_url,
+                        &self.env.policy.public_url,
                         id,
                         &String::from_utf8_lossy(&nonce),
                     ),
@@ -884,7 +905,7 @@ impl Core {
         client: &Client,
     ) -> Result<Finish> {
         // The transaction it serves must still be there before the challenge is spent.
-        let Seen::Current(seen) = self.challenge_seen(id, pre_id).await? else {
+        let Seen::Current(seen) = self.challenges.seen(id, pre_id).await? else {
             return Err(Error::NotFound);
         };
         let mut tx = self
@@ -892,10 +913,10 @@ impl Core {
             .login_resume(&seen.login, pre_id)
             .await?
             .ok_or(Error::NotFound)?;
-        let c = self.challenge_take(id, pre_id).await?;
+        let c = self.challenges.take(id, pre_id).await?;
         let ident = outcome_of(&c)?;
         let Some(account) = self
-            .store
+            .accounts
             .account_by_national_id(&ident.national_id)
             .await?
         else {
@@ -932,20 +953,20 @@ impl Core {
     /// Deletes challenges no page can use any more (an hour after they expired: well past the
     /// registration window of a verified one).
     pub async fn esign_sweep(&self) -> Result<u64> {
-        self.store
-            .challenges_sweep(self.now() - CHALLENGE_TTL_MS - 60 * 60 * 1000)
+        self.challenges
+            .sweep(self.env.now() - CHALLENGE_TTL_MS - 60 * 60 * 1000)
             .await
     }
 
     /// The identity a taken challenge proved, while it may still open an account, with the
     /// challenge.
     async fn esign_taken(&self, id: &str, pre_id: &str) -> Result<(Challenge, CertIdentity)> {
-        let Seen::Current(c) = self.challenge_seen(id, pre_id).await? else {
+        let Seen::Current(c) = self.challenges.seen(id, pre_id).await? else {
             return Err(Error::NotFound);
         };
         let fresh = c
             .settled_at
-            .is_some_and(|t| self.now() < t + REGISTER_WITHIN_MS);
+            .is_some_and(|t| self.env.now() < t + REGISTER_WITHIN_MS);
         if !matches!(c.state, ChallengeState::Taken { .. }) || !fresh {
             return Err(Error::NotFound);
         }
@@ -983,7 +1004,7 @@ impl Core {
             language: data.language.clone(),
         };
         let mut errors = Vec::new();
-        let now = self.now();
+        let now = self.env.now();
         if let Err(e) = crate::register::check_birth_date(&profile.birth_date, now) {
             errors.push(e);
         }
@@ -998,7 +1019,7 @@ impl Core {
             return Err(errors);
         }
         let account = Account {
-            id: self.new_id(),
+            id: self.env.new_id(),
             national_id: crate::national_id::NationalId {
                 scheme: ident.scheme,
                 value: ident.national_id.clone(),
@@ -1015,7 +1036,7 @@ impl Core {
             Some(&client.ip),
             serde_json::json!({"issuer": ident.issuer, "serial": ident.serial}),
         );
-        self.store
+        self.accounts
             .create_account(&account, None, None, &ev, now)
             .await
             .map_err(|e| match e {

@@ -14,7 +14,7 @@ use crate::rng;
 use std::sync::Arc;
 
 use crate::password::Hashing;
-use crate::service::{Core, Env, digest};
+use crate::service::{Env, digest};
 use crate::store::{AccountStore, AuditStore, ThrottleStore};
 
 /// What the registration form sends. Its passwords are never printed (`Debug` leaves them out).
@@ -133,24 +133,6 @@ pub fn check_phone(v: &str) -> Result<String> {
         return Err(Error::invalid("phone", "phone-format"));
     }
     Ok(format!("+{body}"))
-}
-
-impl Core {
-    /// The account a session belongs to.
-    pub async fn account(&self, account_id: &str) -> Result<Option<Account>> {
-        self.store.account_by_id(account_id).await
-    }
-
-    /// The newest `limit` events of the citizen's history whose kind starts with one of
-    /// `kinds` (refreshes are never in it, design note 0007).
-    pub async fn history(
-        &self,
-        account_id: &str,
-        kinds: &[&str],
-        limit: i64,
-    ) -> Result<Vec<crate::model::AuditRecord>> {
-        self.store.audit_for_account(account_id, kinds, limit).await
-    }
 }
 
 /// Self-registration: the form, the owner's warning, the emailed confirmation — over the

@@ -7,9 +7,11 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::keys::SigningKeys;
 use crate::model::{Mail, Throttle};
 use crate::national_id::Scheme;
 use crate::password::Hasher;
+use crate::registry::Registry;
 use crate::rng::{self, Rng};
 use crate::seal::Sealer;
 use crate::store::{Store, ThrottleStore, ThrottleTake};
@@ -200,99 +202,141 @@ pub struct CoreParts {
     pub hash_workers: crate::password::HashWorkers,
 }
 
-/// The use-cases. Services with narrow ports (`logins`, `registrations`, `throttles`) hold what
-/// they use; the rest still reach the whole store.
+/// The use-cases, as services that each hold only the ports they use (ARCHITECTURE.md).
 pub struct Core {
+    /// The whole store: for the binary's workers (outboxes, sweeps) and readiness only; no
+    /// use-case reaches it.
     pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub rng: Arc<dyn Rng>,
-    pub hasher: Arc<Hasher>,
-    pub sealer: Arc<Sealer>,
-    pub policy: Arc<Policy>,
-    /// Called after a use-case put mail in the outbox, so the sender need not wait for its poll.
-    pub mail_waker: Arc<dyn Fn() + Send + Sync>,
-    /// Called after back-channel logout tokens were queued.
-    pub backchannel_waker: Arc<dyn Fn() + Send + Sync>,
-    /// Derives pairwise subject identifiers (from the master key).
-    pub pairwise_key: zeroize::Zeroizing<[u8; 32]>,
-    /// Signing keys kept in memory for a few seconds.
-    pub key_cache: crate::oidc::cache::KeyCache,
-    /// The threads password hashes run on.
-    pub hash_workers: crate::password::HashWorkers,
-    /// Fetches e-services' published keys (`jwks_uri`).
-    pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
-    /// E-signature trust and its CRL cache.
-    pub esign: crate::esign::Esign,
     pub env: Env,
     pub throttles: Throttles,
     /// Logins, their transactions and the sessions they become.
-    pub logins: crate::login::Logins,
+    pub logins: Arc<crate::login::Logins>,
     /// Self-registration and email confirmation.
     pub registrations: crate::register::Registrations,
+    /// A citizen's password, authenticator and recovery codes.
+    pub credentials: crate::twostep::Credentials,
+    /// The e-services, whatever their protocol.
+    pub registry: Registry,
+    /// The provider's signing keys.
+    pub keys: SigningKeys,
+    /// The OpenID Connect provider.
+    pub federation: crate::oidc::Federation,
+    /// E-signature login and registration.
+    pub esign: crate::esign::Esignatures,
+    /// Operators' acts on citizens' accounts.
+    pub admin: crate::admin::Admin,
 }
 
 impl Core {
     pub fn new(p: CoreParts) -> Core {
+        let store = p.store;
         let policy = Arc::new(p.policy);
         let env = Env {
-            clock: p.clock.clone(),
-            rng: p.rng.clone(),
-            policy: policy.clone(),
-            mail_waker: p.mail_waker.clone(),
+            clock: p.clock,
+            rng: p.rng,
+            policy,
+            mail_waker: p.mail_waker,
         };
-        let throttles = Throttles::new(p.store.clone(), env.clone());
+        let throttles = Throttles::new(store.clone(), env.clone());
         let sealer = Arc::new(p.sealer);
         let ended = Arc::new(crate::oidc::logout::BackchannelLogout {
-            accounts: p.store.clone(),
-            eservices: p.store.clone(),
-            grants: p.store.clone(),
-            outbox: p.store.clone(),
+            accounts: store.clone(),
+            eservices: store.clone(),
+            grants: store.clone(),
+            outbox: store.clone(),
             env: env.clone(),
             pairwise_key: p.pairwise_key.clone(),
-            waker: p.backchannel_waker.clone(),
+            waker: p.backchannel_waker,
         });
         let hashing = crate::password::Hashing {
-            hasher: p.hasher.clone(),
-            workers: p.hash_workers.clone(),
+            hasher: p.hasher,
+            workers: p.hash_workers,
         };
         let registrations = crate::register::Registrations {
-            accounts: p.store.clone(),
-            throttles: p.store.clone(),
-            audit: p.store.clone(),
+            accounts: store.clone(),
+            throttles: store.clone(),
+            audit: store.clone(),
             env: env.clone(),
             hashing: hashing.clone(),
         };
-        let logins = crate::login::Logins {
-            accounts: p.store.clone(),
-            totp: p.store.clone(),
-            recovery: p.store.clone(),
-            sessions: p.store.clone(),
-            audit: p.store.clone(),
-            stored: p.store.clone(),
+        let credentials = crate::twostep::Credentials {
+            accounts: store.clone(),
+            totp: store.clone(),
+            recovery: store.clone(),
+            audit: store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+            sealer: sealer.clone(),
+        };
+        let admin = crate::admin::Admin {
+            accounts: store.clone(),
+            sessions: store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+        };
+        let logins = Arc::new(crate::login::Logins {
+            accounts: store.clone(),
+            totp: store.clone(),
+            recovery: store.clone(),
+            sessions: store.clone(),
+            audit: store.clone(),
+            stored: store.clone(),
             throttles: throttles.clone(),
             env: env.clone(),
             hashing,
             sealer: sealer.clone(),
             ended,
+        });
+        let key_cache = Arc::new(crate::oidc::cache::KeyCache::default());
+        let keys = SigningKeys {
+            store: store.clone(),
+            env: env.clone(),
+            sealer: sealer.clone(),
+            cache: key_cache.clone(),
+        };
+        let registry = Registry {
+            store: store.clone(),
+            keys: keys.clone(),
+            env: env.clone(),
+        };
+        let federation = crate::oidc::Federation {
+            registry: registry.clone(),
+            keys: keys.clone(),
+            requests: store.clone(),
+            grants: store.clone(),
+            consents: store.clone(),
+            accounts: store.clone(),
+            env: env.clone(),
+            pairwise_key: p.pairwise_key,
+            key_fetcher: p.key_fetcher,
+            remote_keys: key_cache,
+        };
+        let esign = crate::esign::Esignatures {
+            challenges: crate::challenge::Challenges {
+                store: store.clone(),
+                env: env.clone(),
+            },
+            accounts: store.clone(),
+            audit: store.clone(),
+            logins: logins.clone(),
+            verifier: p.esign,
+            env: env.clone(),
+            sealer,
         };
         Core {
-            store: p.store,
-            clock: p.clock,
-            rng: p.rng,
-            hasher: p.hasher,
-            sealer,
-            policy,
-            mail_waker: p.mail_waker,
-            backchannel_waker: p.backchannel_waker,
-            pairwise_key: p.pairwise_key,
-            key_cache: Default::default(),
-            hash_workers: p.hash_workers,
-            key_fetcher: p.key_fetcher,
-            esign: p.esign,
+            store,
             env,
             throttles,
             logins,
             registrations,
+            credentials,
+            registry,
+            keys,
+            federation,
+            esign,
+            admin,
         }
     }
 }
@@ -367,6 +411,11 @@ impl Throttles {
         Ok(())
     }
 
+    /// Forgets a counter's failures (its secret was just proved).
+    pub(crate) async fn reset(&self, key: &str) -> Result<()> {
+        self.store.throttle_reset(key).await
+    }
+
     /// The counter `key` as it stands.
     pub(crate) async fn read(&self, key: &str) -> Result<Throttle> {
         self.store.throttle(key).await
@@ -403,14 +452,6 @@ impl Core {
 
     pub fn mail(&self, to: &str, language: &str, kind: &str, params: &[(&str, &str)]) -> Mail {
         self.env.mail(to, language, kind, params)
-    }
-
-    /// Runs `f` on a password-hashing thread (see `password::HashWorkers`).
-    pub(crate) async fn hashing<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Hasher) -> T + Send + 'static,
-    ) -> Result<T> {
-        self.logins.hashing(f).await
     }
 
     pub async fn ready(&self) -> Result<()> {

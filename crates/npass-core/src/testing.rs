@@ -22,6 +22,7 @@ use crate::store::{
     AccountStore, AuditStore, LoginStore, RecoveryStore, SessionStore, Settle, StoredLogin,
     ThrottleStore, ThrottleTake, TotpStore,
 };
+use crate::twostep::Credentials;
 
 #[derive(Default)]
 struct State {
@@ -29,6 +30,8 @@ struct State {
     /// Email-confirmation token digest → (account, expiry).
     email_tokens: HashMap<String, (String, i64)>,
     totp: HashMap<String, TotpCredential>,
+    /// Enrolments under way: account → (sealed seed, started at).
+    pending: HashMap<String, (Vec<u8>, i64)>,
     /// (account, code digest) → used at.
     recovery: HashMap<(String, String), Option<i64>>,
     throttles: HashMap<String, Throttle>,
@@ -179,6 +182,7 @@ impl AccountStore for MemStore {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[async_trait]
 impl TotpStore for MemStore {
     async fn totp(&self, account_id: &str) -> Result<Option<TotpCredential>> {
@@ -196,25 +200,43 @@ impl TotpStore for MemStore {
         })
     }
 
-    async fn totp_pending(&self, _: &str) -> Result<Option<(Vec<u8>, i64)>> {
-        Ok(None)
+    async fn totp_pending(&self, account_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        Ok(self.state().pending.get(account_id).cloned())
     }
 
-    async fn totp_pending_put(&self, _: &str, _: &[u8], _: i64) -> Result<()> {
-        Err(Error::Internal("not kept by this store".into()))
+    async fn totp_pending_put(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<()> {
+        self.state()
+            .pending
+            .insert(account_id.to_owned(), (sealed.to_vec(), now));
+        Ok(())
     }
 
     async fn totp_activate(
         &self,
-        _: &str,
-        _: &[u8],
-        _: i64,
-        _: &[String],
-        _: &AuditEvent,
-        _: Option<&Mail>,
-        _: i64,
+        account_id: &str,
+        sealed: &[u8],
+        step: i64,
+        recovery_hashes: &[String],
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
     ) -> Result<()> {
-        Err(Error::Internal("not kept by this store".into()))
+        let mut st = self.state();
+        st.pending.remove(account_id);
+        st.totp.insert(
+            account_id.to_owned(),
+            TotpCredential {
+                sealed_secret: sealed.to_vec(),
+                last_step: step,
+                created_at: now,
+            },
+        );
+        st.recovery.retain(|(a, _), _| a != account_id);
+        for h in recovery_hashes {
+            st.recovery.insert((account_id.to_owned(), h.clone()), None);
+        }
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
     }
 
     async fn totp_remove(
@@ -469,6 +491,7 @@ impl SessionEnded for MemStore {
 pub struct Fixture {
     pub logins: Logins,
     pub registrations: Registrations,
+    pub credentials: Credentials,
     pub store: Arc<MemStore>,
     pub clock: Arc<ManualClock>,
     pub env: Env,
@@ -501,6 +524,18 @@ impl Fixture {
             env: env.clone(),
             hashing: hashing.clone(),
         };
+        let throttles = Throttles::new(store.clone(), env.clone());
+        let sealer = Arc::new(Sealer::new(&MasterKey::from_bytes([7; 32])));
+        let credentials = Credentials {
+            accounts: store.clone(),
+            totp: store.clone(),
+            recovery: store.clone(),
+            audit: store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+            sealer: sealer.clone(),
+        };
         let logins = Logins {
             accounts: store.clone(),
             totp: store.clone(),
@@ -508,15 +543,16 @@ impl Fixture {
             sessions: store.clone(),
             audit: store.clone(),
             stored: store.clone(),
-            throttles: Throttles::new(store.clone(), env.clone()),
+            throttles,
             env: env.clone(),
             hashing,
-            sealer: Arc::new(Sealer::new(&MasterKey::from_bytes([7; 32]))),
+            sealer,
             ended: store.clone(),
         };
         Fixture {
             logins,
             registrations,
+            credentials,
             store,
             clock,
             env,

@@ -7,10 +7,14 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::{Client, clean_recovery_code};
 use crate::model::{Account, TotpCredential};
+use crate::password::Hashing;
 use crate::password::{self, Context};
 use crate::rng;
-use crate::service::{Core, ThrottlePolicy, digest};
+use crate::seal::Sealer;
+use crate::service::{Env, ThrottlePolicy, Throttles, digest};
+use crate::store::{AccountStore, AuditStore, RecoveryStore, TotpStore};
 use crate::totp;
+use std::sync::Arc;
 
 pub const RECOVERY_CODES: usize = 10;
 pub const RECOVERY_CODE_LEN: usize = 10;
@@ -38,11 +42,40 @@ fn otp_key(a: &Account) -> String {
     format!("otp:{}", a.national_id.value)
 }
 
-impl Core {
+/// A citizen's own account: its history, the password they set, the authenticator and the
+/// recovery codes.
+pub struct Credentials {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) totp: Arc<dyn TotpStore>,
+    pub(crate) recovery: Arc<dyn RecoveryStore>,
+    pub(crate) audit: Arc<dyn AuditStore>,
+    pub(crate) throttles: Throttles,
+    pub(crate) env: Env,
+    pub(crate) hashing: Hashing,
+    pub(crate) sealer: Arc<Sealer>,
+}
+
+impl Credentials {
+    /// The account a session belongs to.
+    pub async fn account(&self, account_id: &str) -> Result<Option<Account>> {
+        self.accounts.account_by_id(account_id).await
+    }
+
+    /// The newest `limit` events of the citizen's history whose kind starts with one of
+    /// `kinds` (refreshes are never in it, design note 0007).
+    pub async fn history(
+        &self,
+        account_id: &str,
+        kinds: &[&str],
+        limit: i64,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        self.audit.audit_for_account(account_id, kinds, limit).await
+    }
+
     pub async fn two_step_status(&self, account: &Account) -> Result<TwoStepStatus> {
         Ok(TwoStepStatus {
-            active: self.store.totp(&account.id).await?,
-            recovery_left: self.store.recovery_left(&account.id).await?,
+            active: self.totp.totp(&account.id).await?,
+            recovery_left: self.recovery.recovery_left(&account.id).await?,
         })
     }
 
@@ -85,34 +118,37 @@ impl Core {
     ) -> Result<()> {
         let ctx = Context {
             words: vec![
-                &self.policy.service_name,
+                &self.env.policy.service_name,
                 &account.national_id.value,
                 &account.profile.given_name,
                 &account.profile.family_name,
             ],
         };
-        password::check_new(password, confirm, self.policy.min_password_len(), &ctx)?;
+        password::check_new(password, confirm, self.env.policy.min_password_len(), &ctx)?;
         let p = password.to_owned();
-        let rng = self.rng.clone();
-        let hash = self.hashing(move |h| h.hash(&p, rng.as_ref())).await??;
+        let rng = self.env.rng.clone();
+        let hash = self
+            .hashing
+            .run(move |h| h.hash(&p, rng.as_ref()))
+            .await??;
         let ev = audit::event(kind, Some(&account.id), Some(&client.ip), json!({}));
-        self.store
-            .set_password(&account.id, &hash, &ev, None, self.now())
+        self.accounts
+            .set_password(&account.id, &hash, &ev, None, self.env.now())
             .await
     }
 
     /// The seed being enrolled: the one in progress if recent, else a new one. Showing the page
     /// again never resets the confirmation attempt counter.
     pub async fn enrolment(&self, account: &Account) -> Result<Enrolment> {
-        let now = self.now();
-        let secret = match self.store.totp_pending(&account.id).await? {
+        let now = self.env.now();
+        let secret = match self.totp.totp_pending(&account.id).await? {
             Some((sealed, at)) if now - at < PENDING_TTL_MS => {
                 self.sealer.open(&sealed, &account.id)?
             }
             _ => {
-                let s = totp::new_secret(self.rng.as_ref());
-                let sealed = self.sealer.seal(&s, &account.id, self.rng.as_ref())?;
-                self.store
+                let s = totp::new_secret(self.env.rng.as_ref());
+                let sealed = self.sealer.seal(&s, &account.id, self.env.rng.as_ref())?;
+                self.totp
                     .totp_pending_put(&account.id, &sealed, now)
                     .await?;
                 s
@@ -120,7 +156,7 @@ impl Core {
         };
         Ok(Enrolment {
             otpauth_uri: totp::otpauth_uri(
-                &self.policy.service_name,
+                &self.env.policy.service_name,
                 &account.national_id.value,
                 &secret,
             ),
@@ -130,8 +166,8 @@ impl Core {
 
     fn enrol_policy(&self) -> ThrottlePolicy {
         ThrottlePolicy {
-            free_failures: self.policy.enrol_free_failures,
-            ..self.policy.throttle
+            free_failures: self.env.policy.enrol_free_failures,
+            ..self.env.policy.throttle
         }
     }
 
@@ -145,9 +181,9 @@ impl Core {
     ) -> Result<Vec<String>> {
         let key = enrol_key(&account.id);
         let policy = self.enrol_policy();
-        let now = self.now();
+        let now = self.env.now();
         let (sealed, at) = self
-            .store
+            .totp
             .totp_pending(&account.id)
             .await?
             .ok_or(Error::Expired("enrolment"))?;
@@ -155,7 +191,7 @@ impl Core {
             return Err(Error::Expired("enrolment"));
         }
         let secret = self.sealer.open(&sealed, &account.id)?;
-        // The attempt is taken before the code is checked (see `Core::login`).
+        // The attempt is taken before the code is checked (see `Logins::login`).
         self.throttles.take_one(&key, &policy).await?;
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             let ev = audit::event(
@@ -164,28 +200,28 @@ impl Core {
                 Some(&client.ip),
                 json!({}),
             );
-            self.store.audit_append(&ev, None, now).await?;
+            self.audit.audit_append(&ev, None, now).await?;
             return Err(Error::invalid("code", "code-wrong"));
         };
         let (codes, hashes) = self.new_recovery_codes();
-        let replacing = self.store.totp(&account.id).await?.is_some();
+        let replacing = self.totp.totp(&account.id).await?.is_some();
         let ev = audit::event(
             "two-step.activated",
             Some(&account.id),
             Some(&client.ip),
             json!({"replaced": replacing, "user_agent": client.user_agent}),
         );
-        let mail = self.mail(
+        let mail = self.env.mail(
             &account.profile.email,
             &account.profile.language,
             "two-step-activated",
             &[],
         );
-        self.store
+        self.totp
             .totp_activate(&account.id, &sealed, step, &hashes, &ev, Some(&mail), now)
             .await?;
-        self.store.throttle_reset(&key).await?;
-        (self.mail_waker)();
+        self.throttles.reset(&key).await?;
+        (self.env.mail_waker)();
         Ok(codes)
     }
 
@@ -195,7 +231,7 @@ impl Core {
         for _ in 0..RECOVERY_CODES {
             let raw: String = (0..RECOVERY_CODE_LEN)
                 .map(|_| {
-                    let i = usize::try_from(rng::below(self.rng.as_ref(), n)).unwrap_or(0);
+                    let i = usize::try_from(rng::below(self.env.rng.as_ref(), n)).unwrap_or(0);
                     char::from(RECOVERY_ALPHABET.get(i).copied().unwrap_or(b'2'))
                 })
                 .collect();
@@ -221,14 +257,16 @@ impl Core {
         client: &Client,
     ) -> Result<()> {
         let key = otp_key(account);
-        let totp = self.store.totp(&account.id).await?.ok_or(Error::NotFound)?;
+        let totp = self.totp.totp(&account.id).await?.ok_or(Error::NotFound)?;
         let secret = self.sealer.open(&totp.sealed_secret, &account.id)?;
-        let now = self.now();
-        self.throttles.take_one(&key, &self.policy.throttle).await?;
+        let now = self.env.now();
+        self.throttles
+            .take_one(&key, &self.env.policy.throttle)
+            .await?;
         if let Some(step) = totp::verify(&secret, code, now, totp.last_step)
-            && self.store.totp_use_step(&account.id, step).await?
+            && self.totp.totp_use_step(&account.id, step).await?
         {
-            self.store.throttle_reset(&key).await?;
+            self.throttles.reset(&key).await?;
             return Ok(());
         }
         let ev = audit::event(
@@ -237,7 +275,7 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        self.store.audit_append(&ev, None, now).await?;
+        self.audit.audit_append(&ev, None, now).await?;
         Err(Error::invalid("code", "code-wrong"))
     }
 
@@ -255,16 +293,16 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        let mail = self.mail(
+        let mail = self.env.mail(
             &account.profile.email,
             &account.profile.language,
             "two-step-removed",
             &[],
         );
-        self.store
-            .totp_remove(&account.id, &ev, Some(&mail), self.now())
+        self.totp
+            .totp_remove(&account.id, &ev, Some(&mail), self.env.now())
             .await?;
-        (self.mail_waker)();
+        (self.env.mail_waker)();
         Ok(())
     }
 
@@ -277,10 +315,10 @@ impl Core {
         client: &Client,
     ) -> Result<()> {
         self.prove_current_code(account, code, client).await?;
-        let s = totp::new_secret(self.rng.as_ref());
-        let sealed = self.sealer.seal(&s, &account.id, self.rng.as_ref())?;
-        self.store
-            .totp_pending_put(&account.id, &sealed, self.now())
+        let s = totp::new_secret(self.env.rng.as_ref());
+        let sealed = self.sealer.seal(&s, &account.id, self.env.rng.as_ref())?;
+        self.totp
+            .totp_pending_put(&account.id, &sealed, self.env.now())
             .await
     }
 
@@ -302,16 +340,203 @@ impl Core {
             Some(&client.ip),
             json!({}),
         );
-        let mail = self.mail(
+        let mail = self.env.mail(
             &account.profile.email,
             &account.profile.language,
             "recovery-regenerated",
             &[],
         );
-        self.store
-            .recovery_replace(&account.id, &hashes, &ev, Some(&mail), self.now())
+        self.recovery
+            .recovery_replace(&account.id, &hashes, &ev, Some(&mail), self.env.now())
             .await?;
-        (self.mail_waker)();
+        (self.env.mail_waker)();
         Ok(codes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountStatus, Assurance, Profile};
+    use crate::national_id::{NationalId, Scheme};
+    use crate::service::Policy;
+    use crate::store::ThrottleStore;
+    use crate::testing::Fixture;
+
+    fn client() -> Client {
+        Client {
+            ip: "192.0.2.9".into(),
+            user_agent: "unit".into(),
+        }
+    }
+
+    async fn citizen(f: &Fixture) -> Account {
+        let a = Account {
+            id: "acc-ion".into(),
+            national_id: NationalId {
+                scheme: Scheme::MdIdnp,
+                value: "2000000000004".into(),
+            },
+            profile: Profile {
+                given_name: "Ion".into(),
+                family_name: "Popescu".into(),
+                birth_date: String::new(),
+                email: "ion@example.md".into(),
+                phone: String::new(),
+                language: "ro".into(),
+            },
+            assurance: Assurance::SelfAsserted,
+            status: AccountStatus::Active,
+            password_hash: None,
+            created_at: 0,
+        };
+        let ev = audit::event("account.register", Some(&a.id), None, json!({}));
+        f.store
+            .create_account(&a, None, None, &ev, 0)
+            .await
+            .unwrap();
+        a
+    }
+
+    /// The seed the enrolment page shows, read back from its `otpauth` URI.
+    fn seed_of(e: &Enrolment) -> Vec<u8> {
+        let b32 = e
+            .otpauth_uri
+            .split("secret=")
+            .nth(1)
+            .and_then(|s| s.split('&').next())
+            .unwrap();
+        data_encoding::BASE32_NOPAD.decode(b32.as_bytes()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_enrolment_waits_after_wrong_codes_and_a_right_code_activates_it_once() {
+        let f = Fixture::new(Policy::default());
+        let a = citizen(&f).await;
+        let c = &f.credentials;
+        let shown = c.enrolment(&a).await.unwrap();
+        // Showing the page again keeps the seed.
+        assert_eq!(
+            c.enrolment(&a).await.unwrap().otpauth_uri,
+            shown.otpauth_uri
+        );
+        let seed = seed_of(&shown);
+        let now = f.env.now();
+        let right = totp::code_at(&seed, totp::step_at(now));
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let free = f.env.policy.enrol_free_failures;
+        for _ in 0..free {
+            let e = c.confirm_enrolment(&a, wrong, &client()).await.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::Invalid {
+                        reason: "code-wrong",
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
+        // Past the free failures even the right code waits, and nothing is activated.
+        let e = c
+            .confirm_enrolment(&a, &right, &client())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+        assert!(c.two_step_status(&a).await.unwrap().active.is_none());
+
+        f.clock.advance_ms(60_000);
+        let later = totp::code_at(&seed, totp::step_at(f.env.now()));
+        let codes = c.confirm_enrolment(&a, &later, &client()).await.unwrap();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        assert!(codes.iter().all(|k| k.len() == RECOVERY_CODE_LEN + 1));
+        let status = c.two_step_status(&a).await.unwrap();
+        assert!(status.active.is_some());
+        assert_eq!(status.recovery_left, RECOVERY_CODES as i64);
+        assert_eq!(
+            f.store.throttle(&enrol_key(&a.id)).await.unwrap().failures,
+            0
+        );
+        assert!(
+            f.store
+                .mails()
+                .iter()
+                .any(|m| m.kind == "two-step-activated")
+        );
+        assert_eq!(
+            f.store
+                .audit_kinds()
+                .iter()
+                .filter(|k| *k == "two-step.enrol-failure")
+                .count() as i64,
+            free
+        );
+        // The enrolment is spent: the same code cannot confirm it again.
+        let e = c
+            .confirm_enrolment(&a, &later, &client())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Expired("enrolment")), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_code_proves_an_account_change_once_and_new_recovery_codes_replace_the_old() {
+        let f = Fixture::new(Policy::default());
+        let a = citizen(&f).await;
+        let c = &f.credentials;
+        let seed = seed_of(&c.enrolment(&a).await.unwrap());
+        let first = totp::code_at(&seed, totp::step_at(f.env.now()));
+        let old = c.confirm_enrolment(&a, &first, &client()).await.unwrap();
+
+        f.clock.advance_ms(30_000);
+        let code = totp::code_at(&seed, totp::step_at(f.env.now()));
+        // A recovery code never stands for the authenticator here.
+        let e = c
+            .regenerate_recovery_codes(&a, &old[0], &client())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    reason: "code-wrong",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let new = c
+            .regenerate_recovery_codes(&a, &code, &client())
+            .await
+            .unwrap();
+        assert!(new.iter().all(|k| !old.contains(k)));
+        assert_eq!(
+            c.two_step_status(&a).await.unwrap().recovery_left,
+            RECOVERY_CODES as i64
+        );
+        // The same step again is a replay.
+        let e = c.remove_two_step(&a, &code, &client()).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    reason: "code-wrong",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(c.two_step_status(&a).await.unwrap().active.is_some());
+
+        f.clock.advance_ms(30_000);
+        let next = totp::code_at(&seed, totp::step_at(f.env.now()));
+        c.remove_two_step(&a, &next, &client()).await.unwrap();
+        assert!(c.two_step_status(&a).await.unwrap().active.is_none());
+        assert!(f.store.mails().iter().any(|m| m.kind == "two-step-removed"));
     }
 }

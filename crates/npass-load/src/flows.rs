@@ -118,7 +118,7 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         ..Default::default()
     };
-    let (e, secret) = core.add_eservice(es, &op).await.unwrap();
+    let (e, secret) = core.registry.add_eservice(es, &op).await.unwrap();
     let mut accounts = Vec::with_capacity(n);
     for i in 0..n {
         let nid = idnp(i);
@@ -131,8 +131,8 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
             password: Some(PASSWORD.into()),
             ..Default::default()
         };
-        let account = core.add_citizen(citizen, &op).await.unwrap();
-        let en = core.enrolment(&account).await.unwrap();
+        let account = core.admin.add_citizen(citizen, &op).await.unwrap();
+        let en = core.credentials.enrolment(&account).await.unwrap();
         let b32 = en
             .otpauth_uri
             .split("secret=")
@@ -144,7 +144,10 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
             .to_owned();
         let secret = data_encoding::BASE32_NOPAD.decode(b32.as_bytes()).unwrap();
         let code = npass_core::totp::code_at(&secret, npass_core::totp::step_at(core.now()));
-        core.confirm_enrolment(&account, &code, &op).await.unwrap();
+        core.credentials
+            .confirm_enrolment(&account, &code, &op)
+            .await
+            .unwrap();
         accounts.push((nid, secret));
     }
     // Made up to an hour ago, as recent logins' grants.

@@ -191,7 +191,8 @@ pub async fn browser_layer(State(st): State<AppState>, mut req: Request, next: N
 fn next_request_id(st: &AppState) -> String {
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let start = *START.get_or_init(|| u64::from_le_bytes(rng::bytes::<8>(st.core.rng.as_ref())));
+    let start =
+        *START.get_or_init(|| u64::from_le_bytes(rng::bytes::<8>(st.core.env.rng.as_ref())));
     let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!(
         "{:016x}",
@@ -325,7 +326,7 @@ impl Ctx {
         if browser.pre_id.is_empty() {
             browser.pre_id = browser
                 .pre_slot
-                .get_or_init(|| rng::token(st.core.rng.as_ref()))
+                .get_or_init(|| rng::token(st.core.env.rng.as_ref()))
                 .clone();
         }
         let tr = Tr::new(st.i18n.clone(), browser.lang);
@@ -352,6 +353,7 @@ impl Ctx {
             if let Some(session) = found {
                 let account = st
                     .core
+                    .credentials
                     .account(&session.account_id)
                     .await
                     .map_err(|e| error_page(st, &browser, &e))?;
@@ -477,7 +479,7 @@ fn same_origin(st: &AppState, headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    std::iter::once(st.core.policy.public_url.as_str())
+    std::iter::once(st.core.env.policy.public_url.as_str())
         .chain(st.cfg.esign_tls_url.as_deref())
         .filter_map(|u| url::Url::parse(u).ok())
         .any(|u| u.origin() == given)

@@ -50,7 +50,7 @@ fn with_app(c: &mut Criterion) {
         user_agent: "bench".into(),
     };
     let account = rt
-        .block_on(core.add_citizen(
+        .block_on(core.admin.add_citizen(
             NewCitizen {
                 national_id: "2000000000004".into(),
                 given_name: "Ion".into(),

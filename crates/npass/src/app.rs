@@ -176,11 +176,12 @@ impl App {
             hash_workers: npass_core::password::HashWorkers::per_cpu()
                 .map_err(|e| e.to_string())?,
         }));
-        core.ensure_signing_key()
+        core.keys
+            .ensure()
             .await
             .map_err(|e| format!("signing key: {e}"))?;
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
-        let admin_token_sha256 = Self::admin_token_digest(&cfg, core.rng.as_ref())?;
+        let admin_token_sha256 = Self::admin_token_digest(&cfg, core.env.rng.as_ref())?;
         Ok(App {
             cfg,
             core,
@@ -323,10 +324,10 @@ impl App {
             let (core, mut stop) = (self.core.clone(), stop.clone());
             tokio::spawn(async move {
                 loop {
-                    if let Err(e) = core.esign_sweep().await {
+                    if let Err(e) = core.esign.esign_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired e-signature challenges");
                     }
-                    if let Err(e) = core.oidc_sweep().await {
+                    if let Err(e) = core.federation.oidc_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired grants and codes");
                     }
                     tokio::select! {

@@ -50,7 +50,7 @@ impl Backchannel {
                     break;
                 };
                 let store = &self.core.store;
-                let sent = match self.core.logout_token(&n).await {
+                let sent = match self.core.federation.logout_token(&n).await {
                     Ok(token) => self.deliver(&n.uri, &token).await,
                     Err(e) => Err(format!("not signed: {e}")),
                 };

@@ -79,7 +79,7 @@ pub enum KeysCmd {
 
 async fn keys_cmd(app: &App, action: KeysCmd) -> Result<serde_json::Value, npass_core::Error> {
     if let KeysCmd::Rotate = action {
-        app.core.rotate_signing_key(&operator()).await?;
+        app.core.keys.rotate(&operator()).await?;
     }
     let keys = app.core.store.signing_keys().await?;
     Ok(json!(
@@ -196,7 +196,7 @@ async fn eservice_cmd(
                 jwks_uri,
                 id_token_alg,
             };
-            let (e, secret) = core.add_eservice(n, &op).await?;
+            let (e, secret) = core.registry.add_eservice(n, &op).await?;
             eservice_json(&e, secret.as_deref())
         }
         EserviceCmd::List => {
@@ -209,17 +209,28 @@ async fn eservice_cmd(
                     .collect::<Vec<_>>()
             )
         }
-        EserviceCmd::Show { client_id } => eservice_json(&core.eservice(&client_id).await?, None),
+        EserviceCmd::Show { client_id } => {
+            eservice_json(&core.registry.eservice(&client_id).await?, None)
+        }
         EserviceCmd::Disable { client_id } => eservice_json(
-            &core.set_eservice_disabled(&client_id, true, &op).await?,
+            &core
+                .registry
+                .set_eservice_disabled(&client_id, true, &op)
+                .await?,
             None,
         ),
         EserviceCmd::Enable { client_id } => eservice_json(
-            &core.set_eservice_disabled(&client_id, false, &op).await?,
+            &core
+                .registry
+                .set_eservice_disabled(&client_id, false, &op)
+                .await?,
             None,
         ),
         EserviceCmd::RotateSecret { client_id } => {
-            let (e, secret) = core.rotate_eservice_secret(&client_id, &op).await?;
+            let (e, secret) = core
+                .registry
+                .rotate_eservice_secret(&client_id, &op)
+                .await?;
             eservice_json(&e, Some(&secret))
         }
     })
@@ -385,15 +396,17 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                         language,
                         password,
                     };
-                    core.add_citizen(input, &operator()).await
+                    core.admin.add_citizen(input, &operator()).await
                 }
-                CitizenCmd::Show { national_id } => core.find_citizen(&national_id).await,
+                CitizenCmd::Show { national_id } => core.admin.find_citizen(&national_id).await,
                 CitizenCmd::Lock { national_id } => {
-                    core.set_citizen_locked(&national_id, true, &operator())
+                    core.admin
+                        .set_citizen_locked(&national_id, true, &operator())
                         .await
                 }
                 CitizenCmd::Unlock { national_id } => {
-                    core.set_citizen_locked(&national_id, false, &operator())
+                    core.admin
+                        .set_citizen_locked(&national_id, false, &operator())
                         .await
                 }
             };

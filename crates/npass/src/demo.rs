@@ -274,6 +274,7 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
                 .is_some_and(|o| o.redirect_uris.contains(&redirect))
     }) {
         let (e, secret) = core
+            .registry
             .rotate_eservice_secret(&e.client_id, &op)
             .await
             .map_err(|e| e.to_string())?;
@@ -286,7 +287,11 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         ..Default::default()
     };
-    let (e, secret) = core.add_eservice(n, &op).await.map_err(|e| e.to_string())?;
+    let (e, secret) = core
+        .registry
+        .add_eservice(n, &op)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok((e.client_id, secret.unwrap_or_default()))
 }
 

@@ -201,7 +201,12 @@ async fn answer(
         ip: peer.addr.ip().to_string(),
         user_agent: String::new(),
     };
-    if let Err(e) = st.core.esign_tls(&id, &q.n, &peer.chain, &client).await {
+    if let Err(e) = st
+        .core
+        .esign
+        .esign_tls(&id, &q.n, &peer.chain, &client)
+        .await
+    {
         tracing::error!(error = %e, "esign TLS answer failed");
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -220,7 +225,7 @@ async fn answer(
     };
     Redirect::to(&format!(
         "{}/login/esign/{id}{next}",
-        st.core.policy.public_url.trim_end_matches('/')
+        st.core.env.policy.public_url.trim_end_matches('/')
     ))
     .into_response()
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::jwt::{self, SigningKey};
+use super::Federation;
 use super::{
     AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, Prompt, join_scope, split_scope,
 };
@@ -13,19 +13,12 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::model::{Level, Session};
-use crate::relying::{ClientAuth, EService, OidcClient, Protocol, SigningAlg};
+use crate::relying::EService;
 use crate::rng;
-use crate::service::{Core, digest, ordered_key};
+use crate::service::ordered_key;
 
 const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 const PAR_TTL_MS: i64 = 90 * 1000;
-/// How long a replaced signing key stays in the JWKS: longer than any token it signed lives.
-const KEY_OVERLAP_MS: i64 = 60 * 60 * 1000;
-/// A new signing key is published at once but signs only this long after it was made: every
-/// node's key cache (`cache::KEYS_TTL_MS`) and every cache holding the JWKS document (served
-/// with `max-age=300`) has its new copy by then, so no e-service meets a token whose key its
-/// JWKS does not list. The old key signs until then and stays published for `KEY_OVERLAP_MS`.
-pub const KEY_ACTIVATION_MS: i64 = 300_000 + super::cache::KEYS_TTL_MS + 5_000;
 const PAR_URN: &str = "urn:ietf:params:oauth:request_uri:";
 const CODE_TTL_MS: i64 = 60 * 1000;
 
@@ -127,391 +120,15 @@ fn with_params(base: &str, params: &[(&str, &str)]) -> String {
     format!("{base}{sep}{}", q.join("&"))
 }
 
-/// The key of `alg` that signs at `now`: the newest published one that was made at least
-/// `KEY_ACTIVATION_MS` ago; when there is none such (the first key of a deployment or of an
-/// algorithm, or a rotation soon after it), the one published longest.
-fn signing_key<'k>(keys: &'k [SigningKey], alg: &str, now: i64) -> Option<&'k SigningKey> {
-    let published = || {
-        keys.iter()
-            .filter(move |k| k.alg == alg && k.retire_at.is_none_or(|at| at > now))
-    };
-    // Ties (keys made in the same millisecond) go to the order of the rotation: the key it
-    // superseded (`retire_at` set) came first.
-    published()
-        .filter(|k| k.created_at + KEY_ACTIVATION_MS <= now)
-        .max_by_key(|k| (k.created_at, k.retire_at.is_none()))
-        .or_else(|| published().min_by_key(|k| (k.created_at, k.retire_at.is_none())))
-}
-
 fn level_of_acr(acr: &str) -> Option<Level> {
     [Level::Low, Level::Substantial, Level::High]
         .into_iter()
         .find(|l| l.acr() == acr || l.as_str() == acr)
 }
 
-impl Core {
+impl Federation {
     pub fn issuer(&self) -> String {
-        self.policy.public_url.trim_end_matches('/').to_owned()
-    }
-
-    // ---- registry -------------------------------------------------------------------------
-
-    /// Registers an e-service; returns it and, for `client_secret_basic`, the secret (shown once).
-    pub async fn add_eservice(
-        &self,
-        n: NewEService,
-        operator: &Client,
-    ) -> Result<(EService, Option<String>)> {
-        if n.name.trim().is_empty() {
-            return Err(Error::invalid("name", "required"));
-        }
-        if n.redirect_uris.is_empty() || !n.redirect_uris.iter().all(|u| valid_redirect_uri(u)) {
-            return Err(Error::invalid("redirect_uri", "redirect-uri"));
-        }
-        if !n
-            .post_logout_redirect_uris
-            .iter()
-            .all(|u| valid_redirect_uri(u))
-            || !(n.backchannel_logout_uri.is_empty()
-                || valid_redirect_uri(&n.backchannel_logout_uri))
-        {
-            return Err(Error::invalid("redirect_uri", "redirect-uri"));
-        }
-        let method = if n.auth_method.is_empty() {
-            Some(ClientAuth::ClientSecretBasic)
-        } else {
-            ClientAuth::parse(&n.auth_method)
-        };
-        let method = method.ok_or(Error::invalid("auth", "auth-method"))?;
-        match method {
-            ClientAuth::ClientSecretBasic => {}
-            ClientAuth::PrivateKeyJwt if n.jwks.is_none() && !n.jwks_uri.is_empty() => {
-                if !valid_redirect_uri(&n.jwks_uri) {
-                    return Err(Error::invalid("jwks_uri", "jwks-uri"));
-                }
-            }
-            ClientAuth::PrivateKeyJwt => {
-                let usable = n
-                    .jwks
-                    .as_ref()
-                    .and_then(|j| j.get("keys"))
-                    .and_then(Value::as_array)
-                    .is_some_and(|k| {
-                        !k.is_empty()
-                            && k.iter()
-                                .all(|k| k.get("d").is_none() && k.get("kty").is_some())
-                    });
-                if !usable {
-                    return Err(Error::invalid("jwks", "jwks"));
-                }
-            }
-        }
-        let mut scopes = if n.scopes.is_empty() {
-            vec![
-                "openid".to_owned(),
-                "profile".to_owned(),
-                "email".to_owned(),
-            ]
-        } else {
-            n.scopes.clone()
-        };
-        if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
-            return Err(Error::Invalid {
-                field: "scope",
-                reason: "scope-unknown",
-                n: Some(bad.len() as i64),
-            });
-        }
-        if !scopes.iter().any(|s| s == "openid") {
-            scopes.insert(0, "openid".into());
-        }
-        if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
-            scopes.push("national_id".into());
-        }
-        let id_token_alg = match n.id_token_alg.as_deref() {
-            None => SigningAlg::Es256,
-            Some(a) => {
-                SigningAlg::parse(a).ok_or(Error::invalid("id_token_alg", "id-token-alg"))?
-            }
-        };
-        self.ensure_signing_key_for(id_token_alg.as_str()).await?;
-        let secret =
-            (method == ClientAuth::ClientSecretBasic).then(|| rng::token(self.rng.as_ref()));
-        let e = EService {
-            client_id: format!("es_{}", rng::id(self.rng.as_ref())),
-            name: n.name.trim().to_owned(),
-            min_level: n.min_level.unwrap_or(Level::Low),
-            scopes,
-            national_id_claim: n.national_id_claim,
-            pairwise_sector: n.pairwise_sector,
-            disabled: false,
-            created_at: self.now(),
-            protocol: Protocol::Oidc(OidcClient {
-                secret_hash: secret.as_deref().map(digest),
-                auth: method,
-                redirect_uris: n.redirect_uris,
-                post_logout_redirect_uris: n.post_logout_redirect_uris,
-                backchannel_logout_uri: n.backchannel_logout_uri,
-                require_par: n.require_par,
-                jwks: n.jwks.clone(),
-                jwks_uri: n.jwks_uri.clone(),
-                id_token_alg,
-            }),
-        };
-        let ev = audit::event(
-            "admin.eservice-added",
-            None,
-            Some(&operator.ip),
-            json!({"client_id": e.client_id, "name": e.name, "by": operator.user_agent}),
-        );
-        self.store.eservice_create(&e, &ev, self.now()).await?;
-        Ok((e, secret))
-    }
-
-    pub async fn eservice(&self, client_id: &str) -> Result<EService> {
-        self.store.eservice(client_id).await?.ok_or(Error::NotFound)
-    }
-
-    pub async fn set_eservice_disabled(
-        &self,
-        client_id: &str,
-        disabled: bool,
-        operator: &Client,
-    ) -> Result<EService> {
-        let mut e = self.eservice(client_id).await?;
-        e.disabled = disabled;
-        let kind = if disabled {
-            "admin.eservice-disabled"
-        } else {
-            "admin.eservice-enabled"
-        };
-        let ev = audit::event(
-            kind,
-            None,
-            Some(&operator.ip),
-            json!({"client_id": client_id, "by": operator.user_agent}),
-        );
-        self.store.eservice_update(&e, &ev, self.now()).await?;
-        Ok(e)
-    }
-
-    /// A new client secret; the old one stops working at once.
-    pub async fn rotate_eservice_secret(
-        &self,
-        client_id: &str,
-        operator: &Client,
-    ) -> Result<(EService, String)> {
-        let mut e = self.eservice(client_id).await?;
-        let secret = rng::token(self.rng.as_ref());
-        let o = e.oidc_mut().ok_or(Error::NotFound)?;
-        o.secret_hash = Some(digest(&secret));
-        let ev = audit::event(
-            "admin.eservice-secret-rotated",
-            None,
-            Some(&operator.ip),
-            json!({"client_id": client_id, "by": operator.user_agent}),
-        );
-        self.store.eservice_update(&e, &ev, self.now()).await?;
-        Ok((e, secret))
-    }
-
-    // ---- keys -----------------------------------------------------------------------------
-
-    /// Makes sure a signing key of `alg` exists (first start makes the ES256 one; the first
-    /// e-service that needs RS256 makes that one).
-    pub async fn ensure_signing_key_for(&self, alg: &str) -> Result<()> {
-        let keys = self.store.signing_keys().await?;
-        if keys.iter().any(|k| k.retire_at.is_none() && k.alg == alg) {
-            return Ok(());
-        }
-        match self.add_signing_key(alg).await {
-            // Another node made one at the same moment: fine.
-            Ok(_) | Err(Error::Conflict(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub async fn ensure_signing_key(&self) -> Result<()> {
-        self.ensure_signing_key_for("ES256").await
-    }
-
-    async fn add_signing_key(&self, alg: &str) -> Result<String> {
-        let kid = rng::id(self.rng.as_ref())
-            .chars()
-            .take(16)
-            .collect::<String>();
-        let (der, jwk) = match alg {
-            "RS256" => jwt::generate_rs256(&kid)?,
-            _ => jwt::generate_es256(&kid)?,
-        };
-        let now = self.now();
-        let certificate =
-            jwt::self_signed_certificate(alg, &der, &kid, &self.certificate_subject(&kid), now)?;
-        let key = SigningKey {
-            sealed_private: self.sealer.seal(
-                &der,
-                &format!("signing-key:{kid}"),
-                self.rng.as_ref(),
-            )?,
-            kid: kid.clone(),
-            alg: alg.to_owned(),
-            public_jwk: jwk,
-            created_at: now,
-            retire_at: None,
-            certificate: Some(certificate),
-        };
-        let ev = audit::event(
-            "admin.signing-key-added",
-            None,
-            None,
-            json!({"kid": key.kid, "alg": key.alg}),
-        );
-        self.store.signing_key_add(&key, &ev, self.now()).await?;
-        self.key_cache.clear();
-        Ok(kid)
-    }
-
-    fn certificate_subject(&self, kid: &str) -> String {
-        format!("{} signing key {kid}", self.policy.service_name)
-    }
-
-    /// The published signing keys as (kid, alg, X.509 certificate DER): the same keys as the
-    /// JWKS, for protocols that publish certificates. A key made before certificates were kept
-    /// gets its own now, once (any node's is as good).
-    pub async fn signing_certificates(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
-        let mut out = Vec::new();
-        let (mut changed, mut raced) = (false, false);
-        for k in self.verification_keys().await? {
-            let der = match k.certificate {
-                Some(der) => der,
-                None => {
-                    let pkcs8 = self
-                        .sealer
-                        .open(&k.sealed_private, &format!("signing-key:{}", k.kid))?;
-                    let subject = self.certificate_subject(&k.kid);
-                    let der = jwt::self_signed_certificate(
-                        &k.alg,
-                        &pkcs8,
-                        &k.kid,
-                        &subject,
-                        k.created_at,
-                    )?;
-                    changed = true;
-                    raced |= !self.store.signing_key_certify(&k.kid, &der).await?;
-                    der
-                }
-            };
-            out.push((k.kid, k.alg, der));
-        }
-        if changed {
-            self.key_cache.clear();
-        }
-        if raced {
-            // Another node certified a key first: publish what is stored (every key has one now).
-            return Box::pin(self.signing_certificates()).await;
-        }
-        Ok(out)
-    }
-
-    /// The keys tokens may be verified with: the current ones and those retired less than
-    /// `KEY_OVERLAP_MS` ago (every token they signed is still valid until then).
-    pub async fn verification_keys(&self) -> Result<Vec<SigningKey>> {
-        let now = self.now();
-        let mut keys = (*self.all_keys().await?).clone();
-        keys.retain(|k| k.retire_at.is_none_or(|at| at > now));
-        Ok(keys)
-    }
-
-    /// Every signing key row, from the in-memory copy when it is fresh.
-    async fn all_keys(&self) -> Result<std::sync::Arc<Vec<SigningKey>>> {
-        let now = self.now();
-        if let Some(k) = self.key_cache.get(now) {
-            return Ok(k);
-        }
-        Ok(self.key_cache.put(now, self.store.signing_keys().await?))
-    }
-
-    /// The JWKS as served (JSON text), made once per key list.
-    pub async fn jwks(&self) -> Result<std::sync::Arc<str>> {
-        let now = self.now();
-        let all = self.all_keys().await?;
-        let published = || all.iter().filter(|k| k.retire_at.is_none_or(|at| at > now));
-        let count = published().count();
-        if let Some(doc) = self.key_cache.jwks_doc(&all, count) {
-            return Ok(doc);
-        }
-        let keys: Vec<&Value> = published().map(|k| &k.public_jwk).collect();
-        let doc: std::sync::Arc<str> = json!({ "keys": keys }).to_string().into();
-        self.key_cache.put_jwks_doc(&all, count, doc.clone());
-        Ok(doc)
-    }
-
-    /// For every algorithm in use, a new signing key is published at once and takes over after
-    /// `KEY_ACTIVATION_MS`; the old ones sign until then and stay in the JWKS for the overlap.
-    /// Returns the new key ids.
-    pub async fn rotate_signing_key(&self, operator: &Client) -> Result<Vec<String>> {
-        let old: Vec<SigningKey> = self
-            .store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .filter(|k| k.retire_at.is_none())
-            .collect();
-        let mut algs: Vec<String> = old.iter().map(|k| k.alg.clone()).collect();
-        algs.sort();
-        algs.dedup();
-        if algs.is_empty() {
-            algs.push("ES256".into());
-        }
-        let mut new = Vec::new();
-        for alg in &algs {
-            new.push(self.add_signing_key(alg).await?);
-        }
-        let at = self.now() + KEY_OVERLAP_MS;
-        for k in old {
-            let ev = audit::event(
-                "admin.signing-key-retired",
-                None,
-                Some(&operator.ip),
-                json!({"kid": k.kid, "retire_at": at, "by": operator.user_agent}),
-            );
-            self.store
-                .signing_key_retire(&k.kid, at, &ev, self.now())
-                .await?;
-        }
-        self.key_cache.clear();
-        Ok(new)
-    }
-
-    /// Signs with the key of `alg` that `signing_key` picks.
-    pub(super) async fn sign_as<T: serde::Serialize + ?Sized>(
-        &self,
-        alg: &str,
-        typ: &str,
-        claims: &T,
-    ) -> Result<String> {
-        let keys = self.all_keys().await?;
-        let key = signing_key(&keys, alg, self.now())
-            .ok_or_else(|| Error::Internal(format!("no {alg} signing key")))?;
-        let signer = match self.key_cache.signer(&key.kid) {
-            Some(s) => s,
-            None => {
-                let der = self
-                    .sealer
-                    .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
-                self.key_cache
-                    .put_signer(&key.kid, jwt::Signer::from_pkcs8(alg, &der)?)
-            }
-        };
-        signer.sign(&key.kid, typ, claims)
-    }
-
-    pub(super) async fn sign<T: serde::Serialize + ?Sized>(
-        &self,
-        typ: &str,
-        claims: &T,
-    ) -> Result<String> {
-        self.sign_as("ES256", typ, claims).await
+        self.env.policy.public_url.trim_end_matches('/').to_owned()
     }
 
     pub fn discovery(&self) -> Value {
@@ -563,30 +180,32 @@ impl Core {
         p: &HashMap<String, String>,
     ) -> Result<AuthRequest, AuthorizeError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let client = match self.store.eservice(get("client_id")).await {
+        let client = match self.registry.store.eservice(get("client_id")).await {
             Ok(Some(e)) if !e.disabled => e,
             Ok(_) => return Err(AuthorizeError::Page("oidc-unknown-client")),
             Err(_) => return Err(AuthorizeError::Page("error-unavailable")),
         };
         if let Some(id) = get("request_uri").strip_prefix(PAR_URN) {
-            let pushed = match self.store.auth_request(id).await {
-                Ok(Some(r)) if r.client_id == client.client_id && r.expires_at > self.now() => r,
+            let pushed = match self.requests.auth_request(id).await {
+                Ok(Some(r)) if r.client_id == client.client_id && r.expires_at > self.env.now() => {
+                    r
+                }
                 Ok(_) => return Err(AuthorizeError::Page("oidc-bad-request-uri")),
                 Err(_) => return Err(AuthorizeError::Page("error-unavailable")),
             };
             let unavailable = |_| AuthorizeError::Page("error-unavailable");
-            self.store
+            self.requests
                 .auth_request_delete(&pushed.id)
                 .await
                 .map_err(unavailable)?;
-            let now = self.now();
+            let now = self.env.now();
             let req = AuthRequest {
-                id: rng::ordered_token(self.rng.as_ref(), now),
+                id: rng::ordered_token(self.env.rng.as_ref(), now),
                 created_at: now,
                 expires_at: now + REQUEST_TTL_MS,
                 ..pushed
             };
-            self.store
+            self.requests
                 .auth_request_put(&req)
                 .await
                 .map_err(unavailable)?;
@@ -623,7 +242,7 @@ impl Core {
             .hint_subject(&client, get("id_token_hint"))
             .await
             .map_err(back)?;
-        self.store
+        self.requests
             .auth_request_put(&req)
             .await
             .map_err(|_| AuthorizeError::Page("error-unavailable"))?;
@@ -661,7 +280,7 @@ impl Core {
         req.hint_sub = self
             .hint_subject(e, p.get("id_token_hint").map(String::as_str).unwrap_or(""))
             .await?;
-        self.store
+        self.requests
             .auth_request_put(&req)
             .await
             .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
@@ -763,9 +382,9 @@ impl Core {
         if get("nonce").len() > 512 {
             return Err(fail(OAuthCode::InvalidRequest, "nonce is too long"));
         }
-        let now = self.now();
+        let now = self.env.now();
         let req = AuthRequest {
-            id: rng::ordered_token(self.rng.as_ref(), now),
+            id: rng::ordered_token(self.env.rng.as_ref(), now),
             client_id: client.client_id.clone(),
             redirect_uri: get("redirect_uri").to_owned(),
             scope,
@@ -790,6 +409,7 @@ impl Core {
             return Ok(None);
         }
         let keys = self
+            .keys
             .verification_keys()
             .await
             .map_err(|_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again"))?;
@@ -810,8 +430,8 @@ impl Core {
     }
 
     pub async fn parked_request(&self, id: &str) -> Result<AuthRequest> {
-        match self.store.auth_request(id).await? {
-            Some(r) if r.expires_at > self.now() => Ok(r),
+        match self.requests.auth_request(id).await? {
+            Some(r) if r.expires_at > self.env.now() => Ok(r),
             Some(_) => Err(Error::Expired("authorization-request")),
             None => Err(Error::NotFound),
         }
@@ -853,7 +473,7 @@ impl Core {
             });
         };
         if let Some(hint) = &req.hint_sub {
-            let e = self.eservice(&req.client_id).await?;
+            let e = self.registry.eservice(&req.client_id).await?;
             if self.subject_of(&e, &s.account_id) != *hint {
                 // Another citizen is logged in than the one the e-service named.
                 return Ok(if none {
@@ -868,7 +488,7 @@ impl Core {
         }
         let too_old = req
             .max_age
-            .is_some_and(|m| self.now() - s.auth_time > m * 1000);
+            .is_some_and(|m| self.env.now() - s.auth_time > m * 1000);
         let must_login = req.prompt.login && s.auth_time < req.created_at;
         if too_old || must_login || s.level < req.min_level {
             return Ok(if none {
@@ -885,7 +505,7 @@ impl Core {
         }
         let ask_consent = req.prompt.consent;
         let given = self
-            .store
+            .consents
             .consent(&s.account_id, &req.client_id)
             .await?
             .unwrap_or_default();
@@ -901,7 +521,7 @@ impl Core {
 
     /// The citizen said no: back to the e-service with `access_denied`.
     pub async fn deny(&self, req: &AuthRequest) -> Result<String> {
-        self.store.auth_request_delete(&req.id).await?;
+        self.requests.auth_request_delete(&req.id).await?;
         Ok(self.error_redirect(
             &req.redirect_uri,
             &req.state,
@@ -918,8 +538,8 @@ impl Core {
         client: &Client,
         consented_now: bool,
     ) -> Result<String> {
-        let now = self.now();
-        let code = rng::ordered_token(self.rng.as_ref(), now);
+        let now = self.env.now();
+        let code = rng::ordered_token(self.env.rng.as_ref(), now);
         let c = AuthCode {
             code_hash: ordered_key(&code),
             client_id: req.client_id.clone(),
@@ -948,7 +568,7 @@ impl Core {
                 json!({"client_id": req.client_id, "scope": join_scope(&req.scope)}),
             )
         });
-        self.store
+        self.requests
             .code_put(&c, &req.id, consent.as_ref(), &ev, now)
             .await?;
         let iss = self.issuer();
@@ -962,42 +582,6 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_new_key_signs_only_after_its_activation() {
-        let key = |kid: &str, created_at: i64, retire_at: Option<i64>| SigningKey {
-            kid: kid.into(),
-            alg: "ES256".into(),
-            public_jwk: Value::Null,
-            sealed_private: Vec::new(),
-            created_at,
-            retire_at,
-            certificate: None,
-        };
-        let t = 10 * KEY_ACTIVATION_MS;
-        let keys = vec![key("old", 0, Some(t + KEY_OVERLAP_MS)), key("new", t, None)];
-        let at = |now| signing_key(&keys, "ES256", now).map(|k| k.kid.as_str());
-        assert_eq!(at(t), Some("old"));
-        assert_eq!(at(t + KEY_ACTIVATION_MS - 1), Some("old"));
-        assert_eq!(at(t + KEY_ACTIVATION_MS), Some("new"));
-        assert!(signing_key(&keys, "RS256", t).is_none());
-        // Made in the same millisecond, in either order: the superseded one signs first.
-        let same = vec![key("new", 0, None), key("old", 0, Some(KEY_OVERLAP_MS))];
-        assert_eq!(
-            signing_key(&same, "ES256", 1).map(|k| k.kid.as_str()),
-            Some("old")
-        );
-        assert_eq!(
-            signing_key(&same, "ES256", KEY_ACTIVATION_MS).map(|k| k.kid.as_str()),
-            Some("new")
-        );
-        // A deployment's first key signs at once.
-        let first = vec![key("first", t, None)];
-        assert_eq!(
-            signing_key(&first, "ES256", t).map(|k| k.kid.as_str()),
-            Some("first")
-        );
-    }
 
     #[test]
     fn redirect_uris() {

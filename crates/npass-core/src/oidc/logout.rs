@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::Federation;
 use super::jwt;
 use super::{BackchannelNotice, ConsentRecord};
 use crate::audit;
@@ -15,7 +16,7 @@ use crate::login::Client;
 use crate::login::SessionEnded;
 use crate::relying::{EService, pairwise_subject};
 use crate::rng;
-use crate::service::{Core, Env, digest};
+use crate::service::{Env, digest};
 use crate::store::{AccountStore, BackchannelStore, GrantStore, RelyingPartyStore};
 
 const LOGOUT_TOKEN_TTL_S: i64 = 120;
@@ -82,7 +83,7 @@ impl SessionEnded for BackchannelLogout {
     }
 }
 
-impl Core {
+impl Federation {
     /// Where RP-initiated logout ends: `Ok(Some(url))` back to the e-service, `Ok(None)` to npass's
     /// own "logged out" page, `Err(key)` for a request that must not be followed.
     pub async fn end_session_target(
@@ -93,6 +94,7 @@ impl Core {
         let mut client_id = get("client_id").to_owned();
         if !get("id_token_hint").is_empty() {
             let keys = self
+                .keys
                 .verification_keys()
                 .await
                 .map_err(|_| "error-unavailable")?;
@@ -113,7 +115,7 @@ impl Core {
         if target.is_empty() {
             return Ok(None);
         }
-        let e = match self.store.eservice(&client_id).await {
+        let e = match self.registry.store.eservice(&client_id).await {
             Ok(Some(e)) if !e.disabled => e,
             _ => return Err("oidc-unknown-client"),
         };
@@ -144,13 +146,13 @@ impl Core {
             .get("claims")
             .cloned()
             .ok_or_else(|| Error::Internal("back-channel notice without claims".into()))?;
-        let now_s = self.now() / 1000;
+        let now_s = self.env.now() / 1000;
         if let Value::Object(c) = &mut claims {
             c.insert("iat".into(), json!(now_s));
             c.insert("exp".into(), json!(now_s + LOGOUT_TOKEN_TTL_S));
-            c.insert("jti".into(), json!(rng::token(self.rng.as_ref())));
+            c.insert("jti".into(), json!(rng::token(self.env.rng.as_ref())));
         }
-        self.sign_as(alg, "logout+jwt", &claims).await
+        self.keys.sign_as(alg, "logout+jwt", &claims).await
     }
 
     /// The e-services the citizen shares data with, with their names.
@@ -159,8 +161,8 @@ impl Core {
         account_id: &str,
     ) -> Result<Vec<(ConsentRecord, EService)>> {
         let mut out = Vec::new();
-        for c in self.store.consents_for_account(account_id).await? {
-            if let Some(e) = self.store.eservice(&c.client_id).await? {
+        for c in self.consents.consents_for_account(account_id).await? {
+            if let Some(e) = self.registry.store.eservice(&c.client_id).await? {
                 out.push((c, e));
             }
         }
@@ -180,8 +182,8 @@ impl Core {
             Some(&client.ip),
             json!({"client_id": client_id}),
         );
-        self.store
-            .consent_withdraw(account_id, client_id, &ev, self.now())
+        self.consents
+            .consent_withdraw(account_id, client_id, &ev, self.env.now())
             .await
     }
 }

@@ -7,9 +7,32 @@ pub mod jwt;
 pub mod logout;
 pub mod token;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use crate::keys::SigningKeys;
 use crate::model::{Amr, Level};
+use crate::registry::Registry;
+use crate::service::Env;
+use crate::store::{AccountStore, AuthRequestStore, ConsentStore, GrantStore};
+
+/// The OpenID Connect provider's use-cases (`flow`, `token`, `logout`) over the ports they use.
+pub struct Federation {
+    pub(crate) registry: Registry,
+    pub(crate) keys: SigningKeys,
+    pub(crate) requests: Arc<dyn AuthRequestStore>,
+    pub(crate) grants: Arc<dyn GrantStore>,
+    pub(crate) consents: Arc<dyn ConsentStore>,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) env: Env,
+    /// Derives pairwise subject identifiers (from the master key).
+    pub(crate) pairwise_key: zeroize::Zeroizing<[u8; 32]>,
+    /// Fetches e-services' published keys (`jwks_uri`).
+    pub(crate) key_fetcher: Arc<dyn KeyFetcher>,
+    /// E-services' published keys, kept a while.
+    pub(crate) remote_keys: Arc<cache::KeyCache>,
+}
 
 /// Scopes npass knows. `national_id` is released only to entitled e-services.
 pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "national_id"];
@@ -250,7 +273,7 @@ pub struct BackchannelNotice {
     pub client_id: String,
     pub uri: String,
     /// What the logout token says, unsigned (`{"alg", "claims"}` as JSON): each delivery
-    /// attempt signs a token of its own, valid when it is sent (`Core::logout_token`). Rows
+    /// attempt signs a token of its own, valid when it is sent (`Federation::logout_token`). Rows
     /// queued before this hold a signed token, which is sent as it is.
     pub logout_token: String,
     pub attempts: i64,

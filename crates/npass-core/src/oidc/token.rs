@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::Federation;
 use super::jwt;
 use super::{
     AuthCode, GrantRecord, OAuthCode, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope,
@@ -19,7 +20,7 @@ use crate::login::Client;
 use crate::model::{Account, AccountStatus, Amr, Level};
 use crate::relying::{self, Attribute, ClientAuth, EService, Released};
 use crate::rng;
-use crate::service::{Core, digest, ordered_key};
+use crate::service::{digest, ordered_key};
 
 const ID_TOKEN_TTL_S: i64 = 300;
 const ACCESS_TOKEN_TTL_S: i64 = 600;
@@ -77,7 +78,7 @@ fn client_auth(e: &EService) -> Option<ClientAuth> {
     e.oidc().map(|o| o.auth)
 }
 
-impl Core {
+impl Federation {
     /// Authenticates a client by its secret (SHA-256, constant-time).
     pub async fn authenticate_client(
         &self,
@@ -86,6 +87,7 @@ impl Core {
     ) -> Result<EService, OAuthError> {
         let bad = || OAuthError::new(OAuthCode::InvalidClient, "client authentication failed");
         let e = self
+            .registry
             .store
             .eservice(client_id)
             .await
@@ -126,7 +128,12 @@ impl Core {
         if p.get("client_id").is_some_and(|c| c != &claimed) {
             return Err(bad("client_id does not match the assertion"));
         }
-        let e = self.store.eservice(&claimed).await.map_err(unavailable)?;
+        let e = self
+            .registry
+            .store
+            .eservice(&claimed)
+            .await
+            .map_err(unavailable)?;
         let e = e
             .filter(|e| !e.disabled && client_auth(e) == Some(ClientAuth::PrivateKeyJwt))
             .ok_or_else(|| bad("client authentication failed"))?;
@@ -160,7 +167,7 @@ impl Core {
         if !aud_ok {
             return Err(bad("the assertion is not addressed to npass"));
         }
-        let now_s = self.now() / 1000;
+        let now_s = self.env.now() / 1000;
         let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
         if exp <= now_s || exp > now_s + 600 {
             return Err(bad(
@@ -172,8 +179,9 @@ impl Core {
             return Err(bad("the assertion needs a jti"));
         }
         if !self
+            .registry
             .store
-            .assertion_jti_use(&e.client_id, jti, exp * 1000, self.now())
+            .assertion_jti_use(&e.client_id, jti, exp * 1000, self.env.now())
             .await
             .map_err(unavailable)?
         {
@@ -185,8 +193,8 @@ impl Core {
     /// Verifies with the e-service's published JWKS: the cached copy first, then (for a key the
     /// copy does not know yet, e.g. after the e-service rotated) one fresh fetch.
     async fn verify_with_published_keys(&self, uri: &str, assertion: &str) -> Option<Value> {
-        let now = self.now();
-        if let Some((at, cached)) = self.key_cache.remote(uri, now) {
+        let now = self.env.now();
+        if let Some((at, cached)) = self.remote_keys.remote(uri, now) {
             if let Some(c) = jwt::verify_with_jwks(assertion, &cached) {
                 return Some(c);
             }
@@ -196,7 +204,7 @@ impl Core {
         }
         match self.key_fetcher.fetch(uri).await {
             Ok(jwks) => {
-                self.key_cache.put_remote(uri, now, jwks.clone());
+                self.remote_keys.put_remote(uri, now, jwks.clone());
                 jwt::verify_with_jwks(assertion, &jwks)
             }
             Err(err) => {
@@ -234,8 +242,8 @@ impl Core {
     ) -> Result<Value, OAuthError> {
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let hash = ordered_key(get("code"));
-        let now = self.now();
-        let Some(code) = self.store.code(&hash).await.map_err(unavailable)? else {
+        let now = self.env.now();
+        let Some(code) = self.requests.code(&hash).await.map_err(unavailable)? else {
             return Err(self.spend_code(&hash, now).await);
         };
         let checked =
@@ -272,7 +280,7 @@ impl Core {
     /// which revokes every token the code gave); the error to answer when nothing else failed.
     async fn spend_code(&self, hash: &str, now: i64) -> OAuthError {
         let grant = |d: &str| OAuthError::new(OAuthCode::InvalidGrant, d);
-        match self.store.code_redeem(hash, now).await {
+        match self.requests.code_redeem(hash, now).await {
             Ok(Redeemed::Replayed) => grant("the code was already used; its tokens are revoked"),
             Ok(Redeemed::Unknown) => grant("unknown code"),
             Ok(Redeemed::Fresh(_)) => grant("the code was not redeemed"),
@@ -311,7 +319,7 @@ impl Core {
     }
 
     async fn active_account(&self, id: &str) -> Result<Account, OAuthError> {
-        match self.store.account_by_id(id).await.map_err(unavailable)? {
+        match self.accounts.account_by_id(id).await.map_err(unavailable)? {
             Some(a) if a.status == AccountStatus::Active => Ok(a),
             _ => Err(OAuthError::new(
                 OAuthCode::InvalidGrant,
@@ -329,14 +337,14 @@ impl Core {
         client: &Client,
     ) -> Result<Value, OAuthError> {
         let grant = |d: &str| OAuthError::new(OAuthCode::InvalidGrant, d);
-        let now = self.now();
+        let now = self.env.now();
         let hash = ordered_key(p.get("refresh_token").map(String::as_str).unwrap_or(""));
-        let Some(live) = self.store.refresh(&hash, now).await.map_err(unavailable)? else {
+        let Some(live) = self.grants.refresh(&hash, now).await.map_err(unavailable)? else {
             // Spent, revoked, expired or unknown: the rotation path tells which, and revokes
             // the grant when it was a reuse.
             return Err(
                 match self
-                    .store
+                    .grants
                     .refresh_rotate(&hash, now)
                     .await
                     .map_err(unavailable)?
@@ -389,7 +397,7 @@ impl Core {
             Ok(v) => Ok(v),
             Err(Error::Conflict(_)) => {
                 // Spent by a concurrent request with the same token: that is a reuse.
-                let _ = self.store.refresh_rotate(&hash, now).await;
+                let _ = self.grants.refresh_rotate(&hash, now).await;
                 Err(grant(
                     "the refresh token was already used; the grant is revoked",
                 ))
@@ -406,9 +414,9 @@ impl Core {
         client: &Client,
     ) -> Result<(), OAuthError> {
         let token = p.get("token").map(String::as_str).unwrap_or("");
-        let now = self.now();
+        let now = self.env.now();
         if let Some(rec) = self
-            .store
+            .grants
             .refresh(&ordered_key(token), now)
             .await
             .map_err(unavailable)?
@@ -421,7 +429,7 @@ impl Core {
                 json!({"client_id": e.client_id, "what": "grant"}),
             );
             return self
-                .store
+                .grants
                 .revoke_family(&rec.family, &ev, now)
                 .await
                 .map_err(unavailable);
@@ -438,7 +446,7 @@ impl Core {
                 json!({"client_id": e.client_id, "what": "access_token"}),
             );
             let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-            self.store
+            self.grants
                 .revoke_access_token(jti, exp * 1000, &ev, now)
                 .await
                 .map_err(unavailable)?;
@@ -453,7 +461,7 @@ impl Core {
         p: &HashMap<String, String>,
     ) -> Result<Value, OAuthError> {
         let token = p.get("token").map(String::as_str).unwrap_or("");
-        let now = self.now();
+        let now = self.env.now();
         if let Some(c) = self.access_claims(token).await?
             && c.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
             && self.live_grant(&c).await?.is_some()
@@ -481,7 +489,7 @@ impl Core {
             return Ok(out);
         }
         if let Some(r) = self
-            .store
+            .grants
             .refresh(&ordered_key(token), now)
             .await
             .map_err(unavailable)?
@@ -489,7 +497,7 @@ impl Core {
             && now < r.idle_expires_at
         {
             let account = self
-                .store
+                .accounts
                 .account_by_id(&r.account_id)
                 .await
                 .map_err(unavailable)?;
@@ -505,13 +513,13 @@ impl Core {
 
     /// The claims of a valid, unexpired access token of ours (signature and `typ` checked).
     async fn access_claims(&self, token: &str) -> Result<Option<Value>, OAuthError> {
-        let keys = self.verification_keys().await.map_err(unavailable)?;
+        let keys = self.keys.verification_keys().await.map_err(unavailable)?;
         let Some(c) = jwt::verify_own(token, &keys, "at+jwt") else {
             return Ok(None);
         };
         let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
         let iss_ok = c.get("iss").and_then(Value::as_str) == Some(&self.issuer());
-        Ok((exp * 1000 > self.now() && iss_ok).then_some(c))
+        Ok((exp * 1000 > self.env.now() && iss_ok).then_some(c))
     }
 
     pub(super) fn subject(&self, e: &EService, account: &Account) -> String {
@@ -559,7 +567,7 @@ impl Core {
         client: &Client,
         spends: Option<&str>,
     ) -> Result<Value> {
-        let now = self.now();
+        let now = self.env.now();
         let now_s = now / 1000;
         let iss = self.issuer();
         let sub = self.subject(e, account);
@@ -579,7 +587,7 @@ impl Core {
             sid: super::logout::sid(&g.session_hash),
             nonce: (!g.nonce.is_empty()).then_some(g.nonce.as_str()),
         };
-        let jti = rng::ordered_token(self.rng.as_ref(), now);
+        let jti = rng::ordered_token(self.env.rng.as_ref(), now);
         let at = AccessTokenClaims {
             iss: &iss,
             sub: &sub,
@@ -595,9 +603,9 @@ impl Core {
             gid: &g.family,
         };
         let alg = e.oidc().map(|o| o.id_token_alg).unwrap_or_default();
-        let id_token = self.sign_as(alg.as_str(), "JWT", &id).await?;
-        let access_token = self.sign("at+jwt", &at).await?;
-        let refresh_token = rng::ordered_token(self.rng.as_ref(), now);
+        let id_token = self.keys.sign_as(alg.as_str(), "JWT", &id).await?;
+        let access_token = self.keys.sign("at+jwt", &at).await?;
+        let refresh_token = rng::ordered_token(self.env.rng.as_ref(), now);
         let released = Self::released_claims(e, account, &g.scope);
         let refresh_hash = ordered_key(&refresh_token);
         let idle_expires_at = (now + REFRESH_IDLE_MS).min(g.expires_at);
@@ -621,7 +629,7 @@ impl Core {
         match spends {
             Some(old) => {
                 let exchanged =
-                    self.store
+                    self.grants
                         .refresh_exchange(old, &refresh_hash, idle_expires_at, &ev, now);
                 if !exchanged.await? {
                     return Err(Error::Conflict("refresh-spent"));
@@ -649,7 +657,7 @@ impl Core {
                     idle_expires_at,
                     expires_at: g.expires_at,
                 };
-                if !self.store.grant_put(&grant, &first, &ev, now).await? {
+                if !self.grants.grant_put(&grant, &first, &ev, now).await? {
                     return Err(Error::Conflict("code-spent"));
                 }
             }
@@ -664,8 +672,8 @@ impl Core {
     /// refresh tokens (made more than a grant's whole lifetime ago) and lapsed access-token
     /// revocations.
     pub async fn oidc_sweep(&self) -> Result<u64> {
-        let now = self.now();
-        self.store
+        let now = self.env.now();
+        self.grants
             .oidc_sweep(
                 &rng::time_prefix(now - 24 * 60 * 60 * 1000),
                 &rng::time_prefix(now - REFRESH_ABSOLUTE_MS),
@@ -678,23 +686,24 @@ impl Core {
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
         let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
         let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
-        let keys = self.verification_keys().await.map_err(unavailable)?;
+        let keys = self.keys.verification_keys().await.map_err(unavailable)?;
         let claims = jwt::verify_own(bearer, &keys, "at+jwt").ok_or_else(bad)?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
-        if exp * 1000 <= self.now()
+        if exp * 1000 <= self.env.now()
             || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
         {
             return Err(bad());
         }
         let rec = self.live_grant(&claims).await?.ok_or_else(bad)?;
         let e = self
+            .registry
             .store
             .eservice(&rec.client_id)
             .await
             .map_err(unavailable)?
             .ok_or_else(bad)?;
         let account = self
-            .store
+            .accounts
             .account_by_id(&rec.account_id)
             .await
             .map_err(unavailable)?
@@ -719,8 +728,8 @@ impl Core {
             return Ok(None);
         };
         let g = self
-            .store
-            .access_grant(gid, jti, self.now())
+            .grants
+            .access_grant(gid, jti, self.env.now())
             .await
             .map_err(unavailable)?;
         Ok(g.filter(|g| g.client_id == client_id))

@@ -84,9 +84,13 @@ pub async fn page(
     Citizen(a): Citizen,
     raw: RawQuery,
 ) -> PageResult {
-    let status = st.core.two_step_status(&a.account).await?;
-    let records = st.core.history(&a.account.id, HISTORY_KINDS, 20).await?;
-    let connected = st.core.connected_services(&a.account.id).await?;
+    let status = st.core.credentials.two_step_status(&a.account).await?;
+    let records = st
+        .core
+        .credentials
+        .history(&a.account.id, HISTORY_KINDS, 20)
+        .await?;
+    let connected = st.core.federation.connected_services(&a.account.id).await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
         && ["two-step-removed", "service-withdrawn", "password-reset"].contains(&done.as_str())
@@ -135,6 +139,7 @@ pub async fn withdraw(
     crate::web::WebForm(f): crate::web::WebForm<WithdrawForm>,
 ) -> PageResult {
     st.core
+        .federation
         .withdraw_consent(&a.account.id, &f.client_id, &ctx.client)
         .await?;
     Ok(crate::web::see_other("/account?done=service-withdrawn"))

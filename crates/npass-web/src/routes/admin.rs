@@ -98,7 +98,7 @@ pub async fn openapi() -> Response {
 }
 
 pub async fn list(State(st): State<AppState>, _: Operator) -> Result<Response, ApiError> {
-    let es = st.core.eservices().await?;
+    let es = st.core.registry.eservices().await?;
     let all: Vec<Value> = es.iter().map(|e| eservice_json(e, None)).collect();
     Ok(api_json(StatusCode::OK, json!(all)))
 }
@@ -172,7 +172,7 @@ pub async fn create(
         id_token_alg: body.id_token_alg,
         jwks_uri: body.jwks_uri,
     };
-    let (e, secret) = st.core.add_eservice(n, &op).await?;
+    let (e, secret) = st.core.registry.add_eservice(n, &op).await?;
     Ok(api_json(
         StatusCode::CREATED,
         eservice_json(&e, secret.as_deref()),
@@ -184,7 +184,7 @@ pub async fn show(
     _: Operator,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let e = st.core.eservice(&id).await?;
+    let e = st.core.registry.eservice(&id).await?;
     Ok(api_json(StatusCode::OK, eservice_json(&e, None)))
 }
 
@@ -196,16 +196,19 @@ pub async fn act(
     let v = match action.as_str() {
         "disable" => st
             .core
+            .registry
             .set_eservice_disabled(&id, true, &op)
             .await
             .map(|e| eservice_json(&e, None)),
         "enable" => st
             .core
+            .registry
             .set_eservice_disabled(&id, false, &op)
             .await
             .map(|e| eservice_json(&e, None)),
         "rotate-secret" => st
             .core
+            .registry
             .rotate_eservice_secret(&id, &op)
             .await
             .map(|(e, s)| eservice_json(&e, Some(&s))),

@@ -63,7 +63,7 @@ pub async fn start(
     ctx: Ctx,
     WebForm(f): WebForm<StartForm>,
 ) -> PageResult {
-    let (id, _) = st.core.esign_start(&ctx.browser.pre_id).await?;
+    let (id, _) = st.core.esign.esign_start(&ctx.browser.pre_id).await?;
     Ok(see_other(&format!(
         "/login/esign/{id}{}",
         next_query(&f.next)
@@ -78,7 +78,7 @@ pub async fn card(
     WebForm(f): WebForm<StartForm>,
 ) -> PageResult {
     let url = st.cfg.esign_tls_url.clone().ok_or(Error::NotFound)?;
-    let (id, text) = st.core.esign_start(&ctx.browser.pre_id).await?;
+    let (id, text) = st.core.esign.esign_start(&ctx.browser.pre_id).await?;
     Ok(see_other(&format!(
         "{url}/tls/{id}?n={}{}",
         npass_core::esign::nonce_of(&text),
@@ -114,7 +114,7 @@ pub async fn wait(
         .get("next")
         .and_then(|n| crate::web::safe_next(n))
         .unwrap_or_else(|| "/account".into());
-    let state = st.core.esign_state(&id, &ctx.browser.pre_id).await?;
+    let state = st.core.esign.esign_state(&id, &ctx.browser.pre_id).await?;
     Ok(match state {
         EsignState::Waiting { text } => {
             let link = deep_link(&text);
@@ -135,6 +135,7 @@ pub async fn wait(
             let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
             let finish = st
                 .core
+                .esign
                 .esign_finish(&id, &ctx.browser.pre_id, replaces.as_deref(), &ctx.client)
                 .await?;
             match finish {
@@ -159,7 +160,8 @@ pub async fn wait(
 /// `GET /login/esign/{id}/qr.png`: the challenge's `npass-sign:` link as a QR code, for a
 /// signing application on a phone. Only the browser that asked sees it.
 pub async fn qr(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
-    let EsignState::Waiting { text } = st.core.esign_state(&id, &ctx.browser.pre_id).await? else {
+    let EsignState::Waiting { text } = st.core.esign.esign_state(&id, &ctx.browser.pre_id).await?
+    else {
         return Err(Error::NotFound.into());
     };
     let png = crate::qr::png(&deep_link(&text)).ok_or_else(|| Error::Internal("qr".into()))?;
@@ -180,7 +182,7 @@ fn deep_link(text: &str) -> String {
 /// `GET /login/esign/{id}/status`: `{"state": "waiting"}` until something happened; the
 /// waiting page's script then reloads it.
 pub async fn status(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let state = match st.core.esign_state(&id, &ctx.browser.pre_id).await {
+    let state = match st.core.esign.esign_state(&id, &ctx.browser.pre_id).await {
         Ok(EsignState::Waiting { .. }) => "waiting",
         Ok(_) => "done",
         Err(_) => "unavailable",
@@ -202,7 +204,7 @@ pub async fn answer(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let a = serde_json::from_slice::<Answer>(&body).map_err(|_| api_refusal(Refusal::Malformed))?;
-    match st.core.esign_answer(&id, &a, &ctx.client).await? {
+    match st.core.esign.esign_answer(&id, &a, &ctx.client).await? {
         Ok(_) => Ok(api_json(StatusCode::OK, json!({"status": "verified"}))),
         Err(r) => Err(api_refusal(r)),
     }
@@ -256,7 +258,11 @@ async fn register_form(
     f: RegisterForm,
     errors: FieldErrors,
 ) -> PageResult {
-    let ident = st.core.esign_newcomer(&id, &ctx.browser.pre_id).await?;
+    let ident = st
+        .core
+        .esign
+        .esign_newcomer(&id, &ctx.browser.pre_id)
+        .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -291,6 +297,7 @@ pub async fn register(
     };
     match st
         .core
+        .esign
         .esign_register(&id, &ctx.browser.pre_id, data, &ctx.client)
         .await
     {

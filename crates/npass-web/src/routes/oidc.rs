@@ -26,7 +26,7 @@ use crate::web::{
 pub fn discovery_handler(
     st: &AppState,
 ) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
-    let doc = axum::body::Bytes::from(st.core.discovery().to_string());
+    let doc = axum::body::Bytes::from(st.core.federation.discovery().to_string());
     move || std::future::ready(public_json(doc.clone()))
 }
 
@@ -43,7 +43,7 @@ fn public_json(body: impl Into<axum::body::Body>) -> Response {
 }
 
 pub async fn jwks(State(st): State<AppState>) -> Result<Response, ApiError> {
-    match st.core.jwks().await {
+    match st.core.keys.jwks().await {
         Ok(doc) => Ok(public_json(String::from(&*doc))),
         Err(_) => Err(ApiError::oauth_with(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -122,7 +122,7 @@ async fn park(
             ));
         }
     }
-    match st.core.authorization_request(&params).await {
+    match st.core.federation.authorization_request(&params).await {
         Ok(req) => Ok(req),
         Err(AuthorizeError::Page(key)) => Err(message_page(
             st,
@@ -151,7 +151,7 @@ pub async fn continuing(st: &AppState, ctx: Ctx, next: &str) -> Ctx {
     let Some(id) = next.strip_prefix("/authorize/continue?req=") else {
         return ctx;
     };
-    match st.core.parked_request(id).await {
+    match st.core.federation.parked_request(id).await {
         Ok(req) => ctx.with_ui_locales(st, &req.ui_locales),
         Err(_) => ctx,
     }
@@ -164,7 +164,7 @@ pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Page
 }
 
 async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> PageResult {
-    let req = st.core.parked_request(id).await?;
+    let req = st.core.federation.parked_request(id).await?;
     step(st, ctx, &req, consented_now).await
 }
 
@@ -175,6 +175,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
     let session = ctx.auth.as_ref().map(|a| &a.session);
     let next = st
         .core
+        .federation
         .next_step(req, session, consented_now)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -187,6 +188,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
         (Next::Consent, Some(a)) => {
             let service = st
                 .core
+                .registry
                 .eservice(&req.client_id)
                 .await
                 .map_err(|e| ctx.fail(e))?
@@ -212,6 +214,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
         (Next::Issue, Some(a)) => {
             let url = st
                 .core
+                .federation
                 .issue_code(req, &a.session, &ctx.client, consented_now)
                 .await
                 .map_err(|e| ctx.fail(e))?;
@@ -240,9 +243,9 @@ pub async fn consent(
             false,
         ));
     }
-    let req = st.core.parked_request(&f.req).await?;
+    let req = st.core.federation.parked_request(&f.req).await?;
     if f.decision != "allow" {
-        let url = st.core.deny(&req).await?;
+        let url = st.core.federation.deny(&req).await?;
         return Ok(see_other(&url));
     }
     // The consent is recorded with the code it leads to (one transaction).
@@ -294,9 +297,9 @@ impl axum::extract::FromRequest<AppState> for OAuthClient {
             }
         }
         let authenticated = match basic_credentials(&parts.headers) {
-            Some((id, secret)) => st.core.authenticate_client(&id, &secret).await,
+            Some((id, secret)) => st.core.federation.authenticate_client(&id, &secret).await,
             None if params.contains_key("client_assertion") => {
-                st.core.authenticate_assertion(&params).await
+                st.core.federation.authenticate_assertion(&params).await
             }
             None => Err(OAuthError::new(
                 OAuthCode::InvalidClient,
@@ -316,7 +319,11 @@ pub async fn token(
     ctx: Ctx,
     OAuthClient { params, client }: OAuthClient,
 ) -> Result<Response, ApiError> {
-    let v = st.core.token(&client, &params, &ctx.client).await?;
+    let v = st
+        .core
+        .federation
+        .token(&client, &params, &ctx.client)
+        .await?;
     Ok(api_json(StatusCode::OK, v))
 }
 
@@ -325,7 +332,7 @@ pub async fn par(
     State(st): State<AppState>,
     OAuthClient { params, client }: OAuthClient,
 ) -> Result<Response, ApiError> {
-    let v = st.core.pushed_request(&client, &params).await?;
+    let v = st.core.federation.pushed_request(&client, &params).await?;
     Ok(api_json(StatusCode::CREATED, v))
 }
 
@@ -335,7 +342,10 @@ pub async fn revoke(
     ctx: Ctx,
     OAuthClient { params, client }: OAuthClient,
 ) -> Result<Response, ApiError> {
-    st.core.revoke(&client, &params, &ctx.client).await?;
+    st.core
+        .federation
+        .revoke(&client, &params, &ctx.client)
+        .await?;
     Ok(api_json(StatusCode::OK, json!({})))
 }
 
@@ -344,7 +354,7 @@ pub async fn introspect(
     State(st): State<AppState>,
     OAuthClient { params, client }: OAuthClient,
 ) -> Result<Response, ApiError> {
-    let v = st.core.introspect(&client, &params).await?;
+    let v = st.core.federation.introspect(&client, &params).await?;
     Ok(api_json(StatusCode::OK, v))
 }
 
@@ -358,7 +368,7 @@ pub async fn userinfo(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match st.core.userinfo(bearer.trim()).await {
+    match st.core.federation.userinfo(bearer.trim()).await {
         Ok(v) => Ok(api_json(StatusCode::OK, v)),
         Err(error) => {
             let status = if error.error == OAuthCode::InvalidToken {
@@ -393,7 +403,7 @@ const END_SESSION_FIELDS: [&str; 4] = [
 /// confirm (a link alone must not end a session); where to go afterwards is checked first.
 pub async fn end_session_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
     let q = query(&raw);
-    let target = match st.core.end_session_target(&q).await {
+    let target = match st.core.federation.end_session_target(&q).await {
         Ok(t) => t,
         Err(key) => {
             return message_page(
@@ -448,7 +458,7 @@ pub async fn end_session(
     .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let target = match st.core.end_session_target(&q).await {
+    let target = match st.core.federation.end_session_target(&q).await {
         Ok(t) => t,
         Err(key) => {
             return Ok(message_page(

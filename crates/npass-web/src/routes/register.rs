@@ -118,7 +118,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx) -> Response {
         Layout::of(&st, &ctx),
         &RegisterForm::default(),
         FieldErrors::default(),
-        st.core.policy.min_password_len(),
+        st.core.env.policy.min_password_len(),
     );
     render(StatusCode::OK, &page)
 }
@@ -175,7 +175,7 @@ pub async fn submit(
                 Layout::of(&st, &ctx),
                 &f,
                 FieldErrors::from(&ctx.tr, &errs),
-                st.core.policy.min_password_len(),
+                st.core.env.policy.min_password_len(),
             );
             Ok(render(status, &page))
         }

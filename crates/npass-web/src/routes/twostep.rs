@@ -85,7 +85,7 @@ async fn intro_with(
     errors: FieldErrors,
     status: StatusCode,
 ) -> PageResult {
-    let s = st.core.two_step_status(&a.account).await?;
+    let s = st.core.credentials.two_step_status(&a.account).await?;
     let start = if a.account.password_hash.is_some() {
         "/account/two-step/device"
     } else {
@@ -118,7 +118,7 @@ fn password_form(st: &AppState, ctx: &Ctx, action: &str, errors: FieldErrors) ->
     let page = PasswordPage {
         l: Layout::of(st, ctx),
         errors,
-        min_password: st.core.policy.min_password_len(),
+        min_password: st.core.env.policy.min_password_len(),
         action: action.into(),
     };
     render(status, &page)
@@ -156,6 +156,7 @@ pub async fn password_submit(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .set_first_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
         .await
     {
@@ -186,6 +187,7 @@ pub async fn reset_submit(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .reset_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
         .await
     {
@@ -226,7 +228,7 @@ async fn scan_with(
     errors: FieldErrors,
     status: StatusCode,
 ) -> PageResult {
-    let en = st.core.enrolment(&a.account).await?;
+    let en = st.core.credentials.enrolment(&a.account).await?;
     let page = ScanPage {
         l: Layout::of(st, ctx),
         secret: en.secret_grouped,
@@ -245,7 +247,7 @@ pub async fn scan_page(
 
 /// The QR code of the enrolment in progress, drawn by npass itself.
 pub async fn qr_png(State(st): State<AppState>, FreshCitizen(a): FreshCitizen) -> PageResult {
-    let en = st.core.enrolment(&a.account).await?;
+    let en = st.core.credentials.enrolment(&a.account).await?;
     let png = qr::png(&en.otpauth_uri).ok_or_else(|| Error::Internal("qr".into()))?;
     let headers = [
         (header::CONTENT_TYPE, "image/png"),
@@ -268,6 +270,7 @@ pub async fn confirm(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .confirm_enrolment(&a.account, &f.code, &ctx.client)
         .await
     {
@@ -319,6 +322,7 @@ pub async fn remove(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .remove_two_step(&a.account, &f.code, &ctx.client)
         .await
     {
@@ -335,6 +339,7 @@ pub async fn replace(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .start_replacement(&a.account, &f.code, &ctx.client)
         .await
     {
@@ -351,6 +356,7 @@ pub async fn recovery_codes(
 ) -> PageResult {
     match st
         .core
+        .credentials
         .regenerate_recovery_codes(&a.account, &f.code, &ctx.client)
         .await
     {

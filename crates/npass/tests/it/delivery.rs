@@ -125,6 +125,7 @@ async fn an_account_without_a_password_sets_one_during_activation() {
     };
     let account = app
         .core
+        .admin
         .add_citizen(citizen, &Client::default())
         .await
         .unwrap();

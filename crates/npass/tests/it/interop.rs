@@ -25,7 +25,12 @@ async fn the_openidconnect_crate_logs_a_citizen_in() {
         redirect_uris: vec![cb.into()],
         ..Default::default()
     };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, secret) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     let mut b = registered(&app, &ION).await;
     login(&mut b, &ION, "").await.status(303);
 

@@ -283,6 +283,7 @@ async fn an_operator_lock_refuses_even_the_right_password() {
     let mut b = registered(&app, &ION).await;
     login(&mut b, &ION, "").await.status(303);
     app.core
+        .admin
         .set_citizen_locked(ION.national_id, true, &npass_core::login::Client::default())
         .await
         .unwrap();
@@ -562,6 +563,7 @@ async fn a_refused_login_gives_back_only_the_attempt_it_took() {
         .status(401);
     }
     app.core
+        .admin
         .set_citizen_locked(ANA.national_id, true, &npass_core::login::Client::default())
         .await
         .unwrap();

@@ -31,7 +31,12 @@ pub async fn service(app: &TestApp, min: Level, scopes: &[&str], national_id: bo
 
 /// Registers `n` (with a client secret).
 async fn add(app: &TestApp, n: NewEService) -> Service {
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, secret) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     Service {
         id: e.client_id,
         secret: secret.unwrap(),
@@ -847,7 +852,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     let t1 = fresh_tokens(&app, &mut b, &s).await;
     let r1 = t1["refresh_token"].as_str().unwrap().to_owned();
     // The periodic sweep leaves live grants alone.
-    app.core.oidc_sweep().await.unwrap();
+    app.core.federation.oidc_sweep().await.unwrap();
 
     // Another client cannot use it, and trying does not burn it.
     let (status, e) = post_client(
@@ -895,8 +900,8 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_whole_grant() {
     assert!(trail.iter().any(|r| r.event.kind == "oidc.refresh-reused"));
     // Once the grant's lifetime is over, the sweep deletes it and its refresh tokens.
     app.clock.advance_secs(31 * 24 * 60 * 60);
-    assert!(app.core.oidc_sweep().await.unwrap() >= 3);
-    assert_eq!(app.core.oidc_sweep().await.unwrap(), 0);
+    assert!(app.core.federation.oidc_sweep().await.unwrap() >= 3);
+    assert_eq!(app.core.federation.oidc_sweep().await.unwrap(), 0);
 }
 
 /// An e-service that keeps a citizen signed in refreshes often: each refresh is in the audit
@@ -1163,7 +1168,12 @@ async fn rp_initiated_and_back_channel_logout() {
         backchannel_logout_uri: bc_uri,
         ..Default::default()
     };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, secret) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     let s = Service {
         id: e.client_id,
         secret: secret.unwrap(),
@@ -1287,7 +1297,12 @@ async fn pushed_authorization_requests() {
         require_par: true,
         ..Default::default()
     };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, secret) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     let s = Service {
         id: e.client_id,
         secret: secret.unwrap(),
@@ -1373,7 +1388,8 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     let old_kid = jwks(&app).await[0].kid.clone();
     let new_kid = app
         .core
-        .rotate_signing_key(&Client::default())
+        .keys
+        .rotate(&Client::default())
         .await
         .unwrap()
         .remove(0);
@@ -1424,12 +1440,14 @@ async fn private_key_jwt_client_authentication() {
     };
     assert!(
         app.core
+            .registry
             .add_eservice(n(serde_json::json!({"keys": [leaky]})), &Client::default())
             .await
             .is_err()
     );
     let (e, secret) = app
         .core
+        .registry
         .add_eservice(n(serde_json::json!({"keys": [jwk]})), &Client::default())
         .await
         .unwrap();
@@ -1551,7 +1569,12 @@ async fn rs256_for_e_services_that_need_it() {
         id_token_alg: Some("RS256".into()),
         ..Default::default()
     };
-    let (e, secret) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, secret) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     let s = Service {
         id: e.client_id,
         secret: secret.unwrap(),
@@ -1564,6 +1587,7 @@ async fn rs256_for_e_services_that_need_it() {
     };
     assert!(
         app.core
+            .registry
             .add_eservice(bad, &Client::default())
             .await
             .is_err(),
@@ -1657,6 +1681,7 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
     };
     assert!(
         app.core
+            .registry
             .add_eservice(bad, &Client::default())
             .await
             .is_err(),
@@ -1669,7 +1694,12 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
         jwks_uri: uri,
         ..Default::default()
     };
-    let (e, _) = app.core.add_eservice(n, &Client::default()).await.unwrap();
+    let (e, _) = app
+        .core
+        .registry
+        .add_eservice(n, &Client::default())
+        .await
+        .unwrap();
     let s = Service {
         id: e.client_id.clone(),
         secret: String::new(),
@@ -1951,7 +1981,11 @@ async fn wildcard_redirect_uris_cannot_be_registered() {
             ..Default::default()
         };
         assert!(
-            app.core.add_eservice(n, &Client::default()).await.is_err(),
+            app.core
+                .registry
+                .add_eservice(n, &Client::default())
+                .await
+                .is_err(),
             "{bad}"
         );
     }
@@ -2093,7 +2127,8 @@ async fn after_a_rotation_no_node_signs_with_a_key_another_node_does_not_publish
     fresh_tokens(&app, &mut b, &s).await;
     let new_kid = app
         .core
-        .rotate_signing_key(&Client::default())
+        .keys
+        .rotate(&Client::default())
         .await
         .unwrap()
         .remove(0);
@@ -2125,7 +2160,7 @@ async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
     };
     use x509_parser::prelude::*;
     let app = TestApp::start().await;
-    app.core.ensure_signing_key_for("RS256").await.unwrap();
+    app.core.keys.ensure_for("RS256").await.unwrap();
     let text = reqwest::get(format!("{}/jwks", app.base))
         .await
         .unwrap()
@@ -2133,7 +2168,7 @@ async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
         .await
         .unwrap();
     let jwks: Value = serde_json::from_str(&text).unwrap();
-    let certs = app.core.signing_certificates().await.unwrap();
+    let certs = app.core.keys.certificates().await.unwrap();
     assert_eq!(certs.len(), 2, "one per published key");
     let b64 = |v: &Value| {
         data_encoding::BASE64URL_NOPAD
@@ -2191,5 +2226,5 @@ async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
         );
     }
     // Made once: asked again, the same certificates.
-    assert_eq!(app.core.signing_certificates().await.unwrap(), certs);
+    assert_eq!(app.core.keys.certificates().await.unwrap(), certs);
 }
