@@ -444,7 +444,8 @@ impl Esign {
         now_ms: i64,
     ) -> Option<ocsp::Status> {
         let (_, issuer) = X509Certificate::from_der(issuer_der).ok()?;
-        let id = ocsp::cert_id(cert, &issuer);
+        let id = ocsp::cert_id(cert, &issuer)?;
+        let request = ocsp::request(&id)?;
         let mut urls: Vec<String> = trust.ocsp_url.iter().cloned().collect();
         for ext in cert.extensions() {
             if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
@@ -459,7 +460,7 @@ impl Esign {
             }
         }
         for url in urls {
-            match self.fetcher.ocsp(&url, ocsp::request(&id)).await {
+            match self.fetcher.ocsp(&url, request.clone()).await {
                 Ok(body) => {
                     if let Some(s) = ocsp::read(&body, &id, issuer_der, now_ms) {
                         return Some(s);
