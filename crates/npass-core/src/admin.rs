@@ -84,7 +84,7 @@ impl Admin {
         };
         let now = self.env.now();
         let account = Account {
-            id: self.env.new_id(),
+            id: self.env.new_id().into(),
             national_id: nid,
             profile: Profile {
                 given_name: input.given_name.trim().to_owned(),

@@ -1020,7 +1020,7 @@ impl Esignatures {
             return Err(errors);
         }
         let account = Account {
-            id: self.env.new_id(),
+            id: self.env.new_id().into(),
             national_id: crate::national_id::NationalId {
                 scheme: ident.scheme,
                 value: ident.national_id.clone(),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::error::{Error, Result};
+use crate::ids::Kid;
 use crate::login::Client;
 use crate::oidc::cache::{KEYS_TTL_MS, KeyCache};
 use crate::oidc::jwt::{self, SigningKey};
@@ -86,7 +87,7 @@ impl SigningKeys {
                 &format!("signing-key:{kid}"),
                 self.env.rng.as_ref(),
             )?,
-            kid: kid.clone(),
+            kid: kid.as_str().into(),
             alg: alg.to_owned(),
             public_jwk: jwk,
             created_at: now,
@@ -113,7 +114,7 @@ impl SigningKeys {
     /// The published signing keys as (kid, alg, X.509 certificate DER): the same keys as the
     /// JWKS, for protocols that publish certificates. A key made before certificates were kept
     /// gets its own now, once (any node's is as good).
-    pub async fn certificates(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
+    pub async fn certificates(&self) -> Result<Vec<(Kid, String, Vec<u8>)>> {
         let mut out = Vec::new();
         let (mut changed, mut raced) = (false, false);
         for k in self.verification_keys().await? {

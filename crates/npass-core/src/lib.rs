@@ -15,6 +15,7 @@ pub mod challenge;
 pub mod clock;
 pub mod error;
 pub mod esign;
+pub mod ids;
 pub mod keys;
 pub mod login;
 pub mod model;

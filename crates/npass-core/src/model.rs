@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::AccountId;
 use crate::national_id::NationalId;
 
 /// eIDAS level of assurance of an authentication.
@@ -109,7 +110,7 @@ pub struct Profile {
 
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub national_id: NationalId,
     pub profile: Profile,
     pub assurance: Assurance,
@@ -174,7 +175,7 @@ impl Amr {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub level: Level,
     pub amr: Vec<Amr>,
     pub auth_time: i64,

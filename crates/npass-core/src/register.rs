@@ -211,7 +211,7 @@ impl Registrations {
                 .map_err(|e| vec![e]);
         }
         let account = Account {
-            id: self.env.new_id(),
+            id: self.env.new_id().into(),
             national_id: nid,
             profile: Profile {
                 given_name: given,

@@ -109,7 +109,7 @@ impl Registry {
         let secret =
             (method == ClientAuth::ClientSecretBasic).then(|| rng::token(self.env.rng.as_ref()));
         let e = EService {
-            client_id: format!("es_{}", rng::id(self.env.rng.as_ref())),
+            client_id: format!("es_{}", rng::id(self.env.rng.as_ref())).into(),
             name: n.name.trim().to_owned(),
             min_level: n.min_level.unwrap_or(Level::Low),
             scopes,

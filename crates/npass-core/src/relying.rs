@@ -3,6 +3,7 @@
 //! decides what an e-service receives about a citizen. Protocols map what it releases onto
 //! their own names (OIDC claims, SAML attributes); neither decides it.
 
+use crate::ids::ClientId;
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -14,7 +15,7 @@ use crate::model::{Account, AccountStatus, Level};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EService {
     /// Its id in the registry: the OpenID Connect `client_id`.
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     /// The least level a login for it must reach.
     pub min_level: Level,
@@ -203,7 +204,7 @@ pub fn release(
 /// its client id): an HMAC under a key derived from the master key.
 pub fn pairwise_subject(key: &[u8; 32], e: &EService, account_id: &str) -> String {
     let sector = if e.pairwise_sector.is_empty() {
-        &e.client_id
+        e.client_id.as_str()
     } else {
         &e.pairwise_sector
     };

@@ -143,7 +143,7 @@ pub struct StoredLogin {
     /// `ordered_key` of a fresh ordered token: new rows append.
     pub key: String,
     pub browser_hash: String,
-    pub account_id: Option<String>,
+    pub account_id: Option<crate::ids::AccountId>,
     pub factors: Vec<crate::login::Factor>,
     pub settle: crate::login::Settlement,
     pub expires_at: i64,

@@ -107,10 +107,10 @@ impl AccountStore for MemStore {
         if st.accounts.values().any(|a| a.national_id.value == *nid) {
             return Err(Error::Conflict("account-exists"));
         }
-        st.accounts.insert(account.id.clone(), account.clone());
+        st.accounts.insert(account.id.to_string(), account.clone());
         if let Some((hash, expires)) = email_token {
             st.email_tokens
-                .insert(hash.to_owned(), (account.id.clone(), expires));
+                .insert(hash.to_owned(), (account.id.to_string(), expires));
         }
         Self::append(&mut st, audit, mail, now);
         Ok(())
@@ -365,7 +365,7 @@ impl SessionStore for MemStore {
         if let Some(step) = settle.totp_step
             && st
                 .totp
-                .get(&session.account_id)
+                .get(session.account_id.as_str())
                 .is_none_or(|t| t.last_step >= step)
         {
             return Ok(false);
@@ -376,7 +376,7 @@ impl SessionStore for MemStore {
             return Ok(false);
         }
         if let Some(step) = settle.totp_step
-            && let Some(t) = st.totp.get_mut(&session.account_id)
+            && let Some(t) = st.totp.get_mut(session.account_id.as_str())
         {
             t.last_step = step;
         }

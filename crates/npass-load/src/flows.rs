@@ -157,7 +157,7 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         .unwrap();
     app.store.close().await;
     Seed {
-        client_id: e.client_id,
+        client_id: e.client_id.into(),
         client_secret: secret.unwrap(),
         accounts,
     }

@@ -22,7 +22,7 @@ fn account(r: &Row) -> Result<Account> {
     let get = |c: &str| r.col::<String>(c);
     let scheme = get("scheme")?;
     Ok(Account {
-        id: get("id")?,
+        id: get("id")?.into(),
         national_id: NationalId {
             value: get("national_id")?,
             scheme: Scheme::parse(&scheme)

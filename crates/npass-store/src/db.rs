@@ -9,6 +9,7 @@
 //!
 //! SQL uses `$n` placeholders on both; SQLite binds them by name, so `$2` may come before `$1`.
 
+use npass_core::ids::{AccountId, ClientId, Kid};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -169,6 +170,39 @@ col!(Vec<u8>, Value::Blob(b) => Some(b));
 col!(Option<i64>, v => match v { Value::Integer(i) => Some(Some(i)), Value::Null => Some(None), _ => None });
 col!(Option<Vec<u8>>, v => match v { Value::Blob(b) => Some(Some(b)), Value::Null => Some(None), _ => None });
 col!(Option<String>, v => match v { Value::Text(s) => Some(Some(s)), Value::Null => Some(None), _ => None });
+
+/// The core's identifier types are text columns and text arguments.
+macro_rules! text_id {
+    ($($t:ty),*) => {$(
+        impl Col for $t {
+            fn pg<I: sqlx::ColumnIndex<PgRow>>(row: &PgRow, i: I) -> Result<Self> {
+                String::pg(row, i).map(<$t>::from)
+            }
+            fn lite(v: Value) -> Option<Self> {
+                String::lite(v).map(<$t>::from)
+            }
+        }
+        impl Col for Option<$t> {
+            fn pg<I: sqlx::ColumnIndex<PgRow>>(row: &PgRow, i: I) -> Result<Self> {
+                Option::<String>::pg(row, i).map(|o| o.map(<$t>::from))
+            }
+            fn lite(v: Value) -> Option<Self> {
+                Option::<String>::lite(v).map(|o| o.map(<$t>::from))
+            }
+        }
+        impl<'a> From<&'a $t> for Arg<'a> {
+            fn from(v: &'a $t) -> Self {
+                Arg::Text(Some(Cow::Borrowed(v.as_str())))
+            }
+        }
+        impl<'a> From<&'a Option<$t>> for Arg<'a> {
+            fn from(v: &'a Option<$t>) -> Self {
+                Arg::Text(v.as_deref().map(Cow::Borrowed))
+            }
+        }
+    )*};
+}
+text_id!(AccountId, ClientId, Kid);
 
 impl Row {
     pub(crate) fn get<T: Col>(&self, i: usize) -> Result<T> {

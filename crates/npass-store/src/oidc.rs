@@ -675,8 +675,8 @@ impl SqlStore {
             let made = last - i as i64;
             let g = GrantRecord {
                 id: format!("{made:012x}{i:064x}"),
-                client_id: client_id.to_owned(),
-                account_id: format!("seeded-account-{i}"),
+                client_id: client_id.into(),
+                account_id: format!("seeded-account-{i}").into(),
                 session_hash: format!("{i:064x}"),
                 expires_at: made + 30 * DAY,
             };

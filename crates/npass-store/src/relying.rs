@@ -46,7 +46,7 @@ impl From<&EService> for EServiceRecord {
     fn from(e: &EService) -> Self {
         let Protocol::Oidc(o) = &e.protocol;
         EServiceRecord {
-            client_id: e.client_id.clone(),
+            client_id: e.client_id.to_string(),
             name: e.name.clone(),
             protocol: oidc(),
             secret_hash: o.secret_hash.clone(),
@@ -87,7 +87,7 @@ impl EServiceRecord {
             jwks_uri: self.jwks_uri,
         };
         Ok(EService {
-            client_id: self.client_id,
+            client_id: self.client_id.into(),
             name: self.name,
             min_level: self.min_level,
             scopes: self.scopes,

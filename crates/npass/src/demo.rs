@@ -267,7 +267,7 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
         ip: "demo".into(),
         user_agent: "npass demo".into(),
     };
-    let existing = core.store.eservices().await.map_err(|e| e.to_string())?;
+    let existing = core.registry.eservices().await.map_err(|e| e.to_string())?;
     if let Some(e) = existing.iter().find(|e| {
         e.name == NAME
             && e.oidc()
@@ -278,7 +278,7 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
             .rotate_eservice_secret(&e.client_id, &op)
             .await
             .map_err(|e| e.to_string())?;
-        return Ok((e.client_id, secret));
+        return Ok((e.client_id.into(), secret));
     }
     let n = npass_core::oidc::flow::NewEService {
         name: NAME.into(),
@@ -292,7 +292,7 @@ pub async fn register(core: &npass_core::Core, base: &str) -> Result<(String, St
         .add_eservice(n, &op)
         .await
         .map_err(|e| e.to_string())?;
-    Ok((e.client_id, secret.unwrap_or_default()))
+    Ok((e.client_id.into(), secret.unwrap_or_default()))
 }
 
 pub async fn serve(

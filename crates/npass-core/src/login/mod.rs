@@ -3,6 +3,7 @@
 
 mod verifiers;
 
+use crate::ids::AccountId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -65,7 +66,7 @@ pub struct LoginTransaction {
     /// Digest of the pre-session cookie of the browser it is bound to (empty: one request).
     pub(crate) browser_hash: String,
     /// The account the first factor named; every later factor must name the same.
-    pub(crate) account_id: Option<String>,
+    pub(crate) account_id: Option<AccountId>,
     pub(crate) factors: Vec<Factor>,
     pub(crate) settle: Settlement,
     /// Its key in `login_transactions` once stored: spent with the session it becomes.
@@ -88,7 +89,7 @@ impl LoginTransaction {
     #[cfg(any(test, feature = "test-clock"))]
     pub fn asserted(account_id: &str, factors: Vec<Factor>) -> Self {
         LoginTransaction {
-            account_id: Some(account_id.to_owned()),
+            account_id: Some(account_id.into()),
             factors,
             ..Default::default()
         }

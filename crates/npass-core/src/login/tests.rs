@@ -5,6 +5,7 @@ use secrecy::SecretString;
 
 use super::*;
 use crate::esign::CertIdentity;
+use crate::ids::AccountId;
 use crate::model::{Assurance, Profile};
 use crate::national_id::{NationalId, Scheme};
 use crate::rng::OsRng;
@@ -26,7 +27,7 @@ fn client() -> Client {
 async fn account(f: &Fixture, nid: &str, status: AccountStatus) -> Account {
     let hash = f.logins.hashing.hasher.hash(PASSWORD, &OsRng).unwrap();
     let a = Account {
-        id: format!("acc-{nid}"),
+        id: format!("acc-{nid}").into(),
         national_id: NationalId {
             scheme: Scheme::MdIdnp,
             value: nid.into(),
@@ -402,7 +403,7 @@ async fn another_citizens_login_ends_the_first_session_and_its_eservices_hear_of
         ended,
         vec![(ion.session.chain.clone(), format!("acc-{ION}"))]
     );
-    let left: Vec<String> = f
+    let left: Vec<AccountId> = f
         .store
         .sessions()
         .into_iter()

@@ -2,6 +2,7 @@
 //! verifying our own tokens. Only asymmetric algorithms exist here; `none` and HS* cannot be
 //! expressed.
 
+use crate::ids::Kid;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use data_encoding::BASE64URL_NOPAD;
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 /// A signing key as stored: the PKCS#8 private key is sealed; the public part is a JWK.
 #[derive(Debug, Clone)]
 pub struct SigningKey {
-    pub kid: String,
+    pub kid: Kid,
     pub alg: String,
     pub sealed_private: Vec<u8>,
     pub public_jwk: Value,

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod logout;
 pub mod token;
 
+use crate::ids::{AccountId, ClientId};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,7 @@ pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "nati
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthRequest {
     pub id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub scope: Vec<String>,
     pub state: String,
@@ -127,9 +128,9 @@ impl<'de> Deserialize<'de> for Prompt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthCode {
     pub code_hash: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub scope: Vec<String>,
     pub nonce: String,
     pub code_challenge: String,
@@ -147,8 +148,8 @@ pub struct AuthCode {
 pub struct RefreshRecord {
     pub token_hash: String,
     pub family: String,
-    pub client_id: String,
-    pub account_id: String,
+    pub client_id: ClientId,
+    pub account_id: AccountId,
     pub session_hash: String,
     pub scope: Vec<String>,
     pub auth_time: i64,
@@ -183,8 +184,8 @@ pub enum Redeemed {
 pub struct GrantRecord {
     /// The family: the digest of the code.
     pub id: String,
-    pub client_id: String,
-    pub account_id: String,
+    pub client_id: ClientId,
+    pub account_id: AccountId,
     pub session_hash: String,
     pub expires_at: i64,
 }
@@ -270,7 +271,7 @@ pub fn split_scope(s: &str) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackchannelNotice {
     pub id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub uri: String,
     /// What the logout token says, unsigned (`{"alg", "claims"}` as JSON): each delivery
     /// attempt signs a token of its own, valid when it is sent (`Federation::logout_token`). Rows
@@ -282,7 +283,7 @@ pub struct BackchannelNotice {
 /// An e-service a citizen agreed to share data with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRecord {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub scope: Vec<String>,
     pub created_at: i64,
 }

@@ -101,7 +101,7 @@ pub async fn page(
     let services = connected
         .into_iter()
         .map(|(c, e)| ServiceRow {
-            client_id: e.client_id,
+            client_id: e.client_id.into(),
             name: e.name,
             data: c
                 .scope

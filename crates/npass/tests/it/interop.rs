@@ -44,7 +44,7 @@ async fn the_openidconnect_crate_logs_a_citizen_in() {
             .unwrap();
     let client = CoreClient::from_provider_metadata(
         meta,
-        ClientId::new(e.client_id.clone()),
+        ClientId::new(e.client_id.to_string()),
         secret.map(ClientSecret::new),
     )
     .set_redirect_uri(RedirectUrl::new(cb.into()).unwrap());

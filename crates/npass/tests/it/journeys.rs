@@ -265,4 +265,5 @@ pub async fn account_id(app: &TestApp, nid: &str) -> String {
         .unwrap()
         .unwrap()
         .id
+        .into()
 }

@@ -38,7 +38,7 @@ async fn add(app: &TestApp, n: NewEService) -> Service {
         .await
         .unwrap();
     Service {
-        id: e.client_id,
+        id: e.client_id.into(),
         secret: secret.unwrap(),
     }
 }
@@ -1175,7 +1175,7 @@ async fn rp_initiated_and_back_channel_logout() {
         .await
         .unwrap();
     let s = Service {
-        id: e.client_id,
+        id: e.client_id.into(),
         secret: secret.unwrap(),
     };
     let mut b = logged_in(&app, &ION).await;
@@ -1304,7 +1304,7 @@ async fn pushed_authorization_requests() {
         .await
         .unwrap();
     let s = Service {
-        id: e.client_id,
+        id: e.client_id.into(),
         secret: secret.unwrap(),
     };
     let mut b = logged_in(&app, &ION).await;
@@ -1456,7 +1456,7 @@ async fn private_key_jwt_client_authentication() {
         "no secret for a key-authenticated e-service"
     );
     let s = Service {
-        id: e.client_id.clone(),
+        id: e.client_id.to_string(),
         secret: String::new(),
     };
     let mut b = logged_in(&app, &ION).await;
@@ -1576,7 +1576,7 @@ async fn rs256_for_e_services_that_need_it() {
         .await
         .unwrap();
     let s = Service {
-        id: e.client_id,
+        id: e.client_id.into(),
         secret: secret.unwrap(),
     };
     let bad = NewEService {
@@ -1701,7 +1701,7 @@ async fn private_key_jwt_with_published_keys_follows_their_rotation() {
         .await
         .unwrap();
     let s = Service {
-        id: e.client_id.clone(),
+        id: e.client_id.to_string(),
         secret: String::new(),
     };
     let mut b = logged_in(&app, &ION).await;
