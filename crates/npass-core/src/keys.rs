@@ -12,6 +12,7 @@ use crate::ids::Kid;
 use crate::login::Client;
 use crate::oidc::cache::{KEYS_TTL_MS, KeyCache};
 use crate::oidc::jwt::{self, SigningKey};
+use crate::relying::SigningAlg;
 use crate::rng;
 use crate::seal::Sealer;
 use crate::service::Env;
@@ -37,7 +38,7 @@ pub struct SigningKeys {
 /// The key of `alg` that signs at `now`: the newest published one that was made at least
 /// `KEY_ACTIVATION_MS` ago; when there is none such (the first key of a deployment or of an
 /// algorithm, or a rotation soon after it), the one published longest.
-fn signing_key<'k>(keys: &'k [SigningKey], alg: &str, now: i64) -> Option<&'k SigningKey> {
+fn signing_key(keys: &[SigningKey], alg: SigningAlg, now: i64) -> Option<&SigningKey> {
     let published = || {
         keys.iter()
             .filter(move |k| k.alg == alg && k.retire_at.is_none_or(|at| at > now))
@@ -53,7 +54,7 @@ fn signing_key<'k>(keys: &'k [SigningKey], alg: &str, now: i64) -> Option<&'k Si
 impl SigningKeys {
     /// Makes sure a signing key of `alg` exists (first start makes the ES256 one; the first
     /// e-service that needs RS256 makes that one).
-    pub async fn ensure_for(&self, alg: &str) -> Result<()> {
+    pub async fn ensure_for(&self, alg: SigningAlg) -> Result<()> {
         let keys = self.store.signing_keys().await?;
         if keys.iter().any(|k| k.retire_at.is_none() && k.alg == alg) {
             return Ok(());
@@ -66,17 +67,17 @@ impl SigningKeys {
     }
 
     pub async fn ensure(&self) -> Result<()> {
-        self.ensure_for("ES256").await
+        self.ensure_for(SigningAlg::Es256).await
     }
 
-    async fn add(&self, alg: &str) -> Result<String> {
+    async fn add(&self, alg: SigningAlg) -> Result<String> {
         let kid = rng::id(self.env.rng.as_ref())
             .chars()
             .take(16)
             .collect::<String>();
         let (der, jwk) = match alg {
-            "RS256" => jwt::generate_rs256(&kid)?,
-            _ => jwt::generate_es256(&kid)?,
+            SigningAlg::Rs256 => jwt::generate_rs256(&kid)?,
+            SigningAlg::Es256 => jwt::generate_es256(&kid)?,
         };
         let now = self.env.now();
         let certificate =
@@ -88,7 +89,7 @@ impl SigningKeys {
                 self.env.rng.as_ref(),
             )?,
             kid: kid.as_str().into(),
-            alg: alg.to_owned(),
+            alg,
             public_jwk: jwk,
             created_at: now,
             retire_at: None,
@@ -114,7 +115,7 @@ impl SigningKeys {
     /// The published signing keys as (kid, alg, X.509 certificate DER): the same keys as the
     /// JWKS, for protocols that publish certificates. A key made before certificates were kept
     /// gets its own now, once (any node's is as good).
-    pub async fn certificates(&self) -> Result<Vec<(Kid, String, Vec<u8>)>> {
+    pub async fn certificates(&self) -> Result<Vec<(Kid, SigningAlg, Vec<u8>)>> {
         let mut out = Vec::new();
         let (mut changed, mut raced) = (false, false);
         for k in self.verification_keys().await? {
@@ -126,7 +127,7 @@ impl SigningKeys {
                         .open(&k.sealed_private, &format!("signing-key:{}", k.kid))?;
                     let subject = self.certificate_subject(&k.kid);
                     let der = jwt::self_signed_certificate(
-                        &k.alg,
+                        k.alg,
                         &pkcs8,
                         &k.kid,
                         &subject,
@@ -193,14 +194,14 @@ impl SigningKeys {
             .into_iter()
             .filter(|k| k.retire_at.is_none())
             .collect();
-        let mut algs: Vec<String> = old.iter().map(|k| k.alg.clone()).collect();
+        let mut algs: Vec<SigningAlg> = old.iter().map(|k| k.alg).collect();
         algs.sort();
         algs.dedup();
         if algs.is_empty() {
-            algs.push("ES256".into());
+            algs.push(SigningAlg::Es256);
         }
         let mut new = Vec::new();
-        for alg in &algs {
+        for &alg in &algs {
             new.push(self.add(alg).await?);
         }
         let at = self.env.now() + KEY_OVERLAP_MS;
@@ -222,13 +223,13 @@ impl SigningKeys {
     /// Signs with the key of `alg` that `signing_key` picks.
     pub(crate) async fn sign_as<T: serde::Serialize + ?Sized>(
         &self,
-        alg: &str,
+        alg: SigningAlg,
         typ: &str,
         claims: &T,
     ) -> Result<String> {
         let keys = self.all().await?;
         let key = signing_key(&keys, alg, self.env.now())
-            .ok_or_else(|| Error::Internal(format!("no {alg} signing key")))?;
+            .ok_or_else(|| Error::Internal(format!("no {} signing key", alg.as_str())))?;
         let signer = match self.cache.signer(&key.kid) {
             Some(s) => s,
             None => {
@@ -247,7 +248,7 @@ impl SigningKeys {
         typ: &str,
         claims: &T,
     ) -> Result<String> {
-        self.sign_as("ES256", typ, claims).await
+        self.sign_as(SigningAlg::Es256, typ, claims).await
     }
 }
 
@@ -259,7 +260,7 @@ mod tests {
     fn a_new_key_signs_only_after_its_activation() {
         let key = |kid: &str, created_at: i64, retire_at: Option<i64>| SigningKey {
             kid: kid.into(),
-            alg: "ES256".into(),
+            alg: SigningAlg::Es256,
             public_jwk: Value::Null,
             sealed_private: Vec::new(),
             created_at,
@@ -268,25 +269,25 @@ mod tests {
         };
         let t = 10 * KEY_ACTIVATION_MS;
         let keys = vec![key("old", 0, Some(t + KEY_OVERLAP_MS)), key("new", t, None)];
-        let at = |now| signing_key(&keys, "ES256", now).map(|k| k.kid.as_str());
+        let at = |now| signing_key(&keys, SigningAlg::Es256, now).map(|k| k.kid.as_str());
         assert_eq!(at(t), Some("old"));
         assert_eq!(at(t + KEY_ACTIVATION_MS - 1), Some("old"));
         assert_eq!(at(t + KEY_ACTIVATION_MS), Some("new"));
-        assert!(signing_key(&keys, "RS256", t).is_none());
+        assert!(signing_key(&keys, SigningAlg::Rs256, t).is_none());
         // Made in the same millisecond, in either order: the superseded one signs first.
         let same = vec![key("new", 0, None), key("old", 0, Some(KEY_OVERLAP_MS))];
         assert_eq!(
-            signing_key(&same, "ES256", 1).map(|k| k.kid.as_str()),
+            signing_key(&same, SigningAlg::Es256, 1).map(|k| k.kid.as_str()),
             Some("old")
         );
         assert_eq!(
-            signing_key(&same, "ES256", KEY_ACTIVATION_MS).map(|k| k.kid.as_str()),
+            signing_key(&same, SigningAlg::Es256, KEY_ACTIVATION_MS).map(|k| k.kid.as_str()),
             Some("new")
         );
         // A deployment's first key signs at once.
         let first = vec![key("first", t, None)];
         assert_eq!(
-            signing_key(&first, "ES256", t).map(|k| k.kid.as_str()),
+            signing_key(&first, SigningAlg::Es256, t).map(|k| k.kid.as_str()),
             Some("first")
         );
     }

@@ -105,7 +105,7 @@ impl Registry {
                 SigningAlg::parse(a).ok_or(Error::invalid("id_token_alg", "id-token-alg"))?
             }
         };
-        self.keys.ensure_for(id_token_alg.as_str()).await?;
+        self.keys.ensure_for(id_token_alg).await?;
         let secret =
             (method == ClientAuth::ClientSecretBasic).then(|| rng::token(self.env.rng.as_ref()));
         let e = EService {

@@ -6,6 +6,7 @@
 use crate::ids::ClientId;
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -96,10 +97,12 @@ impl ClientAuth {
 }
 
 /// The algorithms npass signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub enum SigningAlg {
     #[default]
+    #[serde(rename = "ES256")]
     Es256,
+    #[serde(rename = "RS256")]
     Rs256,
 }
 

@@ -8,7 +8,7 @@ use npass_core::oidc::{
     AuthCode, AuthRequest, BackchannelNotice, ConsentRecord, GrantRecord, Redeemed, RefreshRecord,
     Rotated, join_scope, split_scope,
 };
-use npass_core::relying::EService;
+use npass_core::relying::{EService, SigningAlg};
 use npass_core::store::{
     AuthRequestStore, BackchannelStore, ConsentStore, GrantStore, RelyingPartyStore,
     SigningKeyStore,
@@ -171,7 +171,12 @@ impl SigningKeyStore for SqlStore {
             .map(|r| {
                 Ok(SigningKey {
                     kid: r.col("kid")?,
-                    alg: r.col("alg")?,
+                    alg: {
+                        let alg = r.col::<String>("alg")?;
+                        SigningAlg::parse(&alg).ok_or_else(|| {
+                            Error::Internal(format!("signing key of unknown algorithm {alg}"))
+                        })?
+                    },
                     sealed_private: r.col("sealed_private")?,
                     public_jwk: from_json(&r.col::<String>("public_jwk")?)?,
                     created_at: r.col("created_at")?,
@@ -185,7 +190,7 @@ impl SigningKeyStore for SqlStore {
     async fn signing_key_add(&self, k: &SigningKey, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         tx.exec("INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, retire_at, certificate) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)", args![&k.kid, &k.alg, k.sealed_private.clone(), k.public_jwk.to_string(), k.created_at, k.retire_at, k.certificate.as_deref()]).await?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7)", args![&k.kid, k.alg.as_str(), k.sealed_private.clone(), k.public_jwk.to_string(), k.created_at, k.retire_at, k.certificate.as_deref()]).await?;
         finish(tx, audit, None, now).await
     }
 

@@ -994,7 +994,7 @@ mod oidc {
 
         let key = SigningKey {
             kid: "k1".into(),
-            alg: "ES256".into(),
+            alg: npass_core::relying::SigningAlg::Es256,
             sealed_private: vec![1, 2, 3],
             public_jwk: json!({"kty": "EC", "kid": "k1"}),
             created_at: 5,

@@ -5,6 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use npass_core::oidc::jwt::{self, Signer, SigningKey};
+use npass_core::relying::SigningAlg;
 use serde_json::{Value, json};
 
 fn claims() -> Value {
@@ -20,7 +21,8 @@ fn assertions(c: &mut Criterion) {
             "RS256" => jwt::generate_rs256("k1").unwrap(),
             _ => jwt::generate_es256("k1").unwrap(),
         };
-        let token = Signer::from_pkcs8(alg, &der)
+        let signing = SigningAlg::parse(alg).unwrap();
+        let token = Signer::from_pkcs8(signing, &der)
             .unwrap()
             .sign("k1", "JWT", &claims())
             .unwrap();
@@ -35,7 +37,7 @@ fn assertions(c: &mut Criterion) {
     let (der, jwk) = jwt::generate_es256("own").unwrap();
     let key = SigningKey {
         kid: "own".into(),
-        alg: "ES256".into(),
+        alg: SigningAlg::Es256,
         public_jwk: jwk,
         sealed_private: Vec::new(),
         created_at: 0,

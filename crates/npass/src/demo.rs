@@ -176,9 +176,13 @@ async fn callback(State(d): State<Arc<Demo>>, headers: HeaderMap, raw: RawQuery)
         .and_then(Value::as_array)
         .map(|ks| {
             ks.iter()
-                .map(|k| SigningKey {
+                .filter_map(|k| {
+                    let alg = k.get("alg").and_then(Value::as_str)?;
+                    Some((k, npass_core::relying::SigningAlg::parse(alg)?))
+                })
+                .map(|(k, alg)| SigningKey {
                     kid: k.get("kid").and_then(Value::as_str).unwrap_or("").into(),
-                    alg: k.get("alg").and_then(Value::as_str).unwrap_or("").into(),
+                    alg,
                     sealed_private: vec![],
                     public_jwk: k.clone(),
                     created_at: 0,

@@ -3,6 +3,7 @@
 //! expressed.
 
 use crate::ids::Kid;
+use crate::relying::SigningAlg;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use data_encoding::BASE64URL_NOPAD;
@@ -15,7 +16,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct SigningKey {
     pub kid: Kid,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub sealed_private: Vec<u8>,
     pub public_jwk: Value,
     pub created_at: i64,
@@ -34,7 +35,7 @@ const CERTIFICATE_YEARS: i64 = 20;
 /// A self-signed certificate for the key `pkcs8` of `alg` (`ES256` or `RS256`), valid from
 /// `from_ms`, its subject `CN=<subject>`, its serial derived from `kid`.
 pub fn self_signed_certificate(
-    alg: &str,
+    alg: SigningAlg,
     pkcs8: &[u8],
     kid: &str,
     subject: &str,
@@ -42,8 +43,8 @@ pub fn self_signed_certificate(
 ) -> Result<Vec<u8>> {
     let bad = |e: rcgen::Error| Error::Internal(format!("certificate: {e}"));
     let sign_alg = match alg {
-        "RS256" => &rcgen::PKCS_RSA_SHA256,
-        _ => &rcgen::PKCS_ECDSA_P256_SHA256,
+        SigningAlg::Rs256 => &rcgen::PKCS_RSA_SHA256,
+        SigningAlg::Es256 => &rcgen::PKCS_ECDSA_P256_SHA256,
     };
     let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8);
     let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, sign_alg).map_err(bad)?;
@@ -101,7 +102,7 @@ struct Header<'a> {
 
 /// Signs `claims` with header `{alg: ES256, kid, typ}` (tests sign as an e-service would).
 pub fn sign_es256(pkcs8: &[u8], kid: &str, typ: &str, claims: &Value) -> Result<String> {
-    Signer::from_pkcs8("ES256", pkcs8)?.sign(kid, typ, claims)
+    Signer::from_pkcs8(SigningAlg::Es256, pkcs8)?.sign(kid, typ, claims)
 }
 
 /// Verifies one of our own tokens (ES256 or RS256) against our published keys; checks `typ`;
@@ -145,15 +146,14 @@ pub enum Signer {
 }
 
 impl Signer {
-    pub fn from_pkcs8(alg: &str, pkcs8: &[u8]) -> Result<Self> {
+    pub fn from_pkcs8(alg: SigningAlg, pkcs8: &[u8]) -> Result<Self> {
         match alg {
-            "ES256" => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+            SigningAlg::Es256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
                 .map(Signer::Es256)
                 .map_err(|_| Error::Internal("signing key".into())),
-            "RS256" => aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8)
+            SigningAlg::Rs256 => aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8)
                 .map(Signer::Rs256)
                 .map_err(|_| Error::Internal("signing key".into())),
-            other => Err(Error::Internal(format!("no signer for {other}"))),
         }
     }
 
@@ -244,7 +244,7 @@ mod tests {
         let (der, jwk) = generate_es256("k1").unwrap();
         let key = SigningKey {
             kid: "k1".into(),
-            alg: "ES256".into(),
+            alg: SigningAlg::Es256,
             sealed_private: vec![],
             public_jwk: jwk,
             created_at: 0,
@@ -289,11 +289,11 @@ mod tests {
         let (ec_der, ec_jwk) = generate_es256("ec").unwrap();
         let (rsa_der, rsa_jwk) = generate_rs256("rsa").unwrap();
         let jwks = json!({"keys": [ec_jwk.clone(), rsa_jwk.clone()]});
-        let es = Signer::from_pkcs8("ES256", &ec_der)
+        let es = Signer::from_pkcs8(SigningAlg::Es256, &ec_der)
             .unwrap()
             .sign("ec", "JWT", &claims)
             .unwrap();
-        let rs = Signer::from_pkcs8("RS256", &rsa_der)
+        let rs = Signer::from_pkcs8(SigningAlg::Rs256, &rsa_der)
             .unwrap()
             .sign("rsa", "JWT", &claims)
             .unwrap();

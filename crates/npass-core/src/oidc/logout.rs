@@ -14,7 +14,7 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
 use crate::login::SessionEnded;
-use crate::relying::{EService, pairwise_subject};
+use crate::relying::{EService, SigningAlg, pairwise_subject};
 use crate::rng;
 use crate::service::{Env, digest};
 use crate::store::{AccountStore, BackchannelStore, GrantStore, RelyingPartyStore};
@@ -141,7 +141,11 @@ impl Federation {
             // Queued by an older node: already signed.
             return Ok(n.logout_token.clone());
         };
-        let alg = queued.get("alg").and_then(Value::as_str).unwrap_or("ES256");
+        let alg = queued
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(SigningAlg::parse)
+            .unwrap_or_default();
         let mut claims = queued
             .get("claims")
             .cloned()

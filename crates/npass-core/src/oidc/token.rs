@@ -603,7 +603,7 @@ impl Federation {
             gid: &g.family,
         };
         let alg = e.oidc().map(|o| o.id_token_alg).unwrap_or_default();
-        let id_token = self.keys.sign_as(alg.as_str(), "JWT", &id).await?;
+        let id_token = self.keys.sign_as(alg, "JWT", &id).await?;
         let access_token = self.keys.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.env.rng.as_ref(), now);
         let released = Self::released_claims(e, account, &g.scope);

@@ -245,7 +245,7 @@ async fn jwks(app: &TestApp) -> Vec<SigningKey> {
         .iter()
         .map(|k| SigningKey {
             kid: k["kid"].as_str().unwrap().into(),
-            alg: k["alg"].as_str().unwrap().into(),
+            alg: npass_core::relying::SigningAlg::parse(k["alg"].as_str().unwrap()).unwrap(),
             sealed_private: vec![],
             public_jwk: k.clone(),
             created_at: 0,
@@ -2160,7 +2160,11 @@ async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
     };
     use x509_parser::prelude::*;
     let app = TestApp::start().await;
-    app.core.keys.ensure_for("RS256").await.unwrap();
+    app.core
+        .keys
+        .ensure_for(npass_core::relying::SigningAlg::Rs256)
+        .await
+        .unwrap();
     let text = reqwest::get(format!("{}/jwks", app.base))
         .await
         .unwrap()
