@@ -1244,6 +1244,165 @@ async fn ocsp_answers_decide_where_configured_and_crls_stand_in_when_it_cannot()
     page.status(303);
 }
 
+/// A responder npass did not write: OpenSSL's `openssl ocsp` answers each request npass sends,
+/// from an index of the CA's certificates, signed by the key `/ocsp/{signer}` names — a
+/// delegated responder the intermediate certified for OCSP signing, the intermediate itself,
+/// or a certificate of the intermediate without that purpose. OpenSSL stamps its answers with
+/// the real time, so the app's clock is set to it.
+async fn openssl_ocsp_responder(pki: &Pki, now: i64, revoked: u64) -> String {
+    let dir = pki.dir.path().join("openssl-ocsp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let days = (now / 1000 - T0 / 1000) / DAY;
+    let inter_key = KeyPair::try_from(pki.inter_key.as_slice()).unwrap();
+    std::fs::write(dir.join("issuer.pem"), &pki.inter_pem).unwrap();
+    std::fs::write(dir.join("issuer.key"), inter_key.serialize_pem()).unwrap();
+    for (name, eku) in [
+        ("delegated", ExtendedKeyUsagePurpose::OcspSigning),
+        ("no-eku", ExtendedKeyUsagePurpose::ClientAuth),
+    ] {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name
+            .push(DnType::CommonName, format!("OCSP {name}"));
+        p.not_before = at(days - 1);
+        p.not_after = at(days + 30);
+        p.extended_key_usages = vec![eku];
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let cert = p.signed_by(&key, &pki.inter).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+    // OpenSSL's CA database: the revoked serial, and every other one valid.
+    let stamp = |t: OffsetDateTime| {
+        format!(
+            "{:02}{:02}{:02}000000Z",
+            t.year() % 100,
+            u8::from(t.month()),
+            t.day()
+        )
+    };
+    let mut index = String::new();
+    for serial in 8101..8110u64 {
+        let (status, when) = if serial == revoked {
+            ("R", stamp(at(days - 2)))
+        } else {
+            ("V", String::new())
+        };
+        index.push_str(&format!(
+            "{status}\t{}\t{when}\t{serial:X}\tunknown\t/CN=citizen {serial}\n",
+            stamp(at(days + 365))
+        ));
+    }
+    std::fs::write(dir.join("index.txt"), index).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/ocsp/{signer}",
+        axum::routing::post(
+            move |axum::extract::Path(signer): axum::extract::Path<String>,
+                  body: axum::body::Bytes| {
+                let dir = dir.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        let n = rand_suffix();
+                        let (req, resp) =
+                            (dir.join(format!("{n}.req")), dir.join(format!("{n}.resp")));
+                        std::fs::write(&req, &body).unwrap();
+                        let (cert, key) = match signer.as_str() {
+                            "issuer" => ("issuer.pem", "issuer.key"),
+                            "no-eku" => ("no-eku.pem", "no-eku.key"),
+                            _ => ("delegated.pem", "delegated.key"),
+                        };
+                        let out = std::process::Command::new("openssl")
+                            .arg("ocsp")
+                            .arg("-index")
+                            .arg(dir.join("index.txt"))
+                            .arg("-CA")
+                            .arg(dir.join("issuer.pem"))
+                            .arg("-rsigner")
+                            .arg(dir.join(cert))
+                            .arg("-rkey")
+                            .arg(dir.join(key))
+                            .arg("-reqin")
+                            .arg(&req)
+                            .arg("-respout")
+                            .arg(&resp)
+                            .args(["-ndays", "1"])
+                            .output()
+                            .expect("openssl is installed (test.sh)");
+                        assert!(
+                            out.status.success(),
+                            "{}",
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        std::fs::read(&resp).unwrap()
+                    })
+                    .await
+                    .unwrap()
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/ocsp")
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+#[tokio::test]
+async fn openssl_answers_decide_through_a_delegated_responder_or_the_issuer() {
+    let pki = Pki::new().await;
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let days = (now / 1000 - T0 / 1000) / DAY;
+    let ocsp = openssl_ocsp_responder(&pki, now, 8102).await;
+    let root = pki.root_pem.clone();
+    let app = TestApp::start_with(move |c| {
+        c.esign.roots = vec![root];
+        c.esign.ocsp = true;
+    })
+    .await;
+    app.clock.set_ms(now);
+    // The root's list of revoked intermediates, current at that time.
+    pki.publish_arl_at(&[], days);
+    // No CRL of citizens can be fetched: only OCSP can say a certificate is not revoked.
+    let with = |serial, signer: &str| Citizen {
+        extra: vec![qc_sscd(), aia(&format!("{ocsp}/{signer}"))],
+        from: days - 30,
+        to: days + 365,
+        ..Citizen::new(serial, &pki.dead_url)
+    };
+    // Good, from a delegated responder the issuer certified for OCSP signing.
+    let (k, c) = pki.issue(&with(8101, "delegated"), true);
+    let (_, page, err) = attempt(&app, &k, &c).await;
+    page.status(303);
+    assert!(page.location().ends_with("/register"), "{err}");
+    // Revoked, from the same responder.
+    let (k, c) = pki.issue(&with(8102, "delegated"), true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(403).has("The certificate has been revoked.");
+    // Good, signed by the issuer itself.
+    let (k, c) = pki.issue(&with(8103, "issuer"), true);
+    let (_, page, err) = attempt(&app, &k, &c).await;
+    page.status(303);
+    assert!(page.location().ends_with("/register"), "{err}");
+    // A certificate of the issuer without the OCSP-signing purpose vouches for nothing.
+    let (k, c) = pki.issue(&with(8104, "no-eku"), true);
+    let (_, page, _) = attempt(&app, &k, &c).await;
+    page.status(403)
+        .has("could not confirm that the certificate has not been revoked");
+}
+
 /// Every algorithm the challenge protocol names, from keys npass-sign reads from files.
 #[tokio::test]
 async fn rsa_pss_rsa_pkcs1_and_p384_keys_sign_the_challenge() {
