@@ -11,8 +11,10 @@ use crate::clock::ManualClock;
 use crate::error::{Error, Result};
 use crate::login::{Logins, SessionEnded};
 use crate::model::{
-    Account, AccountStatus, AuditEvent, AuditRecord, Mail, Session, Throttle, TotpCredential,
+    Account, AccountStatus, Assurance, AuditEvent, AuditRecord, Mail, Profile, Session, Throttle,
+    TotpCredential,
 };
+use crate::national_id::{NationalId, Scheme};
 use crate::password::{HashParams, HashWorkers, Hasher, Hashing};
 use crate::register::Registrations;
 use crate::rng::OsRng;
@@ -558,4 +560,37 @@ impl Fixture {
             env,
         }
     }
+}
+
+/// The password of the accounts `account` makes.
+pub const PASSWORD: &str = "cerul de deasupra Chisinaului";
+
+/// An account of `status` for the national identifier `nid`, with `PASSWORD`.
+pub async fn account(f: &Fixture, nid: &str, status: AccountStatus) -> Account {
+    let hash = f.logins.hashing.hasher.hash(PASSWORD, &OsRng).unwrap();
+    let a = Account {
+        id: format!("acc-{nid}").into(),
+        national_id: NationalId {
+            scheme: Scheme::MdIdnp,
+            value: nid.into(),
+        },
+        profile: Profile {
+            given_name: "Ion".into(),
+            family_name: "Popescu".into(),
+            birth_date: "1990-01-01".into(),
+            email: format!("{nid}@example.md"),
+            phone: String::new(),
+            language: "en".into(),
+        },
+        assurance: Assurance::SelfAsserted,
+        status,
+        password_hash: Some(hash),
+        created_at: 0,
+    };
+    let ev = crate::audit::event("account.register", Some(&a.id), None, serde_json::json!({}));
+    f.store
+        .create_account(&a, None, None, &ev, 0)
+        .await
+        .unwrap();
+    a
 }

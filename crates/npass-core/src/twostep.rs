@@ -357,45 +357,16 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccountStatus, Assurance, Profile};
-    use crate::national_id::{NationalId, Scheme};
+    use crate::model::AccountStatus;
     use crate::service::Policy;
     use crate::store::ThrottleStore;
-    use crate::testing::Fixture;
+    use crate::testing::{Fixture, account};
 
     fn client() -> Client {
         Client {
             ip: "192.0.2.9".into(),
             user_agent: "unit".into(),
         }
-    }
-
-    async fn citizen(f: &Fixture) -> Account {
-        let a = Account {
-            id: "acc-ion".into(),
-            national_id: NationalId {
-                scheme: Scheme::MdIdnp,
-                value: "2000000000004".into(),
-            },
-            profile: Profile {
-                given_name: "Ion".into(),
-                family_name: "Popescu".into(),
-                birth_date: String::new(),
-                email: "ion@example.md".into(),
-                phone: String::new(),
-                language: "ro".into(),
-            },
-            assurance: Assurance::SelfAsserted,
-            status: AccountStatus::Active,
-            password_hash: None,
-            created_at: 0,
-        };
-        let ev = audit::event("account.register", Some(&a.id), None, json!({}));
-        f.store
-            .create_account(&a, None, None, &ev, 0)
-            .await
-            .unwrap();
-        a
     }
 
     /// The seed the enrolment page shows, read back from its `otpauth` URI.
@@ -412,7 +383,7 @@ mod tests {
     #[tokio::test]
     async fn an_enrolment_waits_after_wrong_codes_and_a_right_code_activates_it_once() {
         let f = Fixture::new(Policy::default());
-        let a = citizen(&f).await;
+        let a = account(&f, "2000000000004", AccountStatus::Active).await;
         let c = &f.credentials;
         let shown = c.enrolment(&a).await.unwrap();
         // Showing the page again keeps the seed.
@@ -487,7 +458,7 @@ mod tests {
     #[tokio::test]
     async fn a_code_proves_an_account_change_once_and_new_recovery_codes_replace_the_old() {
         let f = Fixture::new(Policy::default());
-        let a = citizen(&f).await;
+        let a = account(&f, "2000000000004", AccountStatus::Active).await;
         let c = &f.credentials;
         let seed = seed_of(&c.enrolment(&a).await.unwrap());
         let first = totp::code_at(&seed, totp::step_at(f.env.now()));

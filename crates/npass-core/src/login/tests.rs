@@ -6,51 +6,19 @@ use secrecy::SecretString;
 use super::*;
 use crate::esign::CertIdentity;
 use crate::ids::AccountId;
-use crate::model::{Assurance, Profile};
-use crate::national_id::{NationalId, Scheme};
+use crate::national_id::Scheme;
 use crate::rng::OsRng;
 use crate::service::Policy;
-use crate::testing::Fixture;
+use crate::testing::{Fixture, PASSWORD, account};
 
 const ION: &str = "2000000000004";
 const ANA: &str = "2000000000015";
-const PASSWORD: &str = "cerul de deasupra Chisinaului";
 
 fn client() -> Client {
     Client {
         ip: "192.0.2.7".into(),
         user_agent: "unit".into(),
     }
-}
-
-/// An active account with `PASSWORD`.
-async fn account(f: &Fixture, nid: &str, status: AccountStatus) -> Account {
-    let hash = f.logins.hashing.hasher.hash(PASSWORD, &OsRng).unwrap();
-    let a = Account {
-        id: format!("acc-{nid}").into(),
-        national_id: NationalId {
-            scheme: Scheme::MdIdnp,
-            value: nid.into(),
-        },
-        profile: Profile {
-            given_name: "Ion".into(),
-            family_name: "Popescu".into(),
-            birth_date: "1990-01-01".into(),
-            email: format!("{nid}@example.md"),
-            phone: String::new(),
-            language: "en".into(),
-        },
-        assurance: Assurance::SelfAsserted,
-        status,
-        password_hash: Some(hash),
-        created_at: 0,
-    };
-    let ev = audit::event("account.register", Some(&a.id), None, json!({}));
-    f.store
-        .create_account(&a, None, None, &ev, 0)
-        .await
-        .unwrap();
-    a
 }
 
 /// Gives `a` an Authenticator app; returns its secret.

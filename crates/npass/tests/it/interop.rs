@@ -2,7 +2,6 @@
 //! PKCE, ID-token validation (signature, issuer, audience, nonce, expiry) and userinfo.
 
 use npass_core::clock::{Clock, SystemClock};
-use npass_core::login::Client;
 use npass_core::oidc::flow::NewEService;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
@@ -25,12 +24,7 @@ async fn the_openidconnect_crate_logs_a_citizen_in() {
         redirect_uris: vec![cb.into()],
         ..Default::default()
     };
-    let (e, secret) = app
-        .core
-        .registry
-        .add_eservice(n, &Client::default())
-        .await
-        .unwrap();
+    let s = crate::oidc::add(&app, n).await;
     let mut b = registered(&app, &ION).await;
     login(&mut b, &ION, "").await.status(303);
 
@@ -44,8 +38,8 @@ async fn the_openidconnect_crate_logs_a_citizen_in() {
             .unwrap();
     let client = CoreClient::from_provider_metadata(
         meta,
-        ClientId::new(e.client_id.to_string()),
-        secret.map(ClientSecret::new),
+        ClientId::new(s.id.clone()),
+        Some(ClientSecret::new(s.secret.clone())),
     )
     .set_redirect_uri(RedirectUrl::new(cb.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();

@@ -30,7 +30,7 @@ pub async fn service(app: &TestApp, min: Level, scopes: &[&str], national_id: bo
 }
 
 /// Registers `n` (with a client secret).
-async fn add(app: &TestApp, n: NewEService) -> Service {
+pub async fn add(app: &TestApp, n: NewEService) -> Service {
     let (e, secret) = app
         .core
         .registry
@@ -1168,16 +1168,7 @@ async fn rp_initiated_and_back_channel_logout() {
         backchannel_logout_uri: bc_uri,
         ..Default::default()
     };
-    let (e, secret) = app
-        .core
-        .registry
-        .add_eservice(n, &Client::default())
-        .await
-        .unwrap();
-    let s = Service {
-        id: e.client_id.into(),
-        secret: secret.unwrap(),
-    };
+    let s = add(&app, n).await;
     let mut b = logged_in(&app, &ION).await;
     let t = fresh_tokens(&app, &mut b, &s).await;
     let id_token = t["id_token"].as_str().unwrap();
@@ -1297,16 +1288,7 @@ async fn pushed_authorization_requests() {
         require_par: true,
         ..Default::default()
     };
-    let (e, secret) = app
-        .core
-        .registry
-        .add_eservice(n, &Client::default())
-        .await
-        .unwrap();
-    let s = Service {
-        id: e.client_id.into(),
-        secret: secret.unwrap(),
-    };
+    let s = add(&app, n).await;
     let mut b = logged_in(&app, &ION).await;
     let p = pkce();
     // This e-service must push: a plain request goes back with an error.
@@ -1569,16 +1551,7 @@ async fn rs256_for_e_services_that_need_it() {
         id_token_alg: Some("RS256".into()),
         ..Default::default()
     };
-    let (e, secret) = app
-        .core
-        .registry
-        .add_eservice(n, &Client::default())
-        .await
-        .unwrap();
-    let s = Service {
-        id: e.client_id.into(),
-        secret: secret.unwrap(),
-    };
+    let s = add(&app, n).await;
     let bad = NewEService {
         name: "X".into(),
         redirect_uris: vec![CB.into()],
