@@ -70,20 +70,32 @@ export function totp(base32, time = Date.now()) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
-/** The confirmation link emailed to `email` (dev outbox folder). */
-export async function confirmationLink(dir, email) {
+/** The first link emailed to `email` (dev outbox folder) whose path matches `path`. */
+export async function mailLink(dir, email, path) {
+  const re = new RegExp(`(http://\\S+${path}\\?token=[A-Za-z0-9_-]+)`);
   for (let i = 0; i < 100; i++) {
     const outbox = join(dir, 'npass-data', 'outbox');
     try {
-      for (const f of readdirSync(outbox)) {
+      for (const f of readdirSync(outbox).sort()) {
         const raw = readFileSync(join(outbox, f), 'utf8')
           .replace(/=\r?\n/g, '')
           .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-        const m = raw.match(/(http:\/\/\S+\/register\/confirm\?token=[A-Za-z0-9_-]+)/);
+        const m = raw.match(re);
         if (raw.includes(`To: ${email}`) && m) return m[1];
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('no confirmation email');
+  throw new Error(`no email to ${email} with a ${path} link`);
+}
+
+/** The confirmation link emailed to `email`. */
+export function confirmationLink(dir, email) {
+  return mailLink(dir, email, '/register/confirm');
+}
+
+/** The page is no wider than its window: nothing scrolls sideways. */
+export async function fitsWidth(page, label) {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  assert.ok(scroll <= inner, `${label}: ${scroll} px wide in a ${inner} px window`);
 }

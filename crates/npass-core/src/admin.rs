@@ -91,7 +91,7 @@ impl Admin {
                 family_name: input.family_name.trim().to_owned(),
                 birth_date: input.birth_date,
                 email: input.email.trim().to_owned(),
-                phone: crate::register::check_phone(&input.phone)?,
+                phone: crate::register::check_phone(&input.phone, &self.env.policy.phone_region)?,
                 language: input.language,
             },
             assurance: Assurance::SelfAsserted,

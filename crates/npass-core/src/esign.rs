@@ -1012,10 +1012,11 @@ impl Esignatures {
         if let Err(e) = crate::register::check_email(&profile.email) {
             errors.push(e);
         }
-        let phone = crate::register::check_phone(&data.phone).unwrap_or_else(|e| {
-            errors.push(e);
-            String::new()
-        });
+        let phone = crate::register::check_phone(&data.phone, &self.env.policy.phone_region)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            });
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -25,6 +25,7 @@ pub mod password;
 pub mod register;
 pub mod registry;
 pub mod relying;
+pub mod reset;
 pub mod rng;
 pub mod seal;
 pub mod service;

@@ -188,6 +188,10 @@ pub struct Session {
     /// so a logout reaches every e-service the browser signed in to. The `sid` of ID and
     /// logout tokens derives from it, so it stays the same across those logins too.
     pub chain: String,
+    /// The browser's user agent (at most 200 characters) and address at login, for the
+    /// citizen's list of sessions; empty in rows written before schema 12.
+    pub user_agent: String,
+    pub ip: String,
 }
 
 /// A TOTP authenticator: the sealed seed and the last step accepted.

@@ -42,6 +42,8 @@ impl std::fmt::Debug for RegisterInput {
 }
 
 const NAME_MAX: usize = 100;
+/// A pending account is sent its link again at most this often.
+const RESEND_INTERVAL_MS: i64 = 5 * 60 * 1000;
 /// An account's owner hears of registration attempts with its identifier at most this often.
 const REGISTER_ATTEMPT_MAIL_MS: i64 = 60 * 60 * 1000;
 
@@ -59,17 +61,27 @@ fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A name: letters (any script, with their accents), spaces, apostrophes, hyphens and dots;
+/// no digits or other signs.
 fn check_name(field: &'static str, v: &str) -> Result<()> {
+    use unicode_normalization::UnicodeNormalization;
     if v.is_empty() {
         return Err(Error::invalid(field, "required"));
     }
-    if v.chars().count() > NAME_MAX
-        || v.chars()
-            .any(|c| c.is_control() || "<>\"{}[]=;@#$%^*_|\\/".contains(c))
-    {
-        return Err(Error::invalid(field, "name-characters"));
+    let composed: String = v.nfc().collect();
+    let ok = composed.chars().count() <= NAME_MAX
+        && composed.chars().any(char::is_alphabetic)
+        && composed.chars().all(|c| {
+            c.is_alphabetic()
+                || c == ' '
+                || "'’ʼ-‐.".contains(c)
+                || unicode_normalization::char::is_combining_mark(c)
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "name-characters"))
     }
-    Ok(())
 }
 
 /// A YYYY-MM-DD date in the past, at most 130 years ago.
@@ -119,20 +131,29 @@ pub fn check_email(v: &str) -> Result<()> {
     }
 }
 
-/// Optional; when given, an international number: `+`, then 8 to 15 digits.
-pub fn check_phone(v: &str) -> Result<String> {
-    let digits: String = v
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    if digits.is_empty() {
+/// Optional; when given, a phone number that is valid by libphonenumber's rules, written
+/// internationally (`+373 69 123 456`) or nationally for the deployment's country
+/// (`region`, e.g. `MD`: `069 123 456`); stored as E.164 (`+37369123456`).
+pub fn check_phone(v: &str, region: &str) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() {
         return Ok(String::new());
     }
-    let body = digits.strip_prefix('+').unwrap_or(&digits);
-    if !(8..=15).contains(&body.len()) || !body.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid("phone", "phone-format"));
+    let bad = || Error::invalid("phone", "phone-format");
+    if v.chars().count() > 40 {
+        return Err(bad());
     }
-    Ok(format!("+{body}"))
+    let country = region.parse::<phonenumber::country::Id>().ok();
+    let number = phonenumber::parse(country, v).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(bad());
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Is `region` a country libphonenumber knows (for `identity.phone_region`)?
+pub fn phone_region_known(region: &str) -> bool {
+    region.parse::<phonenumber::country::Id>().is_ok()
 }
 
 /// Self-registration: the form, the owner's warning, the emailed confirmation — over the
@@ -168,7 +189,7 @@ impl Registrations {
                 errors.push(e);
             }
         }
-        let phone = check_phone(&input.phone).unwrap_or_else(|e| {
+        let phone = check_phone(&input.phone, &self.env.policy.phone_region).unwrap_or_else(|e| {
             errors.push(e);
             String::new()
         });
@@ -203,40 +224,41 @@ impl Registrations {
             .await
             .and_then(|r| r)
             .map_err(|e| vec![e])?;
-        if let Some(owner) = existing {
+        let profile = Profile {
+            given_name: given,
+            family_name: family,
+            birth_date: birth,
+            email,
+            phone,
+            language: input.language.clone(),
+        };
+        match existing {
+            // Still unconfirmed: whoever confirms an address first gets it (design note 0012).
+            Some(pending) if pending.status == AccountStatus::Pending => {
+                return self
+                    .replace_pending(&pending, profile, &hash, client)
+                    .await
+                    .map_err(|e| vec![e]);
+            }
             // The same answer as a new account; the owner is told instead.
-            return self
-                .tell_owner_of_registration(&owner, client)
-                .await
-                .map_err(|e| vec![e]);
+            Some(owner) => {
+                return self
+                    .tell_owner_of_registration(&owner, client)
+                    .await
+                    .map_err(|e| vec![e]);
+            }
+            None => {}
         }
         let account = Account {
             id: self.env.new_id().into(),
             national_id: nid,
-            profile: Profile {
-                given_name: given,
-                family_name: family,
-                birth_date: birth,
-                email,
-                phone,
-                language: input.language.clone(),
-            },
+            profile,
             assurance: Assurance::SelfAsserted,
             status: AccountStatus::Pending,
             password_hash: Some(hash),
             created_at: now,
         };
-        let token = rng::token(self.env.rng.as_ref());
-        let link = format!(
-            "{}/register/confirm?token={token}",
-            self.env.policy.public_url.trim_end_matches('/')
-        );
-        let mail = self.env.mail(
-            &account.profile.email,
-            &account.profile.language,
-            "confirm-email",
-            &[("link", &link)],
-        );
+        let (token, mail) = self.confirmation(&account.profile);
         let ev = audit::event(
             "account.register",
             Some(&account.id),
@@ -275,20 +297,140 @@ impl Registrations {
         }
     }
 
+    /// A fresh confirmation link and its email to `profile`'s address.
+    fn confirmation(&self, profile: &Profile) -> (String, crate::model::Mail) {
+        let token = rng::token(self.env.rng.as_ref());
+        let link = format!(
+            "{}/register/confirm?token={token}",
+            self.env.policy.public_url.trim_end_matches('/')
+        );
+        let mail = self.env.mail(
+            &profile.email,
+            &profile.language,
+            "confirm-email",
+            &[("link", &link)],
+        );
+        (token, mail)
+    }
+
+    /// A registration of a pending account's identifier: its data wait under a link of their
+    /// own, sent to its own address; confirming it replaces the unconfirmed registration.
+    async fn replace_pending(
+        &self,
+        pending: &Account,
+        profile: Profile,
+        hash: &str,
+        client: &Client,
+    ) -> Result<()> {
+        let now = self.env.now();
+        let (token, mail) = self.confirmation(&profile);
+        let ev = audit::event(
+            "account.register-replacement",
+            Some(&pending.id),
+            Some(&client.ip),
+            json!({"user_agent": client.user_agent}),
+        );
+        self.accounts
+            .registration_replace(
+                &pending.id,
+                &digest(&token),
+                &profile,
+                hash,
+                now + self.env.policy.email_token_ttl_ms,
+                &ev,
+                &mail,
+                now,
+            )
+            .await?;
+        (self.env.mail_waker)();
+        Ok(())
+    }
+
+    /// "Send the link again": the same answer whatever the identifier names; a pending account
+    /// gets a new link at the address it registered with, at most once each
+    /// `RESEND_INTERVAL_MS`.
+    pub async fn resend(&self, national_id: &str, client: &Client) -> Result<()> {
+        let nid = national_id::parse(national_id, &self.env.policy.schemes)?;
+        let now = self.env.now();
+        let ip_key = format!("resend-ip:{}", client.ip);
+        let seen = self.throttles.throttle(&ip_key).await?;
+        let failures = self.env.policy.throttle.ip_take(seen, now)?;
+        let take = crate::store::ThrottleTake {
+            key: &ip_key,
+            seen,
+            failures,
+        };
+        if !self.throttles.throttle_take(&[take], &[], now).await? {
+            return Err(Error::RateLimited {
+                retry_after_ms: 1000,
+            });
+        }
+        let account = self.accounts.account_by_national_id(&nid.value).await?;
+        let pending = account.filter(|a| a.status == AccountStatus::Pending);
+        let due = match &pending {
+            Some(a) => {
+                crate::service::first_in(
+                    self.throttles.as_ref(),
+                    &format!("resend:{}", a.id),
+                    RESEND_INTERVAL_MS,
+                    now,
+                )
+                .await?
+            }
+            None => false,
+        };
+        match pending {
+            Some(a) if due => {
+                let (token, mail) = self.confirmation(&a.profile);
+                let ev = audit::event(
+                    "account.confirmation-resent",
+                    Some(&a.id),
+                    Some(&client.ip),
+                    json!({}),
+                );
+                self.accounts
+                    .email_token_add(
+                        &a.id,
+                        &digest(&token),
+                        now + self.env.policy.email_token_ttl_ms,
+                        &ev,
+                        &mail,
+                        now,
+                    )
+                    .await?;
+                (self.env.mail_waker)();
+                Ok(())
+            }
+            other => {
+                let ev = audit::event(
+                    "account.confirmation-not-resent",
+                    other.as_ref().map(|a| a.id.as_str()),
+                    Some(&client.ip),
+                    json!({}),
+                );
+                self.audit.audit_append(&ev, None, now).await
+            }
+        }
+    }
+
+    /// Deletes the registrations left unconfirmed longer than the policy allows, so their
+    /// identifiers are free again (the periodic sweep calls it).
+    pub async fn purge_unconfirmed(&self) -> Result<u64> {
+        self.accounts
+            .purge_unconfirmed(self.env.now() - self.env.policy.unconfirmed_ttl_ms)
+            .await
+    }
+
     /// Someone registered with an identifier that has an account: nothing is created, the
     /// attempt is audited, and the owner gets an email saying so (at most one an hour, so the
     /// form cannot be used to flood their mailbox).
     async fn tell_owner_of_registration(&self, owner: &Account, client: &Client) -> Result<()> {
         let now = self.env.now();
         let key = format!("register-attempt:{}", owner.id);
-        let seen = self.throttles.throttle(&key).await?;
-        let recent = seen.failures > 0 && now - seen.last_failure_at < REGISTER_ATTEMPT_MAIL_MS;
-        let take = crate::store::ThrottleTake {
-            key: &key,
-            seen,
-            failures: 1,
-        };
-        let mail = if !recent && self.throttles.throttle_take(&[take], &[], now).await? {
+        let due =
+            crate::service::first_in(self.throttles.as_ref(), &key, REGISTER_ATTEMPT_MAIL_MS, now)
+                .await?;
+        let mail = if due {
             Some(self.env.mail(
                 &owner.profile.email,
                 &owner.profile.language,
@@ -340,11 +482,41 @@ mod tests {
         assert!(check_email("ion@@example.md").is_err());
         assert!(check_email("ion example@md").is_err());
         assert_eq!(
-            check_phone("+373 69 123 456").ok(),
+            check_phone("+373 69 123 456", "MD").ok(),
             Some("+37369123456".into())
         );
-        assert_eq!(check_phone("").ok(), Some(String::new()));
-        assert!(check_phone("12").is_err());
+        // A national number takes the deployment's country, not a bare "+".
+        assert_eq!(
+            check_phone("069123456", "MD").ok(),
+            Some("+37369123456".into())
+        );
+        assert_eq!(
+            check_phone("5 251 2345", "MU").ok(),
+            Some("+23052512345".into())
+        );
+        assert_eq!(check_phone("", "MD").ok(), Some(String::new()));
+        for bad in [
+            "12",
+            "+069123456",
+            "069 12",
+            "phone",
+            "+373 69 123 456 789 000",
+        ] {
+            assert!(check_phone(bad, "MD").is_err(), "{bad}");
+        }
+        for good in [
+            "Ion",
+            "Ana-Maria",
+            "D'Artagnan",
+            "Ștefan cel Mare",
+            "Иван",
+            "St. John",
+        ] {
+            assert!(check_name("given_name", good).is_ok(), "{good}");
+        }
+        for bad in ["Ion2", "R2-D2", "Ion <b>", "ion@md", "---", ""] {
+            assert!(check_name("given_name", bad).is_err(), "{bad}");
+        }
     }
 }
 
@@ -431,6 +603,87 @@ mod service_tests {
         assert_eq!(r.confirm_email(&t, &client()).await, Err(Error::NotFound));
     }
 
+    /// The confirmation links mailed to `to`, oldest first.
+    fn links_to(f: &Fixture, to: &str) -> Vec<String> {
+        f.store
+            .mails()
+            .iter()
+            .filter(|m| m.kind == "confirm-email" && m.to == to)
+            .filter_map(|m| m.params.iter().find(|(k, _)| k == "link"))
+            .filter_map(|(_, v)| v.split("token=").nth(1).map(str::to_owned))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_identifier_goes_to_whoever_confirms_an_address_first() {
+        let f = Fixture::new(Policy::default());
+        let r = &f.registrations;
+        // Someone registers Ion's number with their own address and never confirms it.
+        r.register(input("2000000000004", "squatter@example.md"), &client())
+            .await
+            .unwrap();
+        // Ion registers: the same answer, and a link of his own.
+        let mut ion = input("2000000000004", "ion@example.md");
+        ion.given_name = "Ion".into();
+        assert_eq!(r.register(ion, &client()).await, Ok(()));
+        let ion_link = links_to(&f, "ion@example.md");
+        assert_eq!(ion_link.len(), 1);
+        r.confirm_email(&ion_link[0], &client()).await.unwrap();
+        let a = f
+            .registrations
+            .accounts
+            .account_by_national_id("2000000000004")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (a.status, a.profile.email.as_str()),
+            (AccountStatus::Active, "ion@example.md")
+        );
+        // The first registrant's link no longer works, and nobody was told of an "attempt".
+        let squatter = links_to(&f, "squatter@example.md");
+        assert_eq!(
+            r.confirm_email(&squatter[0], &client()).await,
+            Err(Error::NotFound)
+        );
+        assert!(f.store.mails().iter().all(|m| m.kind != "register-attempt"));
+    }
+
+    #[tokio::test]
+    async fn the_link_is_sent_again_on_request_and_old_registrations_are_purged() {
+        let f = Fixture::new(Policy::default());
+        let r = &f.registrations;
+        r.register(input("2000000000004", "ion@example.md"), &client())
+            .await
+            .unwrap();
+        r.resend(" 2000 0000 0000 4", &client()).await.unwrap();
+        r.resend("2000000000004", &client()).await.unwrap();
+        r.resend("2000000000015", &client()).await.unwrap();
+        let links = links_to(&f, "ion@example.md");
+        assert_eq!(links.len(), 2, "one more link, once in five minutes");
+        assert_eq!(f.store.mails().len(), 2, "nothing for an unknown number");
+        assert!(matches!(
+            r.resend("2000000000005", &client()).await,
+            Err(Error::Invalid { .. })
+        ));
+        // The second link works.
+        r.confirm_email(&links[1], &client()).await.unwrap();
+
+        // Ana registers and never confirms: after a week her number is free again.
+        r.register(input("2002003004007", "ana@example.md"), &client())
+            .await
+            .unwrap();
+        f.clock.advance_ms(f.env.policy.unconfirmed_ttl_ms - 1);
+        assert_eq!(r.purge_unconfirmed().await.unwrap(), 0);
+        f.clock.advance_ms(2);
+        assert_eq!(r.purge_unconfirmed().await.unwrap(), 1, "Ion's is active");
+        r.register(input("2002003004007", "ana@example.md"), &client())
+            .await
+            .unwrap();
+        let kinds = f.store.audit_kinds();
+        assert_eq!(kinds.iter().filter(|k| *k == "account.register").count(), 3);
+    }
+
     #[tokio::test]
     async fn a_taken_identifier_answers_alike_and_the_owner_hears_once_an_hour() {
         let f = Fixture::new(Policy::default());
@@ -438,6 +691,7 @@ mod service_tests {
         r.register(input("2000000000004", "ion@example.md"), &client())
             .await
             .unwrap();
+        r.confirm_email(&token(&f), &client()).await.unwrap();
         for spelling in [" 2000-0000-00004 ", "２０００００００００００４"] {
             let again = r
                 .register(input(spelling, "other@example.md"), &client())

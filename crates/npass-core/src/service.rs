@@ -119,12 +119,18 @@ pub struct Policy {
     pub schemes: Vec<Scheme>,
     /// Shown in authenticator apps and used as a context word for passwords.
     pub service_name: String,
+    /// The country whose national phone numbers need no `+` prefix (ISO 3166 alpha-2).
+    pub phone_region: String,
     pub public_url: String,
     /// May a password alone log in (level low)? Decides the minimum password length.
     pub password_only_login: bool,
     pub session: SessionPolicy,
     pub throttle: ThrottlePolicy,
     pub email_token_ttl_ms: i64,
+    /// How long an emailed password-reset link works.
+    pub reset_token_ttl_ms: i64,
+    /// How long a registration may stay unconfirmed before it is deleted.
+    pub unconfirmed_ttl_ms: i64,
     /// How recent a login must be for sensitive account changes.
     pub fresh_login_ms: i64,
     /// Failed confirmations one two-step enrolment may have before delays start.
@@ -136,11 +142,14 @@ impl Default for Policy {
         Policy {
             schemes: vec![Scheme::MdIdnp],
             service_name: "npass".into(),
+            phone_region: "MD".into(),
             public_url: "http://127.0.0.1:8080".into(),
             password_only_login: true,
             session: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             email_token_ttl_ms: 24 * 60 * 60 * 1000,
+            reset_token_ttl_ms: 30 * 60 * 1000,
+            unconfirmed_ttl_ms: 7 * 24 * 60 * 60 * 1000,
             fresh_login_ms: 15 * 60 * 1000,
             enrol_free_failures: 5,
         }
@@ -215,6 +224,8 @@ pub struct Core {
     pub registrations: crate::register::Registrations,
     /// A citizen's password, authenticator and recovery codes.
     pub credentials: crate::twostep::Credentials,
+    /// Forgotten passwords, reset by an emailed link.
+    pub resets: crate::reset::PasswordResets,
     /// The e-services, whatever their protocol.
     pub registry: Registry,
     /// The provider's signing keys.
@@ -268,6 +279,8 @@ impl Core {
             env: env.clone(),
             hashing: hashing.clone(),
             sealer: sealer.clone(),
+            sessions: store.clone(),
+            ended: ended.clone(),
         };
         let admin = crate::admin::Admin {
             accounts: store.clone(),
@@ -275,6 +288,16 @@ impl Core {
             throttles: throttles.clone(),
             env: env.clone(),
             hashing: hashing.clone(),
+        };
+        let resets = crate::reset::PasswordResets {
+            accounts: store.clone(),
+            resets: store.clone(),
+            sessions: store.clone(),
+            audit: store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+            ended: ended.clone(),
         };
         let logins = Arc::new(crate::login::Logins {
             accounts: store.clone(),
@@ -332,6 +355,7 @@ impl Core {
             logins,
             registrations,
             credentials,
+            resets,
             registry,
             keys,
             federation,
@@ -420,6 +444,31 @@ impl Throttles {
     pub(crate) async fn read(&self, key: &str) -> Result<Throttle> {
         self.store.throttle(key).await
     }
+
+    /// See `first_in`.
+    pub(crate) async fn first_in(&self, key: &str, interval_ms: i64) -> Result<bool> {
+        first_in(self.store.as_ref(), key, interval_ms, self.env.now()).await
+    }
+}
+
+/// `true` for the first call with `key` in each `interval_ms` on any node (the counter `key`
+/// remembers when it last said yes): how often a citizen may be emailed about one thing.
+pub(crate) async fn first_in(
+    store: &dyn ThrottleStore,
+    key: &str,
+    interval_ms: i64,
+    now: i64,
+) -> Result<bool> {
+    let seen = store.throttle(key).await?;
+    if seen.failures > 0 && now - seen.last_failure_at < interval_ms {
+        return Ok(false);
+    }
+    let take = ThrottleTake {
+        key,
+        seen,
+        failures: 1,
+    };
+    store.throttle_take(&[take], &[], now).await
 }
 
 /// SHA-256, hex: how secrets with enough entropy of their own (session secrets, email tokens,

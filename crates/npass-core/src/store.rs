@@ -30,10 +30,40 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<()>;
     async fn account_by_national_id(&self, national_id: &str) -> Result<Option<Account>>;
     async fn account_by_id(&self, id: &str) -> Result<Option<Account>>;
-    /// Spends an email-confirmation token and activates the account. `NotFound` for an unknown or
-    /// spent token, `Expired` for an old one. The audit event gets the account id filled in.
+    /// Spends an email-confirmation token and activates the account; a replacement's token
+    /// (`registration_replace`) first gives the pending account the new profile and password.
+    /// Every other link of the account goes with it. `NotFound` for an unknown or spent token
+    /// (or an account no longer pending, for a replacement), `Expired` for an old one. The audit
+    /// event gets the account id filled in.
     async fn confirm_email(&self, token_hash: &str, audit: &AuditEvent, now: i64)
     -> Result<String>;
+    /// One more confirmation link for a pending account, with its email and audit row.
+    async fn email_token_add(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()>;
+    /// A later registration of a pending account's identifier: its profile and password wait
+    /// under their own link until it is confirmed (design note 0012).
+    #[allow(clippy::too_many_arguments)]
+    async fn registration_replace(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        profile: &crate::model::Profile,
+        password_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()>;
+    /// Deletes the accounts still pending that were created before `created_before`, with
+    /// their links; returns how many.
+    async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64>;
     async fn set_status(
         &self,
         account_id: &str,
@@ -42,15 +72,49 @@ pub trait AccountStore: Send + Sync {
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
-    /// Sets the password hash and revokes every grant the account's e-services hold.
+    /// Sets the password hash, ends every session of the account but `keep_session` (the
+    /// browser that changed it) and revokes every grant the account's e-services hold.
     async fn set_password(
         &self,
         account_id: &str,
         password_hash: &str,
+        keep_session: &str,
         audit: &AuditEvent,
         mail: Option<&Mail>,
         now: i64,
     ) -> Result<()>;
+}
+
+/// Emailed password-reset links (design note 0011): only their digests are kept.
+#[async_trait]
+pub trait ResetStore: Send + Sync {
+    /// Records a link for the account, queues its email and the audit row, in one transaction.
+    async fn reset_token_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()>;
+
+    /// The account of a link neither spent nor expired.
+    async fn reset_token(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
+
+    /// Spends the link (only if unexpired and the account's), sets the password hash, deletes
+    /// the account's other links, ends every session of the account and revokes every grant
+    /// its e-services hold, with the audit row and the email, in one transaction. `false`, and
+    /// nothing written, when the link was spent or had expired.
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool>;
 }
 
 /// The Authenticator app (TOTP) of an account: enrolment, activation, steps used.
@@ -204,6 +268,18 @@ pub trait SessionStore: Send + Sync {
     async fn session_end(&self, id_hash: &str, audit: Option<&AuditEvent>, now: i64) -> Result<()>;
     /// Ends every session of an account and revokes every token it gave e-services.
     async fn sessions_end_for_account(&self, account_id: &str, now: i64) -> Result<u64>;
+    /// The account's live sessions, newest first.
+    async fn sessions_for_account(&self, account_id: &str, now: i64) -> Result<Vec<Session>>;
+    /// Ends one session of the account (a citizen's "sign out" of another browser), revoking
+    /// what it gave e-services, with the audit row; its chain, or `None` when the account has
+    /// no such session.
+    async fn session_end_of_account(
+        &self,
+        account_id: &str,
+        id_hash: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<Option<String>>;
 }
 
 #[async_trait]
@@ -447,6 +523,7 @@ pub trait Store:
     + BackchannelStore
     + ChallengeStore
     + LoginStore
+    + ResetStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

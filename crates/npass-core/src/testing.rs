@@ -17,12 +17,13 @@ use crate::model::{
 use crate::national_id::{NationalId, Scheme};
 use crate::password::{HashParams, HashWorkers, Hasher, Hashing};
 use crate::register::Registrations;
+use crate::reset::PasswordResets;
 use crate::rng::OsRng;
 use crate::seal::{MasterKey, Sealer};
 use crate::service::{Env, Policy, Throttles};
 use crate::store::{
-    AccountStore, AuditStore, LoginStore, RecoveryStore, SessionStore, Settle, StoredLogin,
-    ThrottleStore, ThrottleTake, TotpStore,
+    AccountStore, AuditStore, LoginStore, RecoveryStore, ResetStore, SessionStore, Settle,
+    StoredLogin, ThrottleStore, ThrottleTake, TotpStore,
 };
 use crate::twostep::Credentials;
 
@@ -39,6 +40,10 @@ struct State {
     throttles: HashMap<String, Throttle>,
     sessions: HashMap<String, Session>,
     logins: HashMap<String, StoredLogin>,
+    /// Replacement registrations: digest → (account, expiry, profile, password hash).
+    replacements: HashMap<String, (String, i64, Profile, String)>,
+    /// Reset links: digest → (account, expiry).
+    resets: HashMap<String, (String, i64)>,
     audit: Vec<AuditRecord>,
     mail: Vec<Mail>,
 }
@@ -138,19 +143,95 @@ impl AccountStore for MemStore {
         now: i64,
     ) -> Result<String> {
         let mut st = self.state();
-        let (account_id, expires) = st.email_tokens.remove(token_hash).ok_or(Error::NotFound)?;
+        let (account_id, expires, replacement) = match st.email_tokens.remove(token_hash) {
+            Some((a, e)) => (a, e, None),
+            None => {
+                let (a, e, p, h) = st.replacements.remove(token_hash).ok_or(Error::NotFound)?;
+                (a, e, Some((p, h)))
+            }
+        };
         if expires <= now {
             return Err(Error::Expired("email-token"));
         }
-        if let Some(a) = st.accounts.get_mut(&account_id)
-            && a.status == AccountStatus::Pending
-        {
-            a.status = AccountStatus::Active;
+        let is_replacement = replacement.is_some();
+        let activated = match st.accounts.get_mut(&account_id) {
+            Some(a) if a.status == AccountStatus::Pending => {
+                if let Some((p, h)) = replacement {
+                    a.profile = p;
+                    a.password_hash = Some(h);
+                }
+                a.status = AccountStatus::Active;
+                true
+            }
+            _ => false,
+        };
+        if activated {
+            st.email_tokens.retain(|_, (a, _)| *a != account_id);
+            st.replacements.retain(|_, (a, ..)| *a != account_id);
+        } else if is_replacement {
+            return Err(Error::NotFound);
         }
         let mut ev = audit.clone();
         ev.account_id = Some(account_id.clone());
         Self::append(&mut st, &ev, None, now);
         Ok(account_id)
+    }
+
+    async fn email_token_add(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.email_tokens
+            .insert(token_hash.to_owned(), (account_id.to_owned(), expires_at));
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(())
+    }
+
+    async fn registration_replace(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        profile: &Profile,
+        password_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.replacements.insert(
+            token_hash.to_owned(),
+            (
+                account_id.to_owned(),
+                expires_at,
+                profile.clone(),
+                password_hash.to_owned(),
+            ),
+        );
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(())
+    }
+
+    async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64> {
+        let mut st = self.state();
+        let gone: Vec<String> = st
+            .accounts
+            .values()
+            .filter(|a| a.status == AccountStatus::Pending && a.created_at < created_before)
+            .map(|a| a.id.to_string())
+            .collect();
+        for id in &gone {
+            st.accounts.remove(id);
+            st.email_tokens.retain(|_, (a, _)| a != id);
+            st.replacements.retain(|_, (a, ..)| a != id);
+        }
+        Ok(gone.len() as u64)
     }
 
     async fn set_status(
@@ -172,6 +253,7 @@ impl AccountStore for MemStore {
         &self,
         account_id: &str,
         password_hash: &str,
+        keep_session: &str,
         audit: &AuditEvent,
         mail: Option<&Mail>,
         now: i64,
@@ -179,8 +261,63 @@ impl AccountStore for MemStore {
         let mut st = self.state();
         let a = st.accounts.get_mut(account_id).ok_or(Error::NotFound)?;
         a.password_hash = Some(password_hash.to_owned());
+        st.sessions
+            .retain(|k, s| s.account_id != account_id || k == keep_session);
         Self::append(&mut st, audit, mail, now);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ResetStore for MemStore {
+    async fn reset_token_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.resets
+            .insert(token_hash.to_owned(), (account_id.to_owned(), expires_at));
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(())
+    }
+
+    async fn reset_token(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
+        Ok(self
+            .state()
+            .resets
+            .get(token_hash)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(a, _)| a.clone()))
+    }
+
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        if st
+            .resets
+            .get(token_hash)
+            .is_none_or(|(a, exp)| a != account_id || *exp <= now)
+        {
+            return Ok(false);
+        }
+        let a = st.accounts.get_mut(account_id).ok_or(Error::NotFound)?;
+        a.password_hash = Some(password_hash.to_owned());
+        st.resets.retain(|_, (a, _)| a != account_id);
+        st.sessions.retain(|_, s| s.account_id != account_id);
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(true)
     }
 }
 
@@ -426,6 +563,38 @@ impl SessionStore for MemStore {
         st.sessions.retain(|_, s| s.account_id != account_id);
         Ok((before - st.sessions.len()) as u64)
     }
+
+    async fn sessions_for_account(&self, account_id: &str, now: i64) -> Result<Vec<Session>> {
+        let mut v: Vec<Session> = self
+            .state()
+            .sessions
+            .values()
+            .filter(|s| s.account_id == account_id && s.expires_at > now && s.idle_expires_at > now)
+            .cloned()
+            .collect();
+        v.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        Ok(v)
+    }
+
+    async fn session_end_of_account(
+        &self,
+        account_id: &str,
+        id_hash: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let mut st = self.state();
+        if st
+            .sessions
+            .get(id_hash)
+            .is_none_or(|s| s.account_id != account_id)
+        {
+            return Ok(None);
+        }
+        let gone = st.sessions.remove(id_hash).map(|s| s.chain);
+        Self::append(&mut st, audit, None, now);
+        Ok(gone)
+    }
 }
 
 #[async_trait]
@@ -494,6 +663,7 @@ pub struct Fixture {
     pub logins: Logins,
     pub registrations: Registrations,
     pub credentials: Credentials,
+    pub resets: PasswordResets,
     pub store: Arc<MemStore>,
     pub clock: Arc<ManualClock>,
     pub env: Env,
@@ -537,6 +707,18 @@ impl Fixture {
             env: env.clone(),
             hashing: hashing.clone(),
             sealer: sealer.clone(),
+            sessions: store.clone(),
+            ended: store.clone(),
+        };
+        let resets = PasswordResets {
+            accounts: store.clone(),
+            resets: store.clone(),
+            sessions: store.clone(),
+            audit: store.clone(),
+            throttles: throttles.clone(),
+            env: env.clone(),
+            hashing: hashing.clone(),
+            ended: store.clone(),
         };
         let logins = Logins {
             accounts: store.clone(),
@@ -555,6 +737,7 @@ impl Fixture {
             logins,
             registrations,
             credentials,
+            resets,
             store,
             clock,
             env,

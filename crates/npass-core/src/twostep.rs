@@ -5,14 +5,14 @@ use serde_json::json;
 
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::login::{Client, clean_recovery_code};
-use crate::model::{Account, TotpCredential};
+use crate::login::{Client, SessionEnded, clean_recovery_code};
+use crate::model::{Account, Session, TotpCredential};
 use crate::password::Hashing;
 use crate::password::{self, Context};
 use crate::rng;
 use crate::seal::Sealer;
 use crate::service::{Env, ThrottlePolicy, Throttles, digest};
-use crate::store::{AccountStore, AuditStore, RecoveryStore, TotpStore};
+use crate::store::{AccountStore, AuditStore, RecoveryStore, SessionStore, TotpStore};
 use crate::totp;
 use std::sync::Arc;
 
@@ -53,6 +53,9 @@ pub struct Credentials {
     pub(crate) env: Env,
     pub(crate) hashing: Hashing,
     pub(crate) sealer: Arc<Sealer>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    /// Tells e-services of the sessions a password change ends.
+    pub(crate) ended: Arc<dyn SessionEnded>,
 }
 
 impl Credentials {
@@ -84,6 +87,7 @@ impl Credentials {
     pub async fn set_first_password(
         &self,
         account: &Account,
+        session: &Session,
         password: &str,
         confirm: &str,
         client: &Client,
@@ -91,26 +95,67 @@ impl Credentials {
         if account.password_hash.is_some() {
             return Err(Error::Conflict("password-exists"));
         }
-        self.new_password(account, password, confirm, client, "password.set")
+        self.new_password(account, session, password, confirm, client, "password.set")
             .await
     }
 
-    /// Replaces the password of an account whose holder just proved who they are (an
-    /// e-signature login, where the deployment has one): the "forgot password" path.
-    pub async fn reset_password(
+    /// Does changing the password in `session` need the current one? Yes unless its login is
+    /// recent (`Policy::fresh_login_ms`: an e-signature login is the MPass "forgot password"
+    /// path) or the account has no password yet.
+    pub fn needs_current_password(&self, account: &Account, session: &Session) -> bool {
+        account.password_hash.is_some()
+            && self.env.now() - session.auth_time > self.env.policy.fresh_login_ms
+    }
+
+    /// Changes the password from My account: the current one is checked, through the
+    /// password's throttle counter, when `needs_current_password`. Every other session of the
+    /// account ends, the e-services' grants are revoked, and the citizen is emailed.
+    pub async fn change_password(
         &self,
         account: &Account,
+        session: &Session,
+        current: &str,
         password: &str,
         confirm: &str,
         client: &Client,
     ) -> Result<()> {
-        self.new_password(account, password, confirm, client, "password.reset")
-            .await
+        if self.needs_current_password(account, session) {
+            let key = format!("pwd:{}", account.national_id.value);
+            self.throttles
+                .take_one(&key, &self.env.policy.throttle)
+                .await?;
+            let (given, stored) = (current.to_owned(), account.password_hash.clone());
+            let right = self
+                .hashing
+                .run(move |h| h.verify(&given, stored.as_deref()))
+                .await?;
+            if !right {
+                let ev = audit::event(
+                    "password.change-failure",
+                    Some(&account.id),
+                    Some(&client.ip),
+                    json!({}),
+                );
+                self.audit.audit_append(&ev, None, self.env.now()).await?;
+                return Err(Error::invalid("current_password", "current-password-wrong"));
+            }
+            self.throttles.reset(&key).await?;
+        }
+        self.new_password(
+            account,
+            session,
+            password,
+            confirm,
+            client,
+            "password.changed",
+        )
+        .await
     }
 
     async fn new_password(
         &self,
         account: &Account,
+        session: &Session,
         password: &str,
         confirm: &str,
         client: &Client,
@@ -131,10 +176,34 @@ impl Credentials {
             .hashing
             .run(move |h| h.hash(&p, rng.as_ref()))
             .await??;
-        let ev = audit::event(kind, Some(&account.id), Some(&client.ip), json!({}));
+        let now = self.env.now();
+        let others: Vec<Session> = self
+            .sessions
+            .sessions_for_account(&account.id, now)
+            .await?
+            .into_iter()
+            .filter(|s| s.id_hash != session.id_hash && s.chain != session.chain)
+            .collect();
+        let ev = audit::event(
+            kind,
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"sessions_ended": others.len()}),
+        );
+        for s in &others {
+            self.ended.session_ended(&s.chain, &account.id).await?;
+        }
+        let mail = self.env.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "password-changed",
+            &[],
+        );
         self.accounts
-            .set_password(&account.id, &hash, &ev, None, self.env.now())
-            .await
+            .set_password(&account.id, &hash, &session.id_hash, &ev, Some(&mail), now)
+            .await?;
+        (self.env.mail_waker)();
+        Ok(())
     }
 
     /// The seed being enrolled: the one in progress if recent, else a new one. Showing the page

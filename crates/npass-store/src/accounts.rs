@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{Account, AccountStatus, Assurance, AuditEvent, Mail, Profile};
 use npass_core::national_id::{NationalId, Scheme};
-use npass_core::store::AccountStore;
+use npass_core::store::{AccountStore, ResetStore};
 
 use crate::db::Row;
 use crate::{SqlStore, append_audit, args, commit, finish};
@@ -102,8 +102,25 @@ impl AccountStore for SqlStore {
                 args![token_hash],
             )
             .await?;
-        let Some(row) = row else {
-            return Err(Error::NotFound);
+        let (row, replacement) = match row {
+            Some(r) => (r, None),
+            None => {
+                let r = tx
+                    .opt(
+                        "DELETE FROM registration_replacements WHERE token_hash = $1 \
+                         RETURNING account_id, expires_at, profile, password_hash",
+                        args![token_hash],
+                    )
+                    .await?;
+                let Some(r) = r else {
+                    return Err(Error::NotFound);
+                };
+                let profile: String = r.col("profile")?;
+                let profile: Profile = serde_json::from_str(&profile)
+                    .map_err(|e| Error::Internal(format!("replacement profile: {e}")))?;
+                let hash: String = r.col("password_hash")?;
+                (r, Some((profile, hash)))
+            }
         };
         let account_id: String = row.col("account_id")?;
         let expires: i64 = row.col("expires_at")?;
@@ -112,12 +129,101 @@ impl AccountStore for SqlStore {
             commit(tx).await?;
             return Err(Error::Expired("email-token"));
         }
-        tx.exec("UPDATE accounts SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'", args![&account_id, now]).await?;
+        let is_replacement = replacement.is_some();
+        let activated = match replacement {
+            None => {
+                tx.exec("UPDATE accounts SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'", args![&account_id, now]).await?
+            }
+            Some((p, hash)) => {
+                tx.exec("UPDATE accounts SET given_name = $2, family_name = $3, birth_date = $4, email = $5, phone = $6, \
+                     language = $7, password_hash = $8, status = 'active', updated_at = $9 WHERE id = $1 AND status = 'pending'",
+                    args![&account_id, &p.given_name, &p.family_name, &p.birth_date, &p.email, &p.phone, &p.language, hash, now]).await?
+            }
+        };
+        if activated == 1 {
+            // The account has its owner now: no other link of it may change it.
+            tx.exec(
+                "DELETE FROM email_tokens WHERE account_id = $1",
+                args![&account_id],
+            )
+            .await?;
+            tx.exec(
+                "DELETE FROM registration_replacements WHERE account_id = $1",
+                args![&account_id],
+            )
+            .await?;
+        } else if is_replacement {
+            // A replacement for an account someone else confirmed first: nothing to confirm.
+            commit(tx).await?;
+            return Err(Error::NotFound);
+        }
         let mut ev = audit.clone();
         ev.account_id = Some(account_id.clone());
         append_audit(&mut tx, &ev, now).await?;
         commit(tx).await?;
         Ok(account_id)
+    }
+
+    async fn email_token_add(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.exec(
+            "INSERT INTO email_tokens (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
+            args![token_hash, account_id, expires_at],
+        )
+        .await?;
+        finish(tx, audit, Some(mail), now).await
+    }
+
+    async fn registration_replace(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        profile: &Profile,
+        password_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let profile = serde_json::to_string(profile)
+            .map_err(|e| Error::Internal(format!("replacement profile: {e}")))?;
+        let mut tx = self.begin().await?;
+        tx.exec(
+            "INSERT INTO registration_replacements (token_hash, account_id, profile, \
+             password_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            args![token_hash, account_id, profile, password_hash, expires_at],
+        )
+        .await?;
+        finish(tx, audit, Some(mail), now).await
+    }
+
+    async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let gone = tx
+            .all(
+                "DELETE FROM accounts WHERE status = 'pending' AND created_at < $1 RETURNING id",
+                args![created_before],
+            )
+            .await?;
+        for r in &gone {
+            let id: String = r.col("id")?;
+            for sql in [
+                "DELETE FROM email_tokens WHERE account_id = $1",
+                "DELETE FROM registration_replacements WHERE account_id = $1",
+            ] {
+                tx.exec(sql, args![&id]).await?;
+            }
+        }
+        commit(tx).await?;
+        Ok(gone.len() as u64)
     }
 
     async fn set_status(
@@ -145,6 +251,7 @@ impl AccountStore for SqlStore {
         &self,
         account_id: &str,
         password_hash: &str,
+        keep_session: &str,
         audit: &AuditEvent,
         mail: Option<&Mail>,
         now: i64,
@@ -159,8 +266,97 @@ impl AccountStore for SqlStore {
         if r == 0 {
             return Err(Error::NotFound);
         }
+        tx.exec(
+            "DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2",
+            args![account_id, keep_session],
+        )
+        .await?;
         // A new password ends what e-services hold from before it (SECURITY.md, refresh tokens).
         crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, account_id, now).await?;
         finish(tx, audit, mail, now).await
+    }
+}
+
+#[async_trait]
+impl ResetStore for SqlStore {
+    async fn reset_token_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Expired links of anyone go with each new one, so the table holds only live links.
+        tx.exec(
+            "DELETE FROM reset_tokens WHERE expires_at <= $1",
+            args![now],
+        )
+        .await?;
+        tx.exec(
+            "INSERT INTO reset_tokens (token_hash, account_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            args![token_hash, account_id, now, expires_at],
+        )
+        .await?;
+        finish(tx, audit, Some(mail), now).await
+    }
+
+    async fn reset_token(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT account_id FROM reset_tokens WHERE token_hash = $1 AND expires_at > $2",
+                args![token_hash, now],
+            )
+            .await?;
+        row.map(|r| r.col::<String>("account_id")).transpose()
+    }
+
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        password_hash: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let spent = tx
+            .exec(
+                "DELETE FROM reset_tokens WHERE token_hash = $1 AND account_id = $2 \
+                 AND expires_at > $3",
+                args![token_hash, account_id, now],
+            )
+            .await?;
+        if spent != 1 {
+            // Dropped uncommitted: spent by another request, or expired.
+            return Ok(false);
+        }
+        let r = tx
+            .exec(
+                "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                args![account_id, password_hash, now],
+            )
+            .await?;
+        if r == 0 {
+            return Err(Error::NotFound);
+        }
+        tx.exec(
+            "DELETE FROM reset_tokens WHERE account_id = $1",
+            args![account_id],
+        )
+        .await?;
+        tx.exec(
+            "DELETE FROM sessions WHERE account_id = $1",
+            args![account_id],
+        )
+        .await?;
+        crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, account_id, now).await?;
+        finish(tx, audit, Some(mail), now).await?;
+        Ok(true)
     }
 }

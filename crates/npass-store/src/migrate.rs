@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_key_certificates.sql"),
         include_str!("../migrations/postgres/0011_key_certificates.sql"),
     ),
+    (
+        12,
+        "0012_self_service.sql",
+        include_str!("../migrations/sqlite/0012_self_service.sql"),
+        include_str!("../migrations/postgres/0012_self_service.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

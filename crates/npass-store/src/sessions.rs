@@ -5,6 +5,13 @@ use npass_core::store::{SessionStore, Settle};
 
 use crate::{SqlStore, append_audit, args, commit};
 
+macro_rules! SELECT_SESSION {
+    () => {
+        "SELECT id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
+         idle_expires_at, expires_at, chain, user_agent, ip FROM sessions"
+    };
+}
+
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn session_start(
@@ -38,7 +45,7 @@ impl SessionStore for SqlStore {
             return Ok(false);
         }
         tx.exec("INSERT INTO sessions (id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
-             idle_expires_at, expires_at, chain) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at, &s.chain]).await?;
+             idle_expires_at, expires_at, chain, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at, &s.chain, &s.user_agent, &s.ip]).await?;
         if let Some(old) = replaces {
             tx.exec("DELETE FROM sessions WHERE id_hash = $1", args![old])
                 .await?;
@@ -56,23 +63,53 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
-        let row = self.pool().opt("SELECT id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, idle_expires_at, \
-             expires_at, chain FROM sessions WHERE id_hash = $1", args![id_hash]).await?;
-        let Some(r) = row else { return Ok(None) };
-        let level: String = r.col("level")?;
-        let amr: String = r.col("amr")?;
-        Ok(Some(Session {
-            id_hash: r.col("id_hash")?,
-            account_id: r.col("account_id")?,
-            level: Level::parse(&level).ok_or_else(|| Error::Internal("session level".into()))?,
-            amr: Amr::split(&amr),
-            auth_time: r.col("auth_time")?,
-            created_at: r.col("created_at")?,
-            last_seen_at: r.col("last_seen_at")?,
-            idle_expires_at: r.col("idle_expires_at")?,
-            expires_at: r.col("expires_at")?,
-            chain: chain_of(r.col("chain")?, r.col("id_hash")?),
-        }))
+        let row = self
+            .pool()
+            .opt(
+                concat!(SELECT_SESSION!(), " WHERE id_hash = $1"),
+                args![id_hash],
+            )
+            .await?;
+        row.as_ref().map(session_of).transpose()
+    }
+
+    async fn sessions_for_account(&self, account_id: &str, now: i64) -> Result<Vec<Session>> {
+        let rows = self
+            .pool()
+            .all(
+                concat!(
+                    SELECT_SESSION!(),
+                    " WHERE account_id = $1 AND expires_at > $2 AND idle_expires_at > $2 \
+                     ORDER BY created_at DESC"
+                ),
+                args![account_id, now],
+            )
+            .await?;
+        rows.iter().map(session_of).collect()
+    }
+
+    async fn session_end_of_account(
+        &self,
+        account_id: &str,
+        id_hash: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let mut tx = self.begin().await?;
+        let gone = tx
+            .opt(
+                "DELETE FROM sessions WHERE id_hash = $1 AND account_id = $2 RETURNING chain",
+                args![id_hash, account_id],
+            )
+            .await?;
+        let Some(r) = gone else {
+            return Ok(None);
+        };
+        let chain = chain_of(r.col("chain")?, id_hash.to_owned());
+        crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Session, &chain, now).await?;
+        append_audit(&mut tx, audit, now).await?;
+        commit(tx).await?;
+        Ok(Some(chain))
     }
 
     async fn session_touch(&self, id_hash: &str, now: i64, idle_expires_at: i64) -> Result<()> {
@@ -119,6 +156,25 @@ impl SessionStore for SqlStore {
         commit(tx).await?;
         Ok(r)
     }
+}
+
+fn session_of(r: &crate::db::Row) -> Result<Session> {
+    let level: String = r.col("level")?;
+    let amr: String = r.col("amr")?;
+    Ok(Session {
+        id_hash: r.col("id_hash")?,
+        account_id: r.col("account_id")?,
+        level: Level::parse(&level).ok_or_else(|| Error::Internal("session level".into()))?,
+        amr: Amr::split(&amr),
+        auth_time: r.col("auth_time")?,
+        created_at: r.col("created_at")?,
+        last_seen_at: r.col("last_seen_at")?,
+        idle_expires_at: r.col("idle_expires_at")?,
+        expires_at: r.col("expires_at")?,
+        chain: chain_of(r.col("chain")?, r.col("id_hash")?),
+        user_agent: r.col("user_agent")?,
+        ip: r.col("ip")?,
+    })
 }
 
 /// A session row's chain: empty in rows written before schema 8, which are their own.

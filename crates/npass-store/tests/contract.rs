@@ -141,7 +141,7 @@ async fn accounts_and_email_tokens() {
             .unwrap_err(),
         npass_core::Error::NotFound
     );
-    s.set_password("a1", "$argon2id$new", &ev, None, 31)
+    s.set_password("a1", "$argon2id$new", "", &ev, None, 31)
         .await
         .unwrap();
     assert_eq!(
@@ -372,6 +372,8 @@ async fn sessions_start_touch_replace_end() {
         idle_expires_at: 100,
         expires_at: 1000,
         chain: "s1".into(),
+        user_agent: "Firefox".into(),
+        ip: "192.0.2.1".into(),
     };
     s.session_start(
         &sess,
@@ -408,6 +410,298 @@ async fn sessions_start_touch_replace_end() {
         .await
         .unwrap();
     assert_eq!(s.sessions_end_for_account("a1", 90).await.unwrap(), 1);
+}
+
+/// A session of `account` named `id` (its own chain), from `ua`, live until 1000.
+fn session_of(id: &str, account: &str, ua: &str, created_at: i64) -> Session {
+    Session {
+        id_hash: id.into(),
+        account_id: account.into(),
+        level: Level::Low,
+        amr: vec![Amr::Pwd],
+        auth_time: created_at,
+        created_at,
+        last_seen_at: created_at,
+        idle_expires_at: 500,
+        expires_at: 1000,
+        chain: id.into(),
+        user_agent: ua.into(),
+        ip: "192.0.2.7".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_citizens_sessions_are_listed_and_ended_one_by_one_or_all_but_one() {
+    let (s, _d) = store().await;
+    let ev = event("login.success", Some("a1"), None, json!({}));
+    for (id, acc, ua, at) in [
+        ("s1", "a1", "Chrome", 10),
+        ("s2", "a1", "Firefox", 20),
+        ("s3", "a1", "Safari", 30),
+        ("t1", "b1", "Edge", 15),
+    ] {
+        s.session_start(
+            &session_of(id, acc, ua, at),
+            None,
+            Settle::default(),
+            &ev,
+            at,
+        )
+        .await
+        .unwrap();
+    }
+    let listed = s.sessions_for_account("a1", 40).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|x| x.id_hash.as_str()).collect();
+    assert_eq!(ids, ["s3", "s2", "s1"], "newest first, only the account's");
+    assert_eq!(
+        (listed[1].user_agent.as_str(), listed[1].ip.as_str()),
+        ("Firefox", "192.0.2.7")
+    );
+    // Idle or expired sessions are not listed.
+    assert!(s.sessions_for_account("a1", 600).await.unwrap().is_empty());
+
+    // One session ends only for its own account.
+    let end = event("session.ended-by-citizen", Some("b1"), None, json!({}));
+    assert_eq!(
+        s.session_end_of_account("b1", "s2", &end, 41)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(s.session("s2").await.unwrap().is_some());
+    let audited = s.audit_range(0, 100).await.unwrap().len();
+    assert_eq!(
+        s.session_end_of_account("a1", "s2", &end, 42)
+            .await
+            .unwrap(),
+        Some("s2".to_string())
+    );
+    assert!(s.session("s2").await.unwrap().is_none());
+    assert_eq!(s.audit_range(0, 100).await.unwrap().len(), audited + 1);
+
+    // A new password ends every other session of the account, not the one that set it nor
+    // another account's.
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    s.set_password("a1", "$argon2id$new", "s3", &ev, None, 50)
+        .await
+        .unwrap();
+    assert!(s.session("s1").await.unwrap().is_none());
+    assert!(s.session("s3").await.unwrap().is_some());
+    assert!(s.session("t1").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn reset_links_work_once_before_they_expire_and_end_every_session() {
+    let (s, _d) = store().await;
+    let ev = event("password.reset-requested", Some("a1"), None, json!({}));
+    s.create_account(
+        &account("a1", "2000000000004", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    s.create_account(
+        &account("b1", "1008600038413", AccountStatus::Active),
+        None,
+        None,
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    for (id, acc) in [("s1", "a1"), ("s2", "a1"), ("t1", "b1")] {
+        s.session_start(&session_of(id, acc, "", 5), None, Settle::default(), &ev, 5)
+            .await
+            .unwrap();
+    }
+    s.reset_token_put("a1", "r1", 100, &ev, &mail("m1"), 10)
+        .await
+        .unwrap();
+    s.reset_token_put("a1", "r2", 100, &ev, &mail("m2"), 11)
+        .await
+        .unwrap();
+    s.reset_token_put("b1", "rb", 100, &ev, &mail("m3"), 12)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.reset_token("r1", 50).await.unwrap().as_deref(),
+        Some("a1")
+    );
+    assert_eq!(s.reset_token("r1", 100).await.unwrap(), None, "expired");
+    assert_eq!(s.reset_token("nope", 50).await.unwrap(), None);
+    let done = event("password.reset", Some("a1"), None, json!({}));
+    // Another account's link, or an expired one, changes nothing.
+    assert!(
+        !s.password_reset("rb", "a1", "$argon2id$evil", &done, &mail("m4"), 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.password_reset("r1", "a1", "$argon2id$late", &done, &mail("m5"), 100)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.account_by_id("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("$argon2id$x")
+    );
+    assert!(
+        s.password_reset("r1", "a1", "$argon2id$new", &done, &mail("m6"), 50)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.account_by_id("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("$argon2id$new")
+    );
+    // Spent, with every other link of the account; every session of the account ended.
+    assert!(
+        !s.password_reset("r1", "a1", "$argon2id$again", &done, &mail("m7"), 51)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.reset_token("r2", 51).await.unwrap(), None);
+    assert_eq!(
+        s.reset_token("rb", 51).await.unwrap().as_deref(),
+        Some("b1")
+    );
+    assert!(s.session("s1").await.unwrap().is_none());
+    assert!(s.session("s2").await.unwrap().is_none());
+    assert!(s.session("t1").await.unwrap().is_some());
+    // The "changed" email was queued with it (and the links' emails before).
+    let mut sent = Vec::new();
+    while let Some(m) = s.mail_claim(60, 1000).await.unwrap() {
+        sent.push(m.id.clone());
+        s.mail_done(&m.id).await.unwrap();
+    }
+    sent.sort();
+    assert_eq!(sent, ["m1", "m2", "m3", "m6"]);
+}
+
+#[tokio::test]
+async fn unconfirmed_registrations_are_resent_replaced_or_purged() {
+    let (s, _d) = store().await;
+    let ev = event("account.register", None, None, json!({}));
+    let pending = account("a1", "2000000000004", AccountStatus::Pending);
+    s.create_account(&pending, Some(("first", 100)), None, &ev, 1)
+        .await
+        .unwrap();
+    s.email_token_add("a1", "again", 200, &ev, &mail("m1"), 50)
+        .await
+        .unwrap();
+    let mut other = pending.profile.clone();
+    other.given_name = "Ana".into();
+    other.email = "ana@example.md".into();
+    s.registration_replace(
+        "a1",
+        "repl",
+        &other,
+        "$argon2id$ana",
+        200,
+        &ev,
+        &mail("m2"),
+        60,
+    )
+    .await
+    .unwrap();
+    // The replacement's link confirms it: its profile and password, and no other link works.
+    let confirm = event("account.email-confirmed", None, None, json!({}));
+    assert_eq!(s.confirm_email("repl", &confirm, 70).await.unwrap(), "a1");
+    let a = s.account_by_id("a1").await.unwrap().unwrap();
+    assert_eq!(a.status, AccountStatus::Active);
+    assert_eq!(
+        (a.profile.given_name.as_str(), a.profile.email.as_str()),
+        ("Ana", "ana@example.md")
+    );
+    assert_eq!(a.password_hash.as_deref(), Some("$argon2id$ana"));
+    for t in ["first", "again", "repl"] {
+        assert_eq!(
+            s.confirm_email(t, &confirm, 71).await.unwrap_err(),
+            npass_core::Error::NotFound,
+            "{t}"
+        );
+    }
+
+    // Confirmed first by its own link, the account keeps its data; the replacement is void.
+    let b = account("b1", "1008600038413", AccountStatus::Pending);
+    s.create_account(&b, Some(("b-first", 300)), None, &ev, 100)
+        .await
+        .unwrap();
+    s.registration_replace(
+        "b1",
+        "b-repl",
+        &other,
+        "$argon2id$ana",
+        300,
+        &ev,
+        &mail("m3"),
+        110,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.confirm_email("b-first", &confirm, 120).await.unwrap(),
+        "b1"
+    );
+    assert_eq!(
+        s.confirm_email("b-repl", &confirm, 121).await.unwrap_err(),
+        npass_core::Error::NotFound
+    );
+    assert_eq!(
+        s.account_by_id("b1")
+            .await
+            .unwrap()
+            .unwrap()
+            .profile
+            .given_name,
+        "Ion"
+    );
+
+    // Pending accounts older than the cutoff go with their links; the others stay.
+    let c = account("c1", "2002003004007", AccountStatus::Pending);
+    s.create_account(&c, Some(("c-tok", 10_000)), None, &ev, 1)
+        .await
+        .unwrap();
+    let mut d = account("d1", "2003004005008", AccountStatus::Pending);
+    d.created_at = 500;
+    s.create_account(&d, None, None, &ev, 500).await.unwrap();
+    assert_eq!(s.purge_unconfirmed(400).await.unwrap(), 1);
+    assert!(s.account_by_id("c1").await.unwrap().is_none());
+    assert!(s.account_by_id("d1").await.unwrap().is_some());
+    assert!(
+        s.account_by_id("b1").await.unwrap().is_some(),
+        "active stays"
+    );
+    assert_eq!(
+        s.confirm_email("c-tok", &confirm, 600).await.unwrap_err(),
+        npass_core::Error::NotFound
+    );
+    // The identifier is free again.
+    let again = account("c2", "2002003004007", AccountStatus::Pending);
+    s.create_account(&again, None, None, &ev, 700)
+        .await
+        .unwrap();
 }
 
 /// A session that spends Authenticator step `step` and resets `resets`.
@@ -447,6 +741,8 @@ async fn a_session_spending_a_code_starts_once() {
                 idle_expires_at: 100,
                 expires_at: 1000,
                 chain: format!("s{i}"),
+                user_agent: String::new(),
+                ip: String::new(),
             };
             let resets = ["otp:2000000000004".to_string()];
             let started = s
@@ -830,6 +1126,8 @@ async fn stored_login_transactions() {
         idle_expires_at: 100,
         expires_at: 1000,
         chain: id.into(),
+        user_agent: String::new(),
+        ip: String::new(),
     };
     let from = |key| Settle {
         login: Some(key),

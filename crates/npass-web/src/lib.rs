@@ -34,6 +34,14 @@ pub struct WebConfig {
     pub authority: String,
     pub support_phone: String,
     pub support_email: String,
+    /// The assistance centre's name in the footer ("Servicii Publice Electronice").
+    pub support_name: String,
+    /// Where the footer's links lead: a deployment's own pages, or (empty) npass's built-in
+    /// ones (`/terms`, `/privacy`, `/accessibility`, `/help`).
+    pub terms_url: String,
+    pub privacy_url: String,
+    pub accessibility_url: String,
+    pub help_url: String,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).
     pub trust_forwarded_for: bool,
     /// SHA-256 (hex) of the admin API bearer token; `None` turns the admin API off.
@@ -79,7 +87,7 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, esign, login, oidc, register, twostep};
+    use routes::{account, esign, login, oidc, password, register, twostep};
     let app = Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -103,14 +111,36 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/register", get(register::page).post(register::submit))
         .route(
+            "/register/resend",
+            get(register::resend_page).post(register::resend),
+        )
+        .route(
             "/register/confirm",
             get(register::confirm_page).post(register::confirm),
         )
         .route("/account", get(account::page))
+        .route("/terms", get(routes::info))
+        .route("/privacy", get(routes::info))
+        .route("/accessibility", get(routes::info))
+        .route("/help", get(routes::info))
         .route("/account/two-step", get(twostep::intro))
         .route(
             "/account/password",
-            get(twostep::reset_page).post(twostep::reset_submit),
+            get(password::change_page).post(password::change_submit),
+        )
+        .route(
+            "/password/forgot",
+            get(password::forgot_page).post(password::forgot_submit),
+        )
+        .route(
+            "/password/reset",
+            get(password::reset_page).post(password::reset_submit),
+        )
+        .route("/account/sessions", get(account::sessions))
+        .route("/account/sessions/end", post(account::end_session))
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
         )
         .route(
             "/account/two-step/password",

@@ -27,6 +27,9 @@ pub struct Layout {
     pub authority: String,
     pub support_phone: String,
     pub support_email: String,
+    pub support_name: String,
+    /// The footer's links: (address, text).
+    pub footer_links: Vec<(String, String)>,
     pub request_id: String,
 }
 
@@ -41,6 +44,7 @@ impl Layout {
     pub fn new(st: &AppState, b: &Browser, csrf: String) -> Self {
         let tr = Tr::new(st.i18n.clone(), b.lang);
         let langs = lang_links(st, b.lang, &enc(&b.path), &b.query_rest);
+        let footer_links = footer_links(st, &tr);
         let mut notices = Vec::new();
         if b.lang_unknown {
             notices.push(tr.t("notice-lang-unknown"));
@@ -55,6 +59,8 @@ impl Layout {
             authority: st.cfg.authority.clone(),
             support_phone: st.cfg.support_phone.clone(),
             support_email: st.cfg.support_email.clone(),
+            support_name: st.cfg.support_name.clone(),
+            footer_links,
             request_id: b.request_id.clone(),
         }
     }
@@ -78,6 +84,31 @@ impl Layout {
         }
         l
     }
+}
+
+/// The footer's links, each to the deployment's own page or npass's built-in one.
+fn footer_links(st: &AppState, tr: &Tr) -> Vec<(String, String)> {
+    let c = &st.cfg;
+    [
+        (&c.help_url, "/help", "footer-help-link"),
+        (&c.terms_url, "/terms", "footer-terms"),
+        (&c.privacy_url, "/privacy", "footer-privacy"),
+        (
+            &c.accessibility_url,
+            "/accessibility",
+            "footer-accessibility",
+        ),
+    ]
+    .into_iter()
+    .map(|(own, builtin, key)| {
+        let href = if own.is_empty() {
+            builtin
+        } else {
+            own.as_str()
+        };
+        (href.to_owned(), tr.t(key))
+    })
+    .collect()
 }
 
 fn lang_links(st: &AppState, current: &str, path: &str, query: &str) -> Vec<LangLink> {

@@ -88,8 +88,11 @@ pub fn policy(cfg: &Config) -> Policy {
             .filter_map(|s| Scheme::parse(s))
             .collect(),
         service_name: cfg.identity.service_name.clone(),
+        phone_region: cfg.identity.phone_region.clone(),
         public_url: cfg.public_url(),
         password_only_login: cfg.password.password_only_login,
+        reset_token_ttl_ms: cfg.password.reset_link_minutes * 60_000,
+        unconfirmed_ttl_ms: cfg.registration.unconfirmed_days * 24 * 3_600_000,
         session: SessionPolicy {
             idle_ms: s.idle_minutes * 60_000,
             absolute_ms: s.absolute_hours * 3_600_000,
@@ -234,6 +237,11 @@ impl App {
             authority: self.cfg.branding.authority.clone(),
             support_phone: self.cfg.branding.support_phone.clone(),
             support_email: self.cfg.branding.support_email.clone(),
+            support_name: self.cfg.branding.support_name.clone(),
+            terms_url: self.cfg.branding.terms_url.clone(),
+            privacy_url: self.cfg.branding.privacy_url.clone(),
+            accessibility_url: self.cfg.branding.accessibility_url.clone(),
+            help_url: self.cfg.branding.help_url.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
             esign_tls_url: self.cfg.esign.tls_url(),
         };
@@ -326,6 +334,9 @@ impl App {
                 loop {
                     if let Err(e) = core.esign.esign_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired e-signature challenges");
+                    }
+                    if let Err(e) = core.registrations.purge_unconfirmed().await {
+                        tracing::warn!(error = %e, "deleting registrations never confirmed");
                     }
                     if let Err(e) = core.federation.oidc_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired grants and codes");

@@ -33,6 +33,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub keys: KeysConfig,
     pub branding: BrandingConfig,
+    pub registration: RegistrationConfig,
     pub http: HttpConfig,
     pub admin: AdminConfig,
     pub esign: EsignConfig,
@@ -219,6 +220,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             keys: KeysConfig::default(),
             branding: BrandingConfig::default(),
+            registration: RegistrationConfig::default(),
             http: HttpConfig::default(),
             admin: AdminConfig::default(),
             esign: EsignConfig::default(),
@@ -257,6 +259,8 @@ pub struct IdentityConfig {
     pub schemes: Vec<String>,
     /// The name Authenticator apps show; also a word passwords may not be built from.
     pub service_name: String,
+    /// The country (ISO 3166 alpha-2) whose phone numbers citizens may write without `+`.
+    pub phone_region: String,
 }
 
 impl Default for IdentityConfig {
@@ -264,6 +268,7 @@ impl Default for IdentityConfig {
         IdentityConfig {
             schemes: vec!["md-idnp".into()],
             service_name: "npass".into(),
+            phone_region: "MD".into(),
         }
     }
 }
@@ -293,6 +298,8 @@ pub struct PasswordConfig {
     pub pepper_file: Option<PathBuf>,
     /// May a password alone log in (level low)? If not, passwords need only 8 characters.
     pub password_only_login: bool,
+    /// How long an emailed "forgot password" link works (it works once).
+    pub reset_link_minutes: i64,
 }
 
 impl Default for PasswordConfig {
@@ -303,6 +310,7 @@ impl Default for PasswordConfig {
             parallelism: 1,
             pepper_file: None,
             password_only_login: true,
+            reset_link_minutes: 30,
         }
     }
 }
@@ -395,6 +403,29 @@ pub struct BrandingConfig {
     pub authority: String,
     pub support_phone: String,
     pub support_email: String,
+    /// The assistance centre's name, shown above its phone and email.
+    pub support_name: String,
+    /// The deployment's own pages for the footer's links; empty: npass's built-in ones.
+    pub terms_url: String,
+    pub privacy_url: String,
+    pub accessibility_url: String,
+    pub help_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// Days a self-registration may stay unconfirmed before it is deleted (its identifier is
+    /// then free to register again).
+    pub unconfirmed_days: i64,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        RegistrationConfig {
+            unconfirmed_days: 7,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -519,6 +550,18 @@ impl Config {
         }
         if self.identity.schemes.is_empty() {
             p.push("identity.schemes: at least one scheme".into());
+        }
+        if !npass_core::register::phone_region_known(&self.identity.phone_region) {
+            p.push(format!(
+                "identity.phone_region: {:?} is not a country code like MD or MU",
+                self.identity.phone_region
+            ));
+        }
+        if !(1..=90).contains(&self.registration.unconfirmed_days) {
+            p.push("registration.unconfirmed_days: between 1 and 90".into());
+        }
+        if !(5..=24 * 60).contains(&self.password.reset_link_minutes) {
+            p.push("password.reset_link_minutes: between 5 and 1440".into());
         }
         if let Err(e) = npass_web::I18n::new(&self.languages.enabled) {
             p.push(format!("languages.enabled: {e}"));

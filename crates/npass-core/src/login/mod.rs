@@ -198,6 +198,9 @@ pub enum LoginError {
     Invalid(Error),
     /// Identifier, password or code wrong — one answer for every cause.
     Failed,
+    /// The password was right and the code was one of the app's, but already used (counted
+    /// as a wrong code): wait for the next one.
+    CodeUsed,
     /// Too many failures: wait. Given before any check, so right and wrong answers look alike.
     RateLimited { retry_after_ms: i64 },
     /// The authenticator is locked after too many failures.
@@ -535,6 +538,8 @@ impl Logins {
             idle_expires_at: now + idle,
             expires_at: now + absolute,
             chain: chain.unwrap_or(id_hash),
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
         };
         let ev = audit::event(
             "login.success",
@@ -608,6 +613,62 @@ impl Logins {
         );
         self.ended.session_ended(&s.chain, &s.account_id).await?;
         self.sessions.session_end(&hash, Some(&ev), now).await
+    }
+
+    /// The account's live sessions, newest first (My account, "sessions and devices").
+    pub async fn sessions_of(&self, account_id: &str) -> Result<Vec<Session>> {
+        self.sessions
+            .sessions_for_account(account_id, self.env.now())
+            .await
+    }
+
+    /// Ends one of the account's own sessions, named by its stored key, as a logout: its
+    /// e-services are told and their grants revoked. `false` when the account has no such
+    /// session (ended already, or another account's).
+    pub async fn end_session_of(
+        &self,
+        account_id: &str,
+        id_hash: &str,
+        client: &Client,
+    ) -> Result<bool> {
+        let now = self.env.now();
+        let Some(s) = self
+            .sessions
+            .sessions_for_account(account_id, now)
+            .await?
+            .into_iter()
+            .find(|s| s.id_hash == id_hash)
+        else {
+            return Ok(false);
+        };
+        let ev = audit::event(
+            "session.ended-by-citizen",
+            Some(account_id),
+            Some(&client.ip),
+            json!({"user_agent": s.user_agent}),
+        );
+        self.ended.session_ended(&s.chain, account_id).await?;
+        Ok(self
+            .sessions
+            .session_end_of_account(account_id, id_hash, &ev, now)
+            .await?
+            .is_some())
+    }
+
+    /// Ends every session of the account but `keep` (this browser's): "sign out everywhere
+    /// else". Returns how many ended.
+    pub async fn end_other_sessions(&self, keep: &Session, client: &Client) -> Result<usize> {
+        let mut ended = 0;
+        for s in self.sessions_of(&keep.account_id).await? {
+            if s.id_hash != keep.id_hash
+                && self
+                    .end_session_of(&keep.account_id, &s.id_hash, client)
+                    .await?
+            {
+                ended += 1;
+            }
+        }
+        Ok(ended)
     }
 
     /// Sensitive changes need a login within `fresh_login_ms`.

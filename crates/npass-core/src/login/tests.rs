@@ -150,13 +150,17 @@ async fn a_password_gives_low_and_a_code_with_it_substantial() {
     ] {
         assert_eq!(failures(&f, &key).await, 0, "{key}");
     }
-    // The same code again is a replay: refused, and counted on the code.
+    // The same code again is a replay: refused, and counted on the code; the citizen, who
+    // knows the password and saw the code, is told to wait for the next one.
     let again = login(&f, ION, PASSWORD, &code).await;
-    assert_eq!(again.err(), Some(LoginError::Failed));
+    assert_eq!(again.err(), Some(LoginError::CodeUsed));
     assert_eq!(failures(&f, &format!("otp:{ION}")).await, 1);
     // An account with a code needs it.
     let without = login(&f, ION, PASSWORD, " ").await;
     assert_eq!(without.err(), Some(LoginError::Failed));
+    // With a wrong password, a used code says nothing more than any wrong answer.
+    let wrong = login(&f, ION, "not the password", &code).await;
+    assert_eq!(wrong.err(), Some(LoginError::Failed));
 }
 
 #[tokio::test]

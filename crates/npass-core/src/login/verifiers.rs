@@ -171,13 +171,20 @@ impl Verifier for Code {
         };
         tx.settle.held = Some((otp_key.clone(), count));
         let code = input.expose_secret();
+        // A code of the app's that was already used (seconds after activation, say) is told
+        // apart: only someone who knows the password and saw a current code gets that answer,
+        // and the attempt counts like any wrong one.
+        let mut used = false;
         let proven = if let Some(rc) = clean_recovery_code(code) {
             core.spend_recovery_code(&account, &rc, client)
                 .await?
                 .then_some(Factor::RecoveryCode)
         } else {
             let secret = core.sealer.open(&totp.sealed_secret, &account.id)?;
-            totp::verify(&secret, code, core.env.now(), totp.last_step).map(|step| {
+            let now = core.env.now();
+            let fresh = totp::verify(&secret, code, now, totp.last_step);
+            used = fresh.is_none() && totp::verify(&secret, code, now, i64::MIN).is_some();
+            fresh.map(|step| {
                 tx.settle.totp_step = Some(step);
                 Factor::Totp
             })
@@ -187,9 +194,13 @@ impl Verifier for Code {
                 tx.settle.resets.push(otp_key);
                 Ok(())
             }
-            _ => Err(core
+            _ => match core
                 .failed(&otp_key, count, Some(&account), "code", client)
-                .await),
+                .await
+            {
+                LoginError::Failed if used => Err(LoginError::CodeUsed),
+                other => Err(other),
+            },
         }
     }
 }

@@ -31,15 +31,14 @@ field-password-confirm = Confirm password
 field-code = Verification code
 field-given-name = Given name(s)
 field-family-name = Family name
-field-birth-date = Date of birth (YYYY-MM-DD)
+field-birth-date = Date of birth
 field-email = Email
-field-phone = Phone (optional, international format)
+field-phone = Phone number
 field-current-code = Current verification code
 field-enter-code = Enter the verification code
 
 register-title = Register
 register-lead = Create your account with the details from your identity document. We will send you an email to confirm your address.
-register-has-errors = Some details need your attention. Each problem is shown next to its field.
 register-submit = Register
 register-have-account = I already have an account
 password-hint = At least { $n } characters. A long phrase that you can remember is best; any characters are allowed.
@@ -51,7 +50,7 @@ confirm-lead = Press the button to confirm your email address and activate your 
 confirm-submit = Confirm my email address
 confirm-failed-title = The link cannot be used
 confirm-unknown = This confirmation link is not valid or was already used.
-confirm-expired = This confirmation link has expired. Register again to receive a new one.
+confirm-expired = This confirmation link has expired. Ask for a new one: it goes to the address you registered with.
 
 notice-logged-out = You have logged out.
 notice-email-confirmed = Your email address is confirmed. You can log in now.
@@ -91,7 +90,7 @@ two-step-password-note = Note: logging in with the verification code requires a 
 two-step-device-title = Install an Authenticator app
 two-step-device-question = What type of device do you have?
 two-step-device-install = Go to the app store and install any "Authenticator" app, or use one of the links below.
-two-step-scan-title = Add a new account
+two-step-scan-title = Add npass to your Authenticator app
 two-step-scan-lead = Scan the QR code with the Authenticator app, then enter the code the app shows.
 two-step-qr-alt = QR code to add your npass account to an Authenticator app
 two-step-cant-scan = Can't scan the QR code?
@@ -157,7 +156,7 @@ err-name-characters = Use letters, spaces, apostrophes and hyphens only (at most
 err-date-format = Enter a real date as YYYY-MM-DD, for example 1990-05-31.
 err-date-range = The date of birth must be in the past.
 err-email-format = Enter an email address like name@example.md.
-err-phone-format = Enter the phone number in international format, for example +37369123456.
+err-phone-format = Enter a phone number that exists, like 069 123 456 or +373 69 123 456.
 err-password-empty = Enter a password.
 err-password-too-long = The password is too long: at most { $n } characters.
 err-password-too-short = The password is too short: use at least { $n } characters.
@@ -172,11 +171,14 @@ err-password-weak-words = This password is easy to guess: it is mostly a common 
 err-password-mismatch = The two passwords are not the same.
 err-account-exists = An account already exists for this identification number. Log in, or restore your password.
 err-code-wrong = The verification code is not correct. Enter the current code from the app.
-err-rate-limited = Too many attempts. Try again in { $seconds } seconds.
+err-rate-limited = { $seconds ->
+        [one] Too many attempts. Try again in { $seconds } second.
+       *[other] Too many attempts. Try again in { $seconds } seconds.
+    }
 err-locked = Logging in is locked after too many failed attempts. We sent you an email. Contact the assistance centre to unlock it.
 err-expired = This step has expired. Start again.
 err-login-failed = The identification number, the password or the verification code is wrong.
-err-email-not-confirmed = Confirm your email address first: open the link we sent you.
+err-email-not-confirmed = Confirm your email address first: open the link we sent you. No email, or the link expired? Ask for a new one: "Send the confirmation link again".
 err-account-locked = This account is locked. Contact the assistance centre.
 err-second-factor-required = A password alone is not enough to log in here. Enter the verification code too; if you have not set it yet, log in with an electronic signature and choose "Set the verification code".
 
@@ -287,6 +289,125 @@ history-esign-refused = Electronic signature refused
 history-esign-answer-refused = An electronic signature answer was refused
 history-account-register-esign = Account opened with an electronic signature
 notice-esign-for-two-step = To set up two-step authentication, log in with your electronic signature.
-login-forgot-password-esign = Forgot your password? Log in with your electronic signature and set a new one.
-notice-password-reset = Your new password is saved.
-history-password-reset = Password changed after an e-signature login
+login-forgot-password = Forgot your password?
+notice-password-changed = Your new password is saved. Your other sessions were signed out.
+history-password-reset = Password reset with an emailed link
+
+error-summary-title = There is a problem
+field-current-password = Current password
+field-new-password = New password
+link-back-account = Back to my account
+link-back-login = Back to the login page
+password-change-title = Change your password
+password-change-note = Your other sessions will be signed out, and services you logged in to will ask you to log in again.
+password-reset-title = Choose a new password
+password-reset-note = After saving it, log in with the new password. If two-step authentication is on, you will still need the code from your Authenticator app.
+err-current-password-wrong = The current password is not correct.
+forgot-title = Forgot your password?
+forgot-lead = Enter your national identification number. If it belongs to an account, we will email a link for choosing a new password to the address of that account.
+forgot-submit = Send me the link
+forgot-esign = Do you have an electronic signature?
+forgot-esign-link = Log in with it and set a new password.
+forgot-no-email = No longer have access to that email address? Contact the assistance centre.
+forgot-sent-title = Check your email
+forgot-sent = If this identification number belongs to an account with a confirmed email address, we have sent a link to that address. The link works for { $minutes } minutes and only once.
+forgot-sent-none = No email? Look in the spam folder. You can ask for a new link in a few minutes.
+reset-gone-title = This link no longer works
+reset-gone = The link for choosing a new password was already used, has expired, or is not complete. Ask for a new one.
+reset-gone-again = Ask for a new link
+notice-password-reset-login = Your new password is saved and every session was signed out. Log in with the new password.
+account-security = Password and sessions
+account-password-link = Change your password
+account-sessions-link = See where you are logged in
+sessions-title = Sessions and devices
+sessions-lead = These browsers are logged in to your account now. If you do not recognise one, sign it out and change your password.
+sessions-this-browser = this browser
+sessions-from = From the address
+sessions-started = Logged in
+sessions-last-seen = Last active
+sessions-level = Level of assurance
+sessions-end = Sign out { $device }
+sessions-end-others = Sign out everywhere else
+notice-session-ended = That session was signed out.
+notice-sessions-ended = Every other session was signed out.
+notice-session-gone = That session had already ended.
+device-on = { $browser } on { $system }
+device-unknown = Unknown browser
+history-password-changed = Password changed
+history-password-change-failure = Wrong current password while changing the password
+history-password-reset-requested = A link to reset the password was emailed
+history-password-reset-not-sent = A password reset was asked for; no new link was sent
+history-session-ended-by-citizen = A session was signed out from My account
+mail-password-reset-link-subject = Choose a new npass password
+mail-password-reset-link-body = Hello,
+    
+    someone asked to reset the password of your npass account. To choose a new password, open this link within { $minutes } minutes (it works once):
+    { $link }
+    
+    If it was not you, ignore this message: your password stays as it is.
+mail-password-changed-subject = Your npass password was changed
+mail-password-changed-body = The password of your npass account was changed, and the other sessions were signed out.
+    
+    If this wasn't you, someone may know your password or have access to your email: contact the assistance centre at once, and check the sessions in My account.
+two-step-manage-lead = Each of these changes needs the current code from your Authenticator app.
+err-code-used = This code was already used. Wait for the next code in the app (a new one comes every 30 seconds) and enter it.
+hint-phone = Optional. For example 069 123 456, or with the country code: +373 69 123 456.
+hint-birth-date = As in your identity document.
+released-subject = an identifier used only for that service
+released-assurance = how sure npass is of your identity
+released-name = your name
+released-birth-date = your date of birth
+released-language = your language
+released-email = your email address
+released-phone = your phone number
+released-national-id = your national identification number
+account-levels-what = What do these mean?
+account-assurance-help = Identity assurance says how sure npass is that the account belongs to the person its identification number names: "self-declared" when you registered yourself, "verified" after an electronic signature or a check in person.
+account-level-help = The level of this session says how strongly you proved it is you when you logged in: "low" with a password alone, "substantial" with a password and a verification code, "high" with an electronic signature. Some services ask for a higher level; npass then asks you to log in that way.
+footer-links = About this service
+footer-help-link = Help and frequently asked questions
+footer-terms = Terms of use
+footer-privacy = Privacy notice
+footer-accessibility = Accessibility statement
+page-help-title = Help and frequently asked questions
+page-terms-title = Terms of use
+page-privacy-title = Privacy notice
+page-accessibility-title = Accessibility statement
+page-help-body =
+    How do I log in? Enter your national identification number and your password. If you turned on two-step authentication, also enter the current code from your Authenticator app. If you have an electronic signature, you can log in with it instead.
+    
+    I forgot my password. On the login page choose "Forgot your password?": we email a link to the address of your account. If two-step authentication is on, you still need the code from the app after choosing a new password.
+    
+    I lost my phone with the Authenticator app. Log in with one of the recovery codes you kept when you turned on two-step authentication, then set the verification code again. Without recovery codes, log in with your electronic signature or contact the assistance centre.
+    
+    Someone else may be using my account. Change your password in My account, then open "See where you are logged in" and sign out every other session.
+    
+    For anything else, contact the assistance centre shown at the bottom of every page.
+page-terms-body =
+    { $service } lets you prove who you are to public and private e-services. Your account is personal: do not share your password, your verification codes or your recovery codes with anyone, including people who say they work for the assistance centre.
+    
+    An e-service receives your details only after you agree, and only the details it is entitled to. Every login, and every time details are shared, is recorded in your account history.
+    
+    You can stop sharing details with an e-service at any time in My account. Misuse of another person's identity is an offence.
+page-privacy-body =
+    { $service } keeps your national identification number, your names, date of birth, email address, phone number and language; your password only as a one-way hash; the key of your Authenticator app encrypted; and the history of your logins and of what was shared with which e-service.
+    
+    E-services receive only what you agreed to share. Each e-service gets its own identifier for you, so e-services cannot link your accounts, unless the law entitles one to your national identification number.
+    
+    You can see your data, your sessions and what was shared in My account. Emails are sent only about your account and its security. The history of logins is kept as long as the law requires for the security of the service.
+page-accessibility-body =
+    { $service } is made to meet the Web Content Accessibility Guidelines (WCAG) 2.1 at level AA: every page works with a keyboard and screen readers, without JavaScript, on phones 320 pixels wide, and in Romanian, Russian and English.
+    
+    Each release is checked automatically with a real browser and the axe-core accessibility checks. If something does not work for you, tell the assistance centre: say which page and what happened, and we will answer and fix it.
+resend-title = Send the confirmation link again
+resend-lead = Enter the national identification number you registered with. If its registration is waiting for confirmation, we will send a new link to the email address given then.
+resend-submit = Send the link again
+resend-note = { $days ->
+        [one] A registration that is not confirmed within { $days } day is deleted; you can then register again.
+       *[other] A registration that is not confirmed within { $days } days is deleted; you can then register again.
+    }
+resend-sent = If this identification number has a registration waiting for confirmation, we have sent a new link to the email address given at registration.
+register-sent-none = No email? Look in the spam folder, or ask for the link again.
+history-account-register-replacement = Someone registered again with your identification number before it was confirmed
+history-account-confirmation-resent = The confirmation link was sent again
+history-account-confirmation-not-resent = A new confirmation link was asked for; none was sent

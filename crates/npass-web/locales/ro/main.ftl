@@ -31,15 +31,14 @@ field-password-confirm = Confirmare parolă
 field-code = Codul de verificare
 field-given-name = Prenume
 field-family-name = Nume
-field-birth-date = Data nașterii (AAAA-LL-ZZ)
+field-birth-date = Data nașterii
 field-email = E-mail
-field-phone = Telefon (opțional, format internațional)
+field-phone = Număr de telefon
 field-current-code = Codul de verificare actual
 field-enter-code = Introduceți codul de verificare
 
 register-title = Înregistrare
 register-lead = Creați-vă contul cu datele din actul de identitate. Vă vom trimite un e-mail pentru confirmarea adresei.
-register-has-errors = Unele date trebuie corectate. Fiecare problemă este arătată lângă câmpul ei.
 register-submit = Înregistrare
 register-have-account = Am deja un cont
 password-hint = Cel puțin { $n } caractere. Cel mai bine este o frază lungă pe care o puteți ține minte; sunt permise orice caractere.
@@ -51,7 +50,7 @@ confirm-lead = Apăsați butonul pentru a confirma adresa de e-mail și a activa
 confirm-submit = Confirm adresa de e-mail
 confirm-failed-title = Linkul nu poate fi folosit
 confirm-unknown = Acest link de confirmare nu este valid sau a fost deja folosit.
-confirm-expired = Acest link de confirmare a expirat. Înregistrați-vă din nou pentru a primi unul nou.
+confirm-expired = Acest link de confirmare a expirat. Cereți unul nou: va fi trimis la adresa cu care v-ați înregistrat.
 
 notice-logged-out = V-ați deconectat.
 notice-email-confirmed = Adresa de e-mail este confirmată. Acum vă puteți autentifica.
@@ -88,10 +87,10 @@ recovery-new = Codurile de recuperare noi sunt gata.
 
 two-step-password-title = Setați parola
 two-step-password-note = Notă: Autentificarea cu ajutorul codului de verificare necesită setarea unei parole.
-two-step-device-title = Instalați aplicație Authenticator
+two-step-device-title = Instalați aplicația Authenticator
 two-step-device-question = Ce tip de dispozitiv aveți?
 two-step-device-install = Accesați magazinul de aplicații și instalați orice aplicație „Authenticator” sau accesați unul din link-urile de mai jos.
-two-step-scan-title = Adăugați cont nou
+two-step-scan-title = Adăugați contul npass în aplicația Authenticator
 two-step-scan-lead = Scanați codul QR cu aplicația „Authenticator”, apoi introduceți codul de verificare afișat de aplicație.
 two-step-qr-alt = Cod QR pentru adăugarea contului npass în aplicația Authenticator
 two-step-cant-scan = Nu puteți scana codul QR?
@@ -157,7 +156,7 @@ err-name-characters = Folosiți doar litere, spații, apostrofuri și cratime (c
 err-date-format = Introduceți o dată reală în forma AAAA-LL-ZZ, de exemplu 1990-05-31.
 err-date-range = Data nașterii trebuie să fie în trecut.
 err-email-format = Introduceți o adresă de e-mail de forma nume@exemplu.md.
-err-phone-format = Introduceți numărul de telefon în format internațional, de exemplu +37369123456.
+err-phone-format = Introduceți un număr de telefon existent, de exemplu 069 123 456 sau +373 69 123 456.
 err-password-empty = Introduceți o parolă.
 err-password-too-long = Parola este prea lungă: cel mult { $n } caractere.
 err-password-too-short = Parola este prea scurtă: folosiți cel puțin { $n } caractere.
@@ -172,11 +171,15 @@ err-password-weak-words = Această parolă este ușor de ghicit: este mai ales o
 err-password-mismatch = Cele două parole nu coincid.
 err-account-exists = Există deja un cont pentru acest număr de identificare. Autentificați-vă sau restabiliți parola.
 err-code-wrong = Codul de verificare nu este corect. Introduceți codul actual din aplicație.
-err-rate-limited = Prea multe încercări. Încercați din nou peste { $seconds } secunde.
+err-rate-limited = { $seconds ->
+        [one] Prea multe încercări. Încercați din nou peste { $seconds } secundă.
+        [few] Prea multe încercări. Încercați din nou peste { $seconds } secunde.
+       *[other] Prea multe încercări. Încercați din nou peste { $seconds } de secunde.
+    }
 err-locked = Autentificarea este blocată după prea multe încercări eșuate. V-am trimis un e-mail. Contactați centrul de asistență pentru deblocare.
 err-expired = Acest pas a expirat. Începeți din nou.
 err-login-failed = Numărul de identificare, parola sau codul de verificare este greșit.
-err-email-not-confirmed = Confirmați mai întâi adresa de e-mail: deschideți linkul pe care vi l-am trimis.
+err-email-not-confirmed = Confirmați mai întâi adresa de email: deschideți linkul trimis. Nu ați primit emailul sau linkul a expirat? Cereți unul nou: „Retrimiteți linkul de confirmare”.
 err-account-locked = Acest cont este blocat. Contactați centrul de asistență.
 err-second-factor-required = Parola singură nu este suficientă pentru autentificare. Introduceți și codul de verificare; dacă nu l-ați setat încă, autentificați-vă cu semnătura electronică și alegeți „Setează codul de verificare”.
 
@@ -287,6 +290,126 @@ history-esign-refused = Semnătură electronică respinsă
 history-esign-answer-refused = Un răspuns cu semnătură electronică a fost respins
 history-account-register-esign = Cont creat cu semnătura electronică
 notice-esign-for-two-step = Pentru a activa autentificarea în doi pași, este necesar să vă autentificați cu tipul de semnătură electronică pe care îl dețineți.
-login-forgot-password-esign = Ați uitat parola? Autentificați-vă cu semnătura electronică și setați una nouă.
-notice-password-reset = Parola nouă a fost salvată.
-history-password-reset = Parolă schimbată după autentificarea cu semnătura electronică
+login-forgot-password = Ați uitat parola?
+notice-password-changed = Parola nouă a fost salvată. Celelalte sesiuni au fost închise.
+history-password-reset = Parolă resetată prin linkul trimis pe email
+
+error-summary-title = Există o problemă
+field-current-password = Parola curentă
+field-new-password = Parola nouă
+link-back-account = Înapoi la contul meu
+link-back-login = Înapoi la pagina de autentificare
+password-change-title = Schimbați parola
+password-change-note = Celelalte sesiuni vor fi închise, iar serviciile în care v-ați autentificat vă vor cere să vă autentificați din nou.
+password-reset-title = Alegeți o parolă nouă
+password-reset-note = După salvare, autentificați-vă cu parola nouă. Dacă autentificarea în doi pași este activă, veți avea nevoie în continuare de codul din aplicația Authenticator.
+err-current-password-wrong = Parola curentă nu este corectă.
+forgot-title = Ați uitat parola?
+forgot-lead = Introduceți numărul de identificare de stat (IDNP). Dacă aparține unui cont, vom trimite la adresa de email a contului un link pentru alegerea unei parole noi.
+forgot-submit = Trimiteți-mi linkul
+forgot-esign = Aveți semnătură electronică?
+forgot-esign-link = Autentificați-vă cu ea și setați o parolă nouă.
+forgot-no-email = Nu mai aveți acces la acea adresă de email? Contactați centrul de asistență.
+forgot-sent-title = Verificați emailul
+forgot-sent = Dacă acest număr de identificare aparține unui cont cu adresa de email confirmată, am trimis un link la acea adresă. Linkul funcționează { $minutes } de minute și o singură dată.
+forgot-sent-none = Nu ați primit emailul? Verificați dosarul de spam. Puteți cere un link nou peste câteva minute.
+reset-gone-title = Acest link nu mai funcționează
+reset-gone = Linkul pentru alegerea unei parole noi a fost deja folosit, a expirat sau nu este complet. Cereți unul nou.
+reset-gone-again = Cereți un link nou
+notice-password-reset-login = Parola nouă a fost salvată și toate sesiunile au fost închise. Autentificați-vă cu parola nouă.
+account-security = Parola și sesiunile
+account-password-link = Schimbați parola
+account-sessions-link = Vedeți unde sunteți autentificat
+sessions-title = Sesiuni și dispozitive
+sessions-lead = Aceste browsere sunt acum autentificate în contul dumneavoastră. Dacă nu recunoașteți unul, închideți-i sesiunea și schimbați parola.
+sessions-this-browser = acest browser
+sessions-from = De la adresa
+sessions-started = Autentificat
+sessions-last-seen = Ultima activitate
+sessions-level = Nivelul de asigurare
+sessions-end = Închideți sesiunea { $device }
+sessions-end-others = Închideți toate celelalte sesiuni
+notice-session-ended = Sesiunea a fost închisă.
+notice-sessions-ended = Toate celelalte sesiuni au fost închise.
+notice-session-gone = Sesiunea se încheiase deja.
+device-on = { $browser } pe { $system }
+device-unknown = Browser necunoscut
+history-password-changed = Parolă schimbată
+history-password-change-failure = Parolă curentă greșită la schimbarea parolei
+history-password-reset-requested = A fost trimis pe email un link pentru resetarea parolei
+history-password-reset-not-sent = S-a cerut resetarea parolei; nu a fost trimis un link nou
+history-session-ended-by-citizen = O sesiune a fost închisă din Contul meu
+mail-password-reset-link-subject = Alegeți o parolă nouă npass
+mail-password-reset-link-body = Bună ziua,
+    
+    cineva a cerut resetarea parolei contului dumneavoastră npass. Pentru a alege o parolă nouă, deschideți acest link în { $minutes } de minute (funcționează o singură dată):
+    { $link }
+    
+    Dacă nu ați fost dumneavoastră, ignorați acest mesaj: parola rămâne neschimbată.
+mail-password-changed-subject = Parola npass a fost schimbată
+mail-password-changed-body = Parola contului dumneavoastră npass a fost schimbată, iar celelalte sesiuni au fost închise.
+    
+    Dacă nu ați fost dumneavoastră, cineva vă poate cunoaște parola sau are acces la emailul dumneavoastră: contactați imediat centrul de asistență și verificați sesiunile în Contul meu.
+two-step-manage-lead = Fiecare dintre aceste modificări necesită codul curent din aplicația Authenticator.
+err-code-used = Acest cod a fost deja folosit. Așteptați următorul cod din aplicație (apare unul nou la fiecare 30 de secunde) și introduceți-l.
+hint-phone = Opțional. De exemplu 069 123 456 sau, cu prefixul țării, +373 69 123 456.
+hint-birth-date = Ca în actul de identitate.
+released-subject = un identificator folosit doar pentru acel serviciu
+released-assurance = cât de sigur este npass de identitatea dumneavoastră
+released-name = numele dumneavoastră
+released-birth-date = data nașterii
+released-language = limba preferată
+released-email = adresa de email
+released-phone = numărul de telefon
+released-national-id = numărul de identificare de stat
+account-levels-what = Ce înseamnă acestea?
+account-assurance-help = Nivelul de asigurare a identității arată cât de sigur este npass că acest cont aparține persoanei pe care o indică numărul de identificare: „declarată de titular” când v-ați înregistrat singur, „verificată” după o semnătură electronică sau o verificare în persoană.
+account-level-help = Nivelul acestei sesiuni arată cât de ferm ați dovedit că sunteți dumneavoastră la autentificare: „scăzut” doar cu parola, „substanțial” cu parola și codul de verificare, „înalt” cu semnătura electronică. Unele servicii cer un nivel mai înalt; atunci npass vă cere să vă autentificați în acel mod.
+footer-links = Despre acest serviciu
+footer-help-link = Ajutor și întrebări frecvente
+footer-terms = Termeni și condiții
+footer-privacy = Politica de confidențialitate
+footer-accessibility = Declarația de accesibilitate
+page-help-title = Ajutor și întrebări frecvente
+page-terms-title = Termeni și condiții
+page-privacy-title = Politica de confidențialitate
+page-accessibility-title = Declarația de accesibilitate
+page-help-body =
+    Cum mă autentific? Introduceți numărul de identificare de stat și parola. Dacă ați activat autentificarea în doi pași, introduceți și codul curent din aplicația Authenticator. Dacă aveți semnătură electronică, vă puteți autentifica cu ea.
+    
+    Am uitat parola. Pe pagina de autentificare alegeți „Ați uitat parola?”: vă trimitem un link la adresa de email a contului. Dacă autentificarea în doi pași este activă, după alegerea parolei noi veți avea nevoie în continuare de codul din aplicație.
+    
+    Am pierdut telefonul cu aplicația Authenticator. Autentificați-vă cu unul dintre codurile de recuperare păstrate la activarea autentificării în doi pași, apoi setați din nou codul de verificare. Fără coduri de recuperare, autentificați-vă cu semnătura electronică sau contactați centrul de asistență.
+    
+    Cineva îmi poate folosi contul. Schimbați parola în Contul meu, apoi deschideți „Vedeți unde sunteți autentificat” și închideți toate celelalte sesiuni.
+    
+    Pentru orice altă întrebare, contactați centrul de asistență indicat în partea de jos a fiecărei pagini.
+page-terms-body =
+    { $service } vă permite să vă dovediți identitatea în fața serviciilor electronice publice și private. Contul este personal: nu comunicați nimănui parola, codurile de verificare sau codurile de recuperare, nici persoanelor care spun că lucrează la centrul de asistență.
+    
+    Un serviciu electronic primește datele dumneavoastră doar după ce sunteți de acord și doar datele la care are dreptul. Fiecare autentificare și fiecare transmitere de date este înregistrată în istoricul contului.
+    
+    Puteți opri oricând transmiterea datelor către un serviciu în Contul meu. Folosirea identității altei persoane este o infracțiune.
+page-privacy-body =
+    { $service } păstrează numărul de identificare de stat, numele, data nașterii, adresa de email, numărul de telefon și limba; parola doar ca amprentă ireversibilă; cheia aplicației Authenticator criptată; istoricul autentificărilor și al datelor transmise fiecărui serviciu electronic.
+    
+    Serviciile electronice primesc doar ce ați acceptat să transmiteți. Fiecare serviciu primește un identificator propriu pentru dumneavoastră, astfel încât serviciile nu vă pot lega conturile, cu excepția celor care au dreptul legal la numărul de identificare de stat.
+    
+    Vă puteți vedea datele, sesiunile și ce s-a transmis în Contul meu. Emailurile sunt trimise doar despre contul și securitatea lui. Istoricul autentificărilor este păstrat atât cât cere legea pentru securitatea serviciului.
+page-accessibility-body =
+    { $service } este realizat pentru a respecta Ghidul de accesibilitate a conținutului web (WCAG) 2.1, nivelul AA: fiecare pagină funcționează cu tastatura și cu cititoare de ecran, fără JavaScript, pe telefoane late de 320 de pixeli, în română, rusă și engleză.
+    
+    Fiecare versiune este verificată automat într-un browser real cu verificările de accesibilitate axe-core. Dacă ceva nu funcționează pentru dumneavoastră, spuneți centrului de asistență pagina și ce s-a întâmplat: vă vom răspunde și vom corecta.
+resend-title = Retrimiteți linkul de confirmare
+resend-lead = Introduceți numărul de identificare de stat cu care v-ați înregistrat. Dacă înregistrarea așteaptă confirmarea, vom trimite un link nou la adresa de email indicată atunci.
+resend-submit = Retrimiteți linkul
+resend-note = { $days ->
+        [one] O înregistrare neconfirmată într-o zi este ștearsă; apoi vă puteți înregistra din nou.
+        [few] O înregistrare neconfirmată în { $days } zile este ștearsă; apoi vă puteți înregistra din nou.
+       *[other] O înregistrare neconfirmată în { $days } de zile este ștearsă; apoi vă puteți înregistra din nou.
+    }
+resend-sent = Dacă acest număr de identificare are o înregistrare care așteaptă confirmarea, am trimis un link nou la adresa de email indicată la înregistrare.
+register-sent-none = Nu ați primit emailul? Verificați dosarul de spam sau cereți din nou linkul.
+history-account-register-replacement = Cineva s-a înregistrat din nou cu numărul dumneavoastră de identificare înainte de confirmare
+history-account-confirmation-resent = Linkul de confirmare a fost retrimis
+history-account-confirmation-not-resent = S-a cerut un link de confirmare nou; nu a fost trimis niciunul

@@ -48,6 +48,33 @@ pub const HISTORY_KINDS: &[&str] = &[
     "oidc.",
 ];
 
+/// What was released to an e-service, in words ("your name, your email address") instead of
+/// the protocol's attribute names; a name without words of its own is shown as it is.
+pub fn released_in_words(l: &Layout, names: &[&str]) -> String {
+    let mut keys: Vec<String> = Vec::new();
+    for n in names {
+        let key = match *n {
+            "sub" => "released-subject",
+            "identity_assurance" => "released-assurance",
+            "given_name" | "family_name" | "FirstName" | "LastName" => "released-name",
+            "birthdate" | "BirthDate" => "released-birth-date",
+            "locale" | "Language" => "released-language",
+            "email" | "email_verified" | "EmailAddress" => "released-email",
+            "phone_number" | "MobilePhone" => "released-phone",
+            "national_id" | "national_id_scheme" | "NameIdentifier" => "released-national-id",
+            other => {
+                keys.push(other.to_owned());
+                continue;
+            }
+        };
+        let text = l.t(key);
+        if !keys.contains(&text) {
+            keys.push(text);
+        }
+    }
+    keys.join(", ")
+}
+
 fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
     let key = format!("history-{}", r.event.kind.replace('.', "-"));
     let text = |k: &str| {
@@ -68,7 +95,7 @@ fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
     }
     if let Some(claims) = r.event.detail.get("claims").and_then(|v| v.as_array()) {
         let names: Vec<&str> = claims.iter().filter_map(|c| c.as_str()).collect();
-        detail.push(names.join(", "));
+        detail.push(released_in_words(l, &names));
     }
     HistoryRow {
         when: format_utc(r.at),
@@ -93,7 +120,7 @@ pub async fn page(
     let connected = st.core.federation.connected_services(&a.account.id).await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
-        && ["two-step-removed", "service-withdrawn", "password-reset"].contains(&done.as_str())
+        && ["two-step-removed", "service-withdrawn", "password-changed"].contains(&done.as_str())
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }
@@ -143,4 +170,128 @@ pub async fn withdraw(
         .withdraw_consent(&a.account.id, &f.client_id, &ctx.client)
         .await?;
     Ok(crate::web::see_other("/account?done=service-withdrawn"))
+}
+
+pub struct SessionRow {
+    /// The session's stored key: what "sign out" names (the account's own sessions only).
+    pub key: String,
+    pub device: String,
+    pub ip: String,
+    pub started: String,
+    pub last_seen: String,
+    pub level: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+pub struct SessionsPage {
+    pub l: Layout,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// "Chrome on Android" from a user agent, in words a citizen recognises; the browser's own
+/// words where it names neither a known browser nor a known system.
+pub fn device_name(l: &Layout, ua: &str) -> String {
+    // Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ];
+    let browser = BROWSERS.iter().find(|(k, _)| ua.contains(k)).map(|x| x.1);
+    let system = SYSTEMS.iter().find(|(k, _)| ua.contains(k)).map(|x| x.1);
+    match (browser, system) {
+        (Some(b), Some(s)) => l.tr.args("device-on", &[("browser", b), ("system", s)]),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => s.to_owned(),
+        (None, None) if ua.trim().is_empty() => l.t("device-unknown"),
+        (None, None) => ua.chars().take(60).collect(),
+    }
+}
+
+/// `GET /account/sessions`: the account's live sessions, this browser's first.
+pub async fn sessions(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen) -> PageResult {
+    let mut l = Layout::of(&st, &ctx);
+    let mut list = st.core.logins.sessions_of(&a.account.id).await?;
+    list.sort_by_key(|s| s.id_hash != a.session.id_hash);
+    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
+        && ["session-ended", "sessions-ended", "session-gone"].contains(&done)
+    {
+        l.notices.push(l.t(&format!("notice-{done}")));
+    }
+    let sessions = list
+        .iter()
+        .map(|s| SessionRow {
+            key: s.id_hash.clone(),
+            device: device_name(&l, &s.user_agent),
+            ip: s.ip.clone(),
+            started: format_utc(s.created_at),
+            last_seen: format_utc(s.last_seen_at),
+            level: l.t(&format!("level-{}", s.level.as_str())),
+            current: s.id_hash == a.session.id_hash,
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &SessionsPage { l, sessions }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct EndSessionForm {
+    #[serde(default)]
+    pub session: String,
+}
+
+/// Signs out one of the citizen's other sessions.
+pub async fn end_session(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+    crate::web::WebForm(f): crate::web::WebForm<EndSessionForm>,
+) -> PageResult {
+    if f.session == a.session.id_hash {
+        // This browser's own: that is logging out, which has its own button.
+        return Ok(crate::web::see_other("/account/sessions"));
+    }
+    let ended = st
+        .core
+        .logins
+        .end_session_of(&a.account.id, &f.session, &ctx.client)
+        .await?;
+    Ok(crate::web::see_other(if ended {
+        "/account/sessions?done=session-ended"
+    } else {
+        "/account/sessions?done=session-gone"
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct EndOthersForm {}
+
+/// Signs out every session of the citizen but this browser's.
+pub async fn end_other_sessions(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+    crate::web::WebForm(_f): crate::web::WebForm<EndOthersForm>,
+) -> PageResult {
+    st.core
+        .logins
+        .end_other_sessions(&a.session, &ctx.client)
+        .await?;
+    Ok(crate::web::see_other(
+        "/account/sessions?done=sessions-ended",
+    ))
 }

@@ -51,6 +51,7 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
     match q.get("done").map(String::as_str) {
         Some("logout") => l.notices.push(l.t("notice-logged-out")),
         Some("confirmed") => l.notices.push(l.t("notice-email-confirmed")),
+        Some("password-reset") => l.notices.push(l.t("notice-password-reset-login")),
         _ => {}
     }
     let notice = if q.contains_key("esign") && st.core.esign.enabled() {
@@ -129,6 +130,10 @@ pub async fn submit(
             return Ok(res);
         }
         Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
+        Err(LoginError::CodeUsed) => (
+            StatusCode::UNAUTHORIZED,
+            ("code".into(), ctx.tr.t("err-code-used")),
+        ),
         Err(LoginError::Failed | LoginError::Gone) => (
             StatusCode::UNAUTHORIZED,
             ("".into(), ctx.tr.t("err-login-failed")),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod esign;
 pub mod login;
 pub mod oidc;
+pub mod password;
 pub mod register;
 pub mod twostep;
 
@@ -75,6 +76,32 @@ pub async fn esign_wait_js() -> Response {
         include_str!("../../static/esign-wait.js"),
     )
         .into_response()
+}
+
+/// npass's own help, terms, privacy and accessibility pages (the footer's links when the
+/// deployment names no pages of its own): a title and paragraphs from the locale files.
+pub async fn info(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let name = ctx.browser.path.trim_start_matches('/').to_owned();
+    let l = crate::pages::Layout::of(&st, &ctx);
+    let body = l.tr.args(
+        &format!("page-{name}-body"),
+        &[
+            ("service", l.t("service-name").as_str()),
+            ("support", st.cfg.support_name.as_str()),
+        ],
+    );
+    let page = crate::pages::MessagePage {
+        title: l.t(&format!("page-{name}-title")),
+        paragraphs: body
+            .split("\n\n")
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        link: None,
+        show_request_id: false,
+        l,
+    };
+    crate::web::render(StatusCode::OK, &page)
 }
 
 pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {

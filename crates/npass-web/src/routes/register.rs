@@ -48,6 +48,7 @@ pub struct FieldView {
     pub value: String,
     pub auto: &'static str,
     pub required: bool,
+    pub hint: Option<String>,
     pub error: Option<String>,
 }
 
@@ -98,6 +99,11 @@ impl RegisterPage {
                 value: value.chars().take(200).collect(),
                 auto,
                 required,
+                hint: match name {
+                    "phone" => Some(l.t("hint-phone")),
+                    "birth_date" => Some(l.t("hint-birth-date")),
+                    _ => None,
+                },
                 error: errors.get(name),
             })
             .collect();
@@ -144,8 +150,11 @@ pub async fn submit(
             let l = Layout::of(&st, &ctx);
             let page = MessagePage {
                 title: l.t("register-sent-title"),
-                paragraphs: vec![l.t1("register-sent-text", "email", f.email.trim())],
-                link: Some(("/login".into(), l.t("link-login"))),
+                paragraphs: vec![
+                    l.t1("register-sent-text", "email", f.email.trim()),
+                    l.t("register-sent-none"),
+                ],
+                link: Some(("/register/resend".into(), l.t("resend-title"))),
                 show_request_id: false,
                 l,
             };
@@ -230,7 +239,7 @@ pub async fn confirm(
             let page = MessagePage {
                 title: l.t("confirm-failed-title"),
                 paragraphs: vec![l.t(key)],
-                link: Some(("/register".into(), l.t("link-register"))),
+                link: Some(("/register/resend".into(), l.t("resend-title"))),
                 show_request_id: false,
                 l,
             };
@@ -241,6 +250,54 @@ pub async fn confirm(
             };
             Ok(render(status, &page))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /register/resend`: "send the confirmation link again".
+pub async fn resend_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    use super::password::{IdRequest, id_request_page};
+    id_request_page(
+        &st,
+        &ctx,
+        IdRequest::Resend,
+        String::new(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+}
+
+/// `POST /register/resend`: the same answer whatever the identifier names.
+pub async fn resend(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<super::password::IdForm>,
+) -> PageResult {
+    use super::password::{IdRequest, id_request_failed};
+    match st
+        .core
+        .registrations
+        .resend(&f.national_id, &ctx.client)
+        .await
+    {
+        Ok(()) => {
+            let l = Layout::of(&st, &ctx);
+            let page = MessagePage {
+                title: l.t("register-sent-title"),
+                paragraphs: vec![l.t("resend-sent"), l.t("register-sent-none")],
+                link: Some(("/login".into(), l.t("link-back-login"))),
+                show_request_id: false,
+                l,
+            };
+            Ok(render(StatusCode::OK, &page))
+        }
+        Err(e @ (Error::Invalid { .. } | Error::RateLimited { .. })) => Ok(id_request_failed(
+            &st,
+            &ctx,
+            IdRequest::Resend,
+            &f.national_id,
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }

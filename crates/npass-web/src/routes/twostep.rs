@@ -22,37 +22,31 @@ pub struct IntroPage {
     pub recovery_left: i64,
     pub start: String,
     pub errors: FieldErrors,
-    /// (form action, title key, explanation key) of each change that needs a current code.
-    pub actions: Vec<(&'static str, &'static str, &'static str)>,
+    /// (form action, title key, explanation key, button style) of each change that needs a
+    /// current code; the page has one code field for all three.
+    pub actions: Vec<(&'static str, &'static str, &'static str, &'static str)>,
 }
 
-const ACTIONS: [(&str, &str, &str); 3] = [
+const ACTIONS: [(&str, &str, &str, &str); 3] = [
     (
         "/account/two-step/replace",
         "two-step-replace",
         "two-step-replace-text",
+        "secondary",
     ),
     (
         "/account/recovery-codes",
         "recovery-new-title",
         "recovery-new-text",
+        "secondary",
     ),
     (
         "/account/two-step/remove",
         "two-step-remove",
         "two-step-remove-text",
+        "warning",
     ),
 ];
-
-#[derive(Template)]
-#[template(path = "twostep_password.html")]
-pub struct PasswordPage {
-    pub l: Layout,
-    pub errors: FieldErrors,
-    pub min_password: usize,
-    /// Where the form posts: the activation journey's first password, or a reset.
-    pub action: String,
-}
 
 #[derive(Template)]
 #[template(path = "twostep_device.html")]
@@ -108,22 +102,6 @@ pub async fn intro(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen) ->
     intro_with(&st, &ctx, &a, FieldErrors::default(), StatusCode::OK).await
 }
 
-/// The password page posting to `action`, with `errors` (none: 200, else 400).
-fn password_form(st: &AppState, ctx: &Ctx, action: &str, errors: FieldErrors) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let page = PasswordPage {
-        l: Layout::of(st, ctx),
-        errors,
-        min_password: st.core.env.policy.min_password_len(),
-        action: action.into(),
-    };
-    render(status, &page)
-}
-
 pub async fn password_page(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -132,70 +110,39 @@ pub async fn password_page(
     if a.account.password_hash.is_some() {
         return see_other("/account/two-step/device");
     }
-    password_form(
+    super::password::form(
         &st,
         &ctx,
-        "/account/two-step/password",
+        super::password::Form::First,
         FieldErrors::default(),
     )
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    pub password: String,
-    #[serde(default)]
-    pub password_confirm: String,
 }
 
 pub async fn password_submit(
     State(st): State<AppState>,
     ctx: Ctx,
     FreshCitizen(a): FreshCitizen,
-    WebForm(f): WebForm<PasswordForm>,
+    WebForm(f): WebForm<super::password::PasswordForm>,
 ) -> PageResult {
     match st
         .core
         .credentials
-        .set_first_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
+        .set_first_password(
+            &a.account,
+            &a.session,
+            &f.password,
+            &f.password_confirm,
+            &ctx.client,
+        )
         .await
     {
         Ok(()) | Err(Error::Conflict("password-exists")) => {
             Ok(see_other("/account/two-step/device"))
         }
-        Err(e @ Error::Invalid { .. }) => Ok(password_form(
+        Err(e @ Error::Invalid { .. }) => Ok(super::password::form(
             &st,
             &ctx,
-            "/account/two-step/password",
-            FieldErrors::from(&ctx.tr, &[e]),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `GET /account/password`: a new password, after a recent login (an e-signature login where
-/// the deployment has one: the "forgot password" path of the MPass journey).
-pub async fn reset_page(State(st): State<AppState>, ctx: Ctx, _: FreshCitizen) -> Response {
-    password_form(&st, &ctx, "/account/password", FieldErrors::default())
-}
-
-pub async fn reset_submit(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    FreshCitizen(a): FreshCitizen,
-    WebForm(f): WebForm<PasswordForm>,
-) -> PageResult {
-    match st
-        .core
-        .credentials
-        .reset_password(&a.account, &f.password, &f.password_confirm, &ctx.client)
-        .await
-    {
-        Ok(()) => Ok(see_other("/account?done=password-reset")),
-        Err(e @ Error::Invalid { .. }) => Ok(password_form(
-            &st,
-            &ctx,
-            "/account/password",
+            super::password::Form::First,
             FieldErrors::from(&ctx.tr, &[e]),
         )),
         Err(e) => Err(e.into()),

@@ -328,6 +328,7 @@ pub struct Browser {
     pub client: reqwest::Client,
     pub cookies: HashMap<String, String>,
     pub lang: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 impl Browser {
@@ -341,6 +342,7 @@ impl Browser {
             client,
             cookies: HashMap::new(),
             lang: Some("en".into()),
+            user_agent: None,
         }
     }
 
@@ -382,6 +384,9 @@ impl Browser {
         }
         if let Some(l) = &self.lang {
             rb = rb.header("accept-language", l.as_str());
+        }
+        if let Some(ua) = &self.user_agent {
+            rb = rb.header("user-agent", ua.as_str());
         }
         rb
     }

@@ -18,4 +18,5 @@ mod oidc;
 mod operator;
 mod pages;
 mod registration;
+mod selfservice;
 mod tidy;

@@ -44,7 +44,7 @@ pub async fn add(app: &TestApp, n: NewEService) -> Service {
 }
 
 /// A Tax portal at `CB` that takes back-channel logout at `uri`.
-async fn with_backchannel(app: &TestApp, name: &str, uri: String) -> Service {
+pub(crate) async fn with_backchannel(app: &TestApp, name: &str, uri: String) -> Service {
     let n = NewEService {
         name: name.into(),
         redirect_uris: vec![CB.into()],
@@ -55,7 +55,10 @@ async fn with_backchannel(app: &TestApp, name: &str, uri: String) -> Service {
 }
 
 /// Waits (a bounded while) until the back-channel sink holds `n` requests; their bodies.
-async fn delivered(got: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, n: usize) -> Vec<String> {
+pub(crate) async fn delivered(
+    got: &std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    n: usize,
+) -> Vec<String> {
     for _ in 0..200 {
         if got.lock().unwrap().len() >= n {
             break;
@@ -255,7 +258,7 @@ async fn jwks(app: &TestApp) -> Vec<SigningKey> {
         .collect()
 }
 
-async fn logged_in(app: &TestApp, p: &Person) -> Browser {
+pub(crate) async fn logged_in(app: &TestApp, p: &Person) -> Browser {
     let mut b = registered(app, p).await;
     login(&mut b, p, "").await.status(303);
     b
@@ -436,7 +439,8 @@ async fn code_flow_with_pkce_consent_tokens_and_userinfo() {
         .await
         .has("Details shared with a service")
         .has("Tax portal")
-        .has("given_name");
+        .has("your name, your date of birth, your language, your email address")
+        .lacks("given_name");
 }
 
 #[tokio::test]
@@ -811,7 +815,7 @@ async fn post_client(
     )
 }
 
-async fn fresh_tokens(app: &TestApp, b: &mut Browser, s: &Service) -> Value {
+pub(crate) async fn fresh_tokens(app: &TestApp, b: &mut Browser, s: &Service) -> Value {
     let p = pkce();
     let code = code_for(app, b, s, &p, &[]).await;
     let (status, t) = redeem(app, s, &code, &p).await;
@@ -834,7 +838,7 @@ async fn refresh(app: &TestApp, s: &Service, refresh_token: &str) -> (u16, Value
 }
 
 /// Neither the access token nor the refresh token of `t` works any more.
-async fn assert_revoked(app: &TestApp, s: &Service, t: &Value) {
+pub(crate) async fn assert_revoked(app: &TestApp, s: &Service, t: &Value) {
     assert_eq!(
         userinfo(app, t["access_token"].as_str().unwrap()).await.0,
         401
@@ -1104,7 +1108,7 @@ async fn revocation_introspection_logout_and_idle_limits() {
 }
 
 /// A tiny HTTP endpoint standing in for an e-service's back-channel logout URI.
-async fn backchannel_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) async fn backchannel_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     backchannel_sink_failing(0).await
 }
 

@@ -205,10 +205,10 @@ async fn seed_wording_appears_on_the_romanian_two_step_pages() {
         .has("Setează codul de verificare");
     b.get("/account/two-step/device")
         .await
-        .has("Instalați aplicație Authenticator")
+        .has("Instalați aplicația Authenticator")
         .has("Ce tip de dispozitiv aveți?");
     let scan = b.get("/account/two-step/scan").await;
-    scan.has("Adăugați cont nou")
+    scan.has("Adăugați contul npass în aplicația Authenticator")
         .has("Nu puteți scana codul QR?")
         .has("Introduceți codul de verificare")
         .has("Confirmă")

@@ -281,7 +281,13 @@ async fn other_fields_are_checked_together() {
         .has("This field is mandatory.")
         .has("Enter a real date as YYYY-MM-DD")
         .has("Enter an email address like name@example.md.")
-        .has("international format");
+        .has("Enter a phone number that exists");
+    // Digits are not letters; the message says what is allowed.
+    try_register(&app, &mut b, &[("family_name", "Popescu2")])
+        .await
+        .status(400)
+        .has("Use letters, spaces, apostrophes and hyphens only")
+        .has("href=\"#family_name\"");
     try_register(&app, &mut b, &[("birth_date", "2030-01-01")])
         .await
         .status(400)
@@ -349,4 +355,151 @@ async fn confirmation_links_work_once_and_expire() {
     .await
     .status(410)
     .has("has expired");
+}
+
+#[tokio::test]
+async fn a_national_phone_number_is_stored_in_international_form() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    let mut fields = register_fields(&ION);
+    for f in &mut fields {
+        if f.0 == "phone" {
+            f.1 = "069 123 456";
+        }
+    }
+    b.submit("/register", "/register", &fields)
+        .await
+        .status(200);
+    let mail = app.mail(ION.email, "/register/confirm?token=").await;
+    assert!(mail.contains("/register/confirm?token="));
+    let account = app.core.admin.find_citizen(ION.national_id).await.unwrap();
+    assert_eq!(account.profile.phone, "+37369123456");
+}
+
+/// The confirmation links emailed to `to`, as paths on npass, oldest first.
+fn confirmation_paths(app: &TestApp, to: &str) -> Vec<String> {
+    let mut found: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&app.outbox)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let text = decode_mail(&std::fs::read_to_string(e.path()).ok()?);
+                    (text.contains(&format!("To: {to}"))).then_some(())?;
+                    let line = text
+                        .lines()
+                        .find(|l| l.contains("/register/confirm?token="))?;
+                    Some((e.path(), line.trim().to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+        .into_iter()
+        .map(|(_, l)| l.strip_prefix(&app.base).unwrap().to_owned())
+        .collect()
+}
+
+/// Follows a confirmation link and presses its button; the answer.
+async fn confirm_by(b: &mut Browser, path: &str) -> Resp {
+    let page = b.get(path).await;
+    let token = field_value(&page.body, "token").unwrap();
+    b.post_raw(
+        "/register/confirm",
+        &[("csrf", &page.csrf()), ("token", &token)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_unconfirmed_registration_can_be_resent_replaced_and_expires() {
+    let app = TestApp::start().await;
+    // Someone registers Ion's number with their own address and never confirms.
+    let squatter = Person {
+        email: "squatter@example.md",
+        password: "somebody else entirely here",
+        ..ION
+    };
+    let mut b = app.browser();
+    let first = b
+        .submit("/register", "/register", &register_fields(&squatter))
+        .await;
+    first.status(200).has("Check your email");
+    app.mail(squatter.email, "/register/confirm?token=").await;
+
+    // Ion registers: the same page, and his own link, which makes the account his.
+    let mut ion = app.browser();
+    let second = ion
+        .submit("/register", "/register", &register_fields(&ION))
+        .await;
+    second.status(200).has("Check your email");
+    app.mail(ION.email, "/register/confirm?token=").await;
+    let r = confirm_by(&mut ion, &confirmation_paths(&app, ION.email)[0]).await;
+    assert_eq!(r.location(), "/login?done=confirmed");
+    login(&mut ion, &ION, "").await.status(303);
+    login(&mut app.browser(), &squatter, "").await.status(401);
+    confirm_by(&mut b, &confirmation_paths(&app, squatter.email)[0])
+        .await
+        .status(404);
+    assert_eq!(app.mail_count(ION.email), 1, "no 'someone tried' mail");
+
+    // Ana's link: sent again on request (to the address she gave), once in five minutes.
+    let mut ana = app.browser();
+    ana.submit("/register", "/register", &register_fields(&ANA))
+        .await
+        .status(200)
+        .has("href=\"/register/resend\"");
+    app.mail(ANA.email, "/register/confirm?token=").await;
+    let page = ana.get("/register/resend").await;
+    page.status(200).has("Send the confirmation link again");
+    for _ in 0..2 {
+        ana.submit(
+            "/register/resend",
+            "/register/resend",
+            &[("national_id", ANA.national_id)],
+        )
+        .await
+        .status(200)
+        .has("we have sent a new link");
+    }
+    ana.submit(
+        "/register/resend",
+        "/register/resend",
+        &[("national_id", "2003004005008")],
+    )
+    .await
+    .status(200)
+    .has("we have sent a new link");
+    for _ in 0..100 {
+        if confirmation_paths(&app, ANA.email).len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(confirmation_paths(&app, ANA.email).len(), 2);
+
+    // A week unconfirmed: the registration goes, and the number can be registered again.
+    app.clock.advance_secs(7 * 24 * 3600 + 1);
+    assert_eq!(
+        app.core.registrations.purge_unconfirmed().await.unwrap(),
+        1,
+        "Ana's; Ion's is confirmed"
+    );
+    for link in confirmation_paths(&app, ANA.email) {
+        confirm_by(&mut ana, &link).await.status(404);
+    }
+    app.browser()
+        .submit("/register", "/register", &register_fields(&ANA))
+        .await
+        .status(200);
+    for _ in 0..100 {
+        if confirmation_paths(&app, ANA.email).len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let links = confirmation_paths(&app, ANA.email);
+    assert_eq!(links.len(), 3);
+    let r = confirm_by(&mut app.browser(), links.last().unwrap()).await;
+    assert_eq!(r.location(), "/login?done=confirmed");
 }
