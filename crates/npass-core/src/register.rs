@@ -29,6 +29,9 @@ pub struct RegisterInput {
     pub password: String,
     pub password_confirm: String,
     pub language: String,
+    /// A path on npass to go on to after the confirmation and the login (an e-service's
+    /// parked request); empty for My account.
+    pub next: String,
 }
 
 impl std::fmt::Debug for RegisterInput {
@@ -236,7 +239,7 @@ impl Registrations {
             // Still unconfirmed: whoever confirms an address first gets it (design note 0012).
             Some(pending) if pending.status == AccountStatus::Pending => {
                 return self
-                    .replace_pending(&pending, profile, &hash, client)
+                    .replace_pending(&pending, profile, &hash, &input.next, client)
                     .await
                     .map_err(|e| vec![e]);
             }
@@ -258,7 +261,7 @@ impl Registrations {
             password_hash: Some(hash),
             created_at: now,
         };
-        let (token, mail) = self.confirmation(&account.profile);
+        let (token, mail) = self.confirmation(&account.profile, &input.next);
         let ev = audit::event(
             "account.register",
             Some(&account.id),
@@ -297,11 +300,17 @@ impl Registrations {
         }
     }
 
-    /// A fresh confirmation link and its email to `profile`'s address.
-    fn confirmation(&self, profile: &Profile) -> (String, crate::model::Mail) {
+    /// A fresh confirmation link and its email to `profile`'s address; the link leads on to
+    /// `next` (a local path) after the confirmation.
+    fn confirmation(&self, profile: &Profile, next: &str) -> (String, crate::model::Mail) {
         let token = rng::token(self.env.rng.as_ref());
+        let next = if next.starts_with('/') && !next.starts_with("//") {
+            format!("&next={}", crate::pct_encode(next))
+        } else {
+            String::new()
+        };
         let link = format!(
-            "{}/register/confirm?token={token}",
+            "{}/register/confirm?token={token}{next}",
             self.env.policy.public_url.trim_end_matches('/')
         );
         let mail = self.env.mail(
@@ -320,10 +329,11 @@ impl Registrations {
         pending: &Account,
         profile: Profile,
         hash: &str,
+        next: &str,
         client: &Client,
     ) -> Result<()> {
         let now = self.env.now();
-        let (token, mail) = self.confirmation(&profile);
+        let (token, mail) = self.confirmation(&profile, next);
         let ev = audit::event(
             "account.register-replacement",
             Some(&pending.id),
@@ -381,7 +391,7 @@ impl Registrations {
         };
         match pending {
             Some(a) if due => {
-                let (token, mail) = self.confirmation(&a.profile);
+                let (token, mail) = self.confirmation(&a.profile, "");
                 let ev = audit::event(
                     "account.confirmation-resent",
                     Some(&a.id),
@@ -538,6 +548,7 @@ mod service_tests {
             password: "cerul de deasupra Chisinaului".into(),
             password_confirm: "cerul de deasupra Chisinaului".into(),
             language: "ro".into(),
+            next: String::new(),
         }
     }
 

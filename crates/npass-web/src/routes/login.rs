@@ -26,6 +26,17 @@ pub struct LoginPage {
     pub esign: bool,
     /// The client-certificate listener is on.
     pub esign_card: bool,
+    /// Registration, coming back to `next` (an e-service's parked request) once confirmed.
+    pub register_href: String,
+}
+
+/// `/register`, carrying `next` when there is one.
+fn register_href(next: &str) -> String {
+    if next.is_empty() {
+        "/register".into()
+    } else {
+        format!("/register?next={}", enc(next))
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,11 +107,12 @@ fn form(
         &LoginPage {
             l,
             national_id: String::new(),
-            next,
             reauth,
             errors: FieldErrors::default(),
             esign: st.core.esign.enabled(),
             esign_card: st.cfg.esign_tls_url.is_some(),
+            register_href: register_href(&next),
+            next,
         },
     )
 }
@@ -159,10 +171,12 @@ pub async fn submit(
     };
     let mut errors = FieldErrors::default();
     errors.push(&err.0, err.1);
+    let next = safe_next(&f.next).unwrap_or_default();
     let page = LoginPage {
         l: Layout::of(&st, &ctx),
         national_id: f.national_id.chars().take(64).collect(),
-        next: safe_next(&f.next).unwrap_or_default(),
+        register_href: register_href(&next),
+        next,
         reauth: false,
         errors,
         esign: st.core.esign.enabled(),

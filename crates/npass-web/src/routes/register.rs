@@ -10,7 +10,7 @@ use super::query;
 use crate::AppState;
 use crate::error::PageResult;
 use crate::pages::{FieldErrors, Layout, MessagePage};
-use crate::web::{Ctx, WebForm, render, see_other};
+use crate::web::{Ctx, WebForm, enc, render, safe_next, see_other};
 
 #[derive(Deserialize, Default)]
 pub struct RegisterForm {
@@ -30,6 +30,9 @@ pub struct RegisterForm {
     pub password: String,
     #[serde(default)]
     pub password_confirm: String,
+    /// Where the citizen goes after confirming and logging in (an e-service's parked request).
+    #[serde(default)]
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -39,6 +42,9 @@ pub struct RegisterPage {
     pub fields: Vec<FieldView>,
     pub errors: FieldErrors,
     pub min_password: usize,
+    pub next: String,
+    /// The login page, leading on to `next` too.
+    pub login_href: String,
 }
 
 pub struct FieldView {
@@ -112,17 +118,29 @@ impl RegisterPage {
             fields,
             errors,
             min_password,
+            login_href: match safe_next(&f.next) {
+                Some(n) => format!("/login?next={}", enc(&n)),
+                None => "/login".into(),
+            },
+            next: safe_next(&f.next).unwrap_or_default(),
         }
     }
 }
 
-pub async fn page(State(st): State<AppState>, ctx: Ctx) -> Response {
+pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
+    let next = query(&raw)
+        .get("next")
+        .and_then(|n| safe_next(n))
+        .unwrap_or_default();
     if ctx.auth.is_some() {
-        return see_other("/account");
+        return see_other(if next.is_empty() { "/account" } else { &next });
     }
     let page = RegisterPage::new(
         Layout::of(&st, &ctx),
-        &RegisterForm::default(),
+        &RegisterForm {
+            next,
+            ..RegisterForm::default()
+        },
         FieldErrors::default(),
         st.core.env.policy.min_password_len(),
     );
@@ -144,6 +162,7 @@ pub async fn submit(
         password: f.password.clone(),
         password_confirm: f.password_confirm.clone(),
         language: ctx.tr.lang.to_owned(),
+        next: safe_next(&f.next).unwrap_or_default(),
     };
     match st.core.registrations.register(input, &ctx.client).await {
         Ok(()) => {
@@ -196,17 +215,21 @@ pub async fn submit(
 pub struct ConfirmPage {
     pub l: Layout,
     pub token: String,
+    pub next: String,
 }
 
 /// The emailed link lands here; confirming is a POST, so mail scanners that follow links do not
 /// confirm by themselves.
 pub async fn confirm_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Response {
-    let token = query(&raw).get("token").cloned().unwrap_or_default();
+    let q = query(&raw);
+    let token = q.get("token").cloned().unwrap_or_default();
+    let next = q.get("next").and_then(|n| safe_next(n)).unwrap_or_default();
     render(
         StatusCode::OK,
         &ConfirmPage {
             l: Layout::of(&st, &ctx),
             token,
+            next,
         },
     )
 }
@@ -215,6 +238,8 @@ pub async fn confirm_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -
 pub struct ConfirmForm {
     #[serde(default)]
     pub token: String,
+    #[serde(default)]
+    pub next: String,
 }
 
 pub async fn confirm(
@@ -228,7 +253,10 @@ pub async fn confirm(
         .confirm_email(&f.token, &ctx.client)
         .await
     {
-        Ok(()) => Ok(see_other("/login?done=confirmed")),
+        Ok(()) => Ok(see_other(&match safe_next(&f.next) {
+            Some(next) => format!("/login?done=confirmed&next={}", enc(&next)),
+            None => "/login?done=confirmed".into(),
+        })),
         Err(e @ (Error::NotFound | Error::Expired(_))) => {
             let l = Layout::of(&st, &ctx);
             let key = if matches!(e, Error::NotFound) {

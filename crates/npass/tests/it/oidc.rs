@@ -98,7 +98,7 @@ pub fn pkce() -> Pkce {
     }
 }
 
-fn authorize_path(s: &Service, p: &Pkce, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_path(s: &Service, p: &Pkce, extra: &[(&str, &str)]) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("response_type", "code")
         .append_pair("client_id", &s.id)

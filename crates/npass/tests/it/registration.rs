@@ -503,3 +503,63 @@ async fn an_unconfirmed_registration_can_be_resent_replaced_and_expires() {
     let r = confirm_by(&mut app.browser(), links.last().unwrap()).await;
     assert_eq!(r.location(), "/login?done=confirmed");
 }
+
+#[tokio::test]
+async fn registering_from_an_e_service_comes_back_to_it() {
+    let app = TestApp::start().await;
+    let s = crate::oidc::service(&app, npass_core::model::Level::Low, &["openid"], false).await;
+    let mut b = app.browser();
+    let p = crate::oidc::pkce();
+    let form = b.get(&crate::oidc::authorize_path(&s, &p, &[])).await;
+    let next = form.login_next();
+    // The login form's "Create an account" keeps the e-service's request.
+    let href = format!("/register?next={}", npass_web::web::enc(&next));
+    form.has(&href.replace('&', "&#38;"));
+    let page = b.get(&href).await;
+    page.status(200);
+    assert_eq!(field_value(&page.body, "next").unwrap(), next);
+    let mut fields = register_fields(&ION);
+    fields.push(("next", next.as_str()));
+    b.submit(&href, "/register", &fields).await.status(200);
+    // The link leads on to it after the confirmation …
+    app.mail(ION.email, "/register/confirm?token=").await;
+    let link = confirmation_paths(&app, ION.email).remove(0);
+    assert!(link.contains("&next="), "{link}");
+    let confirm = b.get(&link).await;
+    let r = b
+        .post_raw(
+            "/register/confirm",
+            &[
+                ("csrf", &confirm.csrf()),
+                ("token", &field_value(&confirm.body, "token").unwrap()),
+                ("next", &field_value(&confirm.body, "next").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        format!("/login?done=confirmed&next={}", npass_web::web::enc(&next))
+    );
+    // … and the login after it.
+    let login_page = b.get(&r.location()).await;
+    login_page.has("Your email address is confirmed");
+    assert_eq!(field_value(&login_page.body, "next").unwrap(), next);
+    let r = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &login_page.csrf()),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location()), (303, next.clone()));
+    // The parked request goes on to the e-service's consent.
+    b.get(&next).await.status(200).has("Tax portal");
+
+    // A `next` that leaves npass is dropped everywhere.
+    let page = b.get("/register?next=https%3A%2F%2Fevil.example%2F").await;
+    assert!(!page.body.contains("evil.example"));
+}
