@@ -28,6 +28,9 @@ use crate::i18n::Tr;
 pub const SESSION_COOKIE: &str = "__Host-npass";
 pub const PRE_COOKIE: &str = "__Host-npass-pre";
 pub const LANG_COOKIE: &str = "__Host-npass-lang";
+/// Where a journey started elsewhere leads back to (an e-service's parked request, while the
+/// citizen sets up two-step authentication to reach its level).
+pub const RETURN_COOKIE: &str = "__Host-npass-return";
 /// Largest form body we read. Every form of ours is far smaller.
 pub const FORM_LIMIT: usize = 16 * 1024;
 
@@ -409,7 +412,11 @@ impl FromRequestParts<AppState> for FreshCitizen {
 }
 
 fn citizen(st: &AppState, ctx: &Ctx, fresh: bool) -> Result<Authed, Response> {
-    let path = &ctx.browser.path;
+    // Back to the same page after the login, query and all (the language aside).
+    let path = &match ctx.browser.query_rest.as_str() {
+        "" => ctx.browser.path.clone(),
+        q => format!("{}?{q}", ctx.browser.path),
+    };
     match &ctx.auth {
         None => Err(crate::routes::to_login(path, false)),
         Some(a) if fresh && !st.core.logins.is_fresh(&a.session) => {

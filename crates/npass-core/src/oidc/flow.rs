@@ -59,6 +59,12 @@ pub enum Next {
     Login {
         reauth: bool,
     },
+    /// The session is recent enough but below the level the request needs: the citizen is
+    /// shown the ways to reach `needed` (or to decline).
+    StepUp {
+        needed: crate::model::Level,
+        have: crate::model::Level,
+    },
     Consent,
     Issue,
     /// Back to the e-service with an error (prompt=none and nothing can be done silently).
@@ -490,6 +496,12 @@ impl Federation {
             .max_age
             .is_some_and(|m| self.env.now() - s.auth_time > m * 1000);
         let must_login = req.prompt.login && s.auth_time < req.created_at;
+        if !too_old && !must_login && s.level < req.min_level && !none {
+            return Ok(Next::StepUp {
+                needed: req.min_level,
+                have: s.level,
+            });
+        }
         if too_old || must_login || s.level < req.min_level {
             return Ok(if none {
                 silent_fail(

@@ -145,6 +145,25 @@ pub struct ConsentPage {
     pub level: String,
 }
 
+#[derive(Template)]
+#[template(path = "stepup.html")]
+pub struct StepUpPage {
+    pub l: Layout,
+    pub req: String,
+    pub service: String,
+    pub lead: String,
+    /// Why the level matters and how it is reached, in words.
+    pub why: &'static str,
+    pub next: String,
+    pub national_id: String,
+    /// The password and code reach the level, and the account has a code.
+    pub code_login: bool,
+    /// The account has no code yet, and one would reach the level.
+    pub setup_two_step: bool,
+    pub setup_href: String,
+    pub esign: bool,
+}
+
 /// The context for a page on the way back to a parked request (`next` is
 /// `/authorize/continue?req=…`): in the language the request's `ui_locales` asked for.
 pub async fn continuing(st: &AppState, ctx: Ctx, next: &str) -> Ctx {
@@ -185,6 +204,55 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
             super::login::here(st, ctx, format!("/authorize/continue?req={id}"), reauth)
         }
         (Next::Redirect(url), _) => see_other(&url),
+        (Next::StepUp { needed, have }, Some(a)) => {
+            let service = st
+                .core
+                .registry
+                .eservice(&req.client_id)
+                .await
+                .map_err(|e| ctx.fail(e))?
+                .name;
+            let has_code = st
+                .core
+                .credentials
+                .two_step_status(&a.account)
+                .await
+                .map_err(|e| ctx.fail(e))?
+                .active
+                .is_some();
+            let l = Layout::of(st, ctx);
+            let lead = l.tr.args(
+                "stepup-lead",
+                &[
+                    ("service", service.as_str()),
+                    (
+                        "needed",
+                        l.t(&format!("level-{}", needed.as_str())).as_str(),
+                    ),
+                    ("have", l.t(&format!("level-{}", have.as_str())).as_str()),
+                ],
+            );
+            let by_code = needed <= npass_core::model::Level::Substantial;
+            let next = format!("/authorize/continue?req={id}");
+            let page = StepUpPage {
+                req: id.clone(),
+                lead,
+                why: if by_code {
+                    "stepup-why-substantial"
+                } else {
+                    "stepup-why-high"
+                },
+                national_id: a.account.national_id.value.clone(),
+                code_login: by_code && has_code,
+                setup_two_step: by_code && !has_code,
+                setup_href: format!("/account/two-step?next={}", crate::web::enc(&next)),
+                esign: st.core.esign.enabled(),
+                next,
+                service,
+                l,
+            };
+            render(StatusCode::OK, &page)
+        }
         (Next::Consent, Some(a)) => {
             let service = st
                 .core

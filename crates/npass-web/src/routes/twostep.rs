@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use npass_core::Error;
 use serde::Deserialize;
@@ -12,7 +12,10 @@ use crate::AppState;
 use crate::error::PageResult;
 use crate::pages::{FieldErrors, Layout};
 use crate::qr;
-use crate::web::{Authed, Citizen, Ctx, FreshCitizen, WebForm, render, see_other};
+use crate::web::{
+    Authed, Citizen, Ctx, FreshCitizen, RETURN_COOKIE, WebForm, append_cookie, cookies, enc,
+    expired_cookie, lasting_cookie, render, safe_next, see_other,
+};
 
 #[derive(Template)]
 #[template(path = "twostep_intro.html")]
@@ -60,6 +63,9 @@ pub struct DevicePage {
 pub struct ScanPage {
     pub l: Layout,
     pub secret: String,
+    /// The `otpauth://` URI: tappable on the phone that has the app (a phone cannot scan its
+    /// own screen).
+    pub otpauth: String,
     pub errors: FieldErrors,
 }
 
@@ -70,6 +76,8 @@ pub struct DonePage {
     pub title: String,
     pub message: String,
     pub codes: Vec<String>,
+    /// The e-service's request this journey was started for: log in with the code and go on.
+    pub continue_href: Option<String>,
 }
 
 async fn intro_with(
@@ -98,8 +106,32 @@ async fn intro_with(
     Ok(render(status, &page))
 }
 
-pub async fn intro(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen) -> PageResult {
-    intro_with(&st, &ctx, &a, FieldErrors::default(), StatusCode::OK).await
+/// `GET /account/two-step`; `?next=` (an e-service's parked request that needs the level)
+/// is remembered for the end of the journey.
+pub async fn intro(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+    raw: RawQuery,
+) -> PageResult {
+    let mut res = intro_with(&st, &ctx, &a, FieldErrors::default(), StatusCode::OK).await?;
+    if let Some(next) = query(&raw).get("next").and_then(|n| safe_next(n)) {
+        append_cookie(
+            res.headers_mut(),
+            &lasting_cookie(RETURN_COOKIE, &enc(&next), 30 * 60),
+        );
+    }
+    Ok(res)
+}
+
+/// The journey's way back (`RETURN_COOKIE`), if one was remembered.
+fn return_to(headers: &HeaderMap) -> Option<String> {
+    let v = cookies(headers).remove(RETURN_COOKIE)?;
+    let decoded: String = form_urlencoded::parse(format!("x={v}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
+    safe_next(&decoded)
 }
 
 pub async fn password_page(
@@ -179,6 +211,7 @@ async fn scan_with(
     let page = ScanPage {
         l: Layout::of(st, ctx),
         secret: en.secret_grouped,
+        otpauth: en.otpauth_uri,
         errors,
     };
     Ok(render(status, &page))
@@ -212,6 +245,7 @@ pub struct CodeForm {
 pub async fn confirm(
     State(st): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     FreshCitizen(a): FreshCitizen,
     WebForm(f): WebForm<CodeForm>,
 ) -> PageResult {
@@ -223,13 +257,19 @@ pub async fn confirm(
     {
         Ok(codes) => {
             let l = Layout::of(&st, &ctx);
+            // Back to the e-service that needed the level: a login with the new code reaches it.
+            let continue_href =
+                return_to(&headers).map(|next| format!("/login?reauth=1&next={}", enc(&next)));
             let page = DonePage {
                 title: l.t("two-step-done-title"),
                 message: l.t("two-step-done"),
                 codes,
+                continue_href,
                 l,
             };
-            Ok(render(StatusCode::OK, &page))
+            let mut res = render(StatusCode::OK, &page);
+            append_cookie(res.headers_mut(), &expired_cookie(RETURN_COOKIE));
+            Ok(res)
         }
         Err(
             e @ (Error::Invalid { .. } | Error::RateLimited { .. } | Error::Forbidden("locked")),
@@ -313,6 +353,7 @@ pub async fn recovery_codes(
                 title: l.t("recovery-new-title"),
                 message: l.t("recovery-new"),
                 codes,
+                continue_href: None,
                 l,
             };
             Ok(render(StatusCode::OK, &page))

@@ -666,7 +666,10 @@ async fn levels_step_up_and_are_never_overclaimed() {
     let p = pkce();
     let r = go(&mut b, &authorize_path(&strict, &p, &[])).await;
     r.login_next();
-    r.has("The e-service asks you to log in again");
+    r.has("A stronger login is needed")
+        .has("Tax portal needs the level of assurance &#34;substantial&#34;; you are logged in at &#34;low&#34;.")
+        .has("Log in with your password and the verification code")
+        .lacks("I don&#39;t have a verification code");
     // prompt=none cannot step up silently.
     let r = go(&mut b, &authorize_path(&strict, &p, &[("prompt", "none")])).await;
     assert_eq!(query_of(&r.location())["error"], "login_required");
@@ -715,7 +718,21 @@ async fn levels_step_up_and_are_never_overclaimed() {
         ),
     )
     .await;
-    r.login_next();
+    r.status(200)
+        .has("This level needs an electronic signature.")
+        .has("cannot be reached with the ways of logging in offered here")
+        .lacks("action=\"/login\"");
+    // Declining goes back to the e-service with the standard error, and no code.
+    let req = field_value(&r.body, "req").unwrap();
+    let back = b
+        .post_raw(
+            "/authorize/consent",
+            &[("csrf", &r.csrf()), ("req", &req), ("decision", "deny")],
+        )
+        .await;
+    let q = query_of(&back.location());
+    assert_eq!(q["error"], "access_denied");
+    assert!(!q.contains_key("code"));
     // max_age: a login older than asked is redone.
     app.clock.advance_secs(120);
     let p = pkce();

@@ -398,3 +398,77 @@ async fn citizens_see_their_sessions_and_sign_out_the_others() {
         .await
         .has("A session was signed out from My account");
 }
+
+#[tokio::test]
+async fn a_citizen_without_two_step_is_shown_how_to_reach_the_level_and_goes_on_to_the_service() {
+    let app = TestApp::start().await;
+    let s = crate::oidc::service(
+        &app,
+        npass_core::model::Level::Substantial,
+        &["openid"],
+        false,
+    )
+    .await;
+    let mut b = logged_in(&app, &ION).await;
+    let p = crate::oidc::pkce();
+    let page = b.get(&crate::oidc::authorize_path(&s, &p, &[])).await;
+    page.status(200)
+        .has("Tax portal needs the level of assurance")
+        .has("I don&#39;t have a verification code")
+        .lacks("Log in with your password and the verification code");
+    let next = format!(
+        "/authorize/continue?req={}",
+        field_value(&page.body, "req").unwrap()
+    );
+    let setup = format!("/account/two-step?next={}", npass_web::web::enc(&next));
+    page.has(&setup.replace('&', "&#38;"));
+
+    // Setting the code remembers the way back; the done page leads on to a login with it.
+    let intro = b.get(&setup).await;
+    intro.status(200);
+    assert!(
+        intro
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("__Host-npass-return=") && c.contains("HttpOnly"))
+    );
+    b.get("/account/two-step/device?device=android")
+        .await
+        .status(200);
+    let scan = b.get("/account/two-step/scan").await;
+    scan.status(200).has("href=\"otpauth://totp/");
+    let (_, secret) = scan_qr(&mut b).await;
+    let done = b
+        .post_raw(
+            "/account/two-step/confirm",
+            &[("csrf", &scan.csrf()), ("code", &app.code(&secret))],
+        )
+        .await;
+    let go_on = format!("/login?reauth=1&next={}", npass_web::web::enc(&next));
+    done.status(200)
+        .has("Log in with the code and continue")
+        .has(&go_on.replace('&', "&#38;"));
+    assert!(
+        done.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("__Host-npass-return=") && c.contains("Max-Age=0"))
+    );
+
+    // The login with the new code reaches the level and goes on to the e-service.
+    app.clock.advance_secs(30);
+    let form = b.get(&go_on).await;
+    let r = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("code", &app.code(&secret)),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location()), (303, next.clone()));
+    b.get(&next).await.status(200).has("Share your details");
+}
