@@ -21,6 +21,7 @@ pub mod login;
 pub mod model;
 pub mod national_id;
 pub mod oidc;
+pub mod own;
 pub mod password;
 pub mod register;
 pub mod registry;

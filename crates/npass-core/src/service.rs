@@ -226,6 +226,8 @@ pub struct Core {
     pub credentials: crate::twostep::Credentials,
     /// Forgotten passwords, reset by an emailed link.
     pub resets: crate::reset::PasswordResets,
+    /// The citizen's contact details, email address, and deleting the account.
+    pub own: crate::own::OwnAccount,
     /// The e-services, whatever their protocol.
     pub registry: Registry,
     /// The provider's signing keys.
@@ -299,6 +301,12 @@ impl Core {
             hashing: hashing.clone(),
             ended: ended.clone(),
         };
+        let own = crate::own::OwnAccount {
+            accounts: store.clone(),
+            sessions: store.clone(),
+            env: env.clone(),
+            ended: ended.clone(),
+        };
         let logins = Arc::new(crate::login::Logins {
             accounts: store.clone(),
             totp: store.clone(),
@@ -356,6 +364,7 @@ impl Core {
             registrations,
             credentials,
             resets,
+            own,
             registry,
             keys,
             federation,

@@ -64,6 +64,52 @@ pub trait AccountStore: Send + Sync {
     /// Deletes the accounts still pending that were created before `created_before`, with
     /// their links; returns how many.
     async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64>;
+    /// Sets the phone number and the preferred language, with the audit row.
+    async fn profile_update(
+        &self,
+        account_id: &str,
+        phone: &str,
+        language: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    /// Records a new address waiting for its confirmation, with its emails (the link to the new
+    /// address, the warning to the old one) and the audit row.
+    #[allow(clippy::too_many_arguments)]
+    async fn email_change_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        new_email: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mails: &[Mail],
+        now: i64,
+    ) -> Result<()>;
+    /// The account and new address of an email change link neither spent nor expired.
+    async fn email_change(&self, token_hash: &str, now: i64) -> Result<Option<(String, String)>>;
+    /// Spends the link (only if unexpired and the account's) and sets the new address, with
+    /// the email to the old address and the audit row; `false`, and nothing written, when the
+    /// link was spent or had expired.
+    async fn email_change_apply(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool>;
+    /// Deletes the account at its holder's request (design note 0013): its profile,
+    /// credentials, sessions, consents, links and throttle counters go; every grant its
+    /// e-services hold is revoked; the audit trail keeps its rows (the account id, times,
+    /// addresses, what happened), and the goodbye email is queued, in one transaction.
+    async fn account_delete(
+        &self,
+        account: &Account,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()>;
     async fn set_status(
         &self,
         account_id: &str,

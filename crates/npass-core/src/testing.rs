@@ -42,6 +42,8 @@ struct State {
     logins: HashMap<String, StoredLogin>,
     /// Replacement registrations: digest → (account, expiry, profile, password hash).
     replacements: HashMap<String, (String, i64, Profile, String)>,
+    /// Email changes: digest → (account, new address, expiry).
+    email_changes: HashMap<String, (String, String, i64)>,
     /// Reset links: digest → (account, expiry).
     resets: HashMap<String, (String, i64)>,
     audit: Vec<AuditRecord>,
@@ -214,6 +216,96 @@ impl AccountStore for MemStore {
                 password_hash.to_owned(),
             ),
         );
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(())
+    }
+
+    async fn profile_update(
+        &self,
+        account_id: &str,
+        phone: &str,
+        language: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        let a = st.accounts.get_mut(account_id).ok_or(Error::NotFound)?;
+        a.profile.phone = phone.to_owned();
+        a.profile.language = language.to_owned();
+        Self::append(&mut st, audit, None, now);
+        Ok(())
+    }
+
+    async fn email_change_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        new_email: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mails: &[Mail],
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        st.email_changes.retain(|_, (a, ..)| a != account_id);
+        st.email_changes.insert(
+            token_hash.to_owned(),
+            (account_id.to_owned(), new_email.to_owned(), expires_at),
+        );
+        st.mail.extend(mails.iter().cloned());
+        Self::append(&mut st, audit, None, now);
+        Ok(())
+    }
+
+    async fn email_change(&self, token_hash: &str, now: i64) -> Result<Option<(String, String)>> {
+        Ok(self
+            .state()
+            .email_changes
+            .get(token_hash)
+            .filter(|(_, _, exp)| *exp > now)
+            .map(|(a, e, _)| (a.clone(), e.clone())))
+    }
+
+    async fn email_change_apply(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let Some((a, email, exp)) = st.email_changes.get(token_hash).cloned() else {
+            return Ok(false);
+        };
+        if a != account_id || exp <= now {
+            return Ok(false);
+        }
+        st.email_changes.remove(token_hash);
+        if let Some(acc) = st.accounts.get_mut(account_id) {
+            acc.profile.email = email;
+        }
+        Self::append(&mut st, audit, Some(mail), now);
+        Ok(true)
+    }
+
+    async fn account_delete(
+        &self,
+        account: &Account,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        let id = account.id.as_str();
+        st.accounts.remove(id).ok_or(Error::NotFound)?;
+        st.sessions.retain(|_, s| s.account_id != id);
+        st.totp.remove(id);
+        st.pending.remove(id);
+        st.recovery.retain(|(a, _), _| a != id);
+        st.email_tokens.retain(|_, (a, _)| a != id);
+        st.resets.retain(|_, (a, _)| a != id);
+        st.email_changes.retain(|_, (a, ..)| a != id);
         Self::append(&mut st, audit, Some(mail), now);
         Ok(())
     }

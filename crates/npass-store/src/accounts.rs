@@ -205,6 +205,144 @@ impl AccountStore for SqlStore {
         finish(tx, audit, Some(mail), now).await
     }
 
+    async fn profile_update(
+        &self,
+        account_id: &str,
+        phone: &str,
+        language: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = tx
+            .exec(
+                "UPDATE accounts SET phone = $2, language = $3, updated_at = $4 WHERE id = $1",
+                args![account_id, phone, language, now],
+            )
+            .await?;
+        if r == 0 {
+            return Err(Error::NotFound);
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn email_change_put(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        new_email: &str,
+        expires_at: i64,
+        audit: &AuditEvent,
+        mails: &[Mail],
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // One change waits at a time: a new request replaces the one before.
+        tx.exec(
+            "DELETE FROM email_changes WHERE account_id = $1 OR expires_at <= $2",
+            args![account_id, now],
+        )
+        .await?;
+        tx.exec(
+            "INSERT INTO email_changes (token_hash, account_id, new_email, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            args![token_hash, account_id, new_email, expires_at],
+        )
+        .await?;
+        for m in mails {
+            crate::enqueue_mail(&mut tx, Some(m), now).await?;
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn email_change(&self, token_hash: &str, now: i64) -> Result<Option<(String, String)>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT account_id, new_email FROM email_changes \
+                 WHERE token_hash = $1 AND expires_at > $2",
+                args![token_hash, now],
+            )
+            .await?;
+        row.map(|r| Ok((r.col("account_id")?, r.col("new_email")?)))
+            .transpose()
+    }
+
+    async fn email_change_apply(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .opt(
+                "DELETE FROM email_changes WHERE token_hash = $1 AND account_id = $2 \
+                 AND expires_at > $3 RETURNING new_email",
+                args![token_hash, account_id, now],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let email: String = row.col("new_email")?;
+        tx.exec(
+            "UPDATE accounts SET email = $2, updated_at = $3 WHERE id = $1",
+            args![account_id, email, now],
+        )
+        .await?;
+        finish(tx, audit, Some(mail), now).await?;
+        Ok(true)
+    }
+
+    async fn account_delete(
+        &self,
+        account: &Account,
+        audit: &AuditEvent,
+        mail: &Mail,
+        now: i64,
+    ) -> Result<()> {
+        let id = account.id.as_str();
+        let nid = account.national_id.value.as_str();
+        let mut tx = self.begin().await?;
+        crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, id, now).await?;
+        for sql in [
+            "DELETE FROM sessions WHERE account_id = $1",
+            "DELETE FROM consents WHERE account_id = $1",
+            "DELETE FROM totp_credentials WHERE account_id = $1",
+            "DELETE FROM totp_pending WHERE account_id = $1",
+            "DELETE FROM recovery_codes WHERE account_id = $1",
+            "DELETE FROM email_tokens WHERE account_id = $1",
+            "DELETE FROM reset_tokens WHERE account_id = $1",
+            "DELETE FROM registration_replacements WHERE account_id = $1",
+            "DELETE FROM email_changes WHERE account_id = $1",
+            "DELETE FROM login_transactions WHERE account_id = $1",
+        ] {
+            tx.exec(sql, args![id]).await?;
+        }
+        // The counters named by the identifier or the account.
+        for key in [
+            format!("pwd:{nid}"),
+            format!("otp:{nid}"),
+            format!("enrol:{id}"),
+            format!("register-attempt:{id}"),
+            format!("reset-mail:{id}"),
+            format!("resend:{id}"),
+        ] {
+            tx.exec("DELETE FROM throttles WHERE throttle_key = $1", args![key])
+                .await?;
+        }
+        let r = tx
+            .exec("DELETE FROM accounts WHERE id = $1", args![id])
+            .await?;
+        if r == 0 {
+            return Err(Error::NotFound);
+        }
+        finish(tx, audit, Some(mail), now).await
+    }
+
     async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         let gone = tx

@@ -137,6 +137,19 @@ pub fn router(state: AppState) -> Router {
             get(password::reset_page).post(password::reset_submit),
         )
         .route("/account/sessions", get(account::sessions))
+        .route(
+            "/account/profile",
+            get(account::profile).post(account::contact_submit),
+        )
+        .route("/account/email", post(account::email_submit))
+        .route(
+            "/account/email/confirm",
+            get(account::email_confirm_page).post(account::email_confirm),
+        )
+        .route(
+            "/account/delete",
+            get(account::delete_page).post(account::delete),
+        )
         .route("/account/sessions/end", post(account::end_session))
         .route(
             "/account/sessions/end-others",
@@ -147,6 +160,7 @@ pub fn router(state: AppState) -> Router {
             get(twostep::password_page).post(twostep::password_submit),
         )
         .route("/account/two-step/device", get(twostep::device_page))
+        .route("/account/two-step/lost", get(twostep::lost))
         .route("/account/two-step/scan", get(twostep::scan_page))
         .route("/account/two-step/qr.png", get(twostep::qr_png))
         .route("/account/two-step/confirm", post(twostep::confirm))

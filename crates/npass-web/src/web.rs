@@ -393,6 +393,25 @@ pub struct Citizen(pub Authed);
 /// one logs in then needs more than a password. Otherwise the login page, asking for that.
 pub struct FreshCitizen(pub Authed);
 
+/// A citizen whose login is recent enough (`Policy::fresh_login_ms`), however it was made:
+/// for changes to the account itself (its email address, deleting it). Otherwise the login
+/// page, asking for a new login.
+pub struct FreshLogin(pub Authed);
+
+impl FromRequestParts<AppState> for FreshLogin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, st).await?;
+        let a = citizen(st, &ctx, false)?;
+        if st.core.logins.is_fresh(&a.session) {
+            Ok(FreshLogin(a))
+        } else {
+            Err(crate::routes::to_login(&ctx.browser.path, true))
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Citizen {
     type Rejection = Response;
 

@@ -424,3 +424,60 @@ stepup-decline = Go back to { $service } without logging in
 two-step-done-continue = Log in with the code and continue
 two-step-done-continue-text = The service that sent you here needs this new code: log in with your password and the code now shown in the app, and you will go on to it.
 two-step-open-app = Setting it up on this phone? Open the key in your Authenticator app
+profile-title = Contact details and language
+profile-contact = Phone and language
+field-language = Language of emails and pages
+hint-language = We write to you in this language.
+profile-email = Email address
+profile-email-now = Your email address now: { $email }
+field-new-email = New email address
+hint-new-email = We send a link to the new address; it changes once you open the link. Your current address is told.
+profile-email-submit = Send the link to the new address
+err-email-same = This is already your email address.
+email-change-sent = We sent a link to { $email }. Open it to move your account to that address; until then nothing changes.
+email-change-gone = This link to confirm a new email address was already used, has expired, or is not complete. Ask for a new one in My account.
+email-change-title = Confirm your new email address
+email-change-lead = Your npass account will use { $email } from now on.
+email-change-submit = Use this address
+notice-contact-changed = Your contact details are saved.
+notice-email-changed = Your new email address is saved.
+notice-account-deleted = Your account was deleted. You can register again at any time.
+account-profile-link = Change your phone, email address or language
+account-lost-link = Lost your phone with the Authenticator app?
+account-delete-link = Delete your account
+delete-title = Delete your account
+delete-lead = Deleting your account cannot be undone. This is what happens:
+delete-what-1 = You are logged out everywhere, and every e-service you logged in to is told and loses access to your details.
+delete-what-2 = Your name, date of birth, email address, phone number, password, verification code and recovery codes are erased at once.
+delete-what-3 = The record of logins and of what was shared keeps, without your details, what the law requires, for as long as it requires.
+delete-what-4 = Your identification number is free: you can register again at any time.
+delete-submit = Delete my account
+lost-title = Lost your phone with the Authenticator app?
+lost-recovery = Log in with your identification number, your password and one of the recovery codes you kept when you turned on two-step authentication: enter it in the verification code field. Then, in My account, replace the authenticator with the app on your new phone.
+lost-esign = No recovery codes? Log in with your electronic signature, then set the verification code again.
+lost-help = Otherwise, contact the assistance centre: they will check who you are and help you set the verification code again.
+lost-after = Every change to your two-step authentication is emailed to you.
+login-lost-phone = Lost your phone with the verification codes?
+history-account-contact-changed = Contact details changed
+history-account-email-change-requested = A change of email address was asked for
+history-account-email-changed = Email address changed
+history-account-deleted = Account deleted
+mail-email-change-confirm-subject = Confirm your new email address for npass
+mail-email-change-confirm-body = Hello,
+    
+    to use this address for your npass account, open this link within 24 hours:
+    { $link }
+    
+    If you did not ask for this, ignore this message.
+mail-email-change-requested-subject = A new email address was asked for your npass account
+mail-email-change-requested-body = Someone logged in to your npass account asked to move it to { $email }. Nothing changes until that address confirms it.
+    
+    If this wasn't you, change your password at once and contact the assistance centre.
+mail-email-changed-subject = Your npass email address was changed
+mail-email-changed-body = Your npass account now uses the email address { $email }; this address will get no more messages about it.
+    
+    If this wasn't you, contact the assistance centre at once.
+mail-account-deleted-subject = Your npass account was deleted
+mail-account-deleted-body = Your npass account was deleted at your request, and every e-service lost access to your details. You can register again at any time.
+    
+    If this wasn't you, contact the assistance centre at once.

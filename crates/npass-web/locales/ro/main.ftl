@@ -426,3 +426,60 @@ stepup-decline = Înapoi la { $service } fără autentificare
 two-step-done-continue = Autentificați-vă cu codul și continuați
 two-step-done-continue-text = Serviciul care v-a trimis aici are nevoie de acest cod nou: autentificați-vă cu parola și codul afișat acum în aplicație și veți continua către el.
 two-step-open-app = Îl setați pe acest telefon? Deschideți cheia în aplicația Authenticator
+profile-title = Date de contact și limbă
+profile-contact = Telefon și limbă
+field-language = Limba emailurilor și a paginilor
+hint-language = Vă scriem în această limbă.
+profile-email = Adresa de email
+profile-email-now = Adresa dumneavoastră de email acum: { $email }
+field-new-email = Adresa de email nouă
+hint-new-email = Trimitem un link la adresa nouă; ea se schimbă după ce deschideți linkul. Adresa actuală este anunțată.
+profile-email-submit = Trimiteți linkul la adresa nouă
+err-email-same = Aceasta este deja adresa dumneavoastră de email.
+email-change-sent = Am trimis un link la { $email }. Deschideți-l pentru a muta contul la acea adresă; până atunci nu se schimbă nimic.
+email-change-gone = Acest link de confirmare a adresei noi a fost deja folosit, a expirat sau nu este complet. Cereți unul nou în Contul meu.
+email-change-title = Confirmați adresa de email nouă
+email-change-lead = Contul dumneavoastră npass va folosi de acum adresa { $email }.
+email-change-submit = Folosiți această adresă
+notice-contact-changed = Datele de contact au fost salvate.
+notice-email-changed = Adresa de email nouă a fost salvată.
+notice-account-deleted = Contul a fost șters. Vă puteți înregistra din nou oricând.
+account-profile-link = Schimbați telefonul, adresa de email sau limba
+account-lost-link = Ați pierdut telefonul cu aplicația Authenticator?
+account-delete-link = Ștergeți contul
+delete-title = Ștergeți contul
+delete-lead = Ștergerea contului nu poate fi anulată. Iată ce se întâmplă:
+delete-what-1 = Sunteți deconectat peste tot, iar fiecare serviciu electronic în care v-ați autentificat este anunțat și pierde accesul la datele dumneavoastră.
+delete-what-2 = Numele, data nașterii, adresa de email, numărul de telefon, parola, codul de verificare și codurile de recuperare sunt șterse imediat.
+delete-what-3 = Istoricul autentificărilor și al datelor transmise păstrează, fără datele dumneavoastră, ce cere legea, atât cât cere legea.
+delete-what-4 = Numărul de identificare devine liber: vă puteți înregistra din nou oricând.
+delete-submit = Ștergeți contul meu
+lost-title = Ați pierdut telefonul cu aplicația Authenticator?
+lost-recovery = Autentificați-vă cu numărul de identificare, parola și unul dintre codurile de recuperare păstrate la activarea autentificării în doi pași: introduceți-l în câmpul pentru codul de verificare. Apoi, în Contul meu, înlocuiți autentificatorul cu aplicația de pe telefonul nou.
+lost-esign = Nu aveți coduri de recuperare? Autentificați-vă cu semnătura electronică, apoi setați din nou codul de verificare.
+lost-help = Altfel, contactați centrul de asistență: vă vor verifica identitatea și vă vor ajuta să setați din nou codul de verificare.
+lost-after = Orice modificare a autentificării în doi pași vă este comunicată prin email.
+login-lost-phone = Ați pierdut telefonul cu codurile de verificare?
+history-account-contact-changed = Date de contact schimbate
+history-account-email-change-requested = S-a cerut schimbarea adresei de email
+history-account-email-changed = Adresa de email schimbată
+history-account-deleted = Cont șters
+mail-email-change-confirm-subject = Confirmați adresa de email nouă pentru npass
+mail-email-change-confirm-body = Bună ziua,
+    
+    pentru a folosi această adresă pentru contul npass, deschideți acest link în 24 de ore:
+    { $link }
+    
+    Dacă nu ați cerut acest lucru, ignorați mesajul.
+mail-email-change-requested-subject = S-a cerut o adresă de email nouă pentru contul npass
+mail-email-change-requested-body = Cineva autentificat în contul dumneavoastră npass a cerut mutarea lui la { $email }. Nu se schimbă nimic până când acea adresă nu confirmă.
+    
+    Dacă nu ați fost dumneavoastră, schimbați imediat parola și contactați centrul de asistență.
+mail-email-changed-subject = Adresa de email npass a fost schimbată
+mail-email-changed-body = Contul dumneavoastră npass folosește acum adresa { $email }; această adresă nu va mai primi mesaje despre el.
+    
+    Dacă nu ați fost dumneavoastră, contactați imediat centrul de asistență.
+mail-account-deleted-subject = Contul npass a fost șters
+mail-account-deleted-body = Contul dumneavoastră npass a fost șters la cererea dumneavoastră, iar fiecare serviciu electronic a pierdut accesul la datele dumneavoastră. Vă puteți înregistra din nou oricând.
+    
+    Dacă nu ați fost dumneavoastră, contactați imediat centrul de asistență.

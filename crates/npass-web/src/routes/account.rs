@@ -8,7 +8,7 @@ use super::query;
 use crate::AppState;
 use crate::error::PageResult;
 use crate::pages::Layout;
-use crate::web::{Authed, Citizen, Ctx, render};
+use crate::web::{Authed, Citizen, Ctx, FreshLogin, render};
 
 pub struct ServiceRow {
     pub client_id: String,
@@ -120,7 +120,14 @@ pub async fn page(
     let connected = st.core.federation.connected_services(&a.account.id).await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
-        && ["two-step-removed", "service-withdrawn", "password-changed"].contains(&done.as_str())
+        && [
+            "two-step-removed",
+            "service-withdrawn",
+            "password-changed",
+            "contact-changed",
+            "email-changed",
+        ]
+        .contains(&done.as_str())
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }
@@ -294,4 +301,267 @@ pub async fn end_other_sessions(
     Ok(crate::web::see_other(
         "/account/sessions?done=sessions-ended",
     ))
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    pub l: Layout,
+    pub errors: crate::pages::FieldErrors,
+    pub phone: String,
+    pub email: String,
+    pub new_email: String,
+    /// (code, name, chosen) of each enabled language.
+    pub languages: Vec<(&'static str, &'static str, bool)>,
+}
+
+fn profile_page(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Authed,
+    errors: crate::pages::FieldErrors,
+    phone: String,
+    new_email: String,
+) -> axum::response::Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let languages = st
+        .i18n
+        .enabled
+        .iter()
+        .map(|code| {
+            let name = crate::i18n::AVAILABLE
+                .iter()
+                .find(|(c, _, _)| c == code)
+                .map(|x| x.1)
+                .unwrap_or(code);
+            (*code, name, *code == a.account.profile.language)
+        })
+        .collect();
+    let page = ProfilePage {
+        l: Layout::of(st, ctx),
+        errors,
+        phone,
+        email: a.account.profile.email.clone(),
+        new_email,
+        languages,
+    };
+    render(status, &page)
+}
+
+/// `GET /account/profile`: the phone number, the preferred language and the email address.
+pub async fn profile(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+) -> axum::response::Response {
+    let phone = a.account.profile.phone.clone();
+    profile_page(
+        &st,
+        &ctx,
+        &a,
+        crate::pages::FieldErrors::default(),
+        phone,
+        String::new(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub language: String,
+}
+
+pub async fn contact_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Citizen(a): Citizen,
+    crate::web::WebForm(f): crate::web::WebForm<ContactForm>,
+) -> PageResult {
+    // Only an enabled language; anything else keeps the one there is.
+    let language = st
+        .i18n
+        .find(&f.language)
+        .map(str::to_owned)
+        .unwrap_or_else(|| a.account.profile.language.clone());
+    match st
+        .core
+        .own
+        .update_contact(&a.account, &f.phone, &language, &ctx.client)
+        .await
+    {
+        Ok(()) => Ok(crate::web::see_other("/account?done=contact-changed")),
+        Err(e @ npass_core::Error::Invalid { .. }) => Ok(profile_page(
+            &st,
+            &ctx,
+            &a,
+            crate::pages::FieldErrors::from(&ctx.tr, &[e]),
+            f.phone.chars().take(40).collect(),
+            String::new(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    pub email: String,
+}
+
+/// `POST /account/email`: a link to the new address (after a recent login: the address is
+/// where a forgotten password's link goes).
+pub async fn email_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    crate::web::WebForm(f): crate::web::WebForm<EmailForm>,
+) -> PageResult {
+    match st
+        .core
+        .own
+        .request_email_change(&a.account, &f.email, &ctx.client)
+        .await
+    {
+        Ok(()) => {
+            let l = Layout::of(&st, &ctx);
+            let page = crate::pages::MessagePage {
+                title: l.t("register-sent-title"),
+                paragraphs: vec![l.t1("email-change-sent", "email", f.email.trim())],
+                link: Some(("/account".into(), l.t("link-back-account"))),
+                show_request_id: false,
+                l,
+            };
+            Ok(render(StatusCode::OK, &page))
+        }
+        Err(e @ npass_core::Error::Invalid { .. }) => {
+            let phone = a.account.profile.phone.clone();
+            Ok(profile_page(
+                &st,
+                &ctx,
+                &a,
+                crate::pages::FieldErrors::from(&ctx.tr, &[e]),
+                phone,
+                f.email.chars().take(254).collect(),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "link_confirm.html")]
+pub struct LinkConfirmPage {
+    pub l: Layout,
+    pub title: String,
+    pub lead: String,
+    pub action: &'static str,
+    pub token: String,
+    pub submit: String,
+}
+
+fn email_link_gone(st: &AppState, ctx: &Ctx) -> axum::response::Response {
+    let l = Layout::of(st, ctx);
+    let page = crate::pages::MessagePage {
+        title: l.t("confirm-failed-title"),
+        paragraphs: vec![l.t("email-change-gone")],
+        link: Some(("/account/profile".into(), l.t("profile-title"))),
+        show_request_id: false,
+        l,
+    };
+    render(StatusCode::GONE, &page)
+}
+
+/// `GET /account/email/confirm?token=…`: a button (mail scanners follow links, not forms).
+pub async fn email_confirm_page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> PageResult {
+    let token = query(&raw).get("token").cloned().unwrap_or_default();
+    match st.core.own.email_change_of(&token).await {
+        Ok(email) => {
+            let l = Layout::of(&st, &ctx);
+            let page = LinkConfirmPage {
+                title: l.t("email-change-title"),
+                lead: l.t1("email-change-lead", "email", &email),
+                action: "/account/email/confirm",
+                token,
+                submit: l.t("email-change-submit"),
+                l,
+            };
+            Ok(render(StatusCode::OK, &page))
+        }
+        Err(npass_core::Error::Expired(_)) => Ok(email_link_gone(&st, &ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    pub token: String,
+}
+
+pub async fn email_confirm(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    crate::web::WebForm(f): crate::web::WebForm<TokenForm>,
+) -> PageResult {
+    match st
+        .core
+        .own
+        .confirm_email_change(&f.token, &ctx.client)
+        .await
+    {
+        Ok(()) => Ok(crate::web::see_other(if ctx.auth.is_some() {
+            "/account?done=email-changed"
+        } else {
+            "/login?done=email-changed"
+        })),
+        Err(npass_core::Error::Expired(_)) => Ok(email_link_gone(&st, &ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "delete.html")]
+pub struct DeletePage {
+    pub l: Layout,
+}
+
+/// `GET /account/delete` (after a recent login).
+pub async fn delete_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    _: FreshLogin,
+) -> axum::response::Response {
+    render(
+        StatusCode::OK,
+        &DeletePage {
+            l: Layout::of(&st, &ctx),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    crate::web::WebForm(_f): crate::web::WebForm<DeleteForm>,
+) -> PageResult {
+    st.core
+        .own
+        .delete(&a.account, &a.session, &ctx.client)
+        .await?;
+    let mut res = crate::web::see_other("/login?done=deleted");
+    crate::web::append_cookie(
+        res.headers_mut(),
+        &crate::web::expired_cookie(crate::web::SESSION_COOKIE),
+    );
+    Ok(res)
 }

@@ -63,6 +63,8 @@ pub async fn page(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Respon
         Some("logout") => l.notices.push(l.t("notice-logged-out")),
         Some("confirmed") => l.notices.push(l.t("notice-email-confirmed")),
         Some("password-reset") => l.notices.push(l.t("notice-password-reset-login")),
+        Some("deleted") => l.notices.push(l.t("notice-account-deleted")),
+        Some("email-changed") => l.notices.push(l.t("notice-email-changed")),
         _ => {}
     }
     let notice = if q.contains_key("esign") && st.core.esign.enabled() {

@@ -361,3 +361,24 @@ pub async fn recovery_codes(
         Err(e) => code_failed(&st, &ctx, &a, e).await,
     }
 }
+
+/// `GET /account/two-step/lost`: what to do when the phone with the Authenticator app is gone
+/// (PRODUCT.md §4.9): the recovery codes, the e-signature where it is configured, the
+/// assistance centre.
+pub async fn lost(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let l = Layout::of(&st, &ctx);
+    let mut paragraphs = vec![l.t("lost-recovery")];
+    if st.core.esign.enabled() {
+        paragraphs.push(l.t("lost-esign"));
+    }
+    paragraphs.push(l.t("lost-help"));
+    paragraphs.push(l.t("lost-after"));
+    let page = crate::pages::MessagePage {
+        title: l.t("lost-title"),
+        paragraphs,
+        link: Some(("/login".into(), l.t("link-login"))),
+        show_request_id: false,
+        l,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -377,7 +377,7 @@ async fn a_national_phone_number_is_stored_in_international_form() {
 }
 
 /// The confirmation links emailed to `to`, as paths on npass, oldest first.
-fn confirmation_paths(app: &TestApp, to: &str) -> Vec<String> {
+pub(crate) fn confirmation_paths(app: &TestApp, to: &str) -> Vec<String> {
     let mut found: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&app.outbox)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -399,8 +399,22 @@ fn confirmation_paths(app: &TestApp, to: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits for a confirmation link to `to` that is not among `before`.
+pub(crate) async fn new_confirmation(app: &TestApp, to: &str, before: &[String]) -> String {
+    for _ in 0..200 {
+        if let Some(l) = confirmation_paths(app, to)
+            .into_iter()
+            .find(|l| !before.contains(l))
+        {
+            return l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no new confirmation link to {to}");
+}
+
 /// Follows a confirmation link and presses its button; the answer.
-async fn confirm_by(b: &mut Browser, path: &str) -> Resp {
+pub(crate) async fn confirm_by(b: &mut Browser, path: &str) -> Resp {
     let page = b.get(path).await;
     let token = field_value(&page.body, "token").unwrap();
     b.post_raw(
@@ -488,19 +502,13 @@ async fn an_unconfirmed_registration_can_be_resent_replaced_and_expires() {
     for link in confirmation_paths(&app, ANA.email) {
         confirm_by(&mut ana, &link).await.status(404);
     }
+    let before = confirmation_paths(&app, ANA.email);
     app.browser()
         .submit("/register", "/register", &register_fields(&ANA))
         .await
         .status(200);
-    for _ in 0..100 {
-        if confirmation_paths(&app, ANA.email).len() == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let links = confirmation_paths(&app, ANA.email);
-    assert_eq!(links.len(), 3);
-    let r = confirm_by(&mut app.browser(), links.last().unwrap()).await;
+    let link = new_confirmation(&app, ANA.email, &before).await;
+    let r = confirm_by(&mut app.browser(), &link).await;
     assert_eq!(r.location(), "/login?done=confirmed");
 }
 

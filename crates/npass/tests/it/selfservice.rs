@@ -472,3 +472,156 @@ async fn a_citizen_without_two_step_is_shown_how_to_reach_the_level_and_goes_on_
     assert_eq!((r.status, r.location()), (303, next.clone()));
     b.get(&next).await.status(200).has("Share your details");
 }
+
+#[tokio::test]
+async fn contact_details_and_the_email_address_change_and_the_old_address_is_told() {
+    let app = TestApp::start().await;
+    let mut b = logged_in(&app, &ION).await;
+    b.get("/account").await.has("href=\"/account/profile\"");
+    b.get("/account/profile").await.status(200).has(ION.email);
+
+    // Phone and language.
+    let r = b
+        .submit(
+            "/account/profile",
+            "/account/profile",
+            &[("phone", "069 999 888"), ("language", "ro")],
+        )
+        .await;
+    assert_eq!(r.location(), "/account?done=contact-changed");
+    b.get(&r.location())
+        .await
+        .has("Your contact details are saved.")
+        .has("+37369999888");
+    b.submit(
+        "/account/profile",
+        "/account/profile",
+        &[("phone", "123"), ("language", "ro")],
+    )
+    .await
+    .status(400)
+    .has("Enter a phone number that exists");
+    let a = app.core.admin.find_citizen(ION.national_id).await.unwrap();
+    assert_eq!(
+        (a.profile.phone.as_str(), a.profile.language.as_str()),
+        ("+37369999888", "ro")
+    );
+
+    // A new address: a link to it, a warning to the old one (in the citizen's language now).
+    b.submit(
+        "/account/profile",
+        "/account/email",
+        &[("email", ION.email)],
+    )
+    .await
+    .status(400)
+    .has("This is already your email address.");
+    const NEW: &str = "ion.nou@example.md";
+    b.submit("/account/profile", "/account/email", &[("email", NEW)])
+        .await
+        .status(200)
+        .has("We sent a link to ion.nou@example.md");
+    app.mail(ION.email, "ion.nou@example.md").await;
+    let mail = app.mail(NEW, "/account/email/confirm?token=").await;
+    let link = mail
+        .lines()
+        .find(|l| l.contains("/account/email/confirm?token="))
+        .unwrap()
+        .trim()
+        .strip_prefix(&app.base)
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.core
+            .admin
+            .find_citizen(ION.national_id)
+            .await
+            .unwrap()
+            .profile
+            .email,
+        ION.email,
+        "nothing changes before the link is used"
+    );
+    let page = b.get(&link).await;
+    page.status(200).has(NEW);
+    let token = field_value(&page.body, "token").unwrap();
+    let r = b
+        .post_raw(
+            "/account/email/confirm",
+            &[("csrf", &page.csrf()), ("token", &token)],
+        )
+        .await;
+    assert_eq!(r.location(), "/account?done=email-changed");
+    b.get("/account").await.has(NEW);
+    app.mail(ION.email, "ion.nou@example.md;").await;
+    b.get(&link).await.status(410);
+
+    // Changing the address needs a recent login.
+    app.clock.advance_secs(16 * 60);
+    let r = b
+        .submit(
+            "/account/profile",
+            "/account/email",
+            &[("email", "x@example.md")],
+        )
+        .await;
+    r.status(303);
+    assert!(r.location().contains("reauth=1"), "{}", r.location());
+}
+
+#[tokio::test]
+async fn deleting_the_account_ends_everything_tells_the_e_services_and_frees_the_identifier() {
+    let app = TestApp::start().await;
+    let (bc_uri, got) = backchannel_sink().await;
+    let s = with_backchannel(&app, "Tax portal", bc_uri).await;
+    let mut b = logged_in(&app, &ION).await;
+    let tokens = fresh_tokens(&app, &mut b, &s).await;
+    let mut other = app.browser();
+    login(&mut other, &ION, "").await.status(303);
+
+    b.get("/account").await.has("href=\"/account/delete\"");
+    b.get("/account/delete")
+        .await
+        .status(200)
+        .has("Deleting your account cannot be undone.");
+    let r = b.submit("/account/delete", "/account/delete", &[]).await;
+    assert_eq!(r.location(), "/login?done=deleted");
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("__Host-npass=") && c.contains("Max-Age=0"))
+    );
+    b.get(&r.location()).await.has("Your account was deleted.");
+    other.get("/account").await.status(303);
+    assert_revoked(&app, &s, &tokens).await;
+    assert!(delivered(&got, 1).await[0].contains("logout_token="));
+    app.mail(ION.email, "Your npass account was deleted").await;
+    login(&mut app.browser(), &ION, "").await.status(401);
+    assert!(app.core.admin.find_citizen(ION.national_id).await.is_err());
+    // The trail keeps that it happened, without the profile.
+    let trail = app.core.store.audit_range(0, 1000).await.unwrap();
+    let deleted = trail
+        .iter()
+        .find(|r| r.event.kind == "account.deleted")
+        .unwrap();
+    assert!(!deleted.event.detail.to_string().contains("Popescu"));
+
+    // The identifier registers again like a new one.
+    let before = crate::registration::confirmation_paths(&app, ION.email);
+    let mut again = app.browser();
+    again
+        .submit("/register", "/register", &register_fields(&ION))
+        .await
+        .status(200);
+    let link = crate::registration::new_confirmation(&app, ION.email, &before).await;
+    let r = crate::registration::confirm_by(&mut again, &link).await;
+    assert_eq!(r.location(), "/login?done=confirmed");
+    login(&mut app.browser(), &ION, "").await.status(303);
+
+    // Deleting needs a recent login.
+    let mut late = logged_in(&app, &ANA).await;
+    app.clock.advance_secs(16 * 60);
+    let r = late.get("/account/delete").await;
+    r.status(303);
+    assert!(r.location().contains("reauth=1"));
+}
