@@ -72,7 +72,7 @@ export function totp(base32, time = Date.now()) {
 
 /** The first link emailed to `email` (dev outbox folder) whose path matches `path`. */
 export async function mailLink(dir, email, path) {
-  const re = new RegExp(`(http://\\S+${path}\\?token=[A-Za-z0-9_-]+)`);
+  const re = new RegExp(`(http://\\S+${path}\\?token=[A-Za-z0-9_-]+(?:&\\S+)?)`);
   for (let i = 0; i < 100; i++) {
     const outbox = join(dir, 'npass-data', 'outbox');
     try {

@@ -27,6 +27,11 @@ use zeroize::Zeroizing;
 
 pub use i18n::I18n;
 
+/// The time zone named `name` (IANA, e.g. `Europe/Chisinau`), from the database built in.
+pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    jiff::tz::TimeZone::get(name).map_err(|e| format!("{name:?}: {e}"))
+}
+
 /// What the web layer needs from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
@@ -42,6 +47,8 @@ pub struct WebConfig {
     pub privacy_url: String,
     pub accessibility_url: String,
     pub help_url: String,
+    /// The time zone times on pages are shown in (`None`: UTC).
+    pub time_zone: Option<jiff::tz::TimeZone>,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).
     pub trust_forwarded_for: bool,
     /// SHA-256 (hex) of the admin API bearer token; `None` turns the admin API off.
@@ -94,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/static/npass.css", get(routes::stylesheet))
         .route("/static/esign-wait.js", get(routes::esign_wait_js))
+        .route("/static/show-password.js", get(routes::show_password_js))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/login/esign", post(esign::start))

@@ -86,6 +86,20 @@ impl Layout {
     }
 }
 
+/// An instant as the deployment's clocks show it: `2025-11-23 02:00 EET`.
+pub fn local_time(st: &AppState, ms: i64) -> String {
+    let Some(tz) = &st.cfg.time_zone else {
+        return npass_core::clock::format_utc(ms);
+    };
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => npass_core::clock::format_utc(ms),
+    }
+}
+
 /// The footer's links, each to the deployment's own page or npass's built-in one.
 fn footer_links(st: &AppState, tr: &Tr) -> Vec<(String, String)> {
     let c = &st.cfg;

@@ -397,7 +397,7 @@ pub struct KeysConfig {
     pub master_key_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BrandingConfig {
     pub authority: String,
@@ -410,6 +410,24 @@ pub struct BrandingConfig {
     pub privacy_url: String,
     pub accessibility_url: String,
     pub help_url: String,
+    /// The time zone pages show times in (IANA name); empty: UTC.
+    pub time_zone: String,
+}
+
+impl Default for BrandingConfig {
+    fn default() -> Self {
+        BrandingConfig {
+            authority: String::new(),
+            support_phone: String::new(),
+            support_email: String::new(),
+            support_name: String::new(),
+            terms_url: String::new(),
+            privacy_url: String::new(),
+            accessibility_url: String::new(),
+            help_url: String::new(),
+            time_zone: "Europe/Chisinau".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -556,6 +574,11 @@ impl Config {
                 "identity.phone_region: {:?} is not a country code like MD or MU",
                 self.identity.phone_region
             ));
+        }
+        if !self.branding.time_zone.is_empty()
+            && let Err(e) = npass_web::time_zone(&self.branding.time_zone)
+        {
+            p.push(format!("branding.time_zone: {e}"));
         }
         if !(1..=90).contains(&self.registration.unconfirmed_days) {
             p.push("registration.unconfirmed_days: between 1 and 90".into());
@@ -718,6 +741,25 @@ mod tests {
         c.public_url = "https://npass.example.md".into();
         c.keys.master_key_file = Some("/etc/npass/master.key".into());
         assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn self_service_settings_are_checked() {
+        let mut c = Config::default();
+        assert_eq!(c.validate(), Ok(()));
+        c.branding.time_zone = "Europe/Nowhere".into();
+        c.identity.phone_region = "XX".into();
+        c.password.reset_link_minutes = 0;
+        c.registration.unconfirmed_days = 365;
+        let errs = c.validate().unwrap_err();
+        for key in [
+            "branding.time_zone",
+            "identity.phone_region",
+            "password.reset_link_minutes",
+            "registration.unconfirmed_days",
+        ] {
+            assert!(errs.iter().any(|e| e.starts_with(key)), "{key}: {errs:?}");
+        }
     }
 
     #[test]

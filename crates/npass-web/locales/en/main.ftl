@@ -481,3 +481,5 @@ mail-account-deleted-subject = Your npass account was deleted
 mail-account-deleted-body = Your npass account was deleted at your request, and every e-service lost access to your details. You can register again at any time.
     
     If this wasn't you, contact the assistance centre at once.
+show-password = Show password
+hide-password = Hide password

@@ -179,7 +179,7 @@ err-rate-limited = { $seconds ->
 err-locked = Autentificarea este blocată după prea multe încercări eșuate. V-am trimis un e-mail. Contactați centrul de asistență pentru deblocare.
 err-expired = Acest pas a expirat. Începeți din nou.
 err-login-failed = Numărul de identificare, parola sau codul de verificare este greșit.
-err-email-not-confirmed = Confirmați mai întâi adresa de email: deschideți linkul trimis. Nu ați primit emailul sau linkul a expirat? Cereți unul nou: „Retrimiteți linkul de confirmare”.
+err-email-not-confirmed = Confirmați mai întâi adresa de e-mail: deschideți linkul trimis. Nu ați primit e-mailul sau linkul a expirat? Cereți unul nou: „Retrimiteți linkul de confirmare”.
 err-account-locked = Acest cont este blocat. Contactați centrul de asistență.
 err-second-factor-required = Parola singură nu este suficientă pentru autentificare. Introduceți și codul de verificare; dacă nu l-ați setat încă, autentificați-vă cu semnătura electronică și alegeți „Setează codul de verificare”.
 
@@ -292,7 +292,7 @@ history-account-register-esign = Cont creat cu semnătura electronică
 notice-esign-for-two-step = Pentru a activa autentificarea în doi pași, este necesar să vă autentificați cu tipul de semnătură electronică pe care îl dețineți.
 login-forgot-password = Ați uitat parola?
 notice-password-changed = Parola nouă a fost salvată. Celelalte sesiuni au fost închise.
-history-password-reset = Parolă resetată prin linkul trimis pe email
+history-password-reset = Parolă resetată prin linkul trimis pe e-mail
 
 error-summary-title = Există o problemă
 field-current-password = Parola curentă
@@ -305,14 +305,14 @@ password-reset-title = Alegeți o parolă nouă
 password-reset-note = După salvare, autentificați-vă cu parola nouă. Dacă autentificarea în doi pași este activă, veți avea nevoie în continuare de codul din aplicația Authenticator.
 err-current-password-wrong = Parola curentă nu este corectă.
 forgot-title = Ați uitat parola?
-forgot-lead = Introduceți numărul de identificare de stat (IDNP). Dacă aparține unui cont, vom trimite la adresa de email a contului un link pentru alegerea unei parole noi.
+forgot-lead = Introduceți numărul de identificare de stat (IDNP). Dacă aparține unui cont, vom trimite la adresa de e-mail a contului un link pentru alegerea unei parole noi.
 forgot-submit = Trimiteți-mi linkul
 forgot-esign = Aveți semnătură electronică?
 forgot-esign-link = Autentificați-vă cu ea și setați o parolă nouă.
-forgot-no-email = Nu mai aveți acces la acea adresă de email? Contactați centrul de asistență.
-forgot-sent-title = Verificați emailul
-forgot-sent = Dacă acest număr de identificare aparține unui cont cu adresa de email confirmată, am trimis un link la acea adresă. Linkul funcționează { $minutes } de minute și o singură dată.
-forgot-sent-none = Nu ați primit emailul? Verificați dosarul de spam. Puteți cere un link nou peste câteva minute.
+forgot-no-email = Nu mai aveți acces la acea adresă de e-mail? Contactați centrul de asistență.
+forgot-sent-title = Verificați e-mailul
+forgot-sent = Dacă acest număr de identificare aparține unui cont cu adresa de e-mail confirmată, am trimis un link la acea adresă. Linkul funcționează { $minutes } de minute și o singură dată.
+forgot-sent-none = Nu ați primit e-mailul? Verificați dosarul de spam. Puteți cere un link nou peste câteva minute.
 reset-gone-title = Acest link nu mai funcționează
 reset-gone = Linkul pentru alegerea unei parole noi a fost deja folosit, a expirat sau nu este complet. Cereți unul nou.
 reset-gone-again = Cereți un link nou
@@ -336,7 +336,7 @@ device-on = { $browser } pe { $system }
 device-unknown = Browser necunoscut
 history-password-changed = Parolă schimbată
 history-password-change-failure = Parolă curentă greșită la schimbarea parolei
-history-password-reset-requested = A fost trimis pe email un link pentru resetarea parolei
+history-password-reset-requested = A fost trimis pe e-mail un link pentru resetarea parolei
 history-password-reset-not-sent = S-a cerut resetarea parolei; nu a fost trimis un link nou
 history-session-ended-by-citizen = O sesiune a fost închisă din Contul meu
 mail-password-reset-link-subject = Alegeți o parolă nouă npass
@@ -349,7 +349,7 @@ mail-password-reset-link-body = Bună ziua,
 mail-password-changed-subject = Parola npass a fost schimbată
 mail-password-changed-body = Parola contului dumneavoastră npass a fost schimbată, iar celelalte sesiuni au fost închise.
     
-    Dacă nu ați fost dumneavoastră, cineva vă poate cunoaște parola sau are acces la emailul dumneavoastră: contactați imediat centrul de asistență și verificați sesiunile în Contul meu.
+    Dacă nu ați fost dumneavoastră, cineva vă poate cunoaște parola sau are acces la e-mailul dumneavoastră: contactați imediat centrul de asistență și verificați sesiunile în Contul meu.
 two-step-manage-lead = Fiecare dintre aceste modificări necesită codul curent din aplicația Authenticator.
 err-code-used = Acest cod a fost deja folosit. Așteptați următorul cod din aplicație (apare unul nou la fiecare 30 de secunde) și introduceți-l.
 hint-phone = Opțional. De exemplu 069 123 456 sau, cu prefixul țării, +373 69 123 456.
@@ -359,7 +359,7 @@ released-assurance = cât de sigur este npass de identitatea dumneavoastră
 released-name = numele dumneavoastră
 released-birth-date = data nașterii
 released-language = limba preferată
-released-email = adresa de email
+released-email = adresa de e-mail
 released-phone = numărul de telefon
 released-national-id = numărul de identificare de stat
 account-levels-what = Ce înseamnă acestea?
@@ -377,7 +377,7 @@ page-accessibility-title = Declarația de accesibilitate
 page-help-body =
     Cum mă autentific? Introduceți numărul de identificare de stat și parola. Dacă ați activat autentificarea în doi pași, introduceți și codul curent din aplicația Authenticator. Dacă aveți semnătură electronică, vă puteți autentifica cu ea.
     
-    Am uitat parola. Pe pagina de autentificare alegeți „Ați uitat parola?”: vă trimitem un link la adresa de email a contului. Dacă autentificarea în doi pași este activă, după alegerea parolei noi veți avea nevoie în continuare de codul din aplicație.
+    Am uitat parola. Pe pagina de autentificare alegeți „Ați uitat parola?”: vă trimitem un link la adresa de e-mail a contului. Dacă autentificarea în doi pași este activă, după alegerea parolei noi veți avea nevoie în continuare de codul din aplicație.
     
     Am pierdut telefonul cu aplicația Authenticator. Autentificați-vă cu unul dintre codurile de recuperare păstrate la activarea autentificării în doi pași, apoi setați din nou codul de verificare. Fără coduri de recuperare, autentificați-vă cu semnătura electronică sau contactați centrul de asistență.
     
@@ -391,7 +391,7 @@ page-terms-body =
     
     Puteți opri oricând transmiterea datelor către un serviciu în Contul meu. Folosirea identității altei persoane este o infracțiune.
 page-privacy-body =
-    { $service } păstrează numărul de identificare de stat, numele, data nașterii, adresa de email, numărul de telefon și limba; parola doar ca amprentă ireversibilă; cheia aplicației Authenticator criptată; istoricul autentificărilor și al datelor transmise fiecărui serviciu electronic.
+    { $service } păstrează numărul de identificare de stat, numele, data nașterii, adresa de e-mail, numărul de telefon și limba; parola doar ca amprentă ireversibilă; cheia aplicației Authenticator criptată; istoricul autentificărilor și al datelor transmise fiecărui serviciu electronic.
     
     Serviciile electronice primesc doar ce ați acceptat să transmiteți. Fiecare serviciu primește un identificator propriu pentru dumneavoastră, astfel încât serviciile nu vă pot lega conturile, cu excepția celor care au dreptul legal la numărul de identificare de stat.
     
@@ -401,15 +401,15 @@ page-accessibility-body =
     
     Fiecare versiune este verificată automat într-un browser real cu verificările de accesibilitate axe-core. Dacă ceva nu funcționează pentru dumneavoastră, spuneți centrului de asistență pagina și ce s-a întâmplat: vă vom răspunde și vom corecta.
 resend-title = Retrimiteți linkul de confirmare
-resend-lead = Introduceți numărul de identificare de stat cu care v-ați înregistrat. Dacă înregistrarea așteaptă confirmarea, vom trimite un link nou la adresa de email indicată atunci.
+resend-lead = Introduceți numărul de identificare de stat cu care v-ați înregistrat. Dacă înregistrarea așteaptă confirmarea, vom trimite un link nou la adresa de e-mail indicată atunci.
 resend-submit = Retrimiteți linkul
 resend-note = { $days ->
         [one] O înregistrare neconfirmată într-o zi este ștearsă; apoi vă puteți înregistra din nou.
         [few] O înregistrare neconfirmată în { $days } zile este ștearsă; apoi vă puteți înregistra din nou.
        *[other] O înregistrare neconfirmată în { $days } de zile este ștearsă; apoi vă puteți înregistra din nou.
     }
-resend-sent = Dacă acest număr de identificare are o înregistrare care așteaptă confirmarea, am trimis un link nou la adresa de email indicată la înregistrare.
-register-sent-none = Nu ați primit emailul? Verificați dosarul de spam sau cereți din nou linkul.
+resend-sent = Dacă acest număr de identificare are o înregistrare care așteaptă confirmarea, am trimis un link nou la adresa de e-mail indicată la înregistrare.
+register-sent-none = Nu ați primit e-mailul? Verificați dosarul de spam sau cereți din nou linkul.
 history-account-register-replacement = Cineva s-a înregistrat din nou cu numărul dumneavoastră de identificare înainte de confirmare
 history-account-confirmation-resent = Linkul de confirmare a fost retrimis
 history-account-confirmation-not-resent = S-a cerut un link de confirmare nou; nu a fost trimis niciunul
@@ -428,29 +428,29 @@ two-step-done-continue-text = Serviciul care v-a trimis aici are nevoie de acest
 two-step-open-app = Îl setați pe acest telefon? Deschideți cheia în aplicația Authenticator
 profile-title = Date de contact și limbă
 profile-contact = Telefon și limbă
-field-language = Limba emailurilor și a paginilor
+field-language = Limba e-mailurilor și a paginilor
 hint-language = Vă scriem în această limbă.
-profile-email = Adresa de email
-profile-email-now = Adresa dumneavoastră de email acum: { $email }
-field-new-email = Adresa de email nouă
+profile-email = Adresa de e-mail
+profile-email-now = Adresa dumneavoastră de e-mail acum: { $email }
+field-new-email = Adresa de e-mail nouă
 hint-new-email = Trimitem un link la adresa nouă; ea se schimbă după ce deschideți linkul. Adresa actuală este anunțată.
 profile-email-submit = Trimiteți linkul la adresa nouă
-err-email-same = Aceasta este deja adresa dumneavoastră de email.
+err-email-same = Aceasta este deja adresa dumneavoastră de e-mail.
 email-change-sent = Am trimis un link la { $email }. Deschideți-l pentru a muta contul la acea adresă; până atunci nu se schimbă nimic.
 email-change-gone = Acest link de confirmare a adresei noi a fost deja folosit, a expirat sau nu este complet. Cereți unul nou în Contul meu.
-email-change-title = Confirmați adresa de email nouă
+email-change-title = Confirmați adresa de e-mail nouă
 email-change-lead = Contul dumneavoastră npass va folosi de acum adresa { $email }.
 email-change-submit = Folosiți această adresă
 notice-contact-changed = Datele de contact au fost salvate.
-notice-email-changed = Adresa de email nouă a fost salvată.
+notice-email-changed = Adresa de e-mail nouă a fost salvată.
 notice-account-deleted = Contul a fost șters. Vă puteți înregistra din nou oricând.
-account-profile-link = Schimbați telefonul, adresa de email sau limba
+account-profile-link = Schimbați telefonul, adresa de e-mail sau limba
 account-lost-link = Ați pierdut telefonul cu aplicația Authenticator?
 account-delete-link = Ștergeți contul
 delete-title = Ștergeți contul
 delete-lead = Ștergerea contului nu poate fi anulată. Iată ce se întâmplă:
 delete-what-1 = Sunteți deconectat peste tot, iar fiecare serviciu electronic în care v-ați autentificat este anunțat și pierde accesul la datele dumneavoastră.
-delete-what-2 = Numele, data nașterii, adresa de email, numărul de telefon, parola, codul de verificare și codurile de recuperare sunt șterse imediat.
+delete-what-2 = Numele, data nașterii, adresa de e-mail, numărul de telefon, parola, codul de verificare și codurile de recuperare sunt șterse imediat.
 delete-what-3 = Istoricul autentificărilor și al datelor transmise păstrează, fără datele dumneavoastră, ce cere legea, atât cât cere legea.
 delete-what-4 = Numărul de identificare devine liber: vă puteți înregistra din nou oricând.
 delete-submit = Ștergeți contul meu
@@ -458,24 +458,24 @@ lost-title = Ați pierdut telefonul cu aplicația Authenticator?
 lost-recovery = Autentificați-vă cu numărul de identificare, parola și unul dintre codurile de recuperare păstrate la activarea autentificării în doi pași: introduceți-l în câmpul pentru codul de verificare. Apoi, în Contul meu, înlocuiți autentificatorul cu aplicația de pe telefonul nou.
 lost-esign = Nu aveți coduri de recuperare? Autentificați-vă cu semnătura electronică, apoi setați din nou codul de verificare.
 lost-help = Altfel, contactați centrul de asistență: vă vor verifica identitatea și vă vor ajuta să setați din nou codul de verificare.
-lost-after = Orice modificare a autentificării în doi pași vă este comunicată prin email.
+lost-after = Orice modificare a autentificării în doi pași vă este comunicată prin e-mail.
 login-lost-phone = Ați pierdut telefonul cu codurile de verificare?
 history-account-contact-changed = Date de contact schimbate
-history-account-email-change-requested = S-a cerut schimbarea adresei de email
-history-account-email-changed = Adresa de email schimbată
+history-account-email-change-requested = S-a cerut schimbarea adresei de e-mail
+history-account-email-changed = Adresa de e-mail schimbată
 history-account-deleted = Cont șters
-mail-email-change-confirm-subject = Confirmați adresa de email nouă pentru npass
+mail-email-change-confirm-subject = Confirmați adresa de e-mail nouă pentru npass
 mail-email-change-confirm-body = Bună ziua,
     
     pentru a folosi această adresă pentru contul npass, deschideți acest link în 24 de ore:
     { $link }
     
     Dacă nu ați cerut acest lucru, ignorați mesajul.
-mail-email-change-requested-subject = S-a cerut o adresă de email nouă pentru contul npass
+mail-email-change-requested-subject = S-a cerut o adresă de e-mail nouă pentru contul npass
 mail-email-change-requested-body = Cineva autentificat în contul dumneavoastră npass a cerut mutarea lui la { $email }. Nu se schimbă nimic până când acea adresă nu confirmă.
     
     Dacă nu ați fost dumneavoastră, schimbați imediat parola și contactați centrul de asistență.
-mail-email-changed-subject = Adresa de email npass a fost schimbată
+mail-email-changed-subject = Adresa de e-mail npass a fost schimbată
 mail-email-changed-body = Contul dumneavoastră npass folosește acum adresa { $email }; această adresă nu va mai primi mesaje despre el.
     
     Dacă nu ați fost dumneavoastră, contactați imediat centrul de asistență.
@@ -483,3 +483,5 @@ mail-account-deleted-subject = Contul npass a fost șters
 mail-account-deleted-body = Contul dumneavoastră npass a fost șters la cererea dumneavoastră, iar fiecare serviciu electronic a pierdut accesul la datele dumneavoastră. Vă puteți înregistra din nou oricând.
     
     Dacă nu ați fost dumneavoastră, contactați imediat centrul de asistență.
+show-password = Arată parola
+hide-password = Ascunde parola

@@ -1,7 +1,6 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use npass_core::clock::format_utc;
 use npass_core::model::AuditRecord;
 
 use super::query;
@@ -75,7 +74,7 @@ pub fn released_in_words(l: &Layout, names: &[&str]) -> String {
     keys.join(", ")
 }
 
-fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
+fn history_row(st: &AppState, l: &Layout, r: &AuditRecord) -> HistoryRow {
     let key = format!("history-{}", r.event.kind.replace('.', "-"));
     let text = |k: &str| {
         r.event
@@ -98,7 +97,7 @@ fn history_row(l: &Layout, r: &AuditRecord) -> HistoryRow {
         detail.push(released_in_words(l, &names));
     }
     HistoryRow {
-        when: format_utc(r.at),
+        when: crate::pages::local_time(st, r.at),
         what: l.t(&key),
         from: r.event.ip.clone().unwrap_or_default(),
         detail: detail.join("; "),
@@ -131,7 +130,7 @@ pub async fn page(
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }
-    let history = records.iter().map(|r| history_row(&l, r)).collect();
+    let history = records.iter().map(|r| history_row(&st, &l, r)).collect();
     let services = connected
         .into_iter()
         .map(|(c, e)| ServiceRow {
@@ -143,11 +142,13 @@ pub async fn page(
                 .map(|s| l.t(&format!("consent-scope-{}", s.replace('_', "-"))))
                 .collect::<Vec<_>>()
                 .join("; "),
-            since: format_utc(c.created_at),
+            since: crate::pages::local_time(&st, c.created_at),
         })
         .collect();
     let page = AccountPage {
-        two_step_since: status.active.map(|t| format_utc(t.created_at)),
+        two_step_since: status
+            .active
+            .map(|t| crate::pages::local_time(&st, t.created_at)),
         recovery_left: status.recovery_left,
         history,
         services,
@@ -246,8 +247,8 @@ pub async fn sessions(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen)
             key: s.id_hash.clone(),
             device: device_name(&l, &s.user_agent),
             ip: s.ip.clone(),
-            started: format_utc(s.created_at),
-            last_seen: format_utc(s.last_seen_at),
+            started: crate::pages::local_time(&st, s.created_at),
+            last_seen: crate::pages::local_time(&st, s.last_seen_at),
             level: l.t(&format!("level-{}", s.level.as_str())),
             current: s.id_hash == a.session.id_hash,
         })

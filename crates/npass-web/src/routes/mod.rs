@@ -104,6 +104,17 @@ pub async fn info(State(st): State<AppState>, ctx: Ctx) -> Response {
     crate::web::render(StatusCode::OK, &page)
 }
 
+pub async fn show_password_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/show-password.js"),
+    )
+        .into_response()
+}
+
 pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {
     message_page(
         &st,

@@ -95,9 +95,7 @@ async fn intro_with(
     };
     let page = IntroPage {
         l: Layout::of(st, ctx),
-        active_since: s
-            .active
-            .map(|t| npass_core::clock::format_utc(t.created_at)),
+        active_since: s.active.map(|t| crate::pages::local_time(st, t.created_at)),
         recovery_left: s.recovery_left,
         start: start.into(),
         errors,

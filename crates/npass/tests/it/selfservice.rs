@@ -340,7 +340,9 @@ async fn citizens_see_their_sessions_and_sign_out_the_others() {
         .has("this browser")
         .has("Firefox on Android")
         .has("Unknown browser")
-        .has("127.0.0.1");
+        .has("127.0.0.1")
+        // In the deployment's time zone (Europe/Chisinau by default), not UTC.
+        .has("2025-11-23 02:00 EET");
     assert_eq!(
         page.body
             .matches("action=\"/account/sessions/end\"")
