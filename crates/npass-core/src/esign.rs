@@ -923,12 +923,58 @@ impl Esignatures {
         else {
             return Ok(Finish::Register(ident));
         };
-        tx.account = Some(account);
+        tx.account = Some(account.clone());
         match self.esign_login(tx, &ident, replaces, client).await? {
-            Ok(ns) => Ok(Finish::Session(ns)),
+            Ok(ns) => {
+                self.note_certificate(&account, &ident, client).await?;
+                Ok(Finish::Session(ns))
+            }
             Err(LoginError::AccountLocked) => Ok(Finish::AccountLocked),
             Err(_) => Err(Error::NotFound),
         }
+    }
+
+    /// A certificate the account never logged in with before (nor opened it with) is
+    /// recorded, and the citizen is emailed: a new card or token in someone else's hands
+    /// would otherwise go unnoticed.
+    async fn note_certificate(
+        &self,
+        account: &Account,
+        ident: &CertIdentity,
+        client: &Client,
+    ) -> Result<()> {
+        let seen = self
+            .audit
+            .audit_for_account(
+                &account.id,
+                &["esign.certificate-new", "account.register-esign"],
+                1000,
+            )
+            .await?;
+        let same = |d: &serde_json::Value| {
+            d.get("issuer").and_then(|v| v.as_str()) == Some(ident.issuer.as_str())
+                && d.get("serial").and_then(|v| v.as_str()) == Some(ident.serial.as_str())
+        };
+        if seen.iter().any(|r| same(&r.event.detail)) {
+            return Ok(());
+        }
+        let ev = audit::event(
+            "esign.certificate-new",
+            Some(&account.id),
+            Some(&client.ip),
+            serde_json::json!({"issuer": ident.issuer, "serial": ident.serial}),
+        );
+        let mail = self.env.mail(
+            &account.profile.email,
+            &account.profile.language,
+            "certificate-new",
+            &[("issuer", &ident.issuer), ("serial", &ident.serial)],
+        );
+        self.audit
+            .audit_append(&ev, Some(&mail), self.env.now())
+            .await?;
+        (self.env.mail_waker)();
+        Ok(())
     }
 
     /// The certificate verifier and the session, for a transaction; faults apart.

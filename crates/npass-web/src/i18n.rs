@@ -209,3 +209,50 @@ mod negotiation {
         assert_eq!(ro_only.negotiate("ru, en"), None);
     }
 }
+
+#[cfg(test)]
+mod plurals {
+    use super::*;
+
+    /// The messages that show a count say it in the language's plural form (CLDR: one / few /
+    /// other in Romanian, one / few / many in Russian), for the numbers where the forms differ.
+    #[test]
+    fn counts_take_the_plural_form_of_their_number() {
+        let i18n = I18n::new(&["ro".into(), "ru".into(), "en".into()]).unwrap_or_else(|e| {
+            panic!("locales: {e}");
+        });
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            ("en", "err-rate-limited", "seconds", "1", "in 1 second."),
+            ("en", "err-rate-limited", "seconds", "5", "in 5 seconds."),
+            ("ro", "err-rate-limited", "seconds", "1", "peste 1 secundă."),
+            ("ro", "err-rate-limited", "seconds", "5", "peste 5 secunde."),
+            (
+                "ro",
+                "err-rate-limited",
+                "seconds",
+                "21",
+                "peste 21 de secunde.",
+            ),
+            ("ru", "err-rate-limited", "seconds", "1", "через 1 секунду."),
+            ("ru", "err-rate-limited", "seconds", "3", "через 3 секунды."),
+            ("ru", "err-rate-limited", "seconds", "5", "через 5 секунд."),
+            (
+                "ru",
+                "err-rate-limited",
+                "seconds",
+                "21",
+                "через 21 секунду.",
+            ),
+            ("ru", "forgot-sent", "minutes", "30", "30 минут"),
+            ("ru", "forgot-sent", "minutes", "1", "1 минуту"),
+            ("ro", "resend-note", "days", "7", "în 7 zile"),
+            ("ro", "resend-note", "days", "30", "în 30 de zile"),
+            ("en", "resend-note", "days", "1", "within 1 day is"),
+            ("ru", "resend-note", "days", "7", "7 дней"),
+        ];
+        for (lang, key, name, n, want) in cases {
+            let got = i18n.message(lang, key, &[(name, n)]).unwrap_or_default();
+            assert!(got.contains(want), "{lang} {key} {n}: {got}");
+        }
+    }
+}

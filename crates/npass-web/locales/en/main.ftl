@@ -56,7 +56,7 @@ notice-logged-out = You have logged out.
 notice-email-confirmed = Your email address is confirmed. You can log in now.
 notice-reauth = For your safety, log in again before changing how you log in.
 notice-reauth-service = The e-service asks you to log in again before it continues.
-notice-login-for-two-step = Log in with your password first; then you can set the verification code.
+notice-login-for-two-step = Log in to see or change your two-step authentication.
 notice-lang-unknown = That language is not available. The page is shown in another language.
 notice-two-step-removed = Two-step authentication is turned off.
 
@@ -483,3 +483,9 @@ mail-account-deleted-body = Your npass account was deleted at your request, and 
     If this wasn't you, contact the assistance centre at once.
 show-password = Show password
 hide-password = Hide password
+history-esign-certificate-new = Logged in with an electronic signature certificate used for the first time
+mail-certificate-new-subject = A new electronic signature was used for your npass account
+mail-certificate-new-body = Someone logged in to your npass account with an electronic signature certificate not used before: issued by { $issuer }, serial number { $serial }.
+    
+    If it was you (a new card, token or mobile signature), you do not need to do anything. If it wasn't you, contact the assistance centre at once and have the certificate revoked by its issuer.
+services-last-release = Last received on { $date }: { $data }.

@@ -56,7 +56,7 @@ notice-logged-out = V-ați deconectat.
 notice-email-confirmed = Adresa de e-mail este confirmată. Acum vă puteți autentifica.
 notice-reauth = Pentru siguranța dumneavoastră, autentificați-vă din nou înainte de a schimba modul de autentificare.
 notice-reauth-service = Serviciul electronic vă cere să vă autentificați din nou înainte de a continua.
-notice-login-for-two-step = Autentificați-vă mai întâi cu parola; apoi veți putea seta codul de verificare.
+notice-login-for-two-step = Autentificați-vă pentru a vedea sau modifica autentificarea în doi pași.
 notice-lang-unknown = Această limbă nu este disponibilă. Pagina este afișată în altă limbă.
 notice-two-step-removed = Autentificarea în doi pași este dezactivată.
 
@@ -485,3 +485,9 @@ mail-account-deleted-body = Contul dumneavoastră npass a fost șters la cererea
     Dacă nu ați fost dumneavoastră, contactați imediat centrul de asistență.
 show-password = Arată parola
 hide-password = Ascunde parola
+history-esign-certificate-new = Autentificare cu un certificat de semnătură electronică folosit pentru prima dată
+mail-certificate-new-subject = O semnătură electronică nouă a fost folosită pentru contul npass
+mail-certificate-new-body = Cineva s-a autentificat în contul dumneavoastră npass cu un certificat de semnătură electronică nefolosit anterior: emis de { $issuer }, număr de serie { $serial }.
+    
+    Dacă ați fost dumneavoastră (un card, un token sau o semnătură mobilă nouă), nu trebuie să faceți nimic. Dacă nu, contactați imediat centrul de asistență și cereți emitentului revocarea certificatului.
+services-last-release = Ultima transmitere la { $date }: { $data }.

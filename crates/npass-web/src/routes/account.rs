@@ -14,6 +14,8 @@ pub struct ServiceRow {
     pub name: String,
     pub data: String,
     pub since: String,
+    /// When it last received details, and which, in words (empty: not yet).
+    pub last_release: String,
 }
 
 pub struct HistoryRow {
@@ -45,6 +47,7 @@ pub const HISTORY_KINDS: &[&str] = &[
     "password.",
     "admin.",
     "oidc.",
+    "esign.certificate-new",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of
@@ -117,6 +120,11 @@ pub async fn page(
         .history(&a.account.id, HISTORY_KINDS, 20)
         .await?;
     let connected = st.core.federation.connected_services(&a.account.id).await?;
+    let releases = st
+        .core
+        .credentials
+        .history(&a.account.id, &["oidc.tokens-issued"], 200)
+        .await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
         && [
@@ -143,6 +151,29 @@ pub async fn page(
                 .collect::<Vec<_>>()
                 .join("; "),
             since: crate::pages::local_time(&st, c.created_at),
+            last_release: releases
+                .iter()
+                .find(|r| {
+                    r.event.detail.get("client_id").and_then(|v| v.as_str())
+                        == Some(c.client_id.as_str())
+                })
+                .map(|r| {
+                    let names: Vec<&str> = r
+                        .event
+                        .detail
+                        .get("claims")
+                        .and_then(|v| v.as_array())
+                        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                        .unwrap_or_default();
+                    l.tr.args(
+                        "services-last-release",
+                        &[
+                            ("date", crate::pages::local_time(&st, r.at).as_str()),
+                            ("data", released_in_words(&l, &names).as_str()),
+                        ],
+                    )
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let page = AccountPage {

@@ -971,6 +971,19 @@ async fn two_step_activation_and_a_forgotten_password_go_through_the_e_signature
     let mut stale = app.browser();
     stale.cookies.insert("__Host-npass".into(), old);
     stale.get("/account").await.status(303);
+
+    // The certificate was new to the account at the first of those logins only: one email.
+    app.mail(ION.email, "not used before: issued by").await;
+    let told = std::fs::read_dir(&app.outbox)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .map(|raw| decode_mail(&raw))
+        .filter(|t| t.contains(&format!("To: {}", ION.email)) && t.contains("not used before"))
+        .count();
+    assert_eq!(told, 1);
+    pw.get("/account")
+        .await
+        .has("Logged in with an electronic signature certificate used for the first time");
 }
 
 /// Where Debian puts SoftHSM2's PKCS#11 module (`.ci/run` installs the package).

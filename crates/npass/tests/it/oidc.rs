@@ -1278,7 +1278,9 @@ async fn citizens_see_and_withdraw_connected_services() {
     let page = b.get("/account").await;
     page.has("Connected services")
         .has("Tax portal")
-        .has("Stop sharing with Tax portal");
+        .has("Stop sharing with Tax portal")
+        // When it last received details, and which, in words and local time.
+        .has("Last received on 2025-11-23 02:00 EET: an identifier used only for that service, how sure npass is of your identity, your name");
     let r = b
         .post_raw(
             "/account/services/withdraw",
