@@ -313,6 +313,29 @@ impl Hashing {
         let hasher = self.hasher.clone();
         self.workers.run(move || f(&hasher)).await
     }
+
+    /// Checks `password` as `account`'s new one (length, blocklist, strength, and not built
+    /// from the service's name or the account's identifier and names) and hashes it.
+    pub async fn new_password_for(
+        &self,
+        env: &crate::service::Env,
+        account: &crate::model::Account,
+        password: &str,
+        confirm: &str,
+    ) -> Result<String> {
+        let ctx = Context {
+            words: vec![
+                &env.policy.service_name,
+                &account.national_id.value,
+                &account.profile.given_name,
+                &account.profile.family_name,
+            ],
+        };
+        check_new(password, confirm, env.policy.min_password_len(), &ctx)?;
+        let p = password.to_owned();
+        let rng = env.rng.clone();
+        self.run(move |h| h.hash(&p, rng.as_ref())).await?
+    }
 }
 
 /// The threads password hashes run on: one per CPU, named `npass-hash`, so that `top`, `perf`

@@ -362,19 +362,16 @@ impl Registrations {
     pub async fn resend(&self, national_id: &str, client: &Client) -> Result<()> {
         let nid = national_id::parse(national_id, &self.env.policy.schemes)?;
         let now = self.env.now();
-        let ip_key = format!("resend-ip:{}", client.ip);
-        let seen = self.throttles.throttle(&ip_key).await?;
-        let failures = self.env.policy.throttle.ip_take(seen, now)?;
-        let take = crate::store::ThrottleTake {
-            key: &ip_key,
-            seen,
-            failures,
-        };
-        if !self.throttles.throttle_take(&[take], &[], now).await? {
-            return Err(Error::RateLimited {
-                retry_after_ms: 1000,
-            });
-        }
+        // The address's attempt, before anything is looked up; it is never given back.
+        crate::service::Throttles::new(self.throttles.clone(), self.env.clone())
+            .take(
+                &[(
+                    &format!("resend-ip:{}", client.ip),
+                    crate::service::Rule::Address,
+                )],
+                &[],
+            )
+            .await?;
         let account = self.accounts.account_by_national_id(&nid.value).await?;
         let pending = account.filter(|a| a.status == AccountStatus::Pending);
         let due = match &pending {

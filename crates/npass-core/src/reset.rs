@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::login::{Client, SessionEnded};
 use crate::model::{Account, AccountStatus};
 use crate::national_id;
-use crate::password::{self, Context, Hashing};
+use crate::password::Hashing;
 use crate::rng;
 use crate::service::{Env, Rule, Throttles, digest};
 use crate::store::{AccountStore, AuditStore, ResetStore, SessionStore};
@@ -129,21 +129,10 @@ impl PasswordResets {
         client: &Client,
     ) -> Result<()> {
         let account = self.account_of(token).await?;
-        let ctx = Context {
-            words: vec![
-                &self.env.policy.service_name,
-                &account.national_id.value,
-                &account.profile.given_name,
-                &account.profile.family_name,
-            ],
-        };
-        password::check_new(password, confirm, self.env.policy.min_password_len(), &ctx)?;
-        let p = password.to_owned();
-        let rng = self.env.rng.clone();
         let hash = self
             .hashing
-            .run(move |h| h.hash(&p, rng.as_ref()))
-            .await??;
+            .new_password_for(&self.env, &account, password, confirm)
+            .await?;
         let now = self.env.now();
         let sessions = self.sessions.sessions_for_account(&account.id, now).await?;
         let ev = audit::event(

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::login::{Client, SessionEnded, clean_recovery_code};
 use crate::model::{Account, Session, TotpCredential};
 use crate::password::Hashing;
-use crate::password::{self, Context};
 use crate::rng;
 use crate::seal::Sealer;
 use crate::service::{Env, ThrottlePolicy, Throttles, digest};
@@ -161,21 +160,10 @@ impl Credentials {
         client: &Client,
         kind: &str,
     ) -> Result<()> {
-        let ctx = Context {
-            words: vec![
-                &self.env.policy.service_name,
-                &account.national_id.value,
-                &account.profile.given_name,
-                &account.profile.family_name,
-            ],
-        };
-        password::check_new(password, confirm, self.env.policy.min_password_len(), &ctx)?;
-        let p = password.to_owned();
-        let rng = self.env.rng.clone();
         let hash = self
             .hashing
-            .run(move |h| h.hash(&p, rng.as_ref()))
-            .await??;
+            .new_password_for(&self.env, account, password, confirm)
+            .await?;
         let now = self.env.now();
         let others: Vec<Session> = self
             .sessions
