@@ -109,24 +109,52 @@ test('a citizen changes the password and signs out another browser from My accou
   await page.getByText('Your new password is saved.').waitFor();
 });
 
-test('no page scrolls sideways at 320 or 390 px, in any language', async () => {
+test('every page passes WCAG 2.1 AA at 1280 and 390 px in every language, and none scrolls sideways at 320 px', async () => {
   addCitizen('2003004005008', 'vera@example.md');
-  for (const width of [320, 390]) {
+  const publicPages = ['/login', '/register', '/register/resend', '/password/forgot', '/password/reset?token=gone',
+    '/account/two-step/lost', '/help', '/terms', '/privacy', '/accessibility', '/no-such-page'];
+  const accountPages = ['/account', '/account/password', '/account/sessions', '/account/profile', '/account/delete',
+    '/account/two-step', '/account/two-step/device?device=android', '/account/two-step/scan'];
+  for (const width of [320, 390, 1280]) {
     const page = await (await browser.newContext({ bypassCSP: true, viewport: { width, height: 800 } })).newPage();
-    for (const path of ['/login', '/register', '/password/forgot', '/no-such-page']) {
-      for (const lang of ['ro', 'ru', 'en']) {
-        await page.goto(`${base}${path}?lang=${lang}`);
-        await fitsWidth(page, `${width}px ${lang}${path}`);
-      }
+    const visit = async (path, lang) => {
+      await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await fitsWidth(page, `${width}px ${lang}${path}`);
+      if (width !== 320) await axe(page, `${width}-${lang}${path}`);
+    };
+    for (const lang of ['ro', 'ru', 'en']) {
+      for (const path of publicPages) await visit(path, lang);
     }
     await logIn(page, '2003004005008', PASSWORD);
-    for (const path of ['/account', '/account/password', '/account/sessions', '/account/two-step',
-      '/account/two-step/device?device=android', '/account/two-step/scan']) {
-      for (const lang of ['ro', 'ru', 'en']) {
-        await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-        await fitsWidth(page, `${width}px ${lang}${path}`);
-        if (width === 320) await axe(page, `${width}-${lang}${path}`);
-      }
+    for (const lang of ['ro', 'ru', 'en']) {
+      for (const path of accountPages) await visit(path, lang);
     }
   }
+});
+
+test('a citizen moves the account to a new email address, then deletes it, in Romanian', async () => {
+  addCitizen('2000000000015', 'dan@example.md');
+  const page = await (await browser.newContext({ bypassCSP: true, locale: 'ro-MD', viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${base}/login`);
+  await page.locator('#national_id').fill('2000000000015');
+  await page.locator('#password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Autentificare', exact: true }).click();
+  await page.getByRole('link', { name: 'Schimbați telefonul, adresa de e-mail sau limba' }).click();
+  await axe(page, 'ro-profile');
+  await page.locator('#email').fill('dan.nou@example.md');
+  await page.getByRole('button', { name: 'Trimiteți linkul la adresa nouă' }).click();
+  await page.getByRole('heading', { name: 'Verificați e-mailul' }).waitFor();
+  await page.goto(await mailLink(dir, 'dan.nou@example.md', '/account/email/confirm'));
+  await axe(page, 'ro-email-confirm');
+  await page.getByRole('button', { name: 'Folosiți această adresă' }).click();
+  await page.getByText('Adresa de e-mail nouă a fost salvată.').waitFor();
+  assert.ok((await page.content()).includes('dan.nou@example.md'));
+
+  await page.getByRole('link', { name: 'Ștergeți contul' }).click();
+  await axe(page, 'ro-delete');
+  await page.getByRole('button', { name: 'Ștergeți contul meu' }).click();
+  await page.getByText('Contul a fost șters.').waitFor();
+  await page.goto(`${base}/account`);
+  assert.ok(page.url().startsWith(`${base}/login`), 'logged out for good');
 });

@@ -27,6 +27,35 @@ use zeroize::Zeroizing;
 
 pub use i18n::I18n;
 
+/// Address ranges and the places they stand for, most specific first.
+pub type Places = Vec<(ipnet::IpNet, String)>;
+
+/// An operator's list of address ranges and the places they stand for, one `CIDR,place` a line
+/// (`#` starts a comment), ordered most specific first so the narrowest range wins.
+pub fn parse_places(text: &str) -> Result<Places, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (range, place) = line
+            .split_once(',')
+            .ok_or_else(|| format!("line {}: `range,place` expected", i + 1))?;
+        let range: ipnet::IpNet = range
+            .trim()
+            .parse()
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        let place = place.trim();
+        if place.is_empty() || place.chars().count() > 100 {
+            return Err(format!("line {}: a place of 1 to 100 characters", i + 1));
+        }
+        out.push((range.trunc(), place.to_owned()));
+    }
+    out.sort_by_key(|(r, _)| std::cmp::Reverse(r.prefix_len()));
+    Ok(out)
+}
+
 /// The time zone named `name` (IANA, e.g. `Europe/Chisinau`), from the database built in.
 pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
     jiff::tz::TimeZone::get(name).map_err(|e| format!("{name:?}: {e}"))
@@ -47,6 +76,8 @@ pub struct WebConfig {
     pub privacy_url: String,
     pub accessibility_url: String,
     pub help_url: String,
+    /// Address ranges and the places they stand for, most specific first (`parse_places`).
+    pub places: Places,
     /// The time zone times on pages are shown in (`None`: UTC).
     pub time_zone: Option<jiff::tz::TimeZone>,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).

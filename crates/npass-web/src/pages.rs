@@ -100,6 +100,22 @@ pub fn local_time(st: &AppState, ms: i64) -> String {
     }
 }
 
+/// Where an address is, by the operator's list of ranges: `Chișinău (192.0.2.7)`, or the
+/// address alone.
+pub fn place_of(st: &AppState, ip: &str) -> String {
+    let place = ip.parse::<std::net::IpAddr>().ok().and_then(|a| {
+        st.cfg
+            .places
+            .iter()
+            .find(|(r, _)| r.contains(&a))
+            .map(|(_, p)| p.as_str())
+    });
+    match place {
+        Some(p) => format!("{p} ({ip})"),
+        None => ip.to_owned(),
+    }
+}
+
 /// The footer's links, each to the deployment's own page or npass's built-in one.
 fn footer_links(st: &AppState, tr: &Tr) -> Vec<(String, String)> {
     let c = &st.cfg;

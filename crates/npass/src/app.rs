@@ -124,6 +124,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// SHA-256 of the admin API token, if the admin API is on.
     pub admin_token_sha256: Option<String>,
+    /// Where sessions were started from, by address range (`session.places_file`).
+    pub places: npass_web::Places,
 }
 
 impl App {
@@ -185,6 +187,7 @@ impl App {
             .map_err(|e| format!("signing key: {e}"))?;
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
         let admin_token_sha256 = Self::admin_token_digest(&cfg, core.env.rng.as_ref())?;
+        let places = cfg.places()?;
         Ok(App {
             cfg,
             core,
@@ -195,6 +198,7 @@ impl App {
             backchannel_wake,
             http,
             admin_token_sha256,
+            places,
         })
     }
 
@@ -243,6 +247,7 @@ impl App {
             accessibility_url: self.cfg.branding.accessibility_url.clone(),
             help_url: self.cfg.branding.help_url.clone(),
             time_zone: npass_web::time_zone(&self.cfg.branding.time_zone).ok(),
+            places: self.places.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
             esign_tls_url: self.cfg.esign.tls_url(),
         };

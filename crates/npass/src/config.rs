@@ -324,6 +324,9 @@ pub struct SessionConfig {
     pub high_absolute_hours: i64,
     /// How recent a login must be to change how one logs in.
     pub fresh_login_minutes: i64,
+    /// A list of address ranges and the places they stand for (`CIDR,place` a line), to show
+    /// where each session was started; none: the address alone.
+    pub places_file: Option<PathBuf>,
 }
 
 impl Default for SessionConfig {
@@ -334,6 +337,7 @@ impl Default for SessionConfig {
             high_idle_minutes: 15,
             high_absolute_hours: 12,
             fresh_login_minutes: 15,
+            places_file: None,
         }
     }
 }
@@ -551,6 +555,18 @@ impl Config {
     }
 
     /// Every rule a configuration must keep; all problems at once.
+    /// The places of `session.places_file` (none configured: none).
+    pub fn places(&self) -> Result<npass_web::Places, String> {
+        match &self.session.places_file {
+            None => Ok(Vec::new()),
+            Some(f) => {
+                let text =
+                    std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                npass_web::parse_places(&text)
+            }
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut p = Vec::new();
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -579,6 +595,9 @@ impl Config {
             && let Err(e) = npass_web::time_zone(&self.branding.time_zone)
         {
             p.push(format!("branding.time_zone: {e}"));
+        }
+        if let Err(e) = self.places() {
+            p.push(format!("session.places_file: {e}"));
         }
         if !(1..=90).contains(&self.registration.unconfirmed_days) {
             p.push("registration.unconfirmed_days: between 1 and 90".into());

@@ -277,7 +277,7 @@ pub async fn sessions(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen)
         .map(|s| SessionRow {
             key: s.id_hash.clone(),
             device: device_name(&l, &s.user_agent),
-            ip: s.ip.clone(),
+            ip: crate::pages::place_of(&st, &s.ip),
             started: crate::pages::local_time(&st, s.created_at),
             last_seen: crate::pages::local_time(&st, s.last_seen_at),
             level: l.t(&format!("level-{}", s.level.as_str())),

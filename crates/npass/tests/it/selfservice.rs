@@ -627,3 +627,22 @@ async fn deleting_the_account_ends_everything_tells_the_e_services_and_frees_the
     r.status(303);
     assert!(r.location().contains("reauth=1"));
 }
+
+#[tokio::test]
+async fn sessions_say_where_they_were_started_by_the_operators_address_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let places = dir.path().join("places.csv");
+    std::fs::write(
+        &places,
+        "# ranges of the test network\n127.0.0.0/8,Localhost\n127.0.0.0/24,Chișinău\n",
+    )
+    .unwrap();
+    let app = TestApp::start_with(|c| c.session.places_file = Some(places.clone())).await;
+    let mut b = logged_in(&app, &ION).await;
+    b.get("/account/sessions")
+        .await
+        .status(200)
+        .has("Chișinău (127.0.0.1)");
+    assert!(npass_web::parse_places("10.0.0.0/33,Nowhere").is_err());
+    assert!(npass_web::parse_places("10.0.0.0/8").is_err());
+}
