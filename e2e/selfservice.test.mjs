@@ -112,7 +112,7 @@ test('a citizen changes the password and signs out another browser from My accou
 test('every page passes WCAG 2.1 AA at 1280 and 390 px in every language, and none scrolls sideways at 320 px', async () => {
   addCitizen('2003004005008', 'vera@example.md');
   const publicPages = ['/login', '/register', '/register/resend', '/password/forgot', '/password/reset?token=gone',
-    '/account/two-step/lost', '/help', '/terms', '/privacy', '/accessibility', '/no-such-page'];
+    '/account/two-step/lost', '/help', '/terms', '/privacy', '/accessibility', '/integration', '/no-such-page'];
   const accountPages = ['/account', '/account/password', '/account/sessions', '/account/profile', '/account/delete',
     '/account/two-step', '/account/two-step/device?device=android', '/account/two-step/scan'];
   for (const width of [320, 390, 1280]) {

@@ -71,11 +71,13 @@ pub struct WebConfig {
     /// The assistance centre's name in the footer ("Servicii Publice Electronice").
     pub support_name: String,
     /// Where the footer's links lead: a deployment's own pages, or (empty) npass's built-in
-    /// ones (`/terms`, `/privacy`, `/accessibility`, `/help`).
+    /// ones (`/terms`, `/privacy`, `/accessibility`, `/help`, `/integration`).
     pub terms_url: String,
     pub privacy_url: String,
     pub accessibility_url: String,
     pub help_url: String,
+    /// The e-services' integration procedure (MPass "Procedura de integrare").
+    pub integration_url: String,
     /// Address ranges and the places they stand for, most specific first (`parse_places`).
     pub places: Places,
     /// The time zone times on pages are shown in (`None`: UTC).
@@ -162,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/privacy", get(routes::info))
         .route("/accessibility", get(routes::info))
         .route("/help", get(routes::info))
+        .route("/integration", get(routes::info))
         .route("/account/two-step", get(twostep::intro))
         .route(
             "/account/password",

@@ -128,6 +128,7 @@ fn footer_links(st: &AppState, tr: &Tr) -> Vec<(String, String)> {
             "/accessibility",
             "footer-accessibility",
         ),
+        (&c.integration_url, "/integration", "footer-integration"),
     ]
     .into_iter()
     .map(|(own, builtin, key)| {

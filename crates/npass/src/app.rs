@@ -246,6 +246,7 @@ impl App {
             privacy_url: self.cfg.branding.privacy_url.clone(),
             accessibility_url: self.cfg.branding.accessibility_url.clone(),
             help_url: self.cfg.branding.help_url.clone(),
+            integration_url: self.cfg.branding.integration_url.clone(),
             time_zone: npass_web::time_zone(&self.cfg.branding.time_zone).ok(),
             places: self.places.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,

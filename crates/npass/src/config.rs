@@ -414,6 +414,8 @@ pub struct BrandingConfig {
     pub privacy_url: String,
     pub accessibility_url: String,
     pub help_url: String,
+    /// The integration procedure for e-services.
+    pub integration_url: String,
     /// The time zone pages show times in (IANA name); empty: UTC.
     pub time_zone: String,
 }
@@ -429,6 +431,7 @@ impl Default for BrandingConfig {
             privacy_url: String::new(),
             accessibility_url: String::new(),
             help_url: String::new(),
+            integration_url: String::new(),
             time_zone: "Europe/Chisinau".into(),
         }
     }

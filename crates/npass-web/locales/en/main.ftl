@@ -489,3 +489,11 @@ mail-certificate-new-body = Someone logged in to your npass account with an elec
     
     If it was you (a new card, token or mobile signature), you do not need to do anything. If it wasn't you, contact the assistance centre at once and have the certificate revoked by its issuer.
 services-last-release = Last received on { $date }: { $data }.
+footer-integration = Integration procedure for e-services
+page-integration-title = Integration procedure for e-services
+page-integration-body =
+    An e-service logs its users in with { $service } over OpenID Connect: the authorization code flow with PKCE, signed ID tokens, pairwise subjects, back-channel logout. The provider describes itself at { $issuer }/.well-known/openid-configuration.
+    
+    To integrate, ask the operator to register your e-service: its name, its return addresses, the lowest level of assurance it accepts and the details it needs. You receive a client identifier and a secret (or register your public keys). Try your e-service on a test deployment before production.
+    
+    The integration guide that comes with { $service } (docs/integration.md) describes every parameter, claim and error.

@@ -491,3 +491,11 @@ mail-certificate-new-body = Cineva s-a autentificat în contul dumneavoastră np
     
     Dacă ați fost dumneavoastră (un card, un token sau o semnătură mobilă nouă), nu trebuie să faceți nimic. Dacă nu, contactați imediat centrul de asistență și cereți emitentului revocarea certificatului.
 services-last-release = Ultima transmitere la { $date }: { $data }.
+footer-integration = Procedura de integrare
+page-integration-title = Procedura de integrare pentru serviciile electronice
+page-integration-body =
+    Un serviciu electronic își autentifică utilizatorii cu { $service } prin OpenID Connect: fluxul cu cod de autorizare și PKCE, jetoane ID semnate, identificatori diferiți pentru fiecare serviciu, deconectare prin canalul din spate. Furnizorul se descrie la { $issuer }/.well-known/openid-configuration.
+    
+    Pentru integrare, cereți operatorului să vă înregistreze serviciul: numele, adresele de întoarcere, nivelul minim de asigurare acceptat și datele de care are nevoie. Primiți un identificator de client și un secret (sau vă înregistrați cheile publice). Încercați serviciul într-o instalare de test înainte de producție.
+    
+    Ghidul de integrare livrat cu { $service } (docs/integration.md) descrie fiecare parametru, atribut și eroare.

@@ -88,6 +88,10 @@ pub async fn info(State(st): State<AppState>, ctx: Ctx) -> Response {
         &[
             ("service", l.t("service-name").as_str()),
             ("support", st.cfg.support_name.as_str()),
+            (
+                "issuer",
+                st.core.env.policy.public_url.trim_end_matches('/'),
+            ),
         ],
     );
     let page = crate::pages::MessagePage {

@@ -238,3 +238,40 @@ async fn health_and_readiness() {
     b.get("/healthz").await.status(200);
     b.get("/readyz").await.status(200).has("ready");
 }
+
+#[tokio::test]
+async fn the_footer_names_the_assistance_centre_and_leads_to_the_services_own_pages() {
+    let app = TestApp::start_with(|c| {
+        c.branding.support_name = "Servicii Publice Electronice".into();
+        c.branding.support_phone = "022 820 000".into();
+        c.branding.support_email = "suport@example.md".into();
+        c.branding.terms_url = "https://gov.example.md/termeni".into();
+    })
+    .await;
+    let mut b = app.browser();
+    b.lang = Some("ro".into());
+    let page = b.get("/login").await;
+    page.has("Centrul de asistență")
+        .has("Servicii Publice Electronice")
+        .has("href=\"tel:022 820 000\"")
+        .has("href=\"mailto:suport@example.md\"")
+        // The deployment's own terms; npass's built-in pages for the rest.
+        .has("href=\"https://gov.example.md/termeni\"")
+        .lacks("href=\"/terms\"")
+        .has("href=\"/privacy\"")
+        .has("href=\"/accessibility\"")
+        .has("href=\"/help\"")
+        .has("href=\"/integration\"");
+    for (path, title) in [
+        ("/help", "Ajutor și întrebări frecvente"),
+        ("/privacy", "Politica de confidențialitate"),
+        ("/accessibility", "Declarația de accesibilitate"),
+        ("/terms", "Termeni și condiții"),
+        ("/integration", "Procedura de integrare"),
+    ] {
+        b.get(path).await.status(200).has(title);
+    }
+    b.get("/integration")
+        .await
+        .has(&format!("{}/.well-known/openid-configuration", app.base));
+}
