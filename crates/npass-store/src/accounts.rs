@@ -328,7 +328,7 @@ impl AccountStore for SqlStore {
             format!("otp:{nid}"),
             format!("enrol:{id}"),
             format!("register-attempt:{id}"),
-            format!("reset-mail:{id}"),
+            format!("reset-mail:{nid}"),
             format!("resend:{id}"),
         ] {
             tx.exec("DELETE FROM throttles WHERE throttle_key = $1", args![key])
@@ -488,11 +488,13 @@ impl ResetStore for SqlStore {
             args![account_id],
         )
         .await?;
-        tx.exec(
+        // Every session, and every login under way that a proof from before could finish.
+        for sql in [
             "DELETE FROM sessions WHERE account_id = $1",
-            args![account_id],
-        )
-        .await?;
+            "DELETE FROM login_transactions WHERE account_id = $1",
+        ] {
+            tx.exec(sql, args![account_id]).await?;
+        }
         crate::oidc::revoke(&mut tx, crate::oidc::Revoke::Account, account_id, now).await?;
         finish(tx, audit, Some(mail), now).await?;
         Ok(true)
