@@ -44,6 +44,8 @@ pub struct Admin {
     pub(crate) throttles: Throttles,
     pub(crate) env: Env,
     pub(crate) hashing: Hashing,
+    /// Tells e-services of the sessions a lock ends.
+    pub(crate) ended: Arc<dyn crate::login::SessionEnded>,
 }
 
 impl Admin {
@@ -161,6 +163,10 @@ impl Admin {
             .set_status(&account.id, status, &ev, Some(&mail), now)
             .await?;
         if locked {
+            // Like a logout: the e-services of each session hear of its end.
+            for s in self.sessions.sessions_for_account(&account.id, now).await? {
+                self.ended.session_ended(&s.chain, &account.id).await?;
+            }
             self.sessions
                 .sessions_end_for_account(&account.id, now)
                 .await?;

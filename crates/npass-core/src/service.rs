@@ -290,6 +290,7 @@ impl Core {
             throttles: throttles.clone(),
             env: env.clone(),
             hashing: hashing.clone(),
+            ended: ended.clone(),
         };
         let resets = crate::reset::PasswordResets {
             accounts: store.clone(),

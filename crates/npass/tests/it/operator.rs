@@ -404,3 +404,21 @@ impl Drop for Reaped {
         }
     }
 }
+
+#[tokio::test]
+async fn an_operator_lock_tells_the_e_services_of_the_sessions_it_ends() {
+    let app = TestApp::start().await;
+    let (bc_uri, got) = crate::oidc::backchannel_sink().await;
+    let s = crate::oidc::with_backchannel(&app, "Tax portal", bc_uri).await;
+    let mut b = crate::oidc::logged_in(&app, &ION).await;
+    let tokens = crate::oidc::fresh_tokens(&app, &mut b, &s).await;
+    app.core
+        .admin
+        .set_citizen_locked(ION.national_id, true, &npass_core::login::Client::default())
+        .await
+        .unwrap();
+    b.get("/account").await.status(303);
+    crate::oidc::assert_revoked(&app, &s, &tokens).await;
+    let told = crate::oidc::delivered(&got, 1).await;
+    assert!(told[0].contains("logout_token="), "{told:?}");
+}
