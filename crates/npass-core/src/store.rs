@@ -552,6 +552,76 @@ pub trait ChallengeStore: Send + Sync {
     async fn challenges_sweep(&self, before: i64) -> Result<u64>;
 }
 
+/// A passkey as kept (design note 0014): the WebAuthn library's serialised credential, opaque
+/// here, and what pages and rules read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// The credential id, base64url.
+    pub credential_id: String,
+    pub account_id: crate::ids::AccountId,
+    /// The citizen's name for it ("phone", "work key").
+    pub name: String,
+    /// The library's credential, serialised (JSON).
+    pub passkey: String,
+    /// The authenticator model (AAGUID), all zeros when it did not say.
+    pub aaguid: String,
+    /// Its attestation chained to a root the deployment trusts for level high.
+    pub attested: bool,
+    pub backup_eligible: bool,
+    pub backed_up: bool,
+    /// The authenticator's signature counter as last seen (0 when it keeps none).
+    pub sign_count: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// Adds a passkey with its audit row and email; `Conflict` when the credential id is
+    /// registered already (to any account).
+    async fn passkey_add(
+        &self,
+        p: &PasskeyRecord,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()>;
+    /// An account's passkeys, oldest first.
+    async fn passkeys_of(&self, account_id: &str) -> Result<Vec<PasskeyRecord>>;
+    async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>>;
+    /// Renames one of the account's passkeys; `false` when it has no such passkey.
+    async fn passkey_rename(
+        &self,
+        account_id: &str,
+        credential_id: &str,
+        name: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+    /// Removes one of the account's passkeys, with the audit row and email; `false` when it
+    /// has no such passkey.
+    async fn passkey_remove(
+        &self,
+        account_id: &str,
+        credential_id: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<bool>;
+    /// Records a use: the credential as updated by the library, its counter and backup state,
+    /// only if the counter went up (or the authenticator keeps none: both zero). `false`, and
+    /// nothing written, for a counter that did not increase — a cloned authenticator, or a
+    /// replay racing the real use.
+    async fn passkey_use(
+        &self,
+        credential_id: &str,
+        passkey: &str,
+        sign_count: i64,
+        backed_up: bool,
+        now: i64,
+    ) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait Store:
     AccountStore
@@ -570,6 +640,7 @@ pub trait Store:
     + ChallengeStore
     + LoginStore
     + ResetStore
+    + PasskeyStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

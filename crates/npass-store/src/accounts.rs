@@ -319,6 +319,7 @@ impl AccountStore for SqlStore {
             "DELETE FROM registration_replacements WHERE account_id = $1",
             "DELETE FROM email_changes WHERE account_id = $1",
             "DELETE FROM login_transactions WHERE account_id = $1",
+            "DELETE FROM passkeys WHERE account_id = $1",
         ] {
             tx.exec(sql, args![id]).await?;
         }

@@ -23,6 +23,7 @@ mod credentials;
 mod db;
 mod migrate;
 mod oidc;
+mod passkeys;
 mod relying;
 mod sessions;
 

@@ -81,6 +81,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_self_service.sql"),
         include_str!("../migrations/postgres/0012_self_service.sql"),
     ),
+    (
+        13,
+        "0013_passkeys.sql",
+        include_str!("../migrations/sqlite/0013_passkeys.sql"),
+        include_str!("../migrations/postgres/0013_passkeys.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

@@ -1734,3 +1734,85 @@ mod oidc {
         assert_eq!(s.oidc_sweep(&cut, &cut, 10_000).await.unwrap(), 0);
     }
 }
+
+fn passkey_of(id: &str, account: &str, count: i64) -> PasskeyRecord {
+    PasskeyRecord {
+        credential_id: id.into(),
+        account_id: account.into(),
+        name: "phone".into(),
+        passkey: format!("{{\"cred\":\"{id}\"}}"),
+        aaguid: "00000000-0000-0000-0000-000000000000".into(),
+        attested: false,
+        backup_eligible: true,
+        backed_up: false,
+        sign_count: count,
+        created_at: 0,
+        last_used_at: None,
+    }
+}
+
+#[tokio::test]
+async fn passkeys_are_the_accounts_own_and_their_counters_only_go_up() {
+    let (s, _d) = store().await;
+    let ev = event("passkey.added", Some("a1"), None, json!({}));
+    s.passkey_add(&passkey_of("c1", "a1", 5), &ev, Some(&mail("m1")), 10)
+        .await
+        .unwrap();
+    s.passkey_add(&passkey_of("c2", "a1", 0), &ev, None, 11)
+        .await
+        .unwrap();
+    s.passkey_add(&passkey_of("k1", "b1", 0), &ev, None, 12)
+        .await
+        .unwrap();
+    // One credential, one account.
+    assert_eq!(
+        s.passkey_add(&passkey_of("c1", "b1", 0), &ev, None, 13)
+            .await
+            .unwrap_err(),
+        npass_core::Error::Conflict("passkey-exists")
+    );
+    let mine = s.passkeys_of("a1").await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|p| p.credential_id.as_str())
+            .collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    assert_eq!(mine[0].created_at, 10);
+    assert!(mine[0].backup_eligible && !mine[0].backed_up);
+
+    // Renaming and removing touch only the account's own.
+    assert!(
+        !s.passkey_rename("b1", "c1", "stolen", &ev, 20)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.passkey_rename("a1", "c1", "laptop", &ev, 21)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.passkey("c1").await.unwrap().unwrap().name, "laptop");
+    assert!(!s.passkey_remove("b1", "c2", &ev, None, 22).await.unwrap());
+    assert!(s.passkey_remove("a1", "c2", &ev, None, 23).await.unwrap());
+    assert!(s.passkey("c2").await.unwrap().is_none());
+
+    // A use moves the counter up; the same or a lower count is refused and changes nothing.
+    assert!(s.passkey_use("c1", "{\"v\":2}", 6, true, 30).await.unwrap());
+    let p = s.passkey("c1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            p.sign_count,
+            p.backed_up,
+            p.last_used_at,
+            p.passkey.as_str()
+        ),
+        (6, true, Some(30), "{\"v\":2}")
+    );
+    assert!(!s.passkey_use("c1", "{\"v\":3}", 6, true, 31).await.unwrap());
+    assert!(!s.passkey_use("c1", "{\"v\":3}", 2, true, 32).await.unwrap());
+    assert_eq!(s.passkey("c1").await.unwrap().unwrap().sign_count, 6);
+    // An authenticator that keeps no counter stays at zero.
+    assert!(s.passkey_use("k1", "{}", 0, false, 33).await.unwrap());
+    assert!(s.passkey_use("k1", "{}", 0, false, 34).await.unwrap());
+}

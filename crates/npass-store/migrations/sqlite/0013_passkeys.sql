@@ -1,0 +1,18 @@
+-- npass schema 13 (sqlite): passkeys (WebAuthn credentials, design note 0014): the library's
+-- serialised credential with what the pages show (name, authenticator model, backup state) and
+-- what the rules need (attested, signature counter, last use). Older nodes do not read it.
+-- Keep in step with ../postgres/0013_passkeys.sql.
+CREATE TABLE passkeys (
+    credential_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    passkey TEXT NOT NULL,
+    aaguid TEXT NOT NULL,
+    attested INTEGER NOT NULL,
+    backup_eligible INTEGER NOT NULL,
+    backed_up INTEGER NOT NULL,
+    sign_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE INDEX passkeys_account ON passkeys (account_id);
