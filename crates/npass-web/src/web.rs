@@ -407,7 +407,14 @@ impl FromRequestParts<AppState> for FreshLogin {
         if st.core.logins.is_fresh(&a.session) {
             Ok(FreshLogin(a))
         } else {
-            Err(crate::routes::to_login(&ctx.browser.path, true))
+            // A form posted too late comes back to My account after the new login (its own
+            // address answers POST only).
+            let back = if parts.method == Method::GET {
+                ctx.browser.path.as_str()
+            } else {
+                "/account"
+            };
+            Err(crate::routes::to_login(back, true))
         }
     }
 }
