@@ -8,6 +8,16 @@ use npass_core::store::{PasskeyRecord, PasskeyStore};
 use crate::db::Row;
 use crate::{SqlStore, args, finish};
 
+macro_rules! select_passkeys {
+    ($where:literal) => {
+        concat!(
+            "SELECT credential_id, account_id, name, passkey, aaguid, attested, backup_eligible, ",
+            "backed_up, sign_count, created_at, last_used_at FROM passkeys ",
+            $where
+        )
+    };
+}
+
 fn record(r: &Row) -> Result<PasskeyRecord> {
     let flag = |c: &str| r.col::<i64>(c).map(|v| v != 0);
     Ok(PasskeyRecord {
@@ -62,21 +72,13 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn passkeys_of(&self, account_id: &str) -> Result<Vec<PasskeyRecord>> {
-        let sql: &'static str = concat!(
-            "SELECT credential_id, account_id, name, passkey, aaguid, attested, ",
-            "backup_eligible, backed_up, sign_count, created_at, last_used_at FROM passkeys ",
-            "WHERE account_id = $1 ORDER BY created_at, credential_id"
-        );
+        let sql = select_passkeys!("WHERE account_id = $1 ORDER BY created_at, credential_id");
         let rows = self.pool().all(sql, args![account_id]).await?;
         rows.iter().map(record).collect()
     }
 
     async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>> {
-        let sql: &'static str = concat!(
-            "SELECT credential_id, account_id, name, passkey, aaguid, attested, ",
-            "backup_eligible, backed_up, sign_count, created_at, last_used_at FROM passkeys ",
-            "WHERE credential_id = $1"
-        );
+        let sql = select_passkeys!("WHERE credential_id = $1");
         let row = self.pool().opt(sql, args![credential_id]).await?;
         row.as_ref().map(record).transpose()
     }
