@@ -455,11 +455,30 @@ impl Throttles {
         self.store.throttle(key).await
     }
 
+    /// Deletes the counters that only pace (an address's attempts, how often a citizen is
+    /// emailed about one thing) once a day has passed since their last attempt: their windows
+    /// are an hour at most. An authenticator's counters (`pwd:`, `otp:`, `enrol:`) are never
+    /// swept: they count consecutive failures until a success, however slow.
+    pub async fn sweep_pacing(&self) -> Result<u64> {
+        let before = self.env.now() - 24 * 60 * 60 * 1000;
+        self.store.throttles_sweep(&PACING_COUNTERS, before).await
+    }
+
     /// See `first_in`.
     pub(crate) async fn first_in(&self, key: &str, interval_ms: i64) -> Result<bool> {
         first_in(self.store.as_ref(), key, interval_ms, self.env.now()).await
     }
 }
+
+/// The prefixes of the counters `Throttles::sweep_pacing` may delete.
+pub const PACING_COUNTERS: [&str; 6] = [
+    "ip:",
+    "forgot-ip:",
+    "resend-ip:",
+    "reset-mail:",
+    "resend:",
+    "register-attempt:",
+];
 
 /// `true` for the first call with `key` in each `interval_ms` on any node (the counter `key`
 /// remembers when it last said yes): how often a citizen may be emailed about one thing.

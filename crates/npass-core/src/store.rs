@@ -293,6 +293,9 @@ pub trait ThrottleStore: Send + Sync {
     /// checked).
     async fn throttle_release(&self, key: &str) -> Result<()>;
     async fn throttle_reset(&self, key: &str) -> Result<()>;
+    /// Deletes the counters whose key starts with one of `prefixes` and whose last attempt came
+    /// before `before`, in one transaction; returns how many.
+    async fn throttles_sweep(&self, prefixes: &[&str], before: i64) -> Result<u64>;
 }
 
 #[async_trait]

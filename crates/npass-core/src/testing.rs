@@ -571,6 +571,15 @@ impl ThrottleStore for MemStore {
         self.state().throttles.remove(key);
         Ok(())
     }
+
+    async fn throttles_sweep(&self, prefixes: &[&str], before: i64) -> Result<u64> {
+        let mut st = self.state();
+        let n = st.throttles.len();
+        st.throttles.retain(|k, t| {
+            !(prefixes.iter().any(|p| k.starts_with(p)) && t.last_failure_at < before)
+        });
+        Ok((n - st.throttles.len()) as u64)
+    }
 }
 
 fn release(st: &mut State, key: &str) {

@@ -152,6 +152,22 @@ impl ThrottleStore for SqlStore {
             .await?;
         Ok(())
     }
+
+    async fn throttles_sweep(&self, prefixes: &[&str], before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for prefix in prefixes {
+            n += tx
+                .exec(
+                    "DELETE FROM throttles WHERE throttle_key LIKE $1 || '%' \
+                     AND last_failure_at < $2",
+                    args![*prefix, before],
+                )
+                .await?;
+        }
+        crate::commit(tx).await?;
+        Ok(n)
+    }
 }
 
 /// Gives back one attempt on `key` (never below zero).

@@ -296,6 +296,9 @@ pub mod testdb {
             return Ok(WriteLock::Postgres(conn));
         }
         let conn = rusqlite::Connection::open(crate::sqlite_path(url)?).map_err(db::lite)?;
+        // The app's own writes (its start-up sweep) may hold the lock for a moment.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db::lite)?;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db::lite)?;
         Ok(WriteLock::Sqlite(conn))
     }

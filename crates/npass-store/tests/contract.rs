@@ -1816,3 +1816,35 @@ async fn passkeys_are_the_accounts_own_and_their_counters_only_go_up() {
     assert!(s.passkey_use("k1", "{}", 0, false, 33).await.unwrap());
     assert!(s.passkey_use("k1", "{}", 0, false, 34).await.unwrap());
 }
+
+#[tokio::test]
+async fn old_pacing_counters_are_swept_and_nothing_else() {
+    let (s, _d) = store().await;
+    for (key, at) in [
+        ("ip:192.0.2.1", 10),
+        ("ip:192.0.2.2", 500),
+        ("reset-mail:2000000000004", 10),
+        ("pwd:2000000000004", 10),
+        ("iptables", 10),
+    ] {
+        assert!(take(&s, key, Throttle::default(), 3, at).await.unwrap());
+    }
+    assert_eq!(
+        s.throttles_sweep(&["ip:", "reset-mail:"], 100)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(s.throttle("ip:192.0.2.1").await.unwrap().failures, 0);
+    assert_eq!(
+        s.throttle("ip:192.0.2.2").await.unwrap().failures,
+        3,
+        "recent"
+    );
+    assert_eq!(s.throttle("pwd:2000000000004").await.unwrap().failures, 3);
+    assert_eq!(
+        s.throttle("iptables").await.unwrap().failures,
+        3,
+        "a prefix, not a pattern"
+    );
+}

@@ -342,6 +342,9 @@ impl App {
                     if let Err(e) = core.esign.esign_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired e-signature challenges");
                     }
+                    if let Err(e) = core.throttles.sweep_pacing().await {
+                        tracing::warn!(error = %e, "sweeping old pacing counters");
+                    }
                     if let Err(e) = core.registrations.purge_unconfirmed().await {
                         tracing::warn!(error = %e, "deleting registrations never confirmed");
                     }
