@@ -497,3 +497,4 @@ page-integration-body =
     To integrate, ask the operator to register your e-service: its name, its return addresses, the lowest level of assurance it accepts and the details it needs. You receive a client identifier and a secret (or register your public keys). Try your e-service on a test deployment before production.
     
     The integration guide that comes with { $service } (docs/integration.md) describes every parameter, claim and error.
+footer-help-none = Answers to the common questions are in the help pages below.

@@ -499,3 +499,4 @@ page-integration-body =
     Pentru integrare, cereți operatorului să vă înregistreze serviciul: numele, adresele de întoarcere, nivelul minim de asigurare acceptat și datele de care are nevoie. Primiți un identificator de client și un secret (sau vă înregistrați cheile publice). Încercați serviciul într-o instalare de test înainte de producție.
     
     Ghidul de integrare livrat cu { $service } (docs/integration.md) descrie fiecare parametru, atribut și eroare.
+footer-help-none = Răspunsurile la întrebările frecvente sunt în paginile de ajutor de mai jos.

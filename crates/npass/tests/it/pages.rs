@@ -274,4 +274,12 @@ async fn the_footer_names_the_assistance_centre_and_leads_to_the_services_own_pa
     b.get("/integration")
         .await
         .has(&format!("{}/.well-known/openid-configuration", app.base));
+    // Without a configured assistance centre, the footer points to the help pages.
+    TestApp::start()
+        .await
+        .browser()
+        .get("/login")
+        .await
+        .has("Answers to the common questions are in the help pages below.")
+        .has("href=\"/help\"");
 }
