@@ -646,3 +646,35 @@ async fn sessions_say_where_they_were_started_by_the_operators_address_ranges() 
     assert!(npass_web::parse_places("10.0.0.0/33,Nowhere").is_err());
     assert!(npass_web::parse_places("10.0.0.0/8").is_err());
 }
+
+#[tokio::test]
+async fn the_new_forms_refuse_a_post_without_this_browsers_token_and_change_nothing() {
+    let app = TestApp::start().await;
+    let mut b = logged_in(&app, &ION).await;
+    let mut other = logged_in(&app, &ANA).await;
+    let foreign = other.get("/account").await.csrf();
+    for (path, fields) in [
+        ("/account/delete", vec![]),
+        ("/account/sessions/end-others", vec![]),
+        ("/account/email", vec![("email", "evil@example.md")]),
+        (
+            "/account/password",
+            vec![("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+        ),
+        ("/account/profile", vec![("phone", "069 000 111"), ("language", "ru")]),
+        ("/password/forgot", vec![("national_id", ION.national_id)]),
+        ("/register/resend", vec![("national_id", ION.national_id)]),
+    ] {
+        b.post_raw(path, &fields).await.status(403);
+        let mut with_foreign = vec![("csrf", foreign.as_str())];
+        with_foreign.extend_from_slice(&fields);
+        b.post_raw(path, &with_foreign).await.status(403);
+    }
+    // Still logged in, the account as it was, and no mail but the confirmation.
+    let page = b.get("/account").await;
+    page.status(200).has(ION.email);
+    let a = app.core.admin.find_citizen(ION.national_id).await.unwrap();
+    assert_eq!((a.profile.phone.as_str(), a.profile.language.as_str()), ("+37369123456", "en"));
+    login(&mut app.browser(), &ION, "").await.status(303);
+    assert_eq!(app.mail_count(ION.email), 1);
+}
