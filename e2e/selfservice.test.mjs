@@ -115,16 +115,38 @@ test('every page passes WCAG 2.1 AA at 1280 and 390 px in every language, and no
     '/account/two-step/lost', '/help', '/terms', '/privacy', '/accessibility', '/integration', '/no-such-page'];
   const accountPages = ['/account', '/account/password', '/account/sessions', '/account/profile', '/account/delete',
     '/account/two-step', '/account/two-step/device?device=android', '/account/two-step/scan'];
+  // An e-service that needs more than a password (its step-up page), and a live reset link.
+  const es = cli(dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', 'https://tax.example.md/cb',
+    '--scope', 'openid', '--min-level', 'substantial']);
+  const q = new URLSearchParams({ response_type: 'code', client_id: es.client_id, redirect_uri: 'https://tax.example.md/cb',
+    scope: 'openid', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+  const first = await (await browser.newContext({ bypassCSP: true })).newPage();
+  await first.goto(`${base}/password/forgot`);
+  await first.locator('#national_id').fill('2003004005008');
+  await first.locator('#main').getByRole('button').click();
+  const reset = new URL(await mailLink(dir, 'vera@example.md', '/password/reset'));
+  publicPages.push(`${reset.pathname}${reset.search}`);
+  accountPages.push(`/authorize?${q}`);
   for (const width of [320, 390, 1280]) {
     const page = await (await browser.newContext({ bypassCSP: true, viewport: { width, height: 800 } })).newPage();
     const visit = async (path, lang) => {
       await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
+      // The step-up page and the reset form are the pages meant, not an error instead.
+      if (path.startsWith('/authorize')) assert.equal(await page.locator('form[action="/authorize/consent"]').count(), 1);
+      if (path.startsWith('/password/reset') && !path.includes('token=gone')) assert.equal(await page.locator('input[name="token"]').count(), 1);
       await fitsWidth(page, `${width}px ${lang}${path}`);
       if (width !== 320) await axe(page, `${width}-${lang}${path}`);
     };
     for (const lang of ['ro', 'ru', 'en']) {
       for (const path of publicPages) await visit(path, lang);
+      // A form with an error: the summary, the field in error.
+      await page.goto(`${base}/password/forgot?lang=${lang}`);
+      await page.locator('#national_id').fill('2000000000005');
+      await page.locator('#main form button[type="submit"]').click();
+      await page.locator('.error-summary').waitFor();
+      await fitsWidth(page, `${width}px ${lang} error summary`);
+      if (width !== 320) await axe(page, `${width}-${lang}-error-summary`);
     }
     await logIn(page, '2003004005008', PASSWORD);
     for (const lang of ['ro', 'ru', 'en']) {
