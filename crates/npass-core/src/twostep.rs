@@ -74,6 +74,37 @@ impl Credentials {
         self.audit.audit_for_account(account_id, kinds, limit).await
     }
 
+    /// The last release to each e-service the account's recent history names: client id →
+    /// (when, the names of the attributes released).
+    pub async fn last_releases(
+        &self,
+        account_id: &str,
+    ) -> Result<std::collections::HashMap<String, (i64, Vec<String>)>> {
+        let mut out = std::collections::HashMap::new();
+        // Newest first: the first record of each e-service is its last release.
+        for r in self
+            .audit
+            .audit_for_account(account_id, &["oidc.tokens-issued"], 200)
+            .await?
+        {
+            let d = &r.event.detail;
+            let Some(client) = d.get("client_id").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let names = d
+                .get("claims")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.entry(client.to_owned()).or_insert((r.at, names));
+        }
+        Ok(out)
+    }
+
     pub async fn two_step_status(&self, account: &Account) -> Result<TwoStepStatus> {
         Ok(TwoStepStatus {
             active: self.totp.totp(&account.id).await?,

@@ -120,11 +120,7 @@ pub async fn page(
         .history(&a.account.id, HISTORY_KINDS, 20)
         .await?;
     let connected = st.core.federation.connected_services(&a.account.id).await?;
-    let releases = st
-        .core
-        .credentials
-        .history(&a.account.id, &["oidc.tokens-issued"], 200)
-        .await?;
+    let releases = st.core.credentials.last_releases(&a.account.id).await?;
     let mut l = Layout::of(&st, &ctx);
     if let Some(done) = query(&raw).get("done")
         && [
@@ -152,23 +148,13 @@ pub async fn page(
                 .join("; "),
             since: crate::pages::local_time(&st, c.created_at),
             last_release: releases
-                .iter()
-                .find(|r| {
-                    r.event.detail.get("client_id").and_then(|v| v.as_str())
-                        == Some(c.client_id.as_str())
-                })
-                .map(|r| {
-                    let names: Vec<&str> = r
-                        .event
-                        .detail
-                        .get("claims")
-                        .and_then(|v| v.as_array())
-                        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-                        .unwrap_or_default();
+                .get(c.client_id.as_str())
+                .map(|(at, names)| {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
                     l.tr.args(
                         "services-last-release",
                         &[
-                            ("date", crate::pages::local_time(&st, r.at).as_str()),
+                            ("date", crate::pages::local_time(&st, *at).as_str()),
                             ("data", released_in_words(&l, &names).as_str()),
                         ],
                     )

@@ -659,9 +659,15 @@ async fn the_new_forms_refuse_a_post_without_this_browsers_token_and_change_noth
         ("/account/email", vec![("email", "evil@example.md")]),
         (
             "/account/password",
-            vec![("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            vec![
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
         ),
-        ("/account/profile", vec![("phone", "069 000 111"), ("language", "ru")]),
+        (
+            "/account/profile",
+            vec![("phone", "069 000 111"), ("language", "ru")],
+        ),
         ("/password/forgot", vec![("national_id", ION.national_id)]),
         ("/register/resend", vec![("national_id", ION.national_id)]),
     ] {
@@ -674,7 +680,10 @@ async fn the_new_forms_refuse_a_post_without_this_browsers_token_and_change_noth
     let page = b.get("/account").await;
     page.status(200).has(ION.email);
     let a = app.core.admin.find_citizen(ION.national_id).await.unwrap();
-    assert_eq!((a.profile.phone.as_str(), a.profile.language.as_str()), ("+37369123456", "en"));
+    assert_eq!(
+        (a.profile.phone.as_str(), a.profile.language.as_str()),
+        ("+37369123456", "en")
+    );
     login(&mut app.browser(), &ION, "").await.status(303);
     assert_eq!(app.mail_count(ION.email), 1);
 }
