@@ -27,7 +27,8 @@ export async function axe(page, label) {
 export const BIN = process.env.NPASS_BIN;
 const ENV = { PATH: process.env.PATH, NPASS_LOG__LEVEL: 'warn', NPASS_ADMIN__LISTEN: '127.0.0.1:0', NPASS_PASSWORD__MEMORY_KIB: '1024', NPASS_PASSWORD__ITERATIONS: '1' };
 
-/** Starts `npass serve` on a free port in a fresh directory (`args` adds e.g. `--config`). */
+/** Starts `npass serve` on a free port in a fresh directory (`args` adds e.g. `--config`);
+ * `base` is its public URL. */
 export async function startNpass(args = []) {
   if (!BIN) throw new Error('NPASS_BIN names the npass binary (test.sh sets it)');
   const dir = mkdtempSync(join(tmpdir(), 'npass-e2e-'));
@@ -36,7 +37,8 @@ export async function startNpass(args = []) {
     let out = '';
     server.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      // The public URL: http://localhost:PORT for a loopback listener (passkeys need a name).
+      const m = out.match(/listening on http:\/\/127\.0\.0\.1:\d+ \(public URL (http:\/\/[^)\s]+)\)/);
       if (m) resolve(m[1]);
     });
     server.on('exit', (code) => reject(new Error(`npass exited ${code}`)));

@@ -53,7 +53,7 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refr
   await page.goto(url.href);
   await page.locator('#national_id').fill('2000000000004');
   await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'Share your details' }).waitFor();
   assert.ok((await page.content()).includes('Tax portal'));
   await axe(page, 'en-consent');
@@ -93,7 +93,7 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refr
   }).href);
   await page2.locator('#national_id').fill('2000000000004');
   await page2.locator('#password').fill(password);
-  await page2.getByRole('button', { name: 'Log in' }).click();
+  await page2.getByRole('button', { name: 'Log in', exact: true }).click();
   await page2.waitForURL((u) => u.href.startsWith(callbackUrl));
   const second = await client.authorizationCodeGrant(config, new URL(page2.url()), { pkceCodeVerifier: verifier2, expectedState: state2 });
   await client.tokenRevocation(config, second.refresh_token);

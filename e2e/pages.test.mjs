@@ -49,10 +49,10 @@ test('a citizen registers, activates two-step authentication and logs in with a 
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await page.getByText('Your email address is confirmed').waitFor();
 
-  // The session cookie is __Host- and Secure: the browser must keep it on http://127.0.0.1.
+  // The session cookie is __Host- and Secure: the browser must keep it on http://localhost.
   await page.locator('#national_id').fill('2000000000004');
   await page.locator('#password').fill('cerul de deasupra Chisinaului');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'My account' }).waitFor();
   await axe(page, 'en-account');
 
@@ -79,7 +79,7 @@ test('a citizen registers, activates two-step authentication and logs in with a 
   await page.locator('#national_id').fill('2000000000004');
   await page.locator('#password').fill('cerul de deasupra Chisinaului');
   await page.locator('#code').fill(totp(secret, Date.now() + 30_000));
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'My account' }).waitFor();
   assert.ok((await page.content()).includes('substantial'));
 

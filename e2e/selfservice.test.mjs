@@ -20,7 +20,7 @@ async function logIn(page, nationalId, password) {
   await page.goto(`${base}/login`);
   await page.locator('#national_id').fill(nationalId);
   await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
 before(async () => {
@@ -77,7 +77,7 @@ test('a citizen who forgot the password gets a link by email, sets a new one and
 
   await page.locator('#national_id').fill('2000000000004');
   await page.locator('#password').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'My account' }).waitFor();
   assert.ok((await page.content()).includes('Password reset with an emailed link'));
 });

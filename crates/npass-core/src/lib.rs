@@ -22,6 +22,7 @@ pub mod model;
 pub mod national_id;
 pub mod oidc;
 pub mod own;
+pub mod passkey;
 pub mod password;
 pub mod register;
 pub mod registry;

@@ -132,6 +132,8 @@ pub enum Amr {
     Pin,
     Fpt,
     Face,
+    /// User presence test (a passkey's touch or confirmation).
+    User,
 }
 
 impl Amr {
@@ -146,6 +148,7 @@ impl Amr {
             Amr::Pin => "pin",
             Amr::Fpt => "fpt",
             Amr::Face => "face",
+            Amr::User => "user",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -159,6 +162,7 @@ impl Amr {
             Amr::Pin,
             Amr::Fpt,
             Amr::Face,
+            Amr::User,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

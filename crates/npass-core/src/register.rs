@@ -576,6 +576,7 @@ mod service_tests {
             .await
             .unwrap();
         let login = || LoginInput {
+            pre_id: String::new(),
             national_id: "2000000000004".into(),
             password: "cerul de deasupra Chisinaului".into(),
             code: String::new().into(),

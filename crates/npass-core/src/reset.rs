@@ -199,6 +199,7 @@ mod tests {
 
     async fn log_in(f: &Fixture, password: &str) -> bool {
         let input = LoginInput {
+            pre_id: String::new(),
             national_id: ION.into(),
             password: password.to_owned().into(),
             code: String::new().into(),

@@ -209,6 +209,8 @@ pub struct CoreParts {
     pub key_fetcher: Arc<dyn crate::oidc::KeyFetcher>,
     pub esign: crate::esign::Esign,
     pub hash_workers: crate::password::HashWorkers,
+    /// Attestation roots whose passkeys reach level high (none: no passkey does).
+    pub passkey_attestation: Option<crate::passkey::AttestationPolicy>,
 }
 
 /// The use-cases, as services that each hold only the ports they use (ARCHITECTURE.md).
@@ -238,6 +240,8 @@ pub struct Core {
     pub esign: crate::esign::Esignatures,
     /// Operators' acts on citizens' accounts.
     pub admin: crate::admin::Admin,
+    /// Citizens' passkeys and the WebAuthn ceremonies that register and use them.
+    pub passkeys: Arc<crate::passkey::Passkeys>,
 }
 
 impl Core {
@@ -308,6 +312,18 @@ impl Core {
             env: env.clone(),
             ended: ended.clone(),
         };
+        let passkeys = Arc::new(crate::passkey::Passkeys {
+            store: store.clone(),
+            totp: store.clone(),
+            audit: store.clone(),
+            rp: crate::passkey::RelyingParty::new(
+                &env.policy.public_url,
+                &env.policy.service_name,
+                p.passkey_attestation.as_ref(),
+            )
+            .map(Arc::new),
+            env: env.clone(),
+        });
         let logins = Arc::new(crate::login::Logins {
             accounts: store.clone(),
             totp: store.clone(),
@@ -320,6 +336,7 @@ impl Core {
             hashing,
             sealer: sealer.clone(),
             ended,
+            passkeys: passkeys.clone(),
         });
         let key_cache = Arc::new(crate::oidc::cache::KeyCache::default());
         let keys = SigningKeys {
@@ -371,6 +388,7 @@ impl Core {
             federation,
             esign,
             admin,
+            passkeys,
         }
     }
 }

@@ -550,8 +550,8 @@ pub trait ChallengeStore: Send + Sync {
     ) -> Result<bool>;
     /// `Verified` → `Taken`, once, for the browser it was created for.
     async fn challenge_take(&self, id: &str, browser_hash: &str) -> Result<Option<Challenge>>;
-    /// Deletes challenges and stored login transactions that expired before `before`; returns
-    /// how many.
+    /// Deletes challenges, stored login transactions and WebAuthn ceremonies that expired
+    /// before `before`; returns how many.
     async fn challenges_sweep(&self, before: i64) -> Result<u64>;
 }
 
@@ -623,6 +623,24 @@ pub trait PasskeyStore: Send + Sync {
         backed_up: bool,
         now: i64,
     ) -> Result<bool>;
+    /// Keeps a WebAuthn ceremony under way until its finish.
+    async fn ceremony_put(&self, c: &StoredCeremony) -> Result<()>;
+    /// Takes the ceremony `key` (its row is deleted: a second finish finds nothing).
+    async fn ceremony_take(&self, key: &str) -> Result<Option<StoredCeremony>>;
+}
+
+/// A WebAuthn ceremony under way (design note 0014): the library's state, opaque here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCeremony {
+    /// Digest of the ceremony id the page holds.
+    pub key: String,
+    /// Digest of the pre-session cookie of the browser it was started in.
+    pub browser_hash: String,
+    /// The account it is for (a registration, a second factor); none for a passwordless login.
+    pub account_id: Option<crate::ids::AccountId>,
+    pub kind: String,
+    pub state: String,
+    pub expires_at: i64,
 }
 
 #[async_trait]

@@ -22,8 +22,8 @@ use crate::rng::OsRng;
 use crate::seal::{MasterKey, Sealer};
 use crate::service::{Env, Policy, Throttles};
 use crate::store::{
-    AccountStore, AuditStore, LoginStore, RecoveryStore, ResetStore, SessionStore, Settle,
-    StoredLogin, ThrottleStore, ThrottleTake, TotpStore,
+    AccountStore, AuditStore, LoginStore, PasskeyRecord, PasskeyStore, RecoveryStore, ResetStore,
+    SessionStore, Settle, StoredCeremony, StoredLogin, ThrottleStore, ThrottleTake, TotpStore,
 };
 use crate::twostep::Credentials;
 
@@ -46,6 +46,8 @@ struct State {
     email_changes: HashMap<String, (String, String, i64)>,
     /// Reset links: digest → (account, expiry).
     resets: HashMap<String, (String, i64)>,
+    passkeys: Vec<PasskeyRecord>,
+    ceremonies: HashMap<String, StoredCeremony>,
     audit: Vec<AuditRecord>,
     mail: Vec<Mail>,
 }
@@ -750,6 +752,127 @@ impl LoginStore for MemStore {
 }
 
 #[async_trait]
+impl PasskeyStore for MemStore {
+    async fn passkey_add(
+        &self,
+        p: &PasskeyRecord,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.state();
+        if st
+            .passkeys
+            .iter()
+            .any(|x| x.credential_id == p.credential_id)
+        {
+            return Err(crate::Error::Conflict("passkey-exists"));
+        }
+        st.passkeys.push(PasskeyRecord {
+            created_at: now,
+            last_used_at: None,
+            ..p.clone()
+        });
+        Self::append(&mut st, audit, mail, now);
+        Ok(())
+    }
+
+    async fn passkeys_of(&self, account_id: &str) -> Result<Vec<PasskeyRecord>> {
+        Ok(self
+            .state()
+            .passkeys
+            .iter()
+            .filter(|p| p.account_id == account_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>> {
+        Ok(self
+            .state()
+            .passkeys
+            .iter()
+            .find(|p| p.credential_id == credential_id)
+            .cloned())
+    }
+
+    async fn passkey_rename(
+        &self,
+        account_id: &str,
+        credential_id: &str,
+        name: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let Some(p) = st
+            .passkeys
+            .iter_mut()
+            .find(|p| p.account_id == account_id && p.credential_id == credential_id)
+        else {
+            return Ok(false);
+        };
+        p.name = name.to_owned();
+        Self::append(&mut st, audit, None, now);
+        Ok(true)
+    }
+
+    async fn passkey_remove(
+        &self,
+        account_id: &str,
+        credential_id: &str,
+        audit: &AuditEvent,
+        mail: Option<&Mail>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let before = st.passkeys.len();
+        st.passkeys
+            .retain(|p| !(p.account_id == account_id && p.credential_id == credential_id));
+        if st.passkeys.len() == before {
+            return Ok(false);
+        }
+        Self::append(&mut st, audit, mail, now);
+        Ok(true)
+    }
+
+    async fn passkey_use(
+        &self,
+        credential_id: &str,
+        passkey: &str,
+        sign_count: i64,
+        backed_up: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let Some(p) = st
+            .passkeys
+            .iter_mut()
+            .find(|p| p.credential_id == credential_id)
+        else {
+            return Ok(false);
+        };
+        if !(p.sign_count < sign_count || (p.sign_count == 0 && sign_count == 0)) {
+            return Ok(false);
+        }
+        p.passkey = passkey.to_owned();
+        p.sign_count = sign_count;
+        p.backed_up = backed_up;
+        p.last_used_at = Some(now);
+        Ok(true)
+    }
+
+    async fn ceremony_put(&self, c: &StoredCeremony) -> Result<()> {
+        self.state().ceremonies.insert(c.key.clone(), c.clone());
+        Ok(())
+    }
+
+    async fn ceremony_take(&self, key: &str) -> Result<Option<StoredCeremony>> {
+        Ok(self.state().ceremonies.remove(key))
+    }
+}
+
+#[async_trait]
 impl SessionEnded for MemStore {
     async fn session_ended(&self, chain: &str, account_id: &str) -> Result<()> {
         let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
@@ -821,6 +944,14 @@ impl Fixture {
             hashing: hashing.clone(),
             ended: store.clone(),
         };
+        let passkeys = Arc::new(crate::passkey::Passkeys {
+            store: store.clone(),
+            totp: store.clone(),
+            audit: store.clone(),
+            rp: crate::passkey::RelyingParty::new("http://localhost:8080", "npass", None)
+                .map(Arc::new),
+            env: env.clone(),
+        });
         let logins = Logins {
             accounts: store.clone(),
             totp: store.clone(),
@@ -833,6 +964,7 @@ impl Fixture {
             hashing,
             sealer,
             ended: store.clone(),
+            passkeys,
         };
         Fixture {
             logins,

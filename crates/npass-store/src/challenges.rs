@@ -114,21 +114,17 @@ impl ChallengeStore for SqlStore {
     }
 
     async fn challenges_sweep(&self, before: i64) -> Result<u64> {
-        let challenges = self
-            .pool()
-            .exec(
-                "DELETE FROM challenges WHERE expires_at < $1",
-                args![before],
-            )
-            .await?;
-        let logins = self
-            .pool()
-            .exec(
-                "DELETE FROM login_transactions WHERE expires_at < $1",
-                args![before],
-            )
-            .await?;
-        Ok(challenges + logins)
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM challenges WHERE expires_at < $1",
+            "DELETE FROM login_transactions WHERE expires_at < $1",
+            "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
+        ] {
+            n += tx.exec(sql, args![before]).await?;
+        }
+        crate::commit(tx).await?;
+        Ok(n)
     }
 }
 

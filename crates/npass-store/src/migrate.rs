@@ -87,6 +87,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_passkeys.sql"),
         include_str!("../migrations/postgres/0013_passkeys.sql"),
     ),
+    (
+        14,
+        "0014_webauthn_ceremonies.sql",
+        include_str!("../migrations/sqlite/0014_webauthn_ceremonies.sql"),
+        include_str!("../migrations/postgres/0014_webauthn_ceremonies.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, Mail};
-use npass_core::store::{PasskeyRecord, PasskeyStore};
+use npass_core::store::{PasskeyRecord, PasskeyStore, StoredCeremony};
 
 use crate::db::Row;
 use crate::{SqlStore, args, finish};
@@ -151,5 +151,43 @@ impl PasskeyStore for SqlStore {
             )
             .await?;
         Ok(r == 1)
+    }
+
+    async fn ceremony_put(&self, c: &StoredCeremony) -> Result<()> {
+        self.pool()
+            .exec(
+                "INSERT INTO webauthn_ceremonies (id_hash, browser_hash, account_id, kind, state, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                args![
+                    &c.key,
+                    &c.browser_hash,
+                    c.account_id.as_deref(),
+                    &c.kind,
+                    &c.state,
+                    c.expires_at
+                ],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn ceremony_take(&self, key: &str) -> Result<Option<StoredCeremony>> {
+        let row = self
+            .pool()
+            .opt(
+                "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 \
+                 RETURNING id_hash, browser_hash, account_id, kind, state, expires_at",
+                args![key],
+            )
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(StoredCeremony {
+            key: r.col("id_hash")?,
+            browser_hash: r.col("browser_hash")?,
+            account_id: r.col("account_id")?,
+            kind: r.col("kind")?,
+            state: r.col("state")?,
+            expires_at: r.col("expires_at")?,
+        }))
     }
 }

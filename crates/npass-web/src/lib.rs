@@ -127,7 +127,7 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, esign, login, oidc, password, register, twostep};
+    use routes::{account, esign, login, oidc, passkey, password, register, twostep};
     let app = Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -135,6 +135,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/npass.css", get(routes::stylesheet))
         .route("/static/esign-wait.js", get(routes::esign_wait_js))
         .route("/static/show-password.js", get(routes::show_password_js))
+        .route("/static/passkey.js", get(passkey::script))
+        .route("/login/passkey", post(passkey::login))
+        .route("/login/passkey/options", post(passkey::login_options))
+        .route(
+            "/account/passkeys",
+            get(passkey::page).post(passkey::register),
+        )
+        .route("/account/passkeys/options", post(passkey::register_options))
+        .route("/account/passkeys/rename", post(passkey::rename))
+        .route("/account/passkeys/remove", post(passkey::remove))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/login/esign", post(esign::start))

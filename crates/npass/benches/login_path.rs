@@ -73,6 +73,7 @@ fn with_app(c: &mut Criterion) {
     c.bench_function("login_password_only_sqlite", |b| {
         b.iter(|| {
             let input = LoginInput {
+                pre_id: String::new(),
                 national_id: "2000000000004".into(),
                 password: "cerul de deasupra Chisinaului".into(),
                 code: Default::default(),

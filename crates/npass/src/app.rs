@@ -180,7 +180,11 @@ impl App {
             ),
             hash_workers: npass_core::password::HashWorkers::per_cpu()
                 .map_err(|e| e.to_string())?,
+            passkey_attestation: cfg.passkeys.attestation()?,
         }));
+        if let Some(why) = core.passkeys.disabled_reason() {
+            tracing::warn!("{why}");
+        }
         core.keys
             .ensure()
             .await

@@ -305,6 +305,13 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
         Command::CheckConfig => {
             cfg.validate().map_err(|p| (2, p.join("\n")))?;
             println!("configuration is valid");
+            if let Err(why) = npass_core::passkey::RelyingParty::new(
+                &cfg.public_url(),
+                &cfg.identity.service_name,
+                None,
+            ) {
+                println!("note: {why}");
+            }
             Ok(())
         }
         Command::Migrate => {

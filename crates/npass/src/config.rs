@@ -37,7 +37,33 @@ pub struct Config {
     pub http: HttpConfig,
     pub admin: AdminConfig,
     pub esign: EsignConfig,
+    pub passkeys: PasskeysConfig,
     pub log: LogConfig,
+}
+
+/// Passkeys (docs/passkeys.md). They are on wherever the public URL names a host; these
+/// settings only decide which of them reach level high.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasskeysConfig {
+    /// A PEM file of attestation roots (authenticator makers' CAs): a passkey whose
+    /// attestation chains to one of them, with user verification, reaches level high.
+    pub attestation_roots: Option<PathBuf>,
+    /// The authenticator models (AAGUIDs) allowed under those roots; empty: all they attest.
+    pub attested_aaguids: Vec<String>,
+}
+
+impl PasskeysConfig {
+    pub fn attestation(&self) -> Result<Option<npass_core::passkey::AttestationPolicy>, String> {
+        let Some(f) = &self.attestation_roots else {
+            return Ok(None);
+        };
+        let roots_pem = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        Ok(Some(npass_core::passkey::AttestationPolicy {
+            roots_pem,
+            aaguids: self.attested_aaguids.clone(),
+        }))
+    }
 }
 
 /// E-signature login (docs/esign.md). No roots: e-signature login is off (the dev default).
@@ -224,6 +250,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             admin: AdminConfig::default(),
             esign: EsignConfig::default(),
+            passkeys: PasskeysConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -536,7 +563,12 @@ impl Config {
     /// Resolves defaults that depend on other keys.
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() {
-            format!("http://{}", self.listen)
+            // On this machine: `localhost`, a secure context like 127.0.0.1 for browsers, and
+            // a relying party id WebAuthn accepts (it refuses IP addresses): passkeys work.
+            match self.listen.parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => format!("http://localhost:{}", a.port()),
+                _ => format!("http://{}", self.listen),
+            }
         } else {
             self.public_url.trim_end_matches('/').to_owned()
         }
@@ -601,6 +633,20 @@ impl Config {
         }
         if let Err(e) = self.places() {
             p.push(format!("session.places_file: {e}"));
+        }
+        match self.passkeys.attestation() {
+            Err(e) => p.push(format!("passkeys.attestation_roots: {e}")),
+            Ok(Some(policy)) => {
+                // The roots and models are checked as the server will read them.
+                if let Err(e) = npass_core::passkey::RelyingParty::new(
+                    "https://localhost",
+                    "npass",
+                    Some(&policy),
+                ) {
+                    p.push(e);
+                }
+            }
+            Ok(None) => {}
         }
         if !(1..=90).contains(&self.registration.unconfirmed_days) {
             p.push("registration.unconfirmed_days: between 1 and 90".into());
@@ -743,7 +789,7 @@ mod tests {
         assert_eq!(c.database.max_connections, 3);
         assert_eq!(c.identity.schemes, vec!["mu-nic"]);
         assert_eq!(c.branding.authority, "Guvernul Republicii Moldova");
-        assert_eq!(c.public_url(), "http://127.0.0.1:9999");
+        assert_eq!(c.public_url(), "http://localhost:9999");
         let bad = vec![("NPASS_NO_SUCH_KEY".to_string(), "1".to_string())];
         assert!(
             Config::load(None, bad.into_iter())

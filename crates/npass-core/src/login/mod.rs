@@ -21,7 +21,10 @@ use crate::store::{
     TotpStore,
 };
 
-pub use verifiers::{Certificate, Code, Password, PasswordInput, Verifier, clean_recovery_code};
+pub use verifiers::{
+    Certificate, Code, PasskeyInput, PasskeyLogin, Password, PasswordInput, Verifier,
+    clean_recovery_code,
+};
 
 /// How long a stored login transaction may wait for its next step: longer than a cross-device
 /// challenge lives plus the window in which its newcomer may still open an account.
@@ -38,11 +41,27 @@ pub enum Factor {
     Certificate {
         hardware: bool,
     },
+    /// A passkey's signature: `verified` when the authenticator verified the citizen (its
+    /// screen lock, PIN or biometrics), `attested` when its model proved to be one the
+    /// deployment trusts (design note 0014).
+    Passkey {
+        verified: bool,
+        attested: bool,
+    },
 }
 
 impl Factor {
     fn is_possession(self) -> bool {
-        matches!(self, Factor::Totp | Factor::RecoveryCode)
+        matches!(
+            self,
+            Factor::Totp | Factor::RecoveryCode | Factor::Passkey { .. }
+        )
+    }
+
+    /// A passkey that verified its holder is two factors on its own: the device, and what
+    /// unlocks it.
+    fn is_multi_factor(self) -> bool {
+        matches!(self, Factor::Passkey { verified: true, .. })
     }
 }
 
@@ -121,16 +140,22 @@ impl LoginTransaction {
     }
 
     pub fn level(&self) -> Level {
-        if self
-            .factors
-            .iter()
-            .any(|f| matches!(f, Factor::Certificate { .. }))
-        {
+        let high = |f: &Factor| {
+            matches!(
+                f,
+                Factor::Certificate { .. }
+                    | Factor::Passkey {
+                        verified: true,
+                        attested: true
+                    }
+            )
+        };
+        if self.factors.iter().any(high) {
             return Level::High;
         }
         let knows = self.factors.contains(&Factor::Password);
         let has = self.factors.iter().any(|f| f.is_possession());
-        if knows && has {
+        if (knows && has) || self.factors.iter().any(|f| f.is_multi_factor()) {
             Level::Substantial
         } else {
             Level::Low
@@ -146,6 +171,28 @@ impl LoginTransaction {
                 Factor::RecoveryCode => &[],
                 Factor::Certificate { hardware: true } => &[Amr::Sc, Amr::Hwk],
                 Factor::Certificate { hardware: false } => &[Amr::Sc, Amr::Swk],
+                // RFC 8176: a key proven by the device (hardware when attested), the user's
+                // presence it tested, and their verification (its method is not told).
+                Factor::Passkey {
+                    attested: true,
+                    verified,
+                } => {
+                    if *verified {
+                        &[Amr::Hwk, Amr::User, Amr::Mfa]
+                    } else {
+                        &[Amr::Hwk, Amr::User]
+                    }
+                }
+                Factor::Passkey {
+                    attested: false,
+                    verified,
+                } => {
+                    if *verified {
+                        &[Amr::Swk, Amr::User, Amr::Mfa]
+                    } else {
+                        &[Amr::Swk, Amr::User]
+                    }
+                }
             };
             for a in a {
                 if !amr.contains(a) {
@@ -153,7 +200,7 @@ impl LoginTransaction {
                 }
             }
         }
-        if self.level() == Level::Substantial {
+        if self.level() == Level::Substantial && !amr.contains(&Amr::Mfa) {
             amr.push(Amr::Mfa);
         }
         amr
@@ -175,6 +222,9 @@ pub struct LoginInput {
     pub national_id: String,
     pub password: secrecy::SecretString,
     pub code: secrecy::SecretString,
+    /// The browser's pre-session id: a login that needs another step (a passkey) is stored
+    /// for this browser only. Empty: the login is one request or nothing.
+    pub pre_id: String,
 }
 
 impl std::fmt::Debug for LoginInput {
@@ -214,6 +264,9 @@ pub enum LoginError {
     SecondFactorRequired,
     /// The stored transaction is gone (expired, spent, or another browser's).
     Gone,
+    /// The password was right and the account's second step is a passkey: the transaction
+    /// was stored under this key for the passkey page.
+    PasskeyStep { key: String },
     /// Something we depend on failed; nothing was accepted.
     Unavailable(Error),
 }
@@ -248,6 +301,7 @@ pub struct Logins {
     pub(crate) hashing: Hashing,
     pub(crate) sealer: Arc<Sealer>,
     pub(crate) ended: Arc<dyn SessionEnded>,
+    pub(crate) passkeys: Arc<crate::passkey::Passkeys>,
 }
 
 /// A new session: the secret goes to the browser, only its digest is stored.
@@ -281,14 +335,26 @@ impl Logins {
         replaces: Option<&str>,
     ) -> Result<NewSession, LoginError> {
         use secrecy::ExposeSecret;
-        let mut tx = LoginTransaction::default();
+        let mut tx = if input.pre_id.is_empty() {
+            LoginTransaction::default()
+        } else {
+            LoginTransaction::for_browser(&input.pre_id)
+        };
         let password = PasswordInput {
             national_id: input.national_id,
             password: input.password,
         };
         Password.verify(self, &mut tx, &password, client).await?;
+        let no_code = input.code.expose_secret().trim().is_empty();
+        if no_code && self.passkeys.enabled() && !input.pre_id.is_empty() {
+            let id = tx.account_id.clone().unwrap_or_default();
+            if !self.passkeys.store.passkeys_of(&id).await?.is_empty() {
+                let key = self.login_save(tx).await?;
+                return Err(LoginError::PasskeyStep { key });
+            }
+        }
         if tx.totp.is_some() {
-            if input.code.expose_secret().trim().is_empty() {
+            if no_code {
                 let (key, count) = tx.settle.held.clone().unwrap_or_default();
                 return Err(self
                     .failed(&key, count, tx.account.as_ref(), "code-missing", client)
@@ -296,6 +362,19 @@ impl Logins {
             }
             Code.verify(self, &mut tx, &input.code, client).await?;
         }
+        self.complete(tx, replaces, client).await
+    }
+
+    /// A passkey login: passwordless when `tx` is new, the second step when it is a stored
+    /// transaction whose password was right. `replaces` as for `login`.
+    pub async fn passkey_login(
+        &self,
+        mut tx: LoginTransaction,
+        input: &PasskeyInput,
+        client: &Client,
+        replaces: Option<&str>,
+    ) -> Result<NewSession, LoginError> {
+        PasskeyLogin.verify(self, &mut tx, input, client).await?;
         self.complete(tx, replaces, client).await
     }
 

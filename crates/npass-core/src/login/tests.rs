@@ -38,6 +38,7 @@ fn with_totp(f: &Fixture, a: &Account) -> Vec<u8> {
 
 fn input(nid: &str, password: &str, code: &str) -> LoginInput {
     LoginInput {
+        pre_id: String::new(),
         national_id: nid.into(),
         password: SecretString::from(password),
         code: SecretString::from(code),

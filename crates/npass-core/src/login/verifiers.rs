@@ -238,3 +238,135 @@ impl Verifier for Certificate {
         }
     }
 }
+
+/// What a passkey login posts: the ceremony its page started and the authenticator's answer
+/// (the `PublicKeyCredential` as JSON, binary fields in base64url).
+pub struct PasskeyInput {
+    pub ceremony: String,
+    pub credential: String,
+    /// The browser's pre-session id: the ceremony must have started in the same browser.
+    pub pre_id: String,
+}
+
+/// A passkey: the authenticator's signature over this browser's challenge, for our origin.
+/// Passwordless (a transaction without an account yet) it needs user verification; as the
+/// second step it must be one of the account's passkeys, and user presence suffices.
+pub struct PasskeyLogin;
+
+#[async_trait]
+impl Verifier for PasskeyLogin {
+    type Input = PasskeyInput;
+
+    async fn verify(
+        &self,
+        core: &Logins,
+        tx: &mut LoginTransaction,
+        input: &PasskeyInput,
+        client: &Client,
+    ) -> Result<(), LoginError> {
+        use crate::passkey::{KIND_LOGIN, KIND_SECOND, user_handle};
+        use data_encoding::BASE64URL_NOPAD;
+        use webauthn_rs_core::error::WebauthnError;
+        use webauthn_rs_core::proto::{AuthenticationState, Credential, PublicKeyCredential};
+
+        let pk = &core.passkeys;
+        let rp = pk.rp().map_err(LoginError::Invalid)?;
+        // Forged answers cost the address like wrong passwords; no passkey locks.
+        let ip_key = ip_key(&client.ip);
+        core.throttles
+            .take(&[(&ip_key, Rule::Address)], &[])
+            .await?;
+        let fail = |what: &'static str, account: Option<crate::model::Account>| async move {
+            core.failed("", 0, account.as_ref(), what, client).await
+        };
+        let (kind, account_id) = match tx.account_id() {
+            Some(a) => (KIND_SECOND, Some(a.to_owned())),
+            None => (KIND_LOGIN, None),
+        };
+        let ceremony = match pk
+            .take(
+                &input.ceremony,
+                &input.pre_id,
+                &[kind],
+                account_id.as_deref(),
+            )
+            .await
+        {
+            Ok(c) => c,
+            Err(crate::Error::Expired(_)) => return Err(fail("passkey-ceremony", None).await),
+            Err(e) => return Err(e.into()),
+        };
+        let Ok(rsp) = serde_json::from_str::<PublicKeyCredential>(&input.credential) else {
+            return Err(fail("passkey-malformed", None).await);
+        };
+        let cred_id = BASE64URL_NOPAD.encode(&rsp.raw_id);
+        let Some(record) = pk.store.passkey(&cred_id).await? else {
+            return Err(fail("passkey-unknown", None).await);
+        };
+        let account = core.accounts.account_by_id(&record.account_id).await?;
+        let handle_ok = rsp
+            .response
+            .user_handle
+            .as_ref()
+            .is_none_or(|h| *h == user_handle(&record.account_id));
+        let owner_ok = ceremony
+            .account_id
+            .as_ref()
+            .is_none_or(|a| *a == record.account_id);
+        if rsp.type_ != "public-key" || !handle_ok || !owner_ok {
+            return Err(fail("passkey-other-account", account).await);
+        }
+        let (Ok(mut cred), Ok(state)) = (
+            serde_json::from_str::<Credential>(&record.passkey),
+            serde_json::from_str::<AuthenticationState>(&ceremony.state),
+        ) else {
+            return Err(LoginError::Unavailable(crate::Error::Internal(
+                "passkey: stored state unreadable".into(),
+            )));
+        };
+        let result = match rp.core.authenticate_single_credential(&rsp, &state, &cred) {
+            Ok(r) => r,
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                pk.suspect_clone(&record, client).await?;
+                return Err(fail("passkey-counter", account).await);
+            }
+            Err(e) => {
+                tracing::info!(error = ?e, "passkey assertion refused");
+                return Err(fail("passkey", account).await);
+            }
+        };
+        if kind == KIND_LOGIN && !result.user_verified() {
+            return Err(fail("passkey-unverified", account).await);
+        }
+        cred.counter = result.counter();
+        cred.backup_state = result.backup_state();
+        cred.backup_eligible = result.backup_eligible();
+        let updated = serde_json::to_string(&cred)
+            .map_err(|e| LoginError::Unavailable(crate::Error::Internal(e.to_string())))?;
+        let used = pk
+            .store
+            .passkey_use(
+                &cred_id,
+                &updated,
+                i64::from(result.counter()),
+                result.backup_state(),
+                core.env.now(),
+            )
+            .await?;
+        if !used {
+            // Another use of the same answer, or a clone, came first.
+            pk.suspect_clone(&record, client).await?;
+            return Err(fail("passkey-counter", account).await);
+        }
+        let factor = Factor::Passkey {
+            verified: result.user_verified(),
+            attested: record.attested,
+        };
+        match account {
+            Some(a) if tx.prove(&a, factor) => {}
+            account => return Err(fail("passkey-other-account", account).await),
+        }
+        tx.settle.releases.push(ip_key);
+        Ok(())
+    }
+}

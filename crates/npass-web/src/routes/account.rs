@@ -48,6 +48,7 @@ pub const HISTORY_KINDS: &[&str] = &[
     "admin.",
     "oidc.",
     "esign.certificate-new",
+    "passkey.",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of

@@ -28,6 +28,8 @@ pub struct LoginPage {
     pub esign_card: bool,
     /// Registration, coming back to `next` (an e-service's parked request) once confirmed.
     pub register_href: String,
+    /// Passkeys work here (the public URL names a host).
+    pub passkeys: bool,
 }
 
 /// `/register`, carrying `next` when there is one.
@@ -114,6 +116,7 @@ fn form(
             esign: st.core.esign.enabled(),
             esign_card: st.cfg.esign_tls_url.is_some(),
             register_href: register_href(&next),
+            passkeys: st.core.passkeys.enabled(),
             next,
         },
     )
@@ -126,6 +129,7 @@ pub async fn submit(
 ) -> PageResult {
     let replaces = ctx.auth.as_ref().map(|a| a.secret.clone());
     let input = LoginInput {
+        pre_id: ctx.browser.pre_id.clone(),
         national_id: f.national_id.clone(),
         password: f.password.into(),
         code: f.code.into(),
@@ -136,55 +140,86 @@ pub async fn submit(
         .login(input, &ctx.client, replaces.as_deref())
         .await;
     let ctx = super::oidc::continuing(&st, ctx, &f.next).await;
-    let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
-    let (status, err) = match result {
+    let err = match result {
         Ok(ns) => {
+            let next = safe_next(&f.next).unwrap_or_else(|| "/account".into());
             let mut res = see_other(&next);
             append_cookie(res.headers_mut(), &cookie(SESSION_COOKIE, &ns.secret));
             return Ok(res);
         }
-        Err(LoginError::Invalid(e)) => (StatusCode::BAD_REQUEST, field_message(&ctx.tr, &e)),
-        Err(LoginError::CodeUsed) => (
-            StatusCode::UNAUTHORIZED,
-            ("code".into(), ctx.tr.t("err-code-used")),
-        ),
-        Err(LoginError::Failed | LoginError::Gone) => (
-            StatusCode::UNAUTHORIZED,
-            ("".into(), ctx.tr.t("err-login-failed")),
-        ),
-        Err(LoginError::RateLimited { retry_after_ms }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            field_message(&ctx.tr, &npass_core::Error::RateLimited { retry_after_ms }),
-        ),
-        Err(LoginError::Locked) => (StatusCode::FORBIDDEN, ("".into(), ctx.tr.t("err-locked"))),
-        Err(LoginError::EmailNotConfirmed) => (
-            StatusCode::FORBIDDEN,
-            ("".into(), ctx.tr.t("err-email-not-confirmed")),
-        ),
-        Err(LoginError::AccountLocked) => (
-            StatusCode::FORBIDDEN,
-            ("".into(), ctx.tr.t("err-account-locked")),
-        ),
-        Err(LoginError::SecondFactorRequired) => (
-            StatusCode::FORBIDDEN,
-            ("".into(), ctx.tr.t("err-second-factor-required")),
-        ),
+        Err(LoginError::PasskeyStep { key }) => {
+            let next = safe_next(&f.next).unwrap_or_default();
+            return Ok(super::passkey::step_page(&st, &ctx, key, next));
+        }
         Err(LoginError::Unavailable(e)) => return Err(ctx.fail(e)),
+        Err(e) => e,
     };
+    let (status, message) = failure(&ctx.tr, &err, "err-login-failed");
+    let mut page = login_page(&st, &ctx, safe_next(&f.next).unwrap_or_default(), message);
+    page.national_id = f.national_id.chars().take(64).collect();
+    Ok(render(status, &page))
+}
+
+/// The answer to a login that failed (not `Unavailable`): its status and message, by field.
+/// `failed` is the message for wrong credentials, which says nothing more.
+pub fn failure(
+    tr: &crate::i18n::Tr,
+    e: &LoginError,
+    failed: &str,
+) -> (StatusCode, (String, String)) {
+    match e {
+        LoginError::Invalid(e) => (StatusCode::BAD_REQUEST, field_message(tr, e)),
+        LoginError::CodeUsed => (
+            StatusCode::UNAUTHORIZED,
+            ("code".into(), tr.t("err-code-used")),
+        ),
+        LoginError::Failed | LoginError::Gone | LoginError::PasskeyStep { .. } => {
+            (StatusCode::UNAUTHORIZED, ("".into(), tr.t(failed)))
+        }
+        LoginError::RateLimited { retry_after_ms } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            field_message(
+                tr,
+                &npass_core::Error::RateLimited {
+                    retry_after_ms: *retry_after_ms,
+                },
+            ),
+        ),
+        LoginError::Locked => (StatusCode::FORBIDDEN, ("".into(), tr.t("err-locked"))),
+        LoginError::EmailNotConfirmed => (
+            StatusCode::FORBIDDEN,
+            ("".into(), tr.t("err-email-not-confirmed")),
+        ),
+        LoginError::AccountLocked => (
+            StatusCode::FORBIDDEN,
+            ("".into(), tr.t("err-account-locked")),
+        ),
+        LoginError::SecondFactorRequired => (
+            StatusCode::FORBIDDEN,
+            ("".into(), tr.t("err-second-factor-required")),
+        ),
+        LoginError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ("".into(), tr.t("error-unavailable")),
+        ),
+    }
+}
+
+/// The login form again, with one error.
+pub fn login_page(st: &AppState, ctx: &Ctx, next: String, err: (String, String)) -> LoginPage {
     let mut errors = FieldErrors::default();
     errors.push(&err.0, err.1);
-    let next = safe_next(&f.next).unwrap_or_default();
-    let page = LoginPage {
-        l: Layout::of(&st, &ctx),
-        national_id: f.national_id.chars().take(64).collect(),
+    LoginPage {
+        l: Layout::of(st, ctx),
+        national_id: String::new(),
         register_href: register_href(&next),
         next,
         reauth: false,
         errors,
         esign: st.core.esign.enabled(),
         esign_card: st.cfg.esign_tls_url.is_some(),
-    };
-    Ok(render(status, &page))
+        passkeys: st.core.passkeys.enabled(),
+    }
 }
 
 #[derive(Deserialize)]

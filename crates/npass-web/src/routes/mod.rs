@@ -5,6 +5,7 @@ pub mod admin;
 pub mod esign;
 pub mod login;
 pub mod oidc;
+pub mod passkey;
 pub mod password;
 pub mod register;
 pub mod twostep;

@@ -162,6 +162,8 @@ pub struct StepUpPage {
     pub setup_two_step: bool,
     pub setup_href: String,
     pub esign: bool,
+    /// One of the account's passkeys reaches the level.
+    pub passkey_login: bool,
 }
 
 /// The context for a page on the way back to a parked request (`next` is
@@ -233,6 +235,15 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 ],
             );
             let by_code = needed <= npass_core::model::Level::Substantial;
+            let passkey_login = st.core.passkeys.enabled()
+                && st
+                    .core
+                    .passkeys
+                    .of(&a.account.id)
+                    .await
+                    .map_err(|e| ctx.fail(e))?
+                    .iter()
+                    .any(|p| by_code || p.attested);
             let next = format!("/authorize/continue?req={id}");
             let page = StepUpPage {
                 req: id.clone(),
@@ -247,6 +258,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 setup_two_step: by_code && !has_code,
                 setup_href: format!("/account/two-step?next={}", crate::web::enc(&next)),
                 esign: st.core.esign.enabled(),
+                passkey_login,
                 next,
                 service,
                 l,

@@ -476,7 +476,11 @@ pub async fn registered(app: &TestApp, p: &Person) -> Browser {
         .unwrap()
         .trim()
         .to_owned();
-    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    // The link names the public URL, which may be another name for this server.
+    let path = link
+        .get(link.find("/register/confirm").unwrap()..)
+        .unwrap()
+        .to_owned();
     let page = b.get(&path).await;
     page.status(200);
     let token = field_value(&page.body, "token").unwrap();

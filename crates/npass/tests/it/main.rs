@@ -17,6 +17,8 @@ mod login_rules;
 mod oidc;
 mod operator;
 mod pages;
+mod passkeys;
 mod registration;
 mod selfservice;
+mod softkey;
 mod tidy;

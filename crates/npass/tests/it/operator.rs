@@ -315,11 +315,18 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
     let mut child = Reaped(c.spawn().unwrap());
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut npass_url = String::new();
+    let mut public_url = String::new();
     let mut demo_url = String::new();
     for _ in 0..3 {
         let l = lines.next().unwrap().unwrap();
         if let Some(rest) = l.strip_prefix("npass listening on ") {
             npass_url = rest.split(' ').next().unwrap().to_owned();
+            public_url = rest
+                .split("public URL ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(')')
+                .to_owned();
         }
         if let Some(rest) = l.strip_prefix("demo tax portal on ") {
             demo_url = rest.split(' ').next().unwrap().to_owned();
@@ -349,9 +356,11 @@ async fn npass_demo_logs_a_citizen_in_to_the_demo_tax_portal() {
     portal.get("/").await.status(200).has("Log in with npass");
     let to_npass = portal.get("/login").await;
     assert_eq!(to_npass.status, 303);
+    // The dev default public URL names the loopback address `localhost`.
+    assert!(public_url.starts_with("http://localhost:"), "{public_url}");
     let authorize = to_npass
         .location()
-        .strip_prefix(&npass_url)
+        .strip_prefix(&public_url)
         .unwrap()
         .to_owned();
     let login = idp.get(&authorize).await;

@@ -1,0 +1,187 @@
+// Browser tests of passkeys with Chromium's own WebAuthn stack and its DevTools virtual
+// authenticators: a phone-like platform authenticator (CTAP2, internal, resident keys, user
+// verification) and a USB security key. Registration from My account, passwordless login by
+// the button and by autofill (conditional mediation), the passkey as the step after the
+// password, step-up from an e-service, and removal; pages checked against WCAG 2.1 AA.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { startNpass, launchChromium, cli, axe, fitsWidth, totp } from './npass.mjs';
+
+let npass, base, dir, browser, callback, callbackUrl;
+const PASSWORD = 'cerul de deasupra Chisinaului';
+const PHONE = { width: 390, height: 844 };
+
+before(async () => {
+  npass = await startNpass();
+  ({ base, dir } = npass);
+  assert.match(base, /^http:\/\/localhost:\d+$/, 'passkeys need a host name');
+  browser = await launchChromium();
+  callback = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the e-service'));
+  await new Promise((r) => callback.listen(0, '127.0.0.1', r));
+  callbackUrl = `http://127.0.0.1:${callback.address().port}/cb`;
+});
+
+after(async () => {
+  await browser?.close();
+  callback?.close();
+  npass?.stop();
+});
+
+/** A page whose browser has a virtual authenticator (`kind`: 'platform' or 'usb-key'). */
+async function pageWithAuthenticator(kind, options = {}) {
+  const page = await (await browser.newContext({ locale: 'en-GB', viewport: PHONE, ...options })).newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const platform = kind === 'platform';
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: platform ? 'internal' : 'usb',
+      hasResidentKey: platform,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { page, cdp, authenticatorId };
+}
+
+async function credentials(a) {
+  return (await a.cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
+}
+
+/** Adds the citizen (CLI), logs in with the password and sets up two-step: substantial. */
+async function citizenWithTwoStep(page, nationalId, email) {
+  cli(dir, ['citizen', 'add', '--national-id', nationalId, '--given-name', 'Ion', '--family-name', 'Popescu',
+    '--email', email, '--language', 'en', '--password-stdin'], PASSWORD + '\n');
+  return setUpTwoStep(page, nationalId);
+}
+
+/** Logs in with the password, sets up two-step, and logs in again with a code. */
+async function setUpTwoStep(page, nationalId) {
+  await page.goto(`${base}/account/two-step/device?device=android`);
+  await page.locator('#national_id').fill(nationalId);
+  await page.locator('#password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('link', { name: 'Continue' }).click();
+  await page.locator('summary').click();
+  const secret = await page.locator('#secret').innerText();
+  await page.locator('#code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByText('The verification code was added successfully.').waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#national_id').fill(nationalId);
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('#code').fill(totp(secret, Date.now() + 30_000));
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
+  return secret;
+}
+
+async function addPasskey(page, name) {
+  await page.goto(`${base}/account/passkeys`);
+  await page.locator('#name').fill(name);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByText('The passkey is added.').waitFor();
+}
+
+test('a passkey is added from My account and logs in without a password, by the button and by autofill', async () => {
+  const a = await pageWithAuthenticator('platform');
+  const { page } = a;
+  await citizenWithTwoStep(page, '2000000000004', 'ion@example.md');
+  await page.getByRole('link', { name: 'Manage passkeys' }).click();
+  await page.getByRole('heading', { name: 'Passkeys', exact: true }).waitFor();
+  await axe(page, 'en-passkeys-empty');
+  await addPasskey(page, 'My phone');
+  assert.ok((await page.content()).includes('My phone'));
+  await axe(page, 'en-passkeys-one');
+  await fitsWidth(page, 'en-passkeys-one');
+  const [cred] = await credentials(a);
+  assert.ok(cred.isResidentCredential, 'a discoverable credential');
+
+  // Logged out, the login page offers the passkey; the button logs in with no password.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByText('You have logged out.').waitFor();
+  await axe(page, 'en-login-with-passkey');
+  await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
+  assert.ok((await page.content()).includes('substantial'));
+  assert.ok((await credentials(a))[0].signCount > cred.signCount, 'the authenticator signed');
+
+  // Autofill: opening the login page starts a conditional request on the identifier field;
+  // the virtual authenticator answers it as a citizen picking the suggestion would.
+  const other = await pageWithAuthenticator('platform');
+  await other.cdp.send('WebAuthn.addCredential', { authenticatorId: other.authenticatorId, credential: (await credentials(a))[0] });
+  await other.page.goto(`${base}/login`);
+  assert.equal(await other.page.locator('#national_id').getAttribute('autocomplete'), 'username webauthn');
+  assert.ok(await other.page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()));
+  await other.page.getByRole('heading', { name: 'My account' }).waitFor();
+});
+
+test('a security key is the step after the password, then it is removed', async () => {
+  const a = await pageWithAuthenticator('usb-key');
+  const { page } = a;
+  await citizenWithTwoStep(page, '2002003004007', 'ana@example.md');
+  await addPasskey(page, 'Work key');
+  const [cred] = await credentials(a);
+  assert.equal(cred.isResidentCredential, false, 'the key keeps no discoverable credential');
+
+  // The password with the code left empty asks for the key.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#national_id').fill('2002003004007');
+  await page.locator('#password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Confirm with your passkey' }).waitFor();
+  await axe(page, 'en-passkey-step');
+  await fitsWidth(page, 'en-passkey-step');
+  await page.getByRole('button', { name: 'Use my passkey' }).click();
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
+
+  // Removed: the citizen is told, and the password with the code logs in as before.
+  await page.goto(`${base}/account/passkeys`);
+  await page.getByRole('button', { name: 'Remove "Work key"' }).click();
+  await page.getByText('The passkey is removed.').waitFor();
+  assert.ok(!(await page.content()).includes('Work key"'));
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#national_id').fill('2002003004007');
+  await page.locator('#password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByText('The identification number, the password or the verification code is wrong.').waitFor();
+});
+
+test('a browser still at level low steps up with a passkey for an e-service, in Romanian', async () => {
+  const es = cli(dir, ['eservice', 'add', '--name', 'Portalul fiscal', '--redirect-uri', callbackUrl,
+    '--scope', 'openid', '--scope', 'profile', '--min-level', 'substantial']);
+  cli(dir, ['citizen', 'add', '--national-id', '2001001001000', '--given-name', 'Maria', '--family-name', 'Ciobanu',
+    '--email', 'maria@example.md', '--language', 'ro', '--password-stdin'], PASSWORD + '\n');
+  // This browser logged in with the password alone, before two-step existed (level low).
+  const low = await pageWithAuthenticator('platform', { locale: 'ro-MD' });
+  await low.page.goto(`${base}/login`);
+  await low.page.locator('#national_id').fill('2001001001000');
+  await low.page.locator('#password').fill(PASSWORD);
+  await low.page.getByRole('button', { name: 'Autentificare', exact: true }).click();
+  await low.page.getByRole('heading', { name: 'Contul meu' }).waitFor();
+
+  // Meanwhile, on another device, two-step and a passkey (synced to this one's authenticator).
+  const phone = await pageWithAuthenticator('platform');
+  await setUpTwoStep(phone.page, '2001001001000');
+  await addPasskey(phone.page, 'Telefonul meu');
+  await low.cdp.send('WebAuthn.addCredential', { authenticatorId: low.authenticatorId, credential: (await credentials(phone))[0] });
+
+  // The e-service needs substantial: the step-up page offers the passkey, which reaches it.
+  const verifier = randomBytes(32).toString('base64url');
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: es.client_id, redirect_uri: callbackUrl, scope: 'openid profile',
+    state: 'st-1', nonce: 'n-1', code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  await low.page.goto(`${base}/authorize?${q}`);
+  await low.page.getByRole('heading', { name: 'Este necesară o autentificare mai puternică' }).waitFor();
+  await axe(low.page, 'ro-step-up-passkey');
+  await low.page.locator('#main').getByRole('button', { name: 'Autentificare cu o cheie de acces' }).click();
+  await low.page.getByRole('button', { name: 'Permit' }).click();
+  await low.page.waitForURL(/\/cb\?code=/);
+  assert.ok(low.page.url().startsWith(callbackUrl));
+});
