@@ -114,7 +114,7 @@ test('every page passes WCAG 2.1 AA at 1280 and 390 px in every language, and no
   const publicPages = ['/login', '/register', '/register/resend', '/password/forgot', '/password/reset?token=gone',
     '/account/two-step/lost', '/help', '/terms', '/privacy', '/accessibility', '/integration', '/no-such-page'];
   const accountPages = ['/account', '/account/password', '/account/sessions', '/account/profile', '/account/delete',
-    '/account/two-step', '/account/two-step/device?device=android', '/account/two-step/scan'];
+    '/account/two-step', '/account/two-step/device?device=android', '/account/two-step/scan', '/account/passkeys'];
   // An e-service that needs more than a password (its step-up page), and a live reset link.
   const es = cli(dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', 'https://tax.example.md/cb',
     '--scope', 'openid', '--min-level', 'substantial']);
