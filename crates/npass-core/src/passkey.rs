@@ -251,7 +251,6 @@ impl Passkeys {
             .await?
             .iter()
             .filter_map(|p| BASE64URL_NOPAD.decode(p.credential_id.as_bytes()).ok())
-            .map(Into::into)
             .collect::<Vec<_>>();
         let name = &account.profile;
         let display = format!("{} {}", name.given_name, name.family_name);

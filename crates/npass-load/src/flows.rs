@@ -22,7 +22,19 @@ pub struct Seed {
     pub client_secret: String,
     /// (national identifier, TOTP secret)
     pub accounts: Vec<(String, Vec<u8>)>,
+    /// A passkey of each of the first accounts, registered through the core's ceremony.
+    pub passkeys: Vec<std::sync::Mutex<SoftKey>>,
 }
+
+/// The integration tests' software authenticator: it answers WebAuthn ceremonies as a browser
+/// with a platform authenticator would.
+#[path = "../../npass/tests/it/softkey.rs"]
+#[allow(dead_code)]
+mod softkey;
+pub use softkey::{Answer, SoftKey};
+
+/// How many accounts get a passkey (each passkey login takes the next, round the ring).
+const PASSKEYS: usize = 256;
 
 pub enum Kind {
     Npass(Seed),
@@ -32,9 +44,12 @@ pub enum Kind {
 pub struct Target {
     pub kind: Kind,
     pub base: String,
+    /// The server's public URL: the origin its passkeys answer for.
+    pub public: String,
     pub client: reqwest::Client,
     pub discovery_path: &'static str,
     next_account: AtomicUsize,
+    next_passkey: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -53,22 +68,26 @@ fn client() -> reqwest::Client {
 }
 
 impl Target {
-    pub fn npass(base: String, seed: Seed) -> Self {
+    pub fn npass(base: String, public: String, seed: Seed) -> Self {
         Target {
             kind: Kind::Npass(seed),
             base,
+            public,
             client: client(),
             discovery_path: "/.well-known/openid-configuration",
             next_account: AtomicUsize::new(0),
+            next_passkey: AtomicUsize::new(0),
         }
     }
     pub fn peer(base: String) -> Self {
         Target {
             kind: Kind::Peer,
+            public: base.clone(),
             base,
             client: client(),
             discovery_path: "/.well-known/openid-configuration",
             next_account: AtomicUsize::new(0),
+            next_passkey: AtomicUsize::new(0),
         }
     }
     fn credentials(&self) -> (String, String) {
@@ -120,6 +139,7 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
     };
     let (e, secret) = core.registry.add_eservice(es, &op).await.unwrap();
     let mut accounts = Vec::with_capacity(n);
+    let mut passkeys = Vec::new();
     for i in 0..n {
         let nid = idnp(i);
         let citizen = npass_core::admin::NewCitizen {
@@ -148,6 +168,11 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
             .confirm_enrolment(&account, &code, &op)
             .await
             .unwrap();
+        if i < PASSKEYS {
+            passkeys.push(std::sync::Mutex::new(
+                add_passkey(&core, &account, &app.cfg.public_url()).await,
+            ));
+        }
         accounts.push((nid, secret));
     }
     // Made up to an hour ago, as recent logins' grants.
@@ -160,7 +185,32 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         client_id: e.client_id.into(),
         client_secret: secret.unwrap(),
         accounts,
+        passkeys,
     }
+}
+
+/// Registers a software passkey for `account` through the core's own ceremony.
+async fn add_passkey(
+    core: &npass_core::Core,
+    account: &npass_core::model::Account,
+    origin: &str,
+) -> SoftKey {
+    let pre = npass_core::rng::token(&npass_core::rng::OsRng);
+    let c = core.passkeys.register_start(account, &pre).await.unwrap();
+    let mut key = SoftKey::new();
+    let answer = key.create(&c.options, &Answer::honest(origin));
+    core.passkeys
+        .register_finish(
+            account,
+            &pre,
+            &c.id,
+            &answer,
+            "Load harness",
+            &npass_core::login::Client::default(),
+        )
+        .await
+        .unwrap();
+    key
 }
 
 pub fn discovery(t: Arc<Target>, _w: &mut Worker) -> BoxFut<'_, bool> {
@@ -309,12 +359,58 @@ fn encode(fields: &[(String, String)]) -> String {
 
 /// authorize → login (password + TOTP) → consent → code → token; keeps the refresh token.
 pub fn full_flow(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
-    Box::pin(async move { full_flow_inner(&t, w).await.is_some() })
+    Box::pin(async move { full_flow_inner(&t, w, false).await.is_some() })
 }
 
-async fn full_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
+/// The same with a passwordless passkey login instead of password + TOTP (npass only).
+pub fn passkey_flow(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { full_flow_inner(&t, w, true).await.is_some() })
+}
+
+/// The passkey login on the login page: a ceremony for this browser, the software
+/// authenticator's answer, the login.
+async fn passkey_login(
+    t: &Target,
+    w: &mut Worker,
+    key: &std::sync::Mutex<SoftKey>,
+    fields: &[(String, String)],
+) -> Option<Resp> {
+    let csrf = fields.iter().find(|(k, _)| k == "csrf")?.1.clone();
+    let next = fields.iter().find(|(k, _)| k == "next")?.1.clone();
+    let body = encode(&[("csrf".into(), csrf.clone())]);
+    let r = send(
+        t,
+        w,
+        reqwest::Method::POST,
+        "/login/passkey/options",
+        Some(body),
+    )
+    .await?;
+    let v: Value = serde_json::from_str(&r.body).ok()?;
+    let credential = key
+        .lock()
+        .ok()?
+        .get(&v["options"], &Answer::honest(&t.public));
+    let ceremony = v["ceremony"].as_str()?.to_owned();
+    let post = encode(&[
+        ("csrf".into(), csrf),
+        ("next".into(), next),
+        ("ceremony".into(), ceremony),
+        ("credential".into(), credential),
+    ]);
+    send(t, w, reqwest::Method::POST, "/login/passkey", Some(post)).await
+}
+
+async fn full_flow_inner(t: &Target, w: &mut Worker, passkey: bool) -> Option<()> {
     w.cookies.clear();
-    let i = t.next_account.fetch_add(1, Ordering::Relaxed);
+    let i = if passkey {
+        let Kind::Npass(seed) = &t.kind else {
+            return None;
+        };
+        t.next_passkey.fetch_add(1, Ordering::Relaxed) % seed.passkeys.len().max(1)
+    } else {
+        t.next_account.fetch_add(1, Ordering::Relaxed)
+    };
     let verifier = npass_core::rng::token(&npass_core::rng::OsRng);
     let challenge = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
     let (path, account) = match &t.kind {
@@ -382,6 +478,10 @@ async fn full_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
             return None;
         }
         let (action, mut fields) = form(&r.body)?;
+        if let (true, Kind::Npass(seed), "/login") = (passkey, &t.kind, action.as_str()) {
+            r = passkey_login(t, w, seed.passkeys.get(i)?, &fields).await?;
+            continue;
+        }
         match (&account, action.as_str()) {
             (Some((nid, secret)), "/login") => {
                 // One step ahead: the enrolment may have spent the current step.

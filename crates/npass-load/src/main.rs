@@ -3,8 +3,9 @@
 //! core 0 and this generator to core 1.
 //!
 //! Workloads: discovery, JWKS, the token endpoint (refresh grant, each worker rotating its own
-//! refresh token), and the full browser-less login flow (authorize → login with password +
-//! TOTP → consent → code → token). For each: requests (or flows) per second, per server
+//! refresh token), the full browser-less login flow (authorize → login with password +
+//! TOTP → consent → code → token), and for npass the same flow with a passwordless passkey
+//! login (a software authenticator's signature). For each: requests (or flows) per second, per server
 //! CPU-second (from /proc), p50/p99 latency; plus idle and peak RSS and start-up time.
 #![allow(
     clippy::unwrap_used,
@@ -453,6 +454,23 @@ async fn measure(
             .0,
         ));
     }
+    // Passwordless: a passkey's signature instead of Argon2id (npass only).
+    if name == "npass" && want("passkey login flow") {
+        results.push((
+            "passkey login flow",
+            run(
+                a.perf,
+                pid,
+                a.seconds,
+                simple(4),
+                0.0,
+                flows::passkey_flow,
+                target.clone(),
+            )
+            .await
+            .0,
+        ));
+    }
     let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -554,11 +572,17 @@ fn main() {
             .and_then(|r| r.split(' ').next())
             .unwrap()
             .to_owned();
+        let public = line
+            .split("public URL ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(')')
+            .to_owned();
         eprintln!(
             "npass started in {:.1} ms; measuring...",
             startup.as_secs_f64() * 1000.0
         );
-        let target = Arc::new(Target::npass(base, seed));
+        let target = Arc::new(Target::npass(base, public, seed));
         let mut reports = vec![measure("npass", target, child, startup, &a).await];
 
         if let Some(peer) = &a.peer {
