@@ -201,5 +201,19 @@ test('a browser still at level low steps up with a passkey for an e-service, in 
   await low.page.locator('#main').getByRole('button', { name: 'Autentificare cu o cheie de acces' }).click();
   await low.page.getByRole('button', { name: 'Permit', exact: true }).click();
   await low.page.waitForURL(/\/cb\?code=/);
-  assert.ok(low.page.url().startsWith(callbackUrl));
+  const code = new URL(low.page.url()).searchParams.get('code');
+  // The e-service's tokens say how the citizen logged in: substantial, by a passkey.
+  const res = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${es.client_id}:${es.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callbackUrl, code_verifier: verifier }),
+  });
+  assert.equal(res.status, 200);
+  const claims = JSON.parse(Buffer.from((await res.json()).id_token.split('.')[1], 'base64url').toString());
+  assert.equal(claims.acr, 'http://eidas.europa.eu/LoA/substantial');
+  for (const m of ['swk', 'user', 'mfa']) assert.ok(claims.amr.includes(m), `amr ${claims.amr} has ${m}`);
+  assert.ok(!claims.amr.includes('pwd'), 'no password was used');
 });

@@ -1818,6 +1818,32 @@ async fn passkeys_are_the_accounts_own_and_their_counters_only_go_up() {
 }
 
 #[tokio::test]
+async fn a_webauthn_ceremony_is_taken_once_and_swept_when_expired() {
+    let (s, _d) = store().await;
+    let ceremony = |key: &str, expires_at| StoredCeremony {
+        key: key.into(),
+        browser_hash: "b1".into(),
+        account_id: Some("a1".into()),
+        kind: "register".into(),
+        state: "{\"challenge\":\"x\"}".into(),
+        expires_at,
+    };
+    s.ceremony_put(&ceremony("k1", 100)).await.unwrap();
+    s.ceremony_put(&ceremony("k2", 100)).await.unwrap();
+    s.ceremony_put(&ceremony("k3", 300)).await.unwrap();
+    assert_eq!(
+        s.ceremony_take("k1").await.unwrap(),
+        Some(ceremony("k1", 100))
+    );
+    assert_eq!(s.ceremony_take("k1").await.unwrap(), None, "used once");
+    assert_eq!(s.ceremony_take("nope").await.unwrap(), None);
+    // The sweep deletes expired ones (with the other challenges), not live ones.
+    assert_eq!(s.challenges_sweep(200).await.unwrap(), 1);
+    assert_eq!(s.ceremony_take("k2").await.unwrap(), None);
+    assert!(s.ceremony_take("k3").await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn old_pacing_counters_are_swept_and_nothing_else() {
     let (s, _d) = store().await;
     for (key, at) in [

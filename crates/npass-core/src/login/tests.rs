@@ -105,6 +105,30 @@ fn level_follows_factors() {
     );
     let soft = LoginTransaction::asserted("a", vec![Factor::Certificate { hardware: false }]);
     assert_eq!(soft.amr(), vec![Amr::Sc, Amr::Swk]);
+
+    // A passkey that verified its holder is two factors; attested hardware reaches high.
+    let passkey = |verified, attested| Factor::Passkey { verified, attested };
+    let alone = LoginTransaction::asserted("a", vec![passkey(true, false)]);
+    assert_eq!(
+        (alone.level(), alone.amr()),
+        (Level::Substantial, vec![Amr::Swk, Amr::User, Amr::Mfa])
+    );
+    let hw = LoginTransaction::asserted("a", vec![passkey(true, true)]);
+    assert_eq!(
+        (hw.level(), hw.amr()),
+        (Level::High, vec![Amr::Hwk, Amr::User, Amr::Mfa])
+    );
+    let touch = LoginTransaction::asserted("a", vec![passkey(false, true)]);
+    assert_eq!(
+        touch.level(),
+        Level::Low,
+        "an unverified passkey is one factor, never passwordless"
+    );
+    let second = LoginTransaction::asserted("a", vec![Factor::Password, passkey(false, false)]);
+    assert_eq!(
+        (second.level(), second.amr()),
+        (Level::Substantial, vec![Amr::Pwd, Amr::Swk, Amr::User, Amr::Mfa])
+    );
 }
 
 #[test]

@@ -646,3 +646,34 @@ async fn an_ip_public_url_turns_passkeys_off_without_an_error() {
         .await
         .status(404);
 }
+
+#[tokio::test]
+async fn an_operators_lock_stops_passkeys_with_everything_else() {
+    let app = app_on_localhost(|_| {}).await;
+    let (mut b, _) = ion_at_substantial(&app).await;
+    let mut key = SoftKey::new();
+    add_passkey(&app, &mut b, &mut key, "Phone")
+        .await
+        .status(303);
+    app.core
+        .admin
+        .set_citizen_locked(ION.national_id, true, &npass_core::login::Client::default())
+        .await
+        .unwrap();
+    let o = origin(&app);
+    let mut x = app.browser();
+    let r = passkey_login(&mut x, |op| key.get(op, &Answer::honest(&o))).await;
+    r.status(403).has("This account is locked.");
+    assert!(
+        !r.set_cookies().iter().any(|c| c.starts_with("__Host-npass=")),
+        "no session"
+    );
+    // Unlocked, the same passkey works again (nothing was spent by the refusal).
+    app.core
+        .admin
+        .set_citizen_locked(ION.national_id, false, &npass_core::login::Client::default())
+        .await
+        .unwrap();
+    let r = passkey_login(&mut x, |op| key.get(op, &Answer::honest(&o))).await;
+    assert_eq!((r.status, r.location()), (303, "/account".to_string()));
+}
