@@ -1,5 +1,6 @@
 // Shared by the browser tests: start the real npass binary and Debian's Chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,13 @@ export async function startNpass(args = []) {
     server.on('exit', (code) => reject(new Error(`npass exited ${code}`)));
   });
   return { dir, base, stop: () => server.kill('SIGTERM') };
+}
+
+/** An e-service's redirect endpoint on a free port that just says it was reached. */
+export async function eserviceCallback() {
+  const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the e-service'));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${server.address().port}/cb` };
 }
 
 /** Runs the npass CLI against that directory's database; returns its JSON output. */

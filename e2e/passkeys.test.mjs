@@ -5,9 +5,8 @@
 // password, step-up from an e-service, and removal; pages checked against WCAG 2.1 AA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { startNpass, launchChromium, cli, axe, fitsWidth, totp } from './npass.mjs';
+import { startNpass, launchChromium, cli, axe, fitsWidth, totp, eserviceCallback } from './npass.mjs';
 
 let npass, base, dir, browser, callback, callbackUrl;
 const PASSWORD = 'cerul de deasupra Chisinaului';
@@ -18,9 +17,7 @@ before(async () => {
   ({ base, dir } = npass);
   assert.match(base, /^http:\/\/localhost:\d+$/, 'passkeys need a host name');
   browser = await launchChromium();
-  callback = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the e-service'));
-  await new Promise((r) => callback.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${callback.address().port}/cb`;
+  ({ server: callback, url: callbackUrl } = await eserviceCallback());
 });
 
 after(async () => {

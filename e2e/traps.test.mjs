@@ -4,9 +4,8 @@
 // just used, and the show-password button. Every page is checked against WCAG 2.1 AA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { startNpass, launchChromium, cli, axe, mailLink, fitsWidth, totp } from './npass.mjs';
+import { startNpass, launchChromium, cli, axe, mailLink, fitsWidth, totp, eserviceCallback } from './npass.mjs';
 
 let npass, base, dir, browser, callback, callbackUrl;
 const PASSWORD = 'cerul de deasupra Chisinaului';
@@ -15,9 +14,7 @@ before(async () => {
   npass = await startNpass();
   ({ base, dir } = npass);
   browser = await launchChromium();
-  callback = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the e-service'));
-  await new Promise((r) => callback.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${callback.address().port}/cb`;
+  ({ server: callback, url: callbackUrl } = await eserviceCallback());
 });
 
 after(async () => {

@@ -127,7 +127,10 @@ fn level_follows_factors() {
     let second = LoginTransaction::asserted("a", vec![Factor::Password, passkey(false, false)]);
     assert_eq!(
         (second.level(), second.amr()),
-        (Level::Substantial, vec![Amr::Pwd, Amr::Swk, Amr::User, Amr::Mfa])
+        (
+            Level::Substantial,
+            vec![Amr::Pwd, Amr::Swk, Amr::User, Amr::Mfa]
+        )
     );
 }
 

@@ -78,20 +78,35 @@ async fn add_passkey_answered(
     .await
 }
 
-/// A passwordless login answered by `answer(options)`.
-async fn passkey_login(b: &mut Browser, answer: impl FnOnce(&serde_json::Value) -> String) -> Resp {
-    let (ceremony, opts) = options(b, "/login?reauth=1", "/login/passkey/options", None).await;
-    let credential = answer(&opts);
+/// Posts an authenticator's answer to `ceremony` from browser `b` (with its CSRF token), for
+/// the stored login `tx` when there is one.
+async fn answer(b: &mut Browser, tx: Option<&str>, ceremony: &str, credential: &str) -> Resp {
     let csrf = b.get("/login?reauth=1").await.csrf();
-    b.post_raw(
-        "/login/passkey",
-        &[
-            ("csrf", &csrf),
-            ("ceremony", &ceremony),
-            ("credential", &credential),
-        ],
-    )
-    .await
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("ceremony", ceremony),
+        ("credential", credential),
+    ];
+    if let Some(tx) = tx {
+        fields.push(("tx", tx));
+    }
+    b.post_raw("/login/passkey", &fields).await
+}
+
+/// ION's password without a code: the passkey step's stored login and a ceremony for it.
+async fn password_step(x: &mut Browser) -> (String, String, serde_json::Value) {
+    let step = login(x, &ION, "").await;
+    step.status(200).has("Confirm with your passkey");
+    let tx = field_value(&step.body, "tx").unwrap();
+    let (ceremony, opts) = options(x, "/login?reauth=1", "/login/passkey/options", Some(&tx)).await;
+    (tx, ceremony, opts)
+}
+
+/// A passwordless login, the options signed by `sign`.
+async fn passkey_login(b: &mut Browser, sign: impl FnOnce(&serde_json::Value) -> String) -> Resp {
+    let (ceremony, opts) = options(b, "/login?reauth=1", "/login/passkey/options", None).await;
+    let credential = sign(&opts);
+    answer(b, None, &ceremony, &credential).await
 }
 
 #[track_caller]
@@ -237,55 +252,21 @@ async fn refusals_give_no_session_and_change_nothing() {
     // new ceremony (another challenge), does not.
     let (ceremony, opts) = options(&mut x, "/login?reauth=1", "/login/passkey/options", None).await;
     let good = key.get(&opts, &honest);
-    let csrf = x.get("/login?reauth=1").await.csrf();
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("ceremony", ceremony.as_str()),
-        ("credential", good.as_str()),
-    ];
-    x.post_raw("/login/passkey", &fields).await.status(303);
+    answer(&mut x, None, &ceremony, &good).await.status(303);
     let mut y = app.browser();
-    let csrf_y = y.get("/login").await.csrf();
-    let replay = [
-        ("csrf", csrf_y.as_str()),
-        ("ceremony", ceremony.as_str()),
-        ("credential", good.as_str()),
-    ];
-    refused(&y.post_raw("/login/passkey", &replay).await);
+    refused(&answer(&mut y, None, &ceremony, &good).await);
     refused(&passkey_login(&mut y, |_| good.clone()).await);
 
     // Another browser's ceremony: started in y, answered from z.
     let (ceremony, opts) = options(&mut y, "/login", "/login/passkey/options", None).await;
-    let answer = key.get(&opts, &honest);
+    let signed = key.get(&opts, &honest);
     let mut z = app.browser();
-    let csrf_z = z.get("/login").await.csrf();
-    refused(
-        &z.post_raw(
-            "/login/passkey",
-            &[
-                ("csrf", &csrf_z),
-                ("ceremony", &ceremony),
-                ("credential", &answer),
-            ],
-        )
-        .await,
-    );
+    refused(&answer(&mut z, None, &ceremony, &signed).await);
     // An expired ceremony.
     let (ceremony, opts) = options(&mut y, "/login", "/login/passkey/options", None).await;
-    let answer = key.get(&opts, &honest);
+    let signed = key.get(&opts, &honest);
     app.clock.advance_secs(121);
-    let csrf_y = y.get("/login").await.csrf();
-    refused(
-        &y.post_raw(
-            "/login/passkey",
-            &[
-                ("csrf", &csrf_y),
-                ("ceremony", &ceremony),
-                ("credential", &answer),
-            ],
-        )
-        .await,
-    );
+    refused(&answer(&mut y, None, &ceremony, &signed).await);
 
     // A counter that does not go up (a cloned authenticator) is refused and recorded.
     let id = ion_id(&app).await;
@@ -333,16 +314,7 @@ async fn a_passkey_is_the_second_step_after_the_password_and_only_the_accounts_o
 
     // The password alone leads to the passkey step (the code field left empty).
     let mut x = app.browser();
-    let step = login(&mut x, &ION, "").await;
-    step.status(200).has("Confirm with your passkey");
-    let tx = field_value(&step.body, "tx").unwrap();
-    let (ceremony, opts) = options(
-        &mut x,
-        "/login?reauth=1",
-        "/login/passkey/options",
-        Some(&tx),
-    )
-    .await;
+    let (tx, ceremony, opts) = password_step(&mut x).await;
     let allowed = opts["publicKey"]["allowCredentials"].as_array().unwrap();
     assert_eq!(allowed.len(), 1, "only ION's passkeys");
     assert_eq!(opts["publicKey"]["userVerification"], "preferred");
@@ -350,73 +322,22 @@ async fn a_passkey_is_the_second_step_after_the_password_and_only_the_accounts_o
     // Ana's passkey does not answer for ION.
     let o = origin(&app);
     let wrong = ana_key.get(&opts, &Answer::honest(&o));
-    let csrf = x.get("/login?reauth=1").await.csrf();
-    refused(
-        &x.post_raw(
-            "/login/passkey",
-            &[
-                ("csrf", &csrf),
-                ("tx", &tx),
-                ("ceremony", &ceremony),
-                ("credential", &wrong),
-            ],
-        )
-        .await,
-    );
+    refused(&answer(&mut x, Some(&tx), &ceremony, &wrong).await);
 
     // A passkey registered with user verification keeps needing it (the library holds it
     // per credential), after a password too.
-    let step = login(&mut x, &ION, "").await;
-    let tx = field_value(&step.body, "tx").unwrap();
-    let (ceremony, opts) = options(
-        &mut x,
-        "/login?reauth=1",
-        "/login/passkey/options",
-        Some(&tx),
-    )
-    .await;
+    let (tx, ceremony, opts) = password_step(&mut x).await;
     let touch_only = Answer {
         user_verified: false,
         ..Answer::honest(&o)
     };
-    let answer = key.get(&opts, &touch_only);
-    let csrf = x.get("/login?reauth=1").await.csrf();
-    refused(
-        &x.post_raw(
-            "/login/passkey",
-            &[
-                ("csrf", &csrf),
-                ("tx", &tx),
-                ("ceremony", &ceremony),
-                ("credential", &answer),
-            ],
-        )
-        .await,
-    );
+    let signed = key.get(&opts, &touch_only);
+    refused(&answer(&mut x, Some(&tx), &ceremony, &signed).await);
 
     // The passkey, verified, completes the login after the password.
-    let step = login(&mut x, &ION, "").await;
-    let tx = field_value(&step.body, "tx").unwrap();
-    let (ceremony, opts) = options(
-        &mut x,
-        "/login?reauth=1",
-        "/login/passkey/options",
-        Some(&tx),
-    )
-    .await;
-    let answer = key.get(&opts, &Answer::honest(&o));
-    let csrf = x.get("/login?reauth=1").await.csrf();
-    let r = x
-        .post_raw(
-            "/login/passkey",
-            &[
-                ("csrf", &csrf),
-                ("tx", &tx),
-                ("ceremony", &ceremony),
-                ("credential", &answer),
-            ],
-        )
-        .await;
+    let (tx, ceremony, opts) = password_step(&mut x).await;
+    let signed = key.get(&opts, &Answer::honest(&o));
+    let r = answer(&mut x, Some(&tx), &ceremony, &signed).await;
     assert_eq!((r.status, r.location()), (303, "/account".to_string()));
     let id = ion_id(&app).await;
     let s = app
@@ -597,7 +518,7 @@ async fn attested_hardware_from_a_trusted_root_reaches_high() {
     let o = origin(&app);
     let mut hw = SoftKey::new();
     let attested = Answer {
-        packed: Some(packed),
+        packed: Some(packed.clone()),
         ..Answer::honest(&o)
     };
     add_passkey_answered(&app, &mut b, &mut hw, "Hardware key", &attested)
@@ -626,6 +547,33 @@ async fn attested_hardware_from_a_trusted_root_reaches_high() {
     assert_eq!(hwk.level, Level::High);
     let swk = sessions.iter().find(|s| s.amr.contains(&Amr::Swk)).unwrap();
     assert_eq!(swk.level, Level::Substantial);
+
+    // Where the deployment lists the models it trusts, only those are attested: the same
+    // maker's other models are ordinary passkeys.
+    let this_model = "4e4e4e4e-4e4e-4e4e-4e4e-4e4e4e4e4e4e";
+    let other_model = "0b2e7d8a-1c3f-4e5a-9b6c-7d8e9f0a1b2c";
+    for (listed, trusted) in [(other_model, false), (this_model, true)] {
+        let app = app_on_localhost(|c| {
+            c.passkeys.attestation_roots = Some(roots.clone());
+            c.passkeys.attested_aaguids = vec![listed.into()];
+        })
+        .await;
+        let (mut b, _) = ion_at_substantial(&app).await;
+        let mut hw = SoftKey::new();
+        let attested = Answer {
+            packed: Some(packed.clone()),
+            ..Answer::honest(&origin(&app))
+        };
+        add_passkey_answered(&app, &mut b, &mut hw, "Hardware key", &attested)
+            .await
+            .status(303);
+        let id = ion_id(&app).await;
+        assert_eq!(
+            app.core.passkeys.of(&id).await.unwrap()[0].attested,
+            trusted,
+            "{listed}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -665,13 +613,19 @@ async fn an_operators_lock_stops_passkeys_with_everything_else() {
     let r = passkey_login(&mut x, |op| key.get(op, &Answer::honest(&o))).await;
     r.status(403).has("This account is locked.");
     assert!(
-        !r.set_cookies().iter().any(|c| c.starts_with("__Host-npass=")),
+        !r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("__Host-npass=")),
         "no session"
     );
     // Unlocked, the same passkey works again (nothing was spent by the refusal).
     app.core
         .admin
-        .set_citizen_locked(ION.national_id, false, &npass_core::login::Client::default())
+        .set_citizen_locked(
+            ION.national_id,
+            false,
+            &npass_core::login::Client::default(),
+        )
         .await
         .unwrap();
     let r = passkey_login(&mut x, |op| key.get(op, &Answer::honest(&o))).await;
