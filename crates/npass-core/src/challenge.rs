@@ -17,18 +17,22 @@ use crate::store::ChallengeStore;
 pub enum ChallengeKind {
     /// A signature by a qualified certificate's key (design note 0004).
     Esign,
+    /// An approval by a phone's passkey after scanning the login page's QR code (0015).
+    App,
 }
 
 impl ChallengeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ChallengeKind::Esign => "esign",
+            ChallengeKind::App => "app",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "esign" => Some(ChallengeKind::Esign),
+            "app" => Some(ChallengeKind::App),
             _ => None,
         }
     }
@@ -235,6 +239,7 @@ mod tests {
         }
         assert_eq!(ChallengeState::from_parts("done", String::new()), None);
         assert_eq!(ChallengeKind::parse("esign"), Some(ChallengeKind::Esign));
-        assert_eq!(ChallengeKind::parse("app"), None);
+        assert_eq!(ChallengeKind::parse("app"), Some(ChallengeKind::App));
+        assert_eq!(ChallengeKind::parse("qr"), None);
     }
 }

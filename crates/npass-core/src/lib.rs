@@ -10,6 +10,7 @@
 )]
 
 pub mod admin;
+pub mod approval;
 pub mod audit;
 pub mod challenge;
 pub mod clock;

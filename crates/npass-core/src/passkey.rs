@@ -177,6 +177,20 @@ fn aaguid_of(cred: &Credential) -> Option<[u8; 16]> {
     }
 }
 
+/// What `Passkeys::check` found of an answer.
+pub(crate) enum Checked {
+    /// The account's passkey signed this ceremony; `verified`: with user verification.
+    Passed {
+        record: PasskeyRecord,
+        verified: bool,
+    },
+    /// Refused, and why (for the trail), with the account the passkey named, if any.
+    Refused {
+        reason: &'static str,
+        account_id: Option<crate::ids::AccountId>,
+    },
+}
+
 /// A ceremony started: the id the page posts back, and the options for
 /// `navigator.credentials.create()` or `.get()` (JSON, binary fields in base64url).
 #[derive(Debug, Clone)]
@@ -447,23 +461,52 @@ impl Passkeys {
         pre_id: &str,
         after: Option<&LoginTransaction>,
     ) -> Result<Ceremony> {
+        let Some(id) = after.and_then(|tx| tx.account_id()) else {
+            return self
+                .authentication(pre_id, None, Vec::new(), KIND_LOGIN, None)
+                .await;
+        };
+        let creds = self
+            .store
+            .passkeys_of(id)
+            .await?
+            .iter()
+            .filter_map(|p| serde_json::from_str::<Credential>(&p.passkey).ok())
+            .collect::<Vec<_>>();
+        if creds.is_empty() {
+            return Err(Error::NotFound);
+        }
+        self.authentication(pre_id, Some(id), creds, KIND_SECOND, None)
+            .await
+    }
+
+    /// A passwordless ceremony of `kind` for the browser `pre_id` whose finish must also match
+    /// `binding` (what it approves): kept with the library's state (`unbind`).
+    pub(crate) async fn ceremony_for(
+        &self,
+        pre_id: &str,
+        kind: &str,
+        binding: serde_json::Value,
+    ) -> Result<Ceremony> {
+        self.authentication(pre_id, None, Vec::new(), kind, Some(binding))
+            .await
+    }
+
+    /// An authentication ceremony: the account's `creds` (none: any discoverable passkey, user
+    /// verification required), user verification preferred after a password.
+    async fn authentication(
+        &self,
+        pre_id: &str,
+        account: Option<&str>,
+        creds: Vec<Credential>,
+        kind: &str,
+        binding: Option<serde_json::Value>,
+    ) -> Result<Ceremony> {
         let rp = self.rp()?;
-        let account = after.and_then(|tx| tx.account_id());
-        let (creds, policy, kind) = match account {
-            Some(id) => {
-                let creds = self
-                    .store
-                    .passkeys_of(id)
-                    .await?
-                    .iter()
-                    .filter_map(|p| serde_json::from_str::<Credential>(&p.passkey).ok())
-                    .collect::<Vec<_>>();
-                if creds.is_empty() {
-                    return Err(Error::NotFound);
-                }
-                (creds, UserVerificationPolicy::Preferred, KIND_SECOND)
-            }
-            None => (Vec::new(), UserVerificationPolicy::Required, KIND_LOGIN),
+        let policy = if creds.is_empty() {
+            UserVerificationPolicy::Required
+        } else {
+            UserVerificationPolicy::Preferred
         };
         let builder = rp
             .core
@@ -473,7 +516,11 @@ impl Passkeys {
             .core
             .generate_challenge_authenticate(builder)
             .map_err(lib_err)?;
-        let state = serde_json::to_string(&state).map_err(internal)?;
+        let state = match binding {
+            None => serde_json::to_string(&state),
+            Some(b) => serde_json::to_string(&json!({"auth": state, "bind": b})),
+        }
+        .map_err(internal)?;
         let id = self.keep(pre_id, account, kind, state).await?;
         Ok(Ceremony {
             id,
@@ -508,6 +555,85 @@ impl Passkeys {
             return Err(gone);
         }
         Ok(c)
+    }
+
+    /// Checks an authenticator's answer (`credential`, JSON) to a login ceremony whose library
+    /// state is `state`: a registered passkey (of `owner`, when the ceremony names one) whose
+    /// user handle, if sent, is its account's; the library's checks (challenge, origin, RP ID,
+    /// type, signature, user verification when the ceremony required it, the counter); `need_uv`
+    /// again; and the counter stored only if it went up. `Refused` says why, for the trail.
+    pub(crate) async fn check(
+        &self,
+        state: &str,
+        owner: Option<&str>,
+        credential: &str,
+        need_uv: bool,
+        client: &Client,
+    ) -> Result<Checked> {
+        use webauthn_rs_core::error::WebauthnError;
+        use webauthn_rs_core::proto::{AuthenticationState, PublicKeyCredential};
+        let refused = |reason, account_id: Option<&crate::ids::AccountId>| {
+            Ok(Checked::Refused {
+                reason,
+                account_id: account_id.cloned(),
+            })
+        };
+        let rp = self.rp()?;
+        let Ok(rsp) = serde_json::from_str::<PublicKeyCredential>(credential) else {
+            return refused("passkey-malformed", None);
+        };
+        let cred_id = BASE64URL_NOPAD.encode(&rsp.raw_id);
+        let Some(record) = self.store.passkey(&cred_id).await? else {
+            return refused("passkey-unknown", None);
+        };
+        let handle_ok = rsp
+            .response
+            .user_handle
+            .as_ref()
+            .is_none_or(|h| *h == user_handle(&record.account_id));
+        let owner_ok = owner.is_none_or(|a| *a == record.account_id);
+        if rsp.type_ != "public-key" || !handle_ok || !owner_ok {
+            return refused("passkey-other-account", Some(&record.account_id));
+        }
+        let mut cred = serde_json::from_str::<Credential>(&record.passkey).map_err(internal)?;
+        let state = serde_json::from_str::<AuthenticationState>(state).map_err(internal)?;
+        let result = match rp.core.authenticate_single_credential(&rsp, &state, &cred) {
+            Ok(r) => r,
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                self.suspect_clone(&record, client).await?;
+                return refused("passkey-counter", Some(&record.account_id));
+            }
+            Err(e) => {
+                tracing::info!(error = ?e, "passkey assertion refused");
+                return refused("passkey", Some(&record.account_id));
+            }
+        };
+        if need_uv && !result.user_verified() {
+            return refused("passkey-unverified", Some(&record.account_id));
+        }
+        cred.counter = result.counter();
+        cred.backup_state = result.backup_state();
+        cred.backup_eligible = result.backup_eligible();
+        let updated = serde_json::to_string(&cred).map_err(internal)?;
+        let used = self
+            .store
+            .passkey_use(
+                &cred_id,
+                &updated,
+                i64::from(result.counter()),
+                result.backup_state(),
+                self.env.now(),
+            )
+            .await?;
+        if !used {
+            // Another use of the same answer, or a clone, came first.
+            self.suspect_clone(&record, client).await?;
+            return refused("passkey-counter", Some(&record.account_id));
+        }
+        Ok(Checked::Passed {
+            record,
+            verified: result.user_verified(),
+        })
     }
 
     /// Records a suspected clone (a counter that went back) in the account's trail.
@@ -547,4 +673,14 @@ fn lib_err(e: webauthn_rs_core::error::WebauthnError) -> Error {
 
 fn internal(e: serde_json::Error) -> Error {
     Error::Internal(format!("webauthn state: {e}"))
+}
+
+/// A bound ceremony's state (`Passkeys::ceremony_for`): the library's, and what it approves.
+pub(crate) fn unbind(state: &str) -> Result<(String, serde_json::Value)> {
+    let mut v: serde_json::Value = serde_json::from_str(state).map_err(internal)?;
+    let auth = v
+        .get("auth")
+        .map(serde_json::Value::to_string)
+        .ok_or_else(|| Error::Internal("webauthn state: not bound".into()))?;
+    Ok((auth, v["bind"].take()))
 }

@@ -242,6 +242,8 @@ pub struct Core {
     pub admin: crate::admin::Admin,
     /// Citizens' passkeys and the WebAuthn ceremonies that register and use them.
     pub passkeys: Arc<crate::passkey::Passkeys>,
+    /// Passwordless QR login: a phone's passkey approves the browser that showed the code.
+    pub approvals: crate::approval::Approvals,
 }
 
 impl Core {
@@ -362,6 +364,17 @@ impl Core {
             key_fetcher: p.key_fetcher,
             remote_keys: key_cache,
         };
+        let approvals = crate::approval::Approvals {
+            challenges: crate::challenge::Challenges {
+                store: store.clone(),
+                env: env.clone(),
+            },
+            logins: logins.clone(),
+            passkeys: passkeys.clone(),
+            audit: store.clone(),
+            sealer: sealer.clone(),
+            env: env.clone(),
+        };
         let esign = crate::esign::Esignatures {
             challenges: crate::challenge::Challenges {
                 store: store.clone(),
@@ -389,6 +402,7 @@ impl Core {
             esign,
             admin,
             passkeys,
+            approvals,
         }
     }
 }

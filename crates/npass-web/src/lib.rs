@@ -127,13 +127,23 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, esign, login, oidc, passkey, password, register, twostep};
+    use routes::{account, app, esign, login, oidc, passkey, password, register, twostep};
     let app = Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/static/npass.css", get(routes::stylesheet))
-        .route("/static/esign-wait.js", get(routes::esign_wait_js))
+        .route("/static/wait.js", get(routes::wait_js))
+        .route("/static/approve.js", get(app::approve_js))
+        .route("/login/app", post(app::start))
+        .route("/login/app/{id}", get(app::wait))
+        .route("/login/app/{id}/qr.png", get(app::qr))
+        .route("/login/app/{id}/status", get(app::status))
+        .route("/app/approve", get(app::approve_page))
+        .route("/app/v1/approvals/{id}", post(app::request))
+        .route("/app/v1/approvals/{id}/options", post(app::options))
+        .route("/app/v1/approvals/{id}/approve", post(app::approve))
+        .route("/app/v1/approvals/{id}/deny", post(app::deny))
         .route("/static/show-password.js", get(routes::show_password_js))
         .route("/static/passkey.js", get(passkey::script))
         .route("/login/passkey", post(passkey::login))

@@ -22,7 +22,7 @@ use crate::store::{
 };
 
 pub use verifiers::{
-    Certificate, Code, PasskeyInput, PasskeyLogin, Password, PasswordInput, Verifier,
+    AppApproval, Certificate, Code, PasskeyInput, PasskeyLogin, Password, PasswordInput, Verifier,
     clean_recovery_code,
 };
 

@@ -264,13 +264,10 @@ impl Verifier for PasskeyLogin {
         input: &PasskeyInput,
         client: &Client,
     ) -> Result<(), LoginError> {
-        use crate::passkey::{KIND_LOGIN, KIND_SECOND, user_handle};
-        use data_encoding::BASE64URL_NOPAD;
-        use webauthn_rs_core::error::WebauthnError;
-        use webauthn_rs_core::proto::{AuthenticationState, Credential, PublicKeyCredential};
+        use crate::passkey::{Checked, KIND_LOGIN, KIND_SECOND};
 
         let pk = &core.passkeys;
-        let rp = pk.rp().map_err(LoginError::Invalid)?;
+        pk.rp().map_err(LoginError::Invalid)?;
         // Forged answers cost the address like wrong passwords; no passkey locks.
         let ip_key = ip_key(&client.ip);
         core.throttles
@@ -296,70 +293,28 @@ impl Verifier for PasskeyLogin {
             Err(crate::Error::Expired(_)) => return Err(fail("passkey-ceremony", None).await),
             Err(e) => return Err(e.into()),
         };
-        let Ok(rsp) = serde_json::from_str::<PublicKeyCredential>(&input.credential) else {
-            return Err(fail("passkey-malformed", None).await);
-        };
-        let cred_id = BASE64URL_NOPAD.encode(&rsp.raw_id);
-        let Some(record) = pk.store.passkey(&cred_id).await? else {
-            return Err(fail("passkey-unknown", None).await);
-        };
-        let account = core.accounts.account_by_id(&record.account_id).await?;
-        let handle_ok = rsp
-            .response
-            .user_handle
-            .as_ref()
-            .is_none_or(|h| *h == user_handle(&record.account_id));
-        let owner_ok = ceremony
-            .account_id
-            .as_ref()
-            .is_none_or(|a| *a == record.account_id);
-        if rsp.type_ != "public-key" || !handle_ok || !owner_ok {
-            return Err(fail("passkey-other-account", account).await);
-        }
-        let (Ok(mut cred), Ok(state)) = (
-            serde_json::from_str::<Credential>(&record.passkey),
-            serde_json::from_str::<AuthenticationState>(&ceremony.state),
-        ) else {
-            return Err(LoginError::Unavailable(crate::Error::Internal(
-                "passkey: stored state unreadable".into(),
-            )));
-        };
-        let result = match rp.core.authenticate_single_credential(&rsp, &state, &cred) {
-            Ok(r) => r,
-            Err(WebauthnError::CredentialPossibleCompromise) => {
-                pk.suspect_clone(&record, client).await?;
-                return Err(fail("passkey-counter", account).await);
-            }
-            Err(e) => {
-                tracing::info!(error = ?e, "passkey assertion refused");
-                return Err(fail("passkey", account).await);
-            }
-        };
-        if kind == KIND_LOGIN && !result.user_verified() {
-            return Err(fail("passkey-unverified", account).await);
-        }
-        cred.counter = result.counter();
-        cred.backup_state = result.backup_state();
-        cred.backup_eligible = result.backup_eligible();
-        let updated = serde_json::to_string(&cred)
-            .map_err(|e| LoginError::Unavailable(crate::Error::Internal(e.to_string())))?;
-        let used = pk
-            .store
-            .passkey_use(
-                &cred_id,
-                &updated,
-                i64::from(result.counter()),
-                result.backup_state(),
-                core.env.now(),
+        let checked = pk
+            .check(
+                &ceremony.state,
+                ceremony.account_id.as_deref(),
+                &input.credential,
+                kind == KIND_LOGIN,
+                client,
             )
             .await?;
-        if !used {
-            // Another use of the same answer, or a clone, came first.
-            pk.suspect_clone(&record, client).await?;
-            return Err(fail("passkey-counter", account).await);
-        }
+        let (record, verified) = match checked {
+            Checked::Passed { record, verified } => (record, verified),
+            Checked::Refused { reason, account_id } => {
+                let account = match account_id {
+                    Some(id) => core.accounts.account_by_id(&id).await?,
+                    None => None,
+                };
+                return Err(fail(reason, account).await);
+            }
+        };
+        let account = core.accounts.account_by_id(&record.account_id).await?;
         let factor = Factor::Passkey {
-            verified: result.user_verified(),
+            verified,
             attested: record.attested,
         };
         match account {
@@ -368,5 +323,38 @@ impl Verifier for PasskeyLogin {
         }
         tx.settle.releases.push(ip_key);
         Ok(())
+    }
+}
+
+/// A phone's approval of a QR login (design note 0015), taken by the browser that showed the
+/// code: the passkey was checked when the phone answered (`approval::Approvals::approve`),
+/// with user verification; this adds its factor for the account it named.
+pub struct AppApproval;
+
+#[async_trait]
+impl Verifier for AppApproval {
+    type Input = crate::approval::Approval;
+
+    async fn verify(
+        &self,
+        core: &Logins,
+        tx: &mut LoginTransaction,
+        approval: &crate::approval::Approval,
+        _client: &Client,
+    ) -> Result<(), LoginError> {
+        let account = core
+            .accounts
+            .account_by_id(&approval.account_id)
+            .await?
+            .ok_or(LoginError::Failed)?;
+        let factor = Factor::Passkey {
+            verified: true,
+            attested: approval.attested,
+        };
+        if tx.prove(&account, factor) {
+            Ok(())
+        } else {
+            Err(LoginError::Failed)
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod app;
 pub mod esign;
 pub mod login;
 pub mod oidc;
@@ -68,13 +69,13 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-pub async fn esign_wait_js() -> Response {
+pub async fn wait_js() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/esign-wait.js"),
+        include_str!("../../static/wait.js"),
     )
         .into_response()
 }

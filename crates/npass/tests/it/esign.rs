@@ -363,7 +363,7 @@ async fn a_newcomer_registers_from_the_certificate_and_logs_in_at_level_high() {
         .await
         .status(404);
     // Until the signature arrives the page waits (its script asks for the status).
-    b.get(&wait).await.status(200).has("/static/esign-wait.js");
+    b.get(&wait).await.status(200).has("/static/wait.js");
     b.get(&format!("{wait}/status"))
         .await
         .status(200)

@@ -18,6 +18,7 @@ mod oidc;
 mod operator;
 mod pages;
 mod passkeys;
+mod qrlogin;
 mod registration;
 mod selfservice;
 mod softkey;

@@ -8,7 +8,7 @@ use crate::harness::*;
 use crate::softkey::{Answer, SoftKey};
 
 /// An app whose public URL names `localhost` (WebAuthn refuses an IP address as RP ID).
-async fn app_on_localhost(f: impl FnOnce(&mut npass::config::Config)) -> TestApp {
+pub(crate) async fn app_on_localhost(f: impl FnOnce(&mut npass::config::Config)) -> TestApp {
     TestApp::start_with(|c| {
         c.public_url = c.public_url.replace("127.0.0.1", "localhost");
         f(c);
@@ -16,7 +16,7 @@ async fn app_on_localhost(f: impl FnOnce(&mut npass::config::Config)) -> TestApp
     .await
 }
 
-fn origin(app: &TestApp) -> String {
+pub(crate) fn origin(app: &TestApp) -> String {
     app.base.replace("127.0.0.1", "localhost")
 }
 
@@ -42,7 +42,7 @@ async fn options(
 }
 
 /// ION registered, with two-step, logged in with password and code (substantial).
-async fn ion_at_substantial(app: &TestApp) -> (Browser, Vec<u8>) {
+pub(crate) async fn ion_at_substantial(app: &TestApp) -> (Browser, Vec<u8>) {
     let mut b = registered(app, &ION).await;
     login(&mut b, &ION, "").await.status(303);
     let (secret, _) = activate_two_step(app, &mut b).await;
@@ -52,7 +52,12 @@ async fn ion_at_substantial(app: &TestApp) -> (Browser, Vec<u8>) {
     (b, secret)
 }
 
-async fn add_passkey(app: &TestApp, b: &mut Browser, key: &mut SoftKey, name: &str) -> Resp {
+pub(crate) async fn add_passkey(
+    app: &TestApp,
+    b: &mut Browser,
+    key: &mut SoftKey,
+    name: &str,
+) -> Resp {
     add_passkey_answered(app, b, key, name, &Answer::honest(&origin(app))).await
 }
 
@@ -127,7 +132,7 @@ fn refused(r: &Resp) {
     r.has("The passkey could not be checked.");
 }
 
-async fn ion_id(app: &TestApp) -> String {
+pub(crate) async fn ion_id(app: &TestApp) -> String {
     app.core
         .store
         .account_by_national_id(ION.national_id)

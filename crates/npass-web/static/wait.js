@@ -1,4 +1,4 @@
-// The e-signature waiting page: asks every 2 seconds whether the signature arrived, then
+// A waiting page (an e-signature, a phone's approval): asks every 2 seconds whether the answer arrived, then
 // reloads the page, which finishes the login. Without JavaScript, the "Continue" link does it.
 (function () {
   'use strict';
