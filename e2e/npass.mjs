@@ -109,3 +109,64 @@ export async function fitsWidth(page, label) {
   const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   assert.ok(scroll <= inner, `${label}: ${scroll} px wide in a ${inner} px window`);
 }
+
+// Passkeys: Chromium's DevTools virtual authenticators (design note 0014).
+const PASSWORD = 'cerul de deasupra Chisinaului';
+
+/** A page whose browser has a virtual authenticator (`kind`: 'platform' or 'usb-key'). */
+export async function pageWithAuthenticator(browser, kind, options = {}) {
+  const page = await (await browser.newContext({ bypassCSP: true, locale: 'en-GB', viewport: { width: 390, height: 844 }, ...options })).newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const platform = kind === 'platform';
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: platform ? 'internal' : 'usb',
+      hasResidentKey: platform,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { page, cdp, authenticatorId };
+}
+
+export async function credentials(a) {
+  return (await a.cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
+}
+
+/** Adds the citizen (CLI), logs in with the password and sets up two-step: substantial. */
+export async function citizenWithTwoStep({ dir, base }, page, nationalId, email) {
+  cli(dir, ['citizen', 'add', '--national-id', nationalId, '--given-name', 'Ion', '--family-name', 'Popescu',
+    '--email', email, '--language', 'en', '--password-stdin'], PASSWORD + '\n');
+  return setUpTwoStep(base, page, nationalId);
+}
+
+/** Logs in with the password, sets up two-step, and logs in again with a code. */
+export async function setUpTwoStep(base, page, nationalId) {
+  await page.goto(`${base}/account/two-step/device?device=android`);
+  await page.locator('#national_id').fill(nationalId);
+  await page.locator('#password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('link', { name: 'Continue' }).click();
+  await page.locator('summary').click();
+  const secret = await page.locator('#secret').innerText();
+  await page.locator('#code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByText('The verification code was added successfully.').waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#national_id').fill(nationalId);
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('#code').fill(totp(secret, Date.now() + 30_000));
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
+  return secret;
+}
+
+export async function addPasskey(base, page, name) {
+  await page.goto(`${base}/account/passkeys`);
+  await page.locator('#name').fill(name);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByText('The passkey is added.').waitFor();
+}

@@ -6,7 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startNpass, launchChromium, cli, axe, fitsWidth, totp, eserviceCallback } from './npass.mjs';
+import {
+  startNpass, launchChromium, cli, axe, fitsWidth, eserviceCallback, pageWithAuthenticator, credentials,
+  citizenWithTwoStep, setUpTwoStep, addPasskey,
+} from './npass.mjs';
 
 let npass, base, dir, browser, callback, callbackUrl;
 const PASSWORD = 'cerul de deasupra Chisinaului';
@@ -26,76 +29,18 @@ after(async () => {
   npass?.stop();
 });
 
-/** A page whose browser has a virtual authenticator (`kind`: 'platform' or 'usb-key'). */
-async function pageWithAuthenticator(kind, options = {}) {
-  const page = await (await browser.newContext({ bypassCSP: true, locale: 'en-GB', viewport: PHONE, ...options })).newPage();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const platform = kind === 'platform';
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: platform ? 'internal' : 'usb',
-      hasResidentKey: platform,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { page, cdp, authenticatorId };
-}
-
-async function credentials(a) {
-  return (await a.cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
-}
-
-/** Adds the citizen (CLI), logs in with the password and sets up two-step: substantial. */
-async function citizenWithTwoStep(page, nationalId, email) {
-  cli(dir, ['citizen', 'add', '--national-id', nationalId, '--given-name', 'Ion', '--family-name', 'Popescu',
-    '--email', email, '--language', 'en', '--password-stdin'], PASSWORD + '\n');
-  return setUpTwoStep(page, nationalId);
-}
-
-/** Logs in with the password, sets up two-step, and logs in again with a code. */
-async function setUpTwoStep(page, nationalId) {
-  await page.goto(`${base}/account/two-step/device?device=android`);
-  await page.locator('#national_id').fill(nationalId);
-  await page.locator('#password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByRole('link', { name: 'Continue' }).click();
-  await page.locator('summary').click();
-  const secret = await page.locator('#secret').innerText();
-  await page.locator('#code').fill(totp(secret));
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByText('The verification code was added successfully.').waitFor();
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await page.locator('#national_id').fill(nationalId);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('#code').fill(totp(secret, Date.now() + 30_000));
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByRole('heading', { name: 'My account' }).waitFor();
-  return secret;
-}
-
-async function addPasskey(page, name) {
-  await page.goto(`${base}/account/passkeys`);
-  await page.locator('#name').fill(name);
-  await page.getByRole('button', { name: 'Add a passkey' }).click();
-  await page.getByText('The passkey is added.').waitFor();
-}
-
 test('a passkey is added from My account and logs in without a password, by the button and by autofill', async () => {
-  const a = await pageWithAuthenticator('platform');
+  const a = await pageWithAuthenticator(browser, 'platform');
   const { page } = a;
   // This browser offers no autofill for passkeys (as some do not): the button is the way.
   await page.addInitScript(() => {
     PublicKeyCredential.isConditionalMediationAvailable = async () => false;
   });
-  await citizenWithTwoStep(page, '2000000000004', 'ion@example.md');
+  await citizenWithTwoStep(npass, page, '2000000000004', 'ion@example.md');
   await page.getByRole('link', { name: 'Manage passkeys' }).click();
   await page.getByRole('heading', { name: 'Passkeys', exact: true }).waitFor();
   await axe(page, 'en-passkeys-empty');
-  await addPasskey(page, 'My phone');
+  await addPasskey(base, page, 'My phone');
   assert.ok((await page.content()).includes('My phone'));
   await axe(page, 'en-passkeys-one');
   await fitsWidth(page, 'en-passkeys-one');
@@ -127,7 +72,7 @@ test('a passkey is added from My account and logs in without a password, by the 
 
   // Autofill: opening the login page starts a conditional request on the identifier field;
   // the virtual authenticator answers it as a citizen picking the suggestion would.
-  const other = await pageWithAuthenticator('platform');
+  const other = await pageWithAuthenticator(browser, 'platform');
   await other.cdp.send('WebAuthn.addCredential', { authenticatorId: other.authenticatorId, credential: (await credentials(a))[0] });
   const before = (await credentials(other))[0].signCount;
   await other.page.goto(`${base}/login`);
@@ -136,10 +81,10 @@ test('a passkey is added from My account and logs in without a password, by the 
 });
 
 test('a security key is the step after the password, then it is removed', async () => {
-  const a = await pageWithAuthenticator('usb-key');
+  const a = await pageWithAuthenticator(browser, 'usb-key');
   const { page } = a;
-  await citizenWithTwoStep(page, '2002003004007', 'ana@example.md');
-  await addPasskey(page, 'Work key');
+  await citizenWithTwoStep(npass, page, '2002003004007', 'ana@example.md');
+  await addPasskey(base, page, 'Work key');
   const [cred] = await credentials(a);
   assert.equal(cred.isResidentCredential, false, 'the key keeps no discoverable credential');
 
@@ -172,7 +117,7 @@ test('a browser still at level low steps up with a passkey for an e-service, in 
   cli(dir, ['citizen', 'add', '--national-id', '2001001001005', '--given-name', 'Maria', '--family-name', 'Ciobanu',
     '--email', 'maria@example.md', '--language', 'ro', '--password-stdin'], PASSWORD + '\n');
   // This browser logged in with the password alone, before two-step existed (level low).
-  const low = await pageWithAuthenticator('platform', { locale: 'ro-MD' });
+  const low = await pageWithAuthenticator(browser, 'platform', { locale: 'ro-MD' });
   await low.page.goto(`${base}/login`);
   await low.page.locator('#national_id').fill('2001001001005');
   await low.page.locator('#password').fill(PASSWORD);
@@ -180,9 +125,9 @@ test('a browser still at level low steps up with a passkey for an e-service, in 
   await low.page.getByRole('heading', { name: 'Contul meu' }).waitFor();
 
   // Meanwhile, on another device, two-step and a passkey (synced to this one's authenticator).
-  const phone = await pageWithAuthenticator('platform');
-  await setUpTwoStep(phone.page, '2001001001005');
-  await addPasskey(phone.page, 'Telefonul meu');
+  const phone = await pageWithAuthenticator(browser, 'platform');
+  await setUpTwoStep(base, phone.page, '2001001001005');
+  await addPasskey(base, phone.page, 'Telefonul meu');
   await low.cdp.send('WebAuthn.addCredential', { authenticatorId: low.authenticatorId, credential: (await credentials(phone))[0] });
 
   // The e-service needs substantial: the step-up page offers the passkey, which reaches it.

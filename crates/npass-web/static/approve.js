@@ -6,6 +6,8 @@
   'use strict';
   var root = document.getElementById('approve');
   if (!root) { return; }
+  // Another code opened in this page (same address, a new fragment): start over with it.
+  window.addEventListener('hashchange', function () { window.location.reload(); });
   var frag = window.location.hash.replace(/^#/, '').split('.');
   var id = frag[0] || '', secret = frag[1] || '';
   // The secret leaves the address bar (and the history) at once.
