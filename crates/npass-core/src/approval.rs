@@ -254,8 +254,14 @@ impl Approvals {
             Err(e) => return Err(e),
         };
         let (state, binding) = crate::passkey::unbind(&stored.state)?;
-        let bound_id = binding["challenge"].as_str().unwrap_or("");
-        let number = binding["number"].as_u64().unwrap_or(0);
+        let bound_id = binding
+            .get("challenge")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let number = binding
+            .get("number")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
         if bound_id != id {
             return Ok(Err(Refusal::Passkey));
         }

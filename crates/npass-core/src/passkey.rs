@@ -682,5 +682,9 @@ pub(crate) fn unbind(state: &str) -> Result<(String, serde_json::Value)> {
         .get("auth")
         .map(serde_json::Value::to_string)
         .ok_or_else(|| Error::Internal("webauthn state: not bound".into()))?;
-    Ok((auth, v["bind"].take()))
+    let bind = v
+        .get_mut("bind")
+        .map(serde_json::Value::take)
+        .unwrap_or_default();
+    Ok((auth, bind))
 }
