@@ -583,3 +583,5 @@ app-refused-expired = This request expired. Start again on the other device.
 app-refused-wrong-number = That is not the number shown on the other device. The request was cancelled to keep your account safe; start again.
 app-refused-passkey = Your passkey could not be checked. Try again.
 history-login-app-approved = Login on another device approved from the phone
+history-login-app-denied = Login on another device refused from the phone
+history-login-app-wrong-number = Login on another device cancelled: the wrong number was chosen

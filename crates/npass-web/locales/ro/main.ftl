@@ -585,3 +585,5 @@ app-refused-expired = Cererea a expirat. Reîncepeți pe celălalt dispozitiv.
 app-refused-wrong-number = Nu acesta este numărul afișat pe celălalt dispozitiv. Cererea a fost anulată pentru siguranța contului; reîncepeți.
 app-refused-passkey = Cheia de acces nu a putut fi verificată. Încercați din nou.
 history-login-app-approved = Autentificare pe alt dispozitiv aprobată de pe telefon
+history-login-app-denied = Autentificare pe alt dispozitiv refuzată de pe telefon
+history-login-app-wrong-number = Autentificare pe alt dispozitiv anulată: a fost ales un număr greșit
