@@ -57,6 +57,8 @@ pub struct Worker {
     pub refresh: String,
     pub exhausted: bool,
     cookies: HashMap<String, String>,
+    /// The phone's cookies, for the QR login's approvals.
+    phone: HashMap<String, String>,
 }
 
 fn client() -> reqwest::Client {
@@ -506,4 +508,124 @@ async fn full_flow_inner(t: &Target, w: &mut Worker, passkey: bool) -> Option<()
         r = send(t, w, reqwest::Method::POST, &action, Some(encode(&fields))).await?;
     }
     None
+}
+
+/// A QR login (design note 0015): the computer asks for a code, loads its page and image; the
+/// phone (the software authenticator) reads the image, asks what to approve, picks the
+/// computer's number and answers with its passkey; the computer's page then logs it in.
+pub fn qr_flow(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { qr_flow_inner(&t, w).await.is_some() })
+}
+
+/// The link and the number a QR login's page shows (the code decoded as a camera would).
+async fn read_code(t: &Target, w: &mut Worker, page: &str) -> Option<(String, String)> {
+    let r = send(t, w, reqwest::Method::GET, page, None).await?;
+    let number = r
+        .body
+        .split("<p class=\"number\"")
+        .nth(1)?
+        .split('>')
+        .nth(1)?
+        .split('<')
+        .next()?
+        .trim()
+        .to_owned();
+    let qr = format!("{}/qr.png", page.split('?').next()?);
+    let png = t
+        .client
+        .get(format!("{}{qr}", t.base))
+        .header("cookie", cookie_header(&w.cookies))
+        .send()
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png.to_vec()))
+        .read_info()
+        .ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    let (wd, ht) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(wd, ht, |x, y| {
+        buf.get(y * wd + x).copied().unwrap_or(255)
+    });
+    let link = img.detect_grids().first()?.decode().ok()?.1;
+    Some((link, number))
+}
+
+fn cookie_header(c: &HashMap<String, String>) -> String {
+    c.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn phone_json(t: &Target, w: &mut Worker, path: &str, body: Value) -> Option<Value> {
+    let r = t
+        .client
+        .post(format!("{}{path}", t.base))
+        .header("cookie", cookie_header(&w.phone))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(&r.bytes().await.ok()?).ok()
+}
+
+async fn qr_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
+    let Kind::Npass(seed) = &t.kind else {
+        return None;
+    };
+    w.cookies.clear();
+    // The phone's browser: its approval page once (the pre-session cookie its ceremonies bind).
+    if w.phone.is_empty() {
+        std::mem::swap(&mut w.cookies, &mut w.phone);
+        send(t, w, reqwest::Method::GET, "/app/approve", None).await?;
+        std::mem::swap(&mut w.cookies, &mut w.phone);
+    }
+    let login = send(t, w, reqwest::Method::GET, "/login", None).await?;
+    let (_, fields) = form(&login.body)?;
+    let csrf = fields.iter().find(|(k, _)| k == "csrf")?.1.clone();
+    let r = send(
+        t,
+        w,
+        reqwest::Method::POST,
+        "/login/app",
+        Some(encode(&[("csrf".into(), csrf)])),
+    )
+    .await?;
+    let page = r.location;
+    let (link, number) = read_code(t, w, &page).await?;
+    let (id, secret) = link.split_once('#')?.1.split_once('.')?;
+    let api = format!("/app/v1/approvals/{id}");
+    phone_json(t, w, &api, serde_json::json!({"secret": secret})).await?;
+    let number: u8 = number.parse().ok()?;
+    let c = phone_json(
+        t,
+        w,
+        &format!("{api}/options"),
+        serde_json::json!({"secret": secret, "number": number}),
+    )
+    .await?;
+    let i = t.next_passkey.fetch_add(1, Ordering::Relaxed) % seed.passkeys.len().max(1);
+    let credential = seed
+        .passkeys
+        .get(i)?
+        .lock()
+        .ok()?
+        .get(&c["options"], &Answer::honest(&t.public));
+    phone_json(
+        t,
+        w,
+        &format!("{api}/approve"),
+        serde_json::json!({"secret": secret, "ceremony": c["ceremony"], "credential": credential}),
+    )
+    .await?;
+    let done = send(t, w, reqwest::Method::GET, &page, None).await?;
+    (done.status == 303 && done.location == "/account").then_some(())
 }

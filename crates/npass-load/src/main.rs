@@ -471,6 +471,23 @@ async fn measure(
             .0,
         ));
     }
+    // A phone's approval of a QR login (design note 0015), the code read from its image.
+    if name == "npass" && want("qr login flow") {
+        results.push((
+            "qr login flow",
+            run(
+                a.perf,
+                pid,
+                a.seconds,
+                simple(4),
+                0.0,
+                flows::qr_flow,
+                target.clone(),
+            )
+            .await
+            .0,
+        ));
+    }
     let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
