@@ -59,6 +59,8 @@ pub struct Worker {
     cookies: HashMap<String, String>,
     /// The phone's cookies, for the QR login's approvals.
     phone: HashMap<String, String>,
+    /// A waiting QR login's page (the browser polls its status).
+    qr: String,
 }
 
 fn client() -> reqwest::Client {
@@ -628,4 +630,36 @@ async fn qr_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
     .await?;
     let done = send(t, w, reqwest::Method::GET, &page, None).await?;
     (done.status == 303 && done.location == "/account").then_some(())
+}
+
+/// Opens a QR login for this worker's browser (one of many waiting at once).
+pub async fn qr_open(t: &Target, w: &mut Worker) -> bool {
+    async {
+        let login = send(t, w, reqwest::Method::GET, "/login", None).await?;
+        let (_, fields) = form(&login.body)?;
+        let csrf = fields.iter().find(|(k, _)| k == "csrf")?.1.clone();
+        let r = send(
+            t,
+            w,
+            reqwest::Method::POST,
+            "/login/app",
+            Some(encode(&[("csrf".into(), csrf)])),
+        )
+        .await?;
+        w.qr = r.location;
+        Some(())
+    }
+    .await
+    .is_some()
+}
+
+/// A waiting browser's poll of its QR login's state, as `wait.js` makes every 2 s.
+pub fn qr_poll(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move {
+        let path = format!("{}/status", w.qr);
+        match send(&t, w, reqwest::Method::GET, &path, None).await {
+            Some(r) => r.status == 200 && r.body.contains("waiting"),
+            None => false,
+        }
+    })
 }

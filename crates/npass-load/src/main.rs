@@ -68,6 +68,9 @@ pub struct Args {
     /// so on the server's core).
     #[arg(long, hide = true)]
     pub hash_rate: bool,
+    /// Browsers waiting on QR logins at once for the "qr waiting" workload.
+    #[arg(long, default_value_t = 2000)]
+    pub qr_waiting: usize,
 }
 
 /// The Argon2id memory npass hashes passwords with by default (the production floor).
@@ -465,6 +468,32 @@ async fn measure(
                 simple(4),
                 0.0,
                 flows::passkey_flow,
+                target.clone(),
+            )
+            .await
+            .0,
+        ));
+    }
+    // Browsers waiting on QR logins at once, each polling every 2 s as the page's script does.
+    if name == "npass" && want("qr waiting") {
+        let n = a.qr_waiting;
+        let mut waiting = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut w = Worker::default();
+            assert!(flows::qr_open(&target, &mut w).await, "opening a QR login");
+            waiting.push(w);
+        }
+        let rss_waiting = rss_kib(pid, "VmRSS:") as f64 / 1024.0;
+        eprintln!("{n} QR logins waiting: RSS {rss_waiting:.1} MiB");
+        results.push((
+            "qr waiting browsers (polls)",
+            run(
+                a.perf,
+                pid,
+                a.seconds,
+                waiting,
+                n as f64 / 2.0,
+                flows::qr_poll,
                 target.clone(),
             )
             .await
