@@ -444,34 +444,14 @@ async fn measure(
     if want("full login flow") {
         results.push((
             "full login flow",
-            run(
-                a.perf,
-                pid,
-                a.seconds,
-                simple(4),
-                0.0,
-                flows::full_flow,
-                target.clone(),
-            )
-            .await
-            .0,
+            flows4(a, pid, flows::full_flow, &target).await,
         ));
     }
     // Passwordless: a passkey's signature instead of Argon2id (npass only).
     if name == "npass" && want("passkey login flow") {
         results.push((
             "passkey login flow",
-            run(
-                a.perf,
-                pid,
-                a.seconds,
-                simple(4),
-                0.0,
-                flows::passkey_flow,
-                target.clone(),
-            )
-            .await
-            .0,
+            flows4(a, pid, flows::passkey_flow, &target).await,
         ));
     }
     // Browsers waiting on QR logins at once, each polling every 2 s as the page's script does.
@@ -504,17 +484,7 @@ async fn measure(
     if name == "npass" && want("qr login flow") {
         results.push((
             "qr login flow",
-            run(
-                a.perf,
-                pid,
-                a.seconds,
-                simple(4),
-                0.0,
-                flows::qr_flow,
-                target.clone(),
-            )
-            .await
-            .0,
+            flows4(a, pid, flows::qr_flow, &target).await,
         ));
     }
     let rss_peak = rss_kib(pid, "VmHWM:") as f64 / 1024.0;
@@ -529,6 +499,19 @@ async fn measure(
         results,
         hash_rate,
     }
+}
+
+/// A login flow's workload: four workers (each flow is a handful of requests in a row).
+async fn flows4(
+    a: &Args,
+    pid: u32,
+    unit: fn(Arc<Target>, &mut Worker) -> flows::BoxFut<'_, bool>,
+    target: &Arc<Target>,
+) -> Outcome {
+    let workers = (0..4).map(|_| Worker::default()).collect();
+    run(a.perf, pid, a.seconds, workers, 0.0, unit, target.clone())
+        .await
+        .0
 }
 
 /// Argon2id verifications per second on the server's core (core 0) at npass's parameters, the

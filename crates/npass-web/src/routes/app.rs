@@ -194,14 +194,7 @@ pub async fn approve_page(State(st): State<AppState>, ctx: Ctx) -> Response {
 }
 
 pub async fn approve_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/approve.js"),
-    )
-        .into_response()
+    super::script(include_str!("../../static/approve.js"))
 }
 
 #[derive(Deserialize)]

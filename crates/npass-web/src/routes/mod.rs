@@ -69,15 +69,20 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-pub async fn wait_js() -> Response {
+/// One of the first-party scripts in `static/`, cached for an hour.
+pub fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/wait.js"),
+        body,
     )
         .into_response()
+}
+
+pub async fn wait_js() -> Response {
+    script(include_str!("../../static/wait.js"))
 }
 
 /// npass's own help, terms, privacy and accessibility pages (the footer's links when the
@@ -111,14 +116,7 @@ pub async fn info(State(st): State<AppState>, ctx: Ctx) -> Response {
 }
 
 pub async fn show_password_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/show-password.js"),
-    )
-        .into_response()
+    script(include_str!("../../static/show-password.js"))
 }
 
 pub async fn not_found(State(st): State<AppState>, ctx: Ctx) -> Response {

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use npass_core::login::{LoginError, LoginTransaction, PasskeyInput};
 use npass_core::model::Level;
@@ -21,14 +21,7 @@ use crate::web::{
 };
 
 pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/passkey.js"),
-    )
-        .into_response()
+    super::script(include_str!("../../static/passkey.js"))
 }
 
 pub struct PasskeyRow {

@@ -52,6 +52,16 @@ pub(crate) async fn ion_at_substantial(app: &TestApp) -> (Browser, Vec<u8>) {
     (b, secret)
 }
 
+/// ION at substantial with a passkey named "Phone": the browser, and the key.
+pub(crate) async fn ion_with_passkey(app: &TestApp) -> (Browser, SoftKey) {
+    let (mut b, _) = ion_at_substantial(app).await;
+    let mut key = SoftKey::new();
+    add_passkey(app, &mut b, &mut key, "Phone")
+        .await
+        .status(303);
+    (b, key)
+}
+
 pub(crate) async fn add_passkey(
     app: &TestApp,
     b: &mut Browser,
@@ -220,11 +230,7 @@ async fn a_passkey_is_added_from_my_account_and_logs_in_alone_at_substantial() {
 #[tokio::test]
 async fn refusals_give_no_session_and_change_nothing() {
     let app = app_on_localhost(|_| {}).await;
-    let (mut b, _) = ion_at_substantial(&app).await;
-    let mut key = SoftKey::new();
-    add_passkey(&app, &mut b, &mut key, "Phone")
-        .await
-        .status(303);
+    let (_, mut key) = ion_with_passkey(&app).await;
     let o = origin(&app);
     let honest = Answer::honest(&o);
     let mut x = app.browser();
@@ -603,11 +609,7 @@ async fn an_ip_public_url_turns_passkeys_off_without_an_error() {
 #[tokio::test]
 async fn an_operators_lock_stops_passkeys_with_everything_else() {
     let app = app_on_localhost(|_| {}).await;
-    let (mut b, _) = ion_at_substantial(&app).await;
-    let mut key = SoftKey::new();
-    add_passkey(&app, &mut b, &mut key, "Phone")
-        .await
-        .status(303);
+    let (_, mut key) = ion_with_passkey(&app).await;
     app.core
         .admin
         .set_citizen_locked(ION.national_id, true, &npass_core::login::Client::default())

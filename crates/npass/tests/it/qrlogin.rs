@@ -7,7 +7,7 @@ use npass_core::model::{Amr, Level};
 use serde_json::{Value, json};
 
 use crate::harness::*;
-use crate::passkeys::{add_passkey, app_on_localhost, ion_at_substantial, ion_id, origin};
+use crate::passkeys::{app_on_localhost, ion_id, ion_with_passkey, origin};
 use crate::softkey::{Answer, SoftKey};
 
 /// A computer's QR login: its page's path, the number it shows, and the id and secret the
@@ -109,11 +109,7 @@ async fn phone_browser(app: &TestApp) -> Browser {
 #[tokio::test]
 async fn the_phone_approves_and_only_the_browser_that_showed_the_code_is_logged_in() {
     let app = app_on_localhost(|_| {}).await;
-    let (mut b, _) = ion_at_substantial(&app).await;
-    let mut key = SoftKey::new();
-    add_passkey(&app, &mut b, &mut key, "Phone")
-        .await
-        .status(303);
+    let (_, mut key) = ion_with_passkey(&app).await;
     let honest = Answer::honest(&origin(&app));
 
     let mut computer = app.browser();
@@ -186,11 +182,7 @@ async fn the_phone_approves_and_only_the_browser_that_showed_the_code_is_logged_
 #[tokio::test]
 async fn qr_refusals_give_nobody_a_session() {
     let app = app_on_localhost(|_| {}).await;
-    let (mut b, _) = ion_at_substantial(&app).await;
-    let mut key = SoftKey::new();
-    add_passkey(&app, &mut b, &mut key, "Phone")
-        .await
-        .status(303);
+    let (_, mut key) = ion_with_passkey(&app).await;
     let honest = Answer::honest(&origin(&app));
     let mut phone = phone_browser(&app).await;
 
