@@ -177,6 +177,16 @@ fn aaguid_of(cred: &Credential) -> Option<[u8; 16]> {
     }
 }
 
+/// How a removal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// No such passkey of the account (removed already, or another's).
+    Gone,
+    /// It is the last second factor and the login is not recent: log in again first.
+    NeedsRecentLogin,
+}
+
 /// What `Passkeys::check` found of an answer.
 pub(crate) enum Checked {
     /// The account's passkey signed this ceremony; `verified`: with user verification.
@@ -408,7 +418,7 @@ impl Passkeys {
 
     /// Whether removing `credential_id` leaves the account without a second factor (no other
     /// passkey, no Authenticator app): then only a recent login may remove it.
-    pub async fn is_last_strong(&self, account: &Account, credential_id: &str) -> Result<bool> {
+    async fn is_last_strong(&self, account: &Account, credential_id: &str) -> Result<bool> {
         let others = self
             .store
             .passkeys_of(&account.id)
@@ -418,18 +428,24 @@ impl Passkeys {
         Ok(!others && self.totp.totp(&account.id).await?.is_none())
     }
 
-    /// Removes one of the account's passkeys; the citizen is emailed. `false`: no such passkey.
+    /// Removes one of the account's passkeys; the citizen is emailed. The last second factor
+    /// (no other passkey, no Authenticator app) goes only after a `recent_login`: a factor
+    /// proven minutes ago.
     pub async fn remove(
         &self,
         account: &Account,
         credential_id: &str,
+        recent_login: bool,
         client: &Client,
-    ) -> Result<bool> {
+    ) -> Result<Removal> {
         let Some(p) = self.store.passkey(credential_id).await? else {
-            return Ok(false);
+            return Ok(Removal::Gone);
         };
         if p.account_id != account.id {
-            return Ok(false);
+            return Ok(Removal::Gone);
+        }
+        if !recent_login && self.is_last_strong(account, credential_id).await? {
+            return Ok(Removal::NeedsRecentLogin);
         }
         let ev = audit::event(
             "passkey.removed",
@@ -447,10 +463,11 @@ impl Passkeys {
             .store
             .passkey_remove(&account.id, credential_id, &ev, Some(&mail), self.env.now())
             .await?;
-        if removed {
-            (self.env.mail_waker)();
+        if !removed {
+            return Ok(Removal::Gone);
         }
-        Ok(removed)
+        (self.env.mail_waker)();
+        Ok(Removal::Removed)
     }
 
     /// Starts a passkey login in the browser `pre_id`. Without `after` it is passwordless: any

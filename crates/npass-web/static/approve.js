@@ -32,40 +32,22 @@
       });
     });
   }
-  function b64(buf) {
-    var bytes = new Uint8Array(buf), s = '';
-    for (var i = 0; i < bytes.length; i++) { s += String.fromCharCode(bytes[i]); }
-    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-  function unb64(s) {
-    s = s.replace(/-/g, '+').replace(/_/g, '/');
-    while (s.length % 4) { s += '='; }
-    var bin = atob(s), out = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
-    return out.buffer;
-  }
   function pick(number) {
     api('/options', { number: number }).then(function (c) {
       var pk = c.options.publicKey;
-      pk.challenge = unb64(pk.challenge);
+      pk.challenge = webauthn.unb64(pk.challenge);
       pk.allowCredentials = [];
       return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
-        var r = cred.response;
-        var credential = JSON.stringify({
-          id: cred.id, rawId: b64(cred.rawId), type: cred.type, extensions: {},
-          response: {
-            authenticatorData: b64(r.authenticatorData), clientDataJSON: b64(r.clientDataJSON),
-            signature: b64(r.signature), userHandle: r.userHandle ? b64(r.userHandle) : null
-          }
-        });
-        return api('/approve', { ceremony: c.ceremony, credential: credential });
+        return api('/approve', { ceremony: c.ceremony, credential: webauthn.answer(cred) });
       });
     }).then(function (v) { step('done', v.message); })
       .catch(function (e) {
         step('error', e && e.name === 'NotAllowedError' ? root.getAttribute('data-cancelled') : e.message);
       });
   }
-  if (!window.PublicKeyCredential || !id || !secret) {
+  // The encodings passkey.js uses (loaded before this script).
+  var webauthn = window.npassWebAuthn;
+  if (!window.PublicKeyCredential || !webauthn || !id || !secret) {
     step('error', root.getAttribute('data-failed'));
     return;
   }

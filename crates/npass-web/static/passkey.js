@@ -44,6 +44,8 @@
     }
     return JSON.stringify(out);
   }
+  // For the phone's approval page (approve.js), which loads this script first.
+  window.npassWebAuthn = { unb64: unb64, answer: answer };
   // Asks the server for a ceremony; the form's CSRF token (and stored login, if any) go along.
   function start(form) {
     var body = new URLSearchParams();

@@ -258,7 +258,7 @@ pub async fn options(
             .options(&id, &b.secret, b.number, &ctx.browser.pre_id)
             .await?
         {
-            Ok(c) => Json(json!({"ceremony": c.id, "options": c.options})).into_response(),
+            Ok(c) => super::passkey::options_json(c),
             Err(r) => problem(&ctx, r),
         },
     )

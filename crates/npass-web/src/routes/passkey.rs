@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use npass_core::login::{LoginError, LoginTransaction, PasskeyInput};
 use npass_core::model::Level;
+use npass_core::passkey::Removal;
 use serde::Deserialize;
 
 use super::query;
@@ -133,7 +134,7 @@ pub struct OptionsForm {
     pub tx: String,
 }
 
-fn options_json(c: npass_core::passkey::Ceremony) -> Response {
+pub(crate) fn options_json(c: npass_core::passkey::Ceremony) -> Response {
     Json(serde_json::json!({"ceremony": c.id, "options": c.options})).into_response()
 }
 
@@ -256,20 +257,17 @@ pub async fn remove(
     Citizen(a): Citizen,
     WebForm(f): WebForm<RemoveForm>,
 ) -> PageResult {
-    let last = st.core.passkeys.is_last_strong(&a.account, &f.id).await?;
-    if last && !st.core.logins.is_fresh(&a.session) {
-        return Ok(super::to_login("/account/passkeys", true));
-    }
-    let removed = st
+    let recent = st.core.logins.is_fresh(&a.session);
+    let removal = st
         .core
         .passkeys
-        .remove(&a.account, &f.id, &ctx.client)
+        .remove(&a.account, &f.id, recent, &ctx.client)
         .await?;
-    Ok(see_other(if removed {
-        "/account/passkeys?done=passkey-removed"
-    } else {
-        "/account/passkeys?done=passkey-gone"
-    }))
+    Ok(match removal {
+        Removal::Removed => see_other("/account/passkeys?done=passkey-removed"),
+        Removal::Gone => see_other("/account/passkeys?done=passkey-gone"),
+        Removal::NeedsRecentLogin => super::to_login("/account/passkeys", true),
+    })
 }
 
 /// `POST /login/passkey/options`: a login ceremony for this browser: passwordless, or for the

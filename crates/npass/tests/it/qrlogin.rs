@@ -265,6 +265,7 @@ async fn qr_refusals_give_nobody_a_session() {
         .remove(
             &app.core.store.account_by_id(&id).await.unwrap().unwrap(),
             &cred,
+            true,
             &npass_core::login::Client::default(),
         )
         .await
