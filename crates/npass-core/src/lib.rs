@@ -14,6 +14,7 @@ pub mod approval;
 pub mod audit;
 pub mod challenge;
 pub mod clock;
+pub mod device;
 pub mod error;
 pub mod esign;
 pub mod ids;

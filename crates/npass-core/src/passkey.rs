@@ -37,6 +37,8 @@ pub const NAME_MAX: usize = 60;
 pub(crate) const KIND_REGISTER: &str = "register";
 pub(crate) const KIND_LOGIN: &str = "login";
 pub(crate) const KIND_SECOND: &str = "second";
+/// The npass app unlocked by its device key (design note 0015).
+pub(crate) const KIND_UNLOCK: &str = "unlock";
 
 /// Roots whose attested authenticators reach level high, and the models allowed under them.
 #[derive(Debug, Clone, Default)]
@@ -330,6 +332,20 @@ impl Passkeys {
         name: &str,
         client: &Client,
     ) -> Result<PasskeyRecord> {
+        self.register(account, pre_id, [ceremony, credential, name], false, client)
+            .await
+    }
+
+    /// Finishes a registration whose answer is `[ceremony, credential, name]`; a `device` is
+    /// the npass app's key (design note 0015).
+    pub(crate) async fn register(
+        &self,
+        account: &Account,
+        pre_id: &str,
+        [ceremony, credential, name]: [&str; 3],
+        device: bool,
+        client: &Client,
+    ) -> Result<PasskeyRecord> {
         let rp = self.rp()?;
         let name = clean_name(name)?;
         let stored = self
@@ -373,9 +389,14 @@ impl Passkeys {
             sign_count: i64::from(cred.counter),
             created_at: now,
             last_used_at: None,
+            device,
         };
         let ev = audit::event(
-            "passkey.added",
+            if device {
+                "device.enrolled"
+            } else {
+                "passkey.added"
+            },
             Some(&account.id),
             Some(&client.ip),
             json!({"name": name, "attested": attested, "user_agent": client.user_agent}),
@@ -509,8 +530,23 @@ impl Passkeys {
             .await
     }
 
-    /// An authentication ceremony: the account's `creds` (none: any discoverable passkey, user
-    /// verification required), user verification preferred after a password.
+    /// The npass app's unlock on `device` (one of the account's devices): that key only, user
+    /// verification required, bound to the device.
+    pub(crate) async fn unlock_start(&self, device: &PasskeyRecord) -> Result<Ceremony> {
+        let cred = serde_json::from_str::<Credential>(&device.passkey).map_err(internal)?;
+        self.authentication(
+            &unlock_binding(&device.credential_id),
+            Some(&device.account_id),
+            vec![cred],
+            KIND_UNLOCK,
+            None,
+        )
+        .await
+    }
+
+    /// An authentication ceremony: the account's `creds` (none: any discoverable passkey),
+    /// user verification required except after a password (the second step), where it is
+    /// preferred.
     async fn authentication(
         &self,
         pre_id: &str,
@@ -520,10 +556,10 @@ impl Passkeys {
         binding: Option<serde_json::Value>,
     ) -> Result<Ceremony> {
         let rp = self.rp()?;
-        let policy = if creds.is_empty() {
-            UserVerificationPolicy::Required
-        } else {
+        let policy = if kind == KIND_SECOND {
             UserVerificationPolicy::Preferred
+        } else {
+            UserVerificationPolicy::Required
         };
         let builder = rp
             .core
@@ -663,6 +699,11 @@ impl Passkeys {
         );
         self.audit.audit_append(&ev, None, self.env.now()).await
     }
+}
+
+/// What an unlock ceremony is bound to in place of a browser: the device it is for.
+pub(crate) fn unlock_binding(device: &str) -> String {
+    format!("device:{device}")
 }
 
 /// A passkey's name: trimmed, not empty, at most `NAME_MAX` characters, no control characters.

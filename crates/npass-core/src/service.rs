@@ -135,6 +135,25 @@ pub struct Policy {
     pub fresh_login_ms: i64,
     /// Failed confirmations one two-step enrolment may have before delays start.
     pub enrol_free_failures: i64,
+    pub app: AppPolicy,
+}
+
+/// The npass app's lock (design note 0015).
+#[derive(Debug, Clone)]
+pub struct AppPolicy {
+    /// An app left unused this long asks for its device key again.
+    pub idle_ms: i64,
+    /// However busy, it asks at least this often.
+    pub unlock_ms: i64,
+}
+
+impl Default for AppPolicy {
+    fn default() -> Self {
+        AppPolicy {
+            idle_ms: 5 * 60 * 1000,
+            unlock_ms: 12 * 60 * 60 * 1000,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -152,6 +171,7 @@ impl Default for Policy {
             unconfirmed_ttl_ms: 7 * 24 * 60 * 60 * 1000,
             fresh_login_ms: 15 * 60 * 1000,
             enrol_free_failures: 5,
+            app: AppPolicy::default(),
         }
     }
 }
@@ -244,6 +264,8 @@ pub struct Core {
     pub passkeys: Arc<crate::passkey::Passkeys>,
     /// Passwordless QR login: a phone's passkey approves the browser that showed the code.
     pub approvals: crate::approval::Approvals,
+    /// The npass app's devices and their app grants.
+    pub devices: crate::device::Devices,
 }
 
 impl Core {
@@ -375,6 +397,13 @@ impl Core {
             sealer: sealer.clone(),
             env: env.clone(),
         };
+        let devices = crate::device::Devices {
+            logins: logins.clone(),
+            passkeys: passkeys.clone(),
+            grants: store.clone(),
+            accounts: store.clone(),
+            env: env.clone(),
+        };
         let esign = crate::esign::Esignatures {
             challenges: crate::challenge::Challenges {
                 store: store.clone(),
@@ -403,6 +432,7 @@ impl Core {
             admin,
             passkeys,
             approvals,
+            devices,
         }
     }
 }

@@ -576,6 +576,9 @@ pub struct PasskeyRecord {
     pub sign_count: i64,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Made by the npass app after an app login: the account's *device* (design note 0015),
+    /// which may hold an app grant.
+    pub device: bool,
 }
 
 #[async_trait]
@@ -629,6 +632,70 @@ pub trait PasskeyStore: Send + Sync {
     async fn ceremony_take(&self, key: &str) -> Result<Option<StoredCeremony>>;
 }
 
+/// A device's app grant (design note 0015): digests of its access and refresh tokens, and when
+/// the device key last unlocked the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppGrant {
+    /// The device (a passkey's credential id): one grant each.
+    pub credential_id: String,
+    pub account_id: crate::ids::AccountId,
+    pub access_hash: String,
+    pub access_expires_at: i64,
+    pub refresh_hash: String,
+    pub unlocked_at: i64,
+    pub created_at: i64,
+}
+
+/// A refresh token presented, and the tokens that replace it.
+#[derive(Debug, Clone)]
+pub struct Rotate<'a> {
+    pub refresh_hash: &'a str,
+    pub access_hash: &'a str,
+    pub access_expires_at: i64,
+    pub new_refresh_hash: &'a str,
+    /// `Locked` when the grant's access token ran out before this: the app sat idle.
+    pub used_after: i64,
+    /// `Locked` when the device key last unlocked the app before this.
+    pub unlocked_after: i64,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was the grant's current one: the grant now holds the new tokens.
+    Rotated(AppGrant),
+    /// It is current but the device has not unlocked the app recently enough: nothing changed.
+    Locked,
+    /// It was spent already: the grant is revoked (a stolen copy, or the app's own replay);
+    /// the grant's account and device.
+    Reused {
+        account_id: crate::ids::AccountId,
+        credential_id: String,
+    },
+    Unknown,
+}
+
+#[async_trait]
+pub trait AppGrantStore: Send + Sync {
+    /// Starts the device's grant, or replaces its tokens (an unlock), with its audit row.
+    async fn app_grant_put(&self, g: &AppGrant, audit: &AuditEvent, now: i64) -> Result<()>;
+    /// The grant whose access token has digest `access_hash`, while its device is still a
+    /// device of the account (revoking it deletes the grant in the same transaction).
+    async fn app_grant_by_access(&self, access_hash: &str) -> Result<Option<AppGrant>>;
+    /// Swaps the refresh token `r.refresh_hash` for new tokens, once cluster-wide, while the
+    /// app is unlocked (`Rotate`). A spent refresh token revokes its grant; the audit row
+    /// `reuse` commits with it, with the grant's account and its device (`detail.device`)
+    /// filled in.
+    async fn app_grant_rotate(
+        &self,
+        r: &Rotate<'_>,
+        reuse: &AuditEvent,
+        now: i64,
+    ) -> Result<Rotation>;
+    /// Ends the device's grant (a lock, a logout from the app); `false` when it had none.
+    async fn app_grant_end(&self, credential_id: &str) -> Result<bool>;
+}
+
 /// A WebAuthn ceremony under way (design note 0014): the library's state, opaque here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCeremony {
@@ -662,6 +729,7 @@ pub trait Store:
     + LoginStore
     + ResetStore
     + PasskeyStore
+    + AppGrantStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

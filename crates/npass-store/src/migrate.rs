@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_webauthn_ceremonies.sql"),
         include_str!("../migrations/postgres/0014_webauthn_ceremonies.sql"),
     ),
+    (
+        15,
+        "0015_app_devices.sql",
+        include_str!("../migrations/sqlite/0015_app_devices.sql"),
+        include_str!("../migrations/postgres/0015_app_devices.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

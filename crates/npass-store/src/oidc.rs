@@ -632,6 +632,11 @@ pub(crate) async fn revoke(tx: &mut crate::Tx, by: Revoke, value: &str, now: i64
             "UPDATE grants SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL"
         }
     };
+    if matches!(by, Revoke::Account) {
+        // The account's devices stay, but each must unlock the app again.
+        tx.exec("DELETE FROM app_grants WHERE account_id = $1", args![value])
+            .await?;
+    }
     tx.exec(sql, args![value, now]).await
 }
 

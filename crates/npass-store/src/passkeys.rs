@@ -3,16 +3,18 @@
 use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, Mail};
-use npass_core::store::{PasskeyRecord, PasskeyStore, StoredCeremony};
+use npass_core::store::{
+    AppGrant, AppGrantStore, PasskeyRecord, PasskeyStore, Rotate, Rotation, StoredCeremony,
+};
 
 use crate::db::Row;
-use crate::{SqlStore, args, finish};
+use crate::{SqlStore, args, commit, finish};
 
 macro_rules! select_passkeys {
     ($where:literal) => {
         concat!(
             "SELECT credential_id, account_id, name, passkey, aaguid, attested, backup_eligible, ",
-            "backed_up, sign_count, created_at, last_used_at FROM passkeys ",
+            "backed_up, sign_count, created_at, last_used_at, device FROM passkeys ",
             $where
         )
     };
@@ -32,6 +34,7 @@ fn record(r: &Row) -> Result<PasskeyRecord> {
         sign_count: r.col("sign_count")?,
         created_at: r.col("created_at")?,
         last_used_at: r.col("last_used_at")?,
+        device: flag("device")?,
     })
 }
 
@@ -48,8 +51,8 @@ impl PasskeyStore for SqlStore {
         let added = tx
             .exec(
                 "INSERT INTO passkeys (credential_id, account_id, name, passkey, aaguid, attested, \
-                 backup_eligible, backed_up, sign_count, created_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) \
+                 backup_eligible, backed_up, sign_count, created_at, last_used_at, device) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11) \
                  ON CONFLICT (credential_id) DO NOTHING",
                 args![
                     &p.credential_id,
@@ -61,7 +64,8 @@ impl PasskeyStore for SqlStore {
                     i64::from(p.backup_eligible),
                     i64::from(p.backed_up),
                     p.sign_count,
-                    now
+                    now,
+                    i64::from(p.device)
                 ],
             )
             .await?;
@@ -123,6 +127,11 @@ impl PasskeyStore for SqlStore {
         if r == 0 {
             return Ok(false);
         }
+        tx.exec(
+            "DELETE FROM app_grants WHERE credential_id = $1",
+            args![credential_id],
+        )
+        .await?;
         finish(tx, audit, mail, now).await?;
         Ok(true)
     }
@@ -189,5 +198,139 @@ impl PasskeyStore for SqlStore {
             state: r.col("state")?,
             expires_at: r.col("expires_at")?,
         }))
+    }
+}
+
+fn grant(r: &Row) -> Result<AppGrant> {
+    Ok(AppGrant {
+        credential_id: r.col("credential_id")?,
+        account_id: r.col("account_id")?,
+        access_hash: r.col("access_hash")?,
+        access_expires_at: r.col("access_expires_at")?,
+        refresh_hash: r.col("refresh_hash")?,
+        unlocked_at: r.col("unlocked_at")?,
+        created_at: r.col("created_at")?,
+    })
+}
+
+#[async_trait]
+impl AppGrantStore for SqlStore {
+    async fn app_grant_put(&self, g: &AppGrant, audit: &AuditEvent, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Only for a device that is still there: a revocation racing an unlock wins.
+        let r = tx
+            .exec(
+                "INSERT INTO app_grants (credential_id, account_id, access_hash, access_expires_at, \
+                 refresh_hash, previous_refresh_hash, unlocked_at, created_at) \
+                 SELECT $1, $2, $3, CAST($4 AS BIGINT), $5, NULL, CAST($6 AS BIGINT), \
+                 CAST($7 AS BIGINT) FROM passkeys \
+                 WHERE credential_id = $1 AND account_id = $2 AND device <> 0 \
+                 ON CONFLICT (credential_id) DO UPDATE SET access_hash = $3, \
+                 access_expires_at = $4, refresh_hash = $5, previous_refresh_hash = NULL, \
+                 unlocked_at = $6",
+                args![
+                    &g.credential_id,
+                    &g.account_id,
+                    &g.access_hash,
+                    g.access_expires_at,
+                    &g.refresh_hash,
+                    g.unlocked_at,
+                    g.created_at
+                ],
+            )
+            .await?;
+        if r == 0 {
+            return Err(Error::NotFound);
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn app_grant_by_access(&self, access_hash: &str) -> Result<Option<AppGrant>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT g.credential_id, g.account_id, g.access_hash, g.access_expires_at, \
+                 g.refresh_hash, g.unlocked_at, g.created_at FROM app_grants g \
+                 JOIN passkeys p ON p.credential_id = g.credential_id \
+                 AND p.account_id = g.account_id AND p.device <> 0 \
+                 WHERE g.access_hash = $1",
+                args![access_hash],
+            )
+            .await?;
+        row.as_ref().map(grant).transpose()
+    }
+
+    async fn app_grant_rotate(
+        &self,
+        rot: &Rotate<'_>,
+        reuse: &AuditEvent,
+        now: i64,
+    ) -> Result<Rotation> {
+        let refresh_hash = rot.refresh_hash;
+        let mut tx = self.begin().await?;
+        let row = tx
+            .opt(
+                "UPDATE app_grants SET access_hash = $2, access_expires_at = $3, \
+                 refresh_hash = $4, previous_refresh_hash = $1 \
+                 WHERE refresh_hash = $1 AND access_expires_at >= $5 AND unlocked_at >= $6 \
+                 RETURNING credential_id, account_id, access_hash, access_expires_at, \
+                 refresh_hash, unlocked_at, created_at",
+                args![
+                    refresh_hash,
+                    rot.access_hash,
+                    rot.access_expires_at,
+                    rot.new_refresh_hash,
+                    rot.used_after,
+                    rot.unlocked_after
+                ],
+            )
+            .await?;
+        if let Some(r) = row {
+            let g = grant(&r)?;
+            commit(tx).await?;
+            return Ok(Rotation::Rotated(g));
+        }
+        let current = tx
+            .opt(
+                "SELECT credential_id FROM app_grants WHERE refresh_hash = $1",
+                args![refresh_hash],
+            )
+            .await?;
+        if current.is_some() {
+            return Ok(Rotation::Locked);
+        }
+        let spent = tx
+            .opt(
+                "DELETE FROM app_grants WHERE previous_refresh_hash = $1 \
+                 RETURNING credential_id, account_id",
+                args![refresh_hash],
+            )
+            .await?;
+        let Some(r) = spent else {
+            return Ok(Rotation::Unknown);
+        };
+        let account_id: String = r.col("account_id")?;
+        let credential_id: String = r.col("credential_id")?;
+        let mut ev = reuse.clone();
+        ev.account_id = Some(account_id.clone());
+        if let Some(d) = ev.detail.as_object_mut() {
+            d.insert("device".into(), credential_id.clone().into());
+        }
+        finish(tx, &ev, None, now).await?;
+        Ok(Rotation::Reused {
+            account_id: account_id.into(),
+            credential_id,
+        })
+    }
+
+    async fn app_grant_end(&self, credential_id: &str) -> Result<bool> {
+        let r = self
+            .pool()
+            .exec(
+                "DELETE FROM app_grants WHERE credential_id = $1",
+                args![credential_id],
+            )
+            .await?;
+        Ok(r > 0)
     }
 }

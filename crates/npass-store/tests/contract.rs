@@ -1748,6 +1748,7 @@ fn passkey_of(id: &str, account: &str, count: i64) -> PasskeyRecord {
         sign_count: count,
         created_at: 0,
         last_used_at: None,
+        device: false,
     }
 }
 
@@ -1815,6 +1816,128 @@ async fn passkeys_are_the_accounts_own_and_their_counters_only_go_up() {
     // An authenticator that keeps no counter stays at zero.
     assert!(s.passkey_use("k1", "{}", 0, false, 33).await.unwrap());
     assert!(s.passkey_use("k1", "{}", 0, false, 34).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_app_grant_rotates_once_locks_when_idle_and_ends_with_its_device() {
+    let (s, _d) = store().await;
+    let ev = event("device.enrolled", Some("a1"), None, json!({}));
+    let grant = |cred: &str, access: &str, refresh: &str| AppGrant {
+        credential_id: cred.into(),
+        account_id: "a1".into(),
+        access_hash: access.into(),
+        access_expires_at: 400,
+        refresh_hash: refresh.into(),
+        unlocked_at: 100,
+        created_at: 100,
+    };
+    // Only a device may hold a grant.
+    s.passkey_add(&passkey_of("plain", "a1", 0), &ev, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.app_grant_put(&grant("plain", "ax", "rx"), &ev, 100)
+            .await
+            .unwrap_err(),
+        npass_core::Error::NotFound
+    );
+    let phone = PasskeyRecord {
+        device: true,
+        ..passkey_of("phone", "a1", 0)
+    };
+    s.passkey_add(&phone, &ev, None, 11).await.unwrap();
+    assert!(s.passkey("phone").await.unwrap().unwrap().device);
+    s.app_grant_put(&grant("phone", "a0", "r0"), &ev, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.app_grant_by_access("a0")
+            .await
+            .unwrap()
+            .unwrap()
+            .account_id,
+        "a1"
+    );
+
+    let rot = |old: &'static str, new: &'static str, used_after: i64| Rotate {
+        refresh_hash: old,
+        access_hash: new,
+        access_expires_at: 700,
+        new_refresh_hash: new,
+        used_after,
+        unlocked_after: 0,
+    };
+    let reuse = event("app.refresh-reused", None, None, json!({}));
+    // Idle too long (its access token ran out before `used_after`): locked, nothing changes.
+    assert_eq!(
+        s.app_grant_rotate(&rot("r0", "n1", 401), &reuse, 420)
+            .await
+            .unwrap(),
+        Rotation::Locked
+    );
+    // Not unlocked recently enough: locked too.
+    let stale = Rotate {
+        unlocked_after: 101,
+        ..rot("r0", "n1", 0)
+    };
+    assert_eq!(
+        s.app_grant_rotate(&stale, &reuse, 420).await.unwrap(),
+        Rotation::Locked
+    );
+    let Rotation::Rotated(g) = s
+        .app_grant_rotate(&rot("r0", "n1", 399), &reuse, 420)
+        .await
+        .unwrap()
+    else {
+        panic!("rotated")
+    };
+    assert_eq!((g.access_hash.as_str(), g.access_expires_at), ("n1", 700));
+    assert!(s.app_grant_by_access("a0").await.unwrap().is_none());
+    assert!(s.app_grant_by_access("n1").await.unwrap().is_some());
+    assert_eq!(
+        s.app_grant_rotate(&rot("nope", "n2", 0), &reuse, 430)
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    );
+    // The spent one again: the grant ends, and the trail says whose.
+    assert_eq!(
+        s.app_grant_rotate(&rot("r0", "n2", 0), &reuse, 440)
+            .await
+            .unwrap(),
+        Rotation::Reused {
+            account_id: "a1".into(),
+            credential_id: "phone".into()
+        }
+    );
+    assert!(s.app_grant_by_access("n1").await.unwrap().is_none());
+    let trail = s.audit_range(0, 100).await.unwrap();
+    let last = &trail.last().unwrap().event;
+    assert_eq!(
+        (last.kind.as_str(), last.account_id.as_deref()),
+        ("app.refresh-reused", Some("a1"))
+    );
+    assert_eq!(last.detail["device"], "phone");
+
+    // Removing the device ends its grant in the same transaction; so does revoking the
+    // account's tokens (a lock, a reset), which leaves the device.
+    s.app_grant_put(&grant("phone", "a3", "r3"), &ev, 500)
+        .await
+        .unwrap();
+    assert!(
+        s.passkey_remove("a1", "phone", &ev, None, 510)
+            .await
+            .unwrap()
+    );
+    assert!(s.app_grant_by_access("a3").await.unwrap().is_none());
+    assert!(!s.app_grant_end("phone").await.unwrap());
+    s.passkey_add(&phone, &ev, None, 520).await.unwrap();
+    s.app_grant_put(&grant("phone", "a4", "r4"), &ev, 530)
+        .await
+        .unwrap();
+    s.sessions_end_for_account("a1", 540).await.unwrap();
+    assert!(s.app_grant_by_access("a4").await.unwrap().is_none());
+    assert!(s.passkey("phone").await.unwrap().is_some());
 }
 
 #[tokio::test]

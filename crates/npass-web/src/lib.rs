@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod i18n;
+pub mod icon;
 pub mod pages;
 pub mod qr;
 pub mod routes;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use npass_core::Core;
 use zeroize::Zeroizing;
 
@@ -127,7 +128,9 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, app, esign, login, oidc, passkey, password, register, twostep};
+    use routes::{
+        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, twostep,
+    };
     let app = Router::new()
         .route("/", get(routes::home))
         .route("/healthz", get(routes::healthz))
@@ -140,6 +143,22 @@ pub fn router(state: AppState) -> Router {
         .route("/login/app/{id}/qr.png", get(app::qr))
         .route("/login/app/{id}/status", get(app::status))
         .route("/app/approve", get(app::approve_page))
+        .route("/app", get(pwa::bare))
+        .route("/app/", get(pwa::page))
+        .route("/app/manifest.webmanifest", get(pwa::manifest))
+        .route("/app/icon-192.png", get(pwa::icon_192))
+        .route("/app/icon-512.png", get(pwa::icon_512))
+        .route("/app/app.js", get(pwa::app_js))
+        .route("/app/sw.js", get(pwa::service_worker))
+        .route("/app/v1/login", post(appapi::login))
+        .route("/app/v1/devices/options", post(appapi::enrol_options))
+        .route("/app/v1/devices", get(appapi::devices).post(appapi::enrol))
+        .route("/app/v1/devices/{id}", delete(appapi::revoke))
+        .route("/app/v1/unlock/options", post(appapi::unlock_options))
+        .route("/app/v1/unlock", post(appapi::unlock))
+        .route("/app/v1/token", post(appapi::refresh))
+        .route("/app/v1/lock", post(appapi::lock))
+        .route("/app/v1/me", get(appapi::me))
         .route("/app/v1/approvals/{id}", post(app::request))
         .route("/app/v1/approvals/{id}/options", post(app::options))
         .route("/app/v1/approvals/{id}/approve", post(app::approve))

@@ -45,7 +45,7 @@
     return JSON.stringify(out);
   }
   // For the phone's approval page (approve.js), which loads this script first.
-  window.npassWebAuthn = { unb64: unb64, answer: answer };
+  window.npassWebAuthn = { unb64: unb64, answer: answer, ids: ids };
   // Asks the server for a ceremony; the form's CSRF token (and stored login, if any) go along.
   function start(form) {
     var body = new URLSearchParams();

@@ -10,7 +10,7 @@ use npass_core::national_id::Scheme;
 use npass_core::password::{HashParams, Hasher};
 use npass_core::rng::{self, OsRng, Rng};
 use npass_core::seal::{MasterKey, Sealer};
-use npass_core::service::{CoreParts, Policy, SessionPolicy, ThrottlePolicy};
+use npass_core::service::{AppPolicy, CoreParts, Policy, SessionPolicy, ThrottlePolicy};
 use npass_store::SqlStore;
 use npass_web::{AppState, I18n, WebConfig};
 use secrecy::SecretString;
@@ -107,6 +107,10 @@ pub fn policy(cfg: &Config) -> Policy {
             ip_window_ms: t.ip_window_minutes * 60_000,
         },
         fresh_login_ms: s.fresh_login_minutes * 60_000,
+        app: AppPolicy {
+            idle_ms: cfg.app.idle_minutes * 60_000,
+            unlock_ms: cfg.app.unlock_hours * 3_600_000,
+        },
         ..Policy::default()
     }
 }

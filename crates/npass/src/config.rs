@@ -38,7 +38,27 @@ pub struct Config {
     pub admin: AdminConfig,
     pub esign: EsignConfig,
     pub passkeys: PasskeysConfig,
+    pub app: AppConfig,
     pub log: LogConfig,
+}
+
+/// The npass app (docs/app-protocol.md): when it asks for the phone's screen lock again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    /// An app left unused this long (after its 5-minute access token ran out) locks.
+    pub idle_minutes: i64,
+    /// However busy, the app asks for the screen lock at least this often.
+    pub unlock_hours: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            idle_minutes: 5,
+            unlock_hours: 12,
+        }
+    }
 }
 
 /// Passkeys (docs/passkeys.md). They are on wherever the public URL names a host; these
@@ -251,6 +271,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             esign: EsignConfig::default(),
             passkeys: PasskeysConfig::default(),
+            app: AppConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -667,6 +688,10 @@ impl Config {
         let s = &self.session;
         if !(1..=60).contains(&s.idle_minutes) || !(1..=24).contains(&s.absolute_hours) {
             p.push("session: idle_minutes ≤ 60 and absolute_hours ≤ 24".into());
+        }
+        if !(1..=60).contains(&self.app.idle_minutes) || !(1..=24).contains(&self.app.unlock_hours)
+        {
+            p.push("app: idle_minutes ≤ 60 and unlock_hours ≤ 24".into());
         }
         if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
             p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());

@@ -3,11 +3,13 @@
 pub mod account;
 pub mod admin;
 pub mod app;
+pub mod appapi;
 pub mod esign;
 pub mod login;
 pub mod oidc;
 pub mod passkey;
 pub mod password;
+pub mod pwa;
 pub mod register;
 pub mod twostep;
 

@@ -33,6 +33,8 @@ pub struct PasskeyRow {
     /// "Synced to your other devices" or "On this device only", in words.
     pub kept: String,
     pub level: String,
+    /// The npass app's key on a phone (design note 0015).
+    pub device: bool,
 }
 
 #[derive(Template)]
@@ -89,6 +91,7 @@ async fn list_page(
             } else {
                 "level-substantial"
             }),
+            device: p.device,
             id: p.credential_id,
             name: p.name,
         })

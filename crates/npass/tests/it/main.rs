@@ -7,6 +7,7 @@
 )]
 
 mod admin_api;
+mod app;
 mod cluster;
 mod delivery;
 mod esign;

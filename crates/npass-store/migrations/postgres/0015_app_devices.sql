@@ -1,0 +1,18 @@
+-- npass schema 15 (postgres): the npass app (design note 0015). A passkey the app made is the
+-- account's *device*; each device holds at most one app grant: an access token and a rotating
+-- refresh token (digests only), the previous refresh digest to spot a replay, and when the
+-- device key last unlocked it. Older nodes read neither. Keep in step with
+-- ../sqlite/0015_app_devices.sql.
+ALTER TABLE passkeys ADD COLUMN device BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE app_grants (
+    credential_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    access_hash TEXT NOT NULL UNIQUE,
+    access_expires_at BIGINT NOT NULL,
+    refresh_hash TEXT NOT NULL UNIQUE,
+    previous_refresh_hash TEXT,
+    unlocked_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX app_grants_account ON app_grants (account_id);
+CREATE INDEX app_grants_previous ON app_grants (previous_refresh_hash);

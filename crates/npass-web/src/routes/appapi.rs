@@ -1,0 +1,372 @@
+//! The npass app's JSON API (`/app/v1/…`, design note 0015, `docs/app-protocol.md`): app
+//! login, device enrolment, unlock and refresh, the caller's profile and devices. The PWA under
+//! `/app/` uses it; a native app can too. Tokens travel as `Authorization: Bearer`, never as
+//! cookies, so no page of another site can use them. Failures: `{"error", "message"[, "field"]}`
+//! with the message in the caller's language.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use npass_core::Error;
+use npass_core::device::{AppCaller, AppLogin, AppRefusal, AppTokens};
+use npass_core::login::{LoginError, LoginInput};
+use npass_core::passkey::Removal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::api_json;
+use crate::pages::{Layout, field_message};
+use crate::web::Ctx;
+
+/// A failure in the problem shape; 401s carry a `Bearer` challenge.
+pub(crate) fn problem(status: StatusCode, code: &str, message: String, field: &str) -> Response {
+    let mut body = json!({"error": code, "message": message});
+    if !field.is_empty()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert("field".into(), Value::from(field));
+    }
+    let mut res = api_json(status, body);
+    if status == StatusCode::UNAUTHORIZED
+        && let Ok(v) = HeaderValue::from_str(&format!("Bearer realm=\"npass\", error=\"{code}\""))
+    {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
+/// A core error as a problem, its message localised.
+fn core_problem(ctx: &Ctx, e: &Error) -> Response {
+    let (field, message) = field_message(&ctx.tr, e);
+    let code = match e {
+        Error::Invalid { reason, .. } => reason,
+        Error::RateLimited { .. } => "rate-limited",
+        Error::Expired(_) => "expired",
+        Error::Unavailable(_) => "unavailable",
+        Error::Unauthenticated(_) => "invalid-token",
+        Error::NotFound => "not-found",
+        _ => "internal",
+    };
+    let message = match e {
+        Error::Unauthenticated(_) => ctx.tr.t("app-err-invalid-token"),
+        Error::NotFound => ctx.tr.t("app-err-not-found"),
+        _ => message,
+    };
+    if crate::error::status_of(e).is_server_error() {
+        tracing::error!(error = %e, "app API request failed");
+    }
+    problem(crate::error::status_of(e), code, message, &field)
+}
+
+fn refusal(ctx: &Ctx, r: AppRefusal) -> Response {
+    match r {
+        AppRefusal::Invalid => problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            ctx.tr.t("app-err-invalid-token"),
+            "",
+        ),
+        AppRefusal::Locked => problem(
+            StatusCode::UNAUTHORIZED,
+            "locked",
+            ctx.tr.t("app-err-locked"),
+            "",
+        ),
+    }
+}
+
+fn tokens(t: AppTokens) -> Response {
+    api_json(
+        StatusCode::OK,
+        json!({
+            "access_token": t.access_token,
+            "refresh_token": t.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": t.expires_in,
+            "device": t.device,
+        }),
+    )
+}
+
+/// The bearer token of the request (`Authorization: Bearer …`), empty without one.
+pub struct Bearer(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| rest.trim().to_owned())
+            })
+            .unwrap_or_default();
+        Ok(Bearer(token))
+    }
+}
+
+/// The app's caller for an access token, or the problem to answer.
+async fn caller(st: &AppState, ctx: &Ctx, token: &str) -> Result<AppCaller, Response> {
+    match st.core.devices.caller(token).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(refusal(ctx, AppRefusal::Invalid)),
+        Err(e) => Err(core_problem(ctx, &e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    #[serde(default)]
+    pub national_id: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub code: String,
+}
+
+/// `POST /app/v1/login` `{national_id, password, code}`: an enrolment token for this phone.
+pub async fn login(State(st): State<AppState>, ctx: Ctx, Json(b): Json<LoginBody>) -> Response {
+    let input = LoginInput {
+        national_id: b.national_id,
+        password: b.password.into(),
+        code: b.code.into(),
+        pre_id: String::new(),
+    };
+    match st.core.devices.login(input, &ctx.client).await {
+        Ok(AppLogin::Enrol { token }) => api_json(
+            StatusCode::OK,
+            json!({
+                "enrol_token": token,
+                "expires_in": st.core.env.policy.fresh_login_ms / 1000,
+            }),
+        ),
+        Ok(AppLogin::NeedsTwoStep) => problem(
+            StatusCode::FORBIDDEN,
+            "two-step-needed",
+            ctx.tr.t("app-err-two-step-needed"),
+            "",
+        ),
+        Err(e) => {
+            let (status, (field, message)) = super::login::failure(&ctx.tr, &e, "err-login-failed");
+            let code = match e {
+                LoginError::RateLimited { .. } => "rate-limited",
+                LoginError::Unavailable(_) => "unavailable",
+                LoginError::Invalid(_) => "invalid",
+                LoginError::Locked => "locked-out",
+                LoginError::AccountLocked => "account-locked",
+                LoginError::EmailNotConfirmed => "email-not-confirmed",
+                LoginError::CodeUsed => "code-used",
+                _ => "login-failed",
+            };
+            problem(status, code, message, &field)
+        }
+    }
+}
+
+/// `POST /app/v1/devices/options` (the enrolment token): the passkey registration that makes
+/// this phone a device.
+pub async fn enrol_options(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    match st.core.devices.enrol_start(&t).await {
+        Ok(c) => super::passkey::options_json(c),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CeremonyBody {
+    #[serde(default)]
+    pub ceremony: String,
+    #[serde(default)]
+    pub credential: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub device: String,
+}
+
+/// `POST /app/v1/devices` (the enrolment token) `{ceremony, credential, name}`: the device
+/// and its first tokens.
+pub async fn enrol(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Json(b): Json<CeremonyBody>,
+) -> Response {
+    let answer = [b.ceremony.as_str(), b.credential.as_str(), b.name.as_str()];
+    match st.core.devices.enrol_finish(&t, answer, &ctx.client).await {
+        Ok(t) => tokens(t),
+        Err(Error::Invalid {
+            field: "passkey",
+            reason,
+            ..
+        }) => problem(
+            StatusCode::BAD_REQUEST,
+            reason,
+            ctx.tr.t(&format!("err-{reason}")),
+            "",
+        ),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `POST /app/v1/unlock/options` `{device}`: the ceremony the device key answers.
+pub async fn unlock_options(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Json(b): Json<CeremonyBody>,
+) -> Response {
+    match st.core.devices.unlock_start(&b.device).await {
+        Ok(Ok(c)) => super::passkey::options_json(c),
+        Ok(Err(r)) => refusal(&ctx, r),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `POST /app/v1/unlock` `{device, ceremony, credential}`: fresh tokens for the device.
+pub async fn unlock(State(st): State<AppState>, ctx: Ctx, Json(b): Json<CeremonyBody>) -> Response {
+    match st
+        .core
+        .devices
+        .unlock_finish(&b.device, &b.ceremony, &b.credential, &ctx.client)
+        .await
+    {
+        Ok(Ok(t)) => tokens(t),
+        Ok(Err(r)) => refusal(&ctx, r),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RefreshBody {
+    #[serde(default)]
+    pub refresh_token: String,
+}
+
+/// `POST /app/v1/token` `{refresh_token}`: new tokens while the app is unlocked.
+pub async fn refresh(State(st): State<AppState>, ctx: Ctx, Json(b): Json<RefreshBody>) -> Response {
+    match st.core.devices.refresh(&b.refresh_token, &ctx.client).await {
+        Ok(Ok(t)) => tokens(t),
+        Ok(Err(r)) => refusal(&ctx, r),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `POST /app/v1/lock` (access token): ends the device's tokens until it unlocks again.
+pub async fn lock(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st.core.devices.lock(&c).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `GET /app/v1/me` (access token): the citizen's personal details.
+pub async fn me(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let a = &c.account;
+    let p = &a.profile;
+    api_json(
+        StatusCode::OK,
+        json!({
+            "national_id": a.national_id.value,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "birth_date": p.birth_date,
+            "email": p.email,
+            "phone": p.phone,
+            "language": p.language,
+            "device": c.grant.credential_id,
+        }),
+    )
+}
+
+/// `GET /app/v1/devices` (access token): the account's devices, this one marked.
+pub async fn devices(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let list = match st.core.devices.of(&c.account.id).await {
+        Ok(l) => l,
+        Err(e) => return core_problem(&ctx, &e),
+    };
+    let l = Layout::of(&st, &ctx);
+    let items = list
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.credential_id,
+                "name": d.name,
+                "enrolled": crate::pages::local_time(&st, d.created_at),
+                "last_used": d.last_used_at.map(|t| crate::pages::local_time(&st, t))
+                    .unwrap_or_else(|| l.t("passkeys-never-used")),
+                "this_device": d.credential_id == c.grant.credential_id,
+            })
+        })
+        .collect::<Vec<_>>();
+    api_json(StatusCode::OK, json!({ "devices": items }))
+}
+
+/// `DELETE /app/v1/devices/{id}` (access token): revokes one of the account's devices (this
+/// one too); its tokens stop at once.
+pub async fn revoke(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    // Only devices here; other passkeys are managed on the web.
+    match st.core.devices.of(&c.account.id).await {
+        Ok(list) if list.iter().any(|d| d.credential_id == id) => {}
+        Ok(_) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                ctx.tr.t("app-err-not-found"),
+                "",
+            );
+        }
+        Err(e) => return core_problem(&ctx, &e),
+    }
+    // The device key unlocked the app minutes ago: a login as recent as the web asks for.
+    let recent = st.core.env.now() - c.grant.unlocked_at <= st.core.env.policy.fresh_login_ms;
+    match st
+        .core
+        .passkeys
+        .remove(&c.account, &id, recent, &ctx.client)
+        .await
+    {
+        Ok(Removal::Removed) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Removal::Gone) => problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            ctx.tr.t("app-err-not-found"),
+            "",
+        ),
+        Ok(Removal::NeedsRecentLogin) => problem(
+            StatusCode::FORBIDDEN,
+            "unlock-needed",
+            ctx.tr.t("app-err-unlock-needed"),
+            "",
+        ),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}

@@ -1,0 +1,214 @@
+// The npass app (design note 0015, docs/app-protocol.md): app login, device enrolment, the
+// lock, the citizen's details and devices, over the app's JSON API. The device key is a passkey
+// (the phone's screen lock unlocks it); the only thing kept on the phone is which credential it
+// is. Tokens live in this page's memory only: opening the app again asks for the screen lock.
+(function () {
+  'use strict';
+  var root = document.getElementById('app');
+  var webauthn = window.npassWebAuthn;
+  if (!root) { return; }
+  var DEVICE = 'npass-device';
+  var tokens = null, expires = 0, enrolToken = null;
+
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(function () {});
+  }
+
+  function text(name) { return root.getAttribute('data-' + name) || ''; }
+  function device() { try { return window.localStorage.getItem(DEVICE); } catch (e) { return null; } }
+  function keep(id) { try { window.localStorage.setItem(DEVICE, id); } catch (e) { /* private mode */ } }
+  function forget() { try { window.localStorage.removeItem(DEVICE); } catch (e) { /* nothing kept */ } }
+
+  function say(kind, msg) {
+    ['message', 'notice'].forEach(function (k) {
+      var el = root.querySelector('[data-' + k + ']');
+      el.hidden = k !== kind || !msg;
+      if (k === kind) { el.textContent = msg || ''; if (msg) { el.focus(); } }
+    });
+  }
+  function view(name) {
+    root.querySelectorAll('[data-view]').forEach(function (el) {
+      el.hidden = el.getAttribute('data-view') !== name;
+    });
+  }
+  // A failure with the server's localised message (or ours when there is none).
+  function Problem(status, body) {
+    this.status = status;
+    this.code = (body && body.error) || '';
+    this.message = (body && body.message) || text('failed');
+  }
+  function call(method, path, body, bearer) {
+    var headers = { 'Accept': 'application/json' };
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    if (bearer) { headers.Authorization = 'Bearer ' + bearer; }
+    return fetch(path, {
+      method: method, headers: headers, credentials: 'omit',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).catch(function () {
+      throw new Problem(0, { error: 'offline', message: text('offline') });
+    }).then(function (r) {
+      if (r.status === 204) { return null; }
+      return r.json().catch(function () { return {}; }).then(function (v) {
+        if (!r.ok) { throw new Problem(r.status, v); }
+        return v;
+      });
+    });
+  }
+  function took(t) {
+    tokens = t;
+    expires = Date.now() + t.expires_in * 1000;
+    keep(t.device);
+  }
+  // An API call with the access token, renewed first when it is about to run out.
+  function authed(method, path, body) {
+    var ready = tokens && Date.now() < expires - 10000 ? Promise.resolve() :
+      call('POST', '/app/v1/token', { refresh_token: tokens ? tokens.refresh_token : '' }).then(took);
+    return ready.then(function () { return call(method, path, body, tokens.access_token); });
+  }
+  function failed(e) {
+    if (e && e.status === 401) {
+      tokens = null;
+      locked(e.code === 'locked' ? '' : e.message);
+      return;
+    }
+    say('message', e && e.name === 'NotAllowedError' ? text('cancelled') : (e && e.message) || text('failed'));
+  }
+
+  function locked(msg) {
+    if (!device()) { view('login'); } else { view('locked'); }
+    if (msg) { say('message', msg); }
+  }
+
+  function home() {
+    return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices')]).then(function (r) {
+      var me = r[0];
+      Object.keys(me).forEach(function (k) {
+        var el = root.querySelector('[data-field="' + k + '"]');
+        if (el) { el.textContent = me[k]; }
+      });
+      var list = root.querySelector('[data-devices]');
+      list.textContent = '';
+      r[1].devices.forEach(function (d) {
+        var li = document.createElement('li');
+        li.className = 'card';
+        var h = document.createElement('h3');
+        h.textContent = d.name + (d.this_device ? ' (' + text('this-device') + ')' : '');
+        var p = document.createElement('p');
+        p.textContent = text('enrolled') + ': ' + d.enrolled + ' · ' + text('last-used') + ': ' + d.last_used;
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'warning';
+        b.textContent = text('revoke') + ': ' + d.name;
+        b.addEventListener('click', function () { revoke(d); });
+        li.appendChild(h); li.appendChild(p); li.appendChild(b);
+        list.appendChild(li);
+      });
+      say('message', '');
+      view('home');
+      root.querySelector('[data-title]').focus();
+    });
+  }
+
+  function revoke(d) {
+    authed('DELETE', '/app/v1/devices/' + encodeURIComponent(d.id)).then(function () {
+      if (d.this_device) {
+        tokens = null;
+        forget();
+        view('login');
+        say('notice', text('revoked'));
+        return;
+      }
+      return home();
+    }).catch(failed);
+  }
+
+  function unlock() {
+    var id = device();
+    call('POST', '/app/v1/unlock/options', { device: id }).then(function (c) {
+      var pk = c.options.publicKey;
+      pk.challenge = webauthn.unb64(pk.challenge);
+      pk.allowCredentials = webauthn.ids(pk.allowCredentials);
+      return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
+        return call('POST', '/app/v1/unlock', {
+          device: id, ceremony: c.ceremony, credential: webauthn.answer(cred)
+        });
+      });
+    }).then(function (t) { took(t); return home(); }).catch(function (e) {
+      if (e && e.status === 401) {
+        // The device was revoked (or its account locked): only a new login adds it again.
+        forget();
+        view('login');
+        say('message', text('revoked'));
+        return;
+      }
+      failed(e);
+    });
+  }
+
+  function login(form) {
+    var body = {
+      national_id: form.elements.national_id.value,
+      password: form.elements.password.value,
+      code: form.elements.code.value
+    };
+    call('POST', '/app/v1/login', body).then(function (v) {
+      enrolToken = v.enrol_token;
+      form.elements.password.value = '';
+      form.elements.code.value = '';
+      say('message', '');
+      view('enrol');
+      root.querySelector('#app-device-name').focus();
+    }).catch(failed);
+  }
+
+  function enrol(form) {
+    var name = form.elements.name.value.trim();
+    if (!name) { form.elements.name.focus(); return; }
+    call('POST', '/app/v1/devices/options', undefined, enrolToken).then(function (c) {
+      var pk = c.options.publicKey;
+      pk.challenge = webauthn.unb64(pk.challenge);
+      pk.user.id = webauthn.unb64(pk.user.id);
+      pk.excludeCredentials = webauthn.ids(pk.excludeCredentials);
+      return navigator.credentials.create({ publicKey: pk }).then(function (cred) {
+        return call('POST', '/app/v1/devices', {
+          ceremony: c.ceremony, credential: webauthn.answer(cred), name: name
+        }, enrolToken);
+      });
+    }).then(function (t) {
+      enrolToken = null;
+      took(t);
+      return home();
+    }).catch(function (e) {
+      if (e && e.status === 401) { enrolToken = null; view('login'); }
+      failed(e);
+    });
+  }
+
+  if (!window.PublicKeyCredential || !webauthn) {
+    say('message', text('failed'));
+    view('none');
+    return;
+  }
+  root.querySelector('[data-form="login"]').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    login(ev.target);
+  });
+  root.querySelector('[data-form="enrol"]').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    enrol(ev.target);
+  });
+  root.querySelector('[data-action="unlock"]').addEventListener('click', unlock);
+  root.querySelector('[data-action="forget"]').addEventListener('click', function () {
+    tokens = null;
+    forget();
+    say('message', '');
+    view('login');
+  });
+  root.querySelector('[data-action="lock"]').addEventListener('click', function () {
+    var t = tokens;
+    tokens = null;
+    (t ? call('POST', '/app/v1/lock', undefined, t.access_token) : Promise.resolve())
+      .catch(function () {}).then(function () { locked(''); });
+  });
+  locked('');
+})();

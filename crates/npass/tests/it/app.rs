@@ -1,0 +1,424 @@
+//! The npass app's JSON API over HTTP (design note 0015, docs/app-protocol.md): app login,
+//! device enrolment with a passkey (the software authenticator stands for the phone), the
+//! device's rotating tokens, the lock and unlock, and every way its access ends — revocation,
+//! an operator's lock, a replayed refresh token, an idle app.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::passkeys::{app_on_localhost, ion_at_substantial, origin};
+use crate::softkey::{Answer, SoftKey};
+
+/// A JSON call with an optional bearer token: status and body.
+async fn call(
+    b: &mut Browser,
+    method: reqwest::Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut rb = b.request(method, path);
+    if let Some(t) = bearer {
+        rb = rb.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(body) = body {
+        rb = rb
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let r = b.send(rb).await;
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(Value::Null),
+    )
+}
+
+async fn post(b: &mut Browser, path: &str, bearer: Option<&str>, body: Value) -> (u16, Value) {
+    call(b, reqwest::Method::POST, path, bearer, Some(body)).await
+}
+
+async fn get(b: &mut Browser, path: &str, bearer: &str) -> (u16, Value) {
+    call(b, reqwest::Method::GET, path, Some(bearer), None).await
+}
+
+/// ION's app login with `code`: the enrolment token.
+async fn app_login(phone: &mut Browser, code: &str) -> (u16, Value) {
+    post(
+        phone,
+        "/app/v1/login",
+        None,
+        json!({"national_id": ION.national_id, "password": ION.password, "code": code}),
+    )
+    .await
+}
+
+/// Enrols `key` as a device named `name` with the enrolment token: the tokens.
+async fn enrol(phone: &mut Browser, app: &TestApp, token: &str, key: &mut SoftKey) -> Value {
+    let (status, opts) = post(phone, "/app/v1/devices/options", Some(token), json!({})).await;
+    assert_eq!(status, 200, "{opts}");
+    let uv = &opts["options"]["publicKey"]["authenticatorSelection"]["userVerification"];
+    assert_eq!(uv, "required");
+    let credential = key.create(&opts["options"], &Answer::honest(&origin(app)));
+    let (status, tokens) = post(
+        phone,
+        "/app/v1/devices",
+        Some(token),
+        json!({"ceremony": opts["ceremony"], "credential": credential, "name": "Ion's phone"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+/// Unlocks the app with `key` answering as `a`: status and body.
+async fn unlock(phone: &mut Browser, device: &str, key: &mut SoftKey, a: &Answer) -> (u16, Value) {
+    let (status, opts) = post(
+        phone,
+        "/app/v1/unlock/options",
+        None,
+        json!({"device": device}),
+    )
+    .await;
+    if status != 200 {
+        return (status, opts);
+    }
+    let allowed = opts["options"]["publicKey"]["allowCredentials"]
+        .as_array()
+        .unwrap();
+    assert_eq!(allowed.len(), 1, "the device key only");
+    assert_eq!(allowed[0]["id"], device);
+    let credential = key.get(&opts["options"], a);
+    post(
+        phone,
+        "/app/v1/unlock",
+        None,
+        json!({"device": device, "ceremony": opts["ceremony"], "credential": credential}),
+    )
+    .await
+}
+
+async fn audit_kinds(app: &TestApp) -> Vec<String> {
+    let trail = app.core.store.audit_range(0, 1000).await.unwrap();
+    trail.into_iter().map(|r| r.event.kind).collect()
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap()
+}
+
+/// ION at substantial on the web, and the phone enrolled: the web browser, the phone, the key,
+/// the tokens, and ION's Authenticator secret.
+async fn enrolled(app: &TestApp) -> (Browser, Browser, SoftKey, Value, Vec<u8>) {
+    let (web, secret) = ion_at_substantial(app).await;
+    app.clock.advance_secs(30);
+    let mut phone = app.browser();
+    let (status, v) = app_login(&mut phone, &app.code(&secret)).await;
+    assert_eq!(status, 200, "{v}");
+    let mut key = SoftKey::new();
+    let tokens = enrol(&mut phone, app, s(&v["enrol_token"]), &mut key).await;
+    (web, phone, key, tokens, secret)
+}
+
+#[tokio::test]
+async fn an_app_login_enrols_the_phone_whose_tokens_rotate_and_whose_key_unlocks_it() {
+    let app = app_on_localhost(|_| {}).await;
+    let (mut web, secret) = ion_at_substantial(&app).await;
+    app.clock.advance_secs(30);
+    let mut phone = app.browser();
+
+    // The app login follows the login rules: the code is needed, and a wrong one fails.
+    let (status, v) = app_login(&mut phone, "").await;
+    assert_eq!((status, s(&v["error"])), (401, "login-failed"), "{v}");
+    assert_eq!(
+        v["message"],
+        "The identification number, the password or the verification code is wrong."
+    );
+    let (status, v) = app_login(&mut phone, &app.code(&secret)).await;
+    assert_eq!(status, 200, "{v}");
+    let enrol_token = s(&v["enrol_token"]).to_owned();
+
+    let mut key = SoftKey::new();
+    let tokens = enrol(&mut phone, &app, &enrol_token, &mut key).await;
+    let device = s(&tokens["device"]).to_owned();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 300);
+    // The enrolment token was spent with the enrolment.
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/devices/options",
+        Some(&enrol_token),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, s(&v["error"])), (401, "invalid-token"), "{v}");
+
+    let access = s(&tokens["access_token"]).to_owned();
+    let (status, me) = get(&mut phone, "/app/v1/me", &access).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["national_id"], ION.national_id);
+    assert_eq!(me["device"], device.as_str());
+    let (_, list) = get(&mut phone, "/app/v1/devices", &access).await;
+    assert_eq!(list["devices"][0]["name"], "Ion's phone");
+    assert_eq!(list["devices"][0]["this_device"], true);
+    // The web knows it too: as a passkey that is this account's device.
+    web.get("/account/passkeys")
+        .await
+        .status(200)
+        .has("Ion&#39;s phone")
+        .has("The npass app on this phone");
+
+    // A refresh gives new tokens once; the old access token stops with it.
+    let (status, t2) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": tokens["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t2}");
+    assert_ne!(t2["refresh_token"], tokens["refresh_token"]);
+    assert_eq!(get(&mut phone, "/app/v1/me", &access).await.0, 401);
+    assert_eq!(
+        get(&mut phone, "/app/v1/me", s(&t2["access_token"]))
+            .await
+            .0,
+        200
+    );
+    // The spent refresh token again (a stolen copy): the grant ends for both holders.
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": tokens["refresh_token"]}),
+    )
+    .await;
+    assert_eq!((status, s(&v["error"])), (401, "invalid-token"));
+    assert_eq!(
+        get(&mut phone, "/app/v1/me", s(&t2["access_token"]))
+            .await
+            .0,
+        401
+    );
+    let (status, _) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": t2["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Only the device key, with the phone's screen lock, unlocks it again.
+    let honest = Answer::honest(&origin(&app));
+    let no_uv = Answer {
+        user_verified: false,
+        ..honest.clone()
+    };
+    assert_eq!(unlock(&mut phone, &device, &mut key, &no_uv).await.0, 401);
+    let elsewhere = Answer::honest("https://npass.example.net");
+    assert_eq!(
+        unlock(&mut phone, &device, &mut key, &elsewhere).await.0,
+        401
+    );
+    let mut other = SoftKey::new();
+    other.credential_id = key.credential_id.clone();
+    assert_eq!(
+        unlock(&mut phone, &device, &mut other, &honest).await.0,
+        401
+    );
+    let (status, t3) = unlock(&mut phone, &device, &mut key, &honest).await;
+    assert_eq!(status, 200, "{t3}");
+    assert_eq!(
+        get(&mut phone, "/app/v1/me", s(&t3["access_token"]))
+            .await
+            .0,
+        200
+    );
+
+    // An idle app locks: its refresh token no longer renews once the access token has been
+    // out for longer than the idle time; the device key opens it again.
+    app.clock.advance_secs(5 * 60 + 5 * 60 + 1);
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": t3["refresh_token"]}),
+    )
+    .await;
+    assert_eq!((status, s(&v["error"])), (401, "locked"), "{v}");
+    assert_eq!(
+        v["message"],
+        "The app is locked. Unlock it with this phone's screen lock."
+    );
+    let (status, t4) = unlock(&mut phone, &device, &mut key, &honest).await;
+    assert_eq!(status, 200, "{t4}");
+
+    // The app's own lock ends its tokens.
+    let (status, _) = post(
+        &mut phone,
+        "/app/v1/lock",
+        Some(s(&t4["access_token"])),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        get(&mut phone, "/app/v1/me", s(&t4["access_token"]))
+            .await
+            .0,
+        401
+    );
+
+    let trail = audit_kinds(&app).await;
+    for kind in [
+        "device.enrolled",
+        "app.signed-in",
+        "app.refresh-reused",
+        "app.unlock-refused",
+        "app.unlocked",
+    ] {
+        assert!(trail.iter().any(|k| k == kind), "{kind} in {trail:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_device_or_a_locked_account_stops_at_once() {
+    let app = app_on_localhost(|_| {}).await;
+    let (mut web, mut phone, mut key, tokens, secret) = enrolled(&app).await;
+    let device = s(&tokens["device"]).to_owned();
+    let honest = Answer::honest(&origin(&app));
+
+    // An operator's lock: the access token, the refresh token and the key all stop.
+    app.core
+        .admin
+        .set_citizen_locked(ION.national_id, true, &npass_core::login::Client::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&mut phone, "/app/v1/me", s(&tokens["access_token"]))
+            .await
+            .0,
+        401
+    );
+    let (status, _) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": tokens["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(unlock(&mut phone, &device, &mut key, &honest).await.0, 401);
+    app.core
+        .admin
+        .set_citizen_locked(
+            ION.national_id,
+            false,
+            &npass_core::login::Client::default(),
+        )
+        .await
+        .unwrap();
+    let (status, t) = unlock(&mut phone, &device, &mut key, &honest).await;
+    assert_eq!(status, 200, "{t}");
+    let access = s(&t["access_token"]).to_owned();
+
+    // Another account's passkey id cannot be revoked from here, nor a made-up one.
+    let (status, v) = call(
+        &mut phone,
+        reqwest::Method::DELETE,
+        "/app/v1/devices/not-a-device",
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!((status, s(&v["error"])), (404, "not-found"));
+
+    // Revoked on the web (My account, passkeys): every node reads the row on every call.
+    // (The operator's lock ended the web session too: log in again.)
+    app.clock.advance_secs(30);
+    login(&mut web, &ION, &app.code(&secret)).await.status(303);
+    let csrf = web.get("/account/passkeys").await.csrf();
+    let r = web
+        .post_raw(
+            "/account/passkeys/remove",
+            &[("csrf", &csrf), ("id", &device)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(get(&mut phone, "/app/v1/me", &access).await.0, 401);
+    let (status, v) = unlock(&mut phone, &device, &mut key, &honest).await;
+    assert_eq!((status, s(&v["error"])), (401, "invalid-token"));
+    let (status, _) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": t["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_app_revokes_its_own_device_and_a_password_alone_cannot_enrol_one() {
+    let app = app_on_localhost(|_| {}).await;
+    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let device = s(&tokens["device"]).to_owned();
+    let access = s(&tokens["access_token"]).to_owned();
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::DELETE,
+        &format!("/app/v1/devices/{device}"),
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(get(&mut phone, "/app/v1/me", &access).await.0, 401);
+    assert!(
+        audit_kinds(&app)
+            .await
+            .iter()
+            .any(|k| k == "passkey.removed")
+    );
+
+    // ANA has no two-step: her password logs in to the web (level low), not the app.
+    let mut web = registered(&app, &ANA).await;
+    login(&mut web, &ANA, "").await.status(303);
+    let mut phone = app.browser();
+    phone.lang = Some("ro".into());
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/login",
+        None,
+        json!({"national_id": ANA.national_id, "password": ANA.password, "code": ""}),
+    )
+    .await;
+    assert_eq!((status, s(&v["error"])), (403, "two-step-needed"), "{v}");
+    assert!(
+        s(&v["message"]).contains("autentificarea în doi pași"),
+        "{v}"
+    );
+    // No session was left behind for it.
+    let id = app
+        .core
+        .store
+        .account_by_national_id(ANA.national_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let live = app.core.logins.sessions_of(&id).await.unwrap();
+    assert_eq!(live.len(), 1, "the web's session only");
+
+    // Malformed bodies and tokens get the problem shape, not a crash.
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/token",
+        None,
+        json!({"refresh_token": 7}),
+    )
+    .await;
+    assert!(status == 400 || status == 422, "{status} {v}");
+    let (status, v) = get(&mut phone, "/app/v1/me", &"x".repeat(5000)).await;
+    assert_eq!((status, s(&v["error"])), (401, "invalid-token"));
+}
