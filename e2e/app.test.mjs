@@ -94,6 +94,42 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await axe(p, 'en-app-home');
   await fitsWidth(p, 'en-app-home');
 
+  // The app becomes the Authenticator: the old app's code first, then codes made on the phone
+  // that equal an independent TOTP of the seed npass sent (read here from the response).
+  let seed;
+  p.on('response', async (r) => {
+    if (r.url().endsWith('/app/v1/codes') && r.ok()) seed = (await r.json()).secret;
+  });
+  await p.locator('#app-current-code').fill(await freshCode(secret, Date.now() + 30_000));
+  await p.getByRole('button', { name: 'Use this app for verification codes' }).click();
+  await p.getByText('This app now gives your verification codes.').waitFor();
+  assert.equal(await p.locator('[data-recovery-list] li').count(), 10);
+  const shown = async () => (await p.locator('[data-code]').innerText()).replace(/\s/g, '');
+  const near = (t) => [totp(seed, t - 30_000), totp(seed, t), totp(seed, t + 30_000)];
+  assert.ok(near(Date.now()).includes(await shown()), 'the code is the seed\'s TOTP');
+  await axe(p, 'en-app-codes');
+
+  // Offline the shell still opens (the service worker), the screen lock is still asked, and
+  // the codes are there.
+  await p.context().setOffline(true);
+  await p.reload();
+  await p.getByRole('button', { name: 'Unlock' }).click();
+  await p.getByText('No connection to npass.').waitFor();
+  assert.ok(near(Date.now()).includes(await shown()), 'offline codes too');
+  assert.ok(await p.locator('[data-devices]').isHidden());
+  await p.context().setOffline(false);
+  await p.reload();
+  await p.getByRole('button', { name: 'Unlock' }).click();
+  await p.getByRole('heading', { name: 'Your details' }).waitFor();
+
+  // The password, changed in the app.
+  await p.locator('summary', { hasText: 'Change your password' }).click();
+  await p.locator('#app-current-password').fill(PASSWORD);
+  await p.locator('#app-new-password').fill('o noua parola pentru Ion 2026');
+  await p.locator('#app-new-password-confirm').fill('o noua parola pentru Ion 2026');
+  await p.getByRole('button', { name: 'Change your password' }).click();
+  await p.getByText('Your new password is saved.').waitFor();
+
   // The lock: the app's own button, and opening it again (tokens live in the page only).
   await p.getByRole('button', { name: 'Lock the app' }).click();
   await p.getByRole('heading', { name: 'The app is locked' }).waitFor();
@@ -118,11 +154,15 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await p.getByText('Approved. Go back to the other device').waitFor();
   await other.getByRole('heading', { name: 'My account' }).waitFor();
 
-  // Revoked from the computer's My account: the app stops and says so.
-  await computer.goto(`${base}/account/passkeys`);
-  await computer.getByText('The npass app on this phone').waitFor();
-  await computer.getByRole('button', { name: 'Remove "Ion\'s phone"' }).click();
-  await computer.getByText('The passkey is removed.').waitFor();
+  // The password change signed the first computer out.
+  await computer.goto(`${base}/account`);
+  await computer.locator('#national_id').waitFor();
+
+  // Revoked from the other computer's My account: the app stops and says so.
+  await other.goto(`${base}/account/passkeys`);
+  await other.getByText('The npass app on this phone').waitFor();
+  await other.getByRole('button', { name: 'Remove "Ion\'s phone"' }).click();
+  await other.getByText('The passkey is removed.').waitFor();
   await p.goto(`${base}/app/`);
   await p.getByRole('button', { name: 'Unlock' }).click();
   await p.getByText('This phone is no longer one of your devices.').waitFor();

@@ -58,6 +58,7 @@ pub struct AppCaller {
 
 pub struct Devices {
     pub(crate) logins: Arc<Logins>,
+    pub(crate) credentials: Arc<crate::twostep::Credentials>,
     pub(crate) passkeys: Arc<Passkeys>,
     pub(crate) grants: Arc<dyn AppGrantStore>,
     pub(crate) accounts: Arc<dyn AccountStore>,
@@ -136,6 +137,17 @@ impl Devices {
         kind: &str,
         client: &Client,
     ) -> Result<AppTokens> {
+        self.issue_at(device, kind, self.env.now(), client).await
+    }
+
+    /// Writes the device's grant with new tokens, last unlocked at `unlocked_at`.
+    async fn issue_at(
+        &self,
+        device: &PasskeyRecord,
+        kind: &str,
+        unlocked_at: i64,
+        client: &Client,
+    ) -> Result<AppTokens> {
         let now = self.env.now();
         let access = rng::token(self.env.rng.as_ref());
         let refresh = rng::token(self.env.rng.as_ref());
@@ -145,7 +157,7 @@ impl Devices {
             access_hash: digest(&access),
             access_expires_at: now + ACCESS_TTL_MS,
             refresh_hash: digest(&refresh),
-            unlocked_at: now,
+            unlocked_at,
             created_at: now,
         };
         let ev = audit::event(
@@ -325,6 +337,96 @@ impl Devices {
             return Ok(None);
         };
         Ok(Some(AppCaller { account, grant }))
+    }
+
+    /// Whether the device key unlocked the app recently enough for a change of how the
+    /// citizen logs in (the web's fresh login); never in a deployment where such changes need
+    /// an e-signature login (the app has none).
+    pub fn may_change(
+        &self,
+        caller: &AppCaller,
+        esign: bool,
+    ) -> std::result::Result<(), &'static str> {
+        if esign {
+            return Err("esign-needed");
+        }
+        if self.env.now() - caller.grant.unlocked_at > self.env.policy.fresh_login_ms {
+            return Err("unlock-needed");
+        }
+        Ok(())
+    }
+
+    /// Changes the password from the app: the current one is always needed. Every session and
+    /// app grant of the account ends (as on the web); the caller's device gets new tokens with
+    /// the unlock it had.
+    pub async fn change_password(
+        &self,
+        caller: &AppCaller,
+        [current, password, confirm]: [&str; 3],
+        client: &Client,
+    ) -> Result<AppTokens> {
+        let now = self.env.now();
+        // No web session is the app's: none is kept, and the current password is checked.
+        let nobody = crate::model::Session {
+            id_hash: String::new(),
+            account_id: caller.account.id.clone(),
+            level: Level::Substantial,
+            amr: Vec::new(),
+            auth_time: 0,
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: now,
+            expires_at: now,
+            chain: String::new(),
+            user_agent: String::new(),
+            ip: String::new(),
+        };
+        self.credentials
+            .change_password(&caller.account, &nobody, current, password, confirm, client)
+            .await?;
+        let device = self
+            .device(&caller.grant.credential_id)
+            .await?
+            .ok_or(Error::Unauthenticated("app-device"))?;
+        self.issue_at(&device, "app.signed-in", caller.grant.unlocked_at, client)
+            .await
+    }
+
+    /// Starts making the app the account's Authenticator: a new seed, pending until a code from
+    /// it is confirmed. Replacing an Authenticator app needs a current code from it.
+    pub async fn codes_start(
+        &self,
+        caller: &AppCaller,
+        current_code: &str,
+        client: &Client,
+    ) -> Result<String> {
+        let account = &caller.account;
+        if self
+            .credentials
+            .two_step_status(account)
+            .await?
+            .active
+            .is_some()
+        {
+            self.credentials
+                .start_replacement(account, current_code, client)
+                .await?;
+        }
+        let e = self.credentials.enrolment(account).await?;
+        Ok(e.secret_grouped.replace(' ', ""))
+    }
+
+    /// Confirms the app's first code: the app is now the account's Authenticator (any other
+    /// stops). Returns the new recovery codes, to be shown once.
+    pub async fn codes_confirm(
+        &self,
+        caller: &AppCaller,
+        code: &str,
+        client: &Client,
+    ) -> Result<Vec<String>> {
+        self.credentials
+            .confirm_enrolment(&caller.account, code, client)
+            .await
     }
 
     /// Ends the caller's grant: the app is locked until its device key unlocks it.

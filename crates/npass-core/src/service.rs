@@ -245,7 +245,7 @@ pub struct Core {
     /// Self-registration and email confirmation.
     pub registrations: crate::register::Registrations,
     /// A citizen's password, authenticator and recovery codes.
-    pub credentials: crate::twostep::Credentials,
+    pub credentials: Arc<crate::twostep::Credentials>,
     /// Forgotten passwords, reset by an emailed link.
     pub resets: crate::reset::PasswordResets,
     /// The citizen's contact details, email address, and deleting the account.
@@ -300,7 +300,7 @@ impl Core {
             env: env.clone(),
             hashing: hashing.clone(),
         };
-        let credentials = crate::twostep::Credentials {
+        let credentials = Arc::new(crate::twostep::Credentials {
             accounts: store.clone(),
             totp: store.clone(),
             recovery: store.clone(),
@@ -311,7 +311,7 @@ impl Core {
             sealer: sealer.clone(),
             sessions: store.clone(),
             ended: ended.clone(),
-        };
+        });
         let admin = crate::admin::Admin {
             accounts: store.clone(),
             sessions: store.clone(),
@@ -399,6 +399,7 @@ impl Core {
         };
         let devices = crate::device::Devices {
             logins: logins.clone(),
+            credentials: credentials.clone(),
             passkeys: passkeys.clone(),
             grants: store.clone(),
             accounts: store.clone(),

@@ -79,9 +79,111 @@
     if (msg) { say('message', msg); }
   }
 
+  // Codes: the seed becomes a non-extractable WebCrypto HMAC key kept in IndexedDB; no script
+  // can read it back, and codes are made offline (RFC 6238: SHA-1, 6 digits, 30 s).
+  function db() {
+    return new Promise(function (ok, no) {
+      var r = window.indexedDB.open('npass', 1);
+      r.onupgradeneeded = function () { r.result.createObjectStore('keys'); };
+      r.onsuccess = function () { ok(r.result); };
+      r.onerror = function () { no(r.error); };
+    });
+  }
+  function store(mode, f) {
+    return db().then(function (d) {
+      return new Promise(function (ok, no) {
+        var tx = d.transaction('keys', mode), req = f(tx.objectStore('keys'));
+        tx.oncomplete = function () { ok(req && req.result); };
+        tx.onerror = function () { no(tx.error); };
+      });
+    });
+  }
+  function codeKey() {
+    return store('readonly', function (s) { return s.get('totp'); }).then(function (v) {
+      return v && v.device === device() ? v.key : null;
+    });
+  }
+  function unbase32(s) {
+    var abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', bits = 0, value = 0, out = [];
+    s.replace(/=+$/, '').toUpperCase().split('').forEach(function (c) {
+      value = (value << 5) | abc.indexOf(c);
+      bits += 5;
+      if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+    });
+    return new Uint8Array(out);
+  }
+  function totp(key, at) {
+    var counter = new DataView(new ArrayBuffer(8));
+    counter.setUint32(4, Math.floor(at / 30000));
+    return crypto.subtle.sign('HMAC', key, counter.buffer).then(function (mac) {
+      var h = new Uint8Array(mac), o = h[19] & 15;
+      var n = ((h[o] & 127) << 24 | h[o + 1] << 16 | h[o + 2] << 8 | h[o + 3]) % 1000000;
+      return String(n).padStart(6, '0');
+    });
+  }
+  var ticking = null;
+  function showCodes(key) {
+    root.querySelector('[data-codes-on]').hidden = false;
+    root.querySelector('[data-codes-off]').hidden = true;
+    function tick() {
+      var now = Date.now();
+      totp(key, now).then(function (c) {
+        root.querySelector('[data-code]').textContent = c.slice(0, 3) + ' ' + c.slice(3);
+        root.querySelector('[data-code-left]').textContent =
+          text('seconds-left') + ' ' + (30 - Math.floor(now / 1000) % 30);
+      });
+    }
+    tick();
+    if (ticking) { clearInterval(ticking); }
+    ticking = setInterval(tick, 1000);
+  }
+  function codesSetUp(form) {
+    var key;
+    authed('POST', '/app/v1/codes', { code: form.elements.code.value }).then(function (seed) {
+      return crypto.subtle.importKey('raw', unbase32(seed.secret), { name: 'HMAC', hash: 'SHA-1' },
+        false, ['sign']);
+    }).then(function (k) {
+      key = k;
+      return totp(key, Date.now());
+    }).then(function (code) {
+      return authed('POST', '/app/v1/codes/confirm', { code: code });
+    }).then(function (v) {
+      return store('readwrite', function (s) {
+        return s.put({ device: device(), key: key }, 'totp');
+      }).then(function () { return v; });
+    }).then(function (v) {
+      var list = root.querySelector('[data-recovery-list]');
+      list.textContent = '';
+      v.recovery_codes.forEach(function (c) {
+        var li = document.createElement('li');
+        li.textContent = c;
+        list.appendChild(li);
+      });
+      root.querySelector('[data-recovery]').hidden = false;
+      showCodes(key);
+      say('notice', text('codes-done'));
+    }).catch(failed);
+  }
+  function passwordChange(form) {
+    var body = {
+      current_password: form.elements.current_password.value,
+      password: form.elements.password.value,
+      password_confirm: form.elements.password_confirm.value
+    };
+    authed('POST', '/app/v1/password', body).then(function (t) {
+      took(t);
+      form.reset();
+      say('notice', text('password-changed'));
+    }).catch(failed);
+  }
+
   function home() {
     return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices')]).then(function (r) {
       var me = r[0];
+      root.querySelector('[data-current-code]').hidden = !me.two_step;
+      codeKey().then(function (key) {
+        if (key) { showCodes(key); } else { root.querySelector('[data-codes-off]').hidden = false; }
+      }).catch(function () {});
       Object.keys(me).forEach(function (k) {
         var el = root.querySelector('[data-field="' + k + '"]');
         if (el) { el.textContent = me[k]; }
@@ -122,6 +224,22 @@
     }).catch(failed);
   }
 
+  // Offline: the screen lock is still asked for (a local ceremony on the device key), and only
+  // the codes, made on the phone, are shown.
+  function offline() {
+    var challenge = crypto.getRandomValues(new Uint8Array(32));
+    var pk = {
+      challenge: challenge, rpId: window.location.hostname, userVerification: 'required',
+      allowCredentials: webauthn.ids([{ type: 'public-key', id: device() }])
+    };
+    return navigator.credentials.get({ publicKey: pk }).then(codeKey).then(function (key) {
+      root.querySelectorAll('[data-online]').forEach(function (el) { el.hidden = true; });
+      view('home');
+      if (key) { showCodes(key); }
+      say('notice', text('offline'));
+    });
+  }
+
   function unlock() {
     var id = device();
     call('POST', '/app/v1/unlock/options', { device: id }).then(function (c) {
@@ -133,7 +251,12 @@
           device: id, ceremony: c.ceremony, credential: webauthn.answer(cred)
         });
       });
-    }).then(function (t) { took(t); return home(); }).catch(function (e) {
+    }).then(function (t) {
+      took(t);
+      root.querySelectorAll('[data-online]').forEach(function (el) { el.hidden = false; });
+      return home();
+    }).catch(function (e) {
+      if (e && e.status === 0) { return offline().catch(failed); }
       if (e && e.status === 401) {
         // The device was revoked (or its account locked): only a new login adds it again.
         forget();
@@ -197,10 +320,19 @@
     ev.preventDefault();
     enrol(ev.target);
   });
+  root.querySelector('[data-form="codes"]').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    codesSetUp(ev.target);
+  });
+  root.querySelector('[data-form="password"]').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    passwordChange(ev.target);
+  });
   root.querySelector('[data-action="unlock"]').addEventListener('click', unlock);
   root.querySelector('[data-action="forget"]').addEventListener('click', function () {
     tokens = null;
     forget();
+    store('readwrite', function (s) { return s.delete('totp'); }).catch(function () {});
     say('message', '');
     view('login');
   });

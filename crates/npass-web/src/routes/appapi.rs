@@ -279,6 +279,10 @@ pub async fn me(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Resp
     };
     let a = &c.account;
     let p = &a.profile;
+    let two_step = match st.core.credentials.two_step_status(a).await {
+        Ok(t) => t.active.is_some(),
+        Err(e) => return core_problem(&ctx, &e),
+    };
     api_json(
         StatusCode::OK,
         json!({
@@ -289,6 +293,7 @@ pub async fn me(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Resp
             "email": p.email,
             "phone": p.phone,
             "language": p.language,
+            "two_step": two_step,
             "device": c.grant.credential_id,
         }),
     )
@@ -367,6 +372,116 @@ pub async fn revoke(
             ctx.tr.t("app-err-unlock-needed"),
             "",
         ),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// The caller, if the device key unlocked the app recently enough for a change of how the
+/// citizen logs in; else the problem to answer.
+async fn changing(st: &AppState, ctx: &Ctx, token: &str) -> Result<AppCaller, Response> {
+    let c = caller(st, ctx, token).await?;
+    match st.core.devices.may_change(&c, st.core.esign.enabled()) {
+        Ok(()) => Ok(c),
+        Err(code) => Err(problem(
+            StatusCode::FORBIDDEN,
+            code,
+            ctx.tr.t(&format!("app-err-{code}")),
+            "",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    #[serde(default)]
+    pub current_password: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+/// `POST /app/v1/password` (access token) `{current_password, password, password_confirm}`:
+/// every other session ends; the answer carries this device's new tokens.
+pub async fn password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Json(b): Json<PasswordBody>,
+) -> Response {
+    let c = match changing(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let answer = [
+        b.current_password.as_str(),
+        b.password.as_str(),
+        b.password_confirm.as_str(),
+    ];
+    match st
+        .core
+        .devices
+        .change_password(&c, answer, &ctx.client)
+        .await
+    {
+        Ok(t) => tokens(t),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeBody {
+    #[serde(default)]
+    pub code: String,
+}
+
+/// `POST /app/v1/codes` (access token) `{code}`: a new Authenticator seed for the app (`code`:
+/// the current Authenticator's, when there is one), pending until confirmed.
+pub async fn codes_start(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Json(b): Json<CodeBody>,
+) -> Response {
+    let c = match changing(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st.core.devices.codes_start(&c, &b.code, &ctx.client).await {
+        Ok(secret) => api_json(
+            StatusCode::OK,
+            json!({
+                "secret": secret,
+                "algorithm": "SHA1",
+                "digits": 6,
+                "period": 30,
+                "issuer": st.core.env.policy.service_name,
+                "account": c.account.national_id.value,
+            }),
+        ),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `POST /app/v1/codes/confirm` (access token) `{code}`: the app's first code; the app is the
+/// account's Authenticator from now on. Answers the new recovery codes, once.
+pub async fn codes_confirm(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Json(b): Json<CodeBody>,
+) -> Response {
+    let c = match changing(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .core
+        .devices
+        .codes_confirm(&c, &b.code, &ctx.client)
+        .await
+    {
+        Ok(codes) => api_json(StatusCode::OK, json!({ "recovery_codes": codes })),
         Err(e) => core_problem(&ctx, &e),
     }
 }

@@ -422,3 +422,123 @@ async fn the_app_revokes_its_own_device_and_a_password_alone_cannot_enrol_one() 
     let (status, v) = get(&mut phone, "/app/v1/me", &"x".repeat(5000)).await;
     assert_eq!((status, s(&v["error"])), (401, "invalid-token"));
 }
+
+#[tokio::test]
+async fn the_app_changes_the_password_and_becomes_the_authenticator() {
+    let app = app_on_localhost(|_| {}).await;
+    let (mut web, mut phone, _key, tokens, old_secret) = enrolled(&app).await;
+    let access = s(&tokens["access_token"]).to_owned();
+
+    // The password: the current one is always asked for.
+    let change = |current: &str| {
+        json!({"current_password": current, "password": "o noua parola pentru Ion 2026",
+               "password_confirm": "o noua parola pentru Ion 2026"})
+    };
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/password",
+        Some(&access),
+        change("wrong one"),
+    )
+    .await;
+    assert_eq!((status, s(&v["field"])), (400, "current_password"), "{v}");
+    let (status, t) = post(
+        &mut phone,
+        "/app/v1/password",
+        Some(&access),
+        change(ION.password),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    // Every other session ended; this device goes on with its new tokens.
+    assert_eq!(get(&mut phone, "/app/v1/me", &access).await.0, 401);
+    let access = s(&t["access_token"]).to_owned();
+    assert_eq!(get(&mut phone, "/app/v1/me", &access).await.0, 200);
+    let r = web.get("/account").await;
+    assert_eq!((r.status, r.location().starts_with("/login")), (303, true));
+    app.mail(ION.email, "password").await;
+
+    // Codes: replacing the Authenticator app needs one of its codes first.
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/codes",
+        Some(&access),
+        json!({"code": ""}),
+    )
+    .await;
+    assert_eq!((status, s(&v["field"])), (400, "code"), "{v}");
+    app.clock.advance_secs(30);
+    let (status, seed) = post(
+        &mut phone,
+        "/app/v1/codes",
+        Some(&access),
+        json!({"code": app.code(&old_secret)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{seed}");
+    assert_eq!(
+        (seed["digits"].as_u64(), seed["period"].as_u64()),
+        (Some(6), Some(30))
+    );
+    let new_secret = data_encoding::BASE32_NOPAD
+        .decode(s(&seed["secret"]).as_bytes())
+        .unwrap();
+    assert_eq!(new_secret.len(), 20, "160-bit seeds");
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/codes/confirm",
+        Some(&access),
+        json!({"code": "000000"}),
+    )
+    .await;
+    assert_eq!((status, s(&v["field"])), (400, "code"), "{v}");
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/codes/confirm",
+        Some(&access),
+        json!({"code": app.code(&new_secret)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["recovery_codes"].as_array().unwrap().len(), 10);
+
+    // The web login now takes the app's codes, not the old app's.
+    app.clock.advance_secs(30);
+    let mut b = app.browser();
+    let mut new_ion = ION;
+    new_ion.password = "o noua parola pentru Ion 2026";
+    login(&mut b, &new_ion, &app.code(&old_secret))
+        .await
+        .status(401);
+    app.clock.advance_secs(30);
+    let r = login(&mut b, &new_ion, &app.code(&new_secret)).await;
+    assert_eq!((r.status, r.location()), (303, "/account".to_string()));
+
+    // Long after the last unlock, changes need the screen lock again (the app stays open).
+    let mut refresh = s(&t["refresh_token"]).to_owned();
+    for _ in 0..5 {
+        app.clock.advance_secs(4 * 60);
+        let (status, t2) = post(
+            &mut phone,
+            "/app/v1/token",
+            None,
+            json!({"refresh_token": refresh}),
+        )
+        .await;
+        assert_eq!(status, 200, "{t2}");
+        refresh = s(&t2["refresh_token"]).to_owned();
+        let (status, v) = post(
+            &mut phone,
+            "/app/v1/codes",
+            Some(s(&t2["access_token"])),
+            json!({"code": ""}),
+        )
+        .await;
+        if status == 403 {
+            assert_eq!(s(&v["error"]), "unlock-needed");
+            assert!(s(&v["message"]).contains("screen lock"), "{v}");
+            return;
+        }
+    }
+    panic!("the app never asked for the screen lock again");
+}
