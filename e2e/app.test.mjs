@@ -154,6 +154,20 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await p.getByText('Approved. Go back to the other device').waitFor();
   await other.getByRole('heading', { name: 'My account' }).waitFor();
 
+  // A request sent by typing the national ID: listed in the app, refused there.
+  const third = await (await browser.newContext({ bypassCSP: true, locale: 'en-GB' })).newPage();
+  await third.goto(`${base}/login`);
+  await third.locator('#app_national_id').fill('2000000000004');
+  await third.getByRole('button', { name: 'Send to my phone' }).click();
+  await third.getByText('the request is waiting in the app too').waitFor();
+  await axe(third, 'en-app-sent');
+  await p.goto(`${base}/app/`);
+  await p.getByRole('button', { name: 'Unlock' }).click();
+  await p.getByRole('link', { name: 'Check and answer' }).click();
+  await p.getByRole('button', { name: 'It was not me: refuse' }).click();
+  await p.getByText('Refused. Nobody was logged in.').waitFor();
+  await third.getByRole('heading', { name: 'This code can no longer be used' }).waitFor();
+
   // The password change signed the first computer out.
   await computer.goto(`${base}/account`);
   await computer.locator('#national_id').waitFor();

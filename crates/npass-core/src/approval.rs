@@ -23,6 +23,10 @@ pub const QR_TTL_MS: i64 = 2 * 60 * 1000;
 const SEAL_CONTEXT: &str = "npass qr login secret v1";
 /// The ceremony kind of an approval.
 const KIND_APPROVE: &str = "approve";
+/// At most this many requests are sent to an account's devices while each comes within
+/// `PUSH_WINDOW_MS` of the one before.
+pub const PUSH_CAP: i64 = 3;
+pub const PUSH_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// What the login page's challenge keeps while it waits: the number the browser shows, and
 /// what the phone is told about the browser.
@@ -105,9 +109,24 @@ impl From<Unanswerable> for Refusal {
     }
 }
 
+/// A request sent to the caller's devices, as the app lists it: what `request` shows, and the
+/// secret the app answers with (it reached the app over its session, not by a scan).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: String,
+    pub secret: String,
+    pub service: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub at: i64,
+}
+
 /// QR logins over the challenges, the stored login transactions and the passkeys.
 pub struct Approvals {
     pub(crate) challenges: Challenges,
+    pub(crate) accounts: Arc<dyn crate::store::AccountStore>,
+    pub(crate) grants: Arc<dyn crate::store::AppGrantStore>,
+    pub(crate) throttles: crate::service::Throttles,
     pub(crate) logins: Arc<Logins>,
     pub(crate) passkeys: Arc<Passkeys>,
     pub(crate) audit: Arc<dyn AuditStore>,
@@ -171,6 +190,83 @@ impl Approvals {
             secret,
             number,
         })
+    }
+
+    /// Starts a QR login for the browser `pre_id`, as `start` does, and sends it to the
+    /// devices of the account whose national ID the citizen typed — if there is one with
+    /// devices, and it was sent fewer than `PUSH_CAP` requests lately. The answer is the same
+    /// either way: nobody learns who has the app.
+    pub async fn send(
+        &self,
+        pre_id: &str,
+        service: &str,
+        national_id: &str,
+        client: &Client,
+    ) -> Result<QrLogin> {
+        let nid = crate::national_id::parse(national_id, &self.env.policy.schemes)
+            .map_err(Error::from)?;
+        let qr = self.start(pre_id, service, client).await?;
+        let Some(account) = self.accounts.account_by_national_id(&nid.value).await? else {
+            return Ok(qr);
+        };
+        let devices = self.passkeys.of(&account.id).await?;
+        if account.status != crate::model::AccountStatus::Active
+            || !devices.iter().any(|d| d.device)
+        {
+            return Ok(qr);
+        }
+        let key = format!("app-push:{}", account.id);
+        if !self
+            .throttles
+            .at_most(&key, PUSH_CAP, PUSH_WINDOW_MS)
+            .await?
+        {
+            let ev = audit::event(
+                "app.request-capped",
+                Some(&account.id),
+                Some(&client.ip),
+                json!({"user_agent": client.user_agent}),
+            );
+            self.audit.audit_append(&ev, None, self.env.now()).await?;
+            return Ok(qr);
+        }
+        self.grants
+            .app_request_put(&qr.id, &account.id, self.env.now() + QR_TTL_MS)
+            .await?;
+        Ok(qr)
+    }
+
+    /// The requests sent to the account's devices that still wait, newest first.
+    pub async fn pending(&self, account_id: &str) -> Result<Vec<Pending>> {
+        let mut out = Vec::new();
+        for id in self
+            .grants
+            .app_requests_of(account_id, self.env.now())
+            .await?
+        {
+            let Some(c) = self.challenges.store.challenge(&id).await? else {
+                continue;
+            };
+            let (ChallengeKind::App, Ok(shown)) = (c.kind, shown_of(&c)) else {
+                continue;
+            };
+            if self.env.now() >= c.expires_at {
+                continue;
+            }
+            let sealed = data_encoding::BASE64
+                .decode(shown.sealed.as_bytes())
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let secret = self.sealer.open(&sealed, SEAL_CONTEXT)?;
+            out.push(Pending {
+                id: c.id,
+                secret: String::from_utf8_lossy(&secret).into_owned(),
+                service: shown.service,
+                user_agent: shown.user_agent,
+                ip: shown.ip,
+                at: shown.at,
+            });
+        }
+        Ok(out)
     }
 
     async fn answerable(

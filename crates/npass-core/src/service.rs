@@ -391,6 +391,9 @@ impl Core {
                 store: store.clone(),
                 env: env.clone(),
             },
+            accounts: store.clone(),
+            grants: store.clone(),
+            throttles: throttles.clone(),
             logins: logins.clone(),
             passkeys: passkeys.clone(),
             audit: store.clone(),
@@ -531,10 +534,35 @@ impl Throttles {
     pub(crate) async fn first_in(&self, key: &str, interval_ms: i64) -> Result<bool> {
         first_in(self.store.as_ref(), key, interval_ms, self.env.now()).await
     }
+
+    /// `true` for at most `n` calls with `key` while each came within `interval_ms` of the one
+    /// before, on any node (a compare-and-set on the counter, retried when another call came
+    /// first): how many requests may be pushed to a citizen's phone.
+    pub(crate) async fn at_most(&self, key: &str, n: i64, interval_ms: i64) -> Result<bool> {
+        let now = self.env.now();
+        for _ in 0..8 {
+            let seen = self.store.throttle(key).await?;
+            let fresh = seen.failures == 0 || now - seen.last_failure_at >= interval_ms;
+            if !fresh && seen.failures >= n {
+                return Ok(false);
+            }
+            let failures = if fresh { 1 } else { seen.failures + 1 };
+            let take = ThrottleTake {
+                key,
+                seen,
+                failures,
+            };
+            if self.store.throttle_take(&[take], &[], now).await? {
+                return Ok(true);
+            }
+        }
+        Err(Error::Unavailable("pacing: too much contention".into()))
+    }
 }
 
 /// The prefixes of the counters `Throttles::sweep_pacing` may delete.
-pub const PACING_COUNTERS: [&str; 6] = [
+pub const PACING_COUNTERS: [&str; 7] = [
+    "app-push:",
     "ip:",
     "forgot-ip:",
     "resend-ip:",

@@ -694,6 +694,17 @@ pub trait AppGrantStore: Send + Sync {
     ) -> Result<Rotation>;
     /// Ends the device's grant (a lock, a logout from the app); `false` when it had none.
     async fn app_grant_end(&self, credential_id: &str) -> Result<bool>;
+    /// Lists the QR login `challenge_id` in the app of the account's devices until
+    /// `expires_at` (a request sent without scanning).
+    async fn app_request_put(
+        &self,
+        challenge_id: &str,
+        account_id: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The challenges sent to the account's devices that have not expired at `now`, newest
+    /// first.
+    async fn app_requests_of(&self, account_id: &str, now: i64) -> Result<Vec<String>>;
 }
 
 /// A WebAuthn ceremony under way (design note 0014): the library's state, opaque here.

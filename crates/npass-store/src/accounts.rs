@@ -321,6 +321,7 @@ impl AccountStore for SqlStore {
             "DELETE FROM login_transactions WHERE account_id = $1",
             "DELETE FROM passkeys WHERE account_id = $1",
             "DELETE FROM app_grants WHERE account_id = $1",
+            "DELETE FROM app_requests WHERE account_id = $1",
         ] {
             tx.exec(sql, args![id]).await?;
         }

@@ -120,6 +120,7 @@ impl ChallengeStore for SqlStore {
             "DELETE FROM challenges WHERE expires_at < $1",
             "DELETE FROM login_transactions WHERE expires_at < $1",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
+            "DELETE FROM app_requests WHERE expires_at < $1",
         ] {
             n += tx.exec(sql, args![before]).await?;
         }

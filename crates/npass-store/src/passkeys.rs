@@ -333,4 +333,32 @@ impl AppGrantStore for SqlStore {
             .await?;
         Ok(r > 0)
     }
+
+    async fn app_request_put(
+        &self,
+        challenge_id: &str,
+        account_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.pool()
+            .exec(
+                "INSERT INTO app_requests (challenge_id, account_id, expires_at) \
+                 VALUES ($1, $2, $3)",
+                args![challenge_id, account_id, expires_at],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn app_requests_of(&self, account_id: &str, now: i64) -> Result<Vec<String>> {
+        let rows = self
+            .pool()
+            .all(
+                "SELECT challenge_id FROM app_requests WHERE account_id = $1 AND expires_at > $2 \
+                 ORDER BY expires_at DESC LIMIT 20",
+                args![account_id, now],
+            )
+            .await?;
+        rows.iter().map(|r| r.col("challenge_id")).collect()
+    }
 }

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/v1/password", post(appapi::password))
         .route("/app/v1/codes", post(appapi::codes_start))
         .route("/app/v1/codes/confirm", post(appapi::codes_confirm))
+        .route("/app/v1/approvals", get(appapi::pending))
         .route("/app/v1/approvals/{id}", post(app::request))
         .route("/app/v1/approvals/{id}/options", post(app::options))
         .route("/app/v1/approvals/{id}/approve", post(app::approve))

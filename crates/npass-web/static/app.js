@@ -59,11 +59,19 @@
     expires = Date.now() + t.expires_in * 1000;
     keep(t.device);
   }
-  // An API call with the access token, renewed first when it is about to run out.
+  // An API call with the access token, renewed first when it is about to run out — once for
+  // calls made together (a refresh token works once; a second use would end the grant).
+  var refreshing = null;
+  function fresh() {
+    if (tokens && Date.now() < expires - 10000) { return Promise.resolve(); }
+    if (!refreshing) {
+      refreshing = call('POST', '/app/v1/token', { refresh_token: tokens ? tokens.refresh_token : '' })
+        .then(took).finally(function () { refreshing = null; });
+    }
+    return refreshing;
+  }
   function authed(method, path, body) {
-    var ready = tokens && Date.now() < expires - 10000 ? Promise.resolve() :
-      call('POST', '/app/v1/token', { refresh_token: tokens ? tokens.refresh_token : '' }).then(took);
-    return ready.then(function () { return call(method, path, body, tokens.access_token); });
+    return fresh().then(function () { return call(method, path, body, tokens.access_token); });
   }
   function failed(e) {
     if (e && e.status === 401) {
@@ -177,8 +185,30 @@
     }).catch(failed);
   }
 
+  // Login requests sent to this account's devices: each opens the approval page, where the
+  // citizen still checks who asks, picks the number and unlocks.
+  function requests() {
+    return authed('GET', '/app/v1/approvals').then(function (v) {
+      var list = root.querySelector('[data-requests]');
+      list.textContent = '';
+      root.querySelector('[data-requests-none]').hidden = v.approvals.length > 0;
+      v.approvals.forEach(function (a) {
+        var li = document.createElement('li');
+        li.className = 'card';
+        var p = document.createElement('p');
+        p.textContent = a.service + ' · ' + a.browser + ' · ' + a.place + ' · ' + a.at;
+        var link = document.createElement('a');
+        link.className = 'button';
+        link.href = a.link;
+        link.textContent = text('open');
+        li.appendChild(p); li.appendChild(link);
+        list.appendChild(li);
+      });
+    });
+  }
+
   function home() {
-    return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices')]).then(function (r) {
+    return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices'), requests()]).then(function (r) {
       var me = r[0];
       root.querySelector('[data-current-code]').hidden = !me.two_step;
       codeKey().then(function (key) {
@@ -329,6 +359,9 @@
     passwordChange(ev.target);
   });
   root.querySelector('[data-action="unlock"]').addEventListener('click', unlock);
+  root.querySelector('[data-action="requests"]').addEventListener('click', function () {
+    requests().catch(failed);
+  });
   root.querySelector('[data-action="forget"]').addEventListener('click', function () {
     tokens = null;
     forget();

@@ -16,3 +16,11 @@ CREATE TABLE app_grants (
 );
 CREATE INDEX app_grants_account ON app_grants (account_id);
 CREATE INDEX app_grants_previous ON app_grants (previous_refresh_hash);
+-- Requests without scanning: a QR login sent to an account's devices, listed by the app until
+-- its challenge expires (then swept with it).
+CREATE TABLE app_requests (
+    challenge_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX app_requests_account ON app_requests (account_id, expires_at);

@@ -23,6 +23,9 @@ use crate::web::{
 pub struct StartForm {
     #[serde(default)]
     pub next: String,
+    /// Typed by the citizen: send the request to this account's devices too.
+    #[serde(default)]
+    pub national_id: String,
 }
 
 fn next_query(next: &str) -> String {
@@ -55,22 +58,47 @@ pub async fn start(
     WebForm(f): WebForm<StartForm>,
 ) -> PageResult {
     let service = service_of(&st, &f.next).await;
-    let qr = st
-        .core
-        .approvals
-        .start(&ctx.browser.pre_id, &service, &ctx.client)
-        .await?;
-    Ok(see_other(&format!(
-        "/login/app/{}{}",
-        qr.id,
-        next_query(&f.next)
-    )))
+    let qr = if f.national_id.trim().is_empty() {
+        st.core
+            .approvals
+            .start(&ctx.browser.pre_id, &service, &ctx.client)
+            .await
+    } else {
+        st.core
+            .approvals
+            .send(&ctx.browser.pre_id, &service, &f.national_id, &ctx.client)
+            .await
+    };
+    let qr = match qr {
+        Ok(qr) => qr,
+        Err(e @ npass_core::Error::Invalid { .. }) => {
+            let (_, message) = crate::pages::field_message(&ctx.tr, &e);
+            let err = ("app_national_id".to_owned(), message);
+            let page = super::login::login_page(&st, &ctx, f.next.clone(), err);
+            return Ok(render(StatusCode::BAD_REQUEST, &page));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let sent = if f.national_id.trim().is_empty() {
+        ""
+    } else {
+        "sent=1&"
+    };
+    let next = next_query(&f.next);
+    let query = match (sent, next.strip_prefix('?')) {
+        ("", _) => next,
+        (s, Some(n)) => format!("?{s}{n}"),
+        (s, None) => format!("?{}", s.trim_end_matches('&')),
+    };
+    Ok(see_other(&format!("/login/app/{}{query}", qr.id)))
 }
 
 #[derive(Template)]
 #[template(path = "app_wait.html")]
 pub struct WaitPage {
     pub l: Layout,
+    /// The request was sent to the devices of the national ID typed (if it has any).
+    pub sent: bool,
     pub number: String,
     pub qr_url: String,
     pub status_url: String,
@@ -97,20 +125,24 @@ pub async fn wait(
     Path(id): Path<String>,
     raw: RawQuery,
 ) -> PageResult {
-    let next = super::query(&raw)
-        .get("next")
-        .and_then(|n| safe_next(n))
-        .unwrap_or_default();
+    let q = super::query(&raw);
+    let next = q.get("next").and_then(|n| safe_next(n)).unwrap_or_default();
+    let sent = q.get("sent").is_some_and(|v| v == "1");
     let state = st.core.approvals.state(&id, &ctx.browser.pre_id).await?;
     Ok(match state {
         QrState::Waiting { number } => render(
             StatusCode::OK,
             &WaitPage {
                 l: Layout::of(&st, &ctx),
+                sent,
                 number: number.to_string(),
                 qr_url: format!("/login/app/{id}/qr.png"),
                 status_url: format!("/login/app/{id}/status"),
-                here: format!("/login/app/{id}{}", next_query(&next)),
+                here: format!(
+                    "/login/app/{id}?{}{}",
+                    if sent { "sent=1&" } else { "" },
+                    next_query(&next).trim_start_matches('?')
+                ),
             },
         ),
         QrState::Approved => {

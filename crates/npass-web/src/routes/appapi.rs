@@ -485,3 +485,32 @@ pub async fn codes_confirm(
         Err(e) => core_problem(&ctx, &e),
     }
 }
+
+/// `GET /app/v1/approvals` (access token): the login requests sent to the account's devices
+/// that still wait — each with what the phone shows and the link that answers it.
+pub async fn pending(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let list = match st.core.approvals.pending(&c.account.id).await {
+        Ok(l) => l,
+        Err(e) => return core_problem(&ctx, &e),
+    };
+    let l = Layout::of(&st, &ctx);
+    let items = list
+        .into_iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "secret": p.secret,
+                "link": format!("/app/approve#{}.{}", p.id, p.secret),
+                "service": if p.service.is_empty() { l.t("app-portal") } else { p.service },
+                "browser": super::account::device_name(&l, &p.user_agent),
+                "place": crate::pages::place_of(&st, &p.ip),
+                "at": crate::pages::local_time(&st, p.at),
+            })
+        })
+        .collect::<Vec<_>>();
+    api_json(StatusCode::OK, json!({ "approvals": items }))
+}

@@ -542,3 +542,152 @@ async fn the_app_changes_the_password_and_becomes_the_authenticator() {
     }
     panic!("the app never asked for the screen lock again");
 }
+
+/// The computer's page asks for a login sent to `national_id`'s phone: its request id and the
+/// number it shows.
+async fn send_to_phone(computer: &mut Browser, national_id: &str) -> (String, u64) {
+    let r = computer
+        .submit(
+            "/login?reauth=1",
+            "/login/app",
+            &[("next", ""), ("national_id", national_id)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = r.location();
+    assert!(page.ends_with("?sent=1"), "{page}");
+    let id = page
+        .trim_start_matches("/login/app/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let p = computer.get(&page).await;
+    p.status(200).has("the request is waiting in the app too");
+    let number = p
+        .body
+        .split("<p class=\"number\"")
+        .nth(1)
+        .and_then(|s| s.split('>').nth(1))
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (id, number)
+}
+
+#[tokio::test]
+async fn a_typed_id_sends_the_request_to_the_phone_at_most_three_times_in_ten_minutes() {
+    let app = app_on_localhost(|_| {}).await;
+    let (_web, mut phone, mut key, tokens, _) = enrolled(&app).await;
+    let access = s(&tokens["access_token"]).to_owned();
+
+    let mut computer = app.browser();
+    computer.user_agent = Some("Mozilla/5.0 (Windows NT 10.0) Firefox/133.0".into());
+    let (id, number) = send_to_phone(&mut computer, ION.national_id).await;
+    let (status, v) = get(&mut phone, "/app/v1/approvals", &access).await;
+    assert_eq!(status, 200, "{v}");
+    let list = v["approvals"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{v}");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["browser"], "Firefox on Windows");
+    let secret = s(&list[0]["secret"]).to_owned();
+    assert_eq!(s(&list[0]["link"]), format!("/app/approve#{id}.{secret}"));
+
+    // Answered like a scanned code: the number the computer shows, and the device key (the
+    // approval page's cookie binds the ceremony, docs/app-protocol.md).
+    phone.get("/app/approve").await.status(200);
+    let base = format!("/app/v1/approvals/{id}");
+    let (status, opts) = post(
+        &mut phone,
+        &format!("{base}/options"),
+        None,
+        json!({"secret": secret, "number": number}),
+    )
+    .await;
+    assert_eq!(status, 200, "{opts}");
+    let credential = key.get(&opts["options"], &Answer::honest(&origin(&app)));
+    let (status, v) = post(
+        &mut phone,
+        &format!("{base}/approve"),
+        None,
+        json!({"secret": secret, "ceremony": opts["ceremony"], "credential": credential}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let r = computer.get(&format!("/login/app/{id}")).await;
+    assert_eq!((r.status, r.location()), (303, "/account".to_string()));
+    // Answered: no longer listed.
+    let (_, v) = get(&mut phone, "/app/v1/approvals", &access).await;
+    assert_eq!(v["approvals"].as_array().unwrap().len(), 0);
+
+    // Two more go through; the fourth within ten minutes is not sent (the page says the same).
+    let mut stranger = app.browser();
+    for _ in 0..3 {
+        send_to_phone(&mut stranger, ION.national_id).await;
+    }
+    let (_, v) = get(&mut phone, "/app/v1/approvals", &access).await;
+    assert_eq!(v["approvals"].as_array().unwrap().len(), 2, "{v}");
+    assert!(
+        audit_kinds(&app)
+            .await
+            .iter()
+            .any(|k| k == "app.request-capped")
+    );
+    // Ten quiet minutes later, one goes through again.
+    app.clock.advance_secs(10 * 60 + 1);
+    let (status, t) = unlock(
+        &mut phone,
+        s(&tokens["device"]),
+        &mut key,
+        &Answer::honest(&origin(&app)),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    send_to_phone(&mut stranger, ION.national_id).await;
+    let (_, v) = get(&mut phone, "/app/v1/approvals", s(&t["access_token"])).await;
+    assert_eq!(v["approvals"].as_array().unwrap().len(), 1, "{v}");
+
+    // An unknown person's number gets the same page, and a malformed one a clear error.
+    send_to_phone(&mut stranger, ANA.national_id).await;
+    let r = stranger
+        .submit(
+            "/login?reauth=1",
+            "/login/app",
+            &[("next", ""), ("national_id", "12345")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    r.has("id=\"app_national_id-error\"");
+}
+
+#[tokio::test]
+async fn requests_sent_at_once_still_reach_the_phone_at_most_three_times() {
+    let app = app_on_localhost(|_| {}).await;
+    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let mut ready = Vec::new();
+    for _ in 0..10 {
+        let mut b = app.browser();
+        let csrf = b.get("/login").await.csrf();
+        ready.push((b, csrf));
+    }
+    let handles: Vec<_> = ready
+        .into_iter()
+        .map(|(mut b, csrf)| {
+            tokio::spawn(async move {
+                let fields = [
+                    ("csrf", csrf.as_str()),
+                    ("next", ""),
+                    ("national_id", ION.national_id),
+                ];
+                b.post_raw("/login/app", &fields).await.status
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.unwrap(), 303);
+    }
+    let (_, v) = get(&mut phone, "/app/v1/approvals", s(&tokens["access_token"])).await;
+    assert_eq!(v["approvals"].as_array().unwrap().len(), 3, "{v}");
+}
