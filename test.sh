@@ -13,7 +13,8 @@ trap 'rm -f "$log"' EXIT
 echo "== setting up what the tests need"
 # Debian packages: Chromium (browser tests), Node (their runner), openssl and SoftHSM2 (the
 # e-signature tests make PKCS#12 files and sign on a PKCS#11 token), python3 with venv, zbar
-# (the QR login's browser test reads the code from a screenshot, as a phone's camera would).
+# (the QR login's browser test reads the code from a screenshot, as a phone's camera would),
+# tor-geoipdb (the offline country database the app's approval page can name places from).
 need_apt=()
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
@@ -21,6 +22,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)
+[ -f /usr/share/tor/geoip ] || need_apt+=(tor-geoipdb)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

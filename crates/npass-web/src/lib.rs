@@ -11,6 +11,7 @@
 )]
 
 pub mod error;
+pub mod geoip;
 pub mod i18n;
 pub mod icon;
 pub mod pages;
@@ -81,6 +82,8 @@ pub struct WebConfig {
     pub integration_url: String,
     /// Address ranges and the places they stand for, most specific first (`parse_places`).
     pub places: Places,
+    /// The country of addresses `places` does not name (an offline database), if configured.
+    pub countries: Option<Arc<geoip::Countries>>,
     /// The time zone times on pages are shown in (`None`: UTC).
     pub time_zone: Option<jiff::tz::TimeZone>,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy only).

@@ -110,8 +110,16 @@ pub fn place_of(st: &AppState, ip: &str) -> String {
             .find(|(r, _)| r.contains(&a))
             .map(|(_, p)| p.as_str())
     });
-    match place {
-        Some(p) => format!("{p} ({ip})"),
+    if let Some(p) = place {
+        return format!("{p} ({ip})");
+    }
+    let country = ip
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .zip(st.cfg.countries.as_deref())
+        .and_then(|(a, c)| c.of(a));
+    match country {
+        Some(cc) => format!("{} {cc} ({ip})", crate::geoip::flag(&cc)),
         None => ip.to_owned(),
     }
 }

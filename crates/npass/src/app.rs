@@ -130,6 +130,8 @@ pub struct App {
     pub admin_token_sha256: Option<String>,
     /// Where sessions were started from, by address range (`session.places_file`).
     pub places: npass_web::Places,
+    /// The country of other addresses (`session.country_database`).
+    pub countries: Option<Arc<npass_web::geoip::Countries>>,
 }
 
 impl App {
@@ -196,6 +198,10 @@ impl App {
         let i18n = Arc::new(I18n::new(&cfg.languages.enabled)?);
         let admin_token_sha256 = Self::admin_token_digest(&cfg, core.env.rng.as_ref())?;
         let places = cfg.places()?;
+        let countries = cfg.countries()?.map(Arc::new);
+        if let Some(c) = &countries {
+            tracing::info!(ranges = c.len(), "country database read");
+        }
         Ok(App {
             cfg,
             core,
@@ -207,6 +213,7 @@ impl App {
             http,
             admin_token_sha256,
             places,
+            countries,
         })
     }
 
@@ -257,6 +264,7 @@ impl App {
             integration_url: self.cfg.branding.integration_url.clone(),
             time_zone: npass_web::time_zone(&self.cfg.branding.time_zone).ok(),
             places: self.places.clone(),
+            countries: self.countries.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
             esign_tls_url: self.cfg.esign.tls_url(),
         };

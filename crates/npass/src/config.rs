@@ -375,6 +375,11 @@ pub struct SessionConfig {
     /// A list of address ranges and the places they stand for (`CIDR,place` a line), to show
     /// where each session was started; none: the address alone.
     pub places_file: Option<PathBuf>,
+    /// A country database in Tor's text format (Debian's `tor-geoipdb`:
+    /// `/usr/share/tor/geoip`), for the country of addresses `places_file` does not name.
+    pub country_database: Option<PathBuf>,
+    /// Its IPv6 part (`/usr/share/tor/geoip6`).
+    pub country_database6: Option<PathBuf>,
 }
 
 impl Default for SessionConfig {
@@ -386,6 +391,8 @@ impl Default for SessionConfig {
             high_absolute_hours: 12,
             fresh_login_minutes: 15,
             places_file: None,
+            country_database: None,
+            country_database6: None,
         }
     }
 }
@@ -623,6 +630,17 @@ impl Config {
         }
     }
 
+    /// The country database of `session.country_database` (none configured: none).
+    pub fn countries(&self) -> Result<Option<npass_web::geoip::Countries>, String> {
+        let Some(f) = &self.session.country_database else {
+            return Ok(None);
+        };
+        let read = |f: &PathBuf| std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()));
+        let v4 = read(f)?;
+        let v6 = self.session.country_database6.as_ref().map(read).transpose()?;
+        npass_web::geoip::Countries::parse(&v4, v6.as_deref()).map(Some)
+    }
+
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut p = Vec::new();
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -654,6 +672,19 @@ impl Config {
         }
         if let Err(e) = self.places() {
             p.push(format!("session.places_file: {e}"));
+        }
+        for (name, f) in [
+            ("session.country_database", &self.session.country_database),
+            ("session.country_database6", &self.session.country_database6),
+        ] {
+            if let Some(f) = f
+                && let Err(e) = std::fs::metadata(f)
+            {
+                p.push(format!("{name}: {}: {e}", f.display()));
+            }
+        }
+        if self.session.country_database6.is_some() && self.session.country_database.is_none() {
+            p.push("session.country_database6 needs session.country_database".into());
         }
         match self.passkeys.attestation() {
             Err(e) => p.push(format!("passkeys.attestation_roots: {e}")),

@@ -691,3 +691,50 @@ async fn requests_sent_at_once_still_reach_the_phone_at_most_three_times() {
     let (_, v) = get(&mut phone, "/app/v1/approvals", s(&tokens["access_token"])).await;
     assert_eq!(v["approvals"].as_array().unwrap().len(), 3, "{v}");
 }
+
+#[tokio::test]
+async fn the_phone_and_the_sessions_page_name_the_country_of_an_address() {
+    // A database in the format of Debian's tor-geoipdb: the loopback range stands for Moldova.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("geoip");
+    std::fs::write(&db, "# test\n2130706432,2147483647,MD\n").unwrap();
+    let app = app_on_localhost(|c| c.session.country_database = Some(db.clone())).await;
+    let (mut web, _phone, _key, _tokens, _) = enrolled(&app).await;
+    web.get("/account/sessions")
+        .await
+        .status(200)
+        .has("\u{1F1F2}\u{1F1E9} MD (127.0.0.1)");
+    let mut computer = app.browser();
+    let (id, _) = send_to_phone(&mut computer, ION.national_id).await;
+    let mut phone = app.browser();
+    let (status, v) = post(&mut phone, "/app/v1/approvals/x", None, json!({"secret": "x"})).await;
+    assert_eq!(status, 404, "{v}");
+    let list = app.core.approvals.pending(&crate::passkeys::ion_id(&app).await).await.unwrap();
+    assert_eq!(list[0].id, id);
+    let (status, req) = post(
+        &mut phone,
+        &format!("/app/v1/approvals/{id}"),
+        None,
+        json!({"secret": list[0].secret}),
+    )
+    .await;
+    assert_eq!(status, 200, "{req}");
+    assert_eq!(req["place"], "\u{1F1F2}\u{1F1E9} MD (127.0.0.1)");
+}
+
+/// Debian's own database (tor-geoipdb, installed by the test command) reads, and knows where
+/// well-known public resolvers are.
+#[test]
+fn debian_tor_geoipdb_reads() {
+    let v4 = std::fs::read_to_string("/usr/share/tor/geoip")
+        .expect("tor-geoipdb installed (the test command installs it)");
+    let v6 = std::fs::read_to_string("/usr/share/tor/geoip6").unwrap();
+    let c = npass_web::geoip::Countries::parse(&v4, Some(&v6)).unwrap();
+    assert!(c.len() > 10_000);
+    assert_eq!(c.of("8.8.8.8".parse().unwrap()).as_deref(), Some("US"));
+    assert_eq!(
+        c.of("2001:4860:4860::8888".parse().unwrap()).as_deref(),
+        Some("US")
+    );
+    assert_eq!(c.of("127.0.0.1".parse().unwrap()), None);
+}
