@@ -57,7 +57,8 @@ impl Countries {
             }
         }
         for (i, line) in v6.map(lines).into_iter().flatten() {
-            let (low, high, cc) = fields(line).ok_or_else(|| format!("v6 line {i}: LOW,HIGH,CC"))?;
+            let (low, high, cc) =
+                fields(line).ok_or_else(|| format!("v6 line {i}: LOW,HIGH,CC"))?;
             let (Ok(low), Ok(high)) = (low.parse::<Ipv6Addr>(), high.parse::<Ipv6Addr>()) else {
                 return Err(format!("v6 line {i}: IPv6 addresses expected"));
             };
@@ -136,7 +137,10 @@ mod tests {
         assert_eq!(c.of("1.0.4.1".parse().unwrap()).as_deref(), Some("CN"));
         assert_eq!(c.of("1.0.16.1".parse().unwrap()), None, "?? is unknown");
         assert_eq!(c.of("9.9.9.9".parse().unwrap()), None);
-        assert_eq!(c.of("::ffff:1.0.0.1".parse().unwrap()).as_deref(), Some("AU"));
+        assert_eq!(
+            c.of("::ffff:1.0.0.1".parse().unwrap()).as_deref(),
+            Some("AU")
+        );
         assert_eq!(c.of("2001:2::5".parse().unwrap()).as_deref(), Some("JP"));
         assert_eq!(c.of("2001:3::5".parse().unwrap()), None);
         assert!(Countries::parse("5,1,AU\n", None).is_err());

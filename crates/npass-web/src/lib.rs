@@ -92,6 +92,16 @@ pub struct WebConfig {
     pub admin_token_sha256: Option<String>,
     /// The e-signature client-certificate listener's address, when it is on.
     pub esign_tls_url: Option<String>,
+    /// Native apps on the app protocol, for the association files (`/.well-known/…`).
+    pub native_apps: NativeApps,
+}
+
+/// Native apps allowed to use this site's passkeys and links (docs/app-protocol.md).
+#[derive(Debug, Clone, Default)]
+pub struct NativeApps {
+    pub android_package: String,
+    pub android_cert_sha256: Vec<String>,
+    pub ios_app_ids: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -147,6 +157,11 @@ pub fn router(state: AppState) -> Router {
         .route("/login/app/{id}/status", get(app::status))
         .route("/app/approve", get(app::approve_page))
         .route("/app", get(pwa::bare))
+        .route("/.well-known/assetlinks.json", get(pwa::asset_links))
+        .route(
+            "/.well-known/apple-app-site-association",
+            get(pwa::apple_association),
+        )
         .route("/app/", get(pwa::page))
         .route("/app/manifest.webmanifest", get(pwa::manifest))
         .route("/app/icon-192.png", get(pwa::icon_192))

@@ -267,6 +267,11 @@ impl App {
             countries: self.countries.clone(),
             trust_forwarded_for: self.cfg.http.trust_forwarded_for,
             esign_tls_url: self.cfg.esign.tls_url(),
+            native_apps: npass_web::NativeApps {
+                android_package: self.cfg.app.android_package.clone(),
+                android_cert_sha256: self.cfg.app.android_cert_sha256.clone(),
+                ios_app_ids: self.cfg.app.ios_app_ids.clone(),
+            },
         };
         AppState {
             core: self.core.clone(),

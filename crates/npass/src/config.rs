@@ -50,6 +50,14 @@ pub struct AppConfig {
     pub idle_minutes: i64,
     /// However busy, the app asks for the screen lock at least this often.
     pub unlock_hours: i64,
+    /// A native Android app on the same protocol: its package name and the SHA-256
+    /// fingerprints of its signing certificates (`AA:BB:…`), served in
+    /// `/.well-known/assetlinks.json` so it may use this site's passkeys and links.
+    pub android_package: String,
+    pub android_cert_sha256: Vec<String>,
+    /// Native iOS apps (`TEAMID.bundle.id`), served in
+    /// `/.well-known/apple-app-site-association`.
+    pub ios_app_ids: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -57,7 +65,59 @@ impl Default for AppConfig {
         AppConfig {
             idle_minutes: 5,
             unlock_hours: 12,
+            android_package: String::new(),
+            android_cert_sha256: Vec::new(),
+            ios_app_ids: Vec::new(),
         }
+    }
+}
+
+impl AppConfig {
+    /// What is wrong with the native apps' identities, if anything.
+    fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let fingerprint = |f: &str| {
+            let parts: Vec<&str> = f.split(':').collect();
+            parts.len() == 32
+                && parts
+                    .iter()
+                    .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()))
+        };
+        if self.android_package.is_empty() != self.android_cert_sha256.is_empty() {
+            p.push("app: android_package and android_cert_sha256 go together".into());
+        }
+        if !self.android_package.is_empty()
+            && !self
+                .android_package
+                .split('.')
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            p.push(format!(
+                "app.android_package: {:?} is not a package name",
+                self.android_package
+            ));
+        }
+        for f in &self.android_cert_sha256 {
+            if !fingerprint(f) {
+                p.push(format!(
+                    "app.android_cert_sha256: {f:?} is not 32 hex bytes like AA:BB:…"
+                ));
+            }
+        }
+        for id in &self.ios_app_ids {
+            let ok = id.split_once('.').is_some_and(|(team, bundle)| {
+                team.len() == 10
+                    && team.chars().all(|c| c.is_ascii_alphanumeric())
+                    && !bundle.is_empty()
+                    && bundle
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            });
+            if !ok {
+                p.push(format!("app.ios_app_ids: {id:?} is not TEAMID.bundle.id"));
+            }
+        }
+        p
     }
 }
 
@@ -635,9 +695,15 @@ impl Config {
         let Some(f) = &self.session.country_database else {
             return Ok(None);
         };
-        let read = |f: &PathBuf| std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()));
+        let read =
+            |f: &PathBuf| std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()));
         let v4 = read(f)?;
-        let v6 = self.session.country_database6.as_ref().map(read).transpose()?;
+        let v6 = self
+            .session
+            .country_database6
+            .as_ref()
+            .map(read)
+            .transpose()?;
         npass_web::geoip::Countries::parse(&v4, v6.as_deref()).map(Some)
     }
 
@@ -724,6 +790,7 @@ impl Config {
         {
             p.push("app: idle_minutes ≤ 60 and unlock_hours ≤ 24".into());
         }
+        p.extend(self.app.problems());
         if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
             p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());
         }
@@ -884,6 +951,32 @@ mod tests {
         ] {
             assert!(errs.iter().any(|e| e.starts_with(key)), "{key}: {errs:?}");
         }
+    }
+
+    #[test]
+    fn app_settings_are_checked() {
+        let mut c = Config::default();
+        c.app.idle_minutes = 0;
+        c.app.android_package = "md.gov npass".into();
+        c.app.android_cert_sha256 = vec!["AB:CD".into()];
+        c.app.ios_app_ids = vec!["md.gov.npass".into()];
+        c.session.country_database6 = Some("/nonexistent/geoip6".into());
+        let errs = c.validate().unwrap_err();
+        for key in [
+            "app: idle_minutes",
+            "app.android_package",
+            "app.android_cert_sha256",
+            "app.ios_app_ids",
+            "session.country_database6: /nonexistent",
+            "session.country_database6 needs",
+        ] {
+            assert!(errs.iter().any(|e| e.starts_with(key)), "{key}: {errs:?}");
+        }
+        let mut c = Config::default();
+        c.app.android_package = "md.gov.npass".into();
+        c.app.android_cert_sha256 = vec![vec!["AB"; 32].join(":")];
+        c.app.ios_app_ids = vec!["ABCDE12345.md.gov.npass".into()];
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]

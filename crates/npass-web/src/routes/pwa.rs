@@ -101,3 +101,49 @@ pub async fn service_worker() -> Response {
     )
         .into_response()
 }
+
+fn association(v: serde_json::Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /.well-known/assetlinks.json`: the Android app that may use this site's passkeys
+/// (the same RP ID) and open its links; 404 when none is configured.
+pub async fn asset_links(State(st): State<AppState>) -> Response {
+    let a = &st.cfg.native_apps;
+    if a.android_package.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    association(json!([{
+        "relation": [
+            "delegate_permission/common.handle_all_urls",
+            "delegate_permission/common.get_login_creds"
+        ],
+        "target": {
+            "namespace": "android_app",
+            "package_name": a.android_package,
+            "sha256_cert_fingerprints": a.android_cert_sha256,
+        }
+    }]))
+}
+
+/// `GET /.well-known/apple-app-site-association`: the iOS apps that may use this site's
+/// passkeys (`webcredentials`) and open its approval links (`applinks`); 404 when none.
+pub async fn apple_association(State(st): State<AppState>) -> Response {
+    let ids = &st.cfg.native_apps.ios_app_ids;
+    if ids.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    association(json!({
+        "webcredentials": { "apps": ids },
+        "applinks": {
+            "details": [{ "appIDs": ids, "components": [{ "/": "/app/approve" }] }]
+        }
+    }))
+}

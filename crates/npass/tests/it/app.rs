@@ -707,9 +707,20 @@ async fn the_phone_and_the_sessions_page_name_the_country_of_an_address() {
     let mut computer = app.browser();
     let (id, _) = send_to_phone(&mut computer, ION.national_id).await;
     let mut phone = app.browser();
-    let (status, v) = post(&mut phone, "/app/v1/approvals/x", None, json!({"secret": "x"})).await;
+    let (status, v) = post(
+        &mut phone,
+        "/app/v1/approvals/x",
+        None,
+        json!({"secret": "x"}),
+    )
+    .await;
     assert_eq!(status, 404, "{v}");
-    let list = app.core.approvals.pending(&crate::passkeys::ion_id(&app).await).await.unwrap();
+    let list = app
+        .core
+        .approvals
+        .pending(&crate::passkeys::ion_id(&app).await)
+        .await
+        .unwrap();
     assert_eq!(list[0].id, id);
     let (status, req) = post(
         &mut phone,
@@ -737,4 +748,45 @@ fn debian_tor_geoipdb_reads() {
         Some("US")
     );
     assert_eq!(c.of("127.0.0.1".parse().unwrap()), None);
+}
+
+#[tokio::test]
+async fn native_apps_are_named_in_the_association_files_only_when_configured() {
+    let plain = app_on_localhost(|_| {}).await;
+    let mut b = plain.browser();
+    b.get("/.well-known/assetlinks.json").await.status(404);
+    b.get("/.well-known/apple-app-site-association")
+        .await
+        .status(404);
+
+    let print = vec!["AB"; 32].join(":");
+    let app = app_on_localhost(|c| {
+        c.app.android_package = "md.gov.npass".into();
+        c.app.android_cert_sha256 = vec![print.clone()];
+        c.app.ios_app_ids = vec!["ABCDE12345.md.gov.npass".into()];
+    })
+    .await;
+    let mut b = app.browser();
+    let r = b.get("/.well-known/assetlinks.json").await;
+    r.status(200);
+    assert_eq!(r.headers["content-type"], "application/json");
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v[0]["target"]["package_name"], "md.gov.npass");
+    assert_eq!(
+        v[0]["target"]["sha256_cert_fingerprints"][0],
+        print.as_str()
+    );
+    let rel = v[0]["relation"].as_array().unwrap();
+    assert!(
+        rel.iter()
+            .any(|r| r == "delegate_permission/common.get_login_creds")
+    );
+    let r = b.get("/.well-known/apple-app-site-association").await;
+    r.status(200);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["webcredentials"]["apps"][0], "ABCDE12345.md.gov.npass");
+    assert_eq!(
+        v["applinks"]["details"][0]["components"][0]["/"],
+        "/app/approve"
+    );
 }
