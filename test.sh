@@ -33,12 +33,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-# python-stdnum, the reference validators the national-identifier test compares against, in a
-# virtual environment of its own beside the build (the system Python is left alone).
+# python-stdnum, the reference validators the national-identifier test compares against, and
+# openapi-spec-validator, which checks the API documents, in a virtual environment of its own
+# beside the build (the system Python is left alone).
 venv="$CARGO_TARGET_DIR/test-python"
-if ! "$venv/bin/python" -c "import stdnum" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import stdnum, openapi_spec_validator" >/dev/null 2>&1; then
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum openapi-spec-validator
 fi
 export NPASS_TEST_PYTHON="$venv/bin/python"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/icon-512.png", get(pwa::icon_512))
         .route("/app/app.js", get(pwa::app_js))
         .route("/app/sw.js", get(pwa::service_worker))
+        .route("/app/v1/openapi.json", get(appapi::openapi))
         .route("/app/v1/login", post(appapi::login))
         .route("/app/v1/devices/options", post(appapi::enrol_options))
         .route("/app/v1/devices", get(appapi::devices).post(appapi::enrol))

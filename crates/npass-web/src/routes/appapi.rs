@@ -514,3 +514,15 @@ pub async fn pending(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) ->
         .collect::<Vec<_>>();
     api_json(StatusCode::OK, json!({ "approvals": items }))
 }
+
+/// `GET /app/v1/openapi.json`: this API, described.
+pub async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app-openapi.json"),
+    )
+        .into_response()
+}

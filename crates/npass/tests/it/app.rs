@@ -790,3 +790,65 @@ async fn native_apps_are_named_in_the_association_files_only_when_configured() {
         "/app/approve"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_app_route_and_is_valid() {
+    let app = app_on_localhost(|_| {}).await;
+    let r = app.browser().get("/app/v1/openapi.json").await;
+    r.status(200);
+    let doc: Value = serde_json::from_str(&r.body).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    // Every route the web layer serves under /app/v1, with each of its methods.
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../npass-web/src/lib.rs"
+    ))
+    .unwrap();
+    let mut seen = 0;
+    let lines: Vec<&str> = src.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(route) = line.split('"').nth(1).filter(|r| r.starts_with("/app/v1/")) else {
+            continue;
+        };
+        let route = route.trim_start_matches("/app/v1");
+        if route == "/openapi.json" {
+            continue;
+        }
+        // The methods follow the path on its line, or on the next (rustfmt's choice).
+        let rest = line.splitn(3, '"').nth(2).unwrap_or("");
+        let handlers = if rest.contains('(') {
+            rest
+        } else {
+            lines.get(i + 1).unwrap_or(&"")
+        };
+        for m in ["get", "post", "delete", "put"] {
+            if handlers.contains(&format!("{m}(")) {
+                assert!(
+                    paths.get(route).and_then(|p| p.get(m)).is_some(),
+                    "{m} {route} is not in app-openapi.json"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 18, "{seen} routes");
+    // An independent validator (openapi-spec-validator, set up by ./test.sh).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app-openapi.json");
+    std::fs::write(&file, &r.body).unwrap();
+    let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import sys, json\nfrom openapi_spec_validator import validate\n\
+             validate(json.load(open(sys.argv[1])))\nprint('valid')",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator (./test.sh sets it up): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
