@@ -33,13 +33,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-# python-stdnum, the reference validators the national-identifier test compares against, and
-# openapi-spec-validator, which checks the API documents, in a virtual environment of its own
-# beside the build (the system Python is left alone).
+# python-stdnum, the reference validators the national-identifier test compares against,
+# openapi-spec-validator, which checks the API documents, and http_ece (with cryptography), which
+# decrypts what npass pushes to a phone, in a virtual environment of its own beside the build
+# (the system Python is left alone).
 venv="$CARGO_TARGET_DIR/test-python"
-if ! "$venv/bin/python" -c "import stdnum, openapi_spec_validator" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import stdnum, openapi_spec_validator, http_ece" >/dev/null 2>&1; then
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum openapi-spec-validator
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum \
+    openapi-spec-validator http-ece
 fi
 export NPASS_TEST_PYTHON="$venv/bin/python"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)

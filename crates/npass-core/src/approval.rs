@@ -127,6 +127,7 @@ pub struct Approvals {
     pub(crate) accounts: Arc<dyn crate::store::AccountStore>,
     pub(crate) grants: Arc<dyn crate::store::AppGrantStore>,
     pub(crate) throttles: crate::service::Throttles,
+    pub(crate) pusher: Arc<dyn crate::device::Pusher>,
     pub(crate) logins: Arc<Logins>,
     pub(crate) passkeys: Arc<Passkeys>,
     pub(crate) audit: Arc<dyn AuditStore>,
@@ -233,6 +234,12 @@ impl Approvals {
         self.grants
             .app_request_put(&qr.id, &account.id, self.env.now() + QR_TTL_MS)
             .await?;
+        // Only a nudge: the app fetches the request over its session (`pending`).
+        let subs = self.grants.app_push_of(&account.id).await?;
+        if !subs.is_empty() {
+            self.pusher
+                .push(subs, br#"{"type":"login-request"}"#.to_vec());
+        }
         Ok(qr)
     }
 

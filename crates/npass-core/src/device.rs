@@ -14,7 +14,31 @@ use crate::model::{Account, AccountStatus, Level};
 use crate::passkey::{Ceremony, Checked, KIND_UNLOCK, Passkeys, unlock_binding};
 use crate::rng;
 use crate::service::{Env, digest};
-use crate::store::{AccountStore, AppGrant, AppGrantStore, PasskeyRecord, Rotate, Rotation};
+use crate::store::{
+    AccountStore, AppGrant, AppGrantStore, PasskeyRecord, PushSubscription, Rotate, Rotation,
+};
+
+/// Sends Web Push notifications (RFC 8030, encrypted per RFC 8291, signed per RFC 8292) to
+/// devices; the binary's implementation calls push services over HTTPS.
+#[async_trait::async_trait]
+pub trait Pusher: Send + Sync {
+    /// The VAPID public key (base64url, uncompressed P-256 point) the app subscribes with;
+    /// `None`: Web Push is off.
+    fn public_key(&self) -> Option<String>;
+    /// Sends `payload` to each subscription, without waiting for the push services.
+    fn push(&self, subs: Vec<PushSubscription>, payload: Vec<u8>);
+}
+
+/// No Web Push (no VAPID key configured).
+pub struct NoPusher;
+
+impl Pusher for NoPusher {
+    fn public_key(&self) -> Option<String> {
+        None
+    }
+
+    fn push(&self, _subs: Vec<PushSubscription>, _payload: Vec<u8>) {}
+}
 
 /// How long an app access token works.
 pub const ACCESS_TTL_MS: i64 = 5 * 60 * 1000;
@@ -62,10 +86,88 @@ pub struct Devices {
     pub(crate) passkeys: Arc<Passkeys>,
     pub(crate) grants: Arc<dyn AppGrantStore>,
     pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) pusher: Arc<dyn Pusher>,
     pub(crate) env: Env,
 }
 
+/// Whether push notifications may be sent to `endpoint`: HTTPS to one of the deployment's push
+/// services (a host or a parent domain of it); plain HTTP only to a loopback address of a
+/// deployment that itself runs on plain HTTP (development). Anything else could make npass
+/// call hosts of the operator's own network.
+fn push_endpoint_ok(endpoint: &str, public_url: &str, hosts: &[String]) -> bool {
+    let Ok(u) = url::Url::parse(endpoint) else {
+        return false;
+    };
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    if !u.username().is_empty() || u.password().is_some() || endpoint.len() > 1000 {
+        return false;
+    }
+    let listed = hosts.iter().any(|h| {
+        host.eq_ignore_ascii_case(h)
+            || host
+                .to_ascii_lowercase()
+                .ends_with(&format!(".{}", h.to_ascii_lowercase()))
+    });
+    match u.scheme() {
+        "https" => listed,
+        "http" => {
+            let loopback = match u.host() {
+                Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            listed && loopback && public_url.starts_with("http://")
+        }
+        _ => false,
+    }
+}
+
 impl Devices {
+    /// The key the app subscribes to Web Push with; `None` when the deployment has none.
+    pub fn push_key(&self) -> Option<String> {
+        self.pusher.public_key()
+    }
+
+    /// Keeps where the caller's device takes push notifications (replacing any before).
+    pub async fn push_subscribe(
+        &self,
+        caller: &AppCaller,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+    ) -> Result<()> {
+        use data_encoding::BASE64URL_NOPAD;
+        if self.pusher.public_key().is_none() {
+            return Err(Error::NotFound);
+        }
+        let policy = &self.env.policy;
+        if !push_endpoint_ok(endpoint, &policy.public_url, &policy.app.push_hosts) {
+            return Err(Error::invalid("endpoint", "push-endpoint"));
+        }
+        let key = BASE64URL_NOPAD.decode(p256dh.trim_end_matches('=').as_bytes());
+        let secret = BASE64URL_NOPAD.decode(auth.trim_end_matches('=').as_bytes());
+        match (key, secret) {
+            (Ok(k), Ok(a)) if k.len() == 65 && k.first() == Some(&4) && a.len() == 16 => {}
+            _ => return Err(Error::invalid("keys", "push-keys")),
+        }
+        let sub = PushSubscription {
+            credential_id: caller.grant.credential_id.clone(),
+            account_id: caller.account.id.clone(),
+            endpoint: endpoint.to_owned(),
+            p256dh: p256dh.trim_end_matches('=').to_owned(),
+            auth: auth.trim_end_matches('=').to_owned(),
+        };
+        self.grants.app_push_put(&sub, self.env.now()).await
+    }
+
+    /// Stops push notifications to the caller's device.
+    pub async fn push_unsubscribe(&self, caller: &AppCaller) -> Result<bool> {
+        self.grants.app_push_end(&caller.grant.credential_id).await
+    }
+
     /// An app login: the login transaction's rules and trail, no browser. At level low (a
     /// password alone) the session ends at once: a device needs two-step first.
     pub async fn login(&self, input: LoginInput, client: &Client) -> Result<AppLogin, LoginError> {

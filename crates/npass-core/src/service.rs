@@ -145,6 +145,8 @@ pub struct AppPolicy {
     pub idle_ms: i64,
     /// However busy, it asks at least this often.
     pub unlock_ms: i64,
+    /// The push services devices may subscribe with (hosts, or parent domains of them).
+    pub push_hosts: Vec<String>,
 }
 
 impl Default for AppPolicy {
@@ -152,6 +154,7 @@ impl Default for AppPolicy {
         AppPolicy {
             idle_ms: 5 * 60 * 1000,
             unlock_ms: 12 * 60 * 60 * 1000,
+            push_hosts: Vec::new(),
         }
     }
 }
@@ -231,6 +234,8 @@ pub struct CoreParts {
     pub hash_workers: crate::password::HashWorkers,
     /// Attestation roots whose passkeys reach level high (none: no passkey does).
     pub passkey_attestation: Option<crate::passkey::AttestationPolicy>,
+    /// Web Push to the npass app's devices (`NoPusher`: off).
+    pub pusher: Arc<dyn crate::device::Pusher>,
 }
 
 /// The use-cases, as services that each hold only the ports they use (ARCHITECTURE.md).
@@ -394,6 +399,7 @@ impl Core {
             accounts: store.clone(),
             grants: store.clone(),
             throttles: throttles.clone(),
+            pusher: p.pusher.clone(),
             logins: logins.clone(),
             passkeys: passkeys.clone(),
             audit: store.clone(),
@@ -406,6 +412,7 @@ impl Core {
             passkeys: passkeys.clone(),
             grants: store.clone(),
             accounts: store.clone(),
+            pusher: p.pusher.clone(),
             env: env.clone(),
         };
         let esign = crate::esign::Esignatures {

@@ -646,6 +646,17 @@ pub struct AppGrant {
     pub created_at: i64,
 }
 
+/// Where a device's push service takes notifications for it (RFC 8030), and the keys that
+/// encrypt them for the device (RFC 8291: its P-256 public key and auth secret, base64url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub credential_id: String,
+    pub account_id: crate::ids::AccountId,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
 /// A refresh token presented, and the tokens that replace it.
 #[derive(Debug, Clone)]
 pub struct Rotate<'a> {
@@ -705,6 +716,13 @@ pub trait AppGrantStore: Send + Sync {
     /// The challenges sent to the account's devices that have not expired at `now`, newest
     /// first.
     async fn app_requests_of(&self, account_id: &str, now: i64) -> Result<Vec<String>>;
+    /// Keeps (or replaces) the device's Web Push subscription; `NotFound` when it is not a
+    /// device of the account.
+    async fn app_push_put(&self, s: &PushSubscription, now: i64) -> Result<()>;
+    /// The account's devices' subscriptions.
+    async fn app_push_of(&self, account_id: &str) -> Result<Vec<PushSubscription>>;
+    /// Forgets the device's subscription; `false` when it had none.
+    async fn app_push_end(&self, credential_id: &str) -> Result<bool>;
 }
 
 /// A WebAuthn ceremony under way (design note 0014): the library's state, opaque here.

@@ -322,6 +322,7 @@ impl AccountStore for SqlStore {
             "DELETE FROM passkeys WHERE account_id = $1",
             "DELETE FROM app_grants WHERE account_id = $1",
             "DELETE FROM app_requests WHERE account_id = $1",
+            "DELETE FROM app_push WHERE account_id = $1",
         ] {
             tx.exec(sql, args![id]).await?;
         }

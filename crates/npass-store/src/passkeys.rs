@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, Mail};
 use npass_core::store::{
-    AppGrant, AppGrantStore, PasskeyRecord, PasskeyStore, Rotate, Rotation, StoredCeremony,
+    AppGrant, AppGrantStore, PasskeyRecord, PasskeyStore, PushSubscription, Rotate, Rotation,
+    StoredCeremony,
 };
 
 use crate::db::Row;
@@ -127,11 +128,12 @@ impl PasskeyStore for SqlStore {
         if r == 0 {
             return Ok(false);
         }
-        tx.exec(
+        for sql in [
             "DELETE FROM app_grants WHERE credential_id = $1",
-            args![credential_id],
-        )
-        .await?;
+            "DELETE FROM app_push WHERE credential_id = $1",
+        ] {
+            tx.exec(sql, args![credential_id]).await?;
+        }
         finish(tx, audit, mail, now).await?;
         Ok(true)
     }
@@ -360,5 +362,63 @@ impl AppGrantStore for SqlStore {
             )
             .await?;
         rows.iter().map(|r| r.col("challenge_id")).collect()
+    }
+
+    async fn app_push_put(&self, p: &PushSubscription, now: i64) -> Result<()> {
+        let r = self
+            .pool()
+            .exec(
+                "INSERT INTO app_push (credential_id, account_id, endpoint, p256dh, auth, \
+                 created_at) SELECT $1, $2, $3, $4, $5, CAST($6 AS BIGINT) FROM passkeys \
+                 WHERE credential_id = $1 AND account_id = $2 AND device <> 0 \
+                 ON CONFLICT (credential_id) DO UPDATE SET endpoint = $3, p256dh = $4, \
+                 auth = $5, created_at = $6",
+                args![
+                    &p.credential_id,
+                    &p.account_id,
+                    &p.endpoint,
+                    &p.p256dh,
+                    &p.auth,
+                    now
+                ],
+            )
+            .await?;
+        if r == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn app_push_of(&self, account_id: &str) -> Result<Vec<PushSubscription>> {
+        let rows = self
+            .pool()
+            .all(
+                "SELECT credential_id, account_id, endpoint, p256dh, auth FROM app_push \
+                 WHERE account_id = $1 ORDER BY created_at",
+                args![account_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PushSubscription {
+                    credential_id: r.col("credential_id")?,
+                    account_id: r.col("account_id")?,
+                    endpoint: r.col("endpoint")?,
+                    p256dh: r.col("p256dh")?,
+                    auth: r.col("auth")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn app_push_end(&self, credential_id: &str) -> Result<bool> {
+        let r = self
+            .pool()
+            .exec(
+                "DELETE FROM app_push WHERE credential_id = $1",
+                args![credential_id],
+            )
+            .await?;
+        Ok(r > 0)
     }
 }

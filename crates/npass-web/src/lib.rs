@@ -177,6 +177,12 @@ pub fn router(state: AppState) -> Router {
         .route("/app/v1/unlock", post(appapi::unlock))
         .route("/app/v1/token", post(appapi::refresh))
         .route("/app/v1/lock", post(appapi::lock))
+        .route(
+            "/app/v1/push",
+            get(appapi::push_key)
+                .put(appapi::push_subscribe)
+                .delete(appapi::push_unsubscribe),
+        )
         .route("/app/v1/me", get(appapi::me))
         .route("/app/v1/password", post(appapi::password))
         .route("/app/v1/codes", post(appapi::codes_start))

@@ -13,8 +13,14 @@
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(function () {});
   }
-
   function text(name) { return root.getAttribute('data-' + name) || ''; }
+  // The service worker shows push notifications in the page's language.
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.ready.then(function (r) {
+      if (r.active) { r.active.postMessage({ texts: { title: text('push-title'), body: text('push-body') } }); }
+    });
+  }
+
   function device() { try { return window.localStorage.getItem(DEVICE); } catch (e) { return null; } }
   function keep(id) { try { window.localStorage.setItem(DEVICE, id); } catch (e) { /* private mode */ } }
   function forget() { try { window.localStorage.removeItem(DEVICE); } catch (e) { /* nothing kept */ } }
@@ -207,7 +213,30 @@
     });
   }
 
+  // Web Push, where the deployment sends it and the browser has it: asked for by the citizen.
+  var pushKey = null;
+  function offerPush() {
+    if (!('PushManager' in window) || !('serviceWorker' in navigator)) { return Promise.resolve(); }
+    return call('GET', '/app/v1/push').then(function (v) {
+      pushKey = v.public_key;
+      root.querySelector('[data-push]').hidden = false;
+    }).catch(function () {});
+  }
+  function subscribe() {
+    Notification.requestPermission().then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: webauthn.unb64(pushKey) });
+    }).then(function (sub) {
+      return authed('PUT', '/app/v1/push', sub.toJSON());
+    }).then(function () {
+      root.querySelector('[data-push]').hidden = true;
+      say('notice', text('push-on'));
+    }).catch(failed);
+  }
+
   function home() {
+    offerPush();
     return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices'), requests()]).then(function (r) {
       var me = r[0];
       root.querySelector('[data-current-code]').hidden = !me.two_step;
@@ -359,6 +388,7 @@
     passwordChange(ev.target);
   });
   root.querySelector('[data-action="unlock"]').addEventListener('click', unlock);
+  root.querySelector('[data-action="push"]').addEventListener('click', subscribe);
   root.querySelector('[data-action="requests"]').addEventListener('click', function () {
     requests().catch(failed);
   });

@@ -33,3 +33,33 @@ self.addEventListener('fetch', function (ev) {
     return caches.match(path).then(function (hit) { return hit || Response.error(); });
   }));
 });
+
+// Web Push: the message only says a login request waits; the app fetches it over its session.
+// The words come from the app's page (in the citizen's language), kept beside the shell.
+self.addEventListener('message', function (ev) {
+  if (ev.data && ev.data.texts) {
+    caches.open(SHELL).then(function (c) {
+      return c.put('/app/texts', new Response(JSON.stringify(ev.data.texts)));
+    });
+  }
+});
+
+self.addEventListener('push', function (ev) {
+  ev.waitUntil(caches.match('/app/texts').then(function (r) {
+    return r ? r.json() : { title: 'npass', body: '' };
+  }).then(function (t) {
+    return self.registration.showNotification(t.title, {
+      body: t.body, tag: 'npass-login-request', renotify: true, icon: '/app/icon-192.png'
+    });
+  }));
+});
+
+self.addEventListener('notificationclick', function (ev) {
+  ev.notification.close();
+  ev.waitUntil(self.clients.matchAll({ type: 'window' }).then(function (list) {
+    for (var i = 0; i < list.length; i++) {
+      if (new URL(list[i].url).pathname === '/app/') { return list[i].focus(); }
+    }
+    return self.clients.openWindow('/app/');
+  }));
+});

@@ -110,6 +110,7 @@ pub fn policy(cfg: &Config) -> Policy {
         app: AppPolicy {
             idle_ms: cfg.app.idle_minutes * 60_000,
             unlock_ms: cfg.app.unlock_hours * 3_600_000,
+            push_hosts: cfg.app.push_hosts.clone(),
         },
         ..Policy::default()
     }
@@ -176,6 +177,13 @@ impl App {
             backchannel_waker: Arc::new(move || bc_waker.notify_one()),
             pairwise_key: master.derive("npass pairwise subject v1"),
             key_fetcher: Arc::new(crate::keyfetch::HttpKeyFetcher::new(http.clone())),
+            pusher: match cfg.app.vapid()? {
+                Some(v) => Arc::new(crate::webpush::WebPusher {
+                    http: http.clone(),
+                    vapid: Arc::new(v),
+                }),
+                None => Arc::new(npass_core::device::NoPusher),
+            },
             esign: npass_core::esign::Esign::new(
                 cfg.esign.trust()?,
                 Arc::new(crate::keyfetch::HttpCrlFetcher::new(

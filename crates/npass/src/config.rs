@@ -58,6 +58,14 @@ pub struct AppConfig {
     /// Native iOS apps (`TEAMID.bundle.id`), served in
     /// `/.well-known/apple-app-site-association`.
     pub ios_app_ids: Vec<String>,
+    /// Web Push (docs/app-protocol.md): a P-256 private key (PKCS#8 PEM) that signs this
+    /// deployment's requests to push services (VAPID). Unset: no push; the app lists requests
+    /// when opened.
+    pub vapid_key_file: Option<PathBuf>,
+    /// The contact push services are given (`mailto:` or `https:`).
+    pub vapid_subject: String,
+    /// The push services devices may subscribe with (hosts, or parent domains of them).
+    pub push_hosts: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -68,11 +76,34 @@ impl Default for AppConfig {
             android_package: String::new(),
             android_cert_sha256: Vec::new(),
             ios_app_ids: Vec::new(),
+            vapid_key_file: None,
+            vapid_subject: String::new(),
+            push_hosts: [
+                "fcm.googleapis.com",
+                "push.services.mozilla.com",
+                "push.apple.com",
+                "notify.windows.com",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
 
 impl AppConfig {
+    /// The VAPID identity, when Web Push is configured.
+    pub fn vapid(&self) -> Result<Option<crate::webpush::Vapid>, String> {
+        use rustls_pki_types::pem::PemObject;
+        let Some(f) = &self.vapid_key_file else {
+            return Ok(None);
+        };
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(f)
+            .map_err(|e| format!("{}: {e}", f.display()))?;
+        crate::webpush::Vapid::from_pkcs8(der.secret_pkcs8_der(), &self.vapid_subject)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", f.display()))
+    }
+
     /// What is wrong with the native apps' identities, if anything.
     fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
@@ -791,6 +822,15 @@ impl Config {
             p.push("app: idle_minutes ≤ 60 and unlock_hours ≤ 24".into());
         }
         p.extend(self.app.problems());
+        if let Err(e) = self.app.vapid() {
+            p.push(format!("app.vapid_key_file: {e}"));
+        }
+        if self.app.vapid_key_file.is_some()
+            && !(self.app.vapid_subject.starts_with("mailto:")
+                || self.app.vapid_subject.starts_with("https://"))
+        {
+            p.push("app.vapid_subject: a mailto: or https: contact push services can reach".into());
+        }
         if !(1..=15).contains(&s.high_idle_minutes) || !(1..=12).contains(&s.high_absolute_hours) {
             p.push("session: high_idle_minutes ≤ 15 and high_absolute_hours ≤ 12".into());
         }

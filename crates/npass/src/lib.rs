@@ -18,3 +18,4 @@ pub mod demo;
 pub mod esign_tls;
 pub mod keyfetch;
 pub mod mail;
+pub mod webpush;

@@ -24,3 +24,14 @@ CREATE TABLE app_requests (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX app_requests_account ON app_requests (account_id, expires_at);
+-- Web Push: where a device's push service takes its notifications (RFC 8030), and the keys
+-- that encrypt them for it (RFC 8291). Deleted with the device.
+CREATE TABLE app_push (
+    credential_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX app_push_account ON app_push (account_id);

@@ -526,3 +526,63 @@ pub async fn openapi() -> Response {
     )
         .into_response()
 }
+
+/// `GET /app/v1/push`: the key the app subscribes to Web Push with (VAPID,
+/// `applicationServerKey`); 404 where the deployment sends no push.
+pub async fn push_key(State(st): State<AppState>, ctx: Ctx) -> Response {
+    match st.core.devices.push_key() {
+        Some(k) => api_json(StatusCode::OK, json!({ "public_key": k })),
+        None => core_problem(&ctx, &Error::NotFound),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PushKeys {
+    #[serde(default)]
+    pub p256dh: String,
+    #[serde(default)]
+    pub auth: String,
+}
+
+#[derive(Deserialize)]
+pub struct PushBody {
+    #[serde(default)]
+    pub endpoint: String,
+    #[serde(default)]
+    pub keys: PushKeys,
+}
+
+/// `PUT /app/v1/push` (access token) `{endpoint, keys: {p256dh, auth}}` (a browser's
+/// `PushSubscription` as JSON): login requests sent to this device are pushed there too.
+pub async fn push_subscribe(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    Json(b): Json<PushBody>,
+) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .core
+        .devices
+        .push_subscribe(&c, &b.endpoint, &b.keys.p256dh, &b.keys.auth)
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `DELETE /app/v1/push` (access token): no more push to this device.
+pub async fn push_unsubscribe(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st.core.devices.push_unsubscribe(&c).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}

@@ -852,3 +852,213 @@ async fn the_openapi_document_describes_every_app_route_and_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A push service on this machine: keeps each request's `Authorization` header and body.
+async fn push_service() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+) {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/push/{id}",
+        axum::routing::post(move |h: HeaderMap, body: Bytes| {
+            let tx = tx.clone();
+            async move {
+                assert_eq!(h["content-encoding"], "aes128gcm");
+                assert_eq!(h["ttl"], "120");
+                let auth = h["authorization"].to_str().unwrap().to_owned();
+                tx.send((auth, body.to_vec())).unwrap();
+                axum::http::StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, rx)
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = data_encoding::BASE64.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+#[tokio::test]
+async fn a_request_sent_to_the_phone_is_pushed_encrypted_for_it_and_signed_for_the_service() {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = SystemRandom::new();
+    let dir = tempfile::tempdir().unwrap();
+    let vapid = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let vapid_file = dir.path().join("vapid.pem");
+    std::fs::write(&vapid_file, pem("PRIVATE KEY", vapid.as_ref())).unwrap();
+    let vapid_public = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, vapid.as_ref())
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let (service, mut pushed) = push_service().await;
+    let app = app_on_localhost(|c| {
+        c.app.vapid_key_file = Some(vapid_file.clone());
+        c.app.vapid_subject = "mailto:support@example.md".into();
+        c.app.push_hosts = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let access = s(&tokens["access_token"]).to_owned();
+
+    let (status, v) = call(&mut phone, reqwest::Method::GET, "/app/v1/push", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        s(&v["public_key"]),
+        data_encoding::BASE64URL_NOPAD.encode(&vapid_public)
+    );
+
+    // The phone's subscription: its own P-256 key and auth secret, as a browser makes them.
+    let device_key = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let device_public =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, device_key.as_ref())
+            .unwrap()
+            .public_key()
+            .as_ref()
+            .to_vec();
+    let auth = [9u8; 16];
+    let b64 = |b: &[u8]| data_encoding::BASE64URL_NOPAD.encode(b);
+    let subscribe = |endpoint: &str, key: &str| json!({"endpoint": endpoint, "keys": {"p256dh": key, "auth": b64(&auth)}});
+    // Only the deployment's push services; only keys that are keys.
+    for (endpoint, key, reason) in [
+        (
+            "https://push.example.org/x",
+            b64(&device_public),
+            "push-endpoint",
+        ),
+        ("http://10.0.0.5/x", b64(&device_public), "push-endpoint"),
+        ("file:///etc/passwd", b64(&device_public), "push-endpoint"),
+        (&format!("{service}/push/1"), b64(&[4u8; 10]), "push-keys"),
+    ] {
+        let (status, v) = call(
+            &mut phone,
+            reqwest::Method::PUT,
+            "/app/v1/push",
+            Some(&access),
+            Some(subscribe(endpoint, &key)),
+        )
+        .await;
+        assert_eq!((status, s(&v["error"])), (400, reason), "{endpoint}: {v}");
+    }
+    let (status, v) = call(
+        &mut phone,
+        reqwest::Method::PUT,
+        "/app/v1/push",
+        Some(&access),
+        Some(subscribe(
+            &format!("{service}/push/1"),
+            &b64(&device_public),
+        )),
+    )
+    .await;
+    assert_eq!(status, 204, "{v}");
+
+    // A login request typed on a computer reaches the push service for the phone.
+    let mut computer = app.browser();
+    send_to_phone(&mut computer, ION.national_id).await;
+    let (authorization, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), pushed.recv())
+            .await
+            .expect("pushed within 10 s")
+            .unwrap();
+    // An independent implementation (Python's http_ece and cryptography) decrypts it with the
+    // device's key and checks the VAPID signature against the deployment's public key.
+    let check = json!({
+        "pkcs8": b64(device_key.as_ref()),
+        "auth": b64(&auth),
+        "body": b64(&body),
+        "authorization": authorization,
+    });
+    let file = dir.path().join("pushed.json");
+    std::fs::write(&file, check.to_string()).unwrap();
+    let script = r#"
+import sys, json, base64
+import http_ece
+from cryptography.hazmat.primitives.serialization import load_der_private_key
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives import hashes
+def b64(s): return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
+d = json.load(open(sys.argv[1]))
+plain = http_ece.decrypt(b64(d['body']), private_key=load_der_private_key(b64(d['pkcs8']), None),
+                         auth_secret=b64(d['auth']), version='aes128gcm')
+scheme, rest = d['authorization'].split(' ', 1)
+parts = dict(p.strip().split('=', 1) for p in rest.split(','))
+h, c, sig = parts['t'].split('.')
+pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64(parts['k']))
+raw = b64(sig)
+pub.verify(utils.encode_dss_signature(int.from_bytes(raw[:32], 'big'), int.from_bytes(raw[32:], 'big')),
+           (h + '.' + c).encode(), ec.ECDSA(hashes.SHA256()))
+claims = json.loads(b64(c))
+print(json.dumps({'scheme': scheme, 'plain': plain.decode(), 'aud': claims['aud'], 'sub': claims['sub'], 'k': parts['k']}))
+"#;
+    let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "http_ece and cryptography (./test.sh sets them up): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["scheme"], "vapid");
+    assert_eq!(got["plain"], r#"{"type":"login-request"}"#);
+    assert_eq!(got["aud"], service.as_str());
+    assert_eq!(got["sub"], "mailto:support@example.md");
+    assert_eq!(s(&got["k"]), b64(&vapid_public));
+
+    // Revoking the device forgets its subscription: nothing more is pushed.
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::DELETE,
+        &format!("/app/v1/devices/{}", s(&tokens["device"])),
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(
+        app.core
+            .store
+            .app_push_of(&crate::passkeys::ion_id(&app).await)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn without_a_vapid_key_there_is_no_push() {
+    let app = app_on_localhost(|_| {}).await;
+    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let (status, _) = call(&mut phone, reqwest::Method::GET, "/app/v1/push", None, None).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::PUT,
+        "/app/v1/push",
+        Some(s(&tokens["access_token"])),
+        Some(json!({"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                    "keys": {"p256dh": "x", "auth": "y"}})),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
