@@ -94,6 +94,15 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await axe(p, 'en-app-home');
   await fitsWidth(p, 'en-app-home');
 
+  // A picture (any PNG: here the app's own icon), re-encoded by npass and shown back.
+  const icon = await (await p.request.get(`${base}/app/icon-192.png`)).body();
+  await p.locator('#app-picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: icon });
+  await p.getByRole('button', { name: 'Save the picture' }).click();
+  await p.getByText('Your picture is saved.').waitFor();
+  const img = p.getByRole('img', { name: 'Your profile picture' });
+  await img.waitFor();
+  assert.equal(await img.evaluate((i) => i.naturalWidth), 192);
+
   // The app becomes the Authenticator: the old app's code first, then codes made on the phone
   // that equal an independent TOTP of the seed npass sent (read here from the response).
   let seed;

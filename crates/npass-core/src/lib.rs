@@ -26,6 +26,7 @@ pub mod oidc;
 pub mod own;
 pub mod passkey;
 pub mod password;
+pub mod picture;
 pub mod register;
 pub mod registry;
 pub mod relying;

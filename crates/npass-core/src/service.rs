@@ -271,6 +271,8 @@ pub struct Core {
     pub approvals: crate::approval::Approvals,
     /// The npass app's devices and their app grants.
     pub devices: crate::device::Devices,
+    /// Citizens' profile pictures.
+    pub pictures: crate::picture::Pictures,
 }
 
 impl Core {
@@ -427,6 +429,10 @@ impl Core {
             env: env.clone(),
             sealer,
         };
+        let pictures = crate::picture::Pictures {
+            store: store.clone(),
+            env: env.clone(),
+        };
         Core {
             store,
             env,
@@ -444,6 +450,7 @@ impl Core {
             passkeys,
             approvals,
             devices,
+            pictures,
         }
     }
 }

@@ -725,6 +725,21 @@ pub trait AppGrantStore: Send + Sync {
     async fn app_push_end(&self, credential_id: &str) -> Result<bool>;
 }
 
+#[async_trait]
+pub trait PictureStore: Send + Sync {
+    /// Keeps (or replaces) the account's picture, with its audit row.
+    async fn picture_put(
+        &self,
+        account_id: &str,
+        jpeg: &[u8],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+    async fn picture(&self, account_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Removes it, with its audit row; `false` when there was none.
+    async fn picture_remove(&self, account_id: &str, audit: &AuditEvent, now: i64) -> Result<bool>;
+}
+
 /// A WebAuthn ceremony under way (design note 0014): the library's state, opaque here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCeremony {
@@ -759,6 +774,7 @@ pub trait Store:
     + ResetStore
     + PasskeyStore
     + AppGrantStore
+    + PictureStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

@@ -323,6 +323,7 @@ impl AccountStore for SqlStore {
             "DELETE FROM app_grants WHERE account_id = $1",
             "DELETE FROM app_requests WHERE account_id = $1",
             "DELETE FROM app_push WHERE account_id = $1",
+            "DELETE FROM account_pictures WHERE account_id = $1",
         ] {
             tx.exec(sql, args![id]).await?;
         }

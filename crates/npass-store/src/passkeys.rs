@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use npass_core::error::{Error, Result};
 use npass_core::model::{AuditEvent, Mail};
 use npass_core::store::{
-    AppGrant, AppGrantStore, PasskeyRecord, PasskeyStore, PushSubscription, Rotate, Rotation,
-    StoredCeremony,
+    AppGrant, AppGrantStore, PasskeyRecord, PasskeyStore, PictureStore, PushSubscription, Rotate,
+    Rotation, StoredCeremony,
 };
 
 use crate::db::Row;
@@ -420,5 +420,51 @@ impl AppGrantStore for SqlStore {
             )
             .await?;
         Ok(r > 0)
+    }
+}
+
+#[async_trait]
+impl PictureStore for SqlStore {
+    async fn picture_put(
+        &self,
+        account_id: &str,
+        jpeg: &[u8],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.exec(
+            "INSERT INTO account_pictures (account_id, image, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id) DO UPDATE SET image = $2, updated_at = $3",
+            args![account_id, jpeg.to_vec(), now],
+        )
+        .await?;
+        finish(tx, audit, None, now).await
+    }
+
+    async fn picture(&self, account_id: &str) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .pool()
+            .opt(
+                "SELECT image FROM account_pictures WHERE account_id = $1",
+                args![account_id],
+            )
+            .await?;
+        row.map(|r| r.col("image")).transpose()
+    }
+
+    async fn picture_remove(&self, account_id: &str, audit: &AuditEvent, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = tx
+            .exec(
+                "DELETE FROM account_pictures WHERE account_id = $1",
+                args![account_id],
+            )
+            .await?;
+        if r == 0 {
+            return Ok(false);
+        }
+        finish(tx, audit, None, now).await?;
+        Ok(true)
     }
 }

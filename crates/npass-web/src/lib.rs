@@ -184,6 +184,14 @@ pub fn router(state: AppState) -> Router {
                 .delete(appapi::push_unsubscribe),
         )
         .route("/app/v1/me", get(appapi::me))
+        .route(
+            "/app/v1/me/picture",
+            get(appapi::picture_get)
+                .put(appapi::picture_put)
+                .delete(appapi::picture_delete)
+                .layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route("/account/picture", get(account::picture))
         .route("/app/v1/password", post(appapi::password))
         .route("/app/v1/codes", post(appapi::codes_start))
         .route("/app/v1/codes/confirm", post(appapi::codes_confirm))

@@ -225,7 +225,7 @@ fn security_headers(h: &mut HeaderMap, request_id: &str) {
     let fixed = [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; \
              manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
         ),
         (header::X_FRAME_OPTIONS, "DENY"),

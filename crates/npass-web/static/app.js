@@ -235,8 +235,37 @@
     }).catch(failed);
   }
 
+  // The picture: sent as it is (npass checks and re-encodes it), shown from a blob.
+  function showPicture() {
+    return fresh().then(function () {
+      return fetch('/app/v1/me/picture', { headers: { Authorization: 'Bearer ' + tokens.access_token }, credentials: 'omit' });
+    }).then(function (r) {
+      var img = root.querySelector('[data-picture]');
+      if (!r.ok) { img.hidden = true; return; }
+      return r.blob().then(function (b) {
+        if (img.src) { URL.revokeObjectURL(img.src); }
+        img.src = URL.createObjectURL(b);
+        img.hidden = false;
+      });
+    }).catch(function () {});
+  }
+  function pictureUpload(form) {
+    var file = form.elements.picture.files[0];
+    if (!file) { form.elements.picture.focus(); return; }
+    fresh().then(function () {
+      return fetch('/app/v1/me/picture', {
+        method: 'PUT', body: file, credentials: 'omit',
+        headers: { Authorization: 'Bearer ' + tokens.access_token, 'Content-Type': 'application/octet-stream' }
+      });
+    }).then(function (r) {
+      if (r.ok) { form.reset(); say('notice', text('picture-saved')); return showPicture(); }
+      return r.json().catch(function () { return {}; }).then(function (v) { throw new Problem(r.status, v); });
+    }).catch(failed);
+  }
+
   function home() {
     offerPush();
+    showPicture();
     return Promise.all([authed('GET', '/app/v1/me'), authed('GET', '/app/v1/devices'), requests()]).then(function (r) {
       var me = r[0];
       root.querySelector('[data-current-code]').hidden = !me.two_step;
@@ -382,6 +411,10 @@
   root.querySelector('[data-form="codes"]').addEventListener('submit', function (ev) {
     ev.preventDefault();
     codesSetUp(ev.target);
+  });
+  root.querySelector('[data-form="picture"]').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    pictureUpload(ev.target);
   });
   root.querySelector('[data-form="password"]').addEventListener('submit', function (ev) {
     ev.preventDefault();

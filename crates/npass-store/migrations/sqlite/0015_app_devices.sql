@@ -35,3 +35,9 @@ CREATE TABLE app_push (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX app_push_account ON app_push (account_id);
+-- Profile pictures: the re-encoded image (JPEG), one per account.
+CREATE TABLE account_pictures (
+    account_id TEXT PRIMARY KEY,
+    image BLOB NOT NULL,
+    updated_at INTEGER NOT NULL
+);

@@ -36,6 +36,8 @@ pub struct AccountPage {
     pub services: Vec<ServiceRow>,
     pub level: String,
     pub assurance: String,
+    /// The citizen set a profile picture (from the npass app).
+    pub has_picture: bool,
 }
 
 pub const HISTORY_KINDS: &[&str] = &[
@@ -49,6 +51,8 @@ pub const HISTORY_KINDS: &[&str] = &[
     "oidc.",
     "esign.certificate-new",
     "passkey.",
+    "device.",
+    "app.",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of
@@ -163,7 +167,9 @@ pub async fn page(
                 .unwrap_or_default(),
         })
         .collect();
+    let has_picture = st.core.pictures.of(&a.account.id).await?.is_some();
     let page = AccountPage {
+        has_picture,
         two_step_since: status
             .active
             .map(|t| crate::pages::local_time(&st, t.created_at)),
@@ -583,4 +589,15 @@ pub async fn delete(
         &crate::web::expired_cookie(crate::web::SESSION_COOKIE),
     );
     Ok(res)
+}
+
+/// `GET /account/picture`: the citizen's own picture, to them only.
+pub async fn picture(
+    State(st): State<AppState>,
+    crate::web::Citizen(a): crate::web::Citizen,
+) -> crate::error::PageResult {
+    match st.core.pictures.of(&a.account.id).await? {
+        Some(jpeg) => Ok(super::appapi::picture_response(jpeg)),
+        None => Err(npass_core::Error::NotFound.into()),
+    }
 }

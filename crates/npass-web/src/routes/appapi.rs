@@ -586,3 +586,63 @@ pub async fn push_unsubscribe(State(st): State<AppState>, ctx: Ctx, Bearer(t): B
         Err(e) => core_problem(&ctx, &e),
     }
 }
+
+/// `PUT /app/v1/me/picture` (access token), the image as the body (PNG or JPEG, at most
+/// 2 MiB and 4096 px a side): kept re-encoded, without its metadata.
+pub async fn picture_put(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    body: axum::body::Bytes,
+) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .core
+        .pictures
+        .set(&c.account, body.to_vec(), &ctx.client)
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// The picture as a response only its owner's cache may keep.
+pub(crate) fn picture_response(jpeg: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        jpeg,
+    )
+        .into_response()
+}
+
+/// `GET /app/v1/me/picture` (access token).
+pub async fn picture_get(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st.core.pictures.of(&c.account.id).await {
+        Ok(Some(jpeg)) => picture_response(jpeg),
+        Ok(None) => core_problem(&ctx, &Error::NotFound),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}
+
+/// `DELETE /app/v1/me/picture` (access token).
+pub async fn picture_delete(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
+    let c = match caller(&st, &ctx, &t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st.core.pictures.remove(&c.account, &ctx.client).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}

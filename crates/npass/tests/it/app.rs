@@ -1062,3 +1062,124 @@ async fn without_a_vapid_key_there_is_no_push() {
     .await;
     assert_eq!(status, 404);
 }
+
+/// A PNG of `w`×`h` pixels (`bits` 8 or 16 per channel, RGBA) with a text chunk that stands
+/// for the metadata a camera leaves.
+fn png_of(w: u32, h: u32, bits: png::BitDepth) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(bits);
+        enc.add_text_chunk("GPS".into(), "47.0105 N 28.8638 E".into())
+            .unwrap();
+        let mut wr = enc.write_header().unwrap();
+        let per = if bits == png::BitDepth::Sixteen { 8 } else { 4 };
+        let data = vec![90u8; (w * h) as usize * per];
+        wr.write_image_data(&data).unwrap();
+    }
+    out
+}
+
+async fn put_picture(phone: &mut Browser, access: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let rb = phone
+        .request(reqwest::Method::PUT, "/app/v1/me/picture")
+        .header("authorization", format!("Bearer {access}"))
+        .header("content-type", "image/png")
+        .body(bytes);
+    let r = phone.send(rb).await;
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_picture_is_reencoded_without_its_metadata_and_bad_ones_are_refused() {
+    let app = app_on_localhost(|_| {}).await;
+    let (mut web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let access = s(&tokens["access_token"]).to_owned();
+    assert_eq!(
+        call(
+            &mut phone,
+            reqwest::Method::GET,
+            "/app/v1/me/picture",
+            Some(&access),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    let original = png_of(800, 600, png::BitDepth::Eight);
+    assert!(original.windows(3).any(|w| w == b"GPS"));
+    let (status, v) = put_picture(&mut phone, &access, original).await;
+    assert_eq!(status, 204, "{v}");
+    let r = phone
+        .send(
+            phone
+                .request(reqwest::Method::GET, "/app/v1/me/picture")
+                .header("authorization", format!("Bearer {access}")),
+        )
+        .await;
+    r.status(200);
+    assert_eq!(r.headers["content-type"], "image/jpeg");
+    assert_eq!(&r.bytes[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
+    assert!(!r.bytes.windows(3).any(|w| w == b"GPS"), "no metadata kept");
+    // Its owner sees it on the web too; another citizen, and nobody logged out, do not.
+    web.get("/account")
+        .await
+        .status(200)
+        .has("/account/picture");
+    let mine = web.get("/account/picture").await;
+    mine.status(200);
+    assert_eq!(mine.bytes, r.bytes);
+    assert_eq!(app.browser().get("/account/picture").await.status, 303);
+    let mut ana = registered(&app, &ANA).await;
+    login(&mut ana, &ANA, "").await.status(303);
+    assert_eq!(ana.get("/account/picture").await.status, 404);
+
+    // Not an image, too many bytes, too many pixels, a decompression bomb: each refused in
+    // the caller's language, the picture kept as it was.
+    phone.lang = Some("ro".into());
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
+    let mut huge = png_of(8, 8, png::BitDepth::Eight);
+    huge.resize(2 * 1024 * 1024 + 1, 0);
+    let bomb = png_of(4096, 4096, png::BitDepth::Sixteen);
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    for (bytes, reason, words) in [
+        (gif, "picture-not-image", "nu este o imagine"),
+        (
+            b"\x89PNG\r\n\x1a\n garbage".to_vec(),
+            "picture-not-image",
+            "nu este o imagine",
+        ),
+        (huge, "picture-too-large", "cel mult 2 MB"),
+        (
+            png_of(5000, 2, png::BitDepth::Eight),
+            "picture-too-big",
+            "4096",
+        ),
+        (bomb, "picture-too-big", "4096"),
+    ] {
+        let (status, v) = put_picture(&mut phone, &access, bytes).await;
+        assert_eq!((status, s(&v["error"])), (400, reason), "{v}");
+        assert!(s(&v["message"]).contains(words), "{v}");
+    }
+    assert_eq!(web.get("/account/picture").await.bytes, r.bytes);
+    // Bodies far over the limit never reach the decoder.
+    let (status, _) = put_picture(&mut phone, &access, vec![0u8; 5 * 1024 * 1024]).await;
+    assert_eq!(status, 413);
+
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::DELETE,
+        "/app/v1/me/picture",
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(web.get("/account/picture").await.status, 404);
+}
