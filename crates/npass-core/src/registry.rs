@@ -99,6 +99,9 @@ impl Registry {
         if n.national_id_claim && !scopes.iter().any(|s| s == "national_id") {
             scopes.push("national_id".into());
         }
+        if n.picture_claim && !scopes.iter().any(|s| s == "profile") {
+            scopes.push("profile".into());
+        }
         let id_token_alg = match n.id_token_alg.as_deref() {
             None => SigningAlg::Es256,
             Some(a) => {
@@ -114,6 +117,7 @@ impl Registry {
             min_level: n.min_level.unwrap_or(Level::Low),
             scopes,
             national_id_claim: n.national_id_claim,
+            picture_claim: n.picture_claim,
             pairwise_sector: n.pairwise_sector,
             disabled: false,
             created_at: self.env.now(),

@@ -24,6 +24,8 @@ pub struct EService {
     pub scopes: Vec<String>,
     /// Entitled to the national identifier.
     pub national_id_claim: bool,
+    /// Entitled to the citizen's picture (`picture` with the `profile` scope).
+    pub picture_claim: bool,
     /// Pairwise subjects are derived for this sector (empty: the e-service's own id).
     pub pairwise_sector: String,
     pub disabled: bool,
@@ -133,6 +135,8 @@ pub enum Attribute {
     FamilyName,
     BirthDate,
     Language,
+    /// Where the e-service may fetch the citizen's picture with its access token.
+    Picture,
     Email,
     EmailVerified,
     Phone,
@@ -145,7 +149,12 @@ pub enum Attribute {
 pub enum Released {
     Text(String),
     Flag(bool),
+    /// A path on npass's own address (each protocol makes it absolute).
+    Path(&'static str),
 }
+
+/// Where an e-service fetches a citizen's picture (with the access token it was given).
+pub const PICTURE_PATH: &str = "/userinfo/picture";
 
 /// The attributes e-service `e` receives for `scope`, in a fixed order: what is shared is decided
 /// here for every protocol (the scope it asked for and was consented to, what it is entitled to,
@@ -159,6 +168,9 @@ pub fn attributes(e: &EService, account: &Account, scope: &[String]) -> Vec<Attr
             out.push(Attribute::BirthDate);
         }
         out.push(Attribute::Language);
+        if e.picture_claim {
+            out.push(Attribute::Picture);
+        }
     }
     if has("email") {
         out.extend([Attribute::Email, Attribute::EmailVerified]);
@@ -192,6 +204,7 @@ pub fn release(
                 Attribute::FamilyName => text(&account.profile.family_name),
                 Attribute::BirthDate => text(&account.profile.birth_date),
                 Attribute::Language => text(&account.profile.language),
+                Attribute::Picture => Released::Path(PICTURE_PATH),
                 Attribute::Email => text(&account.profile.email),
                 Attribute::EmailVerified => Released::Flag(account.status == AccountStatus::Active),
                 Attribute::Phone => text(&account.profile.phone),
@@ -234,6 +247,7 @@ mod tests {
             min_level: Level::Low,
             scopes: vec!["openid".into()],
             national_id_claim: national_id,
+            picture_claim: false,
             pairwise_sector: sector.into(),
             disabled: false,
             created_at: 0,

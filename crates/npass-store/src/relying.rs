@@ -21,6 +21,8 @@ pub(crate) struct EServiceRecord {
     min_level: Level,
     scopes: Vec<String>,
     national_id_claim: bool,
+    #[serde(default)]
+    picture_claim: bool,
     pairwise_sector: String,
     #[serde(default)]
     require_par: bool,
@@ -57,6 +59,7 @@ impl From<&EService> for EServiceRecord {
             min_level: e.min_level,
             scopes: e.scopes.clone(),
             national_id_claim: e.national_id_claim,
+            picture_claim: e.picture_claim,
             pairwise_sector: e.pairwise_sector.clone(),
             require_par: o.require_par,
             jwks: o.jwks.clone(),
@@ -92,6 +95,7 @@ impl EServiceRecord {
             min_level: self.min_level,
             scopes: self.scopes,
             national_id_claim: self.national_id_claim,
+            picture_claim: self.picture_claim,
             pairwise_sector: self.pairwise_sector,
             disabled: self.disabled,
             created_at: self.created_at,

@@ -1171,6 +1171,7 @@ mod oidc {
             min_level: Level::Substantial,
             scopes: vec!["openid".into()],
             national_id_claim: false,
+            picture_claim: false,
             pairwise_sector: String::new(),
             disabled: false,
             created_at: 1,

@@ -301,6 +301,7 @@ pub fn router(state: AppState) -> Router {
         .route("/par", post(oidc::par))
         .route("/introspect", post(oidc::introspect))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
+        .route("/userinfo/picture", get(oidc::userinfo_picture))
         .route(
             "/end-session",
             get(oidc::end_session_page).post(oidc::end_session),

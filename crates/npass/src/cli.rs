@@ -123,6 +123,9 @@ pub enum EserviceCmd {
         /// Entitled to the national identifier (the `national_id` scope).
         #[arg(long)]
         national_id_claim: bool,
+        /// Entitled to the citizen's picture (with the `profile` scope).
+        #[arg(long)]
+        picture_claim: bool,
         /// Accept only pushed authorisation requests (RFC 9126).
         #[arg(long)]
         require_par: bool,
@@ -165,6 +168,7 @@ async fn eservice_cmd(
             auth,
             pairwise_sector,
             national_id_claim,
+            picture_claim,
             require_par,
             jwks,
             jwks_uri,
@@ -190,6 +194,7 @@ async fn eservice_cmd(
                 scopes,
                 auth_method: auth,
                 national_id_claim,
+                picture_claim,
                 pairwise_sector,
                 require_par,
                 jwks,

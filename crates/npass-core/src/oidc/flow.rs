@@ -33,6 +33,8 @@ pub struct NewEService {
     pub scopes: Vec<String>,
     pub auth_method: String,
     pub national_id_claim: bool,
+    /// Entitled to the citizen's picture (needs the `profile` scope).
+    pub picture_claim: bool,
     pub pairwise_sector: String,
     pub require_par: bool,
     /// Public keys, for `private_key_jwt`.
@@ -167,7 +169,7 @@ impl Federation {
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": [Level::Low.acr(), Level::Substantial.acr(), Level::High.acr()],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
-                "identity_assurance", "given_name", "family_name", "birthdate", "email", "email_verified",
+                "identity_assurance", "given_name", "family_name", "birthdate", "locale", "picture", "email", "email_verified",
                 "phone_number", "national_id", "national_id_scheme"],
             "claims_parameter_supported": false,
             "request_parameter_supported": false,

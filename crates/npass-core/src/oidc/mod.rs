@@ -215,6 +215,8 @@ pub enum OAuthCode {
     RequestNotSupported,
     RequestUriNotSupported,
     InvalidToken,
+    /// RFC 6750 §3.1: the token is good but not for this resource.
+    InsufficientScope,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -236,6 +238,7 @@ impl OAuthCode {
             OAuthCode::RequestNotSupported => "request_not_supported",
             OAuthCode::RequestUriNotSupported => "request_uri_not_supported",
             OAuthCode::InvalidToken => "invalid_token",
+            OAuthCode::InsufficientScope => "insufficient_scope",
             OAuthCode::ServerError => "server_error",
             OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
         }

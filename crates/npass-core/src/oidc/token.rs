@@ -65,6 +65,7 @@ fn claim_name(a: Attribute) -> &'static str {
         Attribute::FamilyName => "family_name",
         Attribute::BirthDate => "birthdate",
         Attribute::Language => "locale",
+        Attribute::Picture => "picture",
         Attribute::Email => "email",
         Attribute::EmailVerified => "email_verified",
         Attribute::Phone => "phone_number",
@@ -548,6 +549,7 @@ impl Federation {
             let v = match v {
                 Released::Text(t) => json!(t),
                 Released::Flag(b) => json!(b),
+                Released::Path(p) => json!(format!("{}{p}", self.issuer())),
             };
             m.insert(claim_name(a).into(), v);
         }
@@ -717,6 +719,51 @@ impl Federation {
             .map(split_scope)
             .unwrap_or_default();
         Ok(self.claims(&e, &account, &scope))
+    }
+
+    /// The account whose picture the access token `bearer` may fetch: a live token of an
+    /// e-service entitled to the picture, with the `profile` scope.
+    pub async fn picture_owner(&self, bearer: &str) -> Result<crate::ids::AccountId, OAuthError> {
+        let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
+        let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
+        let keys = self.keys.verification_keys().await.map_err(unavailable)?;
+        let claims = jwt::verify_own(bearer, &keys, "at+jwt").ok_or_else(bad)?;
+        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
+        if exp * 1000 <= self.env.now()
+            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
+        {
+            return Err(bad());
+        }
+        let rec = self.live_grant(&claims).await?.ok_or_else(bad)?;
+        let e = self
+            .registry
+            .store
+            .eservice(&rec.client_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        let account = self
+            .accounts
+            .account_by_id(&rec.account_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(bad)?;
+        if e.disabled || account.status != AccountStatus::Active {
+            return Err(bad());
+        }
+        let scope = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(split_scope)
+            .unwrap_or_default();
+        let entitled = relying::attributes(&e, &account, &scope).contains(&Attribute::Picture);
+        if !entitled {
+            return Err(OAuthError::new(
+                OAuthCode::InsufficientScope,
+                "the picture needs the profile scope and an e-service entitled to it",
+            ));
+        }
+        Ok(account.id)
     }
 
     /// The grant behind a verified access token: live, of the client the token names, and the

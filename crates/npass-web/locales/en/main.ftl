@@ -655,3 +655,4 @@ app-picture-alt = Your profile picture
 account-picture-alt = Your profile picture
 history-account-picture-changed = Profile picture changed
 history-account-picture-removed = Profile picture removed
+released-picture = your picture

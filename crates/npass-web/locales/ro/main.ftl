@@ -657,3 +657,4 @@ app-picture-alt = Fotografia Dvs. de profil
 account-picture-alt = Fotografia Dvs. de profil
 history-account-picture-changed = Fotografia de profil a fost schimbată
 history-account-picture-removed = Fotografia de profil a fost eliminată
+released-picture = fotografia Dvs.

@@ -660,3 +660,4 @@ app-picture-alt = Ваша фотография профиля
 account-picture-alt = Ваша фотография профиля
 history-account-picture-changed = Фотография профиля изменена
 history-account-picture-removed = Фотография профиля удалена
+released-picture = ваша фотография

@@ -66,6 +66,7 @@ pub fn released_in_words(l: &Layout, names: &[&str]) -> String {
             "given_name" | "family_name" | "FirstName" | "LastName" => "released-name",
             "birthdate" | "BirthDate" => "released-birth-date",
             "locale" | "Language" => "released-language",
+            "picture" => "released-picture",
             "email" | "email_verified" | "EmailAddress" => "released-email",
             "phone_number" | "MobilePhone" => "released-phone",
             "national_id" | "national_id_scheme" | "NameIdentifier" => "released-national-id",

@@ -65,6 +65,7 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         "scopes": e.scopes,
         "pairwise_sector": e.pairwise_sector,
         "national_id_claim": e.national_id_claim,
+        "picture_claim": e.picture_claim,
         "disabled": e.disabled,
         "created_at": e.created_at,
     });
@@ -123,6 +124,8 @@ pub struct NewEServiceBody {
     #[serde(default)]
     pub national_id_claim: bool,
     #[serde(default)]
+    pub picture_claim: bool,
+    #[serde(default)]
     pub require_par: bool,
     #[serde(default)]
     pub jwks: Option<Value>,
@@ -166,6 +169,7 @@ pub async fn create(
         scopes: body.scopes,
         auth_method: body.auth,
         national_id_claim: body.national_id_claim,
+        picture_claim: body.picture_claim,
         pairwise_sector: body.pairwise_sector,
         require_par: body.require_par,
         jwks: body.jwks,

@@ -465,6 +465,42 @@ pub async fn userinfo(
     }
 }
 
+/// `GET /userinfo/picture`: the citizen's picture, for an e-service entitled to it, with the
+/// access token it was given (the `picture` claim names this address).
+pub async fn userinfo_picture(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let account = match st.core.federation.picture_owner(bearer.trim()).await {
+        Ok(a) => a,
+        Err(error) => {
+            let status = match error.error {
+                OAuthCode::InvalidToken => StatusCode::UNAUTHORIZED,
+                OAuthCode::InsufficientScope => StatusCode::FORBIDDEN,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return Err(ApiError::OAuth {
+                status,
+                error,
+                challenge: "Bearer",
+            });
+        }
+    };
+    match st.core.pictures.of(&account).await? {
+        Some(jpeg) => Ok(super::appapi::picture_response(jpeg)),
+        None => Err(ApiError::problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the citizen has no picture",
+        )),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "end_session.html")]
 pub struct EndSessionPage {

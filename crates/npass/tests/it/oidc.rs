@@ -2228,3 +2228,96 @@ async fn signing_keys_are_published_as_certificates_of_the_same_keys() {
     // Made once: asked again, the same certificates.
     assert_eq!(app.core.keys.certificates().await.unwrap(), certs);
 }
+
+#[tokio::test]
+async fn the_picture_goes_only_to_an_entitled_e_service_with_its_token() {
+    let app = TestApp::start().await;
+    let plain = service(&app, Level::Low, &["openid", "profile"], false).await;
+    let entitled = add(
+        &app,
+        NewEService {
+            name: "Passport office".into(),
+            redirect_uris: vec![CB.into()],
+            min_level: Some(Level::Low),
+            scopes: vec!["openid".into()],
+            picture_claim: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut b = logged_in(&app, &ION).await;
+    // ION's picture, as the app would have set it.
+    let account = app
+        .core
+        .store
+        .account_by_national_id(ION.national_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let img = image_png(64, 48);
+    app.core
+        .pictures
+        .set(&account, img, &Client::default())
+        .await
+        .unwrap();
+
+    let base = app.base.clone();
+    let fetch = |at: String| {
+        let base = base.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .get(format!("{base}/userinfo/picture"))
+                .header("authorization", format!("Bearer {at}"))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let ct = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, ct, res.bytes().await.unwrap().to_vec())
+        }
+    };
+
+    // Entitled, with the profile scope: the claim names the address, the token fetches it.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &entitled, &p, &[("scope", "openid profile")]).await;
+    let (_, t) = redeem(&app, &entitled, &code, &p).await;
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let (_, info) = userinfo(&app, &at).await;
+    assert_eq!(info["picture"], format!("{}/userinfo/picture", app.base));
+    let (status, ct, bytes) = fetch(at.clone()).await;
+    assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
+    // Without the profile scope, no claim and no picture.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &entitled, &p, &[("scope", "openid")]).await;
+    let (_, t) = redeem(&app, &entitled, &code, &p).await;
+    let narrow = t["access_token"].as_str().unwrap().to_owned();
+    assert!(userinfo(&app, &narrow).await.1.get("picture").is_none());
+    assert_eq!(fetch(narrow).await.0, 403);
+
+    // Not entitled: no claim, and its token fetches nothing.
+    let p = pkce();
+    let code = code_for(&app, &mut b, &plain, &p, &[("scope", "openid profile")]).await;
+    let (_, t) = redeem(&app, &plain, &code, &p).await;
+    let other = t["access_token"].as_str().unwrap().to_owned();
+    assert!(userinfo(&app, &other).await.1.get("picture").is_none());
+    assert_eq!(fetch(other).await.0, 403);
+    assert_eq!(fetch("not-a-token".into()).await.0, 401);
+}
+
+fn image_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().unwrap();
+        wr.write_image_data(&vec![120u8; (w * h * 3) as usize])
+            .unwrap();
+    }
+    out
+}
