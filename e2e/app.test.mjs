@@ -5,19 +5,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, credentials, totp,
+  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, credentials, totp, y4mOf,
 } from './npass.mjs';
 
 let npass, base, browser;
+// What the phone's camera sees: Chromium's fake capture device plays this file, rewritten with
+// the computer's code before the app scans.
+const camera = join(mkdtempSync(join(tmpdir(), 'npass-camera-')), 'camera.y4m');
 
 before(async () => {
   npass = await startNpass();
   ({ base } = npass);
-  browser = await launchChromium();
+  writeFileSync(camera, y4mOf(Buffer.from(
+    '89504e470d0a1a0a0000000d4948445200000001000000010800000000'
+    + '3a7e9b550000000a49444154789c63f80f00010101001b00d8b40000000049454e44ae426082', 'hex')));
+  browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${camera}`]);
 });
 
 after(async () => {
@@ -158,7 +165,12 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await other.locator('#main img').screenshot({ path: shot });
   const link = execFileSync('zbarimg', ['--raw', '-q', shot]).toString().trim();
   const number = (await other.locator('p.number').innerText()).trim();
-  await p.goto(link);
+  // The app's own scanner: the camera shows the computer's code, the app opens its link.
+  const qrPath = await other.locator('#main img').getAttribute('src');
+  writeFileSync(camera, y4mOf(await (await other.request.get(new URL(qrPath, base).href)).body()));
+  await p.getByRole('button', { name: 'Scan with the camera' }).click();
+  await p.waitForURL((u) => u.pathname === '/app/approve');
+  assert.equal(`${base}/app/approve#${link.split('#')[1]}`, link);
   await p.getByRole('button', { name: number, exact: true }).click();
   await p.getByText('Approved. Go back to the other device').waitFor();
   await other.getByRole('heading', { name: 'My account' }).waitFor();

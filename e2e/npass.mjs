@@ -2,6 +2,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,11 +61,52 @@ export function cli(dir, args, input = '') {
   return JSON.parse(out.toString());
 }
 
-export function launchChromium() {
+export function launchChromium(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...extra],
   });
+}
+
+/** The pixels of an 8-bit greyscale PNG (the QR codes npass draws): width, height, bytes. */
+export function greyPng(buf) {
+  let i = 8, width = 0, height = 0;
+  const idat = [];
+  while (i < buf.length) {
+    const len = buf.readUInt32BE(i), type = buf.subarray(i + 4, i + 8).toString();
+    const data = buf.subarray(i + 8, i + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0); height = data.readUInt32BE(4);
+      assert.deepEqual([data[8], data[9], data[12]], [8, 0, 0], '8-bit grey, not interlaced');
+    }
+    if (type === 'IDAT') idat.push(data);
+    i += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const out = Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (width + 1)], row = raw.subarray(y * (width + 1) + 1, (y + 1) * (width + 1));
+    for (let x = 0; x < width; x++) {
+      const a = x ? out[y * width + x - 1] : 0, b = y ? out[(y - 1) * width + x] : 0;
+      const c = x && y ? out[(y - 1) * width + x - 1] : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
+      out[y * width + x] = (row[x] + pred) & 255;
+    }
+  }
+  return { width, height, pixels: out };
+}
+
+/** A camera's view for Chromium's fake capture device: `png` (greyscale) in the middle of a
+ * white 640×480 picture, as a Y4M video of a few identical frames. */
+export function y4mOf(png) {
+  const { width, height, pixels } = greyPng(png);
+  const W = 640, H = 480, ox = (W - width) >> 1, oy = (H - height) >> 1;
+  const y = Buffer.alloc(W * H, 255);
+  for (let r = 0; r < height; r++) pixels.copy(y, (oy + r) * W + ox, r * width, (r + 1) * width);
+  const uv = Buffer.alloc((W / 2) * (H / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, uv]);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]);
 }
 
 /** The TOTP code an Authenticator app shows (RFC 6238, SHA-1, 6 digits, 30 s). */

@@ -67,6 +67,50 @@ pub fn clean(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The largest camera frame the app's scanner sends.
+pub const MAX_FRAME_BYTES: usize = 512 * 1024;
+/// The largest side of a camera frame, in pixels.
+const MAX_FRAME_SIDE: u32 = 2048;
+
+/// The npass approval link in a camera frame (PNG or JPEG) of the app's in-app scanner, if it
+/// shows one: a QR code whose text is `<public_url>/app/approve#…`. Any other code is ignored
+/// (a scanner that opened any link would be a way to send the citizen anywhere).
+pub fn approval_link_in(frame: &[u8], public_url: &str) -> Result<Option<String>> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(Error::Invalid {
+            field: "frame",
+            reason: "picture-too-large",
+            n: Some(1),
+        });
+    }
+    let format =
+        image::guess_format(frame).map_err(|_| Error::invalid("frame", "picture-not-image"))?;
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
+        return Err(Error::invalid("frame", "picture-not-image"));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_FRAME_SIDE);
+    limits.max_image_height = Some(MAX_FRAME_SIDE);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    let mut reader = ImageReader::with_format(Cursor::new(frame), format);
+    reader.limits(limits);
+    let luma = reader
+        .decode()
+        .map_err(|_| Error::invalid("frame", "picture-not-image"))?
+        .to_luma8();
+    let (w, h) = (luma.width() as usize, luma.height() as usize);
+    let raw = luma.into_raw();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        raw.get(y * w + x).copied().unwrap_or(255)
+    });
+    let prefix = format!("{}/app/approve#", public_url.trim_end_matches('/'));
+    Ok(prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .find(|t| t.starts_with(&prefix) && t.len() < 300))
+}
+
 /// A citizen's profile picture.
 pub struct Pictures {
     pub(crate) store: Arc<dyn PictureStore>,

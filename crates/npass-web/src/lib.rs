@@ -192,6 +192,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
         )
         .route("/account/picture", get(account::picture))
+        .route(
+            "/app/v1/scan",
+            post(appapi::scan).layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
         .route("/app/v1/password", post(appapi::password))
         .route("/app/v1/codes", post(appapi::codes_start))
         .route("/app/v1/codes/confirm", post(appapi::codes_confirm))

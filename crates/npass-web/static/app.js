@@ -263,6 +263,63 @@
     }).catch(failed);
   }
 
+  // The in-app scanner: the camera's frames read by the browser where it can (BarcodeDetector),
+  // else by npass (POST /app/v1/scan, frames downscaled, only while scanning). Only an npass
+  // approval link on this site is opened.
+  var scanning = null;
+  function ours(link) {
+    return typeof link === 'string' && link.indexOf(window.location.origin + '/app/approve#') === 0;
+  }
+  function scanStop() {
+    if (scanning) {
+      clearInterval(scanning.timer);
+      scanning.stream.getTracks().forEach(function (t) { t.stop(); });
+      scanning = null;
+    }
+    root.querySelector('[data-scanner]').hidden = true;
+  }
+  function readFrame(canvas, detector) {
+    if (detector) {
+      return detector.detect(canvas).then(function (codes) {
+        var hit = codes.map(function (c) { return c.rawValue; }).filter(ours);
+        return hit.length ? hit[0] : null;
+      });
+    }
+    return new Promise(function (done) { canvas.toBlob(done, 'image/jpeg', 0.85); }).then(function (blob) {
+      return fresh().then(function () {
+        return fetch('/app/v1/scan', {
+          method: 'POST', body: blob, credentials: 'omit',
+          headers: { Authorization: 'Bearer ' + tokens.access_token, 'Content-Type': 'image/jpeg' }
+        });
+      });
+    }).then(function (r) { return r.ok ? r.json() : { link: null }; }).then(function (v) {
+      return ours(v.link) ? v.link : null;
+    });
+  }
+  function scanStart() {
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false }).then(function (stream) {
+      var video = root.querySelector('[data-video]');
+      video.srcObject = stream;
+      video.play();
+      root.querySelector('[data-scanner]').hidden = false;
+      var canvas = document.createElement('canvas');
+      var detector = 'BarcodeDetector' in window ? new window.BarcodeDetector({ formats: ['qr_code'] }) : null;
+      var busy = false;
+      scanning = { stream: stream, timer: setInterval(function () {
+        if (busy || !video.videoWidth) { return; }
+        busy = true;
+        var scale = Math.min(1, 640 / video.videoWidth);
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+        readFrame(canvas, detector).then(function (link) {
+          busy = false;
+          if (link) { scanStop(); window.location.href = link; }
+        }).catch(function () { busy = false; });
+      }, 700) };
+    }).catch(failed);
+  }
+
   function home() {
     offerPush();
     showPicture();
@@ -341,7 +398,10 @@
       });
     }).then(function (t) {
       took(t);
-      root.querySelectorAll('[data-online]').forEach(function (el) { el.hidden = false; });
+      root.querySelectorAll('[data-online]').forEach(function (el) {
+        // (The scanner stays hidden where there is no camera.)
+        if (!el.hasAttribute('data-scan-card')) { el.hidden = false; }
+      });
       return home();
     }).catch(function (e) {
       if (e && e.status === 0) { return offline().catch(failed); }
@@ -422,6 +482,12 @@
   });
   root.querySelector('[data-action="unlock"]').addEventListener('click', unlock);
   root.querySelector('[data-action="push"]').addEventListener('click', subscribe);
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    root.querySelector('[data-scan-card]').removeAttribute('data-scan-card');
+    root.querySelector('[data-action="scan"]').closest('section').hidden = false;
+    root.querySelector('[data-action="scan"]').addEventListener('click', scanStart);
+    root.querySelector('[data-action="scan-stop"]').addEventListener('click', scanStop);
+  }
   root.querySelector('[data-action="requests"]').addEventListener('click', function () {
     requests().catch(failed);
   });

@@ -646,3 +646,27 @@ pub async fn picture_delete(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bea
         Err(e) => core_problem(&ctx, &e),
     }
 }
+
+/// `POST /app/v1/scan` (access token), a camera frame (PNG or JPEG) as the body: the npass
+/// approval link in it, if any — the in-app scanner for phones whose browser cannot read QR
+/// codes itself. `{"link": null}` while none is in view.
+pub async fn scan(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Bearer(t): Bearer,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = caller(&st, &ctx, &t).await {
+        return r;
+    }
+    let public_url = st.core.env.policy.public_url.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        npass_core::picture::approval_link_in(&body, &public_url)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::Internal(format!("scan: {e}"))));
+    match found {
+        Ok(link) => api_json(StatusCode::OK, json!({ "link": link })),
+        Err(e) => core_problem(&ctx, &e),
+    }
+}

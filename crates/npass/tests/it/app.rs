@@ -1183,3 +1183,63 @@ async fn a_picture_is_reencoded_without_its_metadata_and_bad_ones_are_refused() 
     assert_eq!(status, 204);
     assert_eq!(web.get("/account/picture").await.status, 404);
 }
+
+async fn scan(phone: &mut Browser, frame: Vec<u8>, bearer: String) -> Resp {
+    let rb = phone
+        .request(reqwest::Method::POST, "/app/v1/scan")
+        .header("authorization", format!("Bearer {bearer}"))
+        .header("content-type", "image/png")
+        .body(frame);
+    phone.send(rb).await
+}
+
+#[tokio::test]
+async fn the_in_app_scanner_reads_only_npass_approval_links_from_a_frame() {
+    let app = app_on_localhost(|_| {}).await;
+    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let access = s(&tokens["access_token"]).to_owned();
+
+    // The computer's code, as a camera frame (the image npass draws).
+    let mut computer = app.browser();
+    let r = computer
+        .submit("/login?reauth=1", "/login/app", &[("next", "")])
+        .await;
+    let id = r
+        .location()
+        .trim_start_matches("/login/app/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let frame = computer.get(&format!("/login/app/{id}/qr.png")).await.bytes;
+    let link = read_qr(&mut computer, &format!("/login/app/{id}/qr.png")).await;
+    let r = scan(&mut phone, frame.clone(), access.clone()).await;
+    r.status(200);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(s(&v["link"]), link);
+    assert!(link.starts_with(&format!("{}/app/approve#{id}.", origin(&app))));
+
+    // Another QR code (here an Authenticator's otpauth: link, as the activation page draws it)
+    // is not followed.
+    let mut ana = registered(&app, &ANA).await;
+    login(&mut ana, &ANA, "").await.status(303);
+    ana.get("/account/two-step/scan").await;
+    let otpauth = ana.get("/account/two-step/qr.png").await;
+    otpauth.status(200);
+    assert!(
+        read_qr(&mut ana, "/account/two-step/qr.png")
+            .await
+            .starts_with("otpauth://")
+    );
+    let r = scan(&mut phone, otpauth.bytes, access.clone()).await;
+    r.status(200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.body).unwrap()["link"],
+        Value::Null
+    );
+    // Not an image, and no token: refused.
+    let r = scan(&mut phone, b"not an image".to_vec(), access.clone()).await;
+    assert_eq!(r.status, 400);
+    let r = scan(&mut phone, frame, "nope".into()).await;
+    assert_eq!(r.status, 401);
+}
