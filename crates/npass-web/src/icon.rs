@@ -39,15 +39,7 @@ fn draw(side: u32) -> Option<Vec<u8>> {
             }
         }
     }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, side, side);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().ok()?;
-        w.write_image_data(&pixels).ok()?;
-    }
-    Some(out)
+    crate::qr::encode(side, png::ColorType::Rgb, &pixels)
 }
 
 /// The icon as a PNG, `side` pixels square (192 or 512; anything else is 512).

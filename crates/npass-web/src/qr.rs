@@ -26,14 +26,19 @@ pub fn png(text: &str) -> Option<Vec<u8>> {
             }
         }
     }
+    let side = u32::try_from(side).ok()?;
+    encode(side, png::ColorType::Grayscale, &pixels)
+}
+
+/// A square 8-bit PNG of `pixels` (rows of `color` samples), `side` pixels a side.
+pub(crate) fn encode(side: u32, color: png::ColorType, pixels: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     {
-        let side = u32::try_from(side).ok()?;
         let mut enc = png::Encoder::new(&mut out, side, side);
-        enc.set_color(png::ColorType::Grayscale);
+        enc.set_color(color);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().ok()?;
-        w.write_image_data(&pixels).ok()?;
+        w.write_image_data(pixels).ok()?;
     }
     Some(out)
 }

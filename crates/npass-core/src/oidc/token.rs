@@ -686,6 +686,16 @@ impl Federation {
 
     /// Userinfo for a bearer access token.
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
+        let (e, account, scope) = self.bearer(bearer).await?;
+        Ok(self.claims(&e, &account, &scope))
+    }
+
+    /// What an access token stands for: verified, unexpired, ours, its grant live, its
+    /// e-service on and its account active — the e-service, the account and the token's scope.
+    async fn bearer(
+        &self,
+        bearer: &str,
+    ) -> Result<(EService, crate::model::Account, Vec<String>), OAuthError> {
         let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
         let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
         let keys = self.keys.verification_keys().await.map_err(unavailable)?;
@@ -718,44 +728,13 @@ impl Federation {
             .and_then(Value::as_str)
             .map(split_scope)
             .unwrap_or_default();
-        Ok(self.claims(&e, &account, &scope))
+        Ok((e, account, scope))
     }
 
     /// The account whose picture the access token `bearer` may fetch: a live token of an
     /// e-service entitled to the picture, with the `profile` scope.
     pub async fn picture_owner(&self, bearer: &str) -> Result<crate::ids::AccountId, OAuthError> {
-        let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
-        let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
-        let keys = self.keys.verification_keys().await.map_err(unavailable)?;
-        let claims = jwt::verify_own(bearer, &keys, "at+jwt").ok_or_else(bad)?;
-        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
-        if exp * 1000 <= self.env.now()
-            || claims.get("iss").and_then(Value::as_str) != Some(&self.issuer())
-        {
-            return Err(bad());
-        }
-        let rec = self.live_grant(&claims).await?.ok_or_else(bad)?;
-        let e = self
-            .registry
-            .store
-            .eservice(&rec.client_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
-        let account = self
-            .accounts
-            .account_by_id(&rec.account_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(bad)?;
-        if e.disabled || account.status != AccountStatus::Active {
-            return Err(bad());
-        }
-        let scope = claims
-            .get("scope")
-            .and_then(Value::as_str)
-            .map(split_scope)
-            .unwrap_or_default();
+        let (e, account, scope) = self.bearer(bearer).await?;
         let entitled = relying::attributes(&e, &account, &scope).contains(&Attribute::Picture);
         if !entitled {
             return Err(OAuthError::new(

@@ -122,6 +122,19 @@ async fn caller(st: &AppState, ctx: &Ctx, token: &str) -> Result<AppCaller, Resp
     }
 }
 
+/// A call with a device's access token: the caller, or the problem is the answer.
+pub struct AppUser(pub AppCaller);
+
+impl FromRequestParts<AppState> for AppUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, st).await?;
+        let Ok(Bearer(t)) = Bearer::from_request_parts(parts, st).await;
+        caller(st, &ctx, &t).await.map(AppUser)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LoginBody {
     #[serde(default)]
@@ -260,11 +273,7 @@ pub async fn refresh(State(st): State<AppState>, ctx: Ctx, Json(b): Json<Refresh
 }
 
 /// `POST /app/v1/lock` (access token): ends the device's tokens until it unlocks again.
-pub async fn lock(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn lock(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     match st.core.devices.lock(&c).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => core_problem(&ctx, &e),
@@ -272,11 +281,7 @@ pub async fn lock(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Re
 }
 
 /// `GET /app/v1/me` (access token): the citizen's personal details.
-pub async fn me(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn me(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     let a = &c.account;
     let p = &a.profile;
     let two_step = match st.core.credentials.two_step_status(a).await {
@@ -300,11 +305,7 @@ pub async fn me(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Resp
 }
 
 /// `GET /app/v1/devices` (access token): the account's devices, this one marked.
-pub async fn devices(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn devices(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     let list = match st.core.devices.of(&c.account.id).await {
         Ok(l) => l,
         Err(e) => return core_problem(&ctx, &e),
@@ -331,13 +332,9 @@ pub async fn devices(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) ->
 pub async fn revoke(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     Path(id): Path<String>,
 ) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     // Only devices here; other passkeys are managed on the web.
     match st.core.devices.of(&c.account.id).await {
         Ok(list) if list.iter().any(|d| d.credential_id == id) => {}
@@ -378,10 +375,9 @@ pub async fn revoke(
 
 /// The caller, if the device key unlocked the app recently enough for a change of how the
 /// citizen logs in; else the problem to answer.
-async fn changing(st: &AppState, ctx: &Ctx, token: &str) -> Result<AppCaller, Response> {
-    let c = caller(st, ctx, token).await?;
-    match st.core.devices.may_change(&c, st.core.esign.enabled()) {
-        Ok(()) => Ok(c),
+fn changing(st: &AppState, ctx: &Ctx, c: &AppCaller) -> Result<(), Response> {
+    match st.core.devices.may_change(c, st.core.esign.enabled()) {
+        Ok(()) => Ok(()),
         Err(code) => Err(problem(
             StatusCode::FORBIDDEN,
             code,
@@ -406,13 +402,12 @@ pub struct PasswordBody {
 pub async fn password(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     Json(b): Json<PasswordBody>,
 ) -> Response {
-    let c = match changing(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    if let Err(r) = changing(&st, &ctx, &c) {
+        return r;
+    }
     let answer = [
         b.current_password.as_str(),
         b.password.as_str(),
@@ -440,13 +435,12 @@ pub struct CodeBody {
 pub async fn codes_start(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     Json(b): Json<CodeBody>,
 ) -> Response {
-    let c = match changing(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    if let Err(r) = changing(&st, &ctx, &c) {
+        return r;
+    }
     match st.core.devices.codes_start(&c, &b.code, &ctx.client).await {
         Ok(secret) => api_json(
             StatusCode::OK,
@@ -468,13 +462,12 @@ pub async fn codes_start(
 pub async fn codes_confirm(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     Json(b): Json<CodeBody>,
 ) -> Response {
-    let c = match changing(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    if let Err(r) = changing(&st, &ctx, &c) {
+        return r;
+    }
     match st
         .core
         .devices
@@ -488,11 +481,7 @@ pub async fn codes_confirm(
 
 /// `GET /app/v1/approvals` (access token): the login requests sent to the account's devices
 /// that still wait — each with what the phone shows and the link that answers it.
-pub async fn pending(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn pending(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     let list = match st.core.approvals.pending(&c.account.id).await {
         Ok(l) => l,
         Err(e) => return core_problem(&ctx, &e),
@@ -557,13 +546,9 @@ pub struct PushBody {
 pub async fn push_subscribe(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     Json(b): Json<PushBody>,
 ) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     match st
         .core
         .devices
@@ -576,11 +561,11 @@ pub async fn push_subscribe(
 }
 
 /// `DELETE /app/v1/push` (access token): no more push to this device.
-pub async fn push_unsubscribe(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn push_unsubscribe(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    AppUser(c): AppUser,
+) -> Response {
     match st.core.devices.push_unsubscribe(&c).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => core_problem(&ctx, &e),
@@ -592,13 +577,9 @@ pub async fn push_unsubscribe(State(st): State<AppState>, ctx: Ctx, Bearer(t): B
 pub async fn picture_put(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    AppUser(c): AppUser,
     body: axum::body::Bytes,
 ) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     match st
         .core
         .pictures
@@ -623,11 +604,7 @@ pub(crate) fn picture_response(jpeg: Vec<u8>) -> Response {
 }
 
 /// `GET /app/v1/me/picture` (access token).
-pub async fn picture_get(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn picture_get(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     match st.core.pictures.of(&c.account.id).await {
         Ok(Some(jpeg)) => picture_response(jpeg),
         Ok(None) => core_problem(&ctx, &Error::NotFound),
@@ -636,11 +613,7 @@ pub async fn picture_get(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer
 }
 
 /// `DELETE /app/v1/me/picture` (access token).
-pub async fn picture_delete(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bearer) -> Response {
-    let c = match caller(&st, &ctx, &t).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn picture_delete(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) -> Response {
     match st.core.pictures.remove(&c.account, &ctx.client).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => core_problem(&ctx, &e),
@@ -653,12 +626,9 @@ pub async fn picture_delete(State(st): State<AppState>, ctx: Ctx, Bearer(t): Bea
 pub async fn scan(
     State(st): State<AppState>,
     ctx: Ctx,
-    Bearer(t): Bearer,
+    _: AppUser,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = caller(&st, &ctx, &t).await {
-        return r;
-    }
     let public_url = st.core.env.policy.public_url.clone();
     let found = tokio::task::spawn_blocking(move || {
         npass_core::picture::approval_link_in(&body, &public_url)

@@ -443,11 +443,7 @@ pub async fn userinfo(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let bearer = bearer_of(&headers);
     match st.core.federation.userinfo(bearer.trim()).await {
         Ok(v) => Ok(api_json(StatusCode::OK, v)),
         Err(error) => {
@@ -465,17 +461,22 @@ pub async fn userinfo(
     }
 }
 
+/// The access token of `Authorization: Bearer …`, empty without one.
+fn bearer_of(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+}
+
 /// `GET /userinfo/picture`: the citizen's picture, for an e-service entitled to it, with the
 /// access token it was given (the `picture` claim names this address).
 pub async fn userinfo_picture(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let bearer = bearer_of(&headers);
     let account = match st.core.federation.picture_owner(bearer.trim()).await {
         Ok(a) => a,
         Err(error) => {

@@ -564,16 +564,7 @@ async fn send_to_phone(computer: &mut Browser, national_id: &str) -> (String, u6
         .to_owned();
     let p = computer.get(&page).await;
     p.status(200).has("the request is waiting in the app too");
-    let number = p
-        .body
-        .split("<p class=\"number\"")
-        .nth(1)
-        .and_then(|s| s.split('>').nth(1))
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let number = crate::qrlogin::shown_number(&p.body);
     (id, number)
 }
 

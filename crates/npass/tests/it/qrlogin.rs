@@ -19,6 +19,18 @@ struct Shown {
     secret: String,
 }
 
+/// The matching number a waiting page shows.
+pub(crate) fn shown_number(page: &str) -> u64 {
+    page.split("<p class=\"number\"")
+        .nth(1)
+        .and_then(|s| s.split('>').nth(1))
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 async fn show_code(computer: &mut Browser) -> Shown {
     let r = computer
         .submit("/login?reauth=1", "/login/app", &[("next", "")])
@@ -33,16 +45,7 @@ async fn show_code(computer: &mut Browser) -> Shown {
         .to_owned();
     let p = computer.get(&page).await;
     p.status(200).has("Scan the code with your phone");
-    let number: u64 = p
-        .body
-        .split("<p class=\"number\"")
-        .nth(1)
-        .and_then(|s| s.split('>').nth(1))
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let number = shown_number(&p.body);
     let link = read_qr(computer, &format!("/login/app/{id}/qr.png")).await;
     let (path, fragment) = link.split_once('#').unwrap();
     assert!(path.ends_with("/app/approve"), "{link}");
