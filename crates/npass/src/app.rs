@@ -181,6 +181,7 @@ impl App {
                 Some(v) => Arc::new(crate::webpush::WebPusher {
                     http: http.clone(),
                     vapid: Arc::new(v),
+                    store: Arc::new(store.clone()),
                 }),
                 None => Arc::new(npass_core::device::NoPusher),
             },

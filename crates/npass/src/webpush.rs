@@ -118,10 +118,12 @@ impl Vapid {
     }
 }
 
-/// Sends notifications to push services with the outbound client.
+/// Sends notifications to push services with the outbound client; a subscription its push
+/// service says is gone (404, 410) is forgotten.
 pub struct WebPusher {
     pub http: reqwest::Client,
     pub vapid: Arc<Vapid>,
+    pub store: Arc<dyn npass_core::store::AppGrantStore>,
 }
 
 async fn send(
@@ -161,11 +163,16 @@ impl Pusher for WebPusher {
     }
 
     fn push(&self, subs: Vec<PushSubscription>, payload: Vec<u8>) {
-        let (http, vapid) = (self.http.clone(), self.vapid.clone());
+        let (http, vapid, store) = (self.http.clone(), self.vapid.clone(), self.store.clone());
         tokio::spawn(async move {
             for sub in subs {
                 match send(&http, &vapid, &sub, &payload).await {
                     Ok(s) if (200..300).contains(&s) => {}
+                    Ok(404 | 410) => {
+                        if let Err(e) = store.app_push_end(&sub.credential_id).await {
+                            tracing::warn!(error = %e, "forgetting a gone push subscription");
+                        }
+                    }
                     Ok(s) => {
                         tracing::info!(status = s, device = %sub.credential_id, "push refused")
                     }

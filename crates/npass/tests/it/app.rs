@@ -854,16 +854,23 @@ async fn push_service() -> (
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let app = axum::Router::new().route(
         "/push/{id}",
-        axum::routing::post(move |h: HeaderMap, body: Bytes| {
-            let tx = tx.clone();
-            async move {
-                assert_eq!(h["content-encoding"], "aes128gcm");
-                assert_eq!(h["ttl"], "120");
-                let auth = h["authorization"].to_str().unwrap().to_owned();
-                tx.send((auth, body.to_vec())).unwrap();
-                axum::http::StatusCode::CREATED
-            }
-        }),
+        axum::routing::post(
+            move |axum::extract::Path(id): axum::extract::Path<String>,
+                  h: HeaderMap,
+                  body: Bytes| {
+                let tx = tx.clone();
+                async move {
+                    if id == "gone" {
+                        return axum::http::StatusCode::GONE;
+                    }
+                    assert_eq!(h["content-encoding"], "aes128gcm");
+                    assert_eq!(h["ttl"], "120");
+                    let auth = h["authorization"].to_str().unwrap().to_owned();
+                    tx.send((auth, body.to_vec())).unwrap();
+                    axum::http::StatusCode::CREATED
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -905,7 +912,7 @@ async fn a_request_sent_to_the_phone_is_pushed_encrypted_for_it_and_signed_for_t
         c.app.push_hosts = vec!["127.0.0.1".into()];
     })
     .await;
-    let (_web, mut phone, _key, tokens, _) = enrolled(&app).await;
+    let (_web, mut phone, mut key, tokens, _) = enrolled(&app).await;
     let access = s(&tokens["access_token"]).to_owned();
 
     let (status, v) = call(&mut phone, reqwest::Method::GET, "/app/v1/push", None, None).await;
@@ -1015,6 +1022,68 @@ print(json.dumps({'scheme': scheme, 'plain': plain.decode(), 'aud': claims['aud'
     assert_eq!(got["aud"], service.as_str());
     assert_eq!(got["sub"], "mailto:support@example.md");
     assert_eq!(s(&got["k"]), b64(&vapid_public));
+
+    // A subscription its push service says is gone is forgotten.
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::PUT,
+        "/app/v1/push",
+        Some(&access),
+        Some(subscribe(
+            &format!("{service}/push/gone"),
+            &b64(&device_public),
+        )),
+    )
+    .await;
+    assert_eq!(status, 204);
+    app.clock.advance_secs(10 * 60 + 1);
+    send_to_phone(&mut computer, ION.national_id).await;
+    let ion = crate::passkeys::ion_id(&app).await;
+    let mut forgotten = false;
+    for _ in 0..100 {
+        if app.core.store.app_push_of(&ion).await.unwrap().is_empty() {
+            forgotten = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        forgotten,
+        "a 410 from the push service forgets the subscription"
+    );
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::PUT,
+        "/app/v1/push",
+        Some(&access),
+        Some(subscribe(
+            &format!("{service}/push/1"),
+            &b64(&device_public),
+        )),
+    )
+    .await;
+    assert_eq!(status, 401, "the access token ran out with the clock");
+    let (status, t) = unlock(
+        &mut phone,
+        s(&tokens["device"]),
+        &mut key,
+        &Answer::honest(&origin(&app)),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let access = s(&t["access_token"]).to_owned();
+    let (status, _) = call(
+        &mut phone,
+        reqwest::Method::PUT,
+        "/app/v1/push",
+        Some(&access),
+        Some(subscribe(
+            &format!("{service}/push/1"),
+            &b64(&device_public),
+        )),
+    )
+    .await;
+    assert_eq!(status, 204);
 
     // Revoking the device forgets its subscription: nothing more is pushed.
     let (status, _) = call(
