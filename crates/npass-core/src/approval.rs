@@ -222,13 +222,17 @@ impl Approvals {
             .at_most(&key, PUSH_CAP, PUSH_WINDOW_MS)
             .await?
         {
-            let ev = audit::event(
-                "app.request-capped",
-                Some(&account.id),
-                Some(&client.ip),
-                json!({"user_agent": client.user_agent}),
-            );
-            self.audit.audit_append(&ev, None, self.env.now()).await?;
+            // Recorded once a window: a flood of requests does not flood the history.
+            let noted = format!("app-push:capped:{}", account.id);
+            if self.throttles.first_in(&noted, PUSH_WINDOW_MS).await? {
+                let ev = audit::event(
+                    "app.request-capped",
+                    Some(&account.id),
+                    Some(&client.ip),
+                    json!({"user_agent": client.user_agent}),
+                );
+                self.audit.audit_append(&ev, None, self.env.now()).await?;
+            }
             return Ok(qr);
         }
         self.grants

@@ -681,6 +681,13 @@ async fn requests_sent_at_once_still_reach_the_phone_at_most_three_times() {
     }
     let (_, v) = get(&mut phone, "/app/v1/approvals", s(&tokens["access_token"])).await;
     assert_eq!(v["approvals"].as_array().unwrap().len(), 3, "{v}");
+    // Seven refused, one line in the citizen's history.
+    let capped = audit_kinds(&app)
+        .await
+        .into_iter()
+        .filter(|k| k == "app.request-capped")
+        .count();
+    assert_eq!(capped, 1);
 }
 
 #[tokio::test]
