@@ -5,13 +5,16 @@
 //! asked of any outside service. No maintained crate reads this format, and it is three
 //! comma-separated fields a line.
 
+use std::io::BufRead;
 use std::net::{IpAddr, Ipv6Addr};
 
-/// Ranges of addresses and their country (ISO 3166 alpha-2), sorted, not overlapping.
+/// Ranges of addresses and their country (ISO 3166 alpha-2), sorted, not overlapping. IPv6
+/// ranges are kept by their /64 prefixes (no country database is finer than that), which
+/// halves what they take.
 #[derive(Debug, Default, Clone)]
 pub struct Countries {
     v4: Vec<(u32, u32, [u8; 2])>,
-    v6: Vec<(u128, u128, [u8; 2])>,
+    v6: Vec<(u64, u64, [u8; 2])>,
 }
 
 fn country(cc: &str) -> Option<[u8; 2]> {
@@ -46,9 +49,24 @@ fn push<T: Copy + PartialEq + std::ops::Add<Output = T> + From<u8> + Ord>(
 impl Countries {
     /// Reads the IPv4 file's text and, if given, the IPv6 file's.
     pub fn parse(v4: &str, v6: Option<&str>) -> Result<Countries, String> {
-        let mut c = Countries::default();
-        for (i, line) in lines(v4) {
-            let (low, high, cc) = fields(line).ok_or_else(|| format!("line {i}: LOW,HIGH,CC"))?;
+        Countries::read(v4.as_bytes(), v6.map(str::as_bytes), (0, 0))
+    }
+
+    /// Reads the files line by line (the whole text is never held: Debian's two files are
+    /// 25 MB), room made at once for `lines` (each file's line count, when known: growing the
+    /// tables step by step would leave their outgrown copies in the allocator's keeping).
+    pub fn read(
+        v4: impl BufRead,
+        v6: Option<impl BufRead>,
+        lines: (usize, usize),
+    ) -> Result<Countries, String> {
+        let mut c = Countries {
+            v4: Vec::with_capacity(lines.0),
+            v6: Vec::with_capacity(lines.1),
+        };
+        for (i, line) in data_lines(v4) {
+            let line = line?;
+            let (low, high, cc) = fields(&line).ok_or_else(|| format!("line {i}: LOW,HIGH,CC"))?;
             let (Ok(low), Ok(high)) = (low.parse::<u32>(), high.parse::<u32>()) else {
                 return Err(format!("line {i}: addresses as integers expected"));
             };
@@ -56,20 +74,27 @@ impl Countries {
                 push(&mut c.v4, (low, high, cc)).map_err(|e| format!("line {i}: {e}"))?;
             }
         }
-        for (i, line) in v6.map(lines).into_iter().flatten() {
+        for (i, line) in v6.map(data_lines).into_iter().flatten() {
+            let line = line?;
             let (low, high, cc) =
-                fields(line).ok_or_else(|| format!("v6 line {i}: LOW,HIGH,CC"))?;
+                fields(&line).ok_or_else(|| format!("v6 line {i}: LOW,HIGH,CC"))?;
             let (Ok(low), Ok(high)) = (low.parse::<Ipv6Addr>(), high.parse::<Ipv6Addr>()) else {
                 return Err(format!("v6 line {i}: IPv6 addresses expected"));
             };
+            let (low, high) = (prefix64(low), prefix64(high));
             if let Some(cc) = country(cc) {
-                push(&mut c.v6, (u128::from(low), u128::from(high), cc))
-                    .map_err(|e| format!("v6 line {i}: {e}"))?;
+                // Two ranges within one /64 become one: the first's country stands.
+                if c.v6.last().is_some_and(|l| l.1 >= low) {
+                    continue;
+                }
+                push(&mut c.v6, (low, high, cc)).map_err(|e| format!("v6 line {i}: {e}"))?;
             }
         }
         if c.v4.is_empty() && c.v6.is_empty() {
             return Err("no ranges".into());
         }
+        c.v4.shrink_to_fit();
+        c.v6.shrink_to_fit();
         Ok(c)
     }
 
@@ -79,7 +104,7 @@ impl Countries {
             IpAddr::V4(a) => find(&self.v4, u32::from(a)),
             IpAddr::V6(a) => match a.to_ipv4_mapped() {
                 Some(v4) => find(&self.v4, u32::from(v4)),
-                None => find(&self.v6, u128::from(a)),
+                None => find(&self.v6, prefix64(a)),
             },
         }?;
         Some(String::from_utf8_lossy(&cc).into_owned())
@@ -95,11 +120,24 @@ impl Countries {
     }
 }
 
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines()
+fn prefix64(a: Ipv6Addr) -> u64 {
+    (u128::from(a) >> 64) as u64
+}
+
+/// The data lines (numbered from 1), or the read error.
+fn data_lines(r: impl BufRead) -> impl Iterator<Item = (usize, Result<String, String>)> {
+    r.lines()
         .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            (
+                i + 1,
+                l.map(|l| l.trim().to_owned()).map_err(|e| e.to_string()),
+            )
+        })
+        .filter(|(_, l)| {
+            l.as_ref()
+                .map_or(true, |l| !l.is_empty() && !l.starts_with('#'))
+        })
 }
 
 fn fields(line: &str) -> Option<(&str, &str, &str)> {

@@ -726,16 +726,20 @@ impl Config {
         let Some(f) = &self.session.country_database else {
             return Ok(None);
         };
-        let read =
-            |f: &PathBuf| std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()));
-        let v4 = read(f)?;
-        let v6 = self
-            .session
-            .country_database6
-            .as_ref()
-            .map(read)
-            .transpose()?;
-        npass_web::geoip::Countries::parse(&v4, v6.as_deref()).map(Some)
+        let open = |f: &PathBuf| {
+            std::fs::File::open(f)
+                .map(std::io::BufReader::new)
+                .map_err(|e| format!("{}: {e}", f.display()))
+        };
+        let count = |f: &PathBuf| {
+            use std::io::BufRead;
+            open(f).map(|r| r.lines().count())
+        };
+        let six = self.session.country_database6.as_ref();
+        let lines = (count(f)?, six.map(count).transpose()?.unwrap_or(0));
+        let v4 = open(f)?;
+        let v6 = six.map(open).transpose()?;
+        npass_web::geoip::Countries::read(v4, v6, lines).map(Some)
     }
 
     pub fn validate(&self) -> Result<(), Vec<String>> {
