@@ -539,6 +539,25 @@ impl Devices {
             .map(|_| ())
     }
 
+    /// Revokes one of the caller's account's devices (this one too): only devices — other
+    /// passkeys are managed on the web. The last second factor goes only within the
+    /// fresh-login window after an unlock (the device key's unlock is the app's login).
+    pub async fn revoke(
+        &self,
+        caller: &AppCaller,
+        credential_id: &str,
+        client: &Client,
+    ) -> Result<crate::passkey::Removal> {
+        let devices = self.of(&caller.account.id).await?;
+        if !devices.iter().any(|d| d.credential_id == credential_id) {
+            return Ok(crate::passkey::Removal::Gone);
+        }
+        let recent = self.env.now() - caller.grant.unlocked_at <= self.env.policy.fresh_login_ms;
+        self.passkeys
+            .remove(&caller.account, credential_id, recent, client)
+            .await
+    }
+
     /// The account's devices, oldest first.
     pub async fn of(&self, account_id: &str) -> Result<Vec<PasskeyRecord>> {
         let all = self.passkeys.of(account_id).await?;

@@ -335,27 +335,7 @@ pub async fn revoke(
     AppUser(c): AppUser,
     Path(id): Path<String>,
 ) -> Response {
-    // Only devices here; other passkeys are managed on the web.
-    match st.core.devices.of(&c.account.id).await {
-        Ok(list) if list.iter().any(|d| d.credential_id == id) => {}
-        Ok(_) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                ctx.tr.t("app-err-not-found"),
-                "",
-            );
-        }
-        Err(e) => return core_problem(&ctx, &e),
-    }
-    // The device key unlocked the app minutes ago: a login as recent as the web asks for.
-    let recent = st.core.env.now() - c.grant.unlocked_at <= st.core.env.policy.fresh_login_ms;
-    match st
-        .core
-        .passkeys
-        .remove(&c.account, &id, recent, &ctx.client)
-        .await
-    {
+    match st.core.devices.revoke(&c, &id, &ctx.client).await {
         Ok(Removal::Removed) => StatusCode::NO_CONTENT.into_response(),
         Ok(Removal::Gone) => problem(
             StatusCode::NOT_FOUND,
