@@ -263,16 +263,39 @@ pub async fn request(
 ) -> Result<Response, crate::error::PageError> {
     let l = Layout::of(&st, &ctx);
     Ok(match st.core.approvals.request(&id, &b.secret).await? {
-        Ok(r) => Json(json!({
-            "service": if r.service.is_empty() { l.t("app-portal") } else { r.service },
-            "browser": super::account::device_name(&l, &r.user_agent),
-            "place": crate::pages::place_of(&st, &r.ip),
-            "at": crate::pages::local_time(&st, r.at),
-            "numbers": r.numbers,
-        }))
-        .into_response(),
+        Ok(r) => {
+            let mut v = who_asks(&st, &l, r.service, &r.user_agent, &r.ip, r.at);
+            v.insert("numbers".into(), json!(r.numbers));
+            Json(v).into_response()
+        }
         Err(r) => problem(&ctx, r),
     })
+}
+
+/// What the phone shows of a request: the e-service (or the npass portal), the browser in
+/// words, where it is, when it asked.
+pub(crate) fn who_asks(
+    st: &AppState,
+    l: &Layout,
+    service: String,
+    user_agent: &str,
+    ip: &str,
+    at: i64,
+) -> serde_json::Map<String, serde_json::Value> {
+    let service = if service.is_empty() {
+        l.t("app-portal")
+    } else {
+        service
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("service".into(), json!(service));
+    m.insert(
+        "browser".into(),
+        json!(super::account::device_name(l, user_agent)),
+    );
+    m.insert("place".into(), json!(crate::pages::place_of(st, ip)));
+    m.insert("at".into(), json!(crate::pages::local_time(st, at)));
+    m
 }
 
 /// `POST /app/v1/approvals/{id}/options` `{secret, number}`: the passkey ceremony that

@@ -470,15 +470,14 @@ pub async fn pending(State(st): State<AppState>, ctx: Ctx, AppUser(c): AppUser) 
     let items = list
         .into_iter()
         .map(|p| {
-            json!({
-                "id": p.id,
-                "secret": p.secret,
-                "link": format!("/app/approve#{}.{}", p.id, p.secret),
-                "service": if p.service.is_empty() { l.t("app-portal") } else { p.service },
-                "browser": super::account::device_name(&l, &p.user_agent),
-                "place": crate::pages::place_of(&st, &p.ip),
-                "at": crate::pages::local_time(&st, p.at),
-            })
+            let mut v = super::app::who_asks(&st, &l, p.service, &p.user_agent, &p.ip, p.at);
+            v.insert(
+                "link".into(),
+                json!(format!("/app/approve#{}.{}", p.id, p.secret)),
+            );
+            v.insert("id".into(), json!(p.id));
+            v.insert("secret".into(), json!(p.secret));
+            Value::Object(v)
         })
         .collect::<Vec<_>>();
     api_json(StatusCode::OK, json!({ "approvals": items }))
