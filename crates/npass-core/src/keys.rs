@@ -52,8 +52,7 @@ fn signing_key(keys: &[SigningKey], alg: SigningAlg, now: i64) -> Option<&Signin
 }
 
 impl SigningKeys {
-    /// Makes sure a signing key of `alg` exists (first start makes the ES256 one; the first
-    /// e-service that needs RS256 makes that one).
+    /// Makes sure a signing key of `alg` exists.
     pub async fn ensure_for(&self, alg: SigningAlg) -> Result<()> {
         let keys = self.store.signing_keys().await?;
         if keys.iter().any(|k| k.retire_at.is_none() && k.alg == alg) {
@@ -66,8 +65,11 @@ impl SigningKeys {
         }
     }
 
+    /// First start: the ES256 key (OpenID Connect's default) and the RS256 one (SAML's
+    /// RSA-SHA256, which the IdP's metadata must name before any service registers).
     pub async fn ensure(&self) -> Result<()> {
-        self.ensure_for(SigningAlg::Es256).await
+        self.ensure_for(SigningAlg::Es256).await?;
+        self.ensure_for(SigningAlg::Rs256).await
     }
 
     async fn add(&self, alg: SigningAlg) -> Result<String> {
@@ -241,6 +243,27 @@ impl SigningKeys {
             }
         };
         signer.sign(&key.kid, typ, claims)
+    }
+
+    /// The key of `alg` that signs now, as its PKCS#8 document and its certificate (for
+    /// protocols that sign XML).
+    pub(crate) async fn current(
+        &self,
+        alg: SigningAlg,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Vec<u8>)> {
+        let certs = self.certificates().await?;
+        let keys = self.all().await?;
+        let key = signing_key(&keys, alg, self.env.now())
+            .ok_or_else(|| Error::Internal(format!("no {} signing key", alg.as_str())))?;
+        let cert = certs
+            .into_iter()
+            .find(|(kid, _, _)| *kid == key.kid)
+            .map(|(_, _, der)| der)
+            .ok_or_else(|| Error::Internal("signing key without a certificate".into()))?;
+        let der = self
+            .sealer
+            .open(&key.sealed_private, &format!("signing-key:{}", key.kid))?;
+        Ok((der, cert))
     }
 
     pub(crate) async fn sign<T: serde::Serialize + ?Sized>(

@@ -1,5 +1,5 @@
 //! E-services that rely on npass, whatever protocol they speak: one registry entry with the
-//! protocol's settings as a variant (OpenID Connect now, SAML next), and the one function that
+//! protocol's settings as a variant (OpenID Connect, SAML 2.0), and the one function that
 //! decides what an e-service receives about a citizen. Protocols map what it releases onto
 //! their own names (OIDC claims, SAML attributes); neither decides it.
 
@@ -37,6 +37,69 @@ pub struct EService {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Protocol {
     Oidc(OidcClient),
+    Saml(SamlSp),
+}
+
+/// A SAML service provider's settings (design note 0016). Which attributes it receives maps
+/// onto the e-service's scopes (`saml_scopes`), so consent and release are OpenID Connect's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlSp {
+    pub entity_id: String,
+    /// Where responses go (HTTP-POST); the first is the default.
+    pub acs_urls: Vec<String>,
+    /// Where logout messages go (empty: the service takes no single logout).
+    pub slo_url: String,
+    /// The certificates (DER) its requests and logout messages are signed with: several while
+    /// it rotates its key.
+    pub certificates: Vec<Vec<u8>>,
+    /// The certificate (DER) assertions are encrypted to, when it asks for encryption.
+    pub encryption_certificate: Option<Vec<u8>>,
+    pub sign_assertions: bool,
+    pub encrypt_assertions: bool,
+    /// How responses are signed: RSA-SHA256 (`RS256`, the default) or ECDSA-SHA256 (`ES256`).
+    pub alg: SigningAlg,
+    /// The MPass attribute names it receives, in the order registered.
+    pub attributes: Vec<String>,
+}
+
+/// MPass's attribute names, and the scope each belongs to: what a SAML service registered for
+/// them may receive (its `scopes`), consented to as an OpenID Connect client's would be.
+/// `NameIdentifier` is the NameID itself (the national identifier, for entitled services).
+pub const SAML_ATTRIBUTES: &[(&str, &str)] = &[
+    ("FirstName", "profile"),
+    ("LastName", "profile"),
+    ("BirthDate", "profile"),
+    ("Gender", "profile"),
+    ("Language", "profile"),
+    ("IsResident", "profile"),
+    ("EmailAddress", "email"),
+    ("MobilePhone", "phone"),
+    ("NameIdentifier", "national_id"),
+];
+
+/// The attributes a SAML service gets when it is registered without a list.
+pub const SAML_DEFAULT_ATTRIBUTES: &[&str] = &[
+    "FirstName",
+    "LastName",
+    "BirthDate",
+    "Language",
+    "EmailAddress",
+];
+
+/// The scopes a SAML service's attributes stand for (`openid` first, as for every e-service).
+pub fn saml_scopes(attributes: &[String], national_id: bool) -> Vec<String> {
+    let mut scopes = vec!["openid".to_owned()];
+    for a in attributes {
+        if let Some((_, s)) = SAML_ATTRIBUTES.iter().find(|(n, _)| n == a) {
+            if !scopes.iter().any(|x| x == s) {
+                scopes.push((*s).to_owned());
+            }
+        }
+    }
+    if national_id && !scopes.iter().any(|x| x == "national_id") {
+        scopes.push("national_id".to_owned());
+    }
+    scopes
 }
 
 /// An OpenID Connect client's settings.
@@ -63,12 +126,22 @@ impl EService {
     pub fn oidc(&self) -> Option<&OidcClient> {
         match &self.protocol {
             Protocol::Oidc(o) => Some(o),
+            Protocol::Saml(_) => None,
         }
     }
 
     pub fn oidc_mut(&mut self) -> Option<&mut OidcClient> {
         match &mut self.protocol {
             Protocol::Oidc(o) => Some(o),
+            Protocol::Saml(_) => None,
+        }
+    }
+
+    /// Its SAML settings, when it is a SAML service provider.
+    pub fn saml(&self) -> Option<&SamlSp> {
+        match &self.protocol {
+            Protocol::Saml(s) => Some(s),
+            Protocol::Oidc(_) => None,
         }
     }
 }

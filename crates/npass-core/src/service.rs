@@ -261,6 +261,8 @@ pub struct Core {
     pub keys: SigningKeys,
     /// The OpenID Connect provider.
     pub federation: crate::oidc::Federation,
+    /// The SAML 2.0 identity provider.
+    pub saml: crate::saml::Saml,
     /// E-signature login and registration.
     pub esign: crate::esign::Esignatures,
     /// Operators' acts on citizens' accounts.
@@ -381,6 +383,16 @@ impl Core {
             keys: keys.clone(),
             env: env.clone(),
         };
+        let saml = crate::saml::Saml {
+            registry: registry.clone(),
+            keys: keys.clone(),
+            store: store.clone(),
+            consents: store.clone(),
+            accounts: store.clone(),
+            env: env.clone(),
+            pairwise_key: p.pairwise_key.clone(),
+            signatures: Arc::new(crate::saml::dsig::Xmlsec),
+        };
         let federation = crate::oidc::Federation {
             registry: registry.clone(),
             keys: keys.clone(),
@@ -445,6 +457,7 @@ impl Core {
             registry,
             keys,
             federation,
+            saml,
             esign,
             admin,
             passkeys,

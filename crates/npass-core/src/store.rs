@@ -366,6 +366,9 @@ pub trait RelyingPartyStore: Send + Sync {
 
     async fn eservices(&self) -> Result<Vec<EService>>;
 
+    /// The SAML service whose entity id is `entity_id`.
+    async fn eservice_by_entity(&self, entity_id: &str) -> Result<Option<EService>>;
+
     /// Replaces the whole record (secret rotation, disabling), with its audit row.
     async fn eservice_update(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()>;
 
@@ -755,6 +758,47 @@ pub struct StoredCeremony {
 }
 
 #[async_trait]
+/// The SAML identity provider's state (design note 0016, schema 16).
+#[async_trait]
+pub trait SamlStore: Send + Sync {
+    /// Records message `message_id` of `issuer` as seen until `until`: `false` when it was
+    /// seen before (a replay), on any node.
+    async fn saml_seen_once(
+        &self,
+        issuer: &str,
+        message_id: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<bool>;
+
+    async fn saml_request_put(&self, r: &crate::saml::SamlRequest) -> Result<()>;
+
+    async fn saml_request(&self, id: &str) -> Result<Option<crate::saml::SamlRequest>>;
+
+    /// Ends a parked request answered with an error status: `NotFound` when it is gone.
+    async fn saml_request_take(&self, id: &str) -> Result<()>;
+
+    /// Answers a parked request: consumes it (`NotFound` when it is gone: one request, one
+    /// response), records the service as a participant of the session chain, the consent
+    /// just given (account, scope and its audit event) and the audit row, in one transaction.
+    async fn saml_answered(
+        &self,
+        request_id: &str,
+        p: &crate::saml::Participant,
+        consent: Option<(&str, &[String], &AuditEvent)>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+
+    /// The SAML services a session chain answered, oldest first.
+    async fn saml_participants(&self, chain: &str) -> Result<Vec<crate::saml::Participant>>;
+
+    /// Forgets expired requests and seen IDs, and participants recorded before
+    /// `participants_before` (their sessions have ended by then).
+    async fn saml_sweep(&self, participants_before: i64, now: i64) -> Result<u64>;
+}
+
+#[async_trait]
 pub trait Store:
     AccountStore
     + TotpStore
@@ -775,6 +819,7 @@ pub trait Store:
     + PasskeyStore
     + AppGrantStore
     + PictureStore
+    + SamlStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

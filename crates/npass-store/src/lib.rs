@@ -25,6 +25,7 @@ mod migrate;
 mod oidc;
 mod passkeys;
 mod relying;
+mod saml;
 mod sessions;
 
 use std::path::PathBuf;

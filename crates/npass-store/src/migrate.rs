@@ -99,6 +99,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_app_devices.sql"),
         include_str!("../migrations/postgres/0015_app_devices.sql"),
     ),
+    (
+        16,
+        "0016_saml.sql",
+        include_str!("../migrations/sqlite/0016_saml.sql"),
+        include_str!("../migrations/postgres/0016_saml.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

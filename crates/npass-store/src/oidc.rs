@@ -84,11 +84,11 @@ fn refresh_view(r: &Row) -> Result<Option<RefreshRecord>> {
     }))
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Internal(format!("stored record: {e}")))
 }
 
@@ -96,8 +96,20 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
 impl RelyingPartyStore for SqlStore {
     async fn eservice_create(&self, e: &EService, audit: &AuditEvent, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = tx.exec("INSERT INTO eservices (client_id, record, created_at, updated_at) VALUES ($1, $2, $3, $3) \
-             ON CONFLICT (client_id) DO NOTHING", args![&e.client_id, to_json(&EServiceRecord::from(e))?, now]).await?;
+        let record = EServiceRecord::from(e);
+        if let Some(entity) = record.entity_id()
+            && tx
+                .opt(
+                    "SELECT client_id FROM eservices WHERE entity_id = $1",
+                    args![entity],
+                )
+                .await?
+                .is_some()
+        {
+            return Err(Error::Conflict("entity-exists"));
+        }
+        let r = tx.exec("INSERT INTO eservices (client_id, record, created_at, updated_at, entity_id) VALUES ($1, $2, $3, $3, $4) \
+             ON CONFLICT (client_id) DO NOTHING", args![&e.client_id, to_json(&record)?, now, record.entity_id()]).await?;
         if r == 0 {
             return Err(Error::Conflict("eservice-exists"));
         }
@@ -108,6 +120,16 @@ impl RelyingPartyStore for SqlStore {
         self.record::<EServiceRecord>(
             "SELECT record FROM eservices WHERE client_id = $1",
             args![client_id],
+        )
+        .await?
+        .map(EServiceRecord::into_eservice)
+        .transpose()
+    }
+
+    async fn eservice_by_entity(&self, entity_id: &str) -> Result<Option<EService>> {
+        self.record::<EServiceRecord>(
+            "SELECT record FROM eservices WHERE entity_id = $1",
+            args![entity_id],
         )
         .await?
         .map(EServiceRecord::into_eservice)
@@ -641,7 +663,7 @@ pub(crate) async fn revoke(tx: &mut crate::Tx, by: Revoke, value: &str, now: i64
 }
 
 /// Records (or widens) a consent inside `tx`.
-async fn put_consent(
+pub(crate) async fn put_consent(
     tx: &mut crate::Tx,
     account_id: &str,
     client_id: &str,

@@ -1,11 +1,29 @@
 //! How an e-service is stored: one JSON record in `eservices.record`, flat, in the shape rows
 //! have had since schema 2 (`protocol` absent means OpenID Connect), so rows written by older
-//! nodes read as they are and older nodes read new OpenID Connect rows.
+//! nodes read as they are and older nodes read new OpenID Connect rows. A SAML service's row
+//! is `protocol: "saml"` with its settings under `saml` (and the OpenID Connect fields empty);
+//! its entity id is also the row's `entity_id` column, unique, to find it by issuer.
 
+use data_encoding::BASE64;
 use npass_core::error::{Error, Result};
 use npass_core::model::Level;
-use npass_core::relying::{ClientAuth, EService, OidcClient, Protocol, SigningAlg};
+use npass_core::relying::{ClientAuth, EService, OidcClient, Protocol, SamlSp, SigningAlg};
 use serde::{Deserialize, Serialize};
+
+/// A SAML service provider's settings as stored (certificates in base64 DER).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SamlRecord {
+    entity_id: String,
+    acs_urls: Vec<String>,
+    slo_url: String,
+    certificates: Vec<String>,
+    #[serde(default)]
+    encryption_certificate: Option<String>,
+    sign_assertions: bool,
+    encrypt_assertions: bool,
+    alg: String,
+    attributes: Vec<String>,
+}
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct EServiceRecord {
@@ -34,6 +52,8 @@ pub(crate) struct EServiceRecord {
     id_token_alg: String,
     disabled: bool,
     created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saml: Option<SamlRecord>,
 }
 
 fn oidc() -> String {
@@ -46,8 +66,12 @@ fn es256() -> String {
 
 impl From<&EService> for EServiceRecord {
     fn from(e: &EService) -> Self {
-        let Protocol::Oidc(o) = &e.protocol;
+        let o = match &e.protocol {
+            Protocol::Oidc(o) => o,
+            Protocol::Saml(s) => return EServiceRecord::of_saml(e, s),
+        };
         EServiceRecord {
+            saml: None,
             client_id: e.client_id.to_string(),
             name: e.name.clone(),
             protocol: oidc(),
@@ -72,10 +96,83 @@ impl From<&EService> for EServiceRecord {
 }
 
 impl EServiceRecord {
+    fn of_saml(e: &EService, s: &SamlSp) -> Self {
+        EServiceRecord {
+            client_id: e.client_id.to_string(),
+            name: e.name.clone(),
+            protocol: "saml".into(),
+            secret_hash: None,
+            auth_method: String::new(),
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: String::new(),
+            min_level: e.min_level,
+            scopes: e.scopes.clone(),
+            national_id_claim: e.national_id_claim,
+            picture_claim: e.picture_claim,
+            pairwise_sector: e.pairwise_sector.clone(),
+            require_par: false,
+            jwks: None,
+            jwks_uri: String::new(),
+            id_token_alg: s.alg.as_str().into(),
+            disabled: e.disabled,
+            created_at: e.created_at,
+            saml: Some(SamlRecord {
+                entity_id: s.entity_id.clone(),
+                acs_urls: s.acs_urls.clone(),
+                slo_url: s.slo_url.clone(),
+                certificates: s.certificates.iter().map(|c| BASE64.encode(c)).collect(),
+                encryption_certificate: s.encryption_certificate.as_ref().map(|c| BASE64.encode(c)),
+                sign_assertions: s.sign_assertions,
+                encrypt_assertions: s.encrypt_assertions,
+                alg: s.alg.as_str().into(),
+                attributes: s.attributes.clone(),
+            }),
+        }
+    }
+
+    /// The entity id a SAML service's row is found by.
+    pub(crate) fn entity_id(&self) -> Option<&str> {
+        self.saml.as_ref().map(|s| s.entity_id.as_str())
+    }
+
     pub(crate) fn into_eservice(self) -> Result<EService> {
         let bad = |what: &str| Error::Internal(format!("e-service {}: {what}", self.client_id));
-        if self.protocol != "oidc" {
-            return Err(bad("unknown protocol"));
+        let protocol = match (self.protocol.as_str(), &self.saml) {
+            ("oidc", _) => None,
+            ("saml", Some(s)) => {
+                let der = |c: &String| BASE64.decode(c.as_bytes()).map_err(|_| bad("certificate"));
+                Some(Protocol::Saml(SamlSp {
+                    entity_id: s.entity_id.clone(),
+                    acs_urls: s.acs_urls.clone(),
+                    slo_url: s.slo_url.clone(),
+                    certificates: s.certificates.iter().map(der).collect::<Result<_>>()?,
+                    encryption_certificate: s
+                        .encryption_certificate
+                        .as_ref()
+                        .map(der)
+                        .transpose()?,
+                    sign_assertions: s.sign_assertions,
+                    encrypt_assertions: s.encrypt_assertions,
+                    alg: SigningAlg::parse(&s.alg).ok_or_else(|| bad("alg"))?,
+                    attributes: s.attributes.clone(),
+                }))
+            }
+            _ => return Err(bad("unknown protocol")),
+        };
+        if let Some(protocol) = protocol {
+            return Ok(EService {
+                client_id: self.client_id.into(),
+                name: self.name,
+                min_level: self.min_level,
+                scopes: self.scopes,
+                national_id_claim: self.national_id_claim,
+                picture_claim: self.picture_claim,
+                pairwise_sector: self.pairwise_sector,
+                disabled: self.disabled,
+                created_at: self.created_at,
+                protocol,
+            });
         }
         let oidc = OidcClient {
             auth: ClientAuth::parse(&self.auth_method).ok_or_else(|| bad("auth_method"))?,

@@ -173,9 +173,16 @@ impl Signer {
             b64json(&Header { alg, kid, typ })?,
             b64json(claims)?
         );
-        let sig = match self {
+        let sig = self.sign_bytes(input.as_bytes())?;
+        Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
+    }
+
+    /// The raw signature over `msg`: PKCS#1 v1.5 with SHA-256, or ECDSA P-256 with SHA-256 as
+    /// r‖s (what JWS and SAML's Redirect binding both take).
+    pub fn sign_bytes(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        Ok(match self {
             Signer::Es256(pair) => pair
-                .sign(&SystemRandom::new(), input.as_bytes())
+                .sign(&SystemRandom::new(), msg)
                 .map_err(|_| Error::Internal("signing".into()))?
                 .as_ref()
                 .to_vec(),
@@ -184,14 +191,13 @@ impl Signer {
                 pair.sign(
                     &aws_lc_rs::signature::RSA_PKCS1_SHA256,
                     &SystemRandom::new(),
-                    input.as_bytes(),
+                    msg,
                     &mut sig,
                 )
                 .map_err(|_| Error::Internal("signing".into()))?;
                 sig
             }
-        };
-        Ok(format!("{input}.{}", BASE64URL_NOPAD.encode(&sig)))
+        })
     }
 }
 
