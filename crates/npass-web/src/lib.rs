@@ -119,6 +119,7 @@ pub fn admin_router(state: AppState) -> Router {
     let app = Router::new()
         .route("/admin/api/openapi.json", get(admin::openapi))
         .route("/admin/api/eservices", get(admin::list).post(admin::create))
+        .route("/admin/api/eservices/saml", post(admin::create_saml))
         .route("/admin/api/eservices/{client_id}", get(admin::show))
         .route(
             "/admin/api/eservices/{client_id}/{action}",
@@ -142,7 +143,8 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, twostep,
+        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml,
+        twostep,
     };
     let app = Router::new()
         .route("/", get(routes::home))
@@ -151,6 +153,18 @@ pub fn router(state: AppState) -> Router {
         .route("/static/npass.css", get(routes::stylesheet))
         .route("/static/wait.js", get(routes::wait_js))
         .route("/static/approve.js", get(app::approve_js))
+        .route("/static/saml-post.js", get(saml::post_js))
+        .route(
+            "/login/saml",
+            get(saml::sso_redirect)
+                .post(saml::sso_post)
+                .layer(DefaultBodyLimit::max(saml::POST_LIMIT)),
+        )
+        .route("/login/saml/continue", get(saml::resume))
+        .route("/login/saml/consent", post(saml::consent))
+        .route("/meta", get(saml::meta_page))
+        .route("/meta/saml", get(saml::metadata))
+        .route("/meta/certificates/{file}", get(saml::certificate))
         .route("/login/app", post(app::start))
         .route("/login/app/{id}", get(app::wait))
         .route("/login/app/{id}/qr.png", get(app::qr))

@@ -100,12 +100,41 @@ async fn keys_cmd(app: &App, action: KeysCmd) -> Result<serde_json::Value, npass
 #[derive(Subcommand)]
 pub enum EserviceCmd {
     /// Register an e-service; prints it as JSON with `client_id` and, once, `client_secret`.
+    /// With `--saml-metadata` (or `--saml-entity-id`) it is a SAML service provider.
     Add {
         #[arg(long)]
         name: String,
-        /// Exact redirect URI (repeat for several).
-        #[arg(long = "redirect-uri", required = true)]
+        /// Exact redirect URI (repeat for several); OpenID Connect.
+        #[arg(long = "redirect-uri", required_unless_present_any = ["saml_metadata", "saml_entity_id"])]
         redirect_uris: Vec<String>,
+        /// SAML: the service provider's metadata, a file or an https URL.
+        #[arg(long)]
+        saml_metadata: Option<String>,
+        /// SAML, without metadata: its entity id (with `--acs-url` and `--saml-cert`).
+        #[arg(long)]
+        saml_entity_id: Option<String>,
+        /// SAML: an assertion consumer service URL (HTTP-POST; repeat for several).
+        #[arg(long = "acs-url")]
+        acs_urls: Vec<String>,
+        /// SAML: its single logout URL.
+        #[arg(long, default_value = "")]
+        slo_url: String,
+        /// SAML: a certificate its requests are signed with (`.cer` or PEM; repeat).
+        #[arg(long = "saml-cert")]
+        saml_certs: Vec<PathBuf>,
+        /// SAML: sign the assertion too (the response is always signed).
+        #[arg(long)]
+        sign_assertions: bool,
+        /// SAML: encrypt the assertion to the service's encryption certificate.
+        #[arg(long)]
+        encrypt_assertions: bool,
+        /// SAML: an MPass attribute it receives (repeat): FirstName, LastName, BirthDate,
+        /// Gender, Language, IsResident, EmailAddress, MobilePhone, NameIdentifier.
+        #[arg(long = "attribute")]
+        attributes: Vec<String>,
+        /// SAML: how responses are signed: RS256 (RSA-SHA256, default) or ES256.
+        #[arg(long)]
+        signature_alg: Option<String>,
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
         #[arg(long, default_value = "")]
@@ -160,6 +189,15 @@ async fn eservice_cmd(
     Ok(match action {
         EserviceCmd::Add {
             name,
+            saml_metadata,
+            saml_entity_id,
+            acs_urls,
+            slo_url,
+            saml_certs,
+            sign_assertions,
+            encrypt_assertions,
+            attributes,
+            signature_alg,
             redirect_uris,
             post_logout_redirect_uris,
             backchannel_logout_uri,
@@ -173,8 +211,48 @@ async fn eservice_cmd(
             jwks,
             jwks_uri,
             id_token_alg,
-        } => {
-            let jwks = match jwks {
+        } if saml_metadata.is_some() || saml_entity_id.is_some() => {
+            let metadata = match saml_metadata {
+                Some(m) if m.starts_with("https://") || m.starts_with("http://") => Some(
+                    crate::keyfetch::fetch_metadata(&m)
+                        .await
+                        .map_err(|_| npass_core::Error::invalid("metadata", "saml-metadata"))?,
+                ),
+                Some(f) => Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|_| npass_core::Error::invalid("metadata", "saml-metadata"))?,
+                ),
+                None => None,
+            };
+            let certificates = saml_certs
+                .iter()
+                .map(|f| {
+                    std::fs::read(f).map_err(|_| npass_core::Error::invalid("certificate", "certificate"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let min_level = npass_core::model::Level::parse(&min_level)
+                .ok_or(npass_core::Error::invalid("min_level", "level-unknown"))?;
+            let n = npass_core::saml::register::NewSamlService {
+                name,
+                metadata,
+                entity_id: saml_entity_id.unwrap_or_default(),
+                acs_urls,
+                slo_url,
+                certificates,
+                encryption_certificate: None,
+                sign_assertions,
+                encrypt_assertions,
+                alg: signature_alg,
+                attributes,
+                min_level: Some(min_level),
+                national_id_claim,
+                pairwise_sector,
+            };
+            eservice_json(&core.registry.add_saml_service(n, &op).await?, None)
+        }
+        EserviceCmd::Add {
+            name,
+            redirect_uris,
                 Some(f) => Some(
                     std::fs::read_to_string(&f)
                         .ok()
@@ -214,7 +292,9 @@ async fn eservice_cmd(
                     .collect::<Vec<_>>()
             )
         }
-        EserviceCmd::Show { client_id } => {
+        EserviceCmd::Show { client_id
+            ..
+        } => {
             eservice_json(&core.registry.eservice(&client_id).await?, None)
         }
         EserviceCmd::Disable { client_id } => eservice_json(

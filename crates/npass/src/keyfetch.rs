@@ -40,6 +40,15 @@ impl KeyFetcher for HttpKeyFetcher {
     }
 }
 
+/// A SAML service's metadata from its URL (the operator's `--saml-metadata URL`): the
+/// same client and cap as key sets.
+pub async fn fetch_metadata(url: &str) -> Result<String, String> {
+    let http = outbound_client()?;
+    let res = http.get(url).send().await.map_err(|e| e.to_string())?;
+    let body = read_capped(res, LIMIT).await?;
+    String::from_utf8(body).map_err(|_| "not UTF-8".into())
+}
+
 /// A successful response's body, read as it arrives and given up as soon as it passes `limit`
 /// bytes (a declared length over it is refused before reading).
 async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {

@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod dsig;
+pub mod register;
 pub mod xml;
 
 use std::sync::Arc;

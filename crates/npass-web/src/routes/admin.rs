@@ -84,6 +84,19 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         m.insert("id_token_alg".into(), json!(o.id_token_alg.as_str()));
         m.insert("jwks_uri".into(), json!(o.jwks_uri));
     }
+    if let (Some(sp), Some(m)) = (e.saml(), v.as_object_mut()) {
+        m.insert("protocol".into(), json!("saml"));
+        m.insert("entity_id".into(), json!(sp.entity_id));
+        m.insert("acs_urls".into(), json!(sp.acs_urls));
+        m.insert("slo_url".into(), json!(sp.slo_url));
+        m.insert("attributes".into(), json!(sp.attributes));
+        m.insert("sign_assertions".into(), json!(sp.sign_assertions));
+        m.insert("encrypt_assertions".into(), json!(sp.encrypt_assertions));
+        m.insert("signature_alg".into(), json!(sp.alg.as_str()));
+        m.insert("certificates".into(), json!(sp.certificates.len()));
+    } else if let Some(m) = v.as_object_mut() {
+        m.insert("protocol".into(), json!("oidc"));
+    }
     if let (Some(s), Some(m)) = (secret, v.as_object_mut()) {
         m.insert("client_secret".into(), json!(s));
     }
@@ -181,6 +194,86 @@ pub async fn create(
         StatusCode::CREATED,
         eservice_json(&e, secret.as_deref()),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSamlServiceBody {
+    pub name: String,
+    /// The service provider's metadata (XML text).
+    #[serde(default)]
+    pub metadata: Option<String>,
+    #[serde(default)]
+    pub entity_id: String,
+    #[serde(default)]
+    pub acs_urls: Vec<String>,
+    #[serde(default)]
+    pub slo_url: String,
+    /// Its signing certificates, PEM.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    #[serde(default)]
+    pub encryption_certificate: Option<String>,
+    #[serde(default)]
+    pub sign_assertions: bool,
+    #[serde(default)]
+    pub encrypt_assertions: bool,
+    #[serde(default)]
+    pub signature_alg: Option<String>,
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    #[serde(default)]
+    pub min_level: Option<String>,
+    #[serde(default)]
+    pub national_id_claim: bool,
+    #[serde(default)]
+    pub pairwise_sector: String,
+}
+
+/// `POST /admin/api/eservices/saml`: registers a SAML service provider.
+pub async fn create_saml(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Ok(bytes) = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await else {
+        return Err(ApiError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is too large",
+        ));
+    };
+    let b: NewSamlServiceBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::problem(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?;
+    let min_level = match b.min_level.as_deref().map(Level::parse) {
+        None => None,
+        Some(Some(l)) => Some(l),
+        Some(None) => {
+            return Err(ApiError::problem(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "min_level: low, substantial or high",
+            ));
+        }
+    };
+    let n = npass_core::saml::register::NewSamlService {
+        name: b.name,
+        metadata: b.metadata,
+        entity_id: b.entity_id,
+        acs_urls: b.acs_urls,
+        slo_url: b.slo_url,
+        certificates: b.certificates.into_iter().map(String::into_bytes).collect(),
+        encryption_certificate: b.encryption_certificate.map(String::into_bytes),
+        sign_assertions: b.sign_assertions,
+        encrypt_assertions: b.encrypt_assertions,
+        alg: b.signature_alg,
+        attributes: b.attributes,
+        min_level,
+        national_id_claim: b.national_id_claim,
+        pairwise_sector: b.pairwise_sector,
+    };
+    let e = st.core.registry.add_saml_service(n, &op).await?;
+    Ok(api_json(StatusCode::CREATED, eservice_json(&e, None)))
 }
 
 pub async fn show(

@@ -140,6 +140,8 @@ async fn park(
 pub struct ConsentPage {
     pub l: Layout,
     pub req: String,
+    /// Where the answer is posted (each protocol's consent endpoint).
+    pub action: &'static str,
     pub service: String,
     pub items: Vec<String>,
     pub level: String,
@@ -150,6 +152,8 @@ pub struct ConsentPage {
 pub struct StepUpPage {
     pub l: Layout,
     pub req: String,
+    /// Where declining is posted (each protocol's consent endpoint).
+    pub action: &'static str,
     pub service: String,
     pub lead: String,
     /// Why the level matters and how it is reached, in words.
@@ -214,56 +218,9 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 .await
                 .map_err(|e| ctx.fail(e))?
                 .name;
-            let has_code = st
-                .core
-                .credentials
-                .two_step_status(&a.account)
-                .await
-                .map_err(|e| ctx.fail(e))?
-                .active
-                .is_some();
-            let l = Layout::of(st, ctx);
-            let lead = l.tr.args(
-                "stepup-lead",
-                &[
-                    ("service", service.as_str()),
-                    (
-                        "needed",
-                        l.t(&format!("level-{}", needed.as_str())).as_str(),
-                    ),
-                    ("have", l.t(&format!("level-{}", have.as_str())).as_str()),
-                ],
-            );
-            let by_code = needed <= npass_core::model::Level::Substantial;
-            let passkey_login = st.core.passkeys.enabled()
-                && st
-                    .core
-                    .passkeys
-                    .of(&a.account.id)
-                    .await
-                    .map_err(|e| ctx.fail(e))?
-                    .iter()
-                    .any(|p| by_code || p.attested);
             let next = format!("/authorize/continue?req={id}");
-            let page = StepUpPage {
-                req: id.clone(),
-                lead,
-                why: if by_code {
-                    "stepup-why-substantial"
-                } else {
-                    "stepup-why-high"
-                },
-                national_id: a.account.national_id.value.clone(),
-                code_login: by_code && has_code,
-                setup_two_step: by_code && !has_code,
-                setup_href: format!("/account/two-step?next={}", crate::web::enc(&next)),
-                esign: st.core.esign.enabled(),
-                passkey_login,
-                next,
-                service,
-                l,
-            };
-            render(StatusCode::OK, &page)
+            stepup_page(st, ctx, a, service, (needed, have), id, next, "/authorize/consent")
+                .await?
         }
         (Next::Consent, Some(a)) => {
             let service = st
@@ -273,23 +230,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 .await
                 .map_err(|e| ctx.fail(e))?
                 .name;
-            let l = Layout::of(st, ctx);
-            let items = req
-                .scope
-                .iter()
-                .map(|s| l.t(&format!("consent-scope-{}", s.replace('_', "-"))))
-                .collect();
-            let level = l.t(&format!("level-{}", a.session.level.as_str()));
-            render(
-                StatusCode::OK,
-                &ConsentPage {
-                    l,
-                    req: req.id.clone(),
-                    service,
-                    items,
-                    level,
-                },
-            )
+            consent_page(st, ctx, a, service, &req.scope, id, "/authorize/consent")
         }
         (Next::Issue, Some(a)) => {
             let url = st
@@ -302,6 +243,100 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
         }
         (_, None) => super::login::here(st, ctx, format!("/authorize/continue?req={id}"), false),
     })
+}
+
+/// The step-up page: the ways the citizen can reach `needed` from `have`, or decline (a form
+/// to `action` with the parked request's id). Shared by the OpenID Connect and SAML flows.
+#[allow(clippy::too_many_arguments)]
+pub async fn stepup_page(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &crate::web::Authed,
+    service: String,
+    (needed, have): (npass_core::model::Level, npass_core::model::Level),
+    req: &str,
+    next: String,
+    action: &'static str,
+) -> PageResult {
+    let has_code = st
+        .core
+        .credentials
+        .two_step_status(&a.account)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .active
+        .is_some();
+    let l = Layout::of(st, ctx);
+    let lead = l.tr.args(
+        "stepup-lead",
+        &[
+            ("service", service.as_str()),
+            (
+                "needed",
+                l.t(&format!("level-{}", needed.as_str())).as_str(),
+            ),
+            ("have", l.t(&format!("level-{}", have.as_str())).as_str()),
+        ],
+    );
+    let by_code = needed <= npass_core::model::Level::Substantial;
+    let passkey_login = st.core.passkeys.enabled()
+        && st
+            .core
+            .passkeys
+            .of(&a.account.id)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .iter()
+            .any(|p| by_code || p.attested);
+    let page = StepUpPage {
+        req: req.to_owned(),
+        action,
+        lead,
+        why: if by_code {
+            "stepup-why-substantial"
+        } else {
+            "stepup-why-high"
+        },
+        national_id: a.account.national_id.value.clone(),
+        code_login: by_code && has_code,
+        setup_two_step: by_code && !has_code,
+        setup_href: format!("/account/two-step?next={}", crate::web::enc(&next)),
+        esign: st.core.esign.enabled(),
+        passkey_login,
+        next,
+        service,
+        l,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The consent page for releasing `scope` to `service` (answered by a form to `action`).
+pub fn consent_page(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &crate::web::Authed,
+    service: String,
+    scope: &[String],
+    req: &str,
+    action: &'static str,
+) -> Response {
+    let l = Layout::of(st, ctx);
+    let items = scope
+        .iter()
+        .map(|s| l.t(&format!("consent-scope-{}", s.replace('_', "-"))))
+        .collect();
+    let level = l.t(&format!("level-{}", a.session.level.as_str()));
+    render(
+        StatusCode::OK,
+        &ConsentPage {
+            l,
+            req: req.to_owned(),
+            action,
+            service,
+            items,
+            level,
+        },
+    )
 }
 
 #[derive(Deserialize)]
