@@ -143,8 +143,7 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml,
-        twostep,
+        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml, twostep,
     };
     let app = Router::new()
         .route("/", get(routes::home))

@@ -198,19 +198,10 @@ async fn eservice_cmd(
             encrypt_assertions,
             attributes,
             signature_alg,
-            redirect_uris,
-            post_logout_redirect_uris,
-            backchannel_logout_uri,
             min_level,
-            scopes,
-            auth,
             pairwise_sector,
             national_id_claim,
-            picture_claim,
-            require_par,
-            jwks,
-            jwks_uri,
-            id_token_alg,
+            ..
         } if saml_metadata.is_some() || saml_entity_id.is_some() => {
             let metadata = match saml_metadata {
                 Some(m) if m.starts_with("https://") || m.starts_with("http://") => Some(
@@ -227,7 +218,8 @@ async fn eservice_cmd(
             let certificates = saml_certs
                 .iter()
                 .map(|f| {
-                    std::fs::read(f).map_err(|_| npass_core::Error::invalid("certificate", "certificate"))
+                    std::fs::read(f)
+                        .map_err(|_| npass_core::Error::invalid("certificate", "certificate"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let min_level = npass_core::model::Level::parse(&min_level)
@@ -253,6 +245,21 @@ async fn eservice_cmd(
         EserviceCmd::Add {
             name,
             redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            min_level,
+            scopes,
+            auth,
+            pairwise_sector,
+            national_id_claim,
+            picture_claim,
+            require_par,
+            jwks,
+            jwks_uri,
+            id_token_alg,
+            ..
+        } => {
+            let jwks = match jwks {
                 Some(f) => Some(
                     std::fs::read_to_string(&f)
                         .ok()
@@ -292,9 +299,7 @@ async fn eservice_cmd(
                     .collect::<Vec<_>>()
             )
         }
-        EserviceCmd::Show { client_id
-            ..
-        } => {
+        EserviceCmd::Show { client_id } => {
             eservice_json(&core.registry.eservice(&client_id).await?, None)
         }
         EserviceCmd::Disable { client_id } => eservice_json(

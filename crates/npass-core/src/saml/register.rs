@@ -95,7 +95,11 @@ fn key_certificates(d: &El, usage: &str) -> Vec<Vec<u8>> {
         .flat_map(|ki| ki.all(NS_DSIG, "X509Data"))
         .flat_map(|x| x.all(NS_DSIG, "X509Certificate"))
         .filter_map(|c| {
-            let b64: String = c.text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            let b64: String = c
+                .text
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
             data_encoding::BASE64.decode(b64.as_bytes()).ok()
         })
         .collect()
@@ -155,7 +159,11 @@ impl Registry {
         {
             return Err(Error::invalid("entity_id", "entity-id"));
         }
-        let acs_urls = if n.acs_urls.is_empty() { meta.acs_urls } else { n.acs_urls };
+        let acs_urls = if n.acs_urls.is_empty() {
+            meta.acs_urls
+        } else {
+            n.acs_urls
+        };
         if acs_urls.is_empty() || !acs_urls.iter().all(|u| valid_redirect_uri(u)) {
             return Err(Error::invalid("acs_url", "redirect-uri"));
         }
@@ -184,14 +192,20 @@ impl Registry {
         if n.encrypt_assertions {
             // Encrypting assertions to the service's key is not built yet: say so rather
             // than send them in the clear to a service that asked otherwise.
-            return Err(Error::invalid("encrypt_assertions", "saml-encryption-unsupported"));
+            return Err(Error::invalid(
+                "encrypt_assertions",
+                "saml-encryption-unsupported",
+            ));
         }
         let alg = match n.alg.as_deref() {
             None => SigningAlg::Rs256,
             Some(a) => SigningAlg::parse(a).ok_or(Error::invalid("alg", "id-token-alg"))?,
         };
         let attributes: Vec<String> = if n.attributes.is_empty() {
-            SAML_DEFAULT_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()
+            SAML_DEFAULT_ATTRIBUTES
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect()
         } else {
             n.attributes
         };
@@ -249,9 +263,8 @@ mod tests {
     #[test]
     fn reads_a_service_providers_metadata() {
         let (der, _) = crate::oidc::jwt::generate_rs256("k").unwrap();
-        let cert =
-            crate::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &der, "k", "sp", 0)
-                .unwrap();
+        let cert = crate::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &der, "k", "sp", 0)
+            .unwrap();
         let b64 = data_encoding::BASE64.encode(&cert);
         let md = format!(
             r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://tax.example.md/saml">
@@ -279,6 +292,9 @@ mod tests {
         let pem = format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n");
         assert_eq!(certificate_der(pem.as_bytes()).unwrap(), cert);
         assert!(certificate_der(b"not a certificate").is_err());
-        assert!(sp_metadata("<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>").is_err());
+        assert!(
+            sp_metadata("<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>")
+                .is_err()
+        );
     }
 }

@@ -219,8 +219,17 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 .map_err(|e| ctx.fail(e))?
                 .name;
             let next = format!("/authorize/continue?req={id}");
-            stepup_page(st, ctx, a, service, (needed, have), id, next, "/authorize/consent")
-                .await?
+            stepup_page(
+                st,
+                ctx,
+                a,
+                service,
+                (needed, have),
+                id,
+                next,
+                "/authorize/consent",
+            )
+            .await?
         }
         (Next::Consent, Some(a)) => {
             let service = st

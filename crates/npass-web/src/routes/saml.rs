@@ -83,7 +83,13 @@ pub async fn meta_page(State(st): State<AppState>, ctx: Ctx) -> PageResult {
             },
         })
         .collect();
-    let base = st.core.env.policy.public_url.trim_end_matches('/').to_owned();
+    let base = st
+        .core
+        .env
+        .policy
+        .public_url
+        .trim_end_matches('/')
+        .to_owned();
     Ok(render(
         StatusCode::OK,
         &MetaPage {
@@ -159,7 +165,12 @@ pub async fn sso_post(State(st): State<AppState>, ctx: Ctx, req: Request) -> Res
         return page(StatusCode::BAD_REQUEST, "saml-bad-request");
     };
     let relay_state = relay_state.unwrap_or_default();
-    match st.core.saml.sso(Binding::Post, &message, &relay_state).await {
+    match st
+        .core
+        .saml
+        .sso(Binding::Post, &message, &relay_state)
+        .await
+    {
         Ok(req) => see_other(&continue_url(&req.id)),
         Err(e) => refused(&st, &ctx, e),
     }
@@ -169,9 +180,13 @@ pub async fn sso_post(State(st): State<AppState>, ctx: Ctx, req: Request) -> Res
 /// status posted back to the service's ACS.
 fn refused(st: &AppState, ctx: &Ctx, e: SsoError) -> Response {
     match e {
-        SsoError::Page(key) => {
-            message_page(st, &ctx.browser, StatusCode::BAD_REQUEST, "error-title", key)
-        }
+        SsoError::Page(key) => message_page(
+            st,
+            &ctx.browser,
+            StatusCode::BAD_REQUEST,
+            "error-title",
+            key,
+        ),
         SsoError::Status(p) => post_page(st, ctx, String::new(), p),
     }
 }

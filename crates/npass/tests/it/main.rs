@@ -21,6 +21,7 @@ mod pages;
 mod passkeys;
 mod qrlogin;
 mod registration;
+mod saml;
 mod selfservice;
 mod softkey;
 mod tidy;

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::harness::*;
 
-fn npass(app: &TestApp) -> Command {
+pub(crate) fn npass(app: &TestApp) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_npass"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -19,7 +19,7 @@ fn npass(app: &TestApp) -> Command {
 
 /// Runs the CLI on a blocking thread: the server under test shares this test's runtime and must
 /// keep running (and committing) while the CLI waits for the database.
-async fn run(c: Command, stdin: &str) -> (i32, String, String) {
+pub(crate) async fn run(c: Command, stdin: &str) -> (i32, String, String) {
     let stdin = stdin.to_owned();
     tokio::task::spawn_blocking(move || run_blocking(c, &stdin))
         .await

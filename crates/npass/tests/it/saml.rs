@@ -1,0 +1,400 @@
+//! SAML 2.0 from the outside: an independent service provider (OneLogin's python3-saml,
+//! configured as MPass's guide configures an e-service) drives a running npass, registered
+//! with the operator's CLI from the metadata it publishes, and validates every response; and
+//! the refusals SECURITY.md's SAML rules promise, each from a request a browser could carry.
+
+use std::path::PathBuf;
+
+use data_encoding::BASE64;
+use npass_core::model::Level;
+use npass_core::relying::SigningAlg;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::operator::{npass, run};
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/it/sp/python3_saml_sp.py"
+);
+
+/// One python3-saml service provider: its key, certificate and settings in a state file.
+struct Sp {
+    state: PathBuf,
+    entity_id: String,
+    client_id: String,
+    _dir: tempfile::TempDir,
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = BASE64.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The SP's Python, one step per run; its JSON answer.
+async fn sp_run(state: &PathBuf, args: &[&str]) -> Value {
+    let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut c = std::process::Command::new(python);
+    c.arg(SCRIPT).arg(state).args(args);
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python3-saml (./test.sh sets it up): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A state file for an SP with a fresh key, reading npass's metadata as published.
+async fn sp_state(app: &TestApp, name: &str, extra: Value) -> (PathBuf, String, tempfile::TempDir) {
+    let (der, _) = npass_core::oidc::jwt::generate_rs256("sp").unwrap();
+    let cert =
+        npass_core::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &der, "sp", name, 0)
+            .unwrap();
+    let mut b = app.browser();
+    let md = b.get("/meta/saml").await;
+    md.status(200);
+    assert_eq!(
+        md.headers["content-type"].to_str().unwrap(),
+        "application/samlmetadata+xml"
+    );
+    let entity_id = format!("http://localhost/{name}/metadata");
+    let mut state = json!({
+        "entity_id": entity_id,
+        "acs": "http://localhost/acs",
+        "slo": "http://localhost/slo",
+        "key": pem("PRIVATE KEY", &der),
+        "cert": pem("CERTIFICATE", &cert),
+        "idp_metadata": md.body,
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        state[k] = v.clone();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sp.json");
+    std::fs::write(&path, state.to_string()).unwrap();
+    (path, entity_id, dir)
+}
+
+/// An SP registered by the operator's CLI from the metadata python3-saml makes for it.
+async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) -> Sp {
+    let (state, entity_id, dir) = sp_state(app, name, extra).await;
+    let md = sp_run(&state, &["metadata"]).await;
+    let file = dir.path().join("sp-metadata.xml");
+    std::fs::write(&file, md["metadata"].as_str().unwrap()).unwrap();
+    let mut c = npass(app);
+    c.args(["eservice", "add", "--name", "Tax portal", "--saml-metadata"])
+        .arg(&file)
+        .args(cli);
+    let (code, out, err) = run(c, "").await;
+    assert_eq!(code, 0, "{err}");
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["protocol"], "saml");
+    assert_eq!(e["entity_id"], entity_id.as_str());
+    Sp {
+        state,
+        entity_id,
+        client_id: e["client_id"].as_str().unwrap().to_owned(),
+        _dir: dir,
+    }
+}
+
+/// SAML checks times against the real clock: the app's moves to it.
+fn real_time(app: &TestApp) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    app.clock.set_ms(now);
+}
+
+/// The auto-posting page's message, as the browser would post it to the ACS.
+fn posted(r: &Resp) -> (String, Option<String>) {
+    assert!(
+        r.body
+            .contains("action=\"http:&#x2f;&#x2f;localhost&#x2f;acs\"")
+            || r.body.contains("action=\"http://localhost/acs\""),
+        "{}",
+        r.body
+    );
+    (
+        field_value(&r.body, "SAMLResponse").expect("a SAMLResponse to post"),
+        field_value(&r.body, "RelayState"),
+    )
+}
+
+/// Posts a signed AuthnRequest as the SP's page would (cross-site: no cookie is needed for
+/// it), then follows npass's redirect with the browser's cookies.
+async fn post_request(b: &mut Browser, saml_request: &str, relay: &str) -> Resp {
+    let mut fields = vec![("SAMLRequest", saml_request)];
+    if !relay.is_empty() {
+        fields.push(("RelayState", relay));
+    }
+    b.post_raw("/login/saml", &fields).await
+}
+
+async fn login_then_consent(b: &mut Browser, at: Resp) -> Resp {
+    at.status(200).has("name=\"password\"");
+    let next = at.login_next();
+    let r = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &at.csrf()),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("code", ""),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = b.get(&r.location()).await;
+    consent
+        .status(200)
+        .has("name=\"decision\"")
+        .has("Tax portal");
+    let req = field_value(&consent.body, "req").unwrap();
+    b.post_raw(
+        "/login/saml/consent",
+        &[
+            ("csrf", &consent.csrf()),
+            ("req", &req),
+            ("decision", "allow"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn python3_saml_logs_in_over_post_and_redirect_and_validates_every_response() {
+    let app = TestApp::start().await;
+    real_time(&app);
+    let sp = sp(
+        &app,
+        "tax",
+        json!({"want_assertions_signed": true}),
+        &[
+            "--sign-assertions",
+            "--attribute",
+            "FirstName",
+            "--attribute",
+            "LastName",
+            "--attribute",
+            "EmailAddress",
+            "--attribute",
+            "Gender",
+        ],
+    )
+    .await;
+    let mut b = registered(&app, &ION).await;
+
+    // HTTP-POST, as MPass's guide has it: login, consent, a signed response to the ACS.
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "tax-return-1").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location().starts_with("/login/saml/continue?req="));
+    let at = b.get(&r.location()).await;
+    let done = login_then_consent(&mut b, at).await;
+    done.status(200).has("Tax portal");
+    let (response, relay) = posted(&done);
+    assert_eq!(relay.as_deref(), Some("tax-return-1"));
+    let v = sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["in_response_to"], req["id"]);
+    assert_eq!(v["assertion_signed"], true);
+    assert_eq!(v["contexts"], json!([Level::Low.acr()]));
+    assert_eq!(v["attributes"]["FirstName"], json!(["Ion"]));
+    assert_eq!(v["attributes"]["LastName"], json!(["Popescu"]));
+    assert_eq!(v["attributes"]["EmailAddress"], json!([ION.email]));
+    assert_eq!(v["attributes"]["Gender"], json!(["0"]));
+    // Not entitled to the national identifier: a persistent pairwise NameID.
+    assert_eq!(
+        v["nameid_format"],
+        "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    );
+    let nameid = v["nameid"].as_str().unwrap().to_owned();
+    assert!(!nameid.contains(ION.national_id));
+    let session_index = v["session_index"].as_str().unwrap().to_owned();
+    assert!(!session_index.is_empty());
+
+    // HTTP-Redirect, with the session: single sign-on, no page but the post back.
+    let req = sp_run(&sp.state, &["request-redirect", "0", "0", "back"]).await;
+    let url = req["url"].as_str().unwrap();
+    let path = url.strip_prefix(&app.base).unwrap();
+    let r = b.get(path).await;
+    let (response, relay) = posted(&r);
+    assert_eq!(relay.as_deref(), Some("back"));
+    let v = sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(
+        v["nameid"],
+        nameid.as_str(),
+        "the same person, the same NameID"
+    );
+    assert_eq!(v["session_index"], session_index.as_str(), "one session");
+
+    // ForceAuthn: the session does not do; the login form again.
+    app.clock.advance_secs(1);
+    let req = sp_run(&sp.state, &["request-post", "1", "0"]).await;
+    let r = post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let at = b.get(&r.location()).await;
+    at.status(200).has("name=\"password\"");
+
+    // IsPassive in a browser without a session: NoPassive, no page.
+    let mut stranger = app.browser();
+    let req = sp_run(&sp.state, &["request-post", "0", "1"]).await;
+    let r = post_request(&mut stranger, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let r = stranger.get(&r.location()).await;
+    let (response, _) = posted(&r);
+    let v = sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        v["status_detail"],
+        json!([
+            "urn:oasis:names:tc:SAML:2.0:status:Requester",
+            "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
+        ]),
+        "{v}"
+    );
+
+    // What was released is in the citizen's history.
+    use npass_core::store::AuditStore;
+    let rows = app.store.audit_range(0, 1000).await.unwrap();
+    assert!(rows.iter().any(|r| {
+        r.event.kind == "saml.authorized"
+            && r.event.detail["client_id"] == sp.client_id.as_str()
+            && r.event.detail["attributes"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("FirstName"))
+    }));
+    let _ = &sp.entity_id;
+}
+
+#[tokio::test]
+async fn requests_that_cannot_be_trusted_get_a_page_and_nothing_is_sent() {
+    let app = TestApp::start().await;
+    real_time(&app);
+    let sp = sp(&app, "tax", json!({}), &[]).await;
+    let mut b = app.browser();
+    let refused = |r: &Resp, text: &str| {
+        let main = r.body.split("<main").nth(1).unwrap_or(&r.body);
+        assert_eq!(r.status, 400, "{main}");
+        assert!(r.body.contains(text), "{text}: {main}");
+        assert!(!r.body.contains("SAMLResponse"));
+    };
+
+    // A replayed request (the same ID, on any node).
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let saml = req["SAMLRequest"].as_str().unwrap();
+    assert_eq!(post_request(&mut b, saml, "").await.status, 303);
+    let base = app.base.clone();
+    let peer = app.peer_with(|c| c.public_url = base).await;
+    let mut pb = peer.browser();
+    refused(&post_request(&mut pb, saml, "").await, "already used");
+
+    // RelayState over 80 bytes.
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    refused(
+        &post_request(
+            &mut b,
+            req["SAMLRequest"].as_str().unwrap(),
+            &"r".repeat(81),
+        )
+        .await,
+        "80 bytes",
+    );
+
+    // The same entity id, signed by another key (a key named in KeyInfo is not trusted).
+    let (other, _, _dir) = sp_state(&app, "tax", json!({})).await;
+    let req = sp_run(&other, &["request-post", "0", "0"]).await;
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "registered certificate",
+    );
+
+    // Unsigned.
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let xml = req["xml"].as_str().unwrap();
+    let start = xml.find("<ds:Signature").unwrap();
+    let end = xml.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let unsigned = format!("{}{}", &xml[..start], &xml[end..]);
+    refused(
+        &post_request(&mut b, &BASE64.encode(unsigned.as_bytes()), "").await,
+        "registered certificate",
+    );
+
+    // Signature wrapping: the signed request moved inside an unsigned one with another ID.
+    let wrapped = xml.replacen(
+        "<samlp:AuthnRequest",
+        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_evil\" Version=\"2.0\" IssueInstant=\"2030-01-01T00:00:00Z\"><saml:Issuer>http://localhost/tax/metadata</saml:Issuer><samlp:Extensions><samlp:AuthnRequest",
+        1,
+    ) + "</samlp:Extensions></samlp:AuthnRequest>";
+    let r = post_request(&mut b, &BASE64.encode(wrapped.as_bytes()), "").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!r.body.contains("SAMLResponse"));
+
+    // Another ACS than the registered one, properly signed.
+    let (moved, _, _dir2) =
+        sp_state(&app, "tax", json!({"acs": "http://localhost/elsewhere"})).await;
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&moved).unwrap()).unwrap();
+    let mine: Value = serde_json::from_str(&std::fs::read_to_string(&sp.state).unwrap()).unwrap();
+    let mut moved_state = mine.clone();
+    moved_state["acs"] = state["acs"].clone();
+    std::fs::write(&moved, moved_state.to_string()).unwrap();
+    let req = sp_run(&moved, &["request-post", "0", "0"]).await;
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "not registered",
+    );
+
+    // A DTD (XXE, billion laughs) is refused before any parser resolves anything.
+    for payload in [
+        r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:AuthnRequest>"#,
+        r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&c;</samlp:AuthnRequest>"#,
+    ] {
+        refused(
+            &post_request(&mut b, &BASE64.encode(payload.as_bytes()), "").await,
+            "could not be read",
+        );
+    }
+
+    // A stale request: issued more than the allowed skew ago.
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    app.clock.advance_secs(4 * 60);
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "too old",
+    );
+    // An issuer npass does not know.
+    let (unknown, _, _dir3) = sp_state(&app, "nobody", json!({})).await;
+    real_time(&app);
+    let req = sp_run(&unknown, &["request-post", "0", "0"]).await;
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "not registered with npass",
+    );
+}
