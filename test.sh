@@ -14,8 +14,13 @@ echo "== setting up what the tests need"
 # Debian packages: Chromium (browser tests), Node (their runner), openssl and SoftHSM2 (the
 # e-signature tests make PKCS#12 files and sign on a PKCS#11 token), python3 with venv, zbar
 # (the QR login's browser test reads the code from a screenshot, as a phone's camera would),
-# tor-geoipdb (the offline country database the app's approval page can name places from).
+# tor-geoipdb (the offline country database the app's approval page can name places from), and
+# what building npass itself needs for SAML's XML signatures: xmlsec1 and libxml2's headers,
+# libclang (the bindings are generated at build time) and pkg-config.
 need_apt=()
+for dev in libxmlsec1-dev libxml2-dev libclang-dev pkg-config libssl-dev; do
+  dpkg -s "$dev" >/dev/null 2>&1 || need_apt+=("$dev")
+done
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
@@ -34,14 +39,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 # python-stdnum, the reference validators the national-identifier test compares against,
-# openapi-spec-validator, which checks the API documents, and http_ece (with cryptography), which
-# decrypts what npass pushes to a phone, in a virtual environment of its own beside the build
-# (the system Python is left alone).
+# openapi-spec-validator, which checks the API documents, http_ece (with cryptography), which
+# decrypts what npass pushes to a phone, and the SAML service providers the interoperability
+# tests run (OneLogin's python3-saml, pysaml2), in a virtual environment of its own beside the
+# build (the system Python is left alone).
 venv="$CARGO_TARGET_DIR/test-python"
-if ! "$venv/bin/python" -c "import stdnum, openapi_spec_validator, http_ece" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import stdnum, openapi_spec_validator, http_ece, onelogin.saml2, saml2" >/dev/null 2>&1; then
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check python-stdnum \
-    openapi-spec-validator http-ece
+    openapi-spec-validator http-ece python3-saml pysaml2
 fi
 export NPASS_TEST_PYTHON="$venv/bin/python"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -90,10 +90,10 @@ pub const SAML_DEFAULT_ATTRIBUTES: &[&str] = &[
 pub fn saml_scopes(attributes: &[String], national_id: bool) -> Vec<String> {
     let mut scopes = vec!["openid".to_owned()];
     for a in attributes {
-        if let Some((_, s)) = SAML_ATTRIBUTES.iter().find(|(n, _)| n == a) {
-            if !scopes.iter().any(|x| x == s) {
-                scopes.push((*s).to_owned());
-            }
+        if let Some((_, s)) = SAML_ATTRIBUTES.iter().find(|(n, _)| n == a)
+            && !scopes.iter().any(|x| x == s)
+        {
+            scopes.push((*s).to_owned());
         }
     }
     if national_id && !scopes.iter().any(|x| x == "national_id") {

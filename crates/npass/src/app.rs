@@ -381,6 +381,9 @@ impl App {
                     if let Err(e) = core.federation.oidc_sweep().await {
                         tracing::warn!(error = %e, "sweeping expired grants and codes");
                     }
+                    if let Err(e) = core.saml.sweep().await {
+                        tracing::warn!(error = %e, "sweeping expired SAML requests and seen IDs");
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
                         _ = stop.changed() => return,

@@ -248,7 +248,7 @@ mod tests {
             assert_eq!(
                 RedirectQuery::parse(&forged)
                     .unwrap()
-                    .verify(&[cert.clone()]),
+                    .verify(std::slice::from_ref(&cert)),
                 Err(BindingError::Signature)
             );
             // No signature, or a repeated parameter: refused.
@@ -256,7 +256,7 @@ mod tests {
             assert_eq!(
                 RedirectQuery::parse(unsigned)
                     .unwrap()
-                    .verify(&[cert.clone()]),
+                    .verify(std::slice::from_ref(&cert)),
                 Err(BindingError::Signature)
             );
             assert_eq!(
