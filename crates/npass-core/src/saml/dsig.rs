@@ -108,7 +108,9 @@ mod tests {
             let (der, cert) = key(alg);
             let signed = Xmlsec.sign(&message(alg, &cert), &der).unwrap();
             assert!(!signed.contains("<ds:SignatureValue/>"), "{signed}");
-            let got = Xmlsec.verified(&signed, std::slice::from_ref(&cert)).unwrap();
+            let got = Xmlsec
+                .verified(&signed, std::slice::from_ref(&cert))
+                .unwrap();
             assert!(got.starts_with("<samlp:LogoutResponse"), "{got}");
             assert!(
                 !got.contains("SignatureValue"),

@@ -300,11 +300,16 @@ async fn discovery_and_jwks() {
         );
     }
     assert_eq!(d["response_modes_supported"], serde_json::json!(["query"]));
+    // First start makes the ES256 key (OpenID Connect's default) and the RS256 one (SAML's).
     let keys = jwks(&app).await;
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].public_jwk["kty"], "EC");
+    assert_eq!(keys.len(), 2);
+    let kty: Vec<&str> = keys
+        .iter()
+        .map(|k| k.public_jwk["kty"].as_str().unwrap())
+        .collect();
+    assert!(kty.contains(&"EC") && kty.contains(&"RSA"), "{kty:?}");
     assert!(
-        keys[0].public_jwk.get("d").is_none(),
+        keys.iter().all(|k| k.public_jwk.get("d").is_none()),
         "no private part in the JWKS"
     );
     // Documents a shared cache may keep, and answers to e-services, set no browser cookie (a
@@ -1390,7 +1395,8 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     let s = service(&app, Level::Low, &[], false).await;
     let mut b = logged_in(&app, &ION).await;
     let before = fresh_tokens(&app, &mut b, &s).await;
-    let old_kid = jwks(&app).await[0].kid.clone();
+    let old_kid = kid_of(before["id_token"].as_str().unwrap());
+    // One new key per algorithm in use (ES256 first, then RS256).
     let new_kid = app
         .core
         .keys
@@ -1400,7 +1406,11 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
         .remove(0);
     assert_ne!(old_kid, new_kid);
     let keys = jwks(&app).await;
-    assert_eq!(keys.len(), 2, "both published during the overlap");
+    assert_eq!(
+        keys.len(),
+        4,
+        "old and new of both algorithms during the overlap"
+    );
     assert!(verify_own(before["id_token"].as_str().unwrap(), &keys, "JWT").is_some());
     assert_eq!(
         userinfo(&app, before["access_token"].as_str().unwrap())
@@ -1421,10 +1431,9 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     );
     app.clock.advance_secs(3601);
     let keys = jwks(&app).await;
-    assert_eq!(
-        keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
-        vec![new_kid.as_str()]
-    );
+    assert_eq!(keys.len(), 2, "the old ones are gone");
+    assert!(keys.iter().any(|k| k.kid == new_kid));
+    assert!(!keys.iter().any(|k| k.kid == old_kid));
 }
 
 #[tokio::test]
@@ -2118,8 +2127,8 @@ async fn after_a_rotation_no_node_signs_with_a_key_another_node_does_not_publish
     let peer = app.peer().await;
     let s = service(&app, Level::Low, &[], false).await;
     let mut b = logged_in(&app, &ION).await;
-    // The peer has the key list in its cache.
-    assert_eq!(jwks(&peer).await.len(), 1);
+    // The peer has the key list in its cache (ES256 and RS256).
+    assert_eq!(jwks(&peer).await.len(), 2);
     fresh_tokens(&app, &mut b, &s).await;
     let new_kid = app
         .core
