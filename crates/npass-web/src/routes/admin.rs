@@ -148,11 +148,8 @@ pub struct NewEServiceBody {
     pub jwks_uri: String,
 }
 
-pub async fn create(
-    State(st): State<AppState>,
-    Operator(op): Operator,
-    req: Request,
-) -> Result<Response, ApiError> {
+/// A JSON body of at most `BODY_LIMIT` bytes.
+async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, ApiError> {
     let Ok(bytes) = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await else {
         return Err(ApiError::problem(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -160,19 +157,30 @@ pub async fn create(
             "the body is too large",
         ));
     };
-    let body: NewEServiceBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::problem(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?;
-    let min_level = match body.min_level.as_deref().map(Level::parse) {
-        None => None,
-        Some(Some(l)) => Some(l),
-        Some(None) => {
-            return Err(ApiError::problem(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                "min_level: low, substantial or high",
-            ));
-        }
-    };
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::problem(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))
+}
+
+/// An optional `min_level`: low, substantial or high.
+fn min_level(text: Option<&str>) -> Result<Option<Level>, ApiError> {
+    match text.map(Level::parse) {
+        None => Ok(None),
+        Some(Some(l)) => Ok(Some(l)),
+        Some(None) => Err(ApiError::problem(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "min_level: low, substantial or high",
+        )),
+    }
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let body: NewEServiceBody = json_body(req).await?;
+    let min_level = min_level(body.min_level.as_deref())?;
     let n = NewEService {
         name: body.name,
         redirect_uris: body.redirect_uris,
@@ -236,26 +244,8 @@ pub async fn create_saml(
     Operator(op): Operator,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Ok(bytes) = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await else {
-        return Err(ApiError::problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "the body is too large",
-        ));
-    };
-    let b: NewSamlServiceBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::problem(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?;
-    let min_level = match b.min_level.as_deref().map(Level::parse) {
-        None => None,
-        Some(Some(l)) => Some(l),
-        Some(None) => {
-            return Err(ApiError::problem(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                "min_level: low, substantial or high",
-            ));
-        }
-    };
+    let b: NewSamlServiceBody = json_body(req).await?;
+    let min_level = min_level(b.min_level.as_deref())?;
     let n = npass_core::saml::register::NewSamlService {
         name: b.name,
         metadata: b.metadata,
