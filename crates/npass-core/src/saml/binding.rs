@@ -81,9 +81,9 @@ pub struct RedirectQuery {
     pub signature: Option<String>,
 }
 
+/// A query value percent-decoded (`+` is a space), as `application/x-www-form-urlencoded`.
 fn pct_decode(raw: &str) -> Result<String, BindingError> {
-    let plus = raw.replace('+', " ");
-    url::form_urlencoded::parse(format!("v={plus}").replace(' ', "%20").as_bytes())
+    url::form_urlencoded::parse(format!("v={raw}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .ok_or(BindingError::Malformed)

@@ -1,7 +1,7 @@
 //! XML signatures, behind npass's own small trait: the rest of the SAML code never sees the
 //! library. `Xmlsec` is xmlsec1 (over libxml2 and OpenSSL) through samael's bindings; npass
 //! writes no canonicalisation or signature code of its own. Documents reach it only after
-//! `xml::gate` refused DTDs, entities, processing instructions and oversized input.
+//! `xml::parse` refused DTDs, entities, processing instructions and oversized input.
 
 use samael::crypto::{
     AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,

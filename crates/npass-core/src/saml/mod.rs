@@ -572,13 +572,6 @@ impl Saml {
         Ok(SamlNext::Issue)
     }
 
-    /// The scopes a SAML service's consent covers (what its registered attributes stand for).
-    pub async fn consent_scopes(&self, req: &SamlRequest) -> Result<(EService, Vec<String>)> {
-        let e = self.registry.eservice(&req.client_id).await?;
-        let scopes = e.scopes.clone();
-        Ok((e, scopes))
-    }
-
     /// Answers a parked request with an error status (the citizen declined, or `next_step`
     /// said so), consuming it.
     pub async fn refuse(

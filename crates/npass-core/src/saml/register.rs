@@ -171,7 +171,12 @@ impl Registry {
         if !slo_url.is_empty() && !valid_redirect_uri(&slo_url) {
             return Err(Error::invalid("slo_url", "redirect-uri"));
         }
-        let certificates = if n.certificates.is_empty() {
+        // Given ones are read (DER or PEM) and checked by `certificate_der`; the metadata's
+        // are DER already and checked here.
+        let certificates: Vec<Vec<u8>> = if n.certificates.is_empty() {
+            for c in &meta.signing {
+                check_certificate(c)?;
+            }
             meta.signing
         } else {
             n.certificates
@@ -181,9 +186,6 @@ impl Registry {
         };
         if certificates.is_empty() {
             return Err(Error::invalid("certificate", "certificate"));
-        }
-        for c in &certificates {
-            check_certificate(c)?;
         }
         let encryption_certificate = match n.encryption_certificate {
             Some(c) => Some(certificate_der(&c)?),

@@ -1,5 +1,5 @@
-//! Reading and writing SAML's XML. Every message a service sends passes `parse` (or `gate`,
-//! before the signature library sees it): at most `MAX_MESSAGE` bytes, no DTD (so no entity
+//! Reading and writing SAML's XML. Every message a service sends passes `parse` before the
+//! signature library sees it: at most `MAX_MESSAGE` bytes, no DTD (so no entity
 //! of any kind beyond XML's five and character references), no processing instruction, no
 //! XInclude, bounded depth, one root. What is read is a small owned tree with namespaces
 //! resolved, so a prefix chosen by the sender changes nothing. What npass writes is built
@@ -87,12 +87,7 @@ fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
 
-/// Refuses what no SAML message needs, before any other parser sees the text.
-pub fn gate(xml: &str) -> Result<(), XmlError> {
-    parse(xml).map(|_| ())
-}
-
-/// Reads a message into its tree, refusing what `gate` refuses.
+/// Reads a message into its tree, refusing what no SAML message needs.
 pub fn parse(xml: &str) -> Result<El, XmlError> {
     if xml.len() > MAX_MESSAGE {
         return Err(XmlError::TooLarge);

@@ -7,9 +7,8 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use npass_core::saml::{Binding, PostBack, SamlNext, SamlRequest, SsoError};
-use serde::Deserialize;
 
-use super::oidc::{consent_page, stepup_page};
+use super::oidc::{ConsentForm, consent_page, stepup_page};
 use super::{query, to_login};
 use crate::AppState;
 use crate::error::PageResult;
@@ -259,13 +258,22 @@ async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) 
             .await?
         }
         (SamlNext::Consent, Some(a)) => {
-            let (e, scopes) = st
+            // A SAML service's consent covers the scopes its registered attributes stand for.
+            let e = st
                 .core
-                .saml
-                .consent_scopes(req)
+                .registry
+                .eservice(&req.client_id)
                 .await
                 .map_err(|e| ctx.fail(e))?;
-            consent_page(st, ctx, a, e.name, &scopes, &req.id, "/login/saml/consent")
+            consent_page(
+                st,
+                ctx,
+                a,
+                e.name,
+                &e.scopes,
+                &req.id,
+                "/login/saml/consent",
+            )
         }
         (SamlNext::Issue, Some(a)) => {
             let p = st
@@ -278,14 +286,6 @@ async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) 
         }
         (_, None) => super::login::here(st, ctx, continue_url(&req.id), false),
     })
-}
-
-#[derive(Deserialize)]
-pub struct ConsentForm {
-    #[serde(default)]
-    pub req: String,
-    #[serde(default)]
-    pub decision: String,
 }
 
 /// `POST /login/saml/consent`: the citizen agrees (the response follows) or declines (the

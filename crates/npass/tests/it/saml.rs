@@ -347,6 +347,14 @@ async fn requests_that_cannot_be_trusted_get_a_page_and_nothing_is_sent() {
         "registered certificate",
     );
 
+    // Signed with SHA-1, by the registered key.
+    let req = sp_run(&sp.state, &["request-post", "0", "0", "sha1"]).await;
+    assert!(req["xml"].as_str().unwrap().contains("rsa-sha1"));
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "SHA-1",
+    );
+
     // Signature wrapping: the signed request moved inside an unsigned one with another ID.
     let wrapped = xml.replacen(
         "<samlp:AuthnRequest",
@@ -382,12 +390,28 @@ async fn requests_that_cannot_be_trusted_get_a_page_and_nothing_is_sent() {
         );
     }
 
+    // A deflate bomb over HTTP-Redirect: a few KiB that would inflate to 10 MB.
+    let bomb = npass_core::saml::binding::encode_redirect(&"a".repeat(10 * 1024 * 1024));
+    refused(
+        &b.get(&format!("/login/saml?SAMLRequest={}", enc(&bomb)))
+            .await,
+        "too large",
+    );
+
     // A stale request: issued more than the allowed skew ago.
     let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
     app.clock.advance_secs(4 * 60);
     refused(
         &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
         "too old",
+    );
+    // A request dated in the future (npass's clock is 4 minutes behind the service's).
+    real_time(&app);
+    app.clock.advance_secs(-4 * 60);
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    refused(
+        &post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await,
+        "dated in the future",
     );
     // An issuer npass does not know.
     let (unknown, _, _dir3) = sp_state(&app, "nobody", json!({})).await;

@@ -67,10 +67,13 @@ if command == "metadata":
     print(json.dumps({"metadata": settings.get_sp_metadata().decode()}))
 elif command == "request-post":
     # MPass's guide: HTTP-POST, the AuthnRequest's XML signed with the service's key.
+    # A third argument "sha1" signs as services did before SHA-256 (npass must refuse it).
     req = OneLogin_Saml2_Authn_Request(settings, force_authn=flag(args[0]), is_passive=flag(args[1]))
+    sha1 = len(args) > 2 and args[2] == "sha1"
     signed = OneLogin_Saml2_Utils.add_sign(
-        req.get_xml(), state["key"], state["cert"], sign_algorithm=C.RSA_SHA256,
-        digest_algorithm=C.SHA256)
+        req.get_xml(), state["key"], state["cert"],
+        sign_algorithm=C.RSA_SHA1 if sha1 else C.RSA_SHA256,
+        digest_algorithm=C.SHA1 if sha1 else C.SHA256)
     if isinstance(signed, bytes):
         signed = signed.decode()
     print(json.dumps({"id": req.get_id(), "xml": signed,
