@@ -16,7 +16,6 @@ fuzz_target!(|data: &[u8]| {
     match xml::parse(text) {
         Ok(tree) => {
             assert!(text.len() <= MAX_MESSAGE);
-            assert!(!text.contains("<!DOCTYPE"), "a DTD got through");
             let ctx = tree.child(NS_PROTOCOL, "RequestedAuthnContext");
             if let Some((lo, hi)) = requested_levels(ctx) {
                 assert!(lo <= hi);

@@ -362,6 +362,10 @@ impl Saml {
         let e = self.service(issuer).await?;
         let sp = e.saml().ok_or(page("saml-unknown-service"))?;
         let req = self.verified(&xml, &outer, query.as_ref(), sp)?;
+        // The signed request names the issuer whose certificate verified it.
+        if req.child_text(NS_ASSERTION, "Issuer") != Some(issuer) {
+            return Err(page("saml-bad-signature"));
+        }
         if req.attr("Version") != Some("2.0") {
             return Err(page("saml-bad-request"));
         }

@@ -124,6 +124,11 @@ pub fn parse(xml: &str) -> Result<El, XmlError> {
                     if a.key.as_ref().starts_with(b"xmlns") {
                         continue;
                     }
+                    // XML 1.0's "No < in Attribute Values": a lenient reader would take
+                    // markup hidden in a value as text.
+                    if a.value.contains(&b'<') {
+                        return Err(XmlError::Malformed("< in an attribute value".into()));
+                    }
                     let (ns, local) = r.resolver().resolve_attribute(a.key);
                     let value = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
@@ -284,6 +289,10 @@ mod tests {
         assert!(matches!(parse("<a/><b/>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse("<a><b></a>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse("<x:a/>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            parse(r#"<r a="<!DOCTYPE x>"/>"#),
+            Err(XmlError::Malformed(_))
+        ));
         assert_eq!(parse("<r>&#65;&amp;</r>").unwrap().text, "A&");
     }
 }
