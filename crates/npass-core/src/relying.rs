@@ -49,6 +49,8 @@ pub struct SamlSp {
     pub acs_urls: Vec<String>,
     /// Where logout messages go (empty: the service takes no single logout).
     pub slo_url: String,
+    /// It takes logout messages over HTTP-Redirect (else HTTP-POST, MPass's binding).
+    pub slo_redirect: bool,
     /// The certificates (DER) its requests and logout messages are signed with: several while
     /// it rotates its key.
     pub certificates: Vec<Vec<u8>>,

@@ -793,6 +793,56 @@ pub trait SamlStore: Send + Sync {
     /// The SAML services a session chain answered, oldest first.
     async fn saml_participants(&self, chain: &str) -> Result<Vec<crate::saml::Participant>>;
 
+    /// Parks a service's LogoutRequest (stage `asked`).
+    async fn saml_logout_put(&self, l: &crate::saml::logout::SamlLogout) -> Result<()>;
+
+    async fn saml_logout(
+        &self,
+        id: &str,
+    ) -> Result<
+        Option<(
+            crate::saml::logout::SamlLogout,
+            crate::saml::logout::LogoutStage,
+        )>,
+    >;
+
+    /// Runs a logout for session chain `chain`: the logout (parked, or new for npass's own) is
+    /// `running` with its notices, the chain's participants are forgotten and the audit row
+    /// written, in one transaction. `false`, changing nothing, when it runs already.
+    async fn saml_logout_run(
+        &self,
+        l: &crate::saml::logout::SamlLogout,
+        chain: &str,
+        notices: &[crate::saml::logout::LogoutNotice],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// A running logout's notices, by position.
+    async fn saml_logout_notices(
+        &self,
+        logout_id: &str,
+    ) -> Result<Vec<crate::saml::logout::LogoutNotice>>;
+
+    /// The notice npass's LogoutRequest `request_id` belongs to.
+    async fn saml_logout_notice(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<crate::saml::logout::LogoutNotice>>;
+
+    /// Records service `client_id`'s answer to `request_id` if it has none yet: `None` when
+    /// recorded, else the answer that stands.
+    async fn saml_logout_answer(
+        &self,
+        request_id: &str,
+        client_id: &crate::ids::ClientId,
+        outcome: crate::saml::logout::Outcome,
+    ) -> Result<Option<crate::saml::logout::Outcome>>;
+
+    /// Ends a logout (parked or running), once: its notices as they ended; `NotFound` when
+    /// it is gone.
+    async fn saml_logout_take(&self, id: &str) -> Result<Vec<crate::saml::logout::LogoutNotice>>;
+
     /// Forgets expired requests and seen IDs, and participants recorded before
     /// `participants_before` (their sessions have ended by then).
     async fn saml_sweep(&self, participants_before: i64, now: i64) -> Result<u64>;

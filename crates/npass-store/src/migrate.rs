@@ -105,6 +105,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_saml.sql"),
         include_str!("../migrations/postgres/0016_saml.sql"),
     ),
+    (
+        17,
+        "0017_saml_logout.sql",
+        include_str!("../migrations/sqlite/0017_saml_logout.sql"),
+        include_str!("../migrations/postgres/0017_saml_logout.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

@@ -16,6 +16,8 @@ pub(crate) struct SamlRecord {
     entity_id: String,
     acs_urls: Vec<String>,
     slo_url: String,
+    #[serde(default)]
+    slo_redirect: bool,
     certificates: Vec<String>,
     #[serde(default)]
     encryption_certificate: Option<String>,
@@ -121,6 +123,7 @@ impl EServiceRecord {
                 entity_id: s.entity_id.clone(),
                 acs_urls: s.acs_urls.clone(),
                 slo_url: s.slo_url.clone(),
+                slo_redirect: s.slo_redirect,
                 certificates: s.certificates.iter().map(|c| BASE64.encode(c)).collect(),
                 encryption_certificate: s.encryption_certificate.as_ref().map(|c| BASE64.encode(c)),
                 sign_assertions: s.sign_assertions,
@@ -146,6 +149,7 @@ impl EServiceRecord {
                     entity_id: s.entity_id.clone(),
                     acs_urls: s.acs_urls.clone(),
                     slo_url: s.slo_url.clone(),
+                    slo_redirect: s.slo_redirect,
                     certificates: s.certificates.iter().map(der).collect::<Result<_>>()?,
                     encryption_certificate: s
                         .encryption_certificate

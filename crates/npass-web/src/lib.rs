@@ -143,7 +143,8 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml, twostep,
+        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml,
+        saml_logout, twostep,
     };
     let app = Router::new()
         .route("/", get(routes::home))
@@ -160,6 +161,16 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(saml::POST_LIMIT)),
         )
         .route("/login/saml/continue", get(saml::resume))
+        .route(
+            "/logout/saml",
+            get(saml_logout::redirect)
+                .post(saml_logout::post)
+                .layer(DefaultBodyLimit::max(saml::POST_LIMIT)),
+        )
+        .route("/logout/saml/continue", get(saml_logout::resume))
+        .route("/logout/saml/frame", get(saml_logout::frame))
+        .route("/logout/saml/done", post(saml_logout::done))
+        .route("/static/saml-logout.js", get(saml_logout::logout_js))
         .route("/login/saml/consent", post(saml::consent))
         .route("/meta", get(saml::meta_page))
         .route("/meta/saml", get(saml::metadata))

@@ -73,6 +73,13 @@ impl Layout {
         self
     }
 
+    /// For a page whose response ends the session: no name in the header, and forms bound
+    /// to the browser rather than to the session.
+    pub fn signed_out(st: &AppState, ctx: &Ctx) -> Self {
+        let csrf = crate::web::csrf_token(st, &ctx.browser.pre_id, None);
+        Layout::new(st, &ctx.browser, csrf)
+    }
+
     pub fn of(st: &AppState, ctx: &Ctx) -> Self {
         let mut l = Layout::new(st, &ctx.browser, ctx.csrf.clone());
         if let Some(a) = &ctx.auth {

@@ -237,7 +237,12 @@ fn security_headers(h: &mut HeaderMap, request_id: &str) {
         (header::REFERRER_POLICY, "no-referrer"),
     ];
     for (k, v) in fixed {
-        h.insert(k, HeaderValue::from_static(v));
+        // A page that frames, or is framed by, npass's own pages sets its own policy.
+        let own = matches!(k, header::CONTENT_SECURITY_POLICY | header::X_FRAME_OPTIONS)
+            && h.contains_key(&k);
+        if !own {
+            h.insert(k, HeaderValue::from_static(v));
+        }
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

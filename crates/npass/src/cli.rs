@@ -121,6 +121,9 @@ pub enum EserviceCmd {
         /// SAML: its single logout URL.
         #[arg(long, default_value = "")]
         slo_url: String,
+        /// SAML: the binding `--slo-url` takes.
+        #[arg(long, default_value = "post", value_parser = ["post", "redirect"])]
+        slo_binding: String,
         /// SAML: a certificate its requests are signed with (`.cer` or PEM; repeat).
         #[arg(long = "saml-cert")]
         saml_certs: Vec<PathBuf>,
@@ -195,6 +198,7 @@ async fn eservice_cmd(
             saml_entity_id,
             acs_urls,
             slo_url,
+            slo_binding,
             saml_certs,
             sign_assertions,
             encrypt_assertions,
@@ -232,6 +236,7 @@ async fn eservice_cmd(
                 entity_id: saml_entity_id.unwrap_or_default(),
                 acs_urls,
                 slo_url,
+                slo_redirect: slo_binding == "redirect",
                 certificates,
                 encryption_certificate: None,
                 sign_assertions,

@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod dsig;
+pub mod logout;
 pub mod register;
 pub mod xml;
 
@@ -106,6 +107,17 @@ pub struct PostBack {
     /// The signed message, base64.
     pub message: String,
     pub relay_state: String,
+}
+
+/// A message from a service, read and verified (`Saml::inbound`).
+struct Inbound {
+    /// The message as signed.
+    root: El,
+    /// The service that sent it.
+    e: EService,
+    relay_state: String,
+    issued: i64,
+    id: String,
 }
 
 /// Why an AuthnRequest gets no assertion.
@@ -331,71 +343,32 @@ impl Saml {
         relay_state: &str,
     ) -> std::result::Result<SamlRequest, SsoError> {
         let page = SsoError::Page;
-        let (xml, query, relay_state) = match binding {
-            Binding::Post => {
-                let xml = binding::decode_post(message).map_err(|e| page(binding_key(&e)))?;
-                (xml, None, relay_state.to_owned())
-            }
-            Binding::Redirect => {
-                let q = RedirectQuery::parse(message).map_err(|e| page(binding_key(&e)))?;
-                if q.kind != "SAMLRequest" {
-                    return Err(page("saml-bad-request"));
-                }
-                let xml =
-                    binding::decode_redirect(&q.message.1).map_err(|e| page(binding_key(&e)))?;
-                let rs = q
-                    .relay_state
-                    .as_ref()
-                    .map(|r| r.1.clone())
-                    .unwrap_or_default();
-                (xml, Some(q), rs)
-            }
-        };
-        let outer = xml::parse(&xml).map_err(|e| match e {
-            xml::XmlError::TooLarge => page("saml-too-large"),
-            _ => page("saml-bad-request"),
-        })?;
-        if !outer.is(NS_PROTOCOL, "AuthnRequest") {
-            return Err(page("saml-bad-request"));
-        }
-        let issuer = outer.child_text(NS_ASSERTION, "Issuer").unwrap_or("");
-        let e = self.service(issuer).await?;
+        let Inbound {
+            root: req,
+            e,
+            relay_state,
+            issued,
+            id: request_id,
+        } = self
+            .inbound(
+                binding,
+                message,
+                relay_state,
+                "AuthnRequest",
+                &self.sso_url(),
+            )
+            .await
+            .map_err(page)?;
+        let request_id = request_id.as_str();
         let sp = e.saml().ok_or(page("saml-unknown-service"))?;
-        let req = self.verified(&xml, &outer, query.as_ref(), sp)?;
-        // The signed request names the issuer whose certificate verified it.
-        if req.child_text(NS_ASSERTION, "Issuer") != Some(issuer) {
-            return Err(page("saml-bad-signature"));
-        }
-        if req.attr("Version") != Some("2.0") {
-            return Err(page("saml-bad-request"));
-        }
-        if req.attr("Destination").is_some_and(|d| d != self.sso_url()) {
-            return Err(page("saml-bad-destination"));
-        }
         let now = self.env.now();
-        let issued = req
-            .attr("IssueInstant")
-            .and_then(parse_xs_datetime)
-            .ok_or(page("saml-bad-request"))?;
-        if (now - issued).abs() > SKEW_MS {
-            return Err(page("saml-stale-request"));
-        }
-        let request_id = req.attr("ID").unwrap_or("");
-        if request_id.is_empty() || request_id.len() > 256 {
-            return Err(page("saml-bad-request"));
-        }
         let acs_url = self.acs(&req, sp)?;
         if relay_state.len() > MAX_RELAY_STATE {
             return Err(page("saml-relay-state"));
         }
-        let fresh = self
-            .store
-            .saml_seen_once(issuer, request_id, issued + 2 * SKEW_MS, now)
+        self.first_time(&sp.entity_id, request_id, issued)
             .await
-            .map_err(|_| page("error-unavailable"))?;
-        if !fresh {
-            return Err(page("saml-replay"));
-        }
+            .map_err(page)?;
         // From here on the request is trusted and its ACS known: what cannot be satisfied is
         // answered there with a status.
         let (service, acs, rs) = (&e, acs_url.as_str(), relay_state.as_str());
@@ -456,6 +429,107 @@ impl Saml {
         Ok(parked)
     }
 
+    /// Reads a message from a service as any binding brings it, and checks what every
+    /// message must pass: the reader's limits, a registered and enabled issuer, its signature
+    /// by that service's certificates (never `KeyInfo`), the signed element the message itself
+    /// (`kind`, with the issuer inside), version 2.0, `Destination` (when given) npass's
+    /// `destination`, `IssueInstant` within the skew, and an `ID`. `Err` is the page's key.
+    async fn inbound(
+        &self,
+        binding: Binding,
+        message: &str,
+        relay_state: &str,
+        kind: &str,
+        destination: &str,
+    ) -> std::result::Result<Inbound, &'static str> {
+        let (xml, query, relay_state) = match binding {
+            Binding::Post => (
+                binding::decode_post(message).map_err(|e| binding_key(&e))?,
+                None,
+                relay_state.to_owned(),
+            ),
+            Binding::Redirect => {
+                let q = RedirectQuery::parse(message).map_err(|e| binding_key(&e))?;
+                let xml = binding::decode_redirect(&q.message.1).map_err(|e| binding_key(&e))?;
+                let rs = q
+                    .relay_state
+                    .as_ref()
+                    .map(|r| r.1.clone())
+                    .unwrap_or_default();
+                (xml, Some(q), rs)
+            }
+        };
+        let outer = xml::parse(&xml).map_err(|e| match e {
+            xml::XmlError::TooLarge => "saml-too-large",
+            _ => "saml-bad-request",
+        })?;
+        if !outer.is(NS_PROTOCOL, kind) {
+            return Err("saml-bad-request");
+        }
+        if let Some(q) = &query {
+            // The query names the message it carries: a response is not a request.
+            let field = if kind.ends_with("Response") {
+                "SAMLResponse"
+            } else {
+                "SAMLRequest"
+            };
+            if q.kind != field {
+                return Err("saml-bad-request");
+            }
+        }
+        let issuer = outer.child_text(NS_ASSERTION, "Issuer").unwrap_or("");
+        let e = self.service(issuer).await.map_err(|e| match e {
+            SsoError::Page(k) => k,
+            SsoError::Status(_) => "saml-unknown-service",
+        })?;
+        let sp = e.saml().ok_or("saml-unknown-service")?;
+        let root = self.verified(&xml, &outer, query.as_ref(), sp)?;
+        // The signed message names the issuer whose certificate verified it.
+        if root.child_text(NS_ASSERTION, "Issuer") != Some(issuer) {
+            return Err("saml-bad-signature");
+        }
+        if root.attr("Version") != Some("2.0") {
+            return Err("saml-bad-request");
+        }
+        if root.attr("Destination").is_some_and(|d| d != destination) {
+            return Err("saml-bad-destination");
+        }
+        let issued = root
+            .attr("IssueInstant")
+            .and_then(parse_xs_datetime)
+            .ok_or("saml-bad-request")?;
+        if (self.env.now() - issued).abs() > SKEW_MS {
+            return Err("saml-stale-request");
+        }
+        let id = root.attr("ID").unwrap_or("").to_owned();
+        if id.is_empty() || id.len() > 256 {
+            return Err("saml-bad-request");
+        }
+        Ok(Inbound {
+            root,
+            e,
+            relay_state,
+            issued,
+            id,
+        })
+    }
+
+    /// Records a message's `ID` as seen for as long as its time window is open: a second
+    /// arrival, on any node, is a replay.
+    async fn first_time(
+        &self,
+        issuer: &str,
+        id: &str,
+        issued: i64,
+    ) -> std::result::Result<(), &'static str> {
+        let fresh = self
+            .store
+            .saml_seen_once(issuer, id, issued + 2 * SKEW_MS, self.env.now())
+            .await
+            .map_err(|_| "error-unavailable")?;
+        if fresh { Ok(()) } else { Err("saml-replay") }
+    }
+
     /// The registered, enabled SAML service whose entity id is `issuer`.
     async fn service(&self, issuer: &str) -> std::result::Result<EService, SsoError> {
         if issuer.is_empty() {
@@ -477,20 +551,20 @@ impl Saml {
         outer: &El,
         query: Option<&RedirectQuery>,
         sp: &SamlSp,
-    ) -> std::result::Result<El, SsoError> {
-        let bad = SsoError::Page("saml-bad-signature");
+    ) -> std::result::Result<El, &'static str> {
+        let bad = "saml-bad-signature";
         if let Some(q) = query {
-            q.verify(&sp.certificates).map_err(|_| bad.clone())?;
+            q.verify(&sp.certificates).map_err(|_| bad)?;
             return Ok(outer.clone());
         }
         let signed = self
             .signatures
             .verified(xml, &sp.certificates)
             .map_err(|e| match e {
-                DsigError::Algorithm => SsoError::Page("saml-weak-signature"),
-                _ => bad.clone(),
+                DsigError::Algorithm => "saml-weak-signature",
+                _ => bad,
             })?;
-        let inner = xml::parse(&signed).map_err(|_| bad.clone())?;
+        let inner = xml::parse(&signed).map_err(|_| bad)?;
         if inner.ns != outer.ns || inner.name != outer.name || inner.attr("ID") != outer.attr("ID")
         {
             return Err(bad);
@@ -608,9 +682,7 @@ impl Saml {
         second: &'static str,
     ) -> Result<PostBack> {
         let sp = e.saml().ok_or(Error::NotFound)?;
-        let status = format!(
-            r#"<samlp:Status><samlp:StatusCode Value="{STATUS}{top}"><samlp:StatusCode Value="{STATUS}{second}"/></samlp:StatusCode></samlp:Status>"#
-        );
+        let status = status_xml(top, Some(second));
         let xml = self
             .signed_response(sp, acs_url, in_response_to, None, &status, "")
             .await?;
@@ -755,8 +827,7 @@ impl Saml {
         } else {
             assertion
         };
-        let status =
-            format!(r#"<samlp:Status><samlp:StatusCode Value="{STATUS}Success"/></samlp:Status>"#);
+        let status = status_xml("Success", None);
         let consent_kind = if consented_now { "explicit" } else { "prior" };
         let xml = self
             .signed_response(
@@ -814,6 +885,17 @@ impl Saml {
         let now = self.env.now();
         self.store.saml_sweep(now - PARTICIPANT_TTL_MS, now).await
     }
+}
+
+/// A `Status` with its top-level and optional second-level code (names under SAML's status
+/// namespace).
+fn status_xml(top: &str, second: Option<&str>) -> String {
+    let inner = second
+        .map(|s| format!(r#"<samlp:StatusCode Value="{STATUS}{s}"/>"#))
+        .unwrap_or_default();
+    format!(
+        r#"<samlp:Status><samlp:StatusCode Value="{STATUS}{top}">{inner}</samlp:StatusCode></samlp:Status>"#
+    )
 }
 
 fn strip_declaration(xml: &str) -> &str {

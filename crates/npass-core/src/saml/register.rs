@@ -25,6 +25,8 @@ pub struct NewSamlService {
     pub entity_id: String,
     pub acs_urls: Vec<String>,
     pub slo_url: String,
+    /// `slo_url` takes HTTP-Redirect (else HTTP-POST).
+    pub slo_redirect: bool,
     /// Its signing certificates, DER or PEM.
     pub certificates: Vec<Vec<u8>>,
     pub encryption_certificate: Option<Vec<u8>>,
@@ -46,6 +48,8 @@ pub struct SpMetadata {
     /// HTTP-POST ACS URLs, the default (or lowest index) first.
     pub acs_urls: Vec<String>,
     pub slo_url: String,
+    /// Its only SingleLogoutService is HTTP-Redirect.
+    pub slo_redirect: bool,
     pub signing: Vec<Vec<u8>>,
     pub encryption: Option<Vec<u8>>,
     pub want_assertions_signed: bool,
@@ -137,6 +141,7 @@ pub fn sp_metadata(text: &str) -> Result<SpMetadata> {
         slo_url: slo(BINDING_POST)
             .or_else(|| slo(BINDING_REDIRECT))
             .unwrap_or_default(),
+        slo_redirect: slo(BINDING_POST).is_none() && slo(BINDING_REDIRECT).is_some(),
         signing: key_certificates(d, "signing"),
         encryption: key_certificates(d, "encryption").into_iter().next(),
         want_assertions_signed: d.attr("WantAssertionsSigned") == Some("true"),
@@ -167,6 +172,11 @@ impl Registry {
         if acs_urls.is_empty() || !acs_urls.iter().all(|u| valid_redirect_uri(u)) {
             return Err(Error::invalid("acs_url", "redirect-uri"));
         }
+        let slo_redirect = if n.slo_url.is_empty() {
+            meta.slo_redirect
+        } else {
+            n.slo_redirect
+        };
         let slo_url = pick(n.slo_url, meta.slo_url);
         if !slo_url.is_empty() && !valid_redirect_uri(&slo_url) {
             return Err(Error::invalid("slo_url", "redirect-uri"));
@@ -239,6 +249,7 @@ impl Registry {
                 entity_id,
                 acs_urls,
                 slo_url,
+                slo_redirect,
                 certificates,
                 encryption_certificate,
                 sign_assertions: n.sign_assertions || meta.want_assertions_signed,

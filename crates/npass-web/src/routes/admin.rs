@@ -89,6 +89,10 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         m.insert("entity_id".into(), json!(sp.entity_id));
         m.insert("acs_urls".into(), json!(sp.acs_urls));
         m.insert("slo_url".into(), json!(sp.slo_url));
+        m.insert(
+            "slo_binding".into(),
+            json!(if sp.slo_redirect { "redirect" } else { "post" }),
+        );
         m.insert("attributes".into(), json!(sp.attributes));
         m.insert("sign_assertions".into(), json!(sp.sign_assertions));
         m.insert("encrypt_assertions".into(), json!(sp.encrypt_assertions));
@@ -217,6 +221,9 @@ pub struct NewSamlServiceBody {
     pub acs_urls: Vec<String>,
     #[serde(default)]
     pub slo_url: String,
+    /// `post` (the default) or `redirect`: the binding `slo_url` takes.
+    #[serde(default)]
+    pub slo_binding: Option<String>,
     /// Its signing certificates, PEM.
     #[serde(default)]
     pub certificates: Vec<String>,
@@ -246,12 +253,23 @@ pub async fn create_saml(
 ) -> Result<Response, ApiError> {
     let b: NewSamlServiceBody = json_body(req).await?;
     let min_level = min_level(b.min_level.as_deref())?;
+    let slo_redirect = match b.slo_binding.as_deref() {
+        None | Some("post") => false,
+        Some("redirect") => true,
+        Some(_) => {
+            return Err(ApiError::from(npass_core::Error::invalid(
+                "slo_binding",
+                "saml-binding",
+            )));
+        }
+    };
     let n = npass_core::saml::register::NewSamlService {
         name: b.name,
         metadata: b.metadata,
         entity_id: b.entity_id,
         acs_urls: b.acs_urls,
         slo_url: b.slo_url,
+        slo_redirect,
         certificates: b.certificates.into_iter().map(String::into_bytes).collect(),
         encryption_certificate: b.encryption_certificate.map(String::into_bytes),
         sign_assertions: b.sign_assertions,

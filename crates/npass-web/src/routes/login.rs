@@ -230,10 +230,10 @@ pub async fn logout(
     ctx: Ctx,
     WebForm(_f): WebForm<LogoutForm>,
 ) -> PageResult {
-    if let Some(a) = &ctx.auth {
-        st.core.logins.logout(&a.secret, &ctx.client).await?;
-    }
     let mut res = see_other("/login?done=logout");
+    if let Some(a) = &ctx.auth {
+        res = super::saml_logout::end(&st, &ctx, a, "/login?done=logout").await?;
+    }
     append_cookie(res.headers_mut(), &expired_cookie(SESSION_COOKIE));
     Ok(res)
 }

@@ -12,6 +12,7 @@ pub mod password;
 pub mod pwa;
 pub mod register;
 pub mod saml;
+pub mod saml_logout;
 pub mod twostep;
 
 use std::collections::HashMap;

@@ -631,10 +631,11 @@ pub async fn end_session(
             ));
         }
     };
+    let then = target.as_deref().unwrap_or("/login?done=logout");
+    let mut res = see_other(then);
     if let Some(a) = &ctx.auth {
-        st.core.logins.logout(&a.secret, &ctx.client).await?;
+        res = super::saml_logout::end(&st, &ctx, a, then).await?;
     }
-    let mut res = see_other(target.as_deref().unwrap_or("/login?done=logout"));
     crate::web::append_cookie(
         res.headers_mut(),
         &crate::web::expired_cookie(crate::web::SESSION_COOKIE),

@@ -192,7 +192,7 @@ fn refused(st: &AppState, ctx: &Ctx, e: SsoError) -> Response {
 
 /// The page that takes a message to a service: a form posted at once by a first-party
 /// script, or by the citizen's press of "Continue" without it.
-fn post_page(st: &AppState, ctx: &Ctx, service: String, p: PostBack) -> Response {
+pub(super) fn post_page(st: &AppState, ctx: &Ctx, service: String, p: PostBack) -> Response {
     render(
         StatusCode::OK,
         &PostPage {

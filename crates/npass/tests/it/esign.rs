@@ -262,17 +262,6 @@ pub(crate) async fn start(pki: &Pki) -> TestApp {
     TestApp::start_with(move |c| c.esign.roots = vec![root]).await
 }
 
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#47;", "/")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 /// Starts an e-signature login in `b`: the waiting page's path and the challenge it shows.
 async fn begin(b: &mut Browser) -> (String, String) {
     begin_for(b, "").await
@@ -295,7 +284,7 @@ async fn begin_at(b: &mut Browser, page: &str, next: &str) -> (String, String) {
         .split("<code class=\"challenge\">")
         .nth(1)
         .and_then(|s| s.split("</code>").next())
-        .map(unescape)
+        .map(html_text)
         .expect("the waiting page shows the challenge");
     assert!(text.starts_with("npass-esign-v1|"), "{text}");
     (wait, text)

@@ -315,11 +315,45 @@ pub fn field_value(html: &str, name: &str) -> Option<String> {
     let key = format!("name=\"{name}\" value=\"");
     let start = html.find(&key)? + key.len();
     let end = html.get(start..)?.find('"')? + start;
-    Some(
-        html.get(start..end)?
-            .replace("&#x2f;", "/")
-            .replace("&#43;", "+"),
-    )
+    Some(html_text(html.get(start..end)?))
+}
+
+/// Text or an attribute's value as a browser reads it from HTML: character references
+/// (`&#x2f;`, `&#39;`) and the named ones a template writes decoded.
+pub fn html_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A browser: keeps cookies, never follows redirects (tests check each hop).

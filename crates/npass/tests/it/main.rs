@@ -22,6 +22,7 @@ mod passkeys;
 mod qrlogin;
 mod registration;
 mod saml;
+mod saml_logout;
 mod selfservice;
 mod softkey;
 mod tidy;

@@ -19,10 +19,10 @@ const SCRIPT: &str = concat!(
 );
 
 /// One python3-saml service provider: its key, certificate and settings in a state file.
-struct Sp {
-    state: PathBuf,
-    entity_id: String,
-    client_id: String,
+pub(crate) struct Sp {
+    pub(crate) state: PathBuf,
+    pub(crate) entity_id: String,
+    pub(crate) client_id: String,
     _dir: tempfile::TempDir,
 }
 
@@ -40,7 +40,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// The SP's Python, one step per run; its JSON answer.
-async fn sp_run(state: &PathBuf, args: &[&str]) -> Value {
+pub(crate) async fn sp_run(state: &PathBuf, args: &[&str]) -> Value {
     let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut c = std::process::Command::new(python);
     c.arg(SCRIPT).arg(state).args(args);
@@ -56,7 +56,11 @@ async fn sp_run(state: &PathBuf, args: &[&str]) -> Value {
 }
 
 /// A state file for an SP with a fresh key, reading npass's metadata as published.
-async fn sp_state(app: &TestApp, name: &str, extra: Value) -> (PathBuf, String, tempfile::TempDir) {
+pub(crate) async fn sp_state(
+    app: &TestApp,
+    name: &str,
+    extra: Value,
+) -> (PathBuf, String, tempfile::TempDir) {
     let (der, _) = npass_core::oidc::jwt::generate_rs256("sp").unwrap();
     let cert =
         npass_core::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &der, "sp", name, 0)
@@ -86,14 +90,16 @@ async fn sp_state(app: &TestApp, name: &str, extra: Value) -> (PathBuf, String, 
     (path, entity_id, dir)
 }
 
-/// An SP registered by the operator's CLI from the metadata python3-saml makes for it.
-async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) -> Sp {
+/// An SP registered by the operator's CLI from the metadata python3-saml makes for it, named
+/// `extra["display"]` (else "Tax portal").
+pub(crate) async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) -> Sp {
+    let display = extra["display"].as_str().unwrap_or("Tax portal").to_owned();
     let (state, entity_id, dir) = sp_state(app, name, extra).await;
     let md = sp_run(&state, &["metadata"]).await;
     let file = dir.path().join("sp-metadata.xml");
     std::fs::write(&file, md["metadata"].as_str().unwrap()).unwrap();
     let mut c = npass(app);
-    c.args(["eservice", "add", "--name", "Tax portal", "--saml-metadata"])
+    c.args(["eservice", "add", "--name", &display, "--saml-metadata"])
         .arg(&file)
         .args(cli);
     let (code, out, err) = run(c, "").await;
@@ -110,7 +116,7 @@ async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) -> Sp {
 }
 
 /// SAML checks times against the real clock: the app's moves to it.
-fn real_time(app: &TestApp) {
+pub(crate) fn real_time(app: &TestApp) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -119,7 +125,7 @@ fn real_time(app: &TestApp) {
 }
 
 /// The auto-posting page's message, as the browser would post it to the ACS.
-fn posted(r: &Resp) -> (String, Option<String>) {
+pub(crate) fn posted(r: &Resp) -> (String, Option<String>) {
     assert!(
         r.body
             .contains("action=\"http:&#x2f;&#x2f;localhost&#x2f;acs\"")
@@ -135,7 +141,7 @@ fn posted(r: &Resp) -> (String, Option<String>) {
 
 /// Posts a signed AuthnRequest as the SP's page would (cross-site: no cookie is needed for
 /// it), then follows npass's redirect with the browser's cookies.
-async fn post_request(b: &mut Browser, saml_request: &str, relay: &str) -> Resp {
+pub(crate) async fn post_request(b: &mut Browser, saml_request: &str, relay: &str) -> Resp {
     let mut fields = vec![("SAMLRequest", saml_request)];
     if !relay.is_empty() {
         fields.push(("RelayState", relay));
@@ -143,7 +149,7 @@ async fn post_request(b: &mut Browser, saml_request: &str, relay: &str) -> Resp 
     b.post_raw("/login/saml", &fields).await
 }
 
-async fn login_then_consent(b: &mut Browser, at: Resp) -> Resp {
+pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp) -> Resp {
     at.status(200).has("name=\"password\"");
     let next = at.login_next();
     let r = b
