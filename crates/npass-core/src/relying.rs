@@ -57,7 +57,10 @@ pub struct SamlSp {
     /// The certificate (DER) assertions are encrypted to, when it asks for encryption.
     pub encryption_certificate: Option<Vec<u8>>,
     pub sign_assertions: bool,
+    /// Assertions go encrypted to `encryption_certificate` (design note 0018).
     pub encrypt_assertions: bool,
+    /// Its toolkit decrypts AES-CBC only (its metadata lists CBC and not GCM).
+    pub encryption_cbc: bool,
     /// How responses are signed: RSA-SHA256 (`RS256`, the default) or ECDSA-SHA256 (`ES256`).
     pub alg: SigningAlg,
     /// The MPass attribute names it receives, in the order registered.

@@ -23,6 +23,8 @@ pub(crate) struct SamlRecord {
     encryption_certificate: Option<String>,
     sign_assertions: bool,
     encrypt_assertions: bool,
+    #[serde(default)]
+    encryption_cbc: bool,
     alg: String,
     attributes: Vec<String>,
 }
@@ -128,6 +130,7 @@ impl EServiceRecord {
                 encryption_certificate: s.encryption_certificate.as_ref().map(|c| BASE64.encode(c)),
                 sign_assertions: s.sign_assertions,
                 encrypt_assertions: s.encrypt_assertions,
+                encryption_cbc: s.encryption_cbc,
                 alg: s.alg.as_str().into(),
                 attributes: s.attributes.clone(),
             }),
@@ -158,6 +161,7 @@ impl EServiceRecord {
                         .transpose()?,
                     sign_assertions: s.sign_assertions,
                     encrypt_assertions: s.encrypt_assertions,
+                    encryption_cbc: s.encryption_cbc,
                     alg: SigningAlg::parse(&s.alg).ok_or_else(|| bad("alg"))?,
                     attributes: s.attributes.clone(),
                 }))

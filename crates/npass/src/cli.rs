@@ -130,9 +130,13 @@ pub enum EserviceCmd {
         /// SAML: sign the assertion too (the response is always signed).
         #[arg(long)]
         sign_assertions: bool,
-        /// SAML: encrypt the assertion to the service's encryption certificate.
+        /// SAML: encrypt the assertion to the service's encryption certificate (its metadata's,
+        /// or `--saml-encryption-cert`).
         #[arg(long)]
         encrypt_assertions: bool,
+        /// SAML: the certificate assertions are encrypted to (`.cer` or PEM; an RSA key).
+        #[arg(long)]
+        saml_encryption_cert: Option<PathBuf>,
         /// SAML: an MPass attribute it receives (repeat): FirstName, LastName, BirthDate,
         /// Gender, Language, IsResident, EmailAddress, MobilePhone, NameIdentifier.
         #[arg(long = "attribute")]
@@ -202,6 +206,7 @@ async fn eservice_cmd(
             saml_certs,
             sign_assertions,
             encrypt_assertions,
+            saml_encryption_cert,
             attributes,
             signature_alg,
             min_level,
@@ -228,6 +233,13 @@ async fn eservice_cmd(
                         .map_err(|_| npass_core::Error::invalid("certificate", "certificate"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let encryption_certificate = saml_encryption_cert
+                .map(|f| {
+                    std::fs::read(f).map_err(|_| {
+                        npass_core::Error::invalid("encryption_certificate", "certificate")
+                    })
+                })
+                .transpose()?;
             let min_level = npass_core::model::Level::parse(&min_level)
                 .ok_or(npass_core::Error::invalid("min_level", "level-unknown"))?;
             let n = npass_core::saml::register::NewSamlService {
@@ -238,7 +250,7 @@ async fn eservice_cmd(
                 slo_url,
                 slo_redirect: slo_binding == "redirect",
                 certificates,
-                encryption_certificate: None,
+                encryption_certificate,
                 sign_assertions,
                 encrypt_assertions,
                 alg: signature_alg,

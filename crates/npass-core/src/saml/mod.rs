@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod dsig;
+pub mod enc;
 pub mod logout;
 pub mod register;
 pub mod xml;
@@ -826,6 +827,13 @@ impl Saml {
             strip_declaration(&signed).to_owned()
         } else {
             assertion
+        };
+        let assertion = match (&sp.encryption_certificate, sp.encrypt_assertions) {
+            (Some(cert), true) => {
+                enc::encrypt_assertion(&assertion, cert, sp.encryption_cbc, self.env.rng.as_ref())?
+            }
+            (None, true) => return Err(Error::Internal("no encryption certificate".into())),
+            (_, false) => assertion,
         };
         let status = status_xml("Success", None);
         let consent_kind = if consented_now { "explicit" } else { "prior" };

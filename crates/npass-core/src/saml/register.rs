@@ -52,6 +52,8 @@ pub struct SpMetadata {
     pub slo_redirect: bool,
     pub signing: Vec<Vec<u8>>,
     pub encryption: Option<Vec<u8>>,
+    /// The `EncryptionMethod`s of its encryption key name AES-CBC and no AES-GCM.
+    pub encryption_cbc: bool,
     pub want_assertions_signed: bool,
 }
 
@@ -92,9 +94,13 @@ fn check_certificate(der: &[u8]) -> Result<()> {
     }
 }
 
-fn key_certificates(d: &El, usage: &str) -> Vec<Vec<u8>> {
+fn key_descriptors<'a>(d: &'a El, usage: &'a str) -> impl Iterator<Item = &'a El> + 'a {
     d.all(NS_METADATA, "KeyDescriptor")
-        .filter(|k| k.attr("use").is_none_or(|u| u == usage))
+        .filter(move |k| k.attr("use").is_none_or(|u| u == usage))
+}
+
+fn key_certificates(d: &El, usage: &str) -> Vec<Vec<u8>> {
+    key_descriptors(d, usage)
         .filter_map(|k| k.child(NS_DSIG, "KeyInfo"))
         .flat_map(|ki| ki.all(NS_DSIG, "X509Data"))
         .flat_map(|x| x.all(NS_DSIG, "X509Certificate"))
@@ -144,6 +150,14 @@ pub fn sp_metadata(text: &str) -> Result<SpMetadata> {
         slo_redirect: slo(BINDING_POST).is_none() && slo(BINDING_REDIRECT).is_some(),
         signing: key_certificates(d, "signing"),
         encryption: key_certificates(d, "encryption").into_iter().next(),
+        encryption_cbc: {
+            let methods: Vec<&str> = key_descriptors(d, "encryption")
+                .flat_map(|k| k.all(NS_METADATA, "EncryptionMethod"))
+                .filter_map(|m| m.attr("Algorithm"))
+                .collect();
+            methods.iter().any(|a| a.ends_with("-cbc"))
+                && !methods.iter().any(|a| a.ends_with("-gcm"))
+        },
         want_assertions_signed: d.attr("WantAssertionsSigned") == Some("true"),
     })
 }
@@ -202,12 +216,22 @@ impl Registry {
             None => meta.encryption,
         };
         if n.encrypt_assertions {
-            // Encrypting assertions to the service's key is not built yet: say so rather
-            // than send them in the clear to a service that asked otherwise.
-            return Err(Error::invalid(
-                "encrypt_assertions",
-                "saml-encryption-unsupported",
-            ));
+            // Found now, not at the first login: a key assertions can be encrypted to.
+            match &encryption_certificate {
+                Some(c) if super::enc::rsa_key(c).is_ok() => {}
+                Some(_) => {
+                    return Err(Error::invalid(
+                        "encryption_certificate",
+                        "saml-encryption-key",
+                    ));
+                }
+                None => {
+                    return Err(Error::invalid(
+                        "encryption_certificate",
+                        "saml-encryption-certificate",
+                    ));
+                }
+            }
         }
         let alg = match n.alg.as_deref() {
             None => SigningAlg::Rs256,
@@ -253,7 +277,8 @@ impl Registry {
                 certificates,
                 encryption_certificate,
                 sign_assertions: n.sign_assertions || meta.want_assertions_signed,
-                encrypt_assertions: false,
+                encrypt_assertions: n.encrypt_assertions,
+                encryption_cbc: meta.encryption_cbc,
                 alg,
                 attributes,
             }),

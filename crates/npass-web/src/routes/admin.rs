@@ -96,6 +96,16 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         m.insert("attributes".into(), json!(sp.attributes));
         m.insert("sign_assertions".into(), json!(sp.sign_assertions));
         m.insert("encrypt_assertions".into(), json!(sp.encrypt_assertions));
+        if sp.encrypt_assertions {
+            m.insert(
+                "encryption".into(),
+                json!(if sp.encryption_cbc {
+                    "aes256-cbc"
+                } else {
+                    "aes256-gcm"
+                }),
+            );
+        }
         m.insert("signature_alg".into(), json!(sp.alg.as_str()));
         m.insert("certificates".into(), json!(sp.certificates.len()));
     } else if let Some(m) = v.as_object_mut() {

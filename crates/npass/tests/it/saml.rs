@@ -428,3 +428,139 @@ async fn requests_that_cannot_be_trusted_get_a_page_and_nothing_is_sent() {
         "not registered with npass",
     );
 }
+
+#[tokio::test]
+async fn encrypted_assertions_are_read_only_with_the_services_key() {
+    let app = TestApp::start().await;
+    real_time(&app);
+    // python3-saml asks for encrypted assertions: its metadata offers its key for encryption.
+    let sp = sp(
+        &app,
+        "tax",
+        json!({"want_assertions_encrypted": true, "want_assertions_signed": true}),
+        &[
+            "--encrypt-assertions",
+            "--sign-assertions",
+            "--national-id-claim",
+            "--attribute",
+            "FirstName",
+            "--attribute",
+            "NameIdentifier",
+        ],
+    )
+    .await;
+    let mut c = npass(&app);
+    c.args(["eservice", "show", &sp.client_id]);
+    let (code, out, err) = run(c, "").await;
+    assert_eq!(code, 0, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["encrypt_assertions"], true);
+    assert_eq!(shown["encryption"], "aes256-gcm");
+
+    let mut b = registered(&app, &ION).await;
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let at = b.get(&r.location()).await;
+    let done = login_then_consent(&mut b, at).await;
+    let (response, _) = posted(&done);
+    // What the browser carries names neither the citizen nor the identifier.
+    let raw = String::from_utf8(BASE64.decode(response.as_bytes()).unwrap()).unwrap();
+    assert!(raw.contains("<saml:EncryptedAssertion"), "{raw}");
+    assert!(raw.contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
+    assert!(!raw.contains("<saml:Assertion"));
+    assert!(!raw.contains(ION.national_id) && !raw.contains("Ion"));
+    // The service decrypts it with its key and checks both signatures.
+    let v = sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["encrypted"], true);
+    assert_eq!(v["assertion_signed"], true);
+    assert_eq!(v["nameid"], ION.national_id);
+    assert_eq!(v["attributes"]["FirstName"], json!(["Ion"]));
+
+    // Another service's key opens nothing: a second SP holding a different key, handed the
+    // same response, cannot read it.
+    let (other, _, _dir) = sp_state(
+        &app,
+        "tax",
+        json!({"want_assertions_encrypted": true, "entity_id": sp.entity_id}),
+    )
+    .await;
+    let v = sp_run(
+        &other,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], false, "{v}");
+}
+
+#[tokio::test]
+async fn registering_a_saml_service_refuses_what_npass_could_not_honour() {
+    let app = TestApp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let (rsa, _) = npass_core::oidc::jwt::generate_rs256("sp").unwrap();
+    let rsa_cert = write(
+        "sp.cer",
+        &npass_core::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &rsa, "sp", "sp", 0)
+            .unwrap(),
+    );
+    let ec = npass_core::oidc::jwt::generate_es256("ec").unwrap().0;
+    let ec_cert = write(
+        "ec.cer",
+        &npass_core::oidc::jwt::self_signed_certificate(SigningAlg::Es256, &ec, "ec", "ec", 0)
+            .unwrap(),
+    );
+    let base = |extra: &[&str]| {
+        let mut c = npass(&app);
+        c.args([
+            "eservice",
+            "add",
+            "--name",
+            "Tax portal",
+            "--saml-entity-id",
+            "https://tax.example.md/saml",
+            "--acs-url",
+            "https://tax.example.md/acs",
+            "--saml-cert",
+            &rsa_cert,
+        ])
+        .args(extra);
+        c
+    };
+    for (extra, says) in [
+        // Encryption with no key to encrypt to, or to a key OAEP cannot use.
+        (vec!["--encrypt-assertions"], "encryption certificate"),
+        (
+            vec!["--encrypt-assertions", "--saml-encryption-cert", &ec_cert],
+            "RSA key",
+        ),
+        (vec!["--attribute", "ShoeSize"], "attribute"),
+        (vec!["--attribute", "NameIdentifier"], "national"),
+        (vec!["--acs-url", "http://tax.example.md/acs"], "https"),
+    ] {
+        let (code, out, err) = run(base(&extra), "").await;
+        assert_ne!(code, 0, "{extra:?} was accepted: {out}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    // Nothing of those was registered; the same with an RSA encryption key is.
+    let mut c = npass(&app);
+    c.args(["eservice", "list"]);
+    let (_, out, _) = run(c, "").await;
+    assert!(!out.contains("tax.example.md"), "{out}");
+    let (code, out, err) = run(
+        base(&["--encrypt-assertions", "--saml-encryption-cert", &rsa_cert]),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["encrypt_assertions"], true);
+}

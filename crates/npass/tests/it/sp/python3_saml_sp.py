@@ -45,6 +45,8 @@ settings_dict = {
         "logoutResponseSigned": True,
         "wantMessagesSigned": True,
         "wantAssertionsSigned": state.get("want_assertions_signed", False),
+        # Encrypted assertions: the SP's metadata then offers its key for encryption.
+        "wantAssertionsEncrypted": state.get("want_assertions_encrypted", False),
         "wantNameId": True,
         "requestedAuthnContext": state.get("requested_context", False),
         "requestedAuthnContextComparison": state.get("comparison", "exact"),
@@ -128,7 +130,12 @@ elif command == "request-redirect":
     print(json.dumps({"id": auth.get_last_request_id(), "url": url}))
 elif command == "response":
     request_id, b64 = args[0], args[1]
-    resp = OneLogin_Saml2_Response(settings, b64)
+    try:
+        resp = OneLogin_Saml2_Response(settings, b64)
+    except Exception as e:
+        # An encrypted assertion this SP's key cannot open fails here.
+        print(json.dumps({"valid": False, "error": "unreadable: %s" % e}))
+        sys.exit(0)
     valid = resp.is_valid(request_data(post={"SAMLResponse": b64}), request_id, raise_exceptions=False)
     out = {"valid": bool(valid), "error": resp.get_error()}
     doc = resp.document
@@ -143,8 +150,10 @@ elif command == "response":
             "session_index": resp.get_session_index(),
             "contexts": resp.get_authn_contexts(),
             "in_response_to": resp.get_in_response_to(),
+            "encrypted": bool(resp.encrypted),
             "assertion_signed": "{%s}Signature" % C.NS_DS in [
-                e.tag for a in doc.iter("{%s}Assertion" % C.NS_SAML) for e in a],
+                e.tag for a in (resp.decrypted_document if resp.encrypted else doc).iter(
+                    "{%s}Assertion" % C.NS_SAML) for e in a],
         })
     print(json.dumps(out))
 elif command == "logout-request":
