@@ -16,7 +16,9 @@ echo "== setting up what the tests need"
 # (the QR login's browser test reads the code from a screenshot, as a phone's camera would),
 # tor-geoipdb (the offline country database the app's approval page can name places from), and
 # what building npass itself needs for SAML's XML signatures: xmlsec1 and libxml2's headers,
-# libclang (the bindings are generated at build time) and pkg-config.
+# libclang (the bindings are generated at build time) and pkg-config; and the xmlsec1 program,
+# with which pysaml2 (the second SAML service provider the tests run) checks signatures and
+# decrypts.
 need_apt=()
 for dev in libxmlsec1-dev libxml2-dev libclang-dev pkg-config libssl-dev; do
   dpkg -s "$dev" >/dev/null 2>&1 || need_apt+=("$dev")
@@ -27,6 +29,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)
+command -v xmlsec1 >/dev/null 2>&1 || need_apt+=(xmlsec1)
 [ -f /usr/share/tor/geoip ] || need_apt+=(tor-geoipdb)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

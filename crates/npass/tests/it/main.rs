@@ -23,6 +23,7 @@ mod qrlogin;
 mod registration;
 mod saml;
 mod saml_logout;
+mod saml_pysaml2;
 mod selfservice;
 mod softkey;
 mod tidy;

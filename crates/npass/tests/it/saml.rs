@@ -23,6 +23,8 @@ pub(crate) struct Sp {
     pub(crate) state: PathBuf,
     pub(crate) entity_id: String,
     pub(crate) client_id: String,
+    /// Its name at npass.
+    pub(crate) name: String,
     _dir: tempfile::TempDir,
 }
 
@@ -39,17 +41,22 @@ fn pem(label: &str, der: &[u8]) -> String {
     )
 }
 
-/// The SP's Python, one step per run; its JSON answer.
+/// The python3-saml SP, one step per run; its JSON answer.
 pub(crate) async fn sp_run(state: &PathBuf, args: &[&str]) -> Value {
+    script_run(SCRIPT, state, args).await
+}
+
+/// A service provider's Python (`script`), one step per run; its JSON answer.
+pub(crate) async fn script_run(script: &str, state: &PathBuf, args: &[&str]) -> Value {
     let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut c = std::process::Command::new(python);
-    c.arg(SCRIPT).arg(state).args(args);
+    c.arg(script).arg(state).args(args);
     let out = tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
         .unwrap();
     assert!(
         out.status.success(),
-        "python3-saml (./test.sh sets it up): {}",
+        "{script} (./test.sh sets its Python up): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
@@ -93,9 +100,20 @@ pub(crate) async fn sp_state(
 /// An SP registered by the operator's CLI from the metadata python3-saml makes for it, named
 /// `extra["display"]` (else "Tax portal").
 pub(crate) async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) -> Sp {
+    sp_on(SCRIPT, app, name, extra, cli).await
+}
+
+/// An SP on the toolkit `script` drives, registered as `sp` registers one.
+pub(crate) async fn sp_on(
+    script: &str,
+    app: &TestApp,
+    name: &str,
+    extra: Value,
+    cli: &[&str],
+) -> Sp {
     let display = extra["display"].as_str().unwrap_or("Tax portal").to_owned();
     let (state, entity_id, dir) = sp_state(app, name, extra).await;
-    let md = sp_run(&state, &["metadata"]).await;
+    let md = script_run(script, &state, &["metadata"]).await;
     let file = dir.path().join("sp-metadata.xml");
     std::fs::write(&file, md["metadata"].as_str().unwrap()).unwrap();
     let mut c = npass(app);
@@ -111,6 +129,7 @@ pub(crate) async fn sp(app: &TestApp, name: &str, extra: Value, cli: &[&str]) ->
         state,
         entity_id,
         client_id: e["client_id"].as_str().unwrap().to_owned(),
+        name: display,
         _dir: dir,
     }
 }
@@ -149,7 +168,9 @@ pub(crate) async fn post_request(b: &mut Browser, saml_request: &str, relay: &st
     b.post_raw("/login/saml", &fields).await
 }
 
-pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp) -> Resp {
+/// Logs Ion in from the login page `at`, then agrees to share with `service` (named on the
+/// consent page).
+pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp, service: &str) -> Resp {
     at.status(200).has("name=\"password\"");
     let next = at.login_next();
     let r = b
@@ -166,10 +187,7 @@ pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp) -> Resp {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let consent = b.get(&r.location()).await;
-    consent
-        .status(200)
-        .has("name=\"decision\"")
-        .has("Tax portal");
+    consent.status(200).has("name=\"decision\"").has(service);
     let req = field_value(&consent.body, "req").unwrap();
     b.post_raw(
         "/login/saml/consent",
@@ -211,7 +229,7 @@ async fn python3_saml_logs_in_over_post_and_redirect_and_validates_every_respons
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.location().starts_with("/login/saml/continue?req="));
     let at = b.get(&r.location()).await;
-    let done = login_then_consent(&mut b, at).await;
+    let done = login_then_consent(&mut b, at, &sp.name).await;
     done.status(200).has("Tax portal");
     let (response, relay) = posted(&done);
     assert_eq!(relay.as_deref(), Some("tax-return-1"));
@@ -461,7 +479,7 @@ async fn encrypted_assertions_are_read_only_with_the_services_key() {
     let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
     let r = post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await;
     let at = b.get(&r.location()).await;
-    let done = login_then_consent(&mut b, at).await;
+    let done = login_then_consent(&mut b, at, &sp.name).await;
     let (response, _) = posted(&done);
     // What the browser carries names neither the citizen nor the identifier.
     let raw = String::from_utf8(BASE64.decode(response.as_bytes()).unwrap()).unwrap();

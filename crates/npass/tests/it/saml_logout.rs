@@ -12,7 +12,7 @@ use crate::oidc::{backchannel_sink, delivered, fresh_tokens, with_backchannel};
 use crate::saml::{Sp, login_then_consent, post_request, posted, real_time, sp, sp_run};
 
 /// The `src` of every frame on a page.
-fn frames(html: &str) -> Vec<String> {
+pub(crate) fn frames(html: &str) -> Vec<String> {
     html.split("<iframe src=\"")
         .skip(1)
         .map(|rest| html_text(rest.split('"').next().unwrap()))
@@ -20,7 +20,7 @@ fn frames(html: &str) -> Vec<String> {
 }
 
 /// The path of an npass URL.
-fn local(app: &TestApp, url: &str) -> String {
+pub(crate) fn local(app: &TestApp, url: &str) -> String {
     url.strip_prefix(&app.base)
         .unwrap_or_else(|| panic!("{url} is not npass's"))
         .to_owned()
@@ -34,7 +34,7 @@ async fn sign_in(b: &mut Browser, sp: &Sp, first: bool) -> (String, String) {
     assert_eq!(r.status, 303, "{}", r.body);
     let at = b.get(&r.location()).await;
     let done = if first {
-        login_then_consent(b, at).await
+        login_then_consent(b, at, &sp.name).await
     } else {
         at.status(200).has("name=\"decision\"");
         let id = field_value(&at.body, "req").unwrap();
