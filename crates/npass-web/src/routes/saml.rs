@@ -289,7 +289,7 @@ async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) 
 }
 
 /// `POST /login/saml/consent`: the citizen agrees (the response follows) or declines (the
-/// service is told `RequestDenied`).
+/// service is told `RequestDenied`, or `NoAuthnContext` when it was the step-up page's).
 pub async fn consent(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -307,10 +307,21 @@ pub async fn consent(
             .await
             .map_err(|e| ctx.fail(e))?
             .name;
+        // Declining the step-up page: the level asked for cannot be met; declining to share
+        // details: the request is denied.
+        let below = ctx
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.session.level < req.min_level);
+        let (top, second) = if below {
+            ("Requester", "NoAuthnContext")
+        } else {
+            ("Responder", "RequestDenied")
+        };
         let p = st
             .core
             .saml
-            .refuse(&req, "Responder", "RequestDenied")
+            .refuse(&req, top, second)
             .await
             .map_err(|e| ctx.fail(e))?;
         return Ok(post_page(&st, &ctx, service, p));

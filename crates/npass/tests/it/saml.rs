@@ -582,3 +582,112 @@ async fn registering_a_saml_service_refuses_what_npass_could_not_honour() {
     let e: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(e["encrypt_assertions"], true);
 }
+
+/// Sends `sp`'s HTTP-POST AuthnRequest from `b` and follows npass to the page it ends on.
+async fn ask(b: &mut Browser, sp: &Sp) -> (String, Resp) {
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let r = post_request(b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let r = if r.status == 303 {
+        b.get(&r.location()).await
+    } else {
+        r
+    };
+    (req["id"].as_str().unwrap().to_owned(), r)
+}
+
+/// The status codes of the response on the page `r` posts to `sp`.
+async fn statuses(sp: &Sp, id: &str, r: &Resp) -> Value {
+    let (response, _) = posted(r);
+    let v = sp_run(&sp.state, &["response", id, &response]).await;
+    v["status_detail"].clone()
+}
+
+#[tokio::test]
+async fn requested_contexts_step_up_and_are_never_overclaimed() {
+    let app = TestApp::start().await;
+    real_time(&app);
+    let no_context = json!([
+        "urn:oasis:names:tc:SAML:2.0:status:Requester",
+        "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
+    ]);
+    let strict = sp(
+        &app,
+        "tax",
+        json!({"requested_context": ["http://eidas.europa.eu/LoA/substantial"], "comparison": "minimum"}),
+        &[],
+    )
+    .await;
+    let exact_low = sp(
+        &app,
+        "social",
+        json!({"display": "Social portal", "comparison": "exact",
+               "requested_context": ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]}),
+        &[],
+    )
+    .await;
+    let odd = sp(
+        &app,
+        "odd",
+        json!({"display": "Odd portal", "requested_context": ["urn:example:ac:retina-scan"]}),
+        &[],
+    )
+    .await;
+    let mut b = registered(&app, &ION).await;
+    login(&mut b, &ION, "").await.status(303);
+
+    // A class npass does not know: NoAuthnContext, without a page.
+    let (id, r) = ask(&mut b, &odd).await;
+    assert_eq!(statuses(&odd, &id, &r).await, no_context);
+
+    // Substantial or better, asked of a session at low: the step-up page; declining it tells
+    // the service the context cannot be met.
+    let (id, r) = ask(&mut b, &strict).await;
+    r.status(200).has("A stronger login is needed");
+    let req = field_value(&r.body, "req").unwrap();
+    let r = b
+        .post_raw(
+            "/login/saml/consent",
+            &[("csrf", &r.csrf()), ("req", &req), ("decision", "deny")],
+        )
+        .await;
+    assert_eq!(statuses(&strict, &id, &r).await, no_context);
+
+    // With the verification code the session reaches substantial, and the assertion says so.
+    let (secret, _) = activate_two_step(&app, &mut b).await;
+    let (id, r) = ask(&mut b, &strict).await;
+    let next = r.login_next();
+    let r = b
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &r.csrf()),
+                ("national_id", ION.national_id),
+                ("password", ION.password),
+                ("code", &app.code_at(&secret, 1)),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = b.get(&r.location()).await;
+    let req = field_value(&consent.body, "req").unwrap();
+    let r = b
+        .post_raw(
+            "/login/saml/consent",
+            &[
+                ("csrf", &consent.csrf()),
+                ("req", &req),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let (response, _) = posted(&r);
+    let v = sp_run(&strict.state, &["response", &id, &response]).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["contexts"], json!([Level::Substantial.acr()]));
+
+    // Exactly low, asked of a session at substantial: npass never states less than was
+    // reached, so it cannot answer.
+    let (id, r) = ask(&mut b, &exact_low).await;
+    assert_eq!(statuses(&exact_low, &id, &r).await, no_context);
+}
