@@ -68,6 +68,13 @@ pub(crate) struct Citizen {
 }
 
 impl Citizen {
+    /// Valid from a month before `day` (days after `T0`) to a year after it.
+    pub(crate) fn around_day(mut self, day: i64) -> Self {
+        self.from = day - 30;
+        self.to = day + 365;
+        self
+    }
+
     pub(crate) fn new(serial: u64, crl_url: &str) -> Self {
         Citizen {
             serial,
@@ -176,7 +183,7 @@ impl Pki {
         self.publish_arl_at(serials, 0);
     }
 
-    fn publish_arl_at(&self, serials: &[u64], day: i64) {
+    pub(crate) fn publish_arl_at(&self, serials: &[u64], day: i64) {
         *self.arl.lock().unwrap() = revocation_list(&self.root, serials, day).der().to_vec();
     }
 
@@ -186,7 +193,7 @@ impl Pki {
     }
 
     /// The same, issued `day` days after the start (valid from the day before, for a week).
-    fn publish_crl_at(&self, serials: &[u64], day: i64) {
+    pub(crate) fn publish_crl_at(&self, serials: &[u64], day: i64) {
         *self.crl.lock().unwrap() = revocation_list(&self.inter, serials, day).der().to_vec();
     }
 
