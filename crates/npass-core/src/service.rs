@@ -136,6 +136,10 @@ pub struct Policy {
     /// Failed confirmations one two-step enrolment may have before delays start.
     pub enrol_free_failures: i64,
     pub app: AppPolicy,
+    /// SAML services may have their endpoints on this machine (`localhost`, loopback): a test
+    /// deployment's rule; production refuses them (MPass's rule, so a service registered for
+    /// testing cannot be carried over by mistake).
+    pub loopback_services: bool,
 }
 
 /// The npass app's lock (design note 0015).
@@ -175,6 +179,7 @@ impl Default for Policy {
             fresh_login_ms: 15 * 60 * 1000,
             enrol_free_failures: 5,
             app: AppPolicy::default(),
+            loopback_services: true,
         }
     }
 }

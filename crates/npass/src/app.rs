@@ -112,6 +112,7 @@ pub fn policy(cfg: &Config) -> Policy {
             unlock_ms: cfg.app.unlock_hours * 3_600_000,
             push_hosts: cfg.app.push_hosts.clone(),
         },
+        loopback_services: cfg.mode == Mode::Dev,
         ..Policy::default()
     }
 }

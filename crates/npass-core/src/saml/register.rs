@@ -94,6 +94,22 @@ fn check_certificate(der: &[u8]) -> Result<()> {
     }
 }
 
+/// Is `url` on the machine that opens it (`localhost`, a loopback address)? A test
+/// deployment's services may be; a production one's are not (MPass's rule).
+fn on_this_machine(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        None => false,
+    }
+}
+
 fn key_descriptors<'a>(d: &'a El, usage: &'a str) -> impl Iterator<Item = &'a El> + 'a {
     d.all(NS_METADATA, "KeyDescriptor")
         .filter(move |k| k.attr("use").is_none_or(|u| u == usage))
@@ -186,6 +202,10 @@ impl Registry {
         if acs_urls.is_empty() || !acs_urls.iter().all(|u| valid_redirect_uri(u)) {
             return Err(Error::invalid("acs_url", "redirect-uri"));
         }
+        let local_refused = !self.env.policy.loopback_services;
+        if local_refused && acs_urls.iter().any(|u| on_this_machine(u)) {
+            return Err(Error::invalid("acs_url", "saml-endpoint-local"));
+        }
         let slo_redirect = if n.slo_url.is_empty() {
             meta.slo_redirect
         } else {
@@ -194,6 +214,9 @@ impl Registry {
         let slo_url = pick(n.slo_url, meta.slo_url);
         if !slo_url.is_empty() && !valid_redirect_uri(&slo_url) {
             return Err(Error::invalid("slo_url", "redirect-uri"));
+        }
+        if local_refused && on_this_machine(&slo_url) {
+            return Err(Error::invalid("slo_url", "saml-endpoint-local"));
         }
         // Given ones are read (DER or PEM) and checked by `certificate_der`; the metadata's
         // are DER already and checked here.

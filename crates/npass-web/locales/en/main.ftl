@@ -686,6 +686,7 @@ err-certificate-weak = The certificate's RSA key is shorter than 2048 bits.
 err-entity-id = The entity id is missing or too long.
 err-saml-encryption-certificate = Encrypted assertions need the service's encryption certificate: in its metadata (a KeyDescriptor for encryption) or given separately.
 err-saml-encryption-key = Assertions can only be encrypted to an RSA key of at least 2048 bits: give a certificate with one.
+err-saml-endpoint-local = This is a production deployment: a service's addresses cannot be on this machine (localhost or a loopback address). Register test services with a test deployment.
 err-saml-attribute-unknown = Unknown attribute; use FirstName, LastName, BirthDate, Gender, Language, IsResident, EmailAddress, MobilePhone or NameIdentifier.
 err-saml-national-id-not-entitled = NameIdentifier (the national identifier) is released only to a service registered as entitled to it.
 meta-title = Metadata and certificates

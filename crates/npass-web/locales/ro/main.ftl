@@ -688,6 +688,7 @@ err-certificate-weak = Cheia RSA a certificatului are mai puțin de 2048 de biț
 err-entity-id = Identificatorul entității lipsește sau este prea lung.
 err-saml-encryption-certificate = Aserțiunile criptate necesită certificatul de criptare al serviciului: în metadatele sale (un KeyDescriptor pentru criptare) sau dat separat.
 err-saml-encryption-key = Aserțiunile pot fi criptate doar pentru o cheie RSA de cel puțin 2048 de biți: dați un certificat cu o astfel de cheie.
+err-saml-endpoint-local = Aceasta este o instalare de producție: adresele unui serviciu nu pot fi pe acest calculator (localhost sau o adresă loopback). Înregistrați serviciile de test într-o instalare de test.
 err-saml-attribute-unknown = Atribut necunoscut; folosiți FirstName, LastName, BirthDate, Gender, Language, IsResident, EmailAddress, MobilePhone sau NameIdentifier.
 err-saml-national-id-not-entitled = NameIdentifier (codul personal) se transmite doar unui serviciu înregistrat ca având dreptul la el.
 meta-title = Metadate și certificate

@@ -691,6 +691,7 @@ err-certificate-weak = Ключ RSA сертификата короче 2048 б�
 err-entity-id = Идентификатор сущности отсутствует или слишком длинный.
 err-saml-encryption-certificate = Для зашифрованных утверждений нужен сертификат шифрования службы: в её метаданных (KeyDescriptor для шифрования) или отдельно.
 err-saml-encryption-key = Утверждения можно зашифровать только для ключа RSA не короче 2048 бит: укажите сертификат с таким ключом.
+err-saml-endpoint-local = Это рабочая (production) установка: адреса службы не могут находиться на этом компьютере (localhost или адрес loopback). Регистрируйте тестовые службы в тестовой установке.
 err-saml-attribute-unknown = Неизвестный атрибут; используйте FirstName, LastName, BirthDate, Gender, Language, IsResident, EmailAddress, MobilePhone или NameIdentifier.
 err-saml-national-id-not-entitled = NameIdentifier (личный код) передаётся только службе, зарегистрированной как имеющая на него право.
 meta-title = Метаданные и сертификаты

@@ -734,3 +734,71 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["contexts"], json!([Level::High.acr()]));
 }
+
+/// A production deployment refuses SAML endpoints on its own machine (MPass's rule: test
+/// services stay with test deployments); a test deployment takes them.
+#[tokio::test]
+async fn production_refuses_services_on_this_machine() {
+    let app = TestApp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (der, _) = npass_core::oidc::jwt::generate_rs256("sp").unwrap();
+    let cert = dir.path().join("sp.cer");
+    std::fs::write(
+        &cert,
+        npass_core::oidc::jwt::self_signed_certificate(SigningAlg::Rs256, &der, "sp", "sp", 0)
+            .unwrap(),
+    )
+    .unwrap();
+    let add = |production: bool, acs: &str, slo: &str| {
+        let mut c = npass(&app);
+        if production {
+            c.env("NPASS_MODE", "production")
+                .env("NPASS_PUBLIC_URL", "https://npass.example.md")
+                .env(
+                    "NPASS_KEYS__MASTER_KEY_FILE",
+                    app.data_dir.join("master.key"),
+                )
+                .env("NPASS_PASSWORD__MEMORY_KIB", "19456")
+                .env("NPASS_PASSWORD__ITERATIONS", "2");
+        }
+        c.args([
+            "eservice",
+            "add",
+            "--name",
+            "Tax portal",
+            "--saml-entity-id",
+            &format!("https://tax.example.md/{acs}{slo}"),
+            "--acs-url",
+            acs,
+            "--slo-url",
+            slo,
+            "--saml-cert",
+        ])
+        .arg(&cert);
+        c
+    };
+    for (acs, slo) in [
+        ("http://localhost/acs", ""),
+        ("https://localhost/acs", ""),
+        ("http://127.0.0.1:8443/acs", ""),
+        ("https://app.localhost/acs", ""),
+        ("https://tax.example.md/acs", "http://[::1]/slo"),
+    ] {
+        let (code, out, err) = run(add(true, acs, slo), "").await;
+        assert_ne!(code, 0, "{acs} {slo}: {out}");
+        assert!(err.contains("production deployment"), "{acs} {slo}: {err}");
+        // A test deployment takes the same.
+        let (code, _, err) = run(add(false, acs, slo), "").await;
+        assert_eq!(code, 0, "{acs} {slo}: {err}");
+    }
+    let (code, _, err) = run(
+        add(
+            true,
+            "https://tax.example.md/acs",
+            "https://tax.example.md/slo",
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+}
