@@ -482,6 +482,7 @@ impl Devices {
             chain: String::new(),
             user_agent: String::new(),
             ip: String::new(),
+            organization: None,
         };
         self.credentials
             .change_password(&caller.account, &nobody, current, password, confirm, client)

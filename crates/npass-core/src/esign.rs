@@ -133,6 +133,9 @@ pub struct CertIdentity {
     pub family_name: String,
     /// `organizationIdentifier` (e.g. `NTRMD-<IDNO>`) of an organisation certificate.
     pub organization_id: Option<String>,
+    /// Its `organizationName` (O).
+    #[serde(default)]
+    pub organization_name: Option<String>,
     pub issuer: String,
     /// Hex serial number.
     pub serial: String,
@@ -186,6 +189,7 @@ const OID_SERIAL_NUMBER: &str = "2.5.4.5";
 const OID_GIVEN_NAME: &str = "2.5.4.42";
 const OID_SURNAME: &str = "2.5.4.4";
 const OID_ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
+const OID_ORGANIZATION_NAME: &str = "2.5.4.10";
 const OID_AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 const OID_QC_STATEMENTS: &str = "1.3.6.1.5.5.7.1.3";
 /// id-etsi-qcs-QcSSCD (0.4.0.1862.1.4), DER-encoded as an OBJECT IDENTIFIER.
@@ -505,6 +509,7 @@ impl Esign {
             given_name: subject_attr(cert, OID_GIVEN_NAME).unwrap_or_default(),
             family_name: subject_attr(cert, OID_SURNAME).unwrap_or_default(),
             organization_id: subject_attr(cert, OID_ORGANIZATION_IDENTIFIER),
+            organization_name: subject_attr(cert, OID_ORGANIZATION_NAME),
             issuer: cert.issuer().to_string(),
             serial: cert.raw_serial_as_string().replace(':', ""),
             hardware,

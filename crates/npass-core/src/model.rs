@@ -196,6 +196,35 @@ pub struct Session {
     /// citizen's list of sessions; empty in rows written before schema 12.
     pub user_agent: String,
     pub ip: String,
+    /// The organisation the login's certificate was issued for (an organisation certificate
+    /// at an e-signature login); none for every other login, a later re-login included.
+    pub organization: Option<Organization>,
+}
+
+/// An organisation as a certificate names it: its `organizationIdentifier` (ETSI EN 319 412-1:
+/// `NTRMD-1003600012345` — the national trade register of Moldova, then the IDNO) and name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Organization {
+    pub identifier: String,
+    pub name: String,
+}
+
+impl Organization {
+    /// The registration number without its register and country (`NTRMD-1003600012345` →
+    /// `1003600012345`, the IDNO); an identifier in no such form, whole.
+    pub fn number(&self) -> &str {
+        let id = self.identifier.as_str();
+        match id.split_once('-') {
+            Some((prefix, number))
+                if prefix.len() == 5
+                    && prefix.bytes().all(|b| b.is_ascii_uppercase())
+                    && !number.is_empty() =>
+            {
+                number
+            }
+            _ => id,
+        }
+    }
 }
 
 /// A TOTP authenticator: the sealed seed and the last step accepted.
@@ -239,4 +268,23 @@ pub struct AuditRecord {
 pub struct Throttle {
     pub failures: i64,
     pub last_failure_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Organization;
+
+    #[test]
+    fn an_organisations_number_is_its_identifier_without_register_and_country() {
+        let org = |id: &str| Organization {
+            identifier: id.into(),
+            name: String::new(),
+        };
+        assert_eq!(org("NTRMD-1003600012345").number(), "1003600012345");
+        assert_eq!(org("VATRO-RO123").number(), "RO123");
+        // Not in ETSI's form: kept whole.
+        assert_eq!(org("1003600012345").number(), "1003600012345");
+        assert_eq!(org("ntrmd-1").number(), "ntrmd-1");
+        assert_eq!(org("NTRMD-").number(), "NTRMD-");
+    }
 }

@@ -80,6 +80,9 @@ pub const SAML_ATTRIBUTES: &[(&str, &str)] = &[
     ("EmailAddress", "email"),
     ("MobilePhone", "phone"),
     ("NameIdentifier", "national_id"),
+    // Only when the login was made with an organisation's certificate, as under MPass.
+    ("IDNO", "organization"),
+    ("CompanyName", "organization"),
 ];
 
 /// The attributes a SAML service gets when it is registered without a list.

@@ -111,6 +111,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_saml_logout.sql"),
         include_str!("../migrations/postgres/0017_saml_logout.sql"),
     ),
+    (
+        18,
+        "0018_session_organization.sql",
+        include_str!("../migrations/sqlite/0018_session_organization.sql"),
+        include_str!("../migrations/postgres/0018_session_organization.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

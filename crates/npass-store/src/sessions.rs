@@ -8,7 +8,7 @@ use crate::{SqlStore, append_audit, args, commit};
 macro_rules! SELECT_SESSION {
     () => {
         "SELECT id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
-         idle_expires_at, expires_at, chain, user_agent, ip FROM sessions"
+         idle_expires_at, expires_at, chain, user_agent, ip, organization FROM sessions"
     };
 }
 
@@ -44,8 +44,14 @@ impl SessionStore for SqlStore {
             // Spent by another request, or expired: this one starts nothing.
             return Ok(false);
         }
+        let organization = s
+            .organization
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Internal(format!("session organisation: {e}")))?;
         tx.exec("INSERT INTO sessions (id_hash, account_id, level, amr, auth_time, created_at, last_seen_at, \
-             idle_expires_at, expires_at, chain, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at, &s.chain, &s.user_agent, &s.ip]).await?;
+             idle_expires_at, expires_at, chain, user_agent, ip, organization) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", args![&s.id_hash, &s.account_id, s.level.as_str(), Amr::join(&s.amr), s.auth_time, s.created_at, s.last_seen_at, s.idle_expires_at, s.expires_at, &s.chain, &s.user_agent, &s.ip, organization]).await?;
         if let Some(old) = replaces {
             tx.exec("DELETE FROM sessions WHERE id_hash = $1", args![old])
                 .await?;
@@ -174,6 +180,11 @@ fn session_of(r: &crate::db::Row) -> Result<Session> {
         chain: chain_of(r.col("chain")?, r.col("id_hash")?),
         user_agent: r.col("user_agent")?,
         ip: r.col("ip")?,
+        organization: r
+            .col::<Option<String>>("organization")?
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| Error::Internal(format!("session organisation: {e}")))?,
     })
 }
 

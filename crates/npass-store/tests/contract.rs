@@ -374,6 +374,7 @@ async fn sessions_start_touch_replace_end() {
         chain: "s1".into(),
         user_agent: "Firefox".into(),
         ip: "192.0.2.1".into(),
+        organization: None,
     };
     s.session_start(
         &sess,
@@ -427,6 +428,7 @@ fn session_of(id: &str, account: &str, ua: &str, created_at: i64) -> Session {
         chain: id.into(),
         user_agent: ua.into(),
         ip: "192.0.2.7".into(),
+        organization: None,
     }
 }
 
@@ -743,6 +745,7 @@ async fn a_session_spending_a_code_starts_once() {
                 chain: format!("s{i}"),
                 user_agent: String::new(),
                 ip: String::new(),
+                organization: None,
             };
             let resets = ["otp:2000000000004".to_string()];
             let started = s
@@ -1128,6 +1131,7 @@ async fn stored_login_transactions() {
         chain: id.into(),
         user_agent: String::new(),
         ip: String::new(),
+        organization: None,
     };
     let from = |key| Settle {
         login: Some(key),

@@ -138,7 +138,8 @@ pub enum EserviceCmd {
         #[arg(long)]
         saml_encryption_cert: Option<PathBuf>,
         /// SAML: an MPass attribute it receives (repeat): FirstName, LastName, BirthDate,
-        /// Gender, Language, IsResident, EmailAddress, MobilePhone, NameIdentifier.
+        /// Gender, Language, IsResident, EmailAddress, MobilePhone, NameIdentifier, IDNO,
+        /// CompanyName.
         #[arg(long = "attribute")]
         attributes: Vec<String>,
         /// SAML: how responses are signed: RS256 (RSA-SHA256, default) or ES256.

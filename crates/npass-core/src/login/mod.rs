@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::model::{Account, AccountStatus, Amr, Level, Session, TotpCredential};
+use crate::model::{Account, AccountStatus, Amr, Level, Organization, Session, TotpCredential};
 use crate::password::{Hasher, Hashing};
 use crate::rng;
 use crate::seal::Sealer;
@@ -93,6 +93,8 @@ pub struct LoginTransaction {
     /// What the verifiers read of the account, kept for the next step of the same request.
     pub(crate) account: Option<Account>,
     pub(crate) totp: Option<TotpCredential>,
+    /// The organisation an organisation certificate among the factors names.
+    pub(crate) organization: Option<Organization>,
 }
 
 impl LoginTransaction {
@@ -424,6 +426,9 @@ impl Logins {
             stored: Some(s.key),
             account: None,
             totp: None,
+            // Only a password's transaction is stored (it waits for the code); an
+            // e-signature's completes at once.
+            organization: None,
         }))
     }
 
@@ -619,6 +624,7 @@ impl Logins {
             chain: chain.unwrap_or(id_hash),
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
+            organization: tx.organization.clone(),
         };
         let ev = audit::event(
             "login.success",

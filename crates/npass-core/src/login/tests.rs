@@ -75,6 +75,7 @@ fn ion_certificate(hardware: bool) -> CertIdentity {
         given_name: "Ion".into(),
         family_name: "Popescu".into(),
         organization_id: None,
+        organization_name: None,
         issuer: "CN=Test CA".into(),
         serial: "01".into(),
         hardware,

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Logins;
 use super::{Client, Factor, LoginError, LoginTransaction};
 use crate::esign::CertIdentity;
+use crate::model::Organization;
 use crate::national_id;
 use crate::service::Rule;
 use crate::totp;
@@ -232,6 +233,10 @@ impl Verifier for Certificate {
             hardware: ident.hardware,
         };
         if tx.prove(&account, factor) {
+            tx.organization = ident.organization_id.as_ref().map(|id| Organization {
+                identifier: id.clone(),
+                name: ident.organization_name.clone().unwrap_or_default(),
+            });
             Ok(())
         } else {
             Err(LoginError::Failed)

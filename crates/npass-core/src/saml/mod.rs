@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::ids::ClientId;
 use crate::keys::SigningKeys;
 use crate::login::Client;
-use crate::model::{Account, AccountStatus, Assurance, Level, Session};
+use crate::model::{Account, AccountStatus, Assurance, Level, Organization, Session};
 use crate::national_id::Scheme;
 use crate::registry::Registry;
 use crate::relying::{self, Attribute, EService, Released, SamlSp};
@@ -757,7 +757,13 @@ impl Saml {
             )
         };
         let session_index = crate::oidc::logout::sid(&session.chain);
-        let attributes = saml_attributes(&self.pairwise_key, &e, sp, &account);
+        let attributes = saml_attributes(
+            &self.pairwise_key,
+            &e,
+            sp,
+            &account,
+            session.organization.as_ref(),
+        );
         let mut statement = String::new();
         for (name, value) in &attributes {
             statement.push_str(&format!(
@@ -926,12 +932,16 @@ pub fn saml_attributes(
     e: &EService,
     sp: &SamlSp,
     account: &Account,
+    organization: Option<&Organization>,
 ) -> Vec<(String, String)> {
     let released = relying::release(pairwise_key, e, account, &e.scopes);
     let profile = e.scopes.iter().any(|s| s == "profile");
+    let org = organization.filter(|_| e.scopes.iter().any(|s| s == "organization"));
     let mut out = Vec::new();
     for name in &sp.attributes {
         let value = match name.as_str() {
+            "IDNO" => org.map(|o| o.number().to_owned()),
+            "CompanyName" => org.map(|o| o.name.clone()).filter(|n| !n.is_empty()),
             "Gender" if profile => Some("0".to_owned()),
             "IsResident" if profile => Some(
                 (account.national_id.scheme == Scheme::MdIdnp

@@ -217,6 +217,7 @@ consent-scope-profile = Numele și data nașterii
 consent-scope-email = Adresa de e-mail
 consent-scope-phone = Numărul de telefon
 consent-scope-national-id = Numărul de identificare (IDNP)
+consent-scope-organization = Când vă autentificați cu certificatul unei organizații: numărul de identificare (IDNO) și denumirea organizației
 consent-level = Nivelul de asigurare al autentificării: { $level }
 consent-allow = Permit
 consent-deny = Nu permit

@@ -217,6 +217,7 @@ consent-scope-profile = Имя и дату рождения
 consent-scope-email = Адрес эл. почты
 consent-scope-phone = Номер телефона
 consent-scope-national-id = Идентификационный номер (IDNP)
+consent-scope-organization = При входе с сертификатом организации: идентификационный номер (IDNO) и название этой организации
 consent-level = Уровень доверия входа: { $level }
 consent-allow = Разрешить
 consent-deny = Не разрешать

@@ -63,11 +63,18 @@ pub(crate) struct Citizen {
     usage: Vec<KeyUsagePurpose>,
     crl_url: String,
     extra: Vec<CustomExtension>,
-    organization: Option<&'static str>,
+    /// An organisation certificate's organizationIdentifier and organizationName.
+    organization: Option<(&'static str, &'static str)>,
     key: &'static rcgen::SignatureAlgorithm,
 }
 
 impl Citizen {
+    /// An organisation's certificate (its organizationIdentifier and name) for the same person.
+    pub(crate) fn of_organization(mut self, id: &'static str, name: &'static str) -> Self {
+        self.organization = Some((id, name));
+        self
+    }
+
     /// Valid from a month before `day` (days after `T0`) to a year after it.
     pub(crate) fn around_day(mut self, day: i64) -> Self {
         self.from = day - 30;
@@ -211,9 +218,10 @@ impl Pki {
             .push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Ion");
         p.distinguished_name
             .push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Popescu");
-        if let Some(org) = c.organization {
+        if let Some((id, name)) = c.organization {
             p.distinguished_name
-                .push(DnType::CustomDnType(vec![2, 5, 4, 97]), org);
+                .push(DnType::CustomDnType(vec![2, 5, 4, 97]), id);
+            p.distinguished_name.push(DnType::OrganizationName, name);
         }
         p.not_before = at(c.from);
         p.not_after = at(c.to);
@@ -669,7 +677,7 @@ async fn pkcs12_software_keys_organisations_and_policies() {
     // PKCS#12 file made by openssl.
     let c = Citizen {
         extra: vec![policy()],
-        organization: Some("NTRMD-1003600012345"),
+        organization: Some(("NTRMD-1003600012345", "Întreprinderea Test SRL")),
         ..Citizen::new(4002, &pki.crl_url)
     };
     let (key, chain) = pki.issue(&c, true);

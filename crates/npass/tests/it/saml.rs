@@ -692,47 +692,84 @@ async fn requested_contexts_step_up_and_are_never_overclaimed() {
     assert_eq!(statuses(&exact_low, &id, &r).await, no_context);
 }
 
-/// The parked request waits through an e-signature login, and the assertion states high.
+/// The parked request waits through an e-signature login, and the assertion states high; an
+/// organisation's certificate adds MPass's IDNO and CompanyName, a personal one does not.
 #[tokio::test]
 async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
     use crate::esign::{Citizen, Pki, begin_for, npass_sign, pem_args, start};
     let pki = Pki::new().await;
     let app = start(&pki).await;
     real_time(&app);
-    // The test PKI's certificate and CRL, current on today's date.
+    // The test PKI's certificates and revocation lists, current on today's date.
     let day = (app.now() - T0) / 1000 / 86_400;
     pki.publish_crl_at(&[], day);
     pki.publish_arl_at(&[], day);
-    let (key, chain) = pki.issue(&Citizen::new(11002, &pki.crl_url).around_day(day), true);
-    let sp = sp(&app, "tax", json!({}), &["--min-level", "high"]).await;
+    let organisation = Citizen::new(11002, &pki.crl_url)
+        .around_day(day)
+        .of_organization("NTRMD-1003600012345", "Întreprinderea Test SRL");
+    let personal = Citizen::new(11003, &pki.crl_url).around_day(day);
+    let sp = sp(
+        &app,
+        "tax",
+        json!({}),
+        &[
+            "--min-level",
+            "high",
+            "--attribute",
+            "FirstName",
+            "--attribute",
+            "IDNO",
+            "--attribute",
+            "CompanyName",
+        ],
+    )
+    .await;
     registered(&app, &ION).await;
 
-    let mut b = app.browser();
-    let (id, r) = ask(&mut b, &sp).await;
-    let next = r.login_next();
-    r.has("Log in with e-signature");
-    let (wait, text) = begin_for(&mut b, &next).await;
-    let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
-    assert_eq!(code, 0, "{err}");
-    let r = b.get(&wait).await;
-    assert_eq!(r.location(), next);
-    let consent = b.get(&next).await;
-    consent.status(200).has("Tax portal");
-    let req = field_value(&consent.body, "req").unwrap();
-    let r = b
-        .post_raw(
-            "/login/saml/consent",
-            &[
-                ("csrf", &consent.csrf()),
-                ("req", &req),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
-    let (response, _) = posted(&r);
-    let v = sp_run(&sp.state, &["response", &id, &response]).await;
-    assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(v["contexts"], json!([Level::High.acr()]));
+    let mut first = true;
+    for (citizen, org) in [(&organisation, true), (&personal, false)] {
+        let (key, chain) = pki.issue(citizen, true);
+        let mut b = app.browser();
+        let (id, r) = ask(&mut b, &sp).await;
+        let next = r.login_next();
+        r.has("Log in with e-signature");
+        let (wait, text) = begin_for(&mut b, &next).await;
+        let (code, _, err) = npass_sign(pem_args(&key, &chain, &text), vec![]).await;
+        assert_eq!(code, 0, "{err}");
+        let r = b.get(&wait).await;
+        assert_eq!(r.location(), next);
+        let r = b.get(&next).await;
+        let r = if first {
+            // The consent names what an organisation's certificate adds.
+            r.status(200)
+                .has("Tax portal")
+                .has("identification number (IDNO)");
+            let req = field_value(&r.body, "req").unwrap();
+            b.post_raw(
+                "/login/saml/consent",
+                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
+            )
+            .await
+        } else {
+            r
+        };
+        first = false;
+        let (response, _) = posted(&r);
+        let v = sp_run(&sp.state, &["response", &id, &response]).await;
+        assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(v["contexts"], json!([Level::High.acr()]));
+        assert_eq!(v["attributes"]["FirstName"], json!(["Ion"]));
+        if org {
+            assert_eq!(v["attributes"]["IDNO"], json!(["1003600012345"]), "{v}");
+            assert_eq!(
+                v["attributes"]["CompanyName"],
+                json!(["Întreprinderea Test SRL"])
+            );
+        } else {
+            assert!(v["attributes"].get("IDNO").is_none(), "{v}");
+            assert!(v["attributes"].get("CompanyName").is_none(), "{v}");
+        }
+    }
 }
 
 /// A production deployment refuses SAML endpoints on its own machine (MPass's rule: test
