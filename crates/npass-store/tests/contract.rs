@@ -394,12 +394,19 @@ async fn sessions_start_touch_replace_end() {
     sess.id_hash = "s2".into();
     sess.level = Level::Substantial;
     sess.amr = vec![Amr::Pwd, Amr::Otp, Amr::Mfa];
+    // (An organisation a login's certificate named is kept with its session.)
+    sess.organization = Some(npass_core::model::Organization {
+        identifier: "NTRMD-1003600012345".into(),
+        name: "Întreprinderea Test SRL".into(),
+    });
     s.session_start(&sess, Some("s1"), Settle::default(), &ev, 60)
         .await
         .unwrap();
     assert!(s.session("s1").await.unwrap().is_none());
+    assert!(got.organization.is_none());
     let s2 = s.session("s2").await.unwrap().unwrap();
     assert_eq!(s2.level, Level::Substantial);
+    assert_eq!(s2.organization, sess.organization);
     assert_eq!(
         s2.chain, "s1",
         "a step-up keeps the chain its grants are filed under"
@@ -2001,4 +2008,183 @@ async fn old_pacing_counters_are_swept_and_nothing_else() {
         3,
         "a prefix, not a pattern"
     );
+}
+
+#[tokio::test]
+async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once() {
+    use npass_core::ids::ClientId;
+    use npass_core::saml::logout::{
+        Delivery, LogoutAsk, LogoutNotice, LogoutStage, Outcome, SamlLogout,
+    };
+    use npass_core::saml::{Participant, SamlRequest};
+    let (s, _d) = store().await;
+    let ev = event("saml.logout", Some("a1"), None, json!({}));
+
+    // A message ID once per issuer, until it may no longer be used anyway.
+    assert!(s.saml_seen_once("sp1", "_m1", 100, 10).await.unwrap());
+    assert!(!s.saml_seen_once("sp1", "_m1", 100, 20).await.unwrap());
+    assert!(s.saml_seen_once("sp2", "_m1", 100, 20).await.unwrap());
+
+    // A parked request yields one response.
+    let req = SamlRequest {
+        id: "r1".into(),
+        client_id: ClientId::from("es_tax"),
+        request_id: "_req1".into(),
+        acs_url: "https://tax.example.md/acs".into(),
+        relay_state: "back".into(),
+        min_level: Level::Low,
+        max_level: Level::High,
+        force_authn: false,
+        is_passive: false,
+        created_at: 10,
+        expires_at: 600,
+    };
+    s.saml_request_put(&req).await.unwrap();
+    assert_eq!(
+        s.saml_request("r1").await.unwrap().unwrap().relay_state,
+        "back"
+    );
+    let p = |client: &str, at: i64| Participant {
+        chain: "c1".into(),
+        client_id: ClientId::from(client),
+        name_id: format!("{client}-name"),
+        session_index: "idx".into(),
+        created_at: at,
+    };
+    s.saml_answered("r1", &p("es_tax", 20), None, &ev, 20)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.saml_answered("r1", &p("es_tax", 21), None, &ev, 21).await,
+        Err(npass_core::Error::NotFound)
+    ));
+    assert!(s.saml_request("r1").await.unwrap().is_none());
+    s.saml_request_put(&SamlRequest {
+        id: "r2".into(),
+        ..req.clone()
+    })
+    .await
+    .unwrap();
+    s.saml_answered("r2", &p("es_social", 22), None, &ev, 22)
+        .await
+        .unwrap();
+    let who: Vec<String> = s
+        .saml_participants("c1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.client_id.to_string())
+        .collect();
+    assert_eq!(who, vec!["es_tax", "es_social"]);
+
+    // The Tax portal's logout: parked, then run once with a notice for the Social portal.
+    let logout = SamlLogout {
+        id: "l1".into(),
+        initiator: Some(LogoutAsk {
+            client_id: ClientId::from("es_tax"),
+            request_id: "_lr1".into(),
+            name_id: "es_tax-name".into(),
+            session_indexes: vec!["idx".into()],
+            relay_state: String::new(),
+        }),
+        then: String::new(),
+        created_at: 30,
+        expires_at: 630,
+    };
+    s.saml_logout_put(&logout).await.unwrap();
+    assert_eq!(
+        s.saml_logout("l1").await.unwrap().unwrap(),
+        (logout.clone(), LogoutStage::Asked)
+    );
+    let notice = |n: i64, client: &str| LogoutNotice {
+        request_id: format!("_n{n}"),
+        logout_id: "l1".into(),
+        client_id: ClientId::from(client),
+        position: n,
+        outcome: Outcome::Pending,
+        service: format!("{client} portal"),
+        delivery: Delivery::Redirect {
+            url: format!("https://{client}.example.md/slo?SAMLRequest=x"),
+        },
+        expires_at: 630,
+    };
+    let notices = [notice(0, "es_social"), notice(1, "es_pension")];
+    assert!(
+        s.saml_logout_run(&logout, "c1", &notices, &ev, 31)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.saml_logout_run(&logout, "c1", &notices, &ev, 32)
+            .await
+            .unwrap(),
+        "a second run (another tab) changes nothing"
+    );
+    assert_eq!(
+        s.saml_logout("l1").await.unwrap().unwrap().1,
+        LogoutStage::Running
+    );
+    assert!(s.saml_participants("c1").await.unwrap().is_empty());
+    assert_eq!(s.saml_logout_notices("l1").await.unwrap(), notices.to_vec());
+    assert_eq!(
+        s.saml_logout_notice("_n1").await.unwrap().unwrap(),
+        notices[1]
+    );
+
+    // Each notice is answered once, and only by the service it was sent to.
+    assert_eq!(
+        s.saml_logout_answer("_n0", &ClientId::from("es_pension"), Outcome::Done)
+            .await
+            .unwrap(),
+        Some(Outcome::Pending)
+    );
+    assert_eq!(
+        s.saml_logout_answer("_n0", &ClientId::from("es_social"), Outcome::Done)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.saml_logout_answer("_n0", &ClientId::from("es_social"), Outcome::Failed)
+            .await
+            .unwrap(),
+        Some(Outcome::Done)
+    );
+    assert!(matches!(
+        s.saml_logout_answer("_nx", &ClientId::from("es_social"), Outcome::Done)
+            .await,
+        Err(npass_core::Error::NotFound)
+    ));
+
+    // Finished once: its notices as they ended; then nothing is left of it.
+    let ended = s.saml_logout_take("l1").await.unwrap();
+    let outcomes: Vec<Outcome> = ended.iter().map(|n| n.outcome).collect();
+    assert_eq!(outcomes, vec![Outcome::Done, Outcome::Pending]);
+    assert!(matches!(
+        s.saml_logout_take("l1").await,
+        Err(npass_core::Error::NotFound)
+    ));
+    assert!(s.saml_logout("l1").await.unwrap().is_none());
+    assert!(s.saml_logout_notice("_n0").await.unwrap().is_none());
+
+    // The sweep forgets what expired, and participants of sessions that have ended.
+    s.saml_request_put(&SamlRequest {
+        id: "r3".into(),
+        ..req.clone()
+    })
+    .await
+    .unwrap();
+    s.saml_answered("r3", &p("es_tax", 40), None, &ev, 40)
+        .await
+        .unwrap();
+    s.saml_request_put(&SamlRequest {
+        id: "r4".into(),
+        ..req
+    })
+    .await
+    .unwrap();
+    assert!(s.saml_sweep(41, 700).await.unwrap() >= 2);
+    assert!(s.saml_request("r4").await.unwrap().is_none());
+    assert!(s.saml_participants("c1").await.unwrap().is_empty());
+    assert!(s.saml_seen_once("sp1", "_m1", 900, 800).await.unwrap());
 }
