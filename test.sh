@@ -68,9 +68,21 @@ NPASS_BIN="$CARGO_TARGET_DIR/debug/npass" NPASS_SIGN_BIN="$CARGO_TARGET_DIR/debu
 
 echo "== load harness smoke run (that it works, not how fast: see bench/load.sh)"
 cargo build -p npass-load --locked
+# SimpleSAMLphp, the SAML peer, runs under Apache, which needs root (as in .ci/run).
+ssp=()
+if [ "$(id -u)" -eq 0 ]; then
+  bench/ssp-install.sh
+  ssp=(--simplesamlphp)
+else
+  echo "not root: the smoke run leaves SimpleSAMLphp out" >&2
+fi
 "$CARGO_TARGET_DIR/debug/npass-load" --npass "$CARGO_TARGET_DIR/debug/npass" --peer bench/peer/server.mjs \
-  --seconds 1 --connections 4 --accounts 30 --grants 2000 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
+  "${ssp[@]}" --seconds 1 --connections 4 --accounts 120 --grants 2000 > "$log.load" 2>&1 || { cat "$log.load"; exit 1; }
 grep -q "full login flow | oidc-provider" "$log.load" || { cat "$log.load"; echo "load harness did not finish" >&2; exit 1; }
+grep -q "saml sso flow | npass" "$log.load" || { cat "$log.load"; echo "the SAML flow did not run" >&2; exit 1; }
+if [ ${#ssp[@]} -gt 0 ]; then
+  grep -q "saml sso flow | SimpleSAMLphp" "$log.load" || { cat "$log.load"; echo "SimpleSAMLphp did not run" >&2; exit 1; }
+fi
 rm -f "$log.load"
 
 echo "== fuzz smoke run: every fuzz target for ${FUZZ_SECONDS:-15} s (fuzz/run.sh; longer runs: FUZZ_SECONDS=600)"

@@ -24,6 +24,67 @@ pub struct Seed {
     pub accounts: Vec<(String, Vec<u8>)>,
     /// A passkey of each of the first accounts, registered through the core's ceremony.
     pub passkeys: Vec<std::sync::Mutex<SoftKey>>,
+    pub saml: SamlSp,
+}
+
+/// The SAML service provider both identity providers know: its entity id and key (its
+/// AuthnRequests are signed, as MPass's services sign theirs).
+#[derive(Clone)]
+pub struct SamlSp {
+    pub entity_id: String,
+    pub pkcs8: Vec<u8>,
+    /// Its certificate (DER).
+    pub certificate: Vec<u8>,
+}
+
+pub const SAML_ACS: &str = "https://sp.bench.example/acs";
+
+impl SamlSp {
+    pub fn new() -> Self {
+        let (pkcs8, _) = npass_core::oidc::jwt::generate_rs256("sp").unwrap();
+        let certificate = npass_core::oidc::jwt::self_signed_certificate(
+            npass_core::relying::SigningAlg::Rs256,
+            &pkcs8,
+            "sp",
+            "sp.bench.example",
+            0,
+        )
+        .unwrap();
+        SamlSp {
+            entity_id: "https://sp.bench.example/metadata".into(),
+            pkcs8,
+            certificate,
+        }
+    }
+
+    /// A signed HTTP-Redirect AuthnRequest to the SSO endpoint `destination`: its query.
+    fn request(&self, destination: &str) -> String {
+        use npass_core::saml::binding;
+        let now = npass_core::clock::Clock::now_ms(&npass_core::clock::SystemClock);
+        let xml = format!(
+            concat!(
+                r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" "#,
+                r#"ID="_{id}" Version="2.0" IssueInstant="{now}" Destination="{dest}" "#,
+                r#"ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" AssertionConsumerServiceURL="{acs}">"#,
+                r#"<saml:Issuer>{issuer}</saml:Issuer>"#,
+                r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"/>"#,
+                r#"</samlp:AuthnRequest>"#
+            ),
+            id = npass_core::rng::token(&npass_core::rng::OsRng).replace(['-', '_'], "x"),
+            now = npass_core::saml::xs_datetime(now),
+            dest = destination,
+            acs = SAML_ACS,
+            issuer = self.entity_id,
+        );
+        binding::sign_redirect(
+            "SAMLRequest",
+            &binding::encode_redirect(&xml),
+            "",
+            npass_core::relying::SigningAlg::Rs256,
+            &self.pkcs8,
+        )
+        .unwrap()
+    }
 }
 
 /// The integration tests' software authenticator: it answers WebAuthn ceremonies as a browser
@@ -39,6 +100,9 @@ const PASSKEYS: usize = 256;
 pub enum Kind {
     Npass(Seed),
     Peer,
+    /// SimpleSAMLphp as a SAML identity provider: its `n` users `citizen<i>`, each with the
+    /// same password, hashed as npass hashes it.
+    Ssp(SamlSp, usize),
 }
 
 pub struct Target {
@@ -50,6 +114,8 @@ pub struct Target {
     pub discovery_path: &'static str,
     next_account: AtomicUsize,
     next_passkey: AtomicUsize,
+    /// The SAML flow takes accounts from the other end of the list (a TOTP step is used once).
+    next_saml: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -81,6 +147,7 @@ impl Target {
             discovery_path: "/.well-known/openid-configuration",
             next_account: AtomicUsize::new(0),
             next_passkey: AtomicUsize::new(0),
+            next_saml: AtomicUsize::new(0),
         }
     }
     pub fn peer(base: String) -> Self {
@@ -92,12 +159,25 @@ impl Target {
             discovery_path: "/.well-known/openid-configuration",
             next_account: AtomicUsize::new(0),
             next_passkey: AtomicUsize::new(0),
+            next_saml: AtomicUsize::new(0),
+        }
+    }
+    pub fn ssp(base: String, sp: SamlSp, users: usize) -> Self {
+        Target {
+            kind: Kind::Ssp(sp, users),
+            public: base.clone(),
+            base,
+            client: client(),
+            discovery_path: "/simplesaml/saml2/idp/metadata.php",
+            next_account: AtomicUsize::new(0),
+            next_passkey: AtomicUsize::new(0),
+            next_saml: AtomicUsize::new(0),
         }
     }
     fn credentials(&self) -> (String, String) {
         match &self.kind {
             Kind::Npass(s) => (s.client_id.clone(), s.client_secret.clone()),
-            Kind::Peer => (PEER_CLIENT.0.into(), PEER_CLIENT.1.into()),
+            Kind::Peer | Kind::Ssp(..) => (PEER_CLIENT.0.into(), PEER_CLIENT.1.into()),
         }
     }
 }
@@ -142,6 +222,21 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         ..Default::default()
     };
     let (e, secret) = core.registry.add_eservice(es, &op).await.unwrap();
+    let saml = SamlSp::new();
+    core.registry
+        .add_saml_service(
+            npass_core::saml::register::NewSamlService {
+                name: "Load harness (SAML)".into(),
+                entity_id: saml.entity_id.clone(),
+                acs_urls: vec![SAML_ACS.into()],
+                certificates: vec![saml.certificate.clone()],
+                attributes: vec!["FirstName".into(), "LastName".into(), "EmailAddress".into()],
+                ..Default::default()
+            },
+            &op,
+        )
+        .await
+        .unwrap();
     let mut accounts = Vec::with_capacity(n);
     let mut passkeys = Vec::new();
     for i in 0..n {
@@ -190,6 +285,7 @@ pub async fn seed_npass(dir: &Path, n: usize, memory_kib: u32, grants: usize) ->
         client_secret: secret.unwrap(),
         accounts,
         passkeys,
+        saml,
     }
 }
 
@@ -418,6 +514,7 @@ async fn full_flow_inner(t: &Target, w: &mut Worker, passkey: bool) -> Option<()
     let verifier = npass_core::rng::token(&npass_core::rng::OsRng);
     let challenge = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
     let (path, account) = match &t.kind {
+        Kind::Ssp(..) => return None,
         Kind::Npass(seed) => {
             let Some(a) = seed.accounts.get(i) else {
                 w.exhausted = true;
@@ -662,4 +759,276 @@ pub fn qr_poll(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
             None => false,
         }
     })
+}
+
+/// SAML single sign-on as a service's citizen goes through it: the service's signed
+/// AuthnRequest over HTTP-Redirect → the login page → login (npass: password + TOTP, then its
+/// consent page; SimpleSAMLphp: password) → the page that posts the signed Response to the ACS.
+pub fn saml_flow(t: Arc<Target>, w: &mut Worker) -> BoxFut<'_, bool> {
+    Box::pin(async move { saml_flow_inner(&t, w).await.is_some() })
+}
+
+async fn saml_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
+    w.cookies.clear();
+    let mut i = t.next_saml.fetch_add(1, Ordering::Relaxed);
+    let (mut path, account) = match &t.kind {
+        Kind::Npass(seed) => {
+            let taken = t.next_account.load(Ordering::Relaxed);
+            let Some(a) = seed
+                .accounts
+                .len()
+                .checked_sub(i + 1)
+                .filter(|j| *j >= taken)
+                .and_then(|j| seed.accounts.get(j))
+            else {
+                w.exhausted = true;
+                return None;
+            };
+            let q = seed.saml.request(&format!("{}/login/saml", t.public));
+            (format!("/login/saml?{q}"), Some(a))
+        }
+        Kind::Ssp(sp, users) => {
+            // No one-time code: its users may log in again and again.
+            i %= (*users).max(1);
+            let sso = "/simplesaml/saml2/idp/SSOService.php";
+            (
+                format!("{sso}?{}", sp.request(&format!("{}{sso}", t.base))),
+                None,
+            )
+        }
+        Kind::Peer => return None,
+    };
+    let mut r = send(t, w, reqwest::Method::GET, &path, None).await?;
+    for _ in 0..8 {
+        if r.status == 302 || r.status == 303 {
+            path = r.location.clone();
+            r = send(t, w, reqwest::Method::GET, &path, None).await?;
+            continue;
+        }
+        if r.status != 200 {
+            return None;
+        }
+        let (action, mut fields) = form(&r.body)?;
+        if action == SAML_ACS {
+            // The signed Response, on its way to the service.
+            let response = fields.iter().find(|(k, _)| k == "SAMLResponse")?;
+            return (response.1.len() > 1000).then_some(());
+        }
+        match (account, action.as_str()) {
+            (Some((nid, secret)), "/login") => {
+                let code = npass_core::totp::code_at(
+                    secret,
+                    npass_core::totp::step_at(npass_core::clock::Clock::now_ms(
+                        &npass_core::clock::SystemClock,
+                    )) + 1,
+                );
+                fields.retain(|(k, _)| k != "national_id" && k != "password" && k != "code");
+                fields.push(("national_id".into(), nid.clone()));
+                fields.push(("password".into(), PASSWORD.into()));
+                fields.push(("code".into(), code));
+            }
+            (Some(_), "/login/saml/consent") => fields.push(("decision".into(), "allow".into())),
+            (None, _) => {
+                fields.retain(|(k, _)| k != "username" && k != "password");
+                fields.push(("username".into(), format!("citizen{i}")));
+                fields.push(("password".into(), PASSWORD.into()));
+            }
+            _ => return None,
+        }
+        // A relative action ("?", SimpleSAMLphp's login form) posts to the page's own path.
+        let to = if action.starts_with('/') || action.starts_with("http") {
+            action
+        } else {
+            format!("{}{action}", path.split('?').next()?)
+        };
+        path = to.clone();
+        r = send(t, w, reqwest::Method::POST, &to, Some(encode(&fields))).await?;
+    }
+    None
+}
+
+/// SimpleSAMLphp, Debian's package, as a SAML identity provider beside npass: its own
+/// configuration in `dir` (the IdP's key, the service's certificate, `users` citizens with
+/// npass's password hashed by npass's Argon2id at `memory_kib`), served by Apache's prefork
+/// workers with mod_php on `port`. Returns Apache's configuration file.
+pub fn ssp_setup(
+    dir: &Path,
+    port: u16,
+    sp: &SamlSp,
+    users: usize,
+    memory_kib: u32,
+) -> std::path::PathBuf {
+    use npass_core::password::{HashParams, Hasher};
+    let cfg = dir.join("ssp");
+    let (config, metadata, cert) = (cfg.join("config"), cfg.join("metadata"), cfg.join("cert"));
+    for d in [&config, &metadata, &cert] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let pem = |label: &str, der: &[u8]| {
+        let b64 = BASE64.encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            lines.join("\n")
+        )
+    };
+    let (idp_key, _) = npass_core::oidc::jwt::generate_rs256("ssp").unwrap();
+    let idp_cert = npass_core::oidc::jwt::self_signed_certificate(
+        npass_core::relying::SigningAlg::Rs256,
+        &idp_key,
+        "ssp",
+        "ssp.bench.example",
+        0,
+    )
+    .unwrap();
+    std::fs::write(cert.join("idp.key"), pem("PRIVATE KEY", &idp_key)).unwrap();
+    std::fs::write(cert.join("idp.crt"), pem("CERTIFICATE", &idp_cert)).unwrap();
+    let base = format!("http://127.0.0.1:{port}/simplesaml/");
+    std::fs::write(
+        config.join("config.php"),
+        format!(
+            r#"<?php
+$config = [
+    'baseurlpath' => '{base}',
+    'certdir' => '{cert}/',
+    'metadatadir' => '{metadata}/',
+    'loggingdir' => '{dir}/',
+    'datadir' => '{dir}/',
+    'tempdir' => '{dir}/',
+    'technicalcontact_email' => 'bench@example.md',
+    'secretsalt' => '{salt}',
+    'auth.adminpassword' => '{salt}',
+    'admin.protectindexpage' => true,
+    'admin.protectmetadata' => false,
+    'timezone' => 'UTC',
+    'logging.level' => SimpleSAML\Logger::ERR,
+    'logging.handler' => 'errorlog',
+    'enable.saml20-idp' => true,
+    'session.cookie.secure' => false,
+    'session.phpsession.savepath' => '{dir}/sessions',
+    'store.type' => 'phpsession',
+    'language.available' => ['en'],
+    'module.enable' => ['exampleauth' => false, 'authcrypt' => true, 'core' => true, 'saml' => true],
+];
+"#,
+            base = base,
+            cert = cert.display(),
+            metadata = metadata.display(),
+            dir = cfg.display(),
+            salt = npass_core::rng::token(&npass_core::rng::OsRng),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(cfg.join("sessions")).unwrap();
+    let hasher = Hasher::new(
+        HashParams {
+            memory_kib,
+            ..HashParams::default()
+        },
+        None,
+        &npass_core::rng::OsRng,
+    )
+    .unwrap();
+    let hash = hasher.hash(PASSWORD, &npass_core::rng::OsRng).unwrap();
+    let mut auth = String::from(
+        "<?php\n$config = [\n    'admin' => ['core:AdminPassword'],\n    'citizens' => ['authcrypt:Hash',\n",
+    );
+    for i in 0..users {
+        auth.push_str(&format!(
+            "        'citizen{i}:{hash}' => ['uid' => ['citizen{i}'], 'givenName' => ['Ion'], 'sn' => ['Popescu']],\n"
+        ));
+    }
+    auth.push_str("    ],\n];\n");
+    std::fs::write(config.join("authsources.php"), auth).unwrap();
+    std::fs::write(config.join("acl.php"), "<?php\n$config = [];\n").unwrap();
+    std::fs::write(
+        metadata.join("saml20-idp-hosted.php"),
+        r#"<?php
+$metadata['__DYNAMIC:1__'] = [
+    'host' => '__DEFAULT__',
+    'privatekey' => 'idp.key',
+    'certificate' => 'idp.crt',
+    'auth' => 'citizens',
+    'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    'saml20.sign.response' => true,
+    'saml20.sign.assertion' => true,
+    'validate.authnrequest' => true,
+];
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        metadata.join("saml20-sp-remote.php"),
+        format!(
+            r#"<?php
+$metadata['{entity}'] = [
+    'AssertionConsumerService' => '{acs}',
+    'certData' => '{cert}',
+    'validate.authnrequest' => true,
+    'NameIDFormat' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+];
+"#,
+            entity = sp.entity_id,
+            acs = SAML_ACS,
+            cert = BASE64.encode(&sp.certificate),
+        ),
+    )
+    .unwrap();
+    let conf = cfg.join("apache2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"ServerRoot /etc/apache2
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {dir}/apache2.pid
+ErrorLog {dir}/apache2-error.log
+LogLevel error
+User www-data
+Group www-data
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so
+TypesConfig /etc/mime.types
+StartServers 8
+MinSpareServers 8
+MaxSpareServers 16
+MaxRequestWorkers 32
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+SetEnv SIMPLESAMLPHP_CONFIG_DIR {config}
+Alias /simplesaml /usr/share/simplesamlphp/www
+<Directory /usr/share/simplesamlphp/www>
+    Require all granted
+    DirectoryIndex index.php
+</Directory>
+<FilesMatch "\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+"#,
+            port = port,
+            dir = cfg.display(),
+            config = config.display(),
+        ),
+    )
+    .unwrap();
+    // Apache's workers run as www-data: they read this and keep sessions and logs here.
+    let _ = std::process::Command::new("chown")
+        .args(["-R", "www-data:www-data"])
+        .arg(&cfg)
+        .status();
+    let _ = std::process::Command::new("chmod")
+        .args(["o+x"])
+        .arg(dir)
+        .status();
+    conf
 }

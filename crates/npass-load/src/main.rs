@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long, default_value_t = 32)]
     pub connections: usize,
     /// Citizens seeded for the login flows.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 2000)]
     pub accounts: usize,
     /// Run only the workloads whose name contains this (for profiling one of them).
     #[arg(long, default_value = "")]
@@ -71,6 +71,10 @@ pub struct Args {
     /// Browsers waiting on QR logins at once for the "qr waiting" workload.
     #[arg(long, default_value_t = 2000)]
     pub qr_waiting: usize,
+    /// Also measure the SAML SSO flow on SimpleSAMLphp (Debian's package, under Apache with
+    /// mod_php; run as root) beside npass's.
+    #[arg(long)]
+    pub simplesamlphp: bool,
 }
 
 /// The Argon2id memory npass hashes passwords with by default (the production floor).
@@ -78,14 +82,51 @@ fn production_memory_kib() -> u32 {
     npass::config::Config::default().password.memory_kib
 }
 
-/// CPU seconds (user + system) the process has used, from /proc.
+/// CPU seconds (user + system) the process and its live children (Apache's workers) have
+/// used, from /proc.
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
+    let one = |p: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks = f.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+        ticks / 100.0
+    };
+    one(pid) + children(pid).into_iter().map(one).sum::<f64>()
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .and_then(|x| x.1.split_whitespace().nth(1)?.parse::<u32>().ok())
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// The memory a process and its children hold, counting shared pages once (PSS), in MiB.
+fn pss_mib(pid: u32) -> f64 {
+    let one = |p: u32| {
+        std::fs::read_to_string(format!("/proc/{p}/smaps_rollup"))
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("Pss:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (one(pid) + children(pid).into_iter().map(one).sum::<f64>()) / 1024.0
 }
 
 /// CPU seconds the process's password-hashing threads (`npass-hash`) have used.
@@ -480,6 +521,13 @@ async fn measure(
             .0,
         ));
     }
+    // SAML single sign-on: signed AuthnRequest → login → the signed Response (design 0016).
+    if name == "npass" && want("saml sso flow") {
+        results.push((
+            "saml sso flow",
+            flows4(a, pid, flows::saml_flow, &target).await,
+        ));
+    }
     // A phone's approval of a QR login (design note 0015), the code read from its image.
     if name == "npass" && want("qr login flow") {
         results.push((
@@ -498,6 +546,80 @@ async fn measure(
         rss_peak_mib: rss_peak,
         results,
         hash_rate,
+    }
+}
+
+/// SimpleSAMLphp on Apache, pinned to core 0 as npass is, on the SAML SSO flow alone.
+async fn measure_ssp(dir: &std::path::Path, a: &Args, sp: &flows::SamlSp) -> Report {
+    let port = flows::free_port();
+    // Each login walks the configured users once: a few hundred keep the file small.
+    let users = a.accounts.min(300);
+    let conf = flows::ssp_setup(dir, port, sp, users, a.seed_memory_kib);
+    let taskset = std::path::Path::new("/usr/bin/taskset").exists();
+    let mut c = if taskset {
+        let mut c = Command::new("/usr/bin/taskset");
+        c.args(["-c", "0", "/usr/sbin/apache2"]);
+        c
+    } else {
+        Command::new("/usr/sbin/apache2")
+    };
+    // A process group of its own: Apache stopping signals its whole group.
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
+    c.arg("-f")
+        .arg(&conf)
+        .arg("-DFOREGROUND")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let start = Instant::now();
+    let mut child = c
+        .spawn()
+        .expect("SimpleSAMLphp needs Debian's apache2 and simplesamlphp");
+    let target = Arc::new(Target::ssp(
+        format!("http://127.0.0.1:{port}"),
+        sp.clone(),
+        users,
+    ));
+    let ready = loop {
+        let r = target
+            .client
+            .get(format!("{}{}", target.base, target.discovery_path))
+            .send()
+            .await;
+        if matches!(&r, Ok(r) if r.status().is_success()) {
+            break start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "SimpleSAMLphp did not answer its metadata: {r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!(
+        "SimpleSAMLphp started in {:.1} ms; measuring...",
+        ready.as_secs_f64() * 1000.0
+    );
+    let pid = child.id();
+    let idle = pss_mib(pid);
+    let mut w = flows::Worker::default();
+    assert!(
+        flows::saml_flow(target.clone(), &mut w).await,
+        "SimpleSAMLphp: a setup login failed (see its log in {})",
+        dir.display()
+    );
+    let o = flows4(a, pid, flows::saml_flow, &target).await;
+    let peak = pss_mib(pid);
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    // Apache stops its workers before it exits.
+    let _ = child.wait();
+    Report {
+        name: "SimpleSAMLphp",
+        startup_ms: ready.as_secs_f64() * 1000.0,
+        rss_idle_mib: idle,
+        rss_peak_mib: peak,
+        results: vec![("saml sso flow", o)],
+        hash_rate: None,
     }
 }
 
@@ -611,6 +733,7 @@ fn main() {
             "npass started in {:.1} ms; measuring...",
             startup.as_secs_f64() * 1000.0
         );
+        let saml = seed.saml.clone();
         let target = Arc::new(Target::npass(base, public, seed));
         let mut reports = vec![measure("npass", target, child, startup, &a).await];
 
@@ -628,6 +751,9 @@ fn main() {
             );
             let target = Arc::new(Target::peer(format!("http://127.0.0.1:{port}")));
             reports.push(measure("oidc-provider", target, child, startup, &a).await);
+        }
+        if a.simplesamlphp {
+            reports.push(measure_ssp(&dir, &a, &saml).await);
         }
         print_report(&reports, &a);
         let _ = std::fs::remove_dir_all(&dir);
@@ -676,7 +802,18 @@ fn print_report(reports: &[Report], a: &Args) {
             r.name, r.startup_ms, r.rss_idle_mib, r.rss_peak_mib
         );
     }
-    if reports.len() > 1 {
+    if let (Some(n), Some(p)) = (
+        by.get(&("npass", "saml sso flow")),
+        by.get(&("SimpleSAMLphp", "saml sso flow")),
+    ) {
+        println!(
+            "\nSAML SSO flow, npass/SimpleSAMLphp: {:.2} per CPU-s, {:.2} flows/s (SimpleSAMLphp's \
+             memory is its Apache workers' PSS, shared pages counted once).",
+            n.per_cpu_second() / p.per_cpu_second(),
+            n.per_second() / p.per_second()
+        );
+    }
+    if reports.iter().any(|r| r.name == "oidc-provider") {
         println!("\n| workload | npass/peer per CPU-s | npass/peer req/s |\n|---|---|---|");
         for w in [
             "discovery",

@@ -198,10 +198,10 @@ impl Saml {
             return Err("saml-relay-state");
         }
         let now = self.env.now();
-        if let Some(until) = m.root.attr("NotOnOrAfter") {
-            if parse_xs_datetime(until).ok_or("saml-bad-request")? + super::SKEW_MS <= now {
-                return Err("saml-stale-request");
-            }
+        if let Some(until) = m.root.attr("NotOnOrAfter")
+            && parse_xs_datetime(until).ok_or("saml-bad-request")? + super::SKEW_MS <= now
+        {
+            return Err("saml-stale-request");
         }
         let name_id = m
             .root
