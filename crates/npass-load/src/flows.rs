@@ -451,6 +451,21 @@ fn form(html: &str) -> Option<(String, Vec<(String, String)>)> {
     Some((action, fields))
 }
 
+/// The login form's fields for citizen `nid`: the password and the next step's TOTP code (one
+/// step ahead: the enrolment may have spent the current one).
+fn fill_login(fields: &mut Vec<(String, String)>, nid: &str, secret: &[u8]) {
+    let code = npass_core::totp::code_at(
+        secret,
+        npass_core::totp::step_at(npass_core::clock::Clock::now_ms(
+            &npass_core::clock::SystemClock,
+        )) + 1,
+    );
+    fields.retain(|(k, _)| k != "national_id" && k != "password" && k != "code");
+    fields.push(("national_id".into(), nid.to_owned()));
+    fields.push(("password".into(), PASSWORD.into()));
+    fields.push(("code".into(), code));
+}
+
 fn encode(fields: &[(String, String)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
@@ -584,19 +599,7 @@ async fn full_flow_inner(t: &Target, w: &mut Worker, passkey: bool) -> Option<()
             continue;
         }
         match (&account, action.as_str()) {
-            (Some((nid, secret)), "/login") => {
-                // One step ahead: the enrolment may have spent the current step.
-                let code = npass_core::totp::code_at(
-                    secret,
-                    npass_core::totp::step_at(npass_core::clock::Clock::now_ms(
-                        &npass_core::clock::SystemClock,
-                    )) + 1,
-                );
-                fields.retain(|(k, _)| k != "national_id" && k != "password" && k != "code");
-                fields.push(("national_id".into(), nid.clone()));
-                fields.push(("password".into(), PASSWORD.into()));
-                fields.push(("code".into(), code));
-            }
+            (Some((nid, secret)), "/login") => fill_login(&mut fields, nid, secret),
             (Some(_), "/authorize/consent") => fields.push(("decision".into(), "allow".into())),
             (None, _) if fields.iter().any(|(k, v)| k == "prompt" && v == "login") => {
                 fields.push(("login".into(), format!("citizen{i}")));
@@ -815,18 +818,7 @@ async fn saml_flow_inner(t: &Target, w: &mut Worker) -> Option<()> {
             return (response.1.len() > 1000).then_some(());
         }
         match (account, action.as_str()) {
-            (Some((nid, secret)), "/login") => {
-                let code = npass_core::totp::code_at(
-                    secret,
-                    npass_core::totp::step_at(npass_core::clock::Clock::now_ms(
-                        &npass_core::clock::SystemClock,
-                    )) + 1,
-                );
-                fields.retain(|(k, _)| k != "national_id" && k != "password" && k != "code");
-                fields.push(("national_id".into(), nid.clone()));
-                fields.push(("password".into(), PASSWORD.into()));
-                fields.push(("code".into(), code));
-            }
+            (Some((nid, secret)), "/login") => fill_login(&mut fields, nid, secret),
             (Some(_), "/login/saml/consent") => fields.push(("decision".into(), "allow".into())),
             (None, _) => {
                 fields.retain(|(k, _)| k != "username" && k != "password");

@@ -21,7 +21,7 @@ pub(crate) fn origin(app: &TestApp) -> String {
 }
 
 /// Options from `path` for the page `page`'s form (its CSRF token, and `tx` when given).
-async fn options(
+pub(crate) async fn options(
     b: &mut Browser,
     page: &str,
     path: &str,

@@ -12,11 +12,11 @@ use crate::softkey::{Answer, SoftKey};
 
 /// A computer's QR login: its page's path, the number it shows, and the id and secret the
 /// QR code's link carries (decoded from the image).
-struct Shown {
-    page: String,
-    number: u64,
+pub(crate) struct Shown {
+    pub(crate) page: String,
+    pub(crate) number: u64,
     id: String,
-    secret: String,
+    pub(crate) secret: String,
 }
 
 /// The matching number a waiting page shows.
@@ -32,8 +32,13 @@ pub(crate) fn shown_number(page: &str) -> u64 {
 }
 
 async fn show_code(computer: &mut Browser) -> Shown {
+    show_code_for(computer, "").await
+}
+
+/// The same, to come back to `next` once approved.
+pub(crate) async fn show_code_for(computer: &mut Browser, next: &str) -> Shown {
     let r = computer
-        .submit("/login?reauth=1", "/login/app", &[("next", "")])
+        .submit("/login?reauth=1", "/login/app", &[("next", next)])
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = r.location();
@@ -72,7 +77,7 @@ async fn api(phone: &mut Browser, path: &str, body: Value) -> (u16, Value) {
 }
 
 /// The phone's whole answer: the request, a ceremony for `number`, the key's assertion.
-async fn approve(
+pub(crate) async fn approve(
     phone: &mut Browser,
     s: &Shown,
     secret: &str,
@@ -99,7 +104,7 @@ async fn approve(
     .await
 }
 
-async fn phone_browser(app: &TestApp) -> Browser {
+pub(crate) async fn phone_browser(app: &TestApp) -> Browser {
     let mut phone = app.browser();
     phone
         .get("/app/approve")

@@ -188,13 +188,18 @@ pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp, service: &str)
     assert_eq!(r.status, 303, "{}", r.body);
     let consent = b.get(&r.location()).await;
     consent.status(200).has("name=\"decision\"").has(service);
-    let req = field_value(&consent.body, "req").unwrap();
+    decide(b, &consent, "allow").await
+}
+
+/// Answers the consent (or step-up) page `page` with `decision` (`allow` or `deny`).
+pub(crate) async fn decide(b: &mut Browser, page: &Resp, decision: &str) -> Resp {
+    let req = field_value(&page.body, "req").unwrap();
     b.post_raw(
         "/login/saml/consent",
         &[
-            ("csrf", &consent.csrf()),
+            ("csrf", &page.csrf()),
             ("req", &req),
-            ("decision", "allow"),
+            ("decision", decision),
         ],
     )
     .await
@@ -643,13 +648,7 @@ async fn requested_contexts_step_up_and_are_never_overclaimed() {
     // the service the context cannot be met.
     let (id, r) = ask(&mut b, &strict).await;
     r.status(200).has("A stronger login is needed");
-    let req = field_value(&r.body, "req").unwrap();
-    let r = b
-        .post_raw(
-            "/login/saml/consent",
-            &[("csrf", &r.csrf()), ("req", &req), ("decision", "deny")],
-        )
-        .await;
+    let r = decide(&mut b, &r, "deny").await;
     assert_eq!(statuses(&strict, &id, &r).await, no_context);
 
     // With the verification code the session reaches substantial, and the assertion says so.
@@ -670,17 +669,7 @@ async fn requested_contexts_step_up_and_are_never_overclaimed() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let consent = b.get(&r.location()).await;
-    let req = field_value(&consent.body, "req").unwrap();
-    let r = b
-        .post_raw(
-            "/login/saml/consent",
-            &[
-                ("csrf", &consent.csrf()),
-                ("req", &req),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
+    let r = decide(&mut b, &consent, "allow").await;
     let (response, _) = posted(&r);
     let v = sp_run(&strict.state, &["response", &id, &response]).await;
     assert_eq!(v["valid"], true, "{v}");
@@ -744,12 +733,7 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
             r.status(200)
                 .has("Tax portal")
                 .has("identification number (IDNO)");
-            let req = field_value(&r.body, "req").unwrap();
-            b.post_raw(
-                "/login/saml/consent",
-                &[("csrf", &r.csrf()), ("req", &req), ("decision", "allow")],
-            )
-            .await
+            decide(&mut b, &r, "allow").await
         } else {
             r
         };
@@ -769,6 +753,62 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
             assert!(v["attributes"].get("IDNO").is_none(), "{v}");
             assert!(v["attributes"].get("CompanyName").is_none(), "{v}");
         }
+    }
+}
+
+/// The parked request waits through a passwordless passkey login, and through a QR login the
+/// npass app approves; each assertion states substantial.
+#[tokio::test]
+async fn a_parked_request_resumes_after_a_passkey_or_the_apps_approval() {
+    use crate::passkeys::{app_on_localhost, ion_with_passkey, options, origin};
+    use crate::qrlogin::{approve, phone_browser, show_code_for};
+    use crate::softkey::Answer;
+    let app = app_on_localhost(|_| {}).await;
+    real_time(&app);
+    let sp = sp(&app, "tax", json!({}), &[]).await;
+    let (_, mut key) = ion_with_passkey(&app).await;
+    let honest = Answer::honest(&origin(&app));
+
+    for (n, by_app) in [(0, false), (1, true)] {
+        let mut b = app.browser();
+        let (id, r) = ask(&mut b, &sp).await;
+        let next = r.login_next();
+        let r = if by_app {
+            // The computer shows a code; the phone approves it with its passkey.
+            let s = show_code_for(&mut b, &next).await;
+            let mut phone = phone_browser(&app).await;
+            let (status, done) =
+                approve(&mut phone, &s, &s.secret, s.number, &mut key, &honest).await;
+            assert_eq!(status, 200, "{done}");
+            b.get(&s.page).await
+        } else {
+            let (ceremony, opts) =
+                options(&mut b, "/login?reauth=1", "/login/passkey/options", None).await;
+            let credential = key.get(&opts, &honest);
+            let csrf = b.get("/login?reauth=1").await.csrf();
+            b.post_raw(
+                "/login/passkey",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("ceremony", &ceremony),
+                    ("credential", &credential),
+                    ("next", &next),
+                ],
+            )
+            .await
+        };
+        assert_eq!((r.status, r.location()), (303, next.clone()), "{}", r.body);
+        let r = b.get(&next).await;
+        // Consent once; the second login finds it given.
+        let r = if n == 0 {
+            decide(&mut b, &r, "allow").await
+        } else {
+            r
+        };
+        let (response, _) = posted(&r);
+        let v = sp_run(&sp.state, &["response", &id, &response]).await;
+        assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(v["contexts"], json!([Level::Substantial.acr()]));
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::harness::*;
 use crate::oidc::{backchannel_sink, delivered, fresh_tokens, with_backchannel};
-use crate::saml::{Sp, login_then_consent, post_request, posted, real_time, sp, sp_run};
+use crate::saml::{Sp, decide, login_then_consent, post_request, posted, real_time, sp, sp_run};
 
 /// The `src` of every frame on a page.
 pub(crate) fn frames(html: &str) -> Vec<String> {
@@ -37,12 +37,7 @@ async fn sign_in(b: &mut Browser, sp: &Sp, first: bool) -> (String, String) {
         login_then_consent(b, at, &sp.name).await
     } else {
         at.status(200).has("name=\"decision\"");
-        let id = field_value(&at.body, "req").unwrap();
-        b.post_raw(
-            "/login/saml/consent",
-            &[("csrf", &at.csrf()), ("req", &id), ("decision", "allow")],
-        )
-        .await
+        decide(b, &at, "allow").await
     };
     let (response, _) = posted(&done);
     let v = sp_run(
