@@ -108,16 +108,26 @@ async function signIn(page, first) {
   return v;
 }
 
-test('metadata page: the addresses and certificates, accessible on a phone', async () => {
-  const page = await phone();
-  await page.goto(`${npass.base}/meta`);
-  assert.ok((await page.content()).includes('/login/saml'));
-  await axe(page, 'en-meta');
-  await fitsWidth(page, 'en-meta');
-  const cer = await page.getByRole('link', { name: /\.cer/ }).first().getAttribute('href');
-  const r = await fetch(new URL(cer, npass.base));
-  assert.equal(r.status, 200);
-  assert.equal((await r.arrayBuffer()).byteLength > 300, true, 'a DER certificate');
+test('metadata page and a broken request\'s page, in every language, accessible on a phone', async () => {
+  for (const [locale, lang, broken] of [
+    ['en-GB', 'en', 'could not be read'], ['ro-RO', 'ro', 'nu a putut fi citită'], ['ru-RU', 'ru', 'не удалось прочитать']]) {
+    const page = await (await browser.newContext({ locale, viewport: { width: 320, height: 640 } })).newPage();
+    await page.goto(`${npass.base}/meta`);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    assert.ok((await page.content()).includes('/login/saml'));
+    await axe(page, `${lang}-meta`);
+    await fitsWidth(page, `${lang}-meta`);
+    const cer = await page.getByRole('link', { name: /\.cer/ }).first().getAttribute('href');
+    const r = await fetch(new URL(cer, npass.base));
+    assert.equal(r.status, 200);
+    assert.equal((await r.arrayBuffer()).byteLength > 300, true, 'a DER certificate');
+    // A request that is not one: npass's own page says so, and nothing goes anywhere.
+    const bad = await page.goto(`${npass.base}/login/saml?SAMLRequest=bm90IGEgcmVxdWVzdA%3D%3D`);
+    assert.equal(bad.status(), 400);
+    assert.ok((await page.content()).includes(broken));
+    await axe(page, `${lang}-saml-error`);
+    await fitsWidth(page, `${lang}-saml-error`);
+  }
 });
 
 test('login over Redirect, the auto-posted response, and logout through the frames with JavaScript', async () => {
