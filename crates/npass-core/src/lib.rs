@@ -32,6 +32,7 @@ pub mod registry;
 pub mod relying;
 pub mod reset;
 pub mod rng;
+pub mod roles;
 pub mod saml;
 pub mod seal;
 pub mod service;

@@ -268,6 +268,8 @@ pub struct Core {
     pub federation: crate::oidc::Federation,
     /// The SAML 2.0 identity provider.
     pub saml: crate::saml::Saml,
+    /// E-service roles and their administrators (design note 0019).
+    pub roles: crate::roles::Roles,
     /// E-signature login and registration.
     pub esign: crate::esign::Esignatures,
     /// Operators' acts on citizens' accounts.
@@ -388,6 +390,12 @@ impl Core {
             keys: keys.clone(),
             env: env.clone(),
         };
+        let roles = crate::roles::Roles {
+            store: store.clone(),
+            accounts: store.clone(),
+            registry: registry.clone(),
+            env: env.clone(),
+        };
         let saml = crate::saml::Saml {
             registry: registry.clone(),
             keys: keys.clone(),
@@ -463,6 +471,7 @@ impl Core {
             keys,
             federation,
             saml,
+            roles,
             esign,
             admin,
             passkeys,

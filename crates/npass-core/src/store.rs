@@ -757,7 +757,6 @@ pub struct StoredCeremony {
     pub expires_at: i64,
 }
 
-#[async_trait]
 /// The SAML identity provider's state (design note 0016, schema 16).
 #[async_trait]
 pub trait SamlStore: Send + Sync {
@@ -848,6 +847,68 @@ pub trait SamlStore: Send + Sync {
     async fn saml_sweep(&self, participants_before: i64, now: i64) -> Result<u64>;
 }
 
+/// E-service roles (design note 0019, schema 19). Each write is one transaction with its audit
+/// row; a grant is written only while its grantor administers the e-service and the role is
+/// declared, decided in that transaction.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Declares `roles` of e-service `client_id` (those it has stay).
+    async fn roles_declare(
+        &self,
+        client_id: &str,
+        roles: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+
+    /// An e-service's declared roles, by name.
+    async fn roles_declared(&self, client_id: &str) -> Result<Vec<String>>;
+
+    /// Makes `account_id` an administrator of `client_id`: `false` when it is one already.
+    async fn service_admin_add(
+        &self,
+        client_id: &str,
+        account_id: &str,
+        granted_by: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// The accounts that administer `client_id`.
+    async fn service_admins(&self, client_id: &str) -> Result<Vec<String>>;
+
+    /// The e-services `account_id` administers.
+    async fn services_administered(&self, account_id: &str) -> Result<Vec<crate::ids::ClientId>>;
+
+    /// Grants `g` (a grant of the same role to the same citizen takes its new end date), only
+    /// while `g.granted_by` administers the e-service and the role is declared: `false`,
+    /// writing nothing, otherwise.
+    async fn role_grant(
+        &self,
+        g: &crate::roles::RoleGrant,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// Withdraws a role, only while `by` administers the e-service: `false`, writing nothing,
+    /// when it does not or there was no such grant.
+    async fn role_withdraw(
+        &self,
+        client_id: &str,
+        role: &str,
+        account_id: &str,
+        by: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// The roles `account_id` holds at `client_id` at `now` (ended ones are not), by name.
+    async fn roles_of(&self, client_id: &str, account_id: &str, now: i64) -> Result<Vec<String>>;
+
+    /// An e-service's grants standing at `now`.
+    async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<crate::roles::RoleGrant>>;
+}
+
 #[async_trait]
 pub trait Store:
     AccountStore
@@ -870,6 +931,7 @@ pub trait Store:
     + AppGrantStore
     + PictureStore
     + SamlStore
+    + RoleStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

@@ -25,6 +25,7 @@ mod migrate;
 mod oidc;
 mod passkeys;
 mod relying;
+mod roles;
 mod saml;
 mod sessions;
 

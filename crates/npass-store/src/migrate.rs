@@ -117,6 +117,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_session_organization.sql"),
         include_str!("../migrations/postgres/0018_session_organization.sql"),
     ),
+    (
+        19,
+        "0019_roles.sql",
+        include_str!("../migrations/sqlite/0019_roles.sql"),
+        include_str!("../migrations/postgres/0019_roles.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

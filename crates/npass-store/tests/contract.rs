@@ -2188,3 +2188,114 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
     assert!(s.saml_participants("c1").await.unwrap().is_empty());
     assert!(s.saml_seen_once("sp1", "_m1", 900, 800).await.unwrap());
 }
+
+#[tokio::test]
+async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
+    use npass_core::roles::RoleGrant;
+    let (s, _d) = store().await;
+    let ev = event("roles", None, None, json!({}));
+    s.roles_declare(
+        "es_tax",
+        &["inspector".to_string(), "clerk".to_string()],
+        &ev,
+        1,
+    )
+    .await
+    .unwrap();
+    // Declaring again keeps what stands.
+    s.roles_declare("es_tax", &["clerk".to_string()], &ev, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.roles_declared("es_tax").await.unwrap(),
+        vec!["clerk", "inspector"]
+    );
+    assert!(
+        s.service_admin_add("es_tax", "boss", "operator", &ev, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.service_admin_add("es_tax", "boss", "operator", &ev, 4)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.service_admins("es_tax").await.unwrap(), vec!["boss"]);
+    assert_eq!(
+        s.services_administered("boss").await.unwrap(),
+        vec![npass_core::ids::ClientId::from("es_tax")]
+    );
+    let grant = |role: &str, to: &str, by: &str, until: Option<i64>| RoleGrant {
+        client_id: "es_tax".into(),
+        role: role.into(),
+        account_id: to.into(),
+        granted_by: by.into(),
+        expires_at: until,
+        created_at: 10,
+    };
+    let before = s.audit_range(0, 10_000).await.unwrap().len();
+    // Not an administrator, or a role not declared: nothing is written, not even the audit.
+    assert!(
+        !s.role_grant(&grant("clerk", "ana", "ion", None), &ev, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.role_grant(&grant("owner", "ana", "boss", None), &ev, 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before);
+    assert!(
+        s.role_grant(&grant("clerk", "ana", "boss", Some(100)), &ev, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.role_grant(&grant("inspector", "ana", "boss", None), &ev, 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before + 2);
+    assert_eq!(
+        s.roles_of("es_tax", "ana", 50).await.unwrap(),
+        vec!["clerk", "inspector"]
+    );
+    // Its end date holds from that instant; the other e-service sees none of them.
+    assert_eq!(
+        s.roles_of("es_tax", "ana", 100).await.unwrap(),
+        vec!["inspector"]
+    );
+    assert!(s.roles_of("es_other", "ana", 50).await.unwrap().is_empty());
+    assert_eq!(s.role_grants("es_tax", 100).await.unwrap().len(), 1);
+    // Granting again renews it.
+    assert!(
+        s.role_grant(&grant("clerk", "ana", "boss", Some(500)), &ev, 20)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.roles_of("es_tax", "ana", 100).await.unwrap(),
+        vec!["clerk", "inspector"]
+    );
+    // Withdrawn by an administrator only.
+    assert!(
+        !s.role_withdraw("es_tax", "clerk", "ana", "ion", &ev, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.role_withdraw("es_tax", "clerk", "ana", "boss", &ev, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.role_withdraw("es_tax", "clerk", "ana", "boss", &ev, 31)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.roles_of("es_tax", "ana", 40).await.unwrap(),
+        vec!["inspector"]
+    );
+}

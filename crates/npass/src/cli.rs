@@ -188,6 +188,17 @@ pub enum EserviceCmd {
     Enable { client_id: String },
     /// Make a new client secret (printed once); the old one stops working.
     RotateSecret { client_id: String },
+    /// An e-service's roles and the citizens who administer it (they grant the roles):
+    /// declare roles and name administrators; prints both.
+    Roles {
+        client_id: String,
+        /// A role it declares (repeat): 1–64 letters, digits, `.`, `_`, `-`.
+        #[arg(long = "declare")]
+        declare: Vec<String>,
+        /// A citizen, by national identifier, who administers it (repeat).
+        #[arg(long = "admin")]
+        admins: Vec<String>,
+    },
 }
 
 async fn eservice_cmd(
@@ -342,6 +353,31 @@ async fn eservice_cmd(
                 .rotate_eservice_secret(&client_id, &op)
                 .await?;
             eservice_json(&e, Some(&secret))
+        }
+        EserviceCmd::Roles {
+            client_id,
+            declare,
+            admins,
+        } => {
+            if !declare.is_empty() {
+                core.roles.declare(&client_id, &declare, &op).await?;
+            }
+            for national_id in &admins {
+                core.roles
+                    .add_admin_by_operator(&client_id, national_id, &op)
+                    .await?;
+            }
+            let mut named = Vec::new();
+            for id in core.roles.admins(&client_id).await? {
+                if let Some(a) = core.store.account_by_id(&id).await? {
+                    named.push(a.national_id.value);
+                }
+            }
+            json!({
+                "client_id": client_id,
+                "roles": core.roles.declared(&client_id).await?,
+                "admins": named,
+            })
         }
     })
 }

@@ -1,0 +1,183 @@
+//! E-service roles (schema 19, design note 0019): declared roles, administrators and grants.
+//! A grant or withdrawal is written only while its author administers the e-service, decided
+//! by the statement itself, so an administrator removed meanwhile changes nothing.
+
+use async_trait::async_trait;
+use npass_core::error::Result;
+use npass_core::ids::ClientId;
+use npass_core::model::AuditEvent;
+use npass_core::roles::RoleGrant;
+use npass_core::store::RoleStore;
+
+use crate::{SqlStore, args, finish};
+
+#[async_trait]
+impl RoleStore for SqlStore {
+    async fn roles_declare(
+        &self,
+        client_id: &str,
+        roles: &[String],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for role in roles {
+            tx.exec(
+                "INSERT INTO eservice_roles (client_id, role, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (client_id, role) DO NOTHING",
+                args![client_id, role, now],
+            )
+            .await?;
+        }
+        finish(tx, audit, None, now).await
+    }
+
+    async fn roles_declared(&self, client_id: &str) -> Result<Vec<String>> {
+        self.pool()
+            .all(
+                "SELECT role FROM eservice_roles WHERE client_id = $1 ORDER BY role",
+                args![client_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.col("role"))
+            .collect()
+    }
+
+    async fn service_admin_add(
+        &self,
+        client_id: &str,
+        account_id: &str,
+        granted_by: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = tx
+            .exec(
+                "INSERT INTO eservice_admins (client_id, account_id, granted_by, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, account_id) DO NOTHING",
+                args![client_id, account_id, granted_by, now],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(false);
+        }
+        finish(tx, audit, None, now).await?;
+        Ok(true)
+    }
+
+    async fn service_admins(&self, client_id: &str) -> Result<Vec<String>> {
+        self.pool()
+            .all(
+                "SELECT account_id FROM eservice_admins WHERE client_id = $1 \
+                 ORDER BY created_at, account_id",
+                args![client_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.col("account_id"))
+            .collect()
+    }
+
+    async fn services_administered(&self, account_id: &str) -> Result<Vec<ClientId>> {
+        self.pool()
+            .all(
+                "SELECT client_id FROM eservice_admins WHERE account_id = $1 ORDER BY client_id",
+                args![account_id],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok(r.col::<String>("client_id")?.into()))
+            .collect()
+    }
+
+    async fn role_grant(&self, g: &RoleGrant, audit: &AuditEvent, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = tx
+            .exec(
+                "INSERT INTO role_grants \
+                 (client_id, role, account_id, granted_by, expires_at, created_at) \
+                 SELECT $1, $2, $3, $4, $5, $6 \
+                 WHERE EXISTS (SELECT 1 FROM eservice_admins WHERE client_id = $1 AND account_id = $4) \
+                 AND EXISTS (SELECT 1 FROM eservice_roles WHERE client_id = $1 AND role = $2) \
+                 ON CONFLICT (client_id, account_id, role) DO UPDATE SET \
+                 granted_by = excluded.granted_by, expires_at = excluded.expires_at, \
+                 created_at = excluded.created_at",
+                args![
+                    &g.client_id,
+                    &g.role,
+                    &g.account_id,
+                    &g.granted_by,
+                    g.expires_at,
+                    g.created_at
+                ],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(false);
+        }
+        finish(tx, audit, None, now).await?;
+        Ok(true)
+    }
+
+    async fn role_withdraw(
+        &self,
+        client_id: &str,
+        role: &str,
+        account_id: &str,
+        by: &str,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = tx
+            .exec(
+                "DELETE FROM role_grants WHERE client_id = $1 AND role = $2 AND account_id = $3 \
+                 AND EXISTS (SELECT 1 FROM eservice_admins WHERE client_id = $1 AND account_id = $4)",
+                args![client_id, role, account_id, by],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(false);
+        }
+        finish(tx, audit, None, now).await?;
+        Ok(true)
+    }
+
+    async fn roles_of(&self, client_id: &str, account_id: &str, now: i64) -> Result<Vec<String>> {
+        self.pool()
+            .all(
+                "SELECT role FROM role_grants WHERE client_id = $1 AND account_id = $2 \
+                 AND (expires_at IS NULL OR expires_at > $3) ORDER BY role",
+                args![client_id, account_id, now],
+            )
+            .await?
+            .iter()
+            .map(|r| r.col("role"))
+            .collect()
+    }
+
+    async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
+        self.pool()
+            .all(
+                "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
+                 FROM role_grants WHERE client_id = $1 \
+                 AND (expires_at IS NULL OR expires_at > $2) ORDER BY account_id, role",
+                args![client_id, now],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(RoleGrant {
+                    client_id: r.col::<String>("client_id")?.into(),
+                    role: r.col("role")?,
+                    account_id: r.col::<String>("account_id")?.into(),
+                    granted_by: r.col("granted_by")?,
+                    expires_at: r.col("expires_at")?,
+                    created_at: r.col("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
