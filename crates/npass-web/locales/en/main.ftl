@@ -715,3 +715,13 @@ saml-logout-unconfirmed = did not confirm: close your browser to be sure
 saml-no-logout-url = The service asked to log you out but has no logout address registered, so it could not be answered. Your npass session was not ended.
 saml-logout-unknown = This answer to a logout is not one npass is waiting for (it came too late, or from another service).
 err-saml-binding = Unknown binding; use post or redirect.
+
+# E-service roles (design note 0019)
+err-role-name = A role's name is 1 to 64 letters, digits, dots, underscores or hyphens, with no spaces.
+err-role-self = You cannot grant a role to yourself: another administrator of the service must.
+err-role-unknown = This service does not have that role.
+err-role-until-past = The end date must be in the future.
+history-admin-roles-declared = The roles of a service were set
+history-roles-admin-added = You were made an administrator of a service
+history-roles-granted = You were given a role at a service
+history-roles-withdrawn = A role you had at a service was withdrawn

@@ -717,3 +717,13 @@ saml-logout-unconfirmed = nu a confirmat: închideți browserul pentru siguranț
 saml-no-logout-url = Serviciul a cerut ieșirea, dar nu are înregistrată o adresă de ieșire, deci nu i se poate răspunde. Sesiunea npass nu a fost încheiată.
 saml-logout-unknown = Acest răspuns la o ieșire nu este unul așteptat de npass (a venit prea târziu sau de la alt serviciu).
 err-saml-binding = Legătură necunoscută; folosiți post sau redirect.
+
+# Rolurile serviciilor electronice (nota de proiectare 0019)
+err-role-name = Denumirea unui rol are între 1 și 64 de litere, cifre, puncte, linii de subliniere sau cratime, fără spații.
+err-role-self = Nu vă puteți acorda singur un rol: trebuie să o facă alt administrator al serviciului.
+err-role-unknown = Serviciul nu are acest rol.
+err-role-until-past = Data de încheiere trebuie să fie în viitor.
+history-admin-roles-declared = Rolurile unui serviciu au fost stabilite
+history-roles-admin-added = Ați devenit administrator al unui serviciu
+history-roles-granted = Vi s-a acordat un rol într-un serviciu
+history-roles-withdrawn = Un rol pe care îl aveați într-un serviciu a fost retras

@@ -21,6 +21,7 @@ mod pages;
 mod passkeys;
 mod qrlogin;
 mod registration;
+mod roles;
 mod saml;
 mod saml_logout;
 mod saml_pysaml2;
