@@ -83,6 +83,8 @@ pub const SAML_ATTRIBUTES: &[(&str, &str)] = &[
     // Only when the login was made with an organisation's certificate, as under MPass.
     ("IDNO", "organization"),
     ("CompanyName", "organization"),
+    // The citizen's roles at this e-service (design note 0019), one value each.
+    ("Role", "roles"),
 ];
 
 /// The attributes a SAML service gets when it is registered without a list.
@@ -223,6 +225,8 @@ pub enum Attribute {
     Phone,
     NationalId,
     NationalIdScheme,
+    /// The citizen's roles at this e-service (design note 0019), current when released.
+    Roles,
 }
 
 /// A released attribute's value.
@@ -232,6 +236,8 @@ pub enum Released {
     Flag(bool),
     /// A path on npass's own address (each protocol makes it absolute).
     Path(&'static str),
+    /// Several values (an e-service's roles).
+    List(Vec<String>),
 }
 
 /// Where an e-service fetches a citizen's picture (with the access token it was given).
@@ -262,15 +268,20 @@ pub fn attributes(e: &EService, account: &Account, scope: &[String]) -> Vec<Attr
     if has("national_id") && e.national_id_claim {
         out.extend([Attribute::NationalId, Attribute::NationalIdScheme]);
     }
+    if has("roles") {
+        out.push(Attribute::Roles);
+    }
     out
 }
 
-/// `attributes` with their values; the subject is derived under `pairwise_key`.
+/// `attributes` with their values; the subject is derived under `pairwise_key`; `roles` are
+/// the citizen's roles at `e` now (the caller reads them: they change without a login).
 pub fn release(
     pairwise_key: &[u8; 32],
     e: &EService,
     account: &Account,
     scope: &[String],
+    roles: &[String],
 ) -> Vec<(Attribute, Released)> {
     let text = |s: &str| Released::Text(s.to_owned());
     attributes(e, account, scope)
@@ -291,6 +302,7 @@ pub fn release(
                 Attribute::Phone => text(&account.profile.phone),
                 Attribute::NationalId => text(&account.national_id.value),
                 Attribute::NationalIdScheme => text(account.national_id.scheme.as_str()),
+                Attribute::Roles => Released::List(roles.to_vec()),
             };
             (a, v)
         })
@@ -386,7 +398,7 @@ mod tests {
             "no birth date or phone on the account, no entitlement to the identifier"
         );
         let entitled = service("es_b", "", true);
-        let got = release(&[1; 32], &entitled, &citizen("+37360000000"), &scope);
+        let got = release(&[1; 32], &entitled, &citizen("+37360000000"), &scope, &[]);
         assert!(got.contains(&(Attribute::Phone, Released::Text("+37360000000".into()))));
         assert!(got.contains(&(
             Attribute::NationalId,
@@ -395,6 +407,18 @@ mod tests {
         assert!(
             !attributes(&entitled, &citizen(""), &["openid".into()])
                 .contains(&Attribute::NationalId)
+        );
+        // Roles only under their scope, as the caller read them.
+        let roles = vec!["clerk".to_string()];
+        let with: Vec<String> = ["openid", "roles"].map(String::from).to_vec();
+        assert!(
+            release(&[1; 32], &plain, &citizen(""), &with, &roles)
+                .contains(&(Attribute::Roles, Released::List(roles.clone())))
+        );
+        assert!(
+            !release(&[1; 32], &plain, &citizen(""), &scope, &roles)
+                .iter()
+                .any(|(a, _)| *a == Attribute::Roles)
         );
     }
 

@@ -405,6 +405,7 @@ impl Core {
             env: env.clone(),
             pairwise_key: p.pairwise_key.clone(),
             signatures: Arc::new(crate::saml::dsig::Xmlsec),
+            roles: store.clone(),
         };
         let federation = crate::oidc::Federation {
             registry: registry.clone(),
@@ -417,6 +418,7 @@ impl Core {
             pairwise_key: p.pairwise_key,
             key_fetcher: p.key_fetcher,
             remote_keys: key_cache,
+            roles: store.clone(),
         };
         let approvals = crate::approval::Approvals {
             challenges: crate::challenge::Challenges {

@@ -170,7 +170,7 @@ impl Federation {
             "acr_values_supported": [Level::Low.acr(), Level::Substantial.acr(), Level::High.acr()],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
                 "identity_assurance", "given_name", "family_name", "birthdate", "locale", "picture", "email", "email_verified",
-                "phone_number", "national_id", "national_id_scheme"],
+                "phone_number", "national_id", "national_id_scheme", "roles"],
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,

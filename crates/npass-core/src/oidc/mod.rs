@@ -33,10 +33,19 @@ pub struct Federation {
     pub(crate) key_fetcher: Arc<dyn KeyFetcher>,
     /// E-services' published keys, kept a while.
     pub(crate) remote_keys: Arc<cache::KeyCache>,
+    /// Citizens' roles at e-services (the `roles` claim).
+    pub(crate) roles: Arc<dyn crate::store::RoleStore>,
 }
 
 /// Scopes npass knows. `national_id` is released only to entitled e-services.
-pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "national_id"];
+pub const KNOWN_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "national_id",
+    "roles",
+];
 
 /// An authorisation request, validated and parked while the citizen logs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

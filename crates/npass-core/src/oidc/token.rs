@@ -71,6 +71,7 @@ fn claim_name(a: Attribute) -> &'static str {
         Attribute::Phone => "phone_number",
         Attribute::NationalId => "national_id",
         Attribute::NationalIdScheme => "national_id_scheme",
+        Attribute::Roles => "roles",
     }
 }
 
@@ -523,6 +524,22 @@ impl Federation {
         Ok((exp * 1000 > self.env.now() && iss_ok).then_some(c))
     }
 
+    /// The citizen's roles at `e` now, when `scope` asks for them (none otherwise: not read).
+    async fn roles_for(
+        &self,
+        e: &EService,
+        account: &Account,
+        scope: &[String],
+    ) -> crate::error::Result<Vec<String>> {
+        if scope.iter().any(|s| s == "roles") {
+            self.roles
+                .roles_of(&e.client_id, &account.id, self.env.now())
+                .await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
     pub(super) fn subject(&self, e: &EService, account: &Account) -> String {
         self.subject_of(e, &account.id)
     }
@@ -543,13 +560,20 @@ impl Federation {
 
     /// The claims an e-service receives for `scope`: what `relying::release` decides, under
     /// OpenID Connect's names.
-    pub fn claims(&self, e: &EService, account: &Account, scope: &[String]) -> Value {
+    pub fn claims(
+        &self,
+        e: &EService,
+        account: &Account,
+        scope: &[String],
+        roles: &[String],
+    ) -> Value {
         let mut m = serde_json::Map::new();
-        for (a, v) in relying::release(&self.pairwise_key, e, account, scope) {
+        for (a, v) in relying::release(&self.pairwise_key, e, account, scope, roles) {
             let v = match v {
                 Released::Text(t) => json!(t),
                 Released::Flag(b) => json!(b),
                 Released::Path(p) => json!(format!("{}{p}", self.issuer())),
+                Released::List(l) => json!(l),
             };
             m.insert(claim_name(a).into(), v);
         }
@@ -588,6 +612,11 @@ impl Federation {
             identity_assurance: account.assurance.as_str(),
             sid: super::logout::sid(&g.session_hash),
             nonce: (!g.nonce.is_empty()).then_some(g.nonce.as_str()),
+            roles: if g.scope.iter().any(|s| s == "roles") {
+                Some(self.roles_for(e, account, &g.scope).await?)
+            } else {
+                None
+            },
         };
         let jti = rng::ordered_token(self.env.rng.as_ref(), now);
         let at = AccessTokenClaims {
@@ -687,7 +716,11 @@ impl Federation {
     /// Userinfo for a bearer access token.
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
         let (e, account, scope) = self.bearer(bearer).await?;
-        Ok(self.claims(&e, &account, &scope))
+        let roles = self
+            .roles_for(&e, &account, &scope)
+            .await
+            .map_err(unavailable)?;
+        Ok(self.claims(&e, &account, &scope, &roles))
     }
 
     /// What an access token stands for: verified, unexpired, ours, its grant live, its
@@ -778,6 +811,9 @@ struct IdTokenClaims<'a> {
     sid: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
+    /// The citizen's roles at this e-service, under the `roles` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<String>>,
 }
 
 /// An access token's claims (RFC 9068 §2.2, plus `gid`, the grant it belongs to).

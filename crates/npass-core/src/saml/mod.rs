@@ -59,6 +59,8 @@ pub struct Saml {
     pub(crate) env: Env,
     pub(crate) pairwise_key: zeroize::Zeroizing<[u8; 32]>,
     pub(crate) signatures: Arc<dyn XmlSignatures>,
+    /// Citizens' roles at e-services (the `Role` attribute).
+    pub(crate) roles: Arc<dyn crate::store::RoleStore>,
 }
 
 /// An AuthnRequest, verified and parked while the citizen logs in.
@@ -271,6 +273,7 @@ fn mpass_name(a: Attribute) -> Option<&'static str> {
         Attribute::Email => "EmailAddress",
         Attribute::Phone => "MobilePhone",
         Attribute::NationalId => "NameIdentifier",
+        Attribute::Roles => "Role",
         _ => return None,
     })
 }
@@ -757,23 +760,37 @@ impl Saml {
             )
         };
         let session_index = crate::oidc::logout::sid(&session.chain);
+        let roles = if e.scopes.iter().any(|s| s == "roles") {
+            self.roles.roles_of(&e.client_id, &account.id, now).await?
+        } else {
+            Vec::new()
+        };
         let attributes = saml_attributes(
             &self.pairwise_key,
             &e,
             sp,
             &account,
             session.organization.as_ref(),
+            &roles,
         );
         let mut statement = String::new();
-        for (name, value) in &attributes {
-            statement.push_str(&format!(
-                concat!(
+        for (i, (name, value)) in attributes.iter().enumerate() {
+            // A name's values follow each other: one Attribute holds them all.
+            let first = i == 0 || attributes.get(i - 1).is_none_or(|(n, _)| n != name);
+            let last = attributes.get(i + 1).is_none_or(|(n, _)| n != name);
+            if first {
+                statement.push_str(&format!(
                     r#"<saml:Attribute Name="{}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">"#,
-                    r#"<saml:AttributeValue xsi:type="xs:string">{}</saml:AttributeValue></saml:Attribute>"#
-                ),
-                esc(name),
+                    esc(name)
+                ));
+            }
+            statement.push_str(&format!(
+                r#"<saml:AttributeValue xsi:type="xs:string">{}</saml:AttributeValue>"#,
                 esc(value)
             ));
+            if last {
+                statement.push_str("</saml:Attribute>");
+            }
         }
         let statement = if statement.is_empty() {
             String::new()
@@ -933,12 +950,21 @@ pub fn saml_attributes(
     sp: &SamlSp,
     account: &Account,
     organization: Option<&Organization>,
+    roles: &[String],
 ) -> Vec<(String, String)> {
-    let released = relying::release(pairwise_key, e, account, &e.scopes);
+    let released = relying::release(pairwise_key, e, account, &e.scopes, roles);
     let profile = e.scopes.iter().any(|s| s == "profile");
     let org = organization.filter(|_| e.scopes.iter().any(|s| s == "organization"));
     let mut out = Vec::new();
     for name in &sp.attributes {
+        // Several values: one pair each, in order (the statement writes them as one attribute).
+        if let Some(values) = released.iter().find_map(|(a, v)| match v {
+            Released::List(l) if mpass_name(*a) == Some(name.as_str()) => Some(l),
+            _ => None,
+        }) {
+            out.extend(values.iter().map(|v| (name.clone(), v.clone())));
+            continue;
+        }
         let value = match name.as_str() {
             "IDNO" => org.map(|o| o.number().to_owned()),
             "CompanyName" => org.map(|o| o.name.clone()).filter(|n| !n.is_empty()),

@@ -217,6 +217,7 @@ consent-scope-email = Your email address
 consent-scope-phone = Your phone number
 consent-scope-national-id = Your national identification number
 consent-scope-organization = When you log in with an organisation's certificate: that organisation's identification number (IDNO) and name
+consent-scope-roles = Your roles at this service (given by its administrators)
 consent-level = Level of assurance of your login: { $level }
 consent-allow = Allow
 consent-deny = Do not allow

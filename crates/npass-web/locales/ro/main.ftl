@@ -218,6 +218,7 @@ consent-scope-email = Adresa de e-mail
 consent-scope-phone = Numărul de telefon
 consent-scope-national-id = Numărul de identificare (IDNP)
 consent-scope-organization = Când vă autentificați cu certificatul unei organizații: numărul de identificare (IDNO) și denumirea organizației
+consent-scope-roles = Rolurile dvs. în acest serviciu (acordate de administratorii lui)
 consent-level = Nivelul de asigurare al autentificării: { $level }
 consent-allow = Permit
 consent-deny = Nu permit

@@ -218,6 +218,7 @@ consent-scope-email = Адрес эл. почты
 consent-scope-phone = Номер телефона
 consent-scope-national-id = Идентификационный номер (IDNP)
 consent-scope-organization = При входе с сертификатом организации: идентификационный номер (IDNO) и название этой организации
+consent-scope-roles = Ваши роли в этой службе (назначенные её администраторами)
 consent-level = Уровень доверия входа: { $level }
 consent-allow = Разрешить
 consent-deny = Не разрешать

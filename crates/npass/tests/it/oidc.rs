@@ -156,7 +156,7 @@ async fn go(b: &mut Browser, path: &str) -> Resp {
 }
 
 /// A logged-in browser through authorize → (consent) → code.
-async fn code_for(
+pub(crate) async fn code_for(
     app: &TestApp,
     b: &mut Browser,
     s: &Service,
@@ -203,7 +203,7 @@ async fn token(app: &TestApp, s: &Service, secret: &str, fields: &[(&str, &str)]
     )
 }
 
-async fn redeem(app: &TestApp, s: &Service, code: &str, p: &Pkce) -> (u16, Value) {
+pub(crate) async fn redeem(app: &TestApp, s: &Service, code: &str, p: &Pkce) -> (u16, Value) {
     token(
         app,
         s,
@@ -218,7 +218,7 @@ async fn redeem(app: &TestApp, s: &Service, code: &str, p: &Pkce) -> (u16, Value
     .await
 }
 
-async fn userinfo(app: &TestApp, at: &str) -> (u16, Value) {
+pub(crate) async fn userinfo(app: &TestApp, at: &str) -> (u16, Value) {
     let res = reqwest::Client::new()
         .get(format!("{}/userinfo", app.base))
         .header("authorization", format!("Bearer {at}"))
@@ -232,7 +232,7 @@ async fn userinfo(app: &TestApp, at: &str) -> (u16, Value) {
     )
 }
 
-async fn jwks(app: &TestApp) -> Vec<SigningKey> {
+pub(crate) async fn jwks(app: &TestApp) -> Vec<SigningKey> {
     let v: Value = serde_json::from_slice(
         &reqwest::get(format!("{}/jwks", app.base))
             .await
@@ -846,7 +846,7 @@ pub(crate) async fn fresh_tokens(app: &TestApp, b: &mut Browser, s: &Service) ->
 }
 
 /// The refresh grant for `refresh_token`: (status, body).
-async fn refresh(app: &TestApp, s: &Service, refresh_token: &str) -> (u16, Value) {
+pub(crate) async fn refresh(app: &TestApp, s: &Service, refresh_token: &str) -> (u16, Value) {
     post_client(
         app,
         "/token",

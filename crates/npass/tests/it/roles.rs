@@ -219,3 +219,112 @@ async fn an_administrator_grants_and_withdraws_roles_and_nobody_else_does() {
             .all(|r| r.event.detail["by"] == admin.account_id.to_string())
     );
 }
+
+/// The roles an administrator granted reach the e-service: in the ID token and userinfo under
+/// the `roles` scope, in SAML's multi-valued `Role`; a withdrawn role is gone from userinfo at
+/// once and from the next token; another e-service never sees them.
+#[tokio::test]
+async fn tokens_carry_the_roles_standing_when_they_are_issued() {
+    use crate::oidc::{code_for, jwks, pkce, redeem, refresh, userinfo};
+    use crate::saml::{login_then_consent_as, post_request, posted, real_time, sp, sp_run};
+    use npass_core::oidc::jwt::verify_own;
+    use serde_json::json;
+
+    let app = TestApp::start().await;
+    real_time(&app);
+    let tax = service(&app, Level::Low, &["openid", "roles"], false).await;
+    let other = service(&app, Level::Low, &["openid", "roles"], false).await;
+    let pension = sp(
+        &app,
+        "pension",
+        json!({"display": "Pension office"}),
+        &["--attribute", "FirstName", "--attribute", "Role"],
+    )
+    .await;
+    let (ion, _) = ion_at_substantial(&app).await;
+    let admin = session_of(&app, &ion).await;
+    let client = Client::default();
+    let mut ana = registered(&app, &ANA).await;
+    for (id, roles) in [
+        (tax.id.as_str(), ["inspector", "clerk"]),
+        (pension.client_id.as_str(), ["reviewer", "clerk"]),
+    ] {
+        let (code, _, err) = roles_cli(
+            &app,
+            &[
+                id,
+                "--declare",
+                roles[0],
+                "--declare",
+                roles[1],
+                "--admin",
+                ION.national_id,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        for r in roles {
+            app.core
+                .roles
+                .grant(&admin, id, ANA.national_id, r, None, &client)
+                .await
+                .unwrap();
+        }
+    }
+
+    // OpenID Connect: the ID token and userinfo list the Tax portal's roles.
+    login(&mut ana, &ANA, "").await.status(303);
+    let p = pkce();
+    let code = code_for(&app, &mut ana, &tax, &p, &[("scope", "openid roles")]).await;
+    let (status, t) = redeem(&app, &tax, &code, &p).await;
+    assert_eq!(status, 200, "{t}");
+    let keys = jwks(&app).await;
+    let id = verify_own(t["id_token"].as_str().unwrap(), &keys, "JWT").unwrap();
+    assert_eq!(id["roles"], json!(["clerk", "inspector"]));
+    let at = t["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo(&app, at).await.1["roles"],
+        json!(["clerk", "inspector"])
+    );
+    // Another e-service gets its own roles (none), never the Tax portal's.
+    let p2 = pkce();
+    let code = code_for(&app, &mut ana, &other, &p2, &[("scope", "openid roles")]).await;
+    let (_, t2) = redeem(&app, &other, &code, &p2).await;
+    let id2 = verify_own(t2["id_token"].as_str().unwrap(), &keys, "JWT").unwrap();
+    assert_eq!(id2["roles"], json!([]));
+    // Without the scope, no roles at all.
+    let p3 = pkce();
+    let code = code_for(&app, &mut ana, &tax, &p3, &[("scope", "openid")]).await;
+    let (_, t3) = redeem(&app, &tax, &code, &p3).await;
+    let id3 = verify_own(t3["id_token"].as_str().unwrap(), &keys, "JWT").unwrap();
+    assert!(id3.get("roles").is_none(), "{id3}");
+
+    // Withdrawn: userinfo says so with the same access token, and so does the next ID token.
+    app.core
+        .roles
+        .withdraw(&admin, &tax.id, ANA.national_id, "inspector", &client)
+        .await
+        .unwrap();
+    assert_eq!(userinfo(&app, at).await.1["roles"], json!(["clerk"]));
+    let (status, t4) = refresh(&app, &tax, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{t4}");
+    let id4 = verify_own(t4["id_token"].as_str().unwrap(), &keys, "JWT").unwrap();
+    assert_eq!(id4["roles"], json!(["clerk"]));
+
+    // SAML: one Role attribute with each of the Pension office's roles, validated by
+    // python3-saml (which refuses an attribute name given twice).
+    let mut b = app.browser();
+    let req = sp_run(&pension.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let at_login = b.get(&r.location()).await;
+    let r = login_then_consent_as(&mut b, at_login, &ANA, &pension.name).await;
+    let (response, _) = posted(&r);
+    let v = sp_run(
+        &pension.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["attributes"]["Role"], json!(["clerk", "reviewer"]));
+    assert_eq!(v["attributes"]["FirstName"], json!(["Ana"]));
+}

@@ -171,6 +171,16 @@ pub(crate) async fn post_request(b: &mut Browser, saml_request: &str, relay: &st
 /// Logs Ion in from the login page `at`, then agrees to share with `service` (named on the
 /// consent page).
 pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp, service: &str) -> Resp {
+    login_then_consent_as(b, at, &ION, service).await
+}
+
+/// The same for `who` (whose login needs no code).
+pub(crate) async fn login_then_consent_as(
+    b: &mut Browser,
+    at: Resp,
+    who: &Person,
+    service: &str,
+) -> Resp {
     at.status(200).has("name=\"password\"");
     let next = at.login_next();
     let r = b
@@ -178,8 +188,8 @@ pub(crate) async fn login_then_consent(b: &mut Browser, at: Resp, service: &str)
             "/login",
             &[
                 ("csrf", &at.csrf()),
-                ("national_id", ION.national_id),
-                ("password", ION.password),
+                ("national_id", who.national_id),
+                ("password", who.password),
                 ("code", ""),
                 ("next", &next),
             ],
