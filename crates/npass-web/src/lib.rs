@@ -143,7 +143,7 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, saml,
+        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, roles, saml,
         saml_logout, twostep,
     };
     let app = Router::new()
@@ -334,6 +334,9 @@ pub fn router(state: AppState) -> Router {
             "/end-session",
             get(oidc::end_session_page).post(oidc::end_session),
         )
-        .route("/account/services/withdraw", post(account::withdraw));
+        .route("/account/services/withdraw", post(account::withdraw))
+        .route("/account/services/admin", get(roles::admin_page))
+        .route("/account/services/admin/grant", post(roles::grant))
+        .route("/account/services/admin/withdraw", post(roles::withdraw));
     finish(app, state)
 }

@@ -40,6 +40,9 @@ impl Layout {
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         self.tr.t1(key, name, value)
     }
+    pub fn t2(&self, key: &str, n1: &str, v1: &str, n2: &str, v2: &str) -> String {
+        self.tr.args(key, &[(n1, v1), (n2, v2)])
+    }
 
     pub fn new(st: &AppState, b: &Browser, csrf: String) -> Self {
         let tr = Tr::new(st.i18n.clone(), b.lang);

@@ -38,6 +38,8 @@ pub struct AccountPage {
     pub assurance: String,
     /// The citizen set a profile picture (from the npass app).
     pub has_picture: bool,
+    /// The citizen administers e-services (design note 0019).
+    pub administers: bool,
 }
 
 pub const HISTORY_KINDS: &[&str] = &[
@@ -53,6 +55,8 @@ pub const HISTORY_KINDS: &[&str] = &[
     "passkey.",
     "device.",
     "app.",
+    "saml.",
+    "roles.",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of
@@ -70,6 +74,8 @@ pub fn released_in_words(l: &Layout, names: &[&str]) -> String {
             "email" | "email_verified" | "EmailAddress" => "released-email",
             "phone_number" | "MobilePhone" => "released-phone",
             "national_id" | "national_id_scheme" | "NameIdentifier" => "released-national-id",
+            "roles" | "Role" => "released-roles",
+            "IDNO" | "CompanyName" => "released-organization",
             other => {
                 keys.push(other.to_owned());
                 continue;
@@ -169,8 +175,10 @@ pub async fn page(
         })
         .collect();
     let has_picture = st.core.pictures.of(&a.account.id).await?.is_some();
+    let administers = !st.core.roles.administered(&a.account.id).await?.is_empty();
     let page = AccountPage {
         has_picture,
+        administers,
         two_step_since: status
             .active
             .map(|t| crate::pages::local_time(&st, t.created_at)),

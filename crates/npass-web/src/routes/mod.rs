@@ -11,6 +11,7 @@ pub mod passkey;
 pub mod password;
 pub mod pwa;
 pub mod register;
+pub mod roles;
 pub mod saml;
 pub mod saml_logout;
 pub mod twostep;

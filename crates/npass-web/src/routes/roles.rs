@@ -1,0 +1,211 @@
+//! "Service administration" (design note 0019): a citizen who administers e-services grants and
+//! withdraws their roles, by national identifier, with an optional end date. Changes need a
+//! recent login (`FreshLogin`) at substantial or higher; the rules are `npass_core::roles`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::pages::{FieldErrors, Layout};
+use crate::web::{Citizen, Ctx, FreshLogin, WebForm, render, see_other};
+
+pub struct GrantRow {
+    pub national_id: String,
+    pub name: String,
+    pub role: String,
+    /// The last day it holds, or empty: until withdrawn.
+    pub until: String,
+}
+
+pub struct AdminService {
+    pub client_id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub grants: Vec<GrantRow>,
+}
+
+#[derive(Template)]
+#[template(path = "service_admin.html")]
+pub struct ServiceAdminPage {
+    pub l: Layout,
+    pub errors: FieldErrors,
+    pub services: Vec<AdminService>,
+    /// The service whose form the errors belong to, and what was typed there.
+    pub form_for: String,
+    pub national_id: String,
+    pub until: String,
+    /// The login is below substantial: changes need the verification code first.
+    pub needs_stronger: bool,
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub national_id: String,
+    #[serde(default)]
+    pub role: String,
+    /// `yyyy-mm-dd`: the last day the role holds (empty: until withdrawn).
+    #[serde(default)]
+    pub until: String,
+}
+
+async fn page(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &crate::web::Authed,
+    errors: FieldErrors,
+    form: Option<&GrantForm>,
+) -> PageResult {
+    let mut l = Layout::of(st, ctx);
+    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
+        && ["role-granted", "role-withdrawn"].contains(&done)
+    {
+        l.notices.push(l.t(&format!("notice-{done}")));
+    }
+    let mut services = Vec::new();
+    for client_id in st.core.roles.administered(&a.account.id).await? {
+        let Ok(e) = st.core.registry.eservice(&client_id).await else {
+            continue;
+        };
+        let mut grants = Vec::new();
+        for g in st.core.roles.grants(&client_id).await? {
+            let Some(who) = st.core.store.account_by_id(&g.account_id).await? else {
+                continue;
+            };
+            grants.push(GrantRow {
+                national_id: who.national_id.value,
+                name: format!("{} {}", who.profile.given_name, who.profile.family_name),
+                role: g.role,
+                until: g.expires_at.map(|t| last_day(st, t)).unwrap_or_default(),
+            });
+        }
+        services.push(AdminService {
+            client_id: client_id.to_string(),
+            name: e.name,
+            roles: st.core.roles.declared(&client_id).await?,
+            grants,
+        });
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = ServiceAdminPage {
+        errors,
+        services,
+        form_for: form.map(|f| f.client_id.clone()).unwrap_or_default(),
+        national_id: form
+            .map(|f| f.national_id.chars().take(32).collect())
+            .unwrap_or_default(),
+        until: form
+            .map(|f| f.until.chars().take(10).collect())
+            .unwrap_or_default(),
+        needs_stronger: a.session.level < npass_core::model::Level::Substantial,
+        l,
+    };
+    Ok(render(status, &page))
+}
+
+/// The last day a grant ending at `ms` holds, in the deployment's time zone.
+fn last_day(st: &AppState, ms: i64) -> String {
+    let tz = st.cfg.time_zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_millisecond(ms - 1)
+        .map(|t| t.to_zoned(tz).date().to_string())
+        .unwrap_or_default()
+}
+
+/// The end of day `date` (`yyyy-mm-dd`) in the deployment's time zone, as milliseconds.
+fn end_of(st: &AppState, date: &str) -> Option<i64> {
+    let tz = st.cfg.time_zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+    let d: jiff::civil::Date = date.trim().parse().ok()?;
+    let next = d.tomorrow().ok()?;
+    Some(next.to_zoned(tz).ok()?.timestamp().as_millisecond())
+}
+
+/// `GET /account/services/admin`: the e-services the citizen administers, their roles and who
+/// holds them.
+pub async fn admin_page(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen) -> PageResult {
+    page(&st, &ctx, &a, FieldErrors::default(), None).await
+}
+
+/// `POST /account/services/admin/grant`.
+pub async fn grant(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    WebForm(f): WebForm<GrantForm>,
+) -> PageResult {
+    let until = if f.until.trim().is_empty() {
+        None
+    } else {
+        match end_of(&st, &f.until) {
+            Some(t) => Some(t),
+            None => {
+                let e = npass_core::Error::invalid("until", "role-until-date");
+                return page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await;
+            }
+        }
+    };
+    let r = st
+        .core
+        .roles
+        .grant(
+            &a.session,
+            &f.client_id,
+            &f.national_id,
+            &f.role,
+            until,
+            &ctx.client,
+        )
+        .await;
+    match r {
+        Ok(_) => Ok(see_other("/account/services/admin?done=role-granted")),
+        Err(e) => {
+            let e = match e {
+                npass_core::Error::NotFound => {
+                    npass_core::Error::invalid("national_id", "role-no-citizen")
+                }
+                npass_core::Error::Forbidden("level") => {
+                    npass_core::Error::invalid("", "role-level")
+                }
+                e @ npass_core::Error::Invalid { .. } => e,
+                e => return Err(e.into()),
+            };
+            page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
+        }
+    }
+}
+
+/// `POST /account/services/admin/withdraw`.
+pub async fn withdraw(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    WebForm(f): WebForm<GrantForm>,
+) -> PageResult {
+    match st
+        .core
+        .roles
+        .withdraw(
+            &a.session,
+            &f.client_id,
+            &f.national_id,
+            &f.role,
+            &ctx.client,
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other("/account/services/admin?done=role-withdrawn")),
+        Err(npass_core::Error::Forbidden("level")) => {
+            let e = npass_core::Error::invalid("", "role-level");
+            page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

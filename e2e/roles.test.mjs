@@ -1,0 +1,74 @@
+// Access control in a real browser (design note 0019): the operator declares an e-service's
+// roles and names its administrator with the CLI; the administrator, logged in with the
+// verification code, grants a role from "Service administration", is refused a grant to
+// himself, and withdraws it. Every page checked with axe-core (WCAG 2.1 AA) on a 320 px phone,
+// in English and Romanian.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startNpass, launchChromium, cli, axe, fitsWidth, citizenWithTwoStep } from './npass.mjs';
+
+const PASSWORD = 'cerul de deasupra Chisinaului';
+let npass, browser;
+
+before(async () => {
+  npass = await startNpass();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  npass?.stop();
+});
+
+test('a service administrator grants and withdraws a role', async () => {
+  const page = await (await browser.newContext({ locale: 'en-GB', viewport: { width: 320, height: 640 } })).newPage();
+  await citizenWithTwoStep(npass, page, '2000000000004', 'ion@example.md');
+  cli(npass.dir, ['citizen', 'add', '--national-id', '2002003004007', '--given-name', 'Ana', '--family-name', 'Rusu',
+    '--email', 'ana@example.md', '--language', 'ro', '--password-stdin'], PASSWORD + '\n');
+  const es = cli(npass.dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', 'http://127.0.0.1:9/cb',
+    '--scope', 'openid', '--scope', 'roles']);
+  const roles = cli(npass.dir, ['eservice', 'roles', es.client_id, '--declare', 'inspector', '--declare', 'clerk',
+    '--admin', '2000000000004']);
+  assert.deepEqual(roles.roles, ['clerk', 'inspector']);
+
+  // My account leads to the page.
+  await page.goto(`${npass.base}/account`);
+  await page.getByRole('link', { name: /Service administration/ }).click();
+  await page.getByRole('heading', { name: 'Service administration', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: 'Tax portal' }).waitFor();
+  await axe(page, 'en-service-admin');
+  await fitsWidth(page, 'en-service-admin');
+
+  // Granting to himself is refused, with the reason at the field.
+  await page.getByLabel('National identification number').fill('2000000000004');
+  await page.getByLabel('Role').selectOption('inspector');
+  await page.getByRole('button', { name: 'Grant the role' }).click();
+  await page.getByRole('alert').getByText('You cannot grant a role to yourself').waitFor();
+  await axe(page, 'en-service-admin-error');
+  await fitsWidth(page, 'en-service-admin-error');
+
+  // Ana gets "clerk" until the end of next year.
+  const lastDay = `${new Date().getUTCFullYear() + 1}-12-31`;
+  await page.getByLabel('National identification number').fill('2002003004007');
+  await page.getByLabel('Role').selectOption('clerk');
+  await page.getByLabel('Last day (optional)').fill(lastDay);
+  await page.getByRole('button', { name: 'Grant the role' }).click();
+  await page.getByText('The role was granted.').waitFor();
+  const listed = await page.locator('main').innerText();
+  assert.match(listed, /Ana Rusu \(2002003004007\)/);
+  assert.match(listed, new RegExp(`until ${lastDay} inclusive`));
+
+  // In Romanian too.
+  const ro = await (await browser.newContext({ locale: 'ro-RO', viewport: { width: 320, height: 640 },
+    storageState: await page.context().storageState() })).newPage();
+  await ro.goto(`${npass.base}/account/services/admin`);
+  await ro.getByRole('heading', { name: 'Administrarea serviciilor', level: 1 }).waitFor();
+  await axe(ro, 'ro-service-admin');
+  await fitsWidth(ro, 'ro-service-admin');
+
+  // Withdrawn: gone from the list.
+  await page.getByRole('button', { name: 'Withdraw clerk from Ana Rusu' }).click();
+  await page.getByText('The role was withdrawn.').waitFor();
+  assert.doesNotMatch(await page.locator('main').innerText(), /Ana Rusu/);
+  await axe(page, 'en-service-admin-withdrawn');
+});
