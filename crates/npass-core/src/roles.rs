@@ -150,10 +150,67 @@ impl Roles {
             Some(&client.ip),
             json!({"client_id": client_id, "role": role, "until": until, "by": actor.account_id}),
         );
-        if !self.store.role_grant(&g, &ev, now).await? {
+        if !self.store.role_grant(&g, false, &ev, now).await? {
             return Err(Error::Forbidden("not-service-admin"));
         }
         Ok(g)
+    }
+
+    /// The operator grants a role through the admin API (an e-service's back office keeping
+    /// roles in step): the role must be declared; audited as the operator's act.
+    pub async fn grant_by_operator(
+        &self,
+        client_id: &str,
+        national_id: &str,
+        role: &str,
+        until: Option<i64>,
+        operator: &Client,
+    ) -> Result<RoleGrant> {
+        let now = self.env.now();
+        if until.is_some_and(|u| u <= now) {
+            return Err(Error::invalid("until", "role-until-past"));
+        }
+        let grantee = self.citizen(national_id).await?;
+        let g = RoleGrant {
+            client_id: client_id.into(),
+            role: role.to_owned(),
+            account_id: grantee.id.clone(),
+            granted_by: OPERATOR.into(),
+            expires_at: until,
+            created_at: now,
+        };
+        let ev = audit::event(
+            "roles.granted",
+            Some(&grantee.id),
+            Some(&operator.ip),
+            json!({"client_id": client_id, "role": role, "until": until, "by": OPERATOR}),
+        );
+        if !self.store.role_grant(&g, true, &ev, now).await? {
+            return Err(Error::invalid("role", "role-unknown"));
+        }
+        Ok(g)
+    }
+
+    /// The operator withdraws a role through the admin API.
+    pub async fn withdraw_by_operator(
+        &self,
+        client_id: &str,
+        national_id: &str,
+        role: &str,
+        operator: &Client,
+    ) -> Result<()> {
+        let grantee = self.citizen(national_id).await?;
+        let ev = audit::event(
+            "roles.withdrawn",
+            Some(&grantee.id),
+            Some(&operator.ip),
+            json!({"client_id": client_id, "role": role, "by": OPERATOR}),
+        );
+        let done = self
+            .store
+            .role_withdraw(client_id, role, &grantee.id, None, &ev, self.env.now())
+            .await?;
+        if done { Ok(()) } else { Err(Error::NotFound) }
     }
 
     /// An administrator withdraws a role; it is gone from the next token.
@@ -179,7 +236,7 @@ impl Roles {
                 client_id,
                 role,
                 &grantee.id,
-                &actor.account_id,
+                Some(&actor.account_id),
                 &ev,
                 self.env.now(),
             )

@@ -881,23 +881,24 @@ pub trait RoleStore: Send + Sync {
     async fn services_administered(&self, account_id: &str) -> Result<Vec<crate::ids::ClientId>>;
 
     /// Grants `g` (a grant of the same role to the same citizen takes its new end date), only
-    /// while `g.granted_by` administers the e-service and the role is declared: `false`,
-    /// writing nothing, otherwise.
+    /// while the role is declared and — unless `by_operator` (the admin API) — `g.granted_by`
+    /// administers the e-service: `false`, writing nothing, otherwise.
     async fn role_grant(
         &self,
         g: &crate::roles::RoleGrant,
+        by_operator: bool,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;
 
-    /// Withdraws a role, only while `by` administers the e-service: `false`, writing nothing,
-    /// when it does not or there was no such grant.
+    /// Withdraws a role, only while `by` administers the e-service (`None`: the operator):
+    /// `false`, writing nothing, when it does not or there was no such grant.
     async fn role_withdraw(
         &self,
         client_id: &str,
         role: &str,
         account_id: &str,
-        by: &str,
+        by: Option<&str>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;

@@ -92,14 +92,21 @@ impl RoleStore for SqlStore {
             .collect()
     }
 
-    async fn role_grant(&self, g: &RoleGrant, audit: &AuditEvent, now: i64) -> Result<bool> {
+    async fn role_grant(
+        &self,
+        g: &RoleGrant,
+        by_operator: bool,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let n = tx
             .exec(
                 "INSERT INTO role_grants \
                  (client_id, role, account_id, granted_by, expires_at, created_at) \
                  SELECT $1, $2, $3, $4, $5, $6 \
-                 WHERE EXISTS (SELECT 1 FROM eservice_admins WHERE client_id = $1 AND account_id = $4) \
+                 WHERE ($7 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+                 WHERE client_id = $1 AND account_id = $4)) \
                  AND EXISTS (SELECT 1 FROM eservice_roles WHERE client_id = $1 AND role = $2) \
                  ON CONFLICT (client_id, account_id, role) DO UPDATE SET \
                  granted_by = excluded.granted_by, expires_at = excluded.expires_at, \
@@ -110,7 +117,8 @@ impl RoleStore for SqlStore {
                     &g.account_id,
                     &g.granted_by,
                     g.expires_at,
-                    g.created_at
+                    g.created_at,
+                    i64::from(by_operator)
                 ],
             )
             .await?;
@@ -126,7 +134,7 @@ impl RoleStore for SqlStore {
         client_id: &str,
         role: &str,
         account_id: &str,
-        by: &str,
+        by: Option<&str>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
@@ -134,8 +142,15 @@ impl RoleStore for SqlStore {
         let n = tx
             .exec(
                 "DELETE FROM role_grants WHERE client_id = $1 AND role = $2 AND account_id = $3 \
-                 AND EXISTS (SELECT 1 FROM eservice_admins WHERE client_id = $1 AND account_id = $4)",
-                args![client_id, role, account_id, by],
+                 AND ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+                 WHERE client_id = $1 AND account_id = $4))",
+                args![
+                    client_id,
+                    role,
+                    account_id,
+                    by.unwrap_or(""),
+                    i64::from(by.is_none())
+                ],
             )
             .await?;
         if n != 1 {

@@ -2236,23 +2236,23 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
     let before = s.audit_range(0, 10_000).await.unwrap().len();
     // Not an administrator, or a role not declared: nothing is written, not even the audit.
     assert!(
-        !s.role_grant(&grant("clerk", "ana", "ion", None), &ev, 10)
+        !s.role_grant(&grant("clerk", "ana", "ion", None), false, &ev, 10)
             .await
             .unwrap()
     );
     assert!(
-        !s.role_grant(&grant("owner", "ana", "boss", None), &ev, 10)
+        !s.role_grant(&grant("owner", "ana", "boss", None), false, &ev, 10)
             .await
             .unwrap()
     );
     assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before);
     assert!(
-        s.role_grant(&grant("clerk", "ana", "boss", Some(100)), &ev, 10)
+        s.role_grant(&grant("clerk", "ana", "boss", Some(100)), false, &ev, 10)
             .await
             .unwrap()
     );
     assert!(
-        s.role_grant(&grant("inspector", "ana", "boss", None), &ev, 10)
+        s.role_grant(&grant("inspector", "ana", "boss", None), false, &ev, 10)
             .await
             .unwrap()
     );
@@ -2270,7 +2270,7 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
     assert_eq!(s.role_grants("es_tax", 100).await.unwrap().len(), 1);
     // Granting again renews it.
     assert!(
-        s.role_grant(&grant("clerk", "ana", "boss", Some(500)), &ev, 20)
+        s.role_grant(&grant("clerk", "ana", "boss", Some(500)), false, &ev, 20)
             .await
             .unwrap()
     );
@@ -2280,22 +2280,42 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
     );
     // Withdrawn by an administrator only.
     assert!(
-        !s.role_withdraw("es_tax", "clerk", "ana", "ion", &ev, 30)
+        !s.role_withdraw("es_tax", "clerk", "ana", Some("ion"), &ev, 30)
             .await
             .unwrap()
     );
     assert!(
-        s.role_withdraw("es_tax", "clerk", "ana", "boss", &ev, 30)
+        s.role_withdraw("es_tax", "clerk", "ana", Some("boss"), &ev, 30)
             .await
             .unwrap()
     );
     assert!(
-        !s.role_withdraw("es_tax", "clerk", "ana", "boss", &ev, 31)
+        !s.role_withdraw("es_tax", "clerk", "ana", Some("boss"), &ev, 31)
             .await
             .unwrap()
     );
     assert_eq!(
         s.roles_of("es_tax", "ana", 40).await.unwrap(),
+        vec!["inspector"]
+    );
+    // The operator (the admin API) needs no administrator, only a declared role.
+    assert!(
+        s.role_grant(&grant("clerk", "ana", "operator", None), true, &ev, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.role_grant(&grant("owner", "ana", "operator", None), true, &ev, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.role_withdraw("es_tax", "clerk", "ana", None, &ev, 60)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.roles_of("es_tax", "ana", 70).await.unwrap(),
         vec!["inspector"]
     );
 }

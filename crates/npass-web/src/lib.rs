@@ -122,6 +122,18 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/admin/api/eservices/saml", post(admin::create_saml))
         .route("/admin/api/eservices/{client_id}", get(admin::show))
         .route(
+            "/admin/api/eservices/{client_id}/roles",
+            get(admin::roles).post(admin::set_roles),
+        )
+        .route(
+            "/admin/api/eservices/{client_id}/roles/grants",
+            post(admin::grant_role),
+        )
+        .route(
+            "/admin/api/eservices/{client_id}/roles/withdraw",
+            post(admin::withdraw_role),
+        )
+        .route(
             "/admin/api/eservices/{client_id}/{action}",
             post(admin::act),
         );

@@ -337,3 +337,117 @@ pub async fn act(
     }?;
     Ok(api_json(StatusCode::OK, v))
 }
+
+/// What an e-service's roles look like to the operator: declared roles, administrators and
+/// standing grants, citizens by national identifier.
+async fn roles_json(st: &AppState, id: &str) -> Result<Value, Error> {
+    st.core.registry.eservice(id).await?;
+    let roles = &st.core.roles;
+    let nid = |account: Option<npass_core::model::Account>| {
+        account.map(|a| a.national_id.value).unwrap_or_default()
+    };
+    let mut admins = Vec::new();
+    for a in roles.admins(id).await? {
+        admins.push(nid(st.core.store.account_by_id(&a).await?));
+    }
+    let mut grants = Vec::new();
+    for g in roles.grants(id).await? {
+        let by = if g.granted_by == npass_core::roles::OPERATOR {
+            g.granted_by.clone()
+        } else {
+            nid(st.core.store.account_by_id(&g.granted_by).await?)
+        };
+        grants.push(json!({
+            "national_id": nid(st.core.store.account_by_id(&g.account_id).await?),
+            "role": g.role,
+            "until": g.expires_at,
+            "granted_by": by,
+            "granted_at": g.created_at,
+        }));
+    }
+    Ok(json!({
+        "client_id": id,
+        "roles": roles.declared(id).await?,
+        "admins": admins,
+        "grants": grants,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesBody {
+    #[serde(default)]
+    pub declare: Vec<String>,
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGrantBody {
+    pub national_id: String,
+    pub role: String,
+    /// Milliseconds since 1970-01-01 UTC when it ends (none: until withdrawn).
+    #[serde(default)]
+    pub until: Option<i64>,
+}
+
+/// `GET /admin/api/eservices/{client_id}/roles`.
+pub async fn roles(
+    State(st): State<AppState>,
+    _: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
+}
+
+/// `POST /admin/api/eservices/{client_id}/roles`: declares roles and names administrators.
+pub async fn set_roles(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: RolesBody = json_body(req).await?;
+    if !b.declare.is_empty() {
+        st.core.roles.declare(&id, &b.declare, &op).await?;
+    }
+    for national_id in &b.admins {
+        st.core
+            .roles
+            .add_admin_by_operator(&id, national_id, &op)
+            .await?;
+    }
+    Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
+}
+
+/// `POST /admin/api/eservices/{client_id}/roles/grants`: the operator grants a role.
+pub async fn grant_role(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: RoleGrantBody = json_body(req).await?;
+    st.core.registry.eservice(&id).await?;
+    st.core
+        .roles
+        .grant_by_operator(&id, &b.national_id, &b.role, b.until, &op)
+        .await?;
+    Ok(api_json(StatusCode::CREATED, roles_json(&st, &id).await?))
+}
+
+/// `POST /admin/api/eservices/{client_id}/roles/withdraw`: the operator withdraws a role.
+pub async fn withdraw_role(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: RoleGrantBody = json_body(req).await?;
+    st.core
+        .roles
+        .withdraw_by_operator(&id, &b.national_id, &b.role, &op)
+        .await?;
+    Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
+}

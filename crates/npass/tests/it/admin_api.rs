@@ -169,6 +169,9 @@ async fn the_openapi_document_describes_every_admin_route() {
         ("/eservices/{client_id}/disable", &["post"][..]),
         ("/eservices/{client_id}/enable", &["post"][..]),
         ("/eservices/{client_id}/rotate-secret", &["post"][..]),
+        ("/eservices/{client_id}/roles", &["get", "post"][..]),
+        ("/eservices/{client_id}/roles/grants", &["post"][..]),
+        ("/eservices/{client_id}/roles/withdraw", &["post"][..]),
     ] {
         for m in methods {
             assert!(
@@ -228,4 +231,109 @@ async fn the_admin_api_is_not_on_the_citizens_listener() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// Roles through the admin API: declared, administrators named, granted and withdrawn by the
+/// operator; what cannot be done is refused with a problem and changes nothing.
+#[tokio::test]
+async fn roles_are_declared_granted_and_withdrawn_through_the_admin_api() {
+    let app = TestApp::start().await;
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let t = Some(token.trim());
+    registered(&app, &ION).await;
+    registered(&app, &ANA).await;
+    let (status, e) = call(
+        &app,
+        reqwest::Method::POST,
+        "/eservices",
+        t,
+        Some(r#"{"name":"Tax portal","redirect_uris":["https://tax.example.md/cb"],"scopes":["openid","roles"]}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{e}");
+    let base = format!("/eservices/{}/roles", e["client_id"].as_str().unwrap());
+    let body = format!(
+        r#"{{"declare":["inspector","clerk"],"admins":["{}"]}}"#,
+        ION.national_id
+    );
+    let (status, v) = call(&app, reqwest::Method::POST, &base, t, Some(&body)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["roles"], serde_json::json!(["clerk", "inspector"]));
+    assert_eq!(v["admins"], serde_json::json!([ION.national_id]));
+
+    let grant = format!(r#"{{"national_id":"{}","role":"clerk"}}"#, ANA.national_id);
+    let (status, v) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{base}/grants"),
+        t,
+        Some(&grant),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["grants"][0]["national_id"], ANA.national_id);
+    assert_eq!(v["grants"][0]["role"], "clerk");
+    assert_eq!(v["grants"][0]["granted_by"], "operator");
+    assert!(v["grants"][0]["until"].is_null());
+
+    // Refused: an undeclared role, a bad name, someone with no account, an unknown e-service,
+    // no token; nothing changed.
+    for (path, body, want) in [
+        (
+            format!("{base}/grants"),
+            format!(r#"{{"national_id":"{}","role":"owner"}}"#, ANA.national_id),
+            400,
+        ),
+        (
+            base.clone(),
+            r#"{"declare":["tax officer"]}"#.to_string(),
+            400,
+        ),
+        (
+            format!("{base}/grants"),
+            r#"{"national_id":"2002003004015","role":"clerk"}"#.to_string(),
+            400,
+        ),
+        (
+            "/eservices/es_nobody/roles/grants".to_string(),
+            grant.clone(),
+            404,
+        ),
+    ] {
+        let (status, v) = call(&app, reqwest::Method::POST, &path, t, Some(&body)).await;
+        assert_eq!(status, want, "{path} {body}: {v}");
+    }
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{base}/grants"),
+        None,
+        Some(&grant),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (_, v) = call(&app, reqwest::Method::GET, &base, t, None).await;
+    assert_eq!(v["grants"].as_array().unwrap().len(), 1);
+    assert_eq!(v["roles"], serde_json::json!(["clerk", "inspector"]));
+
+    // Withdrawn; withdrawing again finds nothing.
+    let (status, v) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{base}/withdraw"),
+        t,
+        Some(&grant),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["grants"].as_array().unwrap().is_empty());
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{base}/withdraw"),
+        t,
+        Some(&grant),
+    )
+    .await;
+    assert_eq!(status, 404);
 }
