@@ -40,7 +40,7 @@ test('a service administrator grants and withdraws a role', async () => {
   await fitsWidth(page, 'en-service-admin');
 
   // Granting to himself is refused, with the reason at the field.
-  await page.getByLabel('National identification number').fill('2000000000004');
+  await page.getByLabel('National identification number', { exact: true }).fill('2000000000004');
   await page.getByLabel('Role').selectOption('inspector');
   await page.getByRole('button', { name: 'Grant the role' }).click();
   await page.getByRole('alert').getByText('You cannot grant a role to yourself').waitFor();
@@ -49,7 +49,7 @@ test('a service administrator grants and withdraws a role', async () => {
 
   // Ana gets "clerk" until the end of next year.
   const lastDay = `${new Date().getUTCFullYear() + 1}-12-31`;
-  await page.getByLabel('National identification number').fill('2002003004007');
+  await page.getByLabel('National identification number', { exact: true }).fill('2002003004007');
   await page.getByLabel('Role').selectOption('clerk');
   await page.getByLabel('Last day (optional)').fill(lastDay);
   await page.getByRole('button', { name: 'Grant the role' }).click();

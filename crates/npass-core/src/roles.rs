@@ -98,8 +98,49 @@ impl Roles {
             json!({"client_id": client_id, "by": OPERATOR}),
         );
         self.store
-            .service_admin_add(client_id, &account.id, OPERATOR, &ev, self.env.now())
+            .service_admin_add(client_id, &account.id, None, &ev, self.env.now())
             .await?;
+        Ok(account)
+    }
+
+    /// An administrator (with a recent strong login) names another citizen administrator of
+    /// the same e-service.
+    pub async fn add_admin(
+        &self,
+        actor: &Session,
+        client_id: &str,
+        national_id: &str,
+        client: &Client,
+    ) -> Result<Account> {
+        self.strong(actor)?;
+        let account = self.citizen(national_id).await?;
+        let admins = self.store.service_admins(client_id).await?;
+        if !admins.iter().any(|a| *a == *actor.account_id) {
+            return Err(Error::Forbidden("not-service-admin"));
+        }
+        if admins.iter().any(|a| *a == *account.id) {
+            return Err(Error::invalid("national_id", "role-admin-already"));
+        }
+        let ev = audit::event(
+            "roles.admin-added",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"client_id": client_id, "by": actor.account_id}),
+        );
+        if !self
+            .store
+            .service_admin_add(
+                client_id,
+                &account.id,
+                Some(&actor.account_id),
+                &ev,
+                self.env.now(),
+            )
+            .await?
+        {
+            // Removed meanwhile, or named by someone else a moment ago.
+            return Err(Error::Conflict("service-admin"));
+        }
         Ok(account)
     }
 

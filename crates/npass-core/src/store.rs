@@ -864,12 +864,14 @@ pub trait RoleStore: Send + Sync {
     /// An e-service's declared roles, by name.
     async fn roles_declared(&self, client_id: &str) -> Result<Vec<String>>;
 
-    /// Makes `account_id` an administrator of `client_id`: `false` when it is one already.
+    /// Makes `account_id` an administrator of `client_id`, named by the operator (`granted_by`
+    /// `None`) or by another administrator, who must be one when it is written: `false`,
+    /// writing nothing, when it is one already or the namer is not.
     async fn service_admin_add(
         &self,
         client_id: &str,
         account_id: &str,
-        granted_by: &str,
+        granted_by: Option<&str>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool>;

@@ -48,7 +48,7 @@ impl RoleStore for SqlStore {
         &self,
         client_id: &str,
         account_id: &str,
-        granted_by: &str,
+        granted_by: Option<&str>,
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
@@ -56,8 +56,17 @@ impl RoleStore for SqlStore {
         let n = tx
             .exec(
                 "INSERT INTO eservice_admins (client_id, account_id, granted_by, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, account_id) DO NOTHING",
-                args![client_id, account_id, granted_by, now],
+                 SELECT $1, $2, $3, $4 \
+                 WHERE ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+                 WHERE client_id = $1 AND account_id = $3)) \
+                 ON CONFLICT (client_id, account_id) DO NOTHING",
+                args![
+                    client_id,
+                    account_id,
+                    granted_by.unwrap_or(npass_core::roles::OPERATOR),
+                    now,
+                    i64::from(granted_by.is_none())
+                ],
             )
             .await?;
         if n != 1 {

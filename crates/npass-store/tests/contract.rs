@@ -2211,12 +2211,12 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
         vec!["clerk", "inspector"]
     );
     assert!(
-        s.service_admin_add("es_tax", "boss", "operator", &ev, 3)
+        s.service_admin_add("es_tax", "boss", None, &ev, 3)
             .await
             .unwrap()
     );
     assert!(
-        !s.service_admin_add("es_tax", "boss", "operator", &ev, 4)
+        !s.service_admin_add("es_tax", "boss", None, &ev, 4)
             .await
             .unwrap()
     );
@@ -2297,6 +2297,21 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
     assert_eq!(
         s.roles_of("es_tax", "ana", 40).await.unwrap(),
         vec!["inspector"]
+    );
+    // An administrator names another; someone who is not one names nobody.
+    assert!(
+        !s.service_admin_add("es_tax", "ana", Some("ion"), &ev, 45)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.service_admin_add("es_tax", "ana", Some("boss"), &ev, 45)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.service_admins("es_tax").await.unwrap(),
+        vec!["boss", "ana"]
     );
     // The operator (the admin API) needs no administrator, only a declared role.
     assert!(

@@ -349,6 +349,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/services/withdraw", post(account::withdraw))
         .route("/account/services/admin", get(roles::admin_page))
         .route("/account/services/admin/grant", post(roles::grant))
-        .route("/account/services/admin/withdraw", post(roles::withdraw));
+        .route("/account/services/admin/withdraw", post(roles::withdraw))
+        .route("/account/services/admin/admins", post(roles::add_admin));
     finish(app, state)
 }

@@ -25,6 +25,8 @@ pub struct AdminService {
     pub name: String,
     pub roles: Vec<String>,
     pub grants: Vec<GrantRow>,
+    /// Its administrators' names.
+    pub admins: Vec<String>,
 }
 
 #[derive(Template)]
@@ -63,7 +65,7 @@ async fn page(
 ) -> PageResult {
     let mut l = Layout::of(st, ctx);
     if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
-        && ["role-granted", "role-withdrawn"].contains(&done)
+        && ["role-granted", "role-withdrawn", "admin-added"].contains(&done)
     {
         l.notices.push(l.t(&format!("notice-{done}")));
     }
@@ -84,11 +86,21 @@ async fn page(
                 until: g.expires_at.map(|t| last_day(st, t)).unwrap_or_default(),
             });
         }
+        let mut admins = Vec::new();
+        for id in st.core.roles.admins(&client_id).await? {
+            if let Some(who) = st.core.store.account_by_id(&id).await? {
+                admins.push(format!(
+                    "{} {}",
+                    who.profile.given_name, who.profile.family_name
+                ));
+            }
+        }
         services.push(AdminService {
             client_id: client_id.to_string(),
             name: e.name,
             roles: st.core.roles.declared(&client_id).await?,
             grants,
+            admins,
         });
     }
     let status = if errors.is_empty() {
@@ -207,5 +219,35 @@ pub async fn withdraw(
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /account/services/admin/admins`: an administrator names another.
+pub async fn add_admin(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    WebForm(f): WebForm<GrantForm>,
+) -> PageResult {
+    match st
+        .core
+        .roles
+        .add_admin(&a.session, &f.client_id, &f.national_id, &ctx.client)
+        .await
+    {
+        Ok(_) => Ok(see_other("/account/services/admin?done=admin-added")),
+        Err(e) => {
+            let e = match e {
+                npass_core::Error::NotFound => {
+                    npass_core::Error::invalid("national_id", "role-no-citizen")
+                }
+                npass_core::Error::Forbidden("level") => {
+                    npass_core::Error::invalid("", "role-level")
+                }
+                e @ npass_core::Error::Invalid { .. } => e,
+                e => return Err(e.into()),
+            };
+            page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
+        }
     }
 }

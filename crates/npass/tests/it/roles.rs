@@ -328,3 +328,83 @@ async fn tokens_carry_the_roles_standing_when_they_are_issued() {
     assert_eq!(v["attributes"]["Role"], json!(["clerk", "reviewer"]));
     assert_eq!(v["attributes"]["FirstName"], json!(["Ana"]));
 }
+
+/// From the Service administration page: an administrator names another, who then sees the
+/// page; naming oneself again or someone without an account is refused at the field; a
+/// citizen who administers nothing names nobody.
+#[tokio::test]
+async fn administrators_name_administrators_from_the_page() {
+    let app = TestApp::start().await;
+    let tax = service(&app, Level::Low, &["openid", "roles"], false).await;
+    let (mut ion, _) = ion_at_substantial(&app).await;
+    let mut ana = registered(&app, &ANA).await;
+    login(&mut ana, &ANA, "").await.status(303);
+    let (code, _, err) = roles_cli(
+        &app,
+        &[&tax.id, "--declare", "clerk", "--admin", ION.national_id],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+
+    // Ana administers nothing: her page says so and her form changes nothing.
+    ana.get("/account/services/admin")
+        .await
+        .status(200)
+        .has("You do not administer any service.");
+    let r = ana
+        .submit(
+            "/account/services/admin",
+            "/account/services/admin/admins",
+            &[("client_id", &tax.id), ("national_id", ANA.national_id)],
+        )
+        .await;
+    assert_ne!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        roles_cli(&app, &[&tax.id]).await.1["admins"],
+        serde_json::json!([ION.national_id])
+    );
+
+    // Ion's page names the service and offers to add an administrator.
+    ion.get("/account")
+        .await
+        .status(200)
+        .has("Service administration");
+    let page = ion.get("/account/services/admin").await;
+    page.status(200)
+        .has("Tax portal")
+        .has("Add the administrator");
+    for (who, says) in [
+        (ION.national_id, "already administers"),
+        ("2002003004015", "identification number"),
+    ] {
+        let r = ion
+            .submit(
+                "/account/services/admin",
+                "/account/services/admin/admins",
+                &[("client_id", &tax.id), ("national_id", who)],
+            )
+            .await;
+        r.status(400).has(says);
+    }
+    let r = ion
+        .submit(
+            "/account/services/admin",
+            "/account/services/admin/admins",
+            &[("client_id", &tax.id), ("national_id", ANA.national_id)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    ion.get(&r.location())
+        .await
+        .has("The administrator was added.");
+    let mut admins: Vec<String> =
+        serde_json::from_value(roles_cli(&app, &[&tax.id]).await.1["admins"].clone()).unwrap();
+    admins.sort();
+    assert_eq!(admins, [ION.national_id, ANA.national_id]);
+    // Now Ana sees it (her grants still need her code, which she does not have).
+    ana.get("/account/services/admin")
+        .await
+        .status(200)
+        .has("Tax portal")
+        .has("log in with your password and verification code");
+}
