@@ -23,6 +23,7 @@ pub mod login;
 pub mod model;
 pub mod national_id;
 pub mod oidc;
+pub mod orgs;
 pub mod own;
 pub mod passkey;
 pub mod password;

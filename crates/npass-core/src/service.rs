@@ -270,6 +270,8 @@ pub struct Core {
     pub saml: crate::saml::Saml,
     /// E-service roles and their administrators (design note 0019).
     pub roles: crate::roles::Roles,
+    /// Organisations, their administrators and representatives (design note 0019).
+    pub orgs: crate::orgs::Organizations,
     /// E-signature login and registration.
     pub esign: crate::esign::Esignatures,
     /// Operators' acts on citizens' accounts.
@@ -390,6 +392,11 @@ impl Core {
             keys: keys.clone(),
             env: env.clone(),
         };
+        let orgs = crate::orgs::Organizations {
+            store: store.clone(),
+            accounts: store.clone(),
+            env: env.clone(),
+        };
         let roles = crate::roles::Roles {
             store: store.clone(),
             accounts: store.clone(),
@@ -474,6 +481,7 @@ impl Core {
             federation,
             saml,
             roles,
+            orgs,
             esign,
             admin,
             passkeys,

@@ -912,6 +912,53 @@ pub trait RoleStore: Send + Sync {
     async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<crate::roles::RoleGrant>>;
 }
 
+/// Organisations and their members (design note 0019, schema 20). A member is written by an
+/// administrator only while they administer the organisation, decided in that statement.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Adds the organisations, or renames those known, in one transaction with its audit row.
+    async fn orgs_upsert(
+        &self,
+        entries: &[crate::orgs::OrgEntry],
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<()>;
+
+    async fn org(&self, id: &str) -> Result<Option<crate::orgs::OrgEntry>>;
+
+    /// Writes a membership (replacing the person's earlier one), only when `by_operator` or
+    /// while `m.granted_by` administers the organisation — who never turns another
+    /// administrator into a representative: `false`, writing nothing, otherwise.
+    async fn org_member_put(
+        &self,
+        m: &crate::orgs::Membership,
+        by_operator: bool,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// Removes a representative, only while `by` administers the organisation (`None`: the
+    /// operator, who may remove an administrator too): `false`, writing nothing, otherwise.
+    async fn org_member_remove(
+        &self,
+        org_id: &str,
+        account_id: &str,
+        by: Option<&str>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
+    /// An organisation's members standing at `now`.
+    async fn org_members(&self, org_id: &str, now: i64) -> Result<Vec<crate::orgs::Membership>>;
+
+    /// The organisations `account_id` administers or represents at `now`.
+    async fn memberships_of(
+        &self,
+        account_id: &str,
+        now: i64,
+    ) -> Result<Vec<(crate::orgs::OrgEntry, crate::orgs::Membership)>>;
+}
+
 #[async_trait]
 pub trait Store:
     AccountStore
@@ -935,6 +982,7 @@ pub trait Store:
     + PictureStore
     + SamlStore
     + RoleStore
+    + OrgStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

@@ -23,6 +23,7 @@ mod credentials;
 mod db;
 mod migrate;
 mod oidc;
+mod orgs;
 mod passkeys;
 mod relying;
 mod roles;

@@ -123,6 +123,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_roles.sql"),
         include_str!("../migrations/postgres/0019_roles.sql"),
     ),
+    (
+        20,
+        "0020_organizations.sql",
+        include_str!("../migrations/sqlite/0020_organizations.sql"),
+        include_str!("../migrations/postgres/0020_organizations.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

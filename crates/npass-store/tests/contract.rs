@@ -2334,3 +2334,149 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
         vec!["inspector"]
     );
 }
+
+#[tokio::test]
+async fn organisations_and_their_members_change_only_by_their_administrators() {
+    use npass_core::orgs::{MemberKind, Membership, OrgEntry};
+    let (s, _d) = store().await;
+    let ev = event("orgs", None, None, json!({}));
+    let org = OrgEntry {
+        id: "NTRMD-1003600012345".into(),
+        number: "1003600012345".into(),
+        name: "Test SRL".into(),
+        source: "operator".into(),
+        created_at: 1,
+    };
+    s.orgs_upsert(std::slice::from_ref(&org), &ev, 1)
+        .await
+        .unwrap();
+    s.orgs_upsert(
+        &[OrgEntry {
+            name: "Test Renamed SRL".into(),
+            ..org.clone()
+        }],
+        &ev,
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.org(&org.id).await.unwrap().unwrap().name,
+        "Test Renamed SRL"
+    );
+    let m = |who: &str, kind: MemberKind, by: &str, until: Option<i64>| Membership {
+        org_id: org.id.clone(),
+        account_id: who.into(),
+        kind,
+        roles: vec!["accountant".into()],
+        granted_by: by.into(),
+        expires_at: until,
+        created_at: 10,
+    };
+    // The operator names the administrator; nobody else names anyone until then.
+    assert!(
+        !s.org_member_put(
+            &m("ana", MemberKind::Representative, "boss", None),
+            false,
+            &ev,
+            10
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        s.org_member_put(
+            &m("boss", MemberKind::Admin, "operator", None),
+            true,
+            &ev,
+            10
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        s.org_member_put(
+            &m("ana", MemberKind::Representative, "boss", Some(100)),
+            false,
+            &ev,
+            10
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        s.org_member_put(
+            &m("dan", MemberKind::Admin, "operator", None),
+            true,
+            &ev,
+            10
+        )
+        .await
+        .unwrap()
+    );
+    // A representative names nobody; an administrator does not demote another.
+    assert!(
+        !s.org_member_put(
+            &m("ion", MemberKind::Representative, "ana", None),
+            false,
+            &ev,
+            20
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.org_member_put(
+            &m("dan", MemberKind::Representative, "boss", None),
+            false,
+            &ev,
+            20
+        )
+        .await
+        .unwrap()
+    );
+    let kinds = |v: Vec<Membership>| {
+        v.into_iter()
+            .map(|m| (m.account_id.to_string(), m.kind))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(s.org_members(&org.id, 50).await.unwrap()),
+        vec![
+            ("boss".into(), MemberKind::Admin),
+            ("dan".into(), MemberKind::Admin),
+            ("ana".into(), MemberKind::Representative)
+        ]
+    );
+    let ana = s.memberships_of("ana", 50).await.unwrap();
+    assert_eq!(ana.len(), 1);
+    assert_eq!(ana[0].0.name, "Test Renamed SRL");
+    assert_eq!(ana[0].1.roles, vec!["accountant"]);
+    // Her end date holds from that instant.
+    assert!(s.memberships_of("ana", 100).await.unwrap().is_empty());
+    // Removed by an administrator only, and an administrator by the operator only.
+    assert!(
+        !s.org_member_remove(&org.id, "ana", Some("dan2"), &ev, 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.org_member_remove(&org.id, "dan", Some("boss"), &ev, 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.org_member_remove(&org.id, "ana", Some("boss"), &ev, 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.org_member_remove(&org.id, "dan", None, &ev, 60)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds(s.org_members(&org.id, 70).await.unwrap()),
+        vec![("boss".into(), MemberKind::Admin)]
+    );
+}

@@ -757,3 +757,13 @@ service-admin-add = Add the administrator
 hint-service-admin-add = The national identification number of a person who will administer this service with you: they can grant and withdraw its roles.
 notice-admin-added = The administrator was added.
 err-role-admin-already = This person already administers the service.
+
+# Organisations (design note 0019)
+err-org-idno = An IDNO is 13 digits whose last one checks the others; this one does not.
+err-org-csv-line = Line { $n } of the file is not "IDNO,name" with a valid IDNO and a name: nothing was imported.
+err-org-csv-file = The file could not be read.
+history-admin-org-registered = An organisation was added to the register
+history-admin-orgs-imported = Organisations were imported from the national register
+history-orgs-admin-added = You were made an administrator of an organisation
+history-orgs-representative-named = You were named a representative of an organisation
+history-orgs-representative-withdrawn = Your representation of an organisation was withdrawn

@@ -759,3 +759,13 @@ service-admin-add = Adăugați administratorul
 hint-service-admin-add = Numărul de identificare al unei persoane care va administra serviciul împreună cu dvs.: poate acorda și retrage rolurile lui.
 notice-admin-added = Administratorul a fost adăugat.
 err-role-admin-already = Această persoană administrează deja serviciul.
+
+# Organizații (nota de proiectare 0019)
+err-org-idno = Un IDNO are 13 cifre, ultima verificându-le pe celelalte; acesta nu este corect.
+err-org-csv-line = Rândul { $n } al fișierului nu este „IDNO,denumire” cu un IDNO valid și o denumire: nu s-a importat nimic.
+err-org-csv-file = Fișierul nu a putut fi citit.
+history-admin-org-registered = O organizație a fost adăugată în registru
+history-admin-orgs-imported = Organizațiile au fost importate din registrul de stat
+history-orgs-admin-added = Ați devenit administrator al unei organizații
+history-orgs-representative-named = Ați fost numit reprezentant al unei organizații
+history-orgs-representative-withdrawn = Reprezentarea unei organizații v-a fost retrasă

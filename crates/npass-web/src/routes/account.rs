@@ -57,6 +57,7 @@ pub const HISTORY_KINDS: &[&str] = &[
     "app.",
     "saml.",
     "roles.",
+    "orgs.",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of

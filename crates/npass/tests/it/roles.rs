@@ -408,3 +408,144 @@ async fn administrators_name_administrators_from_the_page() {
         .has("Tax portal")
         .has("log in with your password and verification code");
 }
+
+/// Organisations (the next slice of design note 0019): the operator registers one and names its
+/// administrator, or imports the national register's CSV (one bad line imports nothing); the
+/// administrator names a representative with roles and an end; the rules hold.
+#[tokio::test]
+async fn organisations_are_registered_and_their_administrators_name_representatives() {
+    use npass_core::national_id::md_check_digit;
+    let app = TestApp::start().await;
+    let (ion, _) = ion_at_substantial(&app).await;
+    let mut ana = registered(&app, &ANA).await;
+    login(&mut ana, &ANA, "").await.status(303);
+    let idno = |body: &str| format!("{body}{}", md_check_digit(body).unwrap());
+    let (org, other) = (idno("100360001234"), idno("100360009876"));
+    let cli = |args: Vec<String>| {
+        let mut c = npass(&app);
+        c.arg("org").args(args);
+        c
+    };
+    let (code, out, err) = run(
+        cli(vec![
+            "add".into(),
+            "--idno".into(),
+            org.clone(),
+            "--name".into(),
+            "Test SRL".into(),
+            "--admin".into(),
+            ION.national_id.into(),
+        ]),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["id"], format!("NTRMD-{org}"));
+    assert_eq!(v["members"][0]["kind"], "admin");
+    // A wrong check digit is refused.
+    let (code, _, err) = run(
+        cli(vec![
+            "add".into(),
+            "--idno".into(),
+            "1003600012340".into(),
+            "--name".into(),
+            "X".into(),
+        ]),
+        "",
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("IDNO"), "{err}");
+    // The register's CSV: a bad line 3 imports nothing; the good file imports both.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, format!("idno,name\n{other},Alta SA\n1234,Broken\n")).unwrap();
+    let (code, _, err) = run(cli(vec!["import".into(), bad.display().to_string()]), "").await;
+    assert_ne!(code, 0);
+    assert!(err.contains("Line 3"), "{err}");
+    let (code, _, _) = run(cli(vec!["show".into(), other.clone()]), "").await;
+    assert_ne!(code, 0, "nothing was imported");
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        format!("idno,name\n{other},\"Alta, SA\"\n{org},Test SRL\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(cli(vec!["import".into(), good.display().to_string()]), "").await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"imported\": 2"), "{out}");
+
+    // Ion (administrator, substantial, recent) names Ana representative until tomorrow.
+    let admin = session_of(&app, &ion).await;
+    let citizen = session_of(&app, &ana).await;
+    let orgs = &app.core.orgs;
+    let client = Client::default();
+    let tomorrow = app.now() + 86_400_000;
+    let roles = vec!["accountant".to_string()];
+    orgs.name_representative(
+        &admin,
+        &org,
+        ANA.national_id,
+        &roles,
+        Some(tomorrow),
+        &client,
+    )
+    .await
+    .unwrap();
+    let mine = orgs.of(&citizen.account_id).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].0.name, "Test SRL");
+    assert_eq!(mine[0].1.roles, roles);
+    // Refused: naming oneself; Ana (a representative, and at low) naming anyone; Ion for an
+    // organisation he does not administer.
+    assert!(matches!(
+        orgs.name_representative(&admin, &org, ION.national_id, &roles, None, &client)
+            .await,
+        Err(Error::Invalid {
+            reason: "role-self",
+            ..
+        })
+    ));
+    assert!(matches!(
+        orgs.name_representative(&citizen, &org, ION.national_id, &roles, None, &client)
+            .await,
+        Err(Error::Forbidden("level"))
+    ));
+    let ana_strong = Session {
+        level: Level::Substantial,
+        ..citizen.clone()
+    };
+    assert!(matches!(
+        orgs.name_representative(&ana_strong, &org, ION.national_id, &roles, None, &client)
+            .await,
+        Err(Error::Forbidden("not-org-admin"))
+    ));
+    assert!(matches!(
+        orgs.name_representative(&admin, &other, ANA.national_id, &roles, None, &client)
+            .await,
+        Err(Error::Forbidden("not-org-admin"))
+    ));
+    // The end date holds from that instant; a withdrawal at once.
+    app.clock.advance_secs(86_400);
+    assert!(orgs.of(&citizen.account_id).await.unwrap().is_empty());
+    let fresh = Session {
+        auth_time: app.now(),
+        ..admin.clone()
+    };
+    orgs.name_representative(&fresh, &org, ANA.national_id, &roles, None, &client)
+        .await
+        .unwrap();
+    assert_eq!(orgs.of(&citizen.account_id).await.unwrap().len(), 1);
+    orgs.withdraw(&fresh, &org, ANA.national_id, &client)
+        .await
+        .unwrap();
+    assert!(orgs.of(&citizen.account_id).await.unwrap().is_empty());
+    let trail = app
+        .core
+        .credentials
+        .history(&citizen.account_id, &["orgs."], 10)
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 3);
+}
