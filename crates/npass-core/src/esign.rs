@@ -717,6 +717,8 @@ fn challenge_text(issuer: &str, id: &str, nonce: &str) -> String {
 /// E-signature login and registration (design note 0004) over the cross-device challenge and
 /// the login transaction it serves.
 pub struct Esignatures {
+    /// Organisation certificates enter the register and make their holder its administrator.
+    pub(crate) orgs: crate::orgs::Organizations,
     pub(crate) challenges: Challenges,
     pub(crate) accounts: Arc<dyn AccountStore>,
     pub(crate) audit: Arc<dyn AuditStore>,
@@ -932,6 +934,12 @@ impl Esignatures {
         match self.esign_login(tx, &ident, replaces, client).await? {
             Ok(ns) => {
                 self.note_certificate(&account, &ident, client).await?;
+                if let Some(org) = &ident.organization_id {
+                    let name = ident.organization_name.as_deref().unwrap_or_default();
+                    self.orgs
+                        .from_certificate(&account, org, name, client)
+                        .await?;
+                }
                 Ok(Finish::Session(ns))
             }
             Err(LoginError::AccountLocked) => Ok(Finish::AccountLocked),

@@ -304,6 +304,65 @@ impl Organizations {
         if done { Ok(()) } else { Err(Error::NotFound) }
     }
 
+    /// An organisation certificate's holder, at an e-signature login: the organisation enters
+    /// the register as the certificate names it (if it is not there), and its holder
+    /// administers it. An identifier that is not a Moldovan IDNO (`NTRMD-…` with a valid check
+    /// digit) changes nothing.
+    pub async fn from_certificate(
+        &self,
+        account: &Account,
+        identifier: &str,
+        name: &str,
+        client: &Client,
+    ) -> Result<()> {
+        let Some(idno) = identifier.strip_prefix("NTRMD-") else {
+            return Ok(());
+        };
+        let Ok(id) = org_id(idno) else {
+            return Ok(());
+        };
+        let now = self.env.now();
+        if self.store.org(&id).await?.is_none() {
+            let name = if name.trim().is_empty() { idno } else { name };
+            let e = self.entry(idno, name, "certificate")?;
+            let ev = audit::event(
+                "orgs.registered-from-certificate",
+                Some(&account.id),
+                Some(&client.ip),
+                json!({"org": e.id, "name": e.name}),
+            );
+            self.store
+                .orgs_upsert(std::slice::from_ref(&e), &ev, now)
+                .await?;
+        }
+        let admin = self
+            .store
+            .org_members(&id, now)
+            .await?
+            .into_iter()
+            .any(|m| m.account_id == account.id && m.kind == MemberKind::Admin);
+        if admin {
+            return Ok(());
+        }
+        let m = Membership {
+            org_id: id.clone(),
+            account_id: account.id.clone(),
+            kind: MemberKind::Admin,
+            roles: Vec::new(),
+            granted_by: "certificate".into(),
+            expires_at: None,
+            created_at: now,
+        };
+        let ev = audit::event(
+            "orgs.admin-from-certificate",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"org": id}),
+        );
+        self.store.org_member_put(&m, true, &ev, now).await?;
+        Ok(())
+    }
+
     /// An organisation's standing members.
     pub async fn members(&self, idno: &str) -> Result<Vec<Membership>> {
         let org = self.find(idno).await?;

@@ -83,6 +83,8 @@ pub const SAML_ATTRIBUTES: &[(&str, &str)] = &[
     // Only when the login was made with an organisation's certificate, as under MPass.
     ("IDNO", "organization"),
     ("CompanyName", "organization"),
+    // Every organisation the citizen administers, as MPass sends them: "Name IDNO".
+    ("AdministeredLegalEntity", "organization"),
     // The citizen's roles at this e-service (design note 0019), one value each.
     ("Role", "roles"),
 ];

@@ -413,6 +413,7 @@ impl Core {
             pairwise_key: p.pairwise_key.clone(),
             signatures: Arc::new(crate::saml::dsig::Xmlsec),
             roles: store.clone(),
+            orgs: store.clone(),
         };
         let federation = crate::oidc::Federation {
             registry: registry.clone(),
@@ -452,6 +453,7 @@ impl Core {
             env: env.clone(),
         };
         let esign = crate::esign::Esignatures {
+            orgs: orgs.clone(),
             challenges: crate::challenge::Challenges {
                 store: store.clone(),
                 env: env.clone(),

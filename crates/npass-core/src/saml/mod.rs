@@ -61,6 +61,8 @@ pub struct Saml {
     pub(crate) signatures: Arc<dyn XmlSignatures>,
     /// Citizens' roles at e-services (the `Role` attribute).
     pub(crate) roles: Arc<dyn crate::store::RoleStore>,
+    /// The organisations citizens administer (`AdministeredLegalEntity`).
+    pub(crate) orgs: Arc<dyn crate::store::OrgStore>,
 }
 
 /// An AuthnRequest, verified and parked while the citizen logs in.
@@ -765,6 +767,20 @@ impl Saml {
         } else {
             Vec::new()
         };
+        let administered: Vec<String> =
+            if sp.attributes.iter().any(|a| a == "AdministeredLegalEntity")
+                && e.scopes.iter().any(|s| s == "organization")
+            {
+                self.orgs
+                    .memberships_of(&account.id, now)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, m)| m.kind == crate::orgs::MemberKind::Admin)
+                    .map(|(o, _)| format!("{} {}", o.name, o.number))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         let attributes = saml_attributes(
             &self.pairwise_key,
             &e,
@@ -772,6 +788,7 @@ impl Saml {
             &account,
             session.organization.as_ref(),
             &roles,
+            &administered,
         );
         let mut statement = String::new();
         for (i, (name, value)) in attributes.iter().enumerate() {
@@ -951,6 +968,7 @@ pub fn saml_attributes(
     account: &Account,
     organization: Option<&Organization>,
     roles: &[String],
+    administered: &[String],
 ) -> Vec<(String, String)> {
     let released = relying::release(pairwise_key, e, account, &e.scopes, roles);
     let profile = e.scopes.iter().any(|s| s == "profile");
@@ -963,6 +981,12 @@ pub fn saml_attributes(
             _ => None,
         }) {
             out.extend(values.iter().map(|v| (name.clone(), v.clone())));
+            continue;
+        }
+        if name == "AdministeredLegalEntity" {
+            if e.scopes.iter().any(|s| s == "organization") {
+                out.extend(administered.iter().map(|v| (name.clone(), v.clone())));
+            }
             continue;
         }
         let value = match name.as_str() {

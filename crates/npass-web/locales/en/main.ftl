@@ -767,3 +767,5 @@ history-admin-orgs-imported = Organisations were imported from the national regi
 history-orgs-admin-added = You were made an administrator of an organisation
 history-orgs-representative-named = You were named a representative of an organisation
 history-orgs-representative-withdrawn = Your representation of an organisation was withdrawn
+history-orgs-registered-from-certificate = An organisation entered the register from your organisation certificate
+history-orgs-admin-from-certificate = Your organisation certificate made you an administrator of the organisation

@@ -769,3 +769,5 @@ history-admin-orgs-imported = Organizațiile au fost importate din registrul de 
 history-orgs-admin-added = Ați devenit administrator al unei organizații
 history-orgs-representative-named = Ați fost numit reprezentant al unei organizații
 history-orgs-representative-withdrawn = Reprezentarea unei organizații v-a fost retrasă
+history-orgs-registered-from-certificate = O organizație a intrat în registru din certificatul dvs. de organizație
+history-orgs-admin-from-certificate = Certificatul dvs. de organizație v-a făcut administrator al organizației

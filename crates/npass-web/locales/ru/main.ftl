@@ -772,3 +772,5 @@ history-admin-orgs-imported = Организации импортированы 
 history-orgs-admin-added = Вы назначены администратором организации
 history-orgs-representative-named = Вы назначены представителем организации
 history-orgs-representative-withdrawn = Ваше представительство организации отозвано
+history-orgs-registered-from-certificate = Организация внесена в реестр по вашему сертификату организации
+history-orgs-admin-from-certificate = Ваш сертификат организации сделал вас администратором организации

@@ -692,7 +692,9 @@ async fn requested_contexts_step_up_and_are_never_overclaimed() {
 }
 
 /// The parked request waits through an e-signature login, and the assertion states high; an
-/// organisation's certificate adds MPass's IDNO and CompanyName, a personal one does not.
+/// organisation's certificate adds MPass's IDNO and CompanyName, a personal one does not; the
+/// organisation certificate's holder administers the organisation from then on
+/// (`AdministeredLegalEntity`, and in the register).
 #[tokio::test]
 async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
     use crate::esign::{Citizen, Pki, begin_for, npass_sign, pem_args, start};
@@ -705,7 +707,7 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
     pki.publish_arl_at(&[], day);
     let organisation = Citizen::new(11002, &pki.crl_url)
         .around_day(day)
-        .of_organization("NTRMD-1003600012345", "Întreprinderea Test SRL");
+        .of_organization("NTRMD-1003600012344", "Întreprinderea Test SRL");
     let personal = Citizen::new(11003, &pki.crl_url).around_day(day);
     let sp = sp(
         &app,
@@ -720,6 +722,8 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
             "IDNO",
             "--attribute",
             "CompanyName",
+            "--attribute",
+            "AdministeredLegalEntity",
         ],
     )
     .await;
@@ -753,8 +757,15 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
         assert_eq!(v["valid"], true, "{v}");
         assert_eq!(v["contexts"], json!([Level::High.acr()]));
         assert_eq!(v["attributes"]["FirstName"], json!(["Ion"]));
+        // The organisation certificate put it in the register with Ion as its administrator:
+        // MPass's AdministeredLegalEntity says so, whatever the login.
+        assert_eq!(
+            v["attributes"]["AdministeredLegalEntity"],
+            json!(["Întreprinderea Test SRL 1003600012344"]),
+            "{v}"
+        );
         if org {
-            assert_eq!(v["attributes"]["IDNO"], json!(["1003600012345"]), "{v}");
+            assert_eq!(v["attributes"]["IDNO"], json!(["1003600012344"]), "{v}");
             assert_eq!(
                 v["attributes"]["CompanyName"],
                 json!(["Întreprinderea Test SRL"])
@@ -764,6 +775,16 @@ async fn a_parked_request_resumes_after_an_e_signature_at_level_high() {
             assert!(v["attributes"].get("CompanyName").is_none(), "{v}");
         }
     }
+    let mut c = npass(&app);
+    c.args(["org", "show", "1003600012344"]);
+    let (code, out, err) = run(c, "").await;
+    assert_eq!(code, 0, "{err}");
+    let org: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(org["name"], "Întreprinderea Test SRL");
+    assert_eq!(
+        org["members"],
+        json!([{"national_id": ION.national_id, "kind": "admin", "roles": [], "until": null}])
+    );
 }
 
 /// The parked request waits through a passwordless passkey login, and through a QR login the
