@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startNpass, launchChromium, cli, axe, fitsWidth, citizenWithTwoStep } from './npass.mjs';
 
 const PASSWORD = 'cerul de deasupra Chisinaului';
-let npass, browser;
+let npass, browser, ionPage;
 
 before(async () => {
   npass = await startNpass();
@@ -22,6 +22,7 @@ after(async () => {
 
 test('a service administrator grants and withdraws a role', async () => {
   const page = await (await browser.newContext({ locale: 'en-GB', viewport: { width: 320, height: 640 } })).newPage();
+  ionPage = page;
   await citizenWithTwoStep(npass, page, '2000000000004', 'ion@example.md');
   cli(npass.dir, ['citizen', 'add', '--national-id', '2002003004007', '--given-name', 'Ana', '--family-name', 'Rusu',
     '--email', 'ana@example.md', '--language', 'ro', '--password-stdin'], PASSWORD + '\n');
@@ -71,4 +72,38 @@ test('a service administrator grants and withdraws a role', async () => {
   await page.getByText('The role was withdrawn.').waitFor();
   assert.doesNotMatch(await page.locator('main').innerText(), /Ana Rusu/);
   await axe(page, 'en-service-admin-withdrawn');
+});
+
+test('an organisation administrator names and withdraws a representative', async () => {
+  // The operator registers the organisation with Ion as its administrator.
+  const org = cli(npass.dir, ['org', 'add', '--idno', '1003600012344', '--name', 'Test SRL', '--admin', '2000000000004']);
+  assert.equal(org.id, 'NTRMD-1003600012344');
+  const page = ionPage;
+  await page.goto(`${npass.base}/account`);
+  await page.getByRole('link', { name: /^Organisations/ }).click();
+  await page.getByRole('heading', { name: /Test SRL/ }).waitFor();
+  await axe(page, 'en-orgs');
+  await fitsWidth(page, 'en-orgs');
+
+  // Himself: refused at the field.
+  await page.getByLabel('National identification number', { exact: true }).fill('2000000000004');
+  await page.getByLabel('Roles in the organisation').fill('accountant');
+  await page.getByRole('button', { name: 'Name the representative' }).click();
+  await page.getByRole('alert').getByText('You cannot name yourself').waitFor();
+  await axe(page, 'en-orgs-error');
+
+  // Ana, accountant and signatory.
+  await page.getByLabel('National identification number', { exact: true }).fill('2002003004007');
+  await page.getByLabel('Roles in the organisation').fill('accountant, signatory');
+  await page.getByRole('button', { name: 'Name the representative' }).click();
+  await page.getByText('The representative was named.').waitFor();
+  assert.match(await page.locator('main').innerText(), /Ana Rusu \(2002003004007\) — representative: accountant, signatory/);
+  const shown = cli(npass.dir, ['org', 'show', '1003600012344']);
+  assert.deepEqual(shown.members.map((m) => [m.national_id, m.kind]).sort(),
+    [['2000000000004', 'admin'], ['2002003004007', 'representative']]);
+
+  await page.getByRole('button', { name: 'Withdraw Ana Rusu' }).click();
+  await page.getByText('The representative was withdrawn.').waitFor();
+  assert.doesNotMatch(await page.locator('main').innerText(), /Ana Rusu/);
+  await axe(page, 'en-orgs-withdrawn');
 });

@@ -251,7 +251,7 @@ impl Organizations {
         let org = self.find(idno).await?;
         let account = self.citizen(national_id).await?;
         if account.id == actor.account_id {
-            return Err(Error::invalid("national_id", "role-self"));
+            return Err(Error::invalid("national_id", "org-self"));
         }
         let m = Membership {
             org_id: org.id.clone(),

@@ -155,8 +155,8 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, passkey, password, pwa, register, roles, saml,
-        saml_logout, twostep,
+        account, app, appapi, esign, login, oidc, orgs, passkey, password, pwa, register, roles,
+        saml, saml_logout, twostep,
     };
     let app = Router::new()
         .route("/", get(routes::home))
@@ -350,6 +350,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account/services/admin", get(roles::admin_page))
         .route("/account/services/admin/grant", post(roles::grant))
         .route("/account/services/admin/withdraw", post(roles::withdraw))
-        .route("/account/services/admin/admins", post(roles::add_admin));
+        .route("/account/services/admin/admins", post(roles::add_admin))
+        .route("/account/organisations", get(orgs::orgs_page))
+        .route("/account/organisations/representatives", post(orgs::name))
+        .route("/account/organisations/withdraw", post(orgs::withdraw));
     finish(app, state)
 }

@@ -40,6 +40,8 @@ pub struct AccountPage {
     pub has_picture: bool,
     /// The citizen administers e-services (design note 0019).
     pub administers: bool,
+    /// The citizen administers or represents organisations.
+    pub in_orgs: bool,
 }
 
 pub const HISTORY_KINDS: &[&str] = &[
@@ -177,9 +179,11 @@ pub async fn page(
         .collect();
     let has_picture = st.core.pictures.of(&a.account.id).await?.is_some();
     let administers = !st.core.roles.administered(&a.account.id).await?.is_empty();
+    let in_orgs = !st.core.orgs.of(&a.account.id).await?.is_empty();
     let page = AccountPage {
         has_picture,
         administers,
+        in_orgs,
         two_step_since: status
             .active
             .map(|t| crate::pages::local_time(&st, t.created_at)),

@@ -7,6 +7,7 @@ pub mod appapi;
 pub mod esign;
 pub mod login;
 pub mod oidc;
+pub mod orgs;
 pub mod passkey;
 pub mod password;
 pub mod pwa;

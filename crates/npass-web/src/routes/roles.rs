@@ -125,7 +125,7 @@ async fn page(
 }
 
 /// The last day a grant ending at `ms` holds, in the deployment's time zone.
-fn last_day(st: &AppState, ms: i64) -> String {
+pub(super) fn last_day(st: &AppState, ms: i64) -> String {
     let tz = st.cfg.time_zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::from_millisecond(ms - 1)
         .map(|t| t.to_zoned(tz).date().to_string())
@@ -133,7 +133,7 @@ fn last_day(st: &AppState, ms: i64) -> String {
 }
 
 /// The end of day `date` (`yyyy-mm-dd`) in the deployment's time zone, as milliseconds.
-fn end_of(st: &AppState, date: &str) -> Option<i64> {
+pub(super) fn end_of(st: &AppState, date: &str) -> Option<i64> {
     let tz = st.cfg.time_zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
     let d: jiff::civil::Date = date.trim().parse().ok()?;
     let next = d.tomorrow().ok()?;

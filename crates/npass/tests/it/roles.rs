@@ -503,7 +503,7 @@ async fn organisations_are_registered_and_their_administrators_name_representati
         orgs.name_representative(&admin, &org, ION.national_id, &roles, None, &client)
             .await,
         Err(Error::Invalid {
-            reason: "role-self",
+            reason: "org-self",
             ..
         })
     ));
