@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, credentials, totp, y4mOf,
+  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, credentials, totp, y4mOf, loadedWidth,
 } from './npass.mjs';
 
 let npass, base, browser;
@@ -108,7 +108,7 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await p.getByText('Your picture is saved.').waitFor();
   const img = p.getByRole('img', { name: 'Your profile picture' });
   await img.waitFor();
-  assert.equal(await img.evaluate((i) => i.naturalWidth), 192);
+  assert.equal(await loadedWidth(img), 192);
 
   // The app becomes the Authenticator: the old app's code first, then codes made on the phone
   // that equal an independent TOTP of the seed npass sent (read here from the response).
@@ -162,6 +162,7 @@ test('a phone installs the app, enrols as a device, approves a QR login and is r
   await other.goto(`${base}/login`);
   await other.getByRole('button', { name: 'Show the code' }).click();
   const shot = join(mkdtempSync(join(tmpdir(), 'npass-qr-')), 'qr.png');
+  assert.ok(await loadedWidth(other.locator('#main img')) > 100, 'the QR image loads');
   await other.locator('#main img').screenshot({ path: shot });
   const link = execFileSync('zbarimg', ['--raw', '-q', shot]).toString().trim();
   const number = (await other.locator('p.number').innerText()).trim();

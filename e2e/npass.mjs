@@ -147,6 +147,16 @@ export function confirmationLink(dir, email) {
   return mailLink(dir, email, '/register/confirm');
 }
 
+/** An image's width once it has loaded (waiting for it: being in the page is not being loaded). */
+export async function loadedWidth(img) {
+  return img.evaluate((el) => (el.complete && el.naturalWidth > 0
+    ? el.naturalWidth
+    : new Promise((resolve) => {
+      el.addEventListener('load', () => resolve(el.naturalWidth), { once: true });
+      el.addEventListener('error', () => resolve(0), { once: true });
+    })));
+}
+
 /** The page is no wider than its window: nothing scrolls sideways. */
 export async function fitsWidth(page, label) {
   const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, addPasskey,
+  startNpass, launchChromium, axe, fitsWidth, pageWithAuthenticator, citizenWithTwoStep, addPasskey, loadedWidth,
 } from './npass.mjs';
 
 let npass, base, browser;
