@@ -13,8 +13,8 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::ids::AccountId;
 use crate::login::Client;
-use crate::model::{Account, Level, Session};
-use crate::national_id::{self, md_check_digit};
+use crate::model::{Account, Session};
+use crate::national_id::md_check_digit;
 use crate::roles::{OPERATOR, valid_role};
 use crate::service::Env;
 use crate::store::{AccountStore, OrgStore};
@@ -385,21 +385,11 @@ impl Organizations {
     }
 
     fn strong(&self, s: &Session) -> Result<()> {
-        if s.level < Level::Substantial {
-            return Err(Error::Forbidden("level"));
-        }
-        if self.env.now() - s.auth_time > self.env.policy.fresh_login_ms {
-            return Err(Error::Forbidden("fresh-login"));
-        }
-        Ok(())
+        crate::roles::strong_and_recent(&self.env, s)
     }
 
     async fn citizen(&self, national_id: &str) -> Result<Account> {
-        let nid = national_id::parse(national_id, &self.env.policy.schemes)?;
-        self.accounts
-            .account_by_national_id(&nid.value)
-            .await?
-            .ok_or(Error::NotFound)
+        crate::roles::citizen_by_national_id(self.accounts.as_ref(), &self.env, national_id).await
     }
 }
 

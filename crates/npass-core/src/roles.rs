@@ -297,24 +297,37 @@ impl Roles {
         self.store.role_grants(client_id, self.env.now()).await
     }
 
-    /// Grants change with a login of substantial or higher made within the fresh-login window.
     fn strong(&self, s: &Session) -> Result<()> {
-        if s.level < Level::Substantial {
-            return Err(Error::Forbidden("level"));
-        }
-        if self.env.now() - s.auth_time > self.env.policy.fresh_login_ms {
-            return Err(Error::Forbidden("fresh-login"));
-        }
-        Ok(())
+        strong_and_recent(&self.env, s)
     }
 
     async fn citizen(&self, national_id: &str) -> Result<Account> {
-        let nid = national_id::parse(national_id, &self.env.policy.schemes)?;
-        self.accounts
-            .account_by_national_id(&nid.value)
-            .await?
-            .ok_or(Error::NotFound)
+        citizen_by_national_id(self.accounts.as_ref(), &self.env, national_id).await
     }
+}
+
+/// Grants change with a login of substantial or higher made within the fresh-login window.
+pub(crate) fn strong_and_recent(env: &Env, s: &Session) -> Result<()> {
+    if s.level < Level::Substantial {
+        return Err(Error::Forbidden("level"));
+    }
+    if env.now() - s.auth_time > env.policy.fresh_login_ms {
+        return Err(Error::Forbidden("fresh-login"));
+    }
+    Ok(())
+}
+
+/// The account of the citizen a grantor names by national identifier.
+pub(crate) async fn citizen_by_national_id(
+    accounts: &dyn AccountStore,
+    env: &Env,
+    national_id: &str,
+) -> Result<Account> {
+    let nid = national_id::parse(national_id, &env.policy.schemes)?;
+    accounts
+        .account_by_national_id(&nid.value)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 #[cfg(test)]
