@@ -133,6 +133,9 @@ pub fn admin_router(state: AppState) -> Router {
             "/admin/api/eservices/{client_id}/roles/withdraw",
             post(admin::withdraw_role),
         )
+        .route("/admin/api/organizations", post(admin::create_org))
+        .route("/admin/api/organizations/import", post(admin::import_orgs))
+        .route("/admin/api/organizations/{idno}", get(admin::show_org))
         .route(
             "/admin/api/eservices/{client_id}/{action}",
             post(admin::act),

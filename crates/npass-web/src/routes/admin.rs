@@ -451,3 +451,82 @@ pub async fn withdraw_role(
         .await?;
     Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
 }
+
+/// An organisation as the operator sees it: its register entry and standing members.
+async fn org_json(st: &AppState, idno: &str) -> Result<Value, Error> {
+    let org = st.core.orgs.find(idno).await?;
+    let mut members = Vec::new();
+    for m in st.core.orgs.members(idno).await? {
+        let Some(a) = st.core.store.account_by_id(&m.account_id).await? else {
+            continue;
+        };
+        members.push(json!({
+            "national_id": a.national_id.value,
+            "kind": m.kind.as_str(),
+            "roles": m.roles,
+            "until": m.expires_at,
+        }));
+    }
+    Ok(json!({
+        "id": org.id,
+        "idno": org.number,
+        "name": org.name,
+        "source": org.source,
+        "members": members,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgBody {
+    pub idno: String,
+    pub name: String,
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// `POST /admin/api/organizations`: adds (or renames) an organisation, naming administrators.
+pub async fn create_org(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: NewOrgBody = json_body(req).await?;
+    st.core.orgs.register(&b.idno, &b.name, &op).await?;
+    for national_id in &b.admins {
+        st.core
+            .orgs
+            .add_admin_by_operator(&b.idno, national_id, &op)
+            .await?;
+    }
+    Ok(api_json(StatusCode::OK, org_json(&st, &b.idno).await?))
+}
+
+/// `GET /admin/api/organizations/{idno}`.
+pub async fn show_org(
+    State(st): State<AppState>,
+    _: Operator,
+    Path(idno): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(api_json(StatusCode::OK, org_json(&st, &idno).await?))
+}
+
+/// `POST /admin/api/organizations/import`: the national register's CSV (`text/csv`), whole
+/// or not at all.
+pub async fn import_orgs(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let bytes = axum::body::to_bytes(req.into_body(), IMPORT_LIMIT)
+        .await
+        .map_err(|_| ApiError::from(Error::invalid("csv", "org-csv-file")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::from(Error::invalid("csv", "org-csv-file")))?;
+    let n = st.core.orgs.import(text, &op).await?;
+    Ok(api_json(StatusCode::OK, json!({ "imported": n })))
+}
+
+/// The largest register export accepted in one request (a country's register is imported in
+/// parts).
+const IMPORT_LIMIT: usize = 8 * 1024 * 1024;

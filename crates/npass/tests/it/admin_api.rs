@@ -172,6 +172,9 @@ async fn the_openapi_document_describes_every_admin_route() {
         ("/eservices/{client_id}/roles", &["get", "post"][..]),
         ("/eservices/{client_id}/roles/grants", &["post"][..]),
         ("/eservices/{client_id}/roles/withdraw", &["post"][..]),
+        ("/organizations", &["post"][..]),
+        ("/organizations/import", &["post"][..]),
+        ("/organizations/{idno}", &["get"][..]),
     ] {
         for m in methods {
             assert!(
@@ -201,6 +204,25 @@ async fn the_openapi_document_describes_every_admin_route() {
             "{route} is not in openapi.json"
         );
     }
+    // An independent validator (openapi-spec-validator, set up by ./test.sh).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import sys, json\nfrom openapi_spec_validator import validate\n\
+             validate(json.load(open(sys.argv[1])))\nprint('valid')",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator (./test.sh sets it up): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -336,4 +358,103 @@ async fn roles_are_declared_granted_and_withdrawn_through_the_admin_api() {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// Organisations through the admin API: added with an administrator, shown, and the national
+/// register's CSV imported whole or not at all.
+#[tokio::test]
+async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
+    use npass_core::national_id::md_check_digit;
+    let app = TestApp::start().await;
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let t = Some(token.trim());
+    registered(&app, &ION).await;
+    let idno = |body: &str| format!("{body}{}", md_check_digit(body).unwrap());
+    let (a, b) = (idno("100360001234"), idno("100360009876"));
+    let body = format!(
+        r#"{{"idno":"{a}","name":"Test SRL","admins":["{}"]}}"#,
+        ION.national_id
+    );
+    let (status, v) = call(
+        &app,
+        reqwest::Method::POST,
+        "/organizations",
+        t,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["id"], format!("NTRMD-{a}"));
+    assert_eq!(v["members"][0]["national_id"], ION.national_id);
+    assert_eq!(v["members"][0]["kind"], "admin");
+    // A wrong check digit, an unknown organisation, no token.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/organizations",
+        t,
+        Some(r#"{"idno":"1003600012340","name":"X"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/organizations/{b}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/organizations/{a}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    // The register's CSV: line 3 is bad, so nothing is imported; then the good file.
+    let post_csv = |csv: String| {
+        let tok = token.trim().to_owned();
+        let url = format!("{}/admin/api/organizations/import", app.admin_base);
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("authorization", format!("Bearer {tok}"))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                serde_json::from_slice::<Value>(&r.bytes().await.unwrap()).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, v) = post_csv(format!("idno,name\n{b},Alta SA\n123,Broken\n")).await;
+    assert_eq!(status, 400, "{v}");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/organizations/{b}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "nothing was imported");
+    let (status, v) = post_csv(format!("idno,name\n{b},\"Alta, SA\"\n")).await;
+    assert_eq!((status, v["imported"].as_i64()), (200, Some(1)), "{v}");
+    let (_, v) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/organizations/{b}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(v["name"], "Alta, SA");
+    assert_eq!(v["source"], "register");
 }
