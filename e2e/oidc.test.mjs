@@ -33,7 +33,11 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refr
     '--email', 'ion@example.md', '--language', 'en', '--password-stdin'], password + '\n');
   const byeUrl = callbackUrl.replace('/cb', '/bye');
   const es = cli(npass.dir, ['eservice', 'add', '--name', 'Tax portal', '--redirect-uri', callbackUrl,
-    '--post-logout-redirect-uri', byeUrl, '--scope', 'openid', '--scope', 'profile', '--scope', 'email']);
+    '--post-logout-redirect-uri', byeUrl, '--scope', 'openid', '--scope', 'profile', '--scope', 'email', '--scope', 'roles']);
+  // The operator declares a role and grants it to Ion (design note 0019).
+  const roles = cli(npass.dir, ['eservice', 'roles', es.client_id, '--declare', 'taxpayer', '--declare', 'inspector',
+    '--grant', '2000000000004=taxpayer']);
+  assert.deepEqual(roles.grants.map((g) => g.role), ['taxpayer']);
   assert.ok(es.client_secret.length >= 43, 'a 256-bit secret, shown once');
 
   const config = await client.discovery(new URL(npass.base), es.client_id,
@@ -45,7 +49,7 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refr
   const state = client.randomState();
   const nonce = client.randomNonce();
   const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: callbackUrl, scope: 'openid profile email', state, nonce,
+    redirect_uri: callbackUrl, scope: 'openid profile email roles', state, nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
 
@@ -71,11 +75,13 @@ test('openid-client: discovery, code + PKCE, ID token validation, userinfo, refr
   assert.equal(claims.acr, 'http://eidas.europa.eu/LoA/low');
   assert.deepEqual(claims.amr, ['pwd']);
   assert.notEqual(claims.sub, '2000000000004', 'pairwise subject, not the national identifier');
+  assert.deepEqual(claims.roles, ['taxpayer'], 'the roles claim, read by openid-client');
 
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   assert.equal(info.given_name, 'Ion');
   assert.equal(info.family_name, 'Popescu');
   assert.equal(info.email, 'ion@example.md');
+  assert.deepEqual(info.roles, ['taxpayer']);
 
   // Refresh: a new access token and a rotated refresh token; the old refresh token is spent.
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);

@@ -258,6 +258,13 @@ pub enum EserviceCmd {
         /// A citizen, by national identifier, who administers it (repeat).
         #[arg(long = "admin")]
         admins: Vec<String>,
+        /// Grant a declared role as the operator: `NATIONAL_ID=ROLE` (repeat); it holds until
+        /// withdrawn.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Withdraw a role: `NATIONAL_ID=ROLE` (repeat).
+        #[arg(long = "withdraw")]
+        withdrawals: Vec<String>,
     },
 }
 
@@ -418,6 +425,8 @@ async fn eservice_cmd(
             client_id,
             declare,
             admins,
+            grants,
+            withdrawals,
         } => {
             if !declare.is_empty() {
                 core.roles.declare(&client_id, &declare, &op).await?;
@@ -427,16 +436,42 @@ async fn eservice_cmd(
                     .add_admin_by_operator(&client_id, national_id, &op)
                     .await?;
             }
+            let pair = |s: &String| {
+                s.split_once('=')
+                    .map(|(n, r)| (n.trim().to_owned(), r.trim().to_owned()))
+                    .ok_or(npass_core::Error::invalid("grant", "role-grant-form"))
+            };
+            for g in &grants {
+                let (national_id, role) = pair(g)?;
+                core.registry.eservice(&client_id).await?;
+                core.roles
+                    .grant_by_operator(&client_id, &national_id, &role, None, &op)
+                    .await?;
+            }
+            for w in &withdrawals {
+                let (national_id, role) = pair(w)?;
+                core.roles
+                    .withdraw_by_operator(&client_id, &national_id, &role, &op)
+                    .await?;
+            }
             let mut named = Vec::new();
             for id in core.roles.admins(&client_id).await? {
                 if let Some(a) = core.store.account_by_id(&id).await? {
                     named.push(a.national_id.value);
                 }
             }
+            let mut granted = Vec::new();
+            for g in core.roles.grants(&client_id).await? {
+                if let Some(a) = core.store.account_by_id(&g.account_id).await? {
+                    granted.push(json!({"national_id": a.national_id.value, "role": g.role,
+                        "until": g.expires_at.map(format_utc)}));
+                }
+            }
             json!({
                 "client_id": client_id,
                 "roles": core.roles.declared(&client_id).await?,
                 "admins": named,
+                "grants": granted,
             })
         }
     })

@@ -788,3 +788,4 @@ hint-org-until = Leave empty for a representation that holds until you withdraw 
 notice-representative-named = The representative was named.
 notice-representative-withdrawn = The representative was withdrawn.
 err-org-self = You cannot name yourself: another administrator of the organisation must.
+err-role-grant-form = Give a grant as NATIONAL_ID=ROLE.

@@ -790,3 +790,4 @@ hint-org-until = Lăsați gol pentru o reprezentare valabilă până o retrageț
 notice-representative-named = Reprezentantul a fost numit.
 notice-representative-withdrawn = Reprezentantul a fost retras.
 err-org-self = Nu vă puteți numi singur: trebuie să o facă alt administrator al organizației.
+err-role-grant-form = Indicați acordarea ca NUMĂR_DE_IDENTIFICARE=ROL.

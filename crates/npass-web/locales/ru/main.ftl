@@ -793,3 +793,4 @@ hint-org-until = Оставьте пустым для представитель
 notice-representative-named = Представитель назначен.
 notice-representative-withdrawn = Представитель отозван.
 err-org-self = Нельзя назначить самого себя: это должен сделать другой администратор организации.
+err-role-grant-form = Укажите назначение в виде НОМЕР=РОЛЬ.

@@ -549,3 +549,28 @@ async fn organisations_are_registered_and_their_administrators_name_representati
         .unwrap();
     assert_eq!(trail.len(), 3);
 }
+
+/// The operator's CLI grants and withdraws declared roles (`NATIONAL_ID=ROLE`), as the admin
+/// API does; a malformed or undeclared one is refused.
+#[tokio::test]
+async fn the_operators_cli_grants_and_withdraws_declared_roles() {
+    let app = TestApp::start().await;
+    let tax = service(&app, Level::Low, &["openid", "roles"], false).await;
+    registered(&app, &ANA).await;
+    let grant = format!("{}=clerk", ANA.national_id);
+    let (code, v, err) = roles_cli(&app, &[&tax.id, "--declare", "clerk", "--grant", &grant]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["grants"][0]["national_id"], ANA.national_id);
+    assert_eq!(v["grants"][0]["role"], "clerk");
+    for bad in [
+        ANA.national_id.to_string(),
+        format!("{}=owner", ANA.national_id),
+    ] {
+        let (code, _, err) = roles_cli(&app, &[&tax.id, "--grant", &bad]).await;
+        assert_ne!(code, 0, "{bad}");
+        assert!(!err.is_empty());
+    }
+    let (code, v, err) = roles_cli(&app, &[&tax.id, "--withdraw", &grant]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["grants"], serde_json::json!([]));
+}
