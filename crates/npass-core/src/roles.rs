@@ -207,6 +207,7 @@ impl Roles {
         until: Option<i64>,
         operator: &Client,
     ) -> Result<RoleGrant> {
+        self.registry.eservice(client_id).await?;
         let now = self.env.now();
         if until.is_some_and(|u| u <= now) {
             return Err(Error::invalid("until", "role-until-past"));
@@ -240,6 +241,7 @@ impl Roles {
         role: &str,
         operator: &Client,
     ) -> Result<()> {
+        self.registry.eservice(client_id).await?;
         let grantee = self.citizen(national_id).await?;
         let ev = audit::event(
             "roles.withdrawn",

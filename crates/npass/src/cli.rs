@@ -95,6 +95,20 @@ pub enum OrgCmd {
     Show { idno: String },
 }
 
+/// An operator command's answer: its JSON on stdout, or why not (exit 1); the store closed.
+async fn print_json(
+    app: &App,
+    out: Result<serde_json::Value, npass_core::Error>,
+) -> Result<(), (i32, String)> {
+    let out = out.map_err(|e| (1, explain(app, &e)));
+    app.store.close().await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out?).unwrap_or_default()
+    );
+    Ok(())
+}
+
 async fn org_cmd(app: &App, action: OrgCmd) -> Result<serde_json::Value, npass_core::Error> {
     let op = operator();
     let orgs = &app.core.orgs;
@@ -443,7 +457,6 @@ async fn eservice_cmd(
             };
             for g in &grants {
                 let (national_id, role) = pair(g)?;
-                core.registry.eservice(&client_id).await?;
                 core.roles
                     .grant_by_operator(&client_id, &national_id, &role, None, &op)
                     .await?;
@@ -581,43 +594,22 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
             let app = App::build(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| (1, e))?;
-            let out = keys_cmd(&app, action)
-                .await
-                .map_err(|e| (1, explain(&app, &e)));
-            app.store.close().await;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&out?).unwrap_or_default()
-            );
-            Ok(())
+            let out = keys_cmd(&app, action).await;
+            print_json(&app, out).await
         }
         Command::Org { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| (1, e))?;
-            let out = org_cmd(&app, action)
-                .await
-                .map_err(|e| (1, explain(&app, &e)));
-            app.store.close().await;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&out?).unwrap_or_default()
-            );
-            Ok(())
+            let out = org_cmd(&app, action).await;
+            print_json(&app, out).await
         }
         Command::Eservice { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| (1, e))?;
-            let out = eservice_cmd(&app, action)
-                .await
-                .map_err(|e| (1, explain(&app, &e)));
-            app.store.close().await;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&out?).unwrap_or_default()
-            );
-            Ok(())
+            let out = eservice_cmd(&app, action).await;
+            print_json(&app, out).await
         }
         Command::Citizen { action } => {
             let app = App::build(cfg, Arc::new(SystemClock))

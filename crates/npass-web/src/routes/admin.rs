@@ -429,7 +429,6 @@ pub async fn grant_role(
     req: Request,
 ) -> Result<Response, ApiError> {
     let b: RoleGrantBody = json_body(req).await?;
-    st.core.registry.eservice(&id).await?;
     st.core
         .roles
         .grant_by_operator(&id, &b.national_id, &b.role, b.until, &op)

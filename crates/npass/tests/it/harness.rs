@@ -610,3 +610,26 @@ pub fn recovery_codes(html: &str) -> Vec<String> {
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Checks an OpenAPI document with an independent validator (openapi-spec-validator, set up by
+/// ./test.sh).
+pub fn assert_valid_openapi(doc: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc).unwrap();
+    let python = std::env::var("NPASS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import sys, json\nfrom openapi_spec_validator import validate\n\
+             validate(json.load(open(sys.argv[1])))\nprint('valid')",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator (./test.sh sets it up): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
