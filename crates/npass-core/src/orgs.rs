@@ -369,6 +369,17 @@ impl Organizations {
         self.store.org_members(&org.id, self.env.now()).await
     }
 
+    /// The same with the citizens (a deleted account's membership is left out).
+    pub async fn members_named(&self, idno: &str) -> Result<Vec<(Membership, Account)>> {
+        let mut out = Vec::new();
+        for m in self.members(idno).await? {
+            if let Some(a) = self.accounts.account_by_id(&m.account_id).await? {
+                out.push((m, a));
+            }
+        }
+        Ok(out)
+    }
+
     /// The organisations a citizen administers or represents now.
     pub async fn of(&self, account_id: &str) -> Result<Vec<(OrgEntry, Membership)>> {
         self.store.memberships_of(account_id, self.env.now()).await

@@ -32,6 +32,15 @@ pub struct RoleGrant {
     pub created_at: i64,
 }
 
+/// A standing grant with the citizen who holds it, for the pages and the operator.
+#[derive(Debug, Clone)]
+pub struct NamedGrant {
+    pub grant: RoleGrant,
+    pub holder: Account,
+    /// The grantor's national identifier, or `operator`.
+    pub granted_by: String,
+}
+
 /// What the operator's registration names as the grantor.
 pub const OPERATOR: &str = "operator";
 
@@ -297,6 +306,42 @@ impl Roles {
     /// An e-service's standing grants (for its administrators' page).
     pub async fn grants(&self, client_id: &str) -> Result<Vec<RoleGrant>> {
         self.store.role_grants(client_id, self.env.now()).await
+    }
+
+    /// The same with the citizens named (a deleted account's grant is left out).
+    pub async fn grants_named(&self, client_id: &str) -> Result<Vec<NamedGrant>> {
+        let mut out = Vec::new();
+        for grant in self.grants(client_id).await? {
+            let Some(holder) = self.accounts.account_by_id(&grant.account_id).await? else {
+                continue;
+            };
+            let granted_by = if grant.granted_by == OPERATOR {
+                OPERATOR.to_owned()
+            } else {
+                self.accounts
+                    .account_by_id(&grant.granted_by)
+                    .await?
+                    .map(|a| a.national_id.value)
+                    .unwrap_or_default()
+            };
+            out.push(NamedGrant {
+                grant,
+                holder,
+                granted_by,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The citizens who administer an e-service.
+    pub async fn admins_named(&self, client_id: &str) -> Result<Vec<Account>> {
+        let mut out = Vec::new();
+        for id in self.admins(client_id).await? {
+            if let Some(a) = self.accounts.account_by_id(&id).await? {
+                out.push(a);
+            }
+        }
+        Ok(out)
     }
 
     fn strong(&self, s: &Session) -> Result<()> {

@@ -130,10 +130,7 @@ async fn org_cmd(app: &App, action: OrgCmd) -> Result<serde_json::Value, npass_c
     };
     let org = orgs.find(&idno).await?;
     let mut members = Vec::new();
-    for m in orgs.members(&idno).await? {
-        let Some(a) = app.core.store.account_by_id(&m.account_id).await? else {
-            continue;
-        };
+    for (m, a) in orgs.members_named(&idno).await? {
         members.push(json!({
             "national_id": a.national_id.value,
             "kind": m.kind.as_str(),
@@ -467,19 +464,23 @@ async fn eservice_cmd(
                     .withdraw_by_operator(&client_id, &national_id, &role, &op)
                     .await?;
             }
-            let mut named = Vec::new();
-            for id in core.roles.admins(&client_id).await? {
-                if let Some(a) = core.store.account_by_id(&id).await? {
-                    named.push(a.national_id.value);
-                }
-            }
-            let mut granted = Vec::new();
-            for g in core.roles.grants(&client_id).await? {
-                if let Some(a) = core.store.account_by_id(&g.account_id).await? {
-                    granted.push(json!({"national_id": a.national_id.value, "role": g.role,
-                        "until": g.expires_at.map(format_utc)}));
-                }
-            }
+            let named: Vec<String> = core
+                .roles
+                .admins_named(&client_id)
+                .await?
+                .into_iter()
+                .map(|a| a.national_id.value)
+                .collect();
+            let granted: Vec<serde_json::Value> = core
+                .roles
+                .grants_named(&client_id)
+                .await?
+                .into_iter()
+                .map(|n| {
+                    json!({"national_id": n.holder.national_id.value, "role": n.grant.role,
+                        "until": n.grant.expires_at.map(format_utc)})
+                })
+                .collect();
             json!({
                 "client_id": client_id,
                 "roles": core.roles.declared(&client_id).await?,

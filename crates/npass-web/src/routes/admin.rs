@@ -343,28 +343,26 @@ pub async fn act(
 async fn roles_json(st: &AppState, id: &str) -> Result<Value, Error> {
     st.core.registry.eservice(id).await?;
     let roles = &st.core.roles;
-    let nid = |account: Option<npass_core::model::Account>| {
-        account.map(|a| a.national_id.value).unwrap_or_default()
-    };
-    let mut admins = Vec::new();
-    for a in roles.admins(id).await? {
-        admins.push(nid(st.core.store.account_by_id(&a).await?));
-    }
-    let mut grants = Vec::new();
-    for g in roles.grants(id).await? {
-        let by = if g.granted_by == npass_core::roles::OPERATOR {
-            g.granted_by.clone()
-        } else {
-            nid(st.core.store.account_by_id(&g.granted_by).await?)
-        };
-        grants.push(json!({
-            "national_id": nid(st.core.store.account_by_id(&g.account_id).await?),
-            "role": g.role,
-            "until": g.expires_at,
-            "granted_by": by,
-            "granted_at": g.created_at,
-        }));
-    }
+    let admins: Vec<String> = roles
+        .admins_named(id)
+        .await?
+        .into_iter()
+        .map(|a| a.national_id.value)
+        .collect();
+    let grants: Vec<Value> = roles
+        .grants_named(id)
+        .await?
+        .into_iter()
+        .map(|n| {
+            json!({
+                "national_id": n.holder.national_id.value,
+                "role": n.grant.role,
+                "until": n.grant.expires_at,
+                "granted_by": n.granted_by,
+                "granted_at": n.grant.created_at,
+            })
+        })
+        .collect();
     Ok(json!({
         "client_id": id,
         "roles": roles.declared(id).await?,
@@ -455,10 +453,7 @@ pub async fn withdraw_role(
 async fn org_json(st: &AppState, idno: &str) -> Result<Value, Error> {
     let org = st.core.orgs.find(idno).await?;
     let mut members = Vec::new();
-    for m in st.core.orgs.members(idno).await? {
-        let Some(a) = st.core.store.account_by_id(&m.account_id).await? else {
-            continue;
-        };
+    for (m, a) in st.core.orgs.members_named(idno).await? {
         members.push(json!({
             "national_id": a.national_id.value,
             "kind": m.kind.as_str(),

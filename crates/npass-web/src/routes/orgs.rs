@@ -75,13 +75,10 @@ async fn page(
         let admin = me.kind == MemberKind::Admin;
         let mut members = Vec::new();
         if admin {
-            for m in st.core.orgs.members(&org.number).await? {
-                let Some(who) = st.core.store.account_by_id(&m.account_id).await? else {
-                    continue;
-                };
+            for (m, who) in st.core.orgs.members_named(&org.number).await? {
                 members.push(MemberRow {
+                    name: super::roles::full_name(&who),
                     national_id: who.national_id.value,
-                    name: format!("{} {}", who.profile.given_name, who.profile.family_name),
                     admin: m.kind == MemberKind::Admin,
                     roles: m.roles.join(", "),
                     until: m

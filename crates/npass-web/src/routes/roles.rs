@@ -74,27 +74,31 @@ async fn page(
         let Ok(e) = st.core.registry.eservice(&client_id).await else {
             continue;
         };
-        let mut grants = Vec::new();
-        for g in st.core.roles.grants(&client_id).await? {
-            let Some(who) = st.core.store.account_by_id(&g.account_id).await? else {
-                continue;
-            };
-            grants.push(GrantRow {
-                national_id: who.national_id.value,
-                name: format!("{} {}", who.profile.given_name, who.profile.family_name),
-                role: g.role,
-                until: g.expires_at.map(|t| last_day(st, t)).unwrap_or_default(),
-            });
-        }
-        let mut admins = Vec::new();
-        for id in st.core.roles.admins(&client_id).await? {
-            if let Some(who) = st.core.store.account_by_id(&id).await? {
-                admins.push(format!(
-                    "{} {}",
-                    who.profile.given_name, who.profile.family_name
-                ));
-            }
-        }
+        let grants = st
+            .core
+            .roles
+            .grants_named(&client_id)
+            .await?
+            .into_iter()
+            .map(|n| GrantRow {
+                name: full_name(&n.holder),
+                national_id: n.holder.national_id.value,
+                role: n.grant.role,
+                until: n
+                    .grant
+                    .expires_at
+                    .map(|t| last_day(st, t))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let admins = st
+            .core
+            .roles
+            .admins_named(&client_id)
+            .await?
+            .iter()
+            .map(full_name)
+            .collect();
         services.push(AdminService {
             client_id: client_id.to_string(),
             name: e.name,
@@ -122,6 +126,11 @@ async fn page(
         l,
     };
     Ok(render(status, &page))
+}
+
+/// A citizen's name as the administration pages show it.
+pub(super) fn full_name(a: &npass_core::model::Account) -> String {
+    format!("{} {}", a.profile.given_name, a.profile.family_name)
 }
 
 /// The last day a grant ending at `ms` holds, in the deployment's time zone.
