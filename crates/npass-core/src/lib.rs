@@ -9,6 +9,7 @@
     )
 )]
 
+pub mod acting;
 pub mod admin;
 pub mod approval;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod esign;
 pub mod ids;
 pub mod keys;
 pub mod login;
+pub mod mandates;
 pub mod model;
 pub mod national_id;
 pub mod oidc;

@@ -121,6 +121,7 @@ impl Registry {
             pairwise_sector: n.pairwise_sector,
             disabled: false,
             created_at: self.env.now(),
+            contexts: Default::default(),
             protocol: Protocol::Oidc(OidcClient {
                 secret_hash: secret.as_deref().map(digest),
                 auth: method,
@@ -170,6 +171,39 @@ impl Registry {
             None,
             Some(&operator.ip),
             json!({"client_id": client_id, "by": operator.user_agent}),
+        );
+        self.store.eservice_update(&e, &ev, self.env.now()).await?;
+        Ok(e)
+    }
+
+    /// What the e-service takes of people acting for others (design note 0019): logins for an
+    /// organisation, for a mandator, and which of them it requires (`none`, `organization`,
+    /// `mandator`); `None` keeps a setting as it is. A required context must be one it takes.
+    pub async fn set_eservice_contexts(
+        &self,
+        client_id: &str,
+        (organizations, mandates, require): (Option<bool>, Option<bool>, Option<&str>),
+        operator: &Client,
+    ) -> Result<EService> {
+        let mut e = self.eservice(client_id).await?;
+        let mut contexts = e.contexts;
+        contexts.organizations = organizations.unwrap_or(contexts.organizations);
+        contexts.mandates = mandates.unwrap_or(contexts.mandates);
+        if let Some(r) = require {
+            contexts.require = crate::acting::Required::parse(r)
+                .ok_or(Error::invalid("require", "context-require"))?;
+        }
+        if !contexts.valid() {
+            return Err(Error::invalid("require", "context-require"));
+        }
+        e.contexts = contexts;
+        let ev = audit::event(
+            "admin.eservice-contexts",
+            None,
+            Some(&operator.ip),
+            json!({"client_id": client_id, "organizations": contexts.organizations,
+                   "mandates": contexts.mandates,
+                   "require": contexts.require.map(|r| r.as_str())}),
         );
         self.store.eservice_update(&e, &ev, self.env.now()).await?;
         Ok(e)

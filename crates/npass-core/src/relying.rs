@@ -31,6 +31,8 @@ pub struct EService {
     pub disabled: bool,
     pub created_at: i64,
     pub protocol: Protocol,
+    /// Whether logins for an organisation or a mandator are taken (design note 0019).
+    pub contexts: crate::acting::ContextPolicy,
 }
 
 /// The protocol an e-service speaks, with its settings.
@@ -346,6 +348,7 @@ mod tests {
             pairwise_sector: sector.into(),
             disabled: false,
             created_at: 0,
+            contexts: Default::default(),
             protocol: Protocol::Oidc(OidcClient {
                 secret_hash: None,
                 auth: ClientAuth::PrivateKeyJwt,

@@ -272,6 +272,10 @@ pub struct Core {
     pub roles: crate::roles::Roles,
     /// Organisations, their administrators and representatives (design note 0019).
     pub orgs: crate::orgs::Organizations,
+    /// Mandates between citizens (design note 0019).
+    pub mandates: crate::mandates::Mandates,
+    /// Whom a login is for: oneself, an organisation, a mandator (design note 0019).
+    pub contexts: crate::acting::Contexts,
     /// E-signature login and registration.
     pub esign: crate::esign::Esignatures,
     /// Operators' acts on citizens' accounts.
@@ -403,6 +407,19 @@ impl Core {
             registry: registry.clone(),
             env: env.clone(),
         };
+        let mandates = crate::mandates::Mandates {
+            store: store.clone(),
+            accounts: store.clone(),
+            registry: registry.clone(),
+            env: env.clone(),
+        };
+        let contexts = crate::acting::Contexts {
+            orgs: store.clone(),
+            store: store.clone(),
+            accounts: store.clone(),
+            mandates: mandates.clone(),
+            env: env.clone(),
+        };
         let saml = crate::saml::Saml {
             registry: registry.clone(),
             keys: keys.clone(),
@@ -414,6 +431,7 @@ impl Core {
             signatures: Arc::new(crate::saml::dsig::Xmlsec),
             roles: store.clone(),
             orgs: store.clone(),
+            contexts: contexts.clone(),
         };
         let federation = crate::oidc::Federation {
             registry: registry.clone(),
@@ -427,6 +445,7 @@ impl Core {
             key_fetcher: p.key_fetcher,
             remote_keys: key_cache,
             roles: store.clone(),
+            contexts: contexts.clone(),
         };
         let approvals = crate::approval::Approvals {
             challenges: crate::challenge::Challenges {
@@ -484,6 +503,8 @@ impl Core {
             saml,
             roles,
             orgs,
+            mandates,
+            contexts,
             esign,
             admin,
             passkeys,

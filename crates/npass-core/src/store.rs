@@ -407,6 +407,9 @@ pub trait SigningKeyStore: Send + Sync {
 #[async_trait]
 pub trait AuthRequestStore: Send + Sync {
     async fn auth_request_put(&self, r: &AuthRequest) -> Result<()>;
+    /// Rewrites a parked request still parked (the context chosen at login): `false` if it
+    /// is gone.
+    async fn auth_request_update(&self, r: &AuthRequest) -> Result<bool>;
 
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>>;
 
@@ -414,13 +417,14 @@ pub trait AuthRequestStore: Send + Sync {
 
     /// Issues a code for the parked request `request_id`, which it consumes (one request, one
     /// code: `NotFound` if it is gone), recording the consent just given (its audit event) in
-    /// the same transaction.
+    /// the same transaction, with the events `audit` (the authorisation, and the use of a
+    /// mandate in its mandator's history).
     async fn code_put(
         &self,
         c: &AuthCode,
         request_id: &str,
         consent: Option<&AuditEvent>,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         now: i64,
     ) -> Result<()>;
 
@@ -771,6 +775,9 @@ pub trait SamlStore: Send + Sync {
     ) -> Result<bool>;
 
     async fn saml_request_put(&self, r: &crate::saml::SamlRequest) -> Result<()>;
+    /// Rewrites a parked request still parked (the context chosen at login): `false` if it
+    /// is gone.
+    async fn saml_request_update(&self, r: &crate::saml::SamlRequest) -> Result<bool>;
 
     async fn saml_request(&self, id: &str) -> Result<Option<crate::saml::SamlRequest>>;
 
@@ -785,7 +792,7 @@ pub trait SamlStore: Send + Sync {
         request_id: &str,
         p: &crate::saml::Participant,
         consent: Option<(&str, &[String], &AuditEvent)>,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         now: i64,
     ) -> Result<()>;
 
@@ -959,6 +966,51 @@ pub trait OrgStore: Send + Sync {
     ) -> Result<Vec<(crate::orgs::OrgEntry, crate::orgs::Membership)>>;
 }
 
+/// Mandates (schema 21, design note 0019) and the contexts citizens chose per e-service. A
+/// mandate is accepted only by its representative while offered and unexpired, and ended only
+/// by one of its two citizens, each decided in the store's statement.
+#[async_trait]
+pub trait MandateStore: Send + Sync {
+    /// Records a new (offered) mandate, with its events, in one transaction.
+    async fn mandate_put(
+        &self,
+        m: &crate::mandates::Mandate,
+        audit: &[AuditEvent],
+        now: i64,
+    ) -> Result<()>;
+
+    async fn mandate(&self, id: &str) -> Result<Option<crate::mandates::Mandate>>;
+
+    /// Makes an offered, unexpired mandate to `representative` active: `false`, writing
+    /// nothing, otherwise.
+    async fn mandate_accept(
+        &self,
+        id: &str,
+        representative: &str,
+        audit: &[AuditEvent],
+        now: i64,
+    ) -> Result<bool>;
+
+    /// Deletes a mandate `by` one of its two citizens: `false`, writing nothing, otherwise.
+    async fn mandate_end(&self, id: &str, by: &str, audit: &[AuditEvent], now: i64)
+    -> Result<bool>;
+
+    /// The unexpired mandates `account_id` gave or holds, oldest first.
+    async fn mandates_of(&self, account_id: &str, now: i64)
+    -> Result<Vec<crate::mandates::Mandate>>;
+
+    /// What `account_id` chose last at `client_id` (`Acting::value`).
+    async fn acting_choice(&self, account_id: &str, client_id: &str) -> Result<Option<String>>;
+
+    async fn acting_choice_put(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        choice: &str,
+        now: i64,
+    ) -> Result<()>;
+}
+
 #[async_trait]
 pub trait Store:
     AccountStore
@@ -983,6 +1035,7 @@ pub trait Store:
     + SamlStore
     + RoleStore
     + OrgStore
+    + MandateStore
 {
     /// A round trip to the database, for readiness checks.
     /// Commits a small write (the readiness probe): `Ok` only when the database can write.

@@ -23,6 +23,7 @@ mod credentials;
 mod db;
 mod migrate;
 mod oidc;
+mod mandates;
 mod orgs;
 mod passkeys;
 mod relying;
@@ -243,6 +244,14 @@ pub(crate) async fn finish(
 ) -> Result<()> {
     enqueue_mail(&mut tx, mail, now).await?;
     append_audit(&mut tx, audit, now).await?;
+    commit(tx).await
+}
+
+/// Records every event of `audit`, in order, and commits.
+pub(crate) async fn finish_all(mut tx: Tx, audit: &[AuditEvent], now: i64) -> Result<()> {
+    for ev in audit {
+        append_audit(&mut tx, ev, now).await?;
+    }
     commit(tx).await
 }
 

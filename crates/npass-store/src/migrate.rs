@@ -129,6 +129,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_organizations.sql"),
         include_str!("../migrations/postgres/0020_organizations.sql"),
     ),
+    (
+        21,
+        "0021_mandates.sql",
+        include_str!("../migrations/sqlite/0021_mandates.sql"),
+        include_str!("../migrations/postgres/0021_mandates.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied, up to `upto` (tests stop early to stand for an

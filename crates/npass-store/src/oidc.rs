@@ -1,6 +1,7 @@
 //! OpenID Connect state. Whole records the core reads at once are JSON text.
 
 use async_trait::async_trait;
+use npass_core::acting::Acting;
 use npass_core::error::{Error, Result};
 use npass_core::model::{Amr, AuditEvent, Level};
 use npass_core::oidc::jwt::SigningKey;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Row;
 use crate::relying::EServiceRecord;
-use crate::{SqlStore, append_audit, args, commit, finish};
+use crate::{SqlStore, append_audit, args, commit, finish, finish_all};
 
 /// Forgets the client assertions that expired (by the expiry index: the table holds every
 /// assertion of the last few minutes).
@@ -60,6 +61,9 @@ struct Terms {
     auth_time: i64,
     level: Level,
     amr: Vec<Amr>,
+    /// Whom the grant acts for (schema 21; absent: the person themselves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acting: Option<Acting>,
 }
 
 /// The refresh record of a `token_view` row; `None` for a grant without terms.
@@ -81,6 +85,7 @@ fn refresh_view(r: &Row) -> Result<Option<RefreshRecord>> {
         nonce: String::new(),
         idle_expires_at: r.col("idle_expires_at")?,
         expires_at: r.col("expires_at")?,
+        acting: t.acting,
     }))
 }
 
@@ -260,6 +265,17 @@ impl AuthRequestStore for SqlStore {
         Ok(())
     }
 
+    async fn auth_request_update(&self, r: &AuthRequest) -> Result<bool> {
+        let n = self
+            .pool()
+            .exec(
+                "UPDATE auth_requests SET record = $2 WHERE id = $1",
+                args![&r.id, to_json(r)?],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>> {
         self.record("SELECT record FROM auth_requests WHERE id = $1", args![id])
             .await
@@ -277,7 +293,7 @@ impl AuthRequestStore for SqlStore {
         c: &AuthCode,
         request_id: &str,
         consent: Option<&AuditEvent>,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -292,7 +308,7 @@ impl AuthRequestStore for SqlStore {
             append_audit(&mut tx, ev, now).await?;
         }
         tx.exec("INSERT INTO auth_codes (code_hash, record, expires_at, used_at) VALUES ($1, $2, $3, NULL)", args![&c.code_hash, to_json(c)?, c.expires_at]).await?;
-        finish(tx, audit, None, now).await
+        finish_all(tx, audit, now).await
     }
 
     async fn code(&self, code_hash: &str) -> Result<Option<AuthCode>> {
@@ -348,6 +364,7 @@ impl GrantStore for SqlStore {
             auth_time: first.auth_time,
             level: first.level,
             amr: first.amr.clone(),
+            acting: first.acting.clone(),
         };
         let mut tx = self.begin().await?;
         let spent = tx
@@ -701,6 +718,7 @@ impl SqlStore {
             auth_time: last,
             level: Level::Substantial,
             amr: vec![Amr::Pwd, Amr::Otp],
+            acting: None,
         })?;
         let mut tx = self.begin().await?;
         for i in 0..n {

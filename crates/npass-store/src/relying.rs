@@ -6,6 +6,7 @@
 
 use data_encoding::BASE64;
 use npass_core::error::{Error, Result};
+use npass_core::acting::ContextPolicy;
 use npass_core::model::Level;
 use npass_core::relying::{ClientAuth, EService, OidcClient, Protocol, SamlSp, SigningAlg};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,13 @@ pub(crate) struct EServiceRecord {
     created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     saml: Option<SamlRecord>,
+    /// Whether logins for an organisation or a mandator are taken (absent: none).
+    #[serde(default, skip_serializing_if = "is_default")]
+    contexts: ContextPolicy,
+}
+
+fn is_default(p: &ContextPolicy) -> bool {
+    *p == ContextPolicy::default()
 }
 
 fn oidc() -> String {
@@ -95,6 +103,7 @@ impl From<&EService> for EServiceRecord {
             id_token_alg: o.id_token_alg.as_str().into(),
             disabled: e.disabled,
             created_at: e.created_at,
+            contexts: e.contexts,
         }
     }
 }
@@ -121,6 +130,7 @@ impl EServiceRecord {
             id_token_alg: s.alg.as_str().into(),
             disabled: e.disabled,
             created_at: e.created_at,
+            contexts: e.contexts,
             saml: Some(SamlRecord {
                 entity_id: s.entity_id.clone(),
                 acs_urls: s.acs_urls.clone(),
@@ -179,6 +189,7 @@ impl EServiceRecord {
                 pairwise_sector: self.pairwise_sector,
                 disabled: self.disabled,
                 created_at: self.created_at,
+                contexts: self.contexts,
                 protocol,
             });
         }
@@ -205,6 +216,7 @@ impl EServiceRecord {
             disabled: self.disabled,
             created_at: self.created_at,
             protocol: Protocol::Oidc(oidc),
+            contexts: self.contexts,
         })
     }
 }

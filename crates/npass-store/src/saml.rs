@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Row;
 use crate::oidc::{from_json, put_consent, to_json};
-use crate::{SqlStore, append_audit, args, commit, finish};
+use crate::{SqlStore, append_audit, args, commit, finish_all};
 
 /// What a notice's `record` holds besides its columns.
 #[derive(Serialize, Deserialize)]
@@ -86,6 +86,17 @@ impl SamlStore for SqlStore {
         Ok(())
     }
 
+    async fn saml_request_update(&self, r: &SamlRequest) -> Result<bool> {
+        let n = self
+            .pool()
+            .exec(
+                "UPDATE saml_requests SET record = $2 WHERE id = $1",
+                args![&r.id, to_json(r)?],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     async fn saml_request(&self, id: &str) -> Result<Option<SamlRequest>> {
         let row = self
             .pool()
@@ -107,7 +118,7 @@ impl SamlStore for SqlStore {
         request_id: &str,
         p: &Participant,
         consent: Option<(&str, &[String], &AuditEvent)>,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -134,7 +145,7 @@ impl SamlStore for SqlStore {
             ],
         )
         .await?;
-        finish(tx, audit, None, now).await
+        finish_all(tx, audit, now).await
     }
 
     async fn saml_participants(&self, chain: &str) -> Result<Vec<Participant>> {

@@ -1186,6 +1186,7 @@ mod oidc {
             pairwise_sector: String::new(),
             disabled: false,
             created_at: 1,
+            contexts: Default::default(),
             protocol: Protocol::Oidc(OidcClient {
                 secret_hash: Some("h".into()),
                 auth: ClientAuth::ClientSecretBasic,
@@ -1217,6 +1218,7 @@ mod oidc {
             hint_sub: None,
             created_at: 1,
             expires_at: 100,
+            acting: None,
         }
     }
 
@@ -1235,6 +1237,7 @@ mod oidc {
             amr: vec![Amr::Pwd],
             expires_at: 100,
             session_hash: "s1".into(),
+            acting: None,
         }
     }
 
@@ -1248,7 +1251,7 @@ mod oidc {
     ) {
         let request = parked(&format!("q-{}", g.id));
         s.auth_request_put(&request).await.unwrap();
-        s.code_put(&auth_code(&g.id), &request.id, None, ev, now)
+        s.code_put(&auth_code(&g.id), &request.id, None, std::slice::from_ref(ev), now)
             .await
             .unwrap();
         assert!(s.grant_put(g, first, ev, now).await.unwrap());
@@ -1278,6 +1281,7 @@ mod oidc {
             nonce: String::new(),
             idle_expires_at: 5000,
             expires_at: 9000,
+            acting: None,
         }
     }
 
@@ -1353,6 +1357,7 @@ mod oidc {
             hint_sub: None,
             created_at: 1,
             expires_at: 100,
+            acting: None,
         };
         s.auth_request_put(&req).await.unwrap();
         assert_eq!(s.auth_request("r1").await.unwrap(), Some(req));
@@ -1377,13 +1382,13 @@ mod oidc {
         let ev = event("oidc.authorized", Some("a1"), None, json!({}));
         let consent = event("oidc.consent", Some("a1"), None, json!({}));
         s.auth_request_put(&parked("q1")).await.unwrap();
-        s.code_put(&auth_code("c1"), "q1", Some(&consent), &ev, 1)
+        s.code_put(&auth_code("c1"), "q1", Some(&consent), std::slice::from_ref(&ev), 1)
             .await
             .unwrap();
         // The consent's audit row is appended, then the code collides: all of it rolls back.
         s.auth_request_put(&parked("q2")).await.unwrap();
         assert!(
-            s.code_put(&auth_code("c1"), "q2", Some(&consent), &ev, 2)
+            s.code_put(&auth_code("c1"), "q2", Some(&consent), std::slice::from_ref(&ev), 2)
                 .await
                 .is_err()
         );
@@ -1416,7 +1421,7 @@ mod oidc {
         let code = auth_code("ch");
         s.auth_request_put(&parked("q1")).await.unwrap();
         let consent = event("oidc.consent", Some("a1"), None, json!({}));
-        s.code_put(&code, "q1", Some(&consent), &ev, 1)
+        s.code_put(&code, "q1", Some(&consent), std::slice::from_ref(&ev), 1)
             .await
             .unwrap();
         assert_eq!(s.auth_request("q1").await.unwrap(), None, "consumed");
@@ -1429,7 +1434,7 @@ mod oidc {
         let mut second = code.clone();
         second.code_hash = "ch2".into();
         assert_eq!(
-            s.code_put(&second, "q1", None, &ev, 1).await.unwrap_err(),
+            s.code_put(&second, "q1", None, std::slice::from_ref(&ev), 1).await.unwrap_err(),
             npass_core::Error::NotFound
         );
         assert_eq!(s.code_redeem("ch2", 2).await.unwrap(), Redeemed::Unknown);
@@ -1460,7 +1465,7 @@ mod oidc {
         );
         // A code spent by a failed attempt starts nothing.
         s.auth_request_put(&parked("q3")).await.unwrap();
-        s.code_put(&auth_code("ch3"), "q3", None, &ev, 1)
+        s.code_put(&auth_code("ch3"), "q3", None, std::slice::from_ref(&ev), 1)
             .await
             .unwrap();
         assert_eq!(
@@ -1695,7 +1700,7 @@ mod oidc {
         spent.id = t(10, "spent");
         s.auth_request_put(&spent).await.unwrap();
         let code = auth_code(&t(10, "code"));
-        s.code_put(&code, &spent.id, None, &ev, 10).await.unwrap();
+        s.code_put(&code, &spent.id, None, std::slice::from_ref(&ev), 10).await.unwrap();
         let g = GrantRecord {
             id: t(10, "grant"),
             ..grant("x", "s1")
@@ -2038,6 +2043,7 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
         is_passive: false,
         created_at: 10,
         expires_at: 600,
+        acting: None,
     };
     s.saml_request_put(&req).await.unwrap();
     assert_eq!(
@@ -2051,11 +2057,11 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
         session_index: "idx".into(),
         created_at: at,
     };
-    s.saml_answered("r1", &p("es_tax", 20), None, &ev, 20)
+    s.saml_answered("r1", &p("es_tax", 20), None, std::slice::from_ref(&ev), 20)
         .await
         .unwrap();
     assert!(matches!(
-        s.saml_answered("r1", &p("es_tax", 21), None, &ev, 21).await,
+        s.saml_answered("r1", &p("es_tax", 21), None, std::slice::from_ref(&ev), 21).await,
         Err(npass_core::Error::NotFound)
     ));
     assert!(s.saml_request("r1").await.unwrap().is_none());
@@ -2065,7 +2071,7 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
     })
     .await
     .unwrap();
-    s.saml_answered("r2", &p("es_social", 22), None, &ev, 22)
+    s.saml_answered("r2", &p("es_social", 22), None, std::slice::from_ref(&ev), 22)
         .await
         .unwrap();
     let who: Vec<String> = s
@@ -2174,7 +2180,7 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
     })
     .await
     .unwrap();
-    s.saml_answered("r3", &p("es_tax", 40), None, &ev, 40)
+    s.saml_answered("r3", &p("es_tax", 40), None, std::slice::from_ref(&ev), 40)
         .await
         .unwrap();
     s.saml_request_put(&SamlRequest {

@@ -126,6 +126,10 @@ pub fn admin_router(state: AppState) -> Router {
             get(admin::roles).post(admin::set_roles),
         )
         .route(
+            "/admin/api/eservices/{client_id}/contexts",
+            post(admin::set_contexts),
+        )
+        .route(
             "/admin/api/eservices/{client_id}/roles/grants",
             post(admin::grant_role),
         )
@@ -158,7 +162,7 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, app, appapi, esign, login, oidc, orgs, passkey, password, pwa, register, roles,
+        account, acting, app, appapi, esign, login, oidc, orgs, passkey, password, pwa, register, roles,
         saml, saml_logout, twostep,
     };
     let app = Router::new()
@@ -187,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout/saml/done", post(saml_logout::done))
         .route("/static/saml-logout.js", get(saml_logout::logout_js))
         .route("/login/saml/consent", post(saml::consent))
+        .route("/login/saml/context", post(saml::choose))
         .route("/meta", get(saml::meta_page))
         .route("/meta/saml", get(saml::metadata))
         .route("/meta/certificates/{file}", get(saml::certificate))
@@ -339,6 +344,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/authorize/continue", get(oidc::resume))
         .route("/authorize/consent", post(oidc::consent))
+        .route("/authorize/context", post(oidc::choose))
         .route("/token", post(oidc::token))
         .route("/revoke", post(oidc::revoke))
         .route("/par", post(oidc::par))
@@ -356,6 +362,12 @@ pub fn router(state: AppState) -> Router {
         .route("/account/services/admin/admins", post(roles::add_admin))
         .route("/account/organisations", get(orgs::orgs_page))
         .route("/account/organisations/representatives", post(orgs::name))
-        .route("/account/organisations/withdraw", post(orgs::withdraw));
+        .route("/account/organisations/withdraw", post(orgs::withdraw))
+        .route(
+            "/account/mandates",
+            get(acting::mandates_page).post(acting::offer),
+        )
+        .route("/account/mandates/accept", post(acting::accept))
+        .route("/account/mandates/end", post(acting::end));
     finish(app, state)
 }

@@ -277,6 +277,19 @@ pub enum EserviceCmd {
         #[arg(long = "withdraw")]
         withdrawals: Vec<String>,
     },
+    /// Whether an e-service takes logins for an organisation (`--organizations true`) or, by a
+    /// mandate, for another person (`--mandates true`), and whether it requires one
+    /// (`--require organization|mandator|none`); prints the e-service. An option left out
+    /// keeps its value.
+    Contexts {
+        client_id: String,
+        #[arg(long, alias = "organisations")]
+        organizations: Option<bool>,
+        #[arg(long)]
+        mandates: Option<bool>,
+        #[arg(long)]
+        require: Option<String>,
+    },
 }
 
 async fn eservice_cmd(
@@ -431,6 +444,21 @@ async fn eservice_cmd(
                 .rotate_eservice_secret(&client_id, &op)
                 .await?;
             eservice_json(&e, Some(&secret))
+        }
+        EserviceCmd::Contexts {
+            client_id,
+            organizations,
+            mandates,
+            require,
+        } => {
+            let change = (organizations, mandates, require.as_deref());
+            eservice_json(
+                &core
+                    .registry
+                    .set_eservice_contexts(&client_id, change, &op)
+                    .await?,
+                None,
+            )
         }
         EserviceCmd::Roles {
             client_id,

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::audit;
 use crate::error::{Error, Result};
+use crate::acting::Acting;
 use crate::login::Client;
 use crate::model::{Level, Session};
 use crate::relying::EService;
@@ -67,6 +68,8 @@ pub enum Next {
         needed: crate::model::Level,
         have: crate::model::Level,
     },
+    /// Whom the login is for: the citizen chooses (design note 0019).
+    Choose,
     Consent,
     Issue,
     /// Back to the e-service with an error (prompt=none and nothing can be done silently).
@@ -170,7 +173,7 @@ impl Federation {
             "acr_values_supported": [Level::Low.acr(), Level::Substantial.acr(), Level::High.acr()],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
                 "identity_assurance", "given_name", "family_name", "birthdate", "locale", "picture", "email", "email_verified",
-                "phone_number", "national_id", "national_id_scheme", "roles"],
+                "phone_number", "national_id", "national_id_scheme", "roles", "org", "act"],
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
@@ -406,6 +409,7 @@ impl Federation {
             hint_sub: None,
             created_at: now,
             expires_at: now + ttl_ms,
+            acting: None,
         };
         Ok(req)
     }
@@ -458,10 +462,12 @@ impl Federation {
         )
     }
 
-    /// What the browser needs next for a parked request.
+    /// What the browser needs next for a parked request. With `prompt=none` a choice of whom
+    /// to act for is made silently — the one remembered for this e-service, else "for myself"
+    /// where allowed — and kept on `req`.
     pub async fn next_step(
         &self,
-        req: &AuthRequest,
+        req: &mut AuthRequest,
         session: Option<&Session>,
         consented_now: bool,
     ) -> Result<Next> {
@@ -514,6 +520,22 @@ impl Federation {
                 Next::Login { reauth: true }
             });
         }
+        if req.acting.is_none() {
+            let e = self.registry.eservice(&req.client_id).await?;
+            if let Some(c) = self.contexts.choices(&s.account_id, &e).await? {
+                if !none {
+                    return Ok(Next::Choose);
+                }
+                let Some(pick) = c.remembered.or(c.myself.then_some(Acting::Myself)) else {
+                    return Ok(silent_fail(
+                        OAuthCode::InteractionRequired,
+                        "the citizen must choose whom to act for",
+                    ));
+                };
+                req.acting = Some(pick);
+                self.requests.auth_request_update(req).await?;
+            }
+        }
         if consented_now {
             return Ok(Next::Issue);
         }
@@ -531,6 +553,21 @@ impl Federation {
             });
         }
         Ok(Next::Issue)
+    }
+
+    /// The citizen chose whom to log in for (a form value, `Acting::value`): resolved against
+    /// the register and the mandates now, remembered for this e-service, kept on the parked
+    /// request. `Forbidden("context")`, changing nothing, for a choice not theirs to make.
+    pub async fn choose(&self, req: &mut AuthRequest, session: &Session, value: &str) -> Result<()> {
+        let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
+        let e = self.registry.eservice(&req.client_id).await?;
+        self.contexts.choose(&session.account_id, &e, &acting).await?;
+        req.acting = Some(acting);
+        if self.requests.auth_request_update(req).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
     }
 
     /// The citizen said no: back to the e-service with `access_denied`.
@@ -553,6 +590,28 @@ impl Federation {
         consented_now: bool,
     ) -> Result<String> {
         let now = self.env.now();
+        let e = self.registry.eservice(&req.client_id).await?;
+        let acting = req.acting.clone().unwrap_or(Acting::Myself);
+        let context = match self
+            .contexts
+            .resolve(&session.account_id, &e, &acting)
+            .await
+        {
+            Ok(c) => c,
+            // Ended meanwhile, or never theirs: no code, and never one for the person instead.
+            Err(Error::Forbidden(_)) => {
+                self.requests.auth_request_delete(&req.id).await?;
+                return Ok(self.error_redirect(
+                    &req.redirect_uri,
+                    &req.state,
+                    &OAuthError::new(
+                        OAuthCode::AccessDenied,
+                        "the representation or mandate chosen is not valid",
+                    ),
+                ));
+            }
+            Err(err) => return Err(err),
+        };
         let code = rng::ordered_token(self.env.rng.as_ref(), now);
         let c = AuthCode {
             code_hash: ordered_key(&code),
@@ -567,13 +626,16 @@ impl Federation {
             amr: session.amr.clone(),
             expires_at: now + CODE_TTL_MS,
             session_hash: session.chain.clone(),
+            acting: (acting != Acting::Myself).then(|| acting.clone()),
         };
-        let ev = audit::event(
+        let mut events = vec![audit::event(
             "oidc.authorized",
             Some(&session.account_id),
             Some(&client.ip),
-            json!({"client_id": req.client_id, "scope": join_scope(&req.scope), "level": session.level.as_str()}),
-        );
+            json!({"client_id": req.client_id, "scope": join_scope(&req.scope),
+                   "level": session.level.as_str(), "acting": context.detail()}),
+        )];
+        events.extend(context.used(&e, &session.account_id, client));
         let consent = consented_now.then(|| {
             audit::event(
                 "oidc.consent",
@@ -583,7 +645,7 @@ impl Federation {
             )
         });
         self.requests
-            .code_put(&c, &req.id, consent.as_ref(), &ev, now)
+            .code_put(&c, &req.id, consent.as_ref(), &events, now)
             .await?;
         let iss = self.issuer();
         Ok(with_params(

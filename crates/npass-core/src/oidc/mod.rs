@@ -35,6 +35,8 @@ pub struct Federation {
     pub(crate) remote_keys: Arc<cache::KeyCache>,
     /// Citizens' roles at e-services (the `roles` claim).
     pub(crate) roles: Arc<dyn crate::store::RoleStore>,
+    /// Whom a login is for (design note 0019).
+    pub(crate) contexts: crate::acting::Contexts,
 }
 
 /// Scopes npass knows. `national_id` is released only to entitled e-services.
@@ -70,6 +72,10 @@ pub struct AuthRequest {
     pub hint_sub: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Whom the citizen chose to log in for (design note 0019); `None`: not chosen, for
+    /// themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting: Option<crate::acting::Acting>,
 }
 
 /// What `prompt` asked of an authorisation request (OpenID Connect Core §3.1.2.1). Stored as
@@ -149,6 +155,9 @@ pub struct AuthCode {
     pub expires_at: i64,
     /// The SSO session that logged in: ending it revokes what this code gave.
     pub session_hash: String,
+    /// Whom the login was for (`None`: the person themselves), resolved again at redemption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting: Option<crate::acting::Acting>,
 }
 
 /// A refresh token as stored (its digest). `family` is the digest of the code that started the
@@ -167,6 +176,8 @@ pub struct RefreshRecord {
     pub nonce: String,
     pub idle_expires_at: i64,
     pub expires_at: i64,
+    /// Whom the grant acts for (`None`: the person themselves), resolved again at each refresh.
+    pub acting: Option<crate::acting::Acting>,
 }
 
 /// What a refresh-token rotation found.

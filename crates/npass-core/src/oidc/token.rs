@@ -14,6 +14,7 @@ use super::{
     AuthCode, GrantRecord, OAuthCode, OAuthError, Redeemed, RefreshRecord, Rotated, join_scope,
     split_scope,
 };
+use crate::acting::{Acting, Context};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -39,6 +40,8 @@ struct Grant {
     level: Level,
     amr: Vec<Amr>,
     expires_at: i64,
+    /// Whom the grant acts for (`None`: the person themselves).
+    acting: Option<Acting>,
 }
 
 fn unavailable(_: Error) -> OAuthError {
@@ -269,8 +272,19 @@ impl Federation {
             level: code.level,
             amr: code.amr.clone(),
             expires_at: now + REFRESH_ABSOLUTE_MS,
+            acting: code.acting.clone(),
         };
-        match self.issue_tokens(e, &g, &account, client, None).await {
+        let context = match self.context_of(e, &account, g.acting.as_ref()).await {
+            Ok(c) => c,
+            Err(err) => {
+                let _ = self.spend_code(&hash, now).await;
+                return Err(err);
+            }
+        };
+        match self
+            .issue_tokens(e, &g, &account, &context, client, None)
+            .await
+        {
             Ok(v) => Ok(v),
             // Spent by a concurrent request with the same code: that is a replay.
             Err(Error::Conflict(_)) => Err(self.spend_code(&hash, now).await),
@@ -391,9 +405,12 @@ impl Federation {
             level: live.level,
             amr: live.amr.clone(),
             expires_at: live.expires_at,
+            acting: live.acting.clone(),
         };
+        // A representation or mandate ended since: no more tokens in its name.
+        let context = self.context_of(e, &account, g.acting.as_ref()).await?;
         match self
-            .issue_tokens(e, &g, &account, client, Some(&hash))
+            .issue_tokens(e, &g, &account, &context, client, Some(&hash))
             .await
         {
             Ok(v) => Ok(v),
@@ -524,6 +541,52 @@ impl Federation {
         Ok((exp * 1000 > self.env.now() && iss_ok).then_some(c))
     }
 
+    /// Whom a grant of `account` acts for, resolved now: `invalid_grant` when the
+    /// representation or mandate has ended (or the e-service no longer takes it).
+    async fn context_of(
+        &self,
+        e: &EService,
+        account: &Account,
+        acting: Option<&Acting>,
+    ) -> Result<Context, OAuthError> {
+        match self
+            .contexts
+            .resolve(&account.id, e, acting.unwrap_or(&Acting::Myself))
+            .await
+        {
+            Ok(c) => Ok(c),
+            Err(Error::Forbidden(_)) => Err(OAuthError::new(
+                OAuthCode::InvalidGrant,
+                "the representation or mandate this grant acts for has ended",
+            )),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    /// The claims that say whom a token acts for: `org` for an organisation, `act` (RFC 8693)
+    /// naming the person who acted whenever it is not for themselves. The subject is the
+    /// mandator for a mandate, the person otherwise.
+    fn context_claims<'a>(
+        &self,
+        e: &EService,
+        person: &'a Account,
+        context: &'a Context,
+    ) -> (&'a Account, Option<Value>, Option<Value>) {
+        match context {
+            Context::Myself => (person, None, None),
+            Context::Organization { org, roles } => (
+                person,
+                Some(json!({"id": org.id, "number": org.number, "name": org.name, "roles": roles})),
+                Some(json!({"sub": self.subject(e, person)})),
+            ),
+            Context::Mandator { mandator, .. } => (
+                mandator,
+                None,
+                Some(json!({"sub": self.subject(e, person)})),
+            ),
+        }
+    }
+
     /// The citizen's roles at `e` now, when `scope` asks for them (none otherwise: not read).
     async fn roles_for(
         &self,
@@ -590,13 +653,15 @@ impl Federation {
         e: &EService,
         g: &Grant,
         account: &Account,
+        context: &Context,
         client: &Client,
         spends: Option<&str>,
     ) -> Result<Value> {
         let now = self.env.now();
         let now_s = now / 1000;
         let iss = self.issuer();
-        let sub = self.subject(e, account);
+        let (subject, org, act) = self.context_claims(e, account, context);
+        let sub = self.subject(e, subject);
         let amr: Vec<&str> = g.amr.iter().map(|a| a.as_str()).collect();
         let scope = join_scope(&g.scope);
         let id = IdTokenClaims {
@@ -609,14 +674,19 @@ impl Federation {
             auth_time: g.auth_time / 1000,
             acr: g.level.acr(),
             amr: &amr,
-            identity_assurance: account.assurance.as_str(),
+            identity_assurance: subject.assurance.as_str(),
             sid: super::logout::sid(&g.session_hash),
             nonce: (!g.nonce.is_empty()).then_some(g.nonce.as_str()),
-            roles: if g.scope.iter().any(|s| s == "roles") {
+            // A person's roles are theirs: never stated for a mandator they act for.
+            roles: if g.scope.iter().any(|s| s == "roles")
+                && !matches!(context, Context::Mandator { .. })
+            {
                 Some(self.roles_for(e, account, &g.scope).await?)
             } else {
                 None
             },
+            org: org.clone(),
+            act: act.clone(),
         };
         let jti = rng::ordered_token(self.env.rng.as_ref(), now);
         let at = AccessTokenClaims {
@@ -632,16 +702,19 @@ impl Federation {
             acr: g.level.acr(),
             amr: &amr,
             gid: &g.family,
+            act,
+            ctx: g.acting.as_ref(),
         };
         let alg = e.oidc().map(|o| o.id_token_alg).unwrap_or_default();
         let id_token = self.keys.sign_as(alg, "JWT", &id).await?;
         let access_token = self.keys.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.env.rng.as_ref(), now);
-        let released = Self::released_claims(e, account, &g.scope);
+        let released = Self::released_claims(e, subject, &g.scope);
         let refresh_hash = ordered_key(&refresh_token);
         let idle_expires_at = (now + REFRESH_IDLE_MS).min(g.expires_at);
         let detail = json!({"client_id": e.client_id, "service": e.name, "scope": scope,
-                            "claims": released, "level": g.level.as_str(), "grant": g.family});
+                            "claims": released, "level": g.level.as_str(), "grant": g.family,
+                            "acting": context.detail()});
         // A refresh extends the release the first response made: recorded, not history.
         let ev = match spends {
             Some(_) => audit::event(
@@ -687,6 +760,7 @@ impl Federation {
                     nonce: String::new(),
                     idle_expires_at,
                     expires_at: g.expires_at,
+                    acting: g.acting.clone(),
                 };
                 if !self.grants.grant_put(&grant, &first, &ev, now).await? {
                     return Err(Error::Conflict("code-spent"));
@@ -715,20 +789,37 @@ impl Federation {
 
     /// Userinfo for a bearer access token.
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
-        let (e, account, scope) = self.bearer(bearer).await?;
-        let roles = self
-            .roles_for(&e, &account, &scope)
-            .await
-            .map_err(unavailable)?;
-        Ok(self.claims(&e, &account, &scope, &roles))
+        let (e, account, scope, context) = self.bearer(bearer).await?;
+        let (subject, org, act) = self.context_claims(&e, &account, &context);
+        let roles = match context {
+            Context::Mandator { .. } => Vec::new(),
+            _ => self
+                .roles_for(&e, &account, &scope)
+                .await
+                .map_err(unavailable)?,
+        };
+        let mut claims = self.claims(&e, subject, &scope, &roles);
+        if let Some(m) = claims.as_object_mut() {
+            if matches!(context, Context::Mandator { .. }) {
+                m.remove("roles");
+            }
+            if let Some(org) = org {
+                m.insert("org".into(), org);
+            }
+            if let Some(act) = act {
+                m.insert("act".into(), act);
+            }
+        }
+        Ok(claims)
     }
 
     /// What an access token stands for: verified, unexpired, ours, its grant live, its
-    /// e-service on and its account active — the e-service, the account and the token's scope.
+    /// e-service on, its account active and whom it acts for still valid — the e-service, the
+    /// account (the person who logged in), the token's scope and the context resolved now.
     async fn bearer(
         &self,
         bearer: &str,
-    ) -> Result<(EService, crate::model::Account, Vec<String>), OAuthError> {
+    ) -> Result<(EService, crate::model::Account, Vec<String>, Context), OAuthError> {
         let bad = || OAuthError::new(OAuthCode::InvalidToken, "the access token is not valid");
         let unavailable = |_| OAuthError::new(OAuthCode::TemporarilyUnavailable, "try again");
         let keys = self.keys.verification_keys().await.map_err(unavailable)?;
@@ -761,13 +852,26 @@ impl Federation {
             .and_then(Value::as_str)
             .map(split_scope)
             .unwrap_or_default();
-        Ok((e, account, scope))
+        let acting: Option<Acting> = match claims.get("ctx") {
+            None => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| bad())?),
+        };
+        // Ended since the token was made: it no longer speaks for anyone.
+        let context = self
+            .context_of(&e, &account, acting.as_ref())
+            .await
+            .map_err(|err| match err.error {
+                OAuthCode::InvalidGrant => OAuthError::new(OAuthCode::InvalidToken, err.description),
+                _ => err,
+            })?;
+        Ok((e, account, scope, context))
     }
 
     /// The account whose picture the access token `bearer` may fetch: a live token of an
     /// e-service entitled to the picture, with the `profile` scope.
     pub async fn picture_owner(&self, bearer: &str) -> Result<crate::ids::AccountId, OAuthError> {
-        let (e, account, scope) = self.bearer(bearer).await?;
+        let (e, account, scope, context) = self.bearer(bearer).await?;
+        let (account, _, _) = self.context_claims(&e, &account, &context);
         let entitled = relying::attributes(&e, &account, &scope).contains(&Attribute::Picture);
         if !entitled {
             return Err(OAuthError::new(
@@ -775,7 +879,7 @@ impl Federation {
                 "the picture needs the profile scope and an e-service entitled to it",
             ));
         }
-        Ok(account.id)
+        Ok(account.id.clone())
     }
 
     /// The grant behind a verified access token: live, of the client the token names, and the
@@ -814,6 +918,12 @@ struct IdTokenClaims<'a> {
     /// The citizen's roles at this e-service, under the `roles` scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     roles: Option<Vec<String>>,
+    /// The organisation the login is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org: Option<Value>,
+    /// Who acted (RFC 8693 §4.1), when the login is not for themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Value>,
 }
 
 /// An access token's claims (RFC 9068 §2.2, plus `gid`, the grant it belongs to).
@@ -831,4 +941,9 @@ struct AccessTokenClaims<'a> {
     acr: &'a str,
     amr: &'a [&'a str],
     gid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Value>,
+    /// Whom the grant acts for, as npass resolves it again at userinfo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ctx: Option<&'a Acting>,
 }

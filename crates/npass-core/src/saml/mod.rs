@@ -18,6 +18,7 @@ use serde_json::json;
 use self::binding::{BindingError, RedirectQuery};
 use self::dsig::{DsigError, XmlSignatures};
 use self::xml::{El, NS_ASSERTION, NS_PROTOCOL, esc};
+use crate::acting::{Acting, Context};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::ids::ClientId;
@@ -63,6 +64,8 @@ pub struct Saml {
     pub(crate) roles: Arc<dyn crate::store::RoleStore>,
     /// The organisations citizens administer (`AdministeredLegalEntity`).
     pub(crate) orgs: Arc<dyn crate::store::OrgStore>,
+    /// Whom a login is for (design note 0019).
+    pub(crate) contexts: crate::acting::Contexts,
 }
 
 /// An AuthnRequest, verified and parked while the citizen logs in.
@@ -83,6 +86,9 @@ pub struct SamlRequest {
     pub is_passive: bool,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Whom the citizen chose to log in for (design note 0019); `None`: not chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting: Option<crate::acting::Acting>,
 }
 
 /// A SAML service a session chain answered: whom single logout must reach, and how the
@@ -147,6 +153,8 @@ pub enum SamlNext {
         needed: Level,
         have: Level,
     },
+    /// Whom the login is for: the citizen chooses (design note 0019).
+    Choose,
     Consent,
     Issue,
     /// An error status to the service (`IsPassive` with nothing to answer silently, a level
@@ -427,6 +435,7 @@ impl Saml {
             is_passive: flag("IsPassive"),
             created_at: now,
             expires_at: now + REQUEST_TTL_MS,
+            acting: None,
         };
         self.store
             .saml_request_put(&parked)
@@ -604,10 +613,12 @@ impl Saml {
         }
     }
 
-    /// What the browser needs next for a parked request.
+    /// What the browser needs next for a parked request. With `IsPassive` a choice of whom to
+    /// act for is made silently (the one remembered, else "for myself" where allowed) and kept
+    /// on `req`.
     pub async fn next_step(
         &self,
-        req: &SamlRequest,
+        req: &mut SamlRequest,
         session: Option<&Session>,
         consented_now: bool,
     ) -> Result<SamlNext> {
@@ -637,10 +648,22 @@ impl Saml {
                 SamlNext::Login { reauth: true }
             });
         }
+        let e = self.registry.eservice(&req.client_id).await?;
+        if req.acting.is_none()
+            && let Some(c) = self.contexts.choices(&s.account_id, &e).await?
+        {
+            if !passive {
+                return Ok(SamlNext::Choose);
+            }
+            let Some(pick) = c.remembered.or(c.myself.then_some(Acting::Myself)) else {
+                return Ok(SamlNext::Status("Requester", "NoPassive"));
+            };
+            req.acting = Some(pick);
+            self.store.saml_request_update(req).await?;
+        }
         if consented_now {
             return Ok(SamlNext::Issue);
         }
-        let e = self.registry.eservice(&req.client_id).await?;
         let given = self
             .consents
             .consent(&s.account_id, &req.client_id)
@@ -654,6 +677,21 @@ impl Saml {
             });
         }
         Ok(SamlNext::Issue)
+    }
+
+    /// The citizen chose whom to log in for (`Acting::value`): resolved now, remembered for
+    /// this service, kept on the parked request; `Forbidden("context")`, changing nothing, for
+    /// a choice not theirs to make.
+    pub async fn choose(&self, req: &mut SamlRequest, session: &Session, value: &str) -> Result<()> {
+        let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
+        let e = self.registry.eservice(&req.client_id).await?;
+        self.contexts.choose(&session.account_id, &e, &acting).await?;
+        req.acting = Some(acting);
+        if self.store.saml_request_update(req).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
     }
 
     /// Answers a parked request with an error status (the citizen declined, or `next_step`
@@ -747,22 +785,41 @@ impl Saml {
     ) -> Result<PostBack> {
         let e = self.registry.eservice(&req.client_id).await?;
         let sp = e.saml().ok_or(Error::NotFound)?;
-        let account = self
+        let person = self
             .accounts
             .account_by_id(&session.account_id)
             .await?
             .ok_or(Error::NotFound)?;
-        let now = self.env.now();
-        let (name_id, format) = if e.national_id_claim {
-            (account.national_id.value.clone(), NAMEID_UNSPECIFIED)
-        } else {
-            (
-                relying::pairwise_subject(&self.pairwise_key, &e, &account.id),
-                NAMEID_PERSISTENT,
-            )
+        let acting = req.acting.clone().unwrap_or(Acting::Myself);
+        let context = match self.contexts.resolve(&person.id, &e, &acting).await {
+            Ok(c) => c,
+            // Ended meanwhile, or never theirs: refused, never an assertion for the person.
+            Err(Error::Forbidden(_)) => return self.refuse(req, "Responder", "RequestDenied").await,
+            Err(err) => return Err(err),
         };
+        // A mandate's assertion is about the mandator; the person is its ActingPerson.
+        let account = match &context {
+            Context::Mandator { mandator, .. } => mandator.clone(),
+            _ => person.clone(),
+        };
+        let now = self.env.now();
+        let name_of = |a: &Account| {
+            if e.national_id_claim {
+                a.national_id.value.clone()
+            } else {
+                relying::pairwise_subject(&self.pairwise_key, &e, &a.id)
+            }
+        };
+        let format = if e.national_id_claim {
+            NAMEID_UNSPECIFIED
+        } else {
+            NAMEID_PERSISTENT
+        };
+        let name_id = name_of(&account);
         let session_index = crate::oidc::logout::sid(&session.chain);
-        let roles = if e.scopes.iter().any(|s| s == "roles") {
+        let roles = if e.scopes.iter().any(|s| s == "roles")
+            && !matches!(context, Context::Mandator { .. })
+        {
             self.roles.roles_of(&e.client_id, &account.id, now).await?
         } else {
             Vec::new()
@@ -781,15 +838,24 @@ impl Saml {
             } else {
                 Vec::new()
             };
-        let attributes = saml_attributes(
+        // The organisation chosen at login speaks over the certificate's.
+        let chosen = match &context {
+            Context::Organization { org, .. } => Some(Organization {
+                identifier: org.id.clone(),
+                name: org.name.clone(),
+            }),
+            _ => None,
+        };
+        let mut attributes = saml_attributes(
             &self.pairwise_key,
             &e,
             sp,
             &account,
-            session.organization.as_ref(),
+            chosen.as_ref().or(session.organization.as_ref()),
             &roles,
             &administered,
         );
+        attributes.extend(context_attributes(&context, &name_of(&person)));
         let mut statement = String::new();
         for (i, (name, value)) in attributes.iter().enumerate() {
             // A name's values follow each other: one Attribute holds them all.
@@ -887,13 +953,16 @@ impl Saml {
                 &assertion,
             )
             .await?;
-        let released: Vec<&str> = attributes.iter().map(|(n, _)| n.as_str()).collect();
+        let mut released: Vec<&str> = attributes.iter().map(|(n, _)| n.as_str()).collect();
+        released.dedup();
         let ev = audit::event(
             "saml.authorized",
             Some(&session.account_id),
             Some(&client.ip),
-            json!({"client_id": e.client_id, "attributes": released, "level": session.level.as_str()}),
+            json!({"client_id": e.client_id, "attributes": released, "level": session.level.as_str(),
+                   "acting": context.detail()}),
         );
+        let used = context.used(&e, &session.account_id, client);
         let consent = consented_now.then(|| {
             audit::event(
                 "saml.consent",
@@ -916,7 +985,7 @@ impl Saml {
                 consent
                     .as_ref()
                     .map(|ev| (session.account_id.as_str(), e.scopes.as_slice(), ev)),
-                &ev,
+                &std::iter::once(ev).chain(used).collect::<Vec<_>>(),
                 now,
             )
             .await?;
@@ -933,6 +1002,27 @@ impl Saml {
         let now = self.env.now();
         self.store.saml_sweep(now - PARTICIPANT_TTL_MS, now).await
     }
+}
+
+/// The structured attributes of a login for another (design note 0019): the organisation's
+/// identifier and the person's roles in it, and the person who acted (`acting_person`, as this
+/// service knows people), whenever it was not for themselves.
+fn context_attributes(context: &Context, acting_person: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match context {
+        Context::Myself => return out,
+        Context::Organization { org, roles } => {
+            out.push(("npass:OrganizationIdentifier".to_owned(), org.id.clone()));
+            out.extend(
+                roles
+                    .iter()
+                    .map(|r| ("npass:OrganizationRole".to_owned(), r.clone())),
+            );
+        }
+        Context::Mandator { .. } => {}
+    }
+    out.push(("npass:ActingPerson".to_owned(), acting_person.to_owned()));
+    out
 }
 
 /// A `Status` with its top-level and optional second-level code (names under SAML's status

@@ -292,6 +292,7 @@ impl Registry {
             pairwise_sector: n.pairwise_sector,
             disabled: false,
             created_at: self.env.now(),
+            contexts: Default::default(),
             protocol: Protocol::Saml(SamlSp {
                 entity_id,
                 acs_urls,

@@ -60,6 +60,7 @@ pub const HISTORY_KINDS: &[&str] = &[
     "saml.",
     "roles.",
     "orgs.",
+    "mandates.",
 ];
 
 /// What was released to an e-service, in words ("your name, your email address") instead of

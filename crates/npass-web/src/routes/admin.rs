@@ -68,6 +68,7 @@ pub fn eservice_json(e: &EService, secret: Option<&str>) -> Value {
         "picture_claim": e.picture_claim,
         "disabled": e.disabled,
         "created_at": e.created_at,
+        "contexts": e.contexts,
     });
     if let (Some(o), Some(m)) = (e.oidc(), v.as_object_mut()) {
         m.insert("redirect_uris".into(), json!(o.redirect_uris));
@@ -388,6 +389,37 @@ pub struct RoleGrantBody {
     /// Milliseconds since 1970-01-01 UTC when it ends (none: until withdrawn).
     #[serde(default)]
     pub until: Option<i64>,
+}
+
+/// What an e-service accepts of logins for others; a field left out keeps its value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextsBody {
+    #[serde(default)]
+    pub organizations: Option<bool>,
+    #[serde(default)]
+    pub mandates: Option<bool>,
+    /// `none`, `organization` or `mandator`.
+    #[serde(default)]
+    pub require: Option<String>,
+}
+
+/// `POST /admin/api/eservices/{client_id}/contexts`: whether it takes logins for an
+/// organisation or a mandator, and whether it requires one.
+pub async fn set_contexts(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: ContextsBody = json_body(req).await?;
+    let change = (b.organizations, b.mandates, b.require.as_deref());
+    let e = st
+        .core
+        .registry
+        .set_eservice_contexts(&id, change, &op)
+        .await?;
+    Ok(api_json(StatusCode::OK, eservice_json(&e, None)))
 }
 
 /// `GET /admin/api/eservices/{client_id}/roles`.

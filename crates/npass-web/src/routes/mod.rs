@@ -1,6 +1,7 @@
 //! Handlers: typed input in, one core use-case, a page or a redirect out.
 
 pub mod account;
+pub mod acting;
 pub mod admin;
 pub mod app;
 pub mod appapi;

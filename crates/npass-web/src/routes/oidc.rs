@@ -196,7 +196,9 @@ async fn proceed(st: &AppState, ctx: &Ctx, id: &str, consented_now: bool) -> Pag
 /// What a parked request needs next, as the browser's session allows.
 async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) -> PageResult {
     let ctx = &ctx.with_ui_locales(st, &req.ui_locales);
-    let id = &req.id;
+    let mut req = req.clone();
+    let req = &mut req;
+    let id = &req.id.clone();
     let session = ctx.auth.as_ref().map(|a| &a.session);
     let next = st
         .core
@@ -228,6 +230,23 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
                 id,
                 next,
                 "/authorize/consent",
+            )
+            .await?
+        }
+        (Next::Choose, Some(a)) => {
+            let e = st
+                .core
+                .registry
+                .eservice(&req.client_id)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            super::acting::context_page(
+                st,
+                ctx,
+                a,
+                &e,
+                id,
+                ("/authorize/context", "/authorize/consent"),
             )
             .await?
         }
@@ -374,6 +393,31 @@ pub async fn consent(
     }
     // The consent is recorded with the code it leads to (one transaction).
     step(&st, &ctx, &req, true).await
+}
+
+/// `POST /authorize/context`: whom the citizen logs in for; then the request goes on.
+pub async fn choose(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<super::acting::ContextForm>,
+) -> PageResult {
+    let Some(a) = &ctx.auth else {
+        return Ok(to_login(
+            &format!("/authorize/continue?req={}", f.req),
+            false,
+        ));
+    };
+    let mut req = st.core.federation.parked_request(&f.req).await?;
+    match st
+        .core
+        .federation
+        .choose(&mut req, &a.session, &f.choice)
+        .await
+    {
+        Ok(()) => step(&st, &ctx, &req, false).await,
+        Err(npass_core::Error::Forbidden("context")) => Ok(super::acting::refused(&st, &ctx)),
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).

@@ -122,7 +122,7 @@ pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen
     page(&st, &ctx, &a, FieldErrors::default(), None).await
 }
 
-fn as_field_error(e: npass_core::Error) -> Result<npass_core::Error, npass_core::Error> {
+pub(super) fn as_field_error(e: npass_core::Error) -> Result<npass_core::Error, npass_core::Error> {
     Ok(match e {
         npass_core::Error::NotFound => npass_core::Error::invalid("national_id", "role-no-citizen"),
         npass_core::Error::Forbidden("level") => npass_core::Error::invalid("", "role-level"),

@@ -216,6 +216,8 @@ pub async fn resume(State(st): State<AppState>, ctx: Ctx, raw: RawQuery) -> Page
 
 /// What a parked request needs next, as the browser's session allows.
 async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) -> PageResult {
+    let mut req = req.clone();
+    let req = &mut req;
     let session = ctx.auth.as_ref().map(|a| &a.session);
     let next = st
         .core
@@ -254,6 +256,23 @@ async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) 
                 &req.id,
                 continue_url(&req.id),
                 "/login/saml/consent",
+            )
+            .await?
+        }
+        (SamlNext::Choose, Some(a)) => {
+            let e = st
+                .core
+                .registry
+                .eservice(&req.client_id)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            super::acting::context_page(
+                st,
+                ctx,
+                a,
+                &e,
+                &req.id,
+                ("/login/saml/context", "/login/saml/consent"),
             )
             .await?
         }
@@ -327,6 +346,23 @@ pub async fn consent(
         return Ok(post_page(&st, &ctx, service, p));
     }
     step(&st, &ctx, &req, true).await
+}
+
+/// `POST /login/saml/context`: whom the citizen logs in for; then the request goes on.
+pub async fn choose(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    WebForm(f): WebForm<super::acting::ContextForm>,
+) -> PageResult {
+    let Some(a) = &ctx.auth else {
+        return Ok(to_login(&continue_url(&f.req), false));
+    };
+    let mut req = st.core.saml.parked(&f.req).await.map_err(|e| ctx.fail(e))?;
+    match st.core.saml.choose(&mut req, &a.session, &f.choice).await {
+        Ok(()) => step(&st, &ctx, &req, false).await,
+        Err(npass_core::Error::Forbidden("context")) => Ok(super::acting::refused(&st, &ctx)),
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 pub async fn post_js() -> Response {
