@@ -251,7 +251,12 @@ impl Contexts {
     /// Resolves `acting` for `account_id` at `e` now: `Forbidden("context")` when the
     /// e-service does not take it, the person does not (or no longer) represent the
     /// organisation, or the mandate is not (or no longer) theirs and usable there.
-    pub async fn resolve(&self, account_id: &str, e: &EService, acting: &Acting) -> Result<Context> {
+    pub async fn resolve(
+        &self,
+        account_id: &str,
+        e: &EService,
+        acting: &Acting,
+    ) -> Result<Context> {
         let p = e.contexts;
         let refused = Err(Error::Forbidden("context"));
         match acting {

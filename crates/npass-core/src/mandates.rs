@@ -190,7 +190,11 @@ impl Mandates {
         let (mut mine, mut given) = (Vec::new(), Vec::new());
         for m in all {
             let holds = *m.representative == *account_id;
-            let other = if holds { &m.mandator } else { &m.representative };
+            let other = if holds {
+                &m.mandator
+            } else {
+                &m.representative
+            };
             let Some(other) = self.accounts.account_by_id(other).await? else {
                 continue;
             };

@@ -996,8 +996,11 @@ pub trait MandateStore: Send + Sync {
     -> Result<bool>;
 
     /// The unexpired mandates `account_id` gave or holds, oldest first.
-    async fn mandates_of(&self, account_id: &str, now: i64)
-    -> Result<Vec<crate::mandates::Mandate>>;
+    async fn mandates_of(
+        &self,
+        account_id: &str,
+        now: i64,
+    ) -> Result<Vec<crate::mandates::Mandate>>;
 
     /// What `account_id` chose last at `client_id` (`Acting::value`).
     async fn acting_choice(&self, account_id: &str, client_id: &str) -> Result<Option<String>>;

@@ -106,7 +106,13 @@ impl MandateStore for SqlStore {
         .await
     }
 
-    async fn mandate_end(&self, id: &str, by: &str, audit: &[AuditEvent], now: i64) -> Result<bool> {
+    async fn mandate_end(
+        &self,
+        id: &str,
+        by: &str,
+        audit: &[AuditEvent],
+        now: i64,
+    ) -> Result<bool> {
         self.mandate_change(
             "DELETE FROM mandates WHERE id = $1 AND (mandator = $2 OR representative = $2)",
             args![id, by],

@@ -5,8 +5,8 @@
 //! its entity id is also the row's `entity_id` column, unique, to find it by issuer.
 
 use data_encoding::BASE64;
-use npass_core::error::{Error, Result};
 use npass_core::acting::ContextPolicy;
+use npass_core::error::{Error, Result};
 use npass_core::model::Level;
 use npass_core::relying::{ClientAuth, EService, OidcClient, Protocol, SamlSp, SigningAlg};
 use serde::{Deserialize, Serialize};

@@ -1251,9 +1251,15 @@ mod oidc {
     ) {
         let request = parked(&format!("q-{}", g.id));
         s.auth_request_put(&request).await.unwrap();
-        s.code_put(&auth_code(&g.id), &request.id, None, std::slice::from_ref(ev), now)
-            .await
-            .unwrap();
+        s.code_put(
+            &auth_code(&g.id),
+            &request.id,
+            None,
+            std::slice::from_ref(ev),
+            now,
+        )
+        .await
+        .unwrap();
         assert!(s.grant_put(g, first, ev, now).await.unwrap());
     }
 
@@ -1382,15 +1388,27 @@ mod oidc {
         let ev = event("oidc.authorized", Some("a1"), None, json!({}));
         let consent = event("oidc.consent", Some("a1"), None, json!({}));
         s.auth_request_put(&parked("q1")).await.unwrap();
-        s.code_put(&auth_code("c1"), "q1", Some(&consent), std::slice::from_ref(&ev), 1)
-            .await
-            .unwrap();
+        s.code_put(
+            &auth_code("c1"),
+            "q1",
+            Some(&consent),
+            std::slice::from_ref(&ev),
+            1,
+        )
+        .await
+        .unwrap();
         // The consent's audit row is appended, then the code collides: all of it rolls back.
         s.auth_request_put(&parked("q2")).await.unwrap();
         assert!(
-            s.code_put(&auth_code("c1"), "q2", Some(&consent), std::slice::from_ref(&ev), 2)
-                .await
-                .is_err()
+            s.code_put(
+                &auth_code("c1"),
+                "q2",
+                Some(&consent),
+                std::slice::from_ref(&ev),
+                2
+            )
+            .await
+            .is_err()
         );
         assert!(s.auth_request("q2").await.unwrap().is_some(), "rolled back");
         // This process and the other take turns.
@@ -1434,7 +1452,9 @@ mod oidc {
         let mut second = code.clone();
         second.code_hash = "ch2".into();
         assert_eq!(
-            s.code_put(&second, "q1", None, std::slice::from_ref(&ev), 1).await.unwrap_err(),
+            s.code_put(&second, "q1", None, std::slice::from_ref(&ev), 1)
+                .await
+                .unwrap_err(),
             npass_core::Error::NotFound
         );
         assert_eq!(s.code_redeem("ch2", 2).await.unwrap(), Redeemed::Unknown);
@@ -1700,7 +1720,9 @@ mod oidc {
         spent.id = t(10, "spent");
         s.auth_request_put(&spent).await.unwrap();
         let code = auth_code(&t(10, "code"));
-        s.code_put(&code, &spent.id, None, std::slice::from_ref(&ev), 10).await.unwrap();
+        s.code_put(&code, &spent.id, None, std::slice::from_ref(&ev), 10)
+            .await
+            .unwrap();
         let g = GrantRecord {
             id: t(10, "grant"),
             ..grant("x", "s1")
@@ -2061,7 +2083,8 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
         .await
         .unwrap();
     assert!(matches!(
-        s.saml_answered("r1", &p("es_tax", 21), None, std::slice::from_ref(&ev), 21).await,
+        s.saml_answered("r1", &p("es_tax", 21), None, std::slice::from_ref(&ev), 21)
+            .await,
         Err(npass_core::Error::NotFound)
     ));
     assert!(s.saml_request("r1").await.unwrap().is_none());
@@ -2071,9 +2094,15 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
     })
     .await
     .unwrap();
-    s.saml_answered("r2", &p("es_social", 22), None, std::slice::from_ref(&ev), 22)
-        .await
-        .unwrap();
+    s.saml_answered(
+        "r2",
+        &p("es_social", 22),
+        None,
+        std::slice::from_ref(&ev),
+        22,
+    )
+    .await
+    .unwrap();
     let who: Vec<String> = s
         .saml_participants("c1")
         .await

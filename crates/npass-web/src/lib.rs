@@ -162,8 +162,8 @@ fn finish(app: Router<AppState>, state: AppState) -> Router {
 /// Every route of the citizen-facing site.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        account, acting, app, appapi, esign, login, oidc, orgs, passkey, password, pwa, register, roles,
-        saml, saml_logout, twostep,
+        account, acting, app, appapi, esign, login, oidc, orgs, passkey, password, pwa, register,
+        roles, saml, saml_logout, twostep,
     };
     let app = Router::new()
         .route("/", get(routes::home))

@@ -9,9 +9,9 @@ use super::Federation;
 use super::{
     AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, Prompt, join_scope, split_scope,
 };
+use crate::acting::Acting;
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::acting::Acting;
 use crate::login::Client;
 use crate::model::{Level, Session};
 use crate::relying::EService;
@@ -558,10 +558,17 @@ impl Federation {
     /// The citizen chose whom to log in for (a form value, `Acting::value`): resolved against
     /// the register and the mandates now, remembered for this e-service, kept on the parked
     /// request. `Forbidden("context")`, changing nothing, for a choice not theirs to make.
-    pub async fn choose(&self, req: &mut AuthRequest, session: &Session, value: &str) -> Result<()> {
+    pub async fn choose(
+        &self,
+        req: &mut AuthRequest,
+        session: &Session,
+        value: &str,
+    ) -> Result<()> {
         let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
         let e = self.registry.eservice(&req.client_id).await?;
-        self.contexts.choose(&session.account_id, &e, &acting).await?;
+        self.contexts
+            .choose(&session.account_id, &e, &acting)
+            .await?;
         req.acting = Some(acting);
         if self.requests.auth_request_update(req).await? {
             Ok(())

@@ -861,7 +861,9 @@ impl Federation {
             .context_of(&e, &account, acting.as_ref())
             .await
             .map_err(|err| match err.error {
-                OAuthCode::InvalidGrant => OAuthError::new(OAuthCode::InvalidToken, err.description),
+                OAuthCode::InvalidGrant => {
+                    OAuthError::new(OAuthCode::InvalidToken, err.description)
+                }
                 _ => err,
             })?;
         Ok((e, account, scope, context))

@@ -682,10 +682,17 @@ impl Saml {
     /// The citizen chose whom to log in for (`Acting::value`): resolved now, remembered for
     /// this service, kept on the parked request; `Forbidden("context")`, changing nothing, for
     /// a choice not theirs to make.
-    pub async fn choose(&self, req: &mut SamlRequest, session: &Session, value: &str) -> Result<()> {
+    pub async fn choose(
+        &self,
+        req: &mut SamlRequest,
+        session: &Session,
+        value: &str,
+    ) -> Result<()> {
         let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
         let e = self.registry.eservice(&req.client_id).await?;
-        self.contexts.choose(&session.account_id, &e, &acting).await?;
+        self.contexts
+            .choose(&session.account_id, &e, &acting)
+            .await?;
         req.acting = Some(acting);
         if self.store.saml_request_update(req).await? {
             Ok(())
@@ -794,7 +801,9 @@ impl Saml {
         let context = match self.contexts.resolve(&person.id, &e, &acting).await {
             Ok(c) => c,
             // Ended meanwhile, or never theirs: refused, never an assertion for the person.
-            Err(Error::Forbidden(_)) => return self.refuse(req, "Responder", "RequestDenied").await,
+            Err(Error::Forbidden(_)) => {
+                return self.refuse(req, "Responder", "RequestDenied").await;
+            }
             Err(err) => return Err(err),
         };
         // A mandate's assertion is about the mandator; the person is its ActingPerson.

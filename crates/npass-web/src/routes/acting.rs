@@ -292,7 +292,12 @@ pub async fn accept(
     FreshLogin(a): FreshLogin,
     WebForm(f): WebForm<MandateId>,
 ) -> PageResult {
-    match st.core.mandates.accept(&a.session, &f.id, &ctx.client).await {
+    match st
+        .core
+        .mandates
+        .accept(&a.session, &f.id, &ctx.client)
+        .await
+    {
         Ok(_) => Ok(see_other("/account/mandates?done=mandate-accepted")),
         Err(npass_core::Error::Forbidden("level")) => {
             let e = npass_core::Error::invalid("", "mandate-level");

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod acting;
 mod admin_api;
 mod app;
 mod cluster;

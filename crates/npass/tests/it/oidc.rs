@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::harness::*;
 
-const CB: &str = "https://tax.example.md/callback";
+pub(crate) const CB: &str = "https://tax.example.md/callback";
 
 pub struct Service {
     pub id: String,
@@ -69,7 +69,7 @@ pub(crate) async fn delivered(
 }
 
 /// Answers the consent page, when that is where the browser is, with "allow"; follows on.
-async fn allow_if_asked(b: &mut Browser, r: Resp) -> Resp {
+pub(crate) async fn allow_if_asked(b: &mut Browser, r: Resp) -> Resp {
     if r.status == 200 && r.body.contains("name=\"decision\"") {
         let req = field_value(&r.body, "req").unwrap();
         let c = b
@@ -128,14 +128,14 @@ pub(crate) fn authorize_path(s: &Service, p: &Pkce, extra: &[(&str, &str)]) -> S
     path
 }
 
-fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(url: &str) -> std::collections::HashMap<String, String> {
     let q = url.split_once('?').map(|x| x.1).unwrap_or("");
     form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
 /// Follows the browser through /authorize until it is sent back to the e-service (or to a
 /// page it must act on). Returns the last response.
-async fn follow(b: &mut Browser, mut r: Resp) -> Resp {
+pub(crate) async fn follow(b: &mut Browser, mut r: Resp) -> Resp {
     for _ in 0..10 {
         let loc = r.location();
         if r.status != 303
@@ -150,7 +150,7 @@ async fn follow(b: &mut Browser, mut r: Resp) -> Resp {
     r
 }
 
-async fn go(b: &mut Browser, path: &str) -> Resp {
+pub(crate) async fn go(b: &mut Browser, path: &str) -> Resp {
     let r = b.get(path).await;
     follow(b, r).await
 }

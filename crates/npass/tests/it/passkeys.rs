@@ -43,11 +43,16 @@ pub(crate) async fn options(
 
 /// ION registered, with two-step, logged in with password and code (substantial).
 pub(crate) async fn ion_at_substantial(app: &TestApp) -> (Browser, Vec<u8>) {
-    let mut b = registered(app, &ION).await;
-    login(&mut b, &ION, "").await.status(303);
+    at_substantial(app, &ION).await
+}
+
+/// `who` registered, with two-step, logged in with password and code (substantial).
+pub(crate) async fn at_substantial(app: &TestApp, who: &Person) -> (Browser, Vec<u8>) {
+    let mut b = registered(app, who).await;
+    login(&mut b, who, "").await.status(303);
     let (secret, _) = activate_two_step(app, &mut b).await;
     app.clock.advance_secs(30);
-    let r = login(&mut b, &ION, &app.code(&secret)).await;
+    let r = login(&mut b, who, &app.code(&secret)).await;
     assert_eq!((r.status, r.location()), (303, "/account".to_string()));
     (b, secret)
 }

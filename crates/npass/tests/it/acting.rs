@@ -1,0 +1,729 @@
+//! Acting for another (design note 0019): a representative logs in for an organisation, a
+//! citizen gives a mandate and the representative logs in for them, through the chooser at
+//! login; the tokens and assertions say so (`org`, `act`, the mandator as subject, SAML's
+//! structured attributes); everything ended, expired or never given is refused at every use.
+
+use npass_core::login::Client;
+use npass_core::model::{Level, Session};
+use npass_core::national_id::md_check_digit;
+use npass_core::oidc::jwt::verify_own;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::oidc::{
+    CB, Service, allow_if_asked, authorize_path, follow, go, jwks, pkce, query_of, redeem, refresh,
+    service, userinfo,
+};
+use crate::operator::{npass, run};
+use crate::passkeys::{at_substantial, ion_at_substantial};
+
+async fn session_of(app: &TestApp, b: &Browser) -> Session {
+    let secret = b.cookies.get("__Host-npass").cloned().unwrap();
+    app.core.logins.session(&secret).await.unwrap().unwrap()
+}
+
+async fn cli(app: &TestApp, args: &[&str]) -> (i32, Value, String) {
+    let mut c = npass(app);
+    c.args(args);
+    let (code, out, err) = run(c, "").await;
+    (code, serde_json::from_str(&out).unwrap_or(Value::Null), err)
+}
+
+fn idno(body: &str) -> String {
+    format!("{body}{}", md_check_digit(body).unwrap())
+}
+
+/// Posts the chooser's answer `choice` for the page `page`.
+async fn choose(b: &mut Browser, page: &Resp, action: &str, choice: &str) -> Resp {
+    let req = field_value(&page.body, "req").unwrap();
+    b.post_raw(
+        action,
+        &[("csrf", &page.csrf()), ("req", &req), ("choice", choice)],
+    )
+    .await
+}
+
+/// From the chooser `page`, `choice`, then consent if asked: the code the e-service receives.
+async fn code_choosing(b: &mut Browser, page: &Resp, choice: &str) -> String {
+    let r = choose(b, page, "/authorize/context", choice).await;
+    let r = follow(b, r).await;
+    let r = allow_if_asked(b, r).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loc = r.location();
+    assert!(loc.starts_with(CB), "{loc}");
+    query_of(&loc)
+        .get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("no code in {loc}"))
+}
+
+/// A request parked at `path` (which asks for a new login): the login page it shows, and the
+/// request's id.
+async fn park(app: &TestApp, b: &mut Browser, path: &str) -> (Resp, String) {
+    // The session must be older than the request for `prompt=login` to ask again.
+    app.clock.advance_secs(1);
+    let mut page = b.get(path).await;
+    if page.status == 303 {
+        page = b.get(&page.location()).await;
+    }
+    let next = page.login_next();
+    let id = next.rsplit_once("req=").map(|x| x.1.to_owned()).unwrap();
+    (page, id)
+}
+
+/// Tokens for `code`, with the ID token's claims verified.
+async fn tokens(app: &TestApp, s: &Service, code: &str, p: &crate::oidc::Pkce) -> (Value, Value) {
+    let (status, t) = redeem(app, s, code, p).await;
+    assert_eq!(status, 200, "{t}");
+    let id = verify_own(t["id_token"].as_str().unwrap(), &jwks(app).await, "JWT").unwrap();
+    (t, id)
+}
+
+/// The `sub` `b`'s citizen has at `s` when logging in for themselves.
+async fn own_sub(app: &TestApp, b: &mut Browser, s: &Service) -> String {
+    let p = pkce();
+    let r = go(b, &authorize_path(s, &p, &[("scope", "openid")])).await;
+    let code = if r.status == 200 && r.body.contains("name=\"choice\"") {
+        code_choosing(b, &r, "myself").await
+    } else {
+        let r = allow_if_asked(b, r).await;
+        query_of(&r.location()).get("code").cloned().unwrap()
+    };
+    let (_, id) = tokens(app, s, &code, &p).await;
+    assert!(id.get("act").is_none(), "{id}");
+    id["sub"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
+    let app = TestApp::start().await;
+    let tax = service(&app, Level::Low, &["openid", "profile"], false).await;
+    let plain = service(&app, Level::Low, &["openid"], false).await;
+    // The operator lets the Tax portal take logins for organisations; a required context it
+    // does not take is refused and changes nothing.
+    let (code, v, err) = cli(
+        &app,
+        &["eservice", "contexts", &tax.id, "--organizations", "true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["contexts"]["organizations"], true);
+    let (code, _, err) = cli(
+        &app,
+        &["eservice", "contexts", &tax.id, "--require", "mandator"],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("require"), "{err}");
+    assert!(
+        app.core
+            .registry
+            .eservice(&tax.id)
+            .await
+            .unwrap()
+            .contexts
+            .require
+            .is_none()
+    );
+
+    let (ion, _) = ion_at_substantial(&app).await;
+    let admin = session_of(&app, &ion).await;
+    let (org, other) = (idno("100360001234"), idno("100360009876"));
+    for (n, name, admin_of) in [(&org, "Moldcarton SRL", true), (&other, "Alta SA", false)] {
+        let mut args = vec!["org", "add", "--idno", n, "--name", name];
+        if admin_of {
+            args.extend(["--admin", ION.national_id]);
+        }
+        let (code, _, err) = cli(&app, &args).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut ana = registered(&app, &ANA).await;
+    login(&mut ana, &ANA, "").await.status(303);
+    let client = Client::default();
+    app.core
+        .orgs
+        .name_representative(
+            &admin,
+            &org,
+            ANA.national_id,
+            &["accountant".into()],
+            None,
+            &client,
+        )
+        .await
+        .unwrap();
+    let ana_sub = own_sub(&app, &mut ana, &tax).await;
+
+    // Ana's login at the Tax portal asks whom for: herself or the organisation she represents.
+    let p = pkce();
+    let page = go(&mut ana, &authorize_path(&tax, &p, &[])).await;
+    page.status(200)
+        .has("Whom are you logging in for?")
+        .has("Moldcarton SRL")
+        .has("accountant")
+        .has("For myself")
+        .lacks("Alta SA");
+    // Forged answers: an organisation she does not represent, a made-up mandate, nonsense.
+    // Refused, and the request still waits for her choice.
+    for forged in [
+        format!("org:NTRMD-{other}"),
+        "mandate:0123456789".into(),
+        "org:".into(),
+        "everyone".into(),
+    ] {
+        choose(&mut ana, &page, "/authorize/context", &forged)
+            .await
+            .status(403)
+            .has("Nothing was changed");
+    }
+    let req = field_value(&page.body, "req").unwrap();
+    ana.get(&format!("/authorize/continue?req={req}"))
+        .await
+        .status(200)
+        .has("Whom are you logging in for?");
+
+    // For the organisation: the tokens name it, with her role in it, and her in `act`.
+    let code = code_choosing(&mut ana, &page, &format!("org:NTRMD-{org}")).await;
+    let (t, id) = tokens(&app, &tax, &code, &p).await;
+    let want_org = json!({"id": format!("NTRMD-{org}"), "number": org, "name": "Moldcarton SRL",
+                          "roles": ["accountant"]});
+    assert_eq!(id["org"], want_org);
+    assert_eq!(id["act"], json!({"sub": ana_sub}));
+    assert_eq!(id["sub"], ana_sub.as_str());
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let (status, info) = userinfo(&app, &at).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["org"], want_org);
+    assert_eq!(info["act"]["sub"], ana_sub.as_str());
+    assert_eq!(info["given_name"], "Ana");
+
+    // Remembered: the next chooser has the organisation ticked, and prompt=none uses it.
+    let p2 = pkce();
+    go(&mut ana, &authorize_path(&tax, &p2, &[]))
+        .await
+        .status(200)
+        .has(&format!("value=\"org:NTRMD-{org}\" checked"));
+    let p3 = pkce();
+    let r = go(&mut ana, &authorize_path(&tax, &p3, &[("prompt", "none")])).await;
+    let silent = query_of(&r.location()).get("code").cloned().unwrap();
+    let (_, id3) = tokens(&app, &tax, &silent, &p3).await;
+    assert_eq!(id3["org"]["id"], format!("NTRMD-{org}"));
+
+    // A code made before the withdrawal, inside the same session: redeemed after it, refused.
+    let p4 = pkce();
+    let page4 = go(&mut ana, &authorize_path(&tax, &p4, &[])).await;
+    let late = code_choosing(&mut ana, &page4, &format!("org:NTRMD-{org}")).await;
+    let fresh = Session {
+        auth_time: app.now(),
+        ..admin.clone()
+    };
+    app.core
+        .orgs
+        .withdraw(&fresh, &org, ANA.national_id, &client)
+        .await
+        .unwrap();
+    let (status, e) = redeem(&app, &tax, &late, &p4).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    // The tokens given before no longer speak for the organisation.
+    let (status, e) = userinfo(&app, &at).await;
+    assert_eq!(status, 401, "{e}");
+    let (status, e) = refresh(&app, &tax, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    // prompt=none cannot fall back on the remembered organisation either: no chooser is
+    // left (she represents nothing), so the login is for herself.
+    let p5 = pkce();
+    let r = go(&mut ana, &authorize_path(&tax, &p5, &[("prompt", "none")])).await;
+    let own = query_of(&r.location()).get("code").cloned().unwrap();
+    let (_, id5) = tokens(&app, &tax, &own, &p5).await;
+    assert!(
+        id5.get("org").is_none() && id5.get("act").is_none(),
+        "{id5}"
+    );
+
+    // An e-service that takes no organisation logins never shows the chooser, and a forged
+    // choice for its request is refused.
+    app.core
+        .orgs
+        .name_representative(&fresh, &org, ANA.national_id, &[], None, &client)
+        .await
+        .unwrap();
+    let p6 = pkce();
+    let r = go(&mut ana, &authorize_path(&plain, &p6, &[])).await;
+    let r = allow_if_asked(&mut ana, r).await;
+    assert!(r.location().starts_with(CB), "{}", r.body);
+    let p7 = pkce();
+    let (parked, req7) = park(
+        &app,
+        &mut ana,
+        &authorize_path(&plain, &p7, &[("prompt", "login")]),
+    )
+    .await;
+    let f = ana
+        .post_raw(
+            "/authorize/context",
+            &[
+                ("csrf", &parked.csrf()),
+                ("req", &req7),
+                ("choice", &format!("org:NTRMD-{org}")),
+            ],
+        )
+        .await;
+    f.status(403);
+
+    // Every act is in the trail with its real actor: Ana's logins name the organisation.
+    let ana_id = session_of(&app, &ana).await.account_id;
+    let trail = app
+        .core
+        .credentials
+        .history(&ana_id, &["oidc.authorized"], 20)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.event.detail["acting"]["org"] == format!("NTRMD-{org}")),
+        "{trail:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
+    let app = TestApp::start().await;
+    let social = service(&app, Level::Low, &["openid", "profile"], false).await;
+    let tax = service(&app, Level::Low, &["openid", "profile"], false).await;
+    let (code, _, err) = cli(
+        &app,
+        &["eservice", "contexts", &social.id, "--mandates", "true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    // Ion gives the mandate, Ana holds it; both with the verification code.
+    let (mut ion, _) = ion_at_substantial(&app).await;
+    let (mut ana, _) = at_substantial(&app, &ANA).await;
+    let ion_sub = own_sub(&app, &mut ion, &social).await;
+    let ana_sub = own_sub(&app, &mut ana, &social).await;
+    let ana_tax_sub = own_sub(&app, &mut ana, &tax).await;
+
+    let day =
+        |days: i64| npass_core::clock::format_utc(app.now() + days * 86_400_000)[..10].to_owned();
+    let page = ion.get("/account/mandates").await;
+    page.status(200)
+        .has("Give a mandate")
+        .has(&social.id)
+        .lacks(&tax.id);
+    // Refused at the field, nothing given: to himself, at an e-service that takes no
+    // delegated logins, without an e-service, ending in the past or after more than a year.
+    for (who, svc, until, says) in [
+        (ION.national_id, social.id.as_str(), day(30), "to yourself"),
+        (
+            ANA.national_id,
+            tax.id.as_str(),
+            day(30),
+            "Choose at least one",
+        ),
+        (ANA.national_id, "", day(30), "Choose at least one"),
+        (
+            ANA.national_id,
+            social.id.as_str(),
+            day(-2),
+            "in the future",
+        ),
+        (
+            ANA.national_id,
+            social.id.as_str(),
+            day(400),
+            "at most a year",
+        ),
+        (
+            ANA.national_id,
+            social.id.as_str(),
+            "soon".into(),
+            "as a date",
+        ),
+        (
+            "2002003004015",
+            social.id.as_str(),
+            day(30),
+            "identification number",
+        ),
+    ] {
+        let mut fields = vec![("national_id", who), ("until", until.as_str())];
+        if !svc.is_empty() {
+            fields.push(("service", svc));
+        }
+        let r = ion
+            .submit("/account/mandates", "/account/mandates", &fields)
+            .await;
+        r.status(400).has(says);
+    }
+    assert!(
+        app.core
+            .mandates
+            .of(&session_of(&app, &ion).await.account_id)
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
+    let until = day(30);
+    let r = ion
+        .submit(
+            "/account/mandates",
+            "/account/mandates",
+            &[
+                ("national_id", ANA.national_id),
+                ("service", &social.id),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    ion.get(&r.location())
+        .await
+        .has("The mandate was given")
+        .has("Ana Rusu")
+        .has("waiting for them to accept");
+
+    // Offered, not accepted: no login for Ion yet.
+    let p0 = pkce();
+    let r = go(&mut ana, &authorize_path(&social, &p0, &[])).await;
+    assert!(!r.body.contains("name=\"choice\""), "{}", r.body);
+    // Ana accepts from her page.
+    let mine = ana.get("/account/mandates").await;
+    mine.status(200)
+        .has("Ion Popescu")
+        .has("waiting for you to accept");
+    let id = field_value(&mine.body, "id").unwrap();
+    let r = ana
+        .submit(
+            "/account/mandates",
+            "/account/mandates/accept",
+            &[("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    ana.get(&r.location()).await.has("The mandate was accepted");
+
+    // Ana logs in at the Social portal for Ion: the subject is Ion's, she is `act`.
+    let p = pkce();
+    let page = go(&mut ana, &authorize_path(&social, &p, &[])).await;
+    page.status(200).has("Ion Popescu").has("For myself");
+    let code = code_choosing(&mut ana, &page, &format!("mandate:{id}")).await;
+    let (t, idt) = tokens(&app, &social, &code, &p).await;
+    assert_eq!(idt["sub"], ion_sub.as_str());
+    assert_eq!(idt["act"], json!({"sub": ana_sub}));
+    assert!(idt.get("org").is_none());
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let (status, info) = userinfo(&app, &at).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["sub"], ion_sub.as_str());
+    assert_eq!(info["given_name"], "Ion");
+    assert_eq!(info["act"]["sub"], ana_sub.as_str());
+    // Ion's history says who acted for him, where.
+    let ion_id = session_of(&app, &ion).await.account_id;
+    let ana_id = session_of(&app, &ana).await.account_id;
+    let used = app
+        .core
+        .credentials
+        .history(&ion_id, &["mandates.used"], 5)
+        .await
+        .unwrap();
+    assert_eq!(used.len(), 1);
+    assert_eq!(used[0].event.detail["by"], ana_id.to_string());
+    ion.get("/account")
+        .await
+        .has("Someone logged in for you with your mandate");
+
+    // The Tax portal takes no delegated logins: no chooser, no `act`, and a forged choice
+    // for its request is refused.
+    let p2 = pkce();
+    let r = go(&mut ana, &authorize_path(&tax, &p2, &[])).await;
+    let r = allow_if_asked(&mut ana, r).await;
+    let c2 = query_of(&r.location()).get("code").cloned().unwrap();
+    let (_, id2) = tokens(&app, &tax, &c2, &p2).await;
+    assert_eq!(id2["sub"], ana_tax_sub.as_str());
+    assert!(id2.get("act").is_none(), "{id2}");
+    let p3 = pkce();
+    let (parked, req3) = park(
+        &app,
+        &mut ana,
+        &authorize_path(&tax, &p3, &[("prompt", "login")]),
+    )
+    .await;
+    ana.post_raw(
+        "/authorize/context",
+        &[
+            ("csrf", &parked.csrf()),
+            ("req", &req3),
+            ("choice", &format!("mandate:{id}")),
+        ],
+    )
+    .await
+    .status(403);
+
+    // Ion ends it: the tokens stop speaking for him at once; no more choice at login.
+    let page = ion.get("/account/mandates").await;
+    let r = ion
+        .submit(
+            "/account/mandates",
+            "/account/mandates/end",
+            &[("id", &field_value(&page.body, "id").unwrap())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (status, _) = userinfo(&app, &at).await;
+    assert_eq!(status, 401);
+    let (status, e) = refresh(&app, &social, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let p4 = pkce();
+    let r = go(&mut ana, &authorize_path(&social, &p4, &[])).await;
+    assert!(!r.body.contains("name=\"choice\""), "{}", r.body);
+    let ended = app
+        .core
+        .credentials
+        .history(&ana_id, &["mandates.ended"], 5)
+        .await
+        .unwrap();
+    assert_eq!(ended[0].event.detail["by"], ion_id.to_string());
+
+    // A mandate for half an hour works now and not after: expired, it is neither offered nor
+    // taken when forged.
+    let ion_s = Session {
+        auth_time: app.now(),
+        ..session_of(&app, &ion).await
+    };
+    let ana_s = Session {
+        auth_time: app.now(),
+        ..session_of(&app, &ana).await
+    };
+    let client = Client::default();
+    let m = app
+        .core
+        .mandates
+        .offer(
+            &ion_s,
+            ANA.national_id,
+            &[social.id.clone()],
+            app.now() + 30 * 60_000,
+            &client,
+        )
+        .await
+        .unwrap();
+    app.core
+        .mandates
+        .accept(&ana_s, &m.id, &client)
+        .await
+        .unwrap();
+    let p5 = pkce();
+    go(&mut ana, &authorize_path(&social, &p5, &[]))
+        .await
+        .status(200)
+        .has("Ion Popescu");
+    app.clock.advance_secs(40 * 60);
+    let p6 = pkce();
+    let (parked, req6) = park(
+        &app,
+        &mut ana,
+        &authorize_path(&social, &p6, &[("prompt", "login")]),
+    )
+    .await;
+    ana.post_raw(
+        "/authorize/context",
+        &[
+            ("csrf", &parked.csrf()),
+            ("req", &req6),
+            ("choice", &format!("mandate:{}", m.id)),
+        ],
+    )
+    .await
+    .status(403);
+}
+
+/// SAML: a service taking organisation logins gets MPass's IDNO/CompanyName for the chosen
+/// organisation plus the structured attributes; a representation withdrawn between the choice
+/// and the answer gets `RequestDenied`, never an assertion for the person.
+#[tokio::test]
+async fn saml_services_read_the_organisation_context() {
+    use crate::saml::{decide, post_request, posted, real_time, sp, sp_run};
+    let app = TestApp::start().await;
+    real_time(&app);
+    let cabinet = sp(
+        &app,
+        "cabinet",
+        json!({"display": "Business cabinet"}),
+        &[
+            "--attribute",
+            "FirstName",
+            "--attribute",
+            "IDNO",
+            "--attribute",
+            "CompanyName",
+        ],
+    )
+    .await;
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "eservice",
+            "contexts",
+            &cabinet.client_id,
+            "--organizations",
+            "true",
+            "--require",
+            "organization",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (ion, _) = ion_at_substantial(&app).await;
+    let admin = Session {
+        auth_time: app.now(),
+        ..session_of(&app, &ion).await
+    };
+    let org = idno("100360001234");
+    let (code, _, err) = cli(
+        &app,
+        &["org", "add", "--idno", &org, "--name", "Moldcarton SRL"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "org",
+            "add",
+            "--idno",
+            &org,
+            "--name",
+            "Moldcarton SRL",
+            "--admin",
+            ION.national_id,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let client = Client::default();
+
+    // Ana represents nobody yet: the service requires an organisation, so she can only go back.
+    let mut ana = registered(&app, &ANA).await;
+    let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let at_login = ana.get(&r.location()).await;
+    let next = at_login.login_next();
+    let r = ana
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &at_login.csrf()),
+                ("national_id", ANA.national_id),
+                ("password", ANA.password),
+                ("code", ""),
+                ("next", &next),
+            ],
+        )
+        .await;
+    let page = ana.get(&r.location()).await;
+    page.status(200)
+        .has("accepts only logins for an organisation")
+        .lacks("name=\"choice\"");
+    // "For myself" forged: refused.
+    choose(&mut ana, &page, "/login/saml/context", "myself")
+        .await
+        .status(403);
+
+    // Named a representative, she chooses the organisation; withdrawn before she agrees to
+    // share her details, the service gets RequestDenied, never an assertion for her.
+    app.core
+        .orgs
+        .name_representative(
+            &admin,
+            &org,
+            ANA.national_id,
+            &["signatory".into()],
+            None,
+            &client,
+        )
+        .await
+        .unwrap();
+    let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let page = ana.get(&r.location()).await;
+    page.status(200).has("Moldcarton SRL").lacks("For myself");
+    let consent = choose(
+        &mut ana,
+        &page,
+        "/login/saml/context",
+        &format!("org:NTRMD-{org}"),
+    )
+    .await;
+    consent.status(200).has("name=\"decision\"");
+    app.core
+        .orgs
+        .withdraw(&admin, &org, ANA.national_id, &client)
+        .await
+        .unwrap();
+    let r = decide(&mut ana, &consent, "allow").await;
+    let (response, _) = posted(&r);
+    let v = sp_run(
+        &cabinet.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(v.to_string().contains("RequestDenied"), "{v}");
+
+    // Named again, she logs in for it: MPass's attributes and the structured ones.
+    app.core
+        .orgs
+        .name_representative(
+            &admin,
+            &org,
+            ANA.national_id,
+            &["signatory".into()],
+            None,
+            &client,
+        )
+        .await
+        .unwrap();
+    let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
+    let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let page = ana.get(&r.location()).await;
+    page.status(200).has("Moldcarton SRL");
+    let consent = choose(
+        &mut ana,
+        &page,
+        "/login/saml/context",
+        &format!("org:NTRMD-{org}"),
+    )
+    .await;
+    let r = decide(&mut ana, &consent, "allow").await;
+    let (response, _) = posted(&r);
+    let v = sp_run(
+        &cabinet.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await;
+    assert_eq!(v["valid"], true, "{v}");
+    let a = &v["attributes"];
+    assert_eq!(a["IDNO"], json!([org]));
+    assert_eq!(a["CompanyName"], json!(["Moldcarton SRL"]));
+    assert_eq!(
+        a["npass:OrganizationIdentifier"],
+        json!([format!("NTRMD-{org}")])
+    );
+    assert_eq!(a["npass:OrganizationRole"], json!(["signatory"]));
+    assert_eq!(a["npass:ActingPerson"].as_array().map(Vec::len), Some(1));
+    assert_eq!(a["FirstName"], json!(["Ana"]));
+}
