@@ -319,3 +319,48 @@ fn roles_in(m: &crate::orgs::Membership) -> Vec<String> {
         MemberKind::Representative => m.roles.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_read_back_as_written_and_nothing_else_reads() {
+        for a in [
+            Acting::Myself,
+            Acting::Organization {
+                org_id: "NTRMD-1003600012344".into(),
+            },
+            Acting::Mandator {
+                mandate_id: "0192abc".into(),
+            },
+        ] {
+            assert_eq!(Acting::parse(&a.value()), Some(a));
+        }
+        for bad in ["", "me", "org:", "mandate:", "org:a b", "org:\u{e9}", "x:y"] {
+            assert_eq!(Acting::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Acting::parse(&format!("org:{}", "9".repeat(101))), None);
+    }
+
+    #[test]
+    fn a_required_context_must_be_one_taken() {
+        let p = |organizations, mandates, require| ContextPolicy {
+            organizations,
+            mandates,
+            require,
+        };
+        assert!(p(false, false, None).valid());
+        assert!(p(true, false, Some(Required::Organization)).valid());
+        assert!(!p(false, true, Some(Required::Organization)).valid());
+        assert!(!p(true, false, Some(Required::Mandator)).valid());
+        assert!(p(true, true, None).allows_myself());
+        assert!(!p(true, true, Some(Required::Mandator)).allows_myself());
+        assert_eq!(
+            Required::parse("organisation"),
+            Some(Some(Required::Organization))
+        );
+        assert_eq!(Required::parse("none"), Some(None));
+        assert_eq!(Required::parse("person"), None);
+    }
+}

@@ -2515,3 +2515,94 @@ async fn organisations_and_their_members_change_only_by_their_administrators() {
         vec![("boss".into(), MemberKind::Admin)]
     );
 }
+
+#[tokio::test]
+async fn a_mandate_is_accepted_by_its_representative_once_and_ended_by_its_citizens() {
+    use npass_core::mandates::{Mandate, MandateState};
+    let (s, _d) = store().await;
+    let ev = |k: &str| event(k, None, None, json!({}));
+    let m = Mandate {
+        id: "m1".into(),
+        mandator: "ion".into(),
+        representative: "ana".into(),
+        services: vec!["es_social".into(), "es_tax".into()],
+        state: MandateState::Offered,
+        expires_at: 1_000,
+        created_at: 10,
+    };
+    let before = s.audit_range(0, 10_000).await.unwrap().len();
+    s.mandate_put(&m, &[ev("offered"), ev("offered")], 10)
+        .await
+        .unwrap();
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before + 2);
+    // The same id twice: refused.
+    assert!(s.mandate_put(&m, &[ev("offered")], 11).await.is_err());
+    assert_eq!(s.mandate("m1").await.unwrap(), Some(m.clone()));
+    // Listed for both citizens, and for nobody else.
+    assert_eq!(s.mandates_of("ion", 20).await.unwrap(), vec![m.clone()]);
+    assert_eq!(s.mandates_of("ana", 20).await.unwrap(), vec![m.clone()]);
+    assert!(s.mandates_of("eve", 20).await.unwrap().is_empty());
+
+    // Accepted only by its representative, once, before it expires; a refusal writes nothing.
+    let n = s.audit_range(0, 10_000).await.unwrap().len();
+    assert!(
+        !s.mandate_accept("m1", "ion", &[ev("accepted")], 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.mandate_accept("m1", "ana", &[ev("accepted")], 1_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), n);
+    assert!(
+        s.mandate_accept("m1", "ana", &[ev("accepted")], 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.mandate_accept("m1", "ana", &[ev("accepted")], 31)
+            .await
+            .unwrap()
+    );
+    let active = s.mandate("m1").await.unwrap().unwrap();
+    assert_eq!(active.state, MandateState::Active);
+    assert!(active.covers("es_tax", 999) && !active.covers("es_tax", 1_000));
+    assert!(!active.covers("es_health", 40));
+    // Expired: no longer listed, at that instant.
+    assert!(s.mandates_of("ana", 1_000).await.unwrap().is_empty());
+
+    // Ended only by one of its two citizens.
+    assert!(
+        !s.mandate_end("m1", "eve", &[ev("ended")], 40)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.mandate_end("m1", "ion", &[ev("ended")], 40)
+            .await
+            .unwrap()
+    );
+    assert!(s.mandate("m1").await.unwrap().is_none());
+    assert!(
+        !s.mandate_end("m1", "ana", &[ev("ended")], 41)
+            .await
+            .unwrap()
+    );
+
+    // The context chosen per citizen and e-service: one, replaced.
+    assert_eq!(s.acting_choice("ana", "es_tax").await.unwrap(), None);
+    s.acting_choice_put("ana", "es_tax", "org:NTRMD-1", 50)
+        .await
+        .unwrap();
+    s.acting_choice_put("ana", "es_tax", "myself", 51)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.acting_choice("ana", "es_tax").await.unwrap().as_deref(),
+        Some("myself")
+    );
+    assert_eq!(s.acting_choice("ana", "es_social").await.unwrap(), None);
+    verify_chain(&s.audit_range(0, 10_000).await.unwrap()).unwrap();
+}
