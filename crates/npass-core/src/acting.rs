@@ -131,7 +131,7 @@ pub enum Context {
     Mandator {
         mandate: Mandate,
         /// The citizen the login is for: the token's subject.
-        mandator: Account,
+        mandator: Box<Account>,
     },
 }
 
@@ -185,12 +185,26 @@ pub struct Choices {
     pub remembered: Option<Acting>,
 }
 
+/// What a login still needs to know of whom it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// Nothing to choose: it is for the person.
+    Nothing,
+    /// The citizen chooses (the chooser page).
+    Ask,
+    /// A request that may show no page takes this (the remembered choice, or "for myself").
+    Take(Acting),
+    /// A request that may show no page, where only a choice would do.
+    Impossible,
+}
+
 #[derive(Clone)]
 pub struct Contexts {
     pub(crate) orgs: Arc<dyn OrgStore>,
     pub(crate) store: Arc<dyn MandateStore>,
     pub(crate) accounts: Arc<dyn AccountStore>,
     pub(crate) mandates: Mandates,
+    pub(crate) registry: crate::registry::Registry,
     pub(crate) env: Env,
 }
 
@@ -221,7 +235,7 @@ impl Contexts {
                     Some(a) if a.status == AccountStatus::Active => {
                         options.push(Context::Mandator {
                             mandate: m,
-                            mandator: a,
+                            mandator: Box::new(a),
                         });
                     }
                     _ => {}
@@ -294,7 +308,10 @@ impl Contexts {
                 };
                 match self.accounts.account_by_id(&mandate.mandator).await? {
                     Some(mandator) if mandator.status == AccountStatus::Active => {
-                        Ok(Context::Mandator { mandate, mandator })
+                        Ok(Context::Mandator {
+                            mandate,
+                            mandator: Box::new(mandator),
+                        })
                     }
                     _ => refused,
                 }
@@ -302,13 +319,32 @@ impl Contexts {
         }
     }
 
-    /// Resolves a choice made at login and remembers it for the next login at `e`.
-    pub async fn choose(&self, account_id: &str, e: &EService, acting: &Acting) -> Result<Context> {
-        let c = self.resolve(account_id, e, acting).await?;
+    /// What a login of `account_id` at `e` still needs before consent; `silent`: the request
+    /// may show no page (`prompt=none`, `IsPassive`).
+    pub async fn pending(&self, account_id: &str, e: &EService, silent: bool) -> Result<Pending> {
+        let Some(c) = self.choices(account_id, e).await? else {
+            return Ok(Pending::Nothing);
+        };
+        Ok(
+            match (silent, c.remembered.or(c.myself.then_some(Acting::Myself))) {
+                (false, _) => Pending::Ask,
+                (true, Some(a)) => Pending::Take(a),
+                (true, None) => Pending::Impossible,
+            },
+        )
+    }
+
+    /// Reads the choice a citizen made at login (a form value, `Acting::value`) for the
+    /// e-service `client_id`, resolves it now and remembers it for the next login there.
+    /// `Forbidden("context")`, changing nothing, for a choice not theirs to make.
+    pub async fn choose(&self, account_id: &str, client_id: &str, value: &str) -> Result<Acting> {
+        let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
+        let e = self.registry.eservice(client_id).await?;
+        self.resolve(account_id, &e, &acting).await?;
         self.store
-            .acting_choice_put(account_id, &e.client_id, &acting.value(), self.env.now())
+            .acting_choice_put(account_id, client_id, &acting.value(), self.env.now())
             .await?;
-        Ok(c)
+        Ok(acting)
     }
 }
 

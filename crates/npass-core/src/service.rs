@@ -418,6 +418,7 @@ impl Core {
             store: store.clone(),
             accounts: store.clone(),
             mandates: mandates.clone(),
+            registry: registry.clone(),
             env: env.clone(),
         };
         let saml = crate::saml::Saml {

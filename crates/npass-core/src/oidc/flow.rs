@@ -9,7 +9,7 @@ use super::Federation;
 use super::{
     AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, Prompt, join_scope, split_scope,
 };
-use crate::acting::Acting;
+use crate::acting::{Acting, Pending};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -522,18 +522,19 @@ impl Federation {
         }
         if req.acting.is_none() {
             let e = self.registry.eservice(&req.client_id).await?;
-            if let Some(c) = self.contexts.choices(&s.account_id, &e).await? {
-                if !none {
-                    return Ok(Next::Choose);
+            match self.contexts.pending(&s.account_id, &e, none).await? {
+                Pending::Nothing => {}
+                Pending::Ask => return Ok(Next::Choose),
+                Pending::Take(a) => {
+                    req.acting = Some(a);
+                    self.requests.auth_request_update(req).await?;
                 }
-                let Some(pick) = c.remembered.or(c.myself.then_some(Acting::Myself)) else {
+                Pending::Impossible => {
                     return Ok(silent_fail(
                         OAuthCode::InteractionRequired,
                         "the citizen must choose whom to act for",
                     ));
-                };
-                req.acting = Some(pick);
-                self.requests.auth_request_update(req).await?;
+                }
             }
         }
         if consented_now {
@@ -564,12 +565,10 @@ impl Federation {
         session: &Session,
         value: &str,
     ) -> Result<()> {
-        let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
-        let e = self.registry.eservice(&req.client_id).await?;
-        self.contexts
-            .choose(&session.account_id, &e, &acting)
-            .await?;
-        req.acting = Some(acting);
+        let acting = self
+            .contexts
+            .choose(&session.account_id, &req.client_id, value);
+        req.acting = Some(acting.await?);
         if self.requests.auth_request_update(req).await? {
             Ok(())
         } else {

@@ -874,7 +874,7 @@ impl Federation {
     pub async fn picture_owner(&self, bearer: &str) -> Result<crate::ids::AccountId, OAuthError> {
         let (e, account, scope, context) = self.bearer(bearer).await?;
         let (account, _, _) = self.context_claims(&e, &account, &context);
-        let entitled = relying::attributes(&e, &account, &scope).contains(&Attribute::Picture);
+        let entitled = relying::attributes(&e, account, &scope).contains(&Attribute::Picture);
         if !entitled {
             return Err(OAuthError::new(
                 OAuthCode::InsufficientScope,

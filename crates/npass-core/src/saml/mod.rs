@@ -18,7 +18,7 @@ use serde_json::json;
 use self::binding::{BindingError, RedirectQuery};
 use self::dsig::{DsigError, XmlSignatures};
 use self::xml::{El, NS_ASSERTION, NS_PROTOCOL, esc};
-use crate::acting::{Acting, Context};
+use crate::acting::{Acting, Context, Pending};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::ids::ClientId;
@@ -649,17 +649,16 @@ impl Saml {
             });
         }
         let e = self.registry.eservice(&req.client_id).await?;
-        if req.acting.is_none()
-            && let Some(c) = self.contexts.choices(&s.account_id, &e).await?
-        {
-            if !passive {
-                return Ok(SamlNext::Choose);
+        if req.acting.is_none() {
+            match self.contexts.pending(&s.account_id, &e, passive).await? {
+                Pending::Nothing => {}
+                Pending::Ask => return Ok(SamlNext::Choose),
+                Pending::Take(a) => {
+                    req.acting = Some(a);
+                    self.store.saml_request_update(req).await?;
+                }
+                Pending::Impossible => return Ok(SamlNext::Status("Requester", "NoPassive")),
             }
-            let Some(pick) = c.remembered.or(c.myself.then_some(Acting::Myself)) else {
-                return Ok(SamlNext::Status("Requester", "NoPassive"));
-            };
-            req.acting = Some(pick);
-            self.store.saml_request_update(req).await?;
         }
         if consented_now {
             return Ok(SamlNext::Issue);
@@ -688,12 +687,10 @@ impl Saml {
         session: &Session,
         value: &str,
     ) -> Result<()> {
-        let acting = Acting::parse(value).ok_or(Error::Forbidden("context"))?;
-        let e = self.registry.eservice(&req.client_id).await?;
-        self.contexts
-            .choose(&session.account_id, &e, &acting)
-            .await?;
-        req.acting = Some(acting);
+        let acting = self
+            .contexts
+            .choose(&session.account_id, &req.client_id, value);
+        req.acting = Some(acting.await?);
         if self.store.saml_request_update(req).await? {
             Ok(())
         } else {
@@ -808,7 +805,7 @@ impl Saml {
         };
         // A mandate's assertion is about the mandator; the person is its ActingPerson.
         let account = match &context {
-            Context::Mandator { mandator, .. } => mandator.clone(),
+            Context::Mandator { mandator, .. } => (**mandator).clone(),
             _ => person.clone(),
         };
         let now = self.env.now();

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use npass_core::acting::{Acting, Context, Required};
 use npass_core::mandates::MandateState;
-use npass_core::relying::EService;
 use serde::Deserialize;
 
 use super::roles::{end_of, full_name, last_day};
@@ -39,16 +38,17 @@ pub struct ContextPage {
     pub decline: &'static str,
 }
 
-/// The chooser for a login at `e` (a form to `action`; declining goes to `decline`, each
-/// protocol's consent endpoint).
+/// The chooser for a login at the e-service `client_id` (a form to `action`; declining goes to
+/// `decline`, each protocol's consent endpoint).
 pub async fn context_page(
     st: &AppState,
     ctx: &Ctx,
     a: &crate::web::Authed,
-    e: &EService,
+    client_id: &str,
     req: &str,
     (action, decline): (&'static str, &'static str),
 ) -> PageResult {
+    let e = &st.core.registry.eservice(client_id).await?;
     let choices = st.core.contexts.choices(&a.account.id, e).await?;
     let l = Layout::of(st, ctx);
     let mut rows = Vec::new();

@@ -234,21 +234,8 @@ async fn step(st: &AppState, ctx: &Ctx, req: &AuthRequest, consented_now: bool) 
             .await?
         }
         (Next::Choose, Some(a)) => {
-            let e = st
-                .core
-                .registry
-                .eservice(&req.client_id)
-                .await
-                .map_err(|e| ctx.fail(e))?;
-            super::acting::context_page(
-                st,
-                ctx,
-                a,
-                &e,
-                id,
-                ("/authorize/context", "/authorize/consent"),
-            )
-            .await?
+            let actions = ("/authorize/context", "/authorize/consent");
+            super::acting::context_page(st, ctx, a, &req.client_id, id, actions).await?
         }
         (Next::Consent, Some(a)) => {
             let service = st

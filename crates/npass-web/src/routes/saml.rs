@@ -260,21 +260,8 @@ async fn step(st: &AppState, ctx: &Ctx, req: &SamlRequest, consented_now: bool) 
             .await?
         }
         (SamlNext::Choose, Some(a)) => {
-            let e = st
-                .core
-                .registry
-                .eservice(&req.client_id)
-                .await
-                .map_err(|e| ctx.fail(e))?;
-            super::acting::context_page(
-                st,
-                ctx,
-                a,
-                &e,
-                &req.id,
-                ("/login/saml/context", "/login/saml/consent"),
-            )
-            .await?
+            let actions = ("/login/saml/context", "/login/saml/consent");
+            super::acting::context_page(st, ctx, a, &req.client_id, &req.id, actions).await?
         }
         (SamlNext::Consent, Some(a)) => {
             // A SAML service's consent covers the scopes its registered attributes stand for.

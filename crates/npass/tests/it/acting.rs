@@ -515,7 +515,7 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
         .offer(
             &ion_s,
             ANA.national_id,
-            &[social.id.clone()],
+            std::slice::from_ref(&social.id),
             app.now() + 30 * 60_000,
             &client,
         )
@@ -551,12 +551,42 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     .status(403);
 }
 
+/// A SAML login at `sp` in `b` (logged in already) for the organisation `org`, chosen on the
+/// chooser, which offers no "for myself": the request, and the consent page that follows.
+async fn for_org(sp: &crate::saml::Sp, b: &mut Browser, org: &str) -> (Value, Resp) {
+    use crate::saml::{post_request, sp_run};
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let r = post_request(b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let page = b.get(&r.location()).await;
+    page.status(200).has("Moldcarton SRL").lacks("For myself");
+    let consent = choose(b, &page, "/login/saml/context", &format!("org:NTRMD-{org}")).await;
+    consent.status(200).has("name=\"decision\"");
+    (req, consent)
+}
+
+/// Agrees on the consent page and has the SP read what it is posted.
+async fn allow_and_read(
+    sp: &crate::saml::Sp,
+    b: &mut Browser,
+    consent: &Resp,
+    req: &Value,
+) -> Value {
+    use crate::saml::{decide, posted, sp_run};
+    let r = decide(b, consent, "allow").await;
+    let (response, _) = posted(&r);
+    sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await
+}
+
 /// SAML: a service taking organisation logins gets MPass's IDNO/CompanyName for the chosen
 /// organisation plus the structured attributes; a representation withdrawn between the choice
 /// and the answer gets `RequestDenied`, never an assertion for the person.
 #[tokio::test]
 async fn saml_services_read_the_organisation_context() {
-    use crate::saml::{decide, post_request, posted, real_time, sp, sp_run};
+    use crate::saml::{login_as, post_request, real_time, sp, sp_run};
     let app = TestApp::start().await;
     real_time(&app);
     let cabinet = sp(
@@ -621,19 +651,7 @@ async fn saml_services_read_the_organisation_context() {
     let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
     let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
     let at_login = ana.get(&r.location()).await;
-    let next = at_login.login_next();
-    let r = ana
-        .post_raw(
-            "/login",
-            &[
-                ("csrf", &at_login.csrf()),
-                ("national_id", ANA.national_id),
-                ("password", ANA.password),
-                ("code", ""),
-                ("next", &next),
-            ],
-        )
-        .await;
+    let r = login_as(&mut ana, at_login, &ANA).await;
     let page = ana.get(&r.location()).await;
     page.status(200)
         .has("accepts only logins for an organisation")
@@ -645,76 +663,35 @@ async fn saml_services_read_the_organisation_context() {
 
     // Named a representative, she chooses the organisation; withdrawn before she agrees to
     // share her details, the service gets RequestDenied, never an assertion for her.
-    app.core
-        .orgs
-        .name_representative(
-            &admin,
-            &org,
-            ANA.national_id,
-            &["signatory".into()],
-            None,
-            &client,
-        )
-        .await
-        .unwrap();
-    let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
-    let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
-    let page = ana.get(&r.location()).await;
-    page.status(200).has("Moldcarton SRL").lacks("For myself");
-    let consent = choose(
-        &mut ana,
-        &page,
-        "/login/saml/context",
-        &format!("org:NTRMD-{org}"),
-    )
-    .await;
-    consent.status(200).has("name=\"decision\"");
+    let name = || async {
+        app.core
+            .orgs
+            .name_representative(
+                &admin,
+                &org,
+                ANA.national_id,
+                &["signatory".into()],
+                None,
+                &client,
+            )
+            .await
+            .unwrap();
+    };
+    name().await;
+    let (req, consent) = for_org(&cabinet, &mut ana, &org).await;
     app.core
         .orgs
         .withdraw(&admin, &org, ANA.national_id, &client)
         .await
         .unwrap();
-    let r = decide(&mut ana, &consent, "allow").await;
-    let (response, _) = posted(&r);
-    let v = sp_run(
-        &cabinet.state,
-        &["response", req["id"].as_str().unwrap(), &response],
-    )
-    .await;
+    let v = allow_and_read(&cabinet, &mut ana, &consent, &req).await;
     assert_eq!(v["valid"], false, "{v}");
     assert!(v.to_string().contains("RequestDenied"), "{v}");
 
     // Named again, she logs in for it: MPass's attributes and the structured ones.
-    app.core
-        .orgs
-        .name_representative(
-            &admin,
-            &org,
-            ANA.national_id,
-            &["signatory".into()],
-            None,
-            &client,
-        )
-        .await
-        .unwrap();
-    let req = sp_run(&cabinet.state, &["request-post", "0", "0"]).await;
-    let r = post_request(&mut ana, req["SAMLRequest"].as_str().unwrap(), "").await;
-    let page = ana.get(&r.location()).await;
-    page.status(200).has("Moldcarton SRL");
-    let consent = choose(
-        &mut ana,
-        &page,
-        "/login/saml/context",
-        &format!("org:NTRMD-{org}"),
-    )
-    .await;
-    let r = decide(&mut ana, &consent, "allow").await;
-    let (response, _) = posted(&r);
-    let v = sp_run(
-        &cabinet.state,
-        &["response", req["id"].as_str().unwrap(), &response],
-    )
-    .await;
+    name().await;
+    let (req, consent) = for_org(&cabinet, &mut ana, &org).await;
+    let v = allow_and_read(&cabinet, &mut ana, &consent, &req).await;
     assert_eq!(v["valid"], true, "{v}");
     let a = &v["attributes"];
     assert_eq!(a["IDNO"], json!([org]));

@@ -181,6 +181,14 @@ pub(crate) async fn login_then_consent_as(
     who: &Person,
     service: &str,
 ) -> Resp {
+    let r = login_as(b, at, who).await;
+    let consent = b.get(&r.location()).await;
+    consent.status(200).has("name=\"decision\"").has(service);
+    decide(b, &consent, "allow").await
+}
+
+/// Logs `who` (whose login needs no code) in from the login page `at`: the redirect onwards.
+pub(crate) async fn login_as(b: &mut Browser, at: Resp, who: &Person) -> Resp {
     at.status(200).has("name=\"password\"");
     let next = at.login_next();
     let r = b
@@ -196,9 +204,7 @@ pub(crate) async fn login_then_consent_as(
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let consent = b.get(&r.location()).await;
-    consent.status(200).has("name=\"decision\"").has(service);
-    decide(b, &consent, "allow").await
+    r
 }
 
 /// Answers the consent (or step-up) page `page` with `decision` (`allow` or `deny`).
