@@ -60,11 +60,15 @@ impl SessionEnded for BackchannelLogout {
                 continue;
             };
             // Signed at each delivery attempt, with its own iat, exp and jti.
-            let sub = pairwise_subject(&self.pairwise_key, &e, &account.id);
-            let claims = json!({
-                "iss": issuer, "aud": e.client_id, "sub": sub, "sid": sid(chain),
+            let mut claims = json!({
+                "iss": issuer, "aud": e.client_id, "sid": sid(chain),
                 "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
             });
+            // Where the session's logins may have been for mandators (their `sub`, not the
+            // person's), the session is named by `sid` alone.
+            if !e.contexts.mandates {
+                claims["sub"] = json!(pairwise_subject(&self.pairwise_key, &e, &account.id));
+            }
             notices.push(BackchannelNotice {
                 id: self.env.new_id(),
                 client_id: e.client_id.clone(),

@@ -191,6 +191,9 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
     assert_eq!(id["act"], json!({"sub": ana_sub}));
     assert_eq!(id["sub"], ana_sub.as_str());
     let at = t["access_token"].as_str().unwrap().to_owned();
+    // The access token says it too: every token made for someone else names who acted.
+    let at_claims = verify_own(&at, &jwks(&app).await, "at+jwt").unwrap();
+    assert_eq!(at_claims["act"], json!({"sub": ana_sub}));
     let (status, info) = userinfo(&app, &at).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["org"], want_org);
@@ -297,7 +300,18 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
 #[tokio::test]
 async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     let app = TestApp::start().await;
-    let social = service(&app, Level::Low, &["openid", "profile"], false).await;
+    let (sink, told) = crate::oidc::backchannel_sink().await;
+    let social = crate::oidc::add(
+        &app,
+        npass_core::oidc::flow::NewEService {
+            name: "Social portal".into(),
+            redirect_uris: vec![CB.into()],
+            scopes: vec!["openid".into(), "profile".into()],
+            backchannel_logout_uri: sink,
+            ..Default::default()
+        },
+    )
+    .await;
     let tax = service(&app, Level::Low, &["openid", "profile"], false).await;
     let (code, _, err) = cli(
         &app,
@@ -422,6 +436,11 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     assert_eq!(idt["act"], json!({"sub": ana_sub}));
     assert!(idt.get("org").is_none());
     let at = t["access_token"].as_str().unwrap().to_owned();
+    let at_claims = verify_own(&at, &jwks(&app).await, "at+jwt").unwrap();
+    assert_eq!(
+        (&at_claims["sub"], &at_claims["act"]),
+        (&json!(ion_sub), &json!({"sub": ana_sub}))
+    );
     let (status, info) = userinfo(&app, &at).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["sub"], ion_sub.as_str());
@@ -549,6 +568,19 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     )
     .await
     .status(403);
+
+    // Ana logs out: the Social portal, which takes delegated logins, is told by `sid` alone (a
+    // `sub` might be hers or a mandator's).
+    ana.submit("/account", "/logout", &[]).await.status(303);
+    let bodies = crate::oidc::delivered(&told, 1).await;
+    let token = form_urlencoded::parse(bodies[0].as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let lt = verify_own(&token, &jwks(&app).await, "logout+jwt").unwrap();
+    assert_eq!(lt["sid"], idt["sid"]);
+    assert!(lt.get("sub").is_none(), "{lt}");
 }
 
 /// A SAML login at `sp` in `b` (logged in already) for the organisation `org`, chosen on the
@@ -703,4 +735,91 @@ async fn saml_services_read_the_organisation_context() {
     assert_eq!(a["npass:OrganizationRole"], json!(["signatory"]));
     assert_eq!(a["npass:ActingPerson"].as_array().map(Vec::len), Some(1));
     assert_eq!(a["FirstName"], json!(["Ana"]));
+}
+
+/// One SAML login at `sp` in `b` (logged in already): `choice` answered on the chooser when
+/// given, consent given if asked; what the SP reads of the response.
+async fn saml_round(sp: &crate::saml::Sp, b: &mut Browser, choice: Option<&str>) -> Value {
+    use crate::saml::{decide, post_request, posted, sp_run};
+    let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
+    let r = post_request(b, req["SAMLRequest"].as_str().unwrap(), "").await;
+    let mut page = b.get(&r.location()).await;
+    if let Some(c) = choice {
+        page.status(200).has("Whom are you logging in for?");
+        page = choose(b, &page, "/login/saml/context", c).await;
+    }
+    if page.body.contains("name=\"decision\"") {
+        page = decide(b, &page, "allow").await;
+    }
+    let (response, _) = posted(&page);
+    sp_run(
+        &sp.state,
+        &["response", req["id"].as_str().unwrap(), &response],
+    )
+    .await
+}
+
+/// SAML: a delegated login's assertion is about the mandator (NameID, attributes), with the
+/// representative as `npass:ActingPerson`; a login for oneself carries no such attribute.
+#[tokio::test]
+async fn a_saml_service_taking_mandates_gets_the_mandator_as_subject() {
+    use crate::saml::{real_time, sp};
+    let app = TestApp::start().await;
+    real_time(&app);
+    let pension = sp(
+        &app,
+        "pension",
+        json!({"display": "Pension office"}),
+        &["--attribute", "FirstName"],
+    )
+    .await;
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "eservice",
+            "contexts",
+            &pension.client_id,
+            "--mandates",
+            "true",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (mut ion, _) = ion_at_substantial(&app).await;
+    let (mut ana, _) = at_substantial(&app, &ANA).await;
+    let ion_own = saml_round(&pension, &mut ion, None).await;
+    let ana_own = saml_round(&pension, &mut ana, None).await;
+    assert_eq!(ana_own["valid"], true, "{ana_own}");
+    assert!(ana_own["attributes"].get("npass:ActingPerson").is_none());
+
+    let client = Client::default();
+    let fresh = |s: Session| Session {
+        auth_time: app.now(),
+        ..s
+    };
+    let m = app
+        .core
+        .mandates
+        .offer(
+            &fresh(session_of(&app, &ion).await),
+            ANA.national_id,
+            std::slice::from_ref(&pension.client_id),
+            app.now() + 86_400_000,
+            &client,
+        )
+        .await
+        .unwrap();
+    app.core
+        .mandates
+        .accept(&fresh(session_of(&app, &ana).await), &m.id, &client)
+        .await
+        .unwrap();
+    let v = saml_round(&pension, &mut ana, Some(&format!("mandate:{}", m.id))).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["nameid"], ion_own["nameid"]);
+    assert_eq!(v["attributes"]["FirstName"], json!(["Ion"]));
+    assert_eq!(
+        v["attributes"]["npass:ActingPerson"],
+        json!([ana_own["nameid"]])
+    );
 }

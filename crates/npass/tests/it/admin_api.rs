@@ -441,3 +441,62 @@ async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
     assert_eq!(v["name"], "Alta, SA");
     assert_eq!(v["source"], "register");
 }
+
+#[tokio::test]
+async fn what_an_eservice_takes_of_logins_for_others_is_set_through_the_admin_api() {
+    let app = TestApp::start().await;
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let t = Some(token.trim());
+    let (status, e) = call(
+        &app,
+        reqwest::Method::POST,
+        "/eservices",
+        t,
+        Some(r#"{"name":"Tax portal","redirect_uris":["https://tax.example.md/cb"],"scopes":["openid"]}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{e}");
+    assert_eq!(
+        e["contexts"],
+        serde_json::json!({"organizations": false, "mandates": false, "require": null})
+    );
+    let path = format!("/eservices/{}/contexts", e["client_id"].as_str().unwrap());
+    let post = |body: &'static str| call(&app, reqwest::Method::POST, &path, t, Some(body));
+    let (status, v) = post(r#"{"organizations":true,"require":"organization"}"#).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["contexts"],
+        serde_json::json!({"organizations": true, "mandates": false, "require": "organization"})
+    );
+    // Refused, nothing changed: a required context it would not take, an unknown one, an
+    // unknown field; an unknown e-service; no token.
+    for (body, want) in [
+        (r#"{"organizations":false}"#, 400),
+        (r#"{"require":"person"}"#, 400),
+        (r#"{"everyone":true}"#, 400),
+    ] {
+        let (status, v) = post(body).await;
+        assert_eq!(status, want, "{body}: {v}");
+    }
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/eservices/es_nobody/contexts",
+        t,
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, reqwest::Method::POST, &path, None, Some("{}")).await;
+    assert_eq!(status, 401);
+    let (_, shown) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/eservices/{}", e["client_id"].as_str().unwrap()),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(shown["contexts"]["require"], "organization");
+    assert_eq!(shown["contexts"]["organizations"], true);
+}
