@@ -66,8 +66,9 @@ impl SessionEnded for BackchannelLogout {
             });
             // Where the session's logins may have been for mandators (their `sub`, not the
             // person's), the session is named by `sid` alone.
-            if !e.contexts.mandates {
-                claims["sub"] = json!(pairwise_subject(&self.pairwise_key, &e, &account.id));
+            if let (false, Some(c)) = (e.contexts.mandates, claims.as_object_mut()) {
+                let sub = pairwise_subject(&self.pairwise_key, &e, &account.id);
+                c.insert("sub".into(), json!(sub));
             }
             notices.push(BackchannelNotice {
                 id: self.env.new_id(),
