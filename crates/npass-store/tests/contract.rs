@@ -1219,6 +1219,7 @@ mod oidc {
             created_at: 1,
             expires_at: 100,
             acting: None,
+            chosen_by: None,
         }
     }
 
@@ -1364,6 +1365,7 @@ mod oidc {
             created_at: 1,
             expires_at: 100,
             acting: None,
+            chosen_by: None,
         };
         s.auth_request_put(&req).await.unwrap();
         assert_eq!(s.auth_request("r1").await.unwrap(), Some(req));
@@ -2066,6 +2068,7 @@ async fn saml_messages_are_seen_once_and_a_logout_runs_is_answered_and_ends_once
         created_at: 10,
         expires_at: 600,
         acting: None,
+        chosen_by: None,
     };
     s.saml_request_put(&req).await.unwrap();
     assert_eq!(

@@ -410,6 +410,7 @@ impl Federation {
             created_at: now,
             expires_at: now + ttl_ms,
             acting: None,
+            chosen_by: None,
         };
         Ok(req)
     }
@@ -520,6 +521,10 @@ impl Federation {
                 Next::Login { reauth: true }
             });
         }
+        if req.chosen_by.as_ref() != Some(&s.account_id) {
+            // Chosen by someone else (another citizen since logged in on this browser): anew.
+            req.acting = None;
+        }
         if req.acting.is_none() {
             let e = self.registry.eservice(&req.client_id).await?;
             match self.contexts.pending(&s.account_id, &e, none).await? {
@@ -527,6 +532,7 @@ impl Federation {
                 Pending::Ask => return Ok(Next::Choose),
                 Pending::Take(a) => {
                     req.acting = Some(a);
+                    req.chosen_by = Some(s.account_id.clone());
                     self.requests.auth_request_update(req).await?;
                 }
                 Pending::Impossible => {
@@ -569,6 +575,7 @@ impl Federation {
             .contexts
             .choose(&session.account_id, &req.client_id, value);
         req.acting = Some(acting.await?);
+        req.chosen_by = Some(session.account_id.clone());
         if self.requests.auth_request_update(req).await? {
             Ok(())
         } else {

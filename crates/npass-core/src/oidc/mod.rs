@@ -76,6 +76,9 @@ pub struct AuthRequest {
     /// themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acting: Option<crate::acting::Acting>,
+    /// Who made that choice: another citizen logging in on the same browser chooses anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_by: Option<AccountId>,
 }
 
 /// What `prompt` asked of an authorisation request (OpenID Connect Core §3.1.2.1). Stored as

@@ -483,7 +483,8 @@ impl Federation {
         let now = self.env.now();
         if let Some(c) = self.access_claims(token).await?
             && c.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
-            && self.live_grant(&c).await?.is_some()
+            && let Some(g) = self.live_grant(&c).await?
+            && let Some(_) = self.still_acting(e, &g.account_id, c.get("ctx")).await?
         {
             let mut out = json!({"active": true, "token_type": "Bearer"});
             if let (Some(m), Some(src)) = (out.as_object_mut(), c.as_object()) {
@@ -499,6 +500,7 @@ impl Federation {
                     "acr",
                     "amr",
                     "auth_time",
+                    "act",
                 ] {
                     if let Some(v) = src.get(k) {
                         m.insert(k.into(), v.clone());
@@ -514,20 +516,54 @@ impl Federation {
             .map_err(unavailable)?
             && r.client_id == e.client_id
             && now < r.idle_expires_at
+            && let Some((account, context)) = self
+                .still_acting(
+                    e,
+                    &r.account_id,
+                    serde_json::to_value(&r.acting).ok().as_ref(),
+                )
+                .await?
         {
-            let account = self
-                .accounts
-                .account_by_id(&r.account_id)
-                .await
-                .map_err(unavailable)?;
-            let sub = account.map(|a| self.subject(e, &a)).unwrap_or_default();
-            return Ok(json!({
-                "active": true, "token_type": "refresh_token", "client_id": r.client_id, "sub": sub,
+            let (subject, _, act) = self.context_claims(e, &account, &context);
+            let mut out = json!({
+                "active": true, "token_type": "refresh_token", "client_id": r.client_id,
+                "sub": self.subject(e, subject),
                 "scope": join_scope(&r.scope), "exp": r.idle_expires_at.min(r.expires_at) / 1000,
                 "iss": self.issuer(),
-            }));
+            });
+            if let (Some(m), Some(act)) = (out.as_object_mut(), act) {
+                m.insert("act".into(), act);
+            }
+            return Ok(out);
         }
         Ok(json!({"active": false}))
+    }
+
+    /// The account `account_id` and whom its grant acts for (`ctx`: an access token's claim,
+    /// absent or null for the person themselves), if both still stand: `None` otherwise.
+    async fn still_acting(
+        &self,
+        e: &EService,
+        account_id: &str,
+        ctx: Option<&Value>,
+    ) -> Result<Option<(Account, Context)>, OAuthError> {
+        let acting: Option<Acting> = match ctx.filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => match serde_json::from_value(v.clone()) {
+                Ok(a) => Some(a),
+                Err(_) => return Ok(None),
+            },
+        };
+        let account = match self.accounts.account_by_id(account_id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Ok(None),
+            Err(err) => return Err(unavailable(err)),
+        };
+        match self.context_of(e, &account, acting.as_ref()).await {
+            Ok(c) => Ok(Some((account, c))),
+            Err(err) if err.error == OAuthCode::InvalidGrant => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// The claims of a valid, unexpired access token of ours (signature and `typ` checked).

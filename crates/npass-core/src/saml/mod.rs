@@ -21,7 +21,7 @@ use self::xml::{El, NS_ASSERTION, NS_PROTOCOL, esc};
 use crate::acting::{Acting, Context, Pending};
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::ids::ClientId;
+use crate::ids::{AccountId, ClientId};
 use crate::keys::SigningKeys;
 use crate::login::Client;
 use crate::model::{Account, AccountStatus, Assurance, Level, Organization, Session};
@@ -89,6 +89,9 @@ pub struct SamlRequest {
     /// Whom the citizen chose to log in for (design note 0019); `None`: not chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acting: Option<crate::acting::Acting>,
+    /// Who made that choice: another citizen logging in on the same browser chooses anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_by: Option<AccountId>,
 }
 
 /// A SAML service a session chain answered: whom single logout must reach, and how the
@@ -436,6 +439,7 @@ impl Saml {
             created_at: now,
             expires_at: now + REQUEST_TTL_MS,
             acting: None,
+            chosen_by: None,
         };
         self.store
             .saml_request_put(&parked)
@@ -649,12 +653,17 @@ impl Saml {
             });
         }
         let e = self.registry.eservice(&req.client_id).await?;
+        if req.chosen_by.as_ref() != Some(&s.account_id) {
+            // Chosen by someone else (another citizen since logged in on this browser): anew.
+            req.acting = None;
+        }
         if req.acting.is_none() {
             match self.contexts.pending(&s.account_id, &e, passive).await? {
                 Pending::Nothing => {}
                 Pending::Ask => return Ok(SamlNext::Choose),
                 Pending::Take(a) => {
                     req.acting = Some(a);
+                    req.chosen_by = Some(s.account_id.clone());
                     self.store.saml_request_update(req).await?;
                 }
                 Pending::Impossible => return Ok(SamlNext::Status("Requester", "NoPassive")),
@@ -691,6 +700,7 @@ impl Saml {
             .contexts
             .choose(&session.account_id, &req.client_id, value);
         req.acting = Some(acting.await?);
+        req.chosen_by = Some(session.account_id.clone());
         if self.store.saml_request_update(req).await? {
             Ok(())
         } else {

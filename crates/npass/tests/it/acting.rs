@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 use crate::oidc::{
-    CB, Service, allow_if_asked, authorize_path, follow, go, jwks, pkce, query_of, redeem, refresh,
-    service, userinfo,
+    CB, Service, allow_if_asked, authorize_path, follow, go, jwks, pkce, post_client, query_of,
+    redeem, refresh, service, userinfo,
 };
 use crate::operator::{npass, run};
 use crate::passkeys::{at_substantial, ion_at_substantial};
@@ -126,7 +126,7 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
             .is_none()
     );
 
-    let (ion, _) = ion_at_substantial(&app).await;
+    let (ion, ion_secret) = ion_at_substantial(&app).await;
     let admin = session_of(&app, &ion).await;
     let (org, other) = (idno("100360001234"), idno("100360009876"));
     for (n, name, admin_of) in [(&org, "Moldcarton SRL", true), (&other, "Alta SA", false)] {
@@ -295,6 +295,35 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
             .any(|r| r.event.detail["acting"]["org"] == format!("NTRMD-{org}")),
         "{trail:?}"
     );
+
+    // A choice is its chooser's: Ana picks the organisation on a request, logs out, and Ion
+    // (who administers it) logs in on the same browser to finish that request — he is asked
+    // anew, never handed her choice.
+    let p8 = pkce();
+    let page8 = go(
+        &mut ana,
+        &authorize_path(&tax, &p8, &[("prompt", "consent")]),
+    )
+    .await;
+    let consent8 = choose(
+        &mut ana,
+        &page8,
+        "/authorize/context",
+        &format!("org:NTRMD-{org}"),
+    )
+    .await;
+    consent8.status(200).has("value=\"allow\"");
+    let req8 = field_value(&consent8.body, "req").unwrap();
+    ana.submit("/account", "/logout", &[]).await.status(303);
+    app.clock.advance_secs(30);
+    login(&mut ana, &ION, &app.code(&ion_secret))
+        .await
+        .status(303);
+    ana.get(&format!("/authorize/continue?req={req8}"))
+        .await
+        .status(200)
+        .has("Whom are you logging in for?")
+        .lacks("value=\"allow\"");
 }
 
 #[tokio::test]
@@ -441,6 +470,16 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
         (&at_claims["sub"], &at_claims["act"]),
         (&json!(ion_sub), &json!({"sub": ana_sub}))
     );
+    // Introspection says whom both tokens are about, and who acts.
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    for token in [&at, &rt] {
+        let (_, i) = post_client(&app, "/introspect", &social, &[("token", token)]).await;
+        assert_eq!(i["active"], true, "{i}");
+        assert_eq!(
+            (&i["sub"], &i["act"]["sub"]),
+            (&json!(ion_sub), &json!(ana_sub))
+        );
+    }
     let (status, info) = userinfo(&app, &at).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["sub"], ion_sub.as_str());
@@ -500,6 +539,10 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     assert_eq!(r.status, 303, "{}", r.body);
     let (status, _) = userinfo(&app, &at).await;
     assert_eq!(status, 401);
+    for token in [&at, &rt] {
+        let (_, i) = post_client(&app, "/introspect", &social, &[("token", token)]).await;
+        assert_eq!(i, json!({"active": false}));
+    }
     let (status, e) = refresh(&app, &social, t["refresh_token"].as_str().unwrap()).await;
     assert_eq!(
         (status, e["error"].as_str()),
@@ -592,7 +635,7 @@ async fn for_org(sp: &crate::saml::Sp, b: &mut Browser, org: &str) -> (Value, Re
     let page = b.get(&r.location()).await;
     page.status(200).has("Moldcarton SRL").lacks("For myself");
     let consent = choose(b, &page, "/login/saml/context", &format!("org:NTRMD-{org}")).await;
-    consent.status(200).has("name=\"decision\"");
+    consent.status(200).has("value=\"allow\"");
     (req, consent)
 }
 
@@ -748,7 +791,7 @@ async fn saml_round(sp: &crate::saml::Sp, b: &mut Browser, choice: Option<&str>)
         page.status(200).has("Whom are you logging in for?");
         page = choose(b, &page, "/login/saml/context", c).await;
     }
-    if page.body.contains("name=\"decision\"") {
+    if page.body.contains("value=\"allow\"") {
         page = decide(b, &page, "allow").await;
     }
     let (response, _) = posted(&page);

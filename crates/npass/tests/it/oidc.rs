@@ -807,7 +807,7 @@ async fn consent_can_be_refused_subjects_are_pairwise_and_the_national_id_needs_
     assert_ne!(info_a["sub"], ION.national_id);
 }
 
-async fn post_client(
+pub(crate) async fn post_client(
     app: &TestApp,
     path: &str,
     s: &Service,
