@@ -104,6 +104,11 @@ pub struct ContextPolicy {
 }
 
 impl ContextPolicy {
+    /// Takes no login for others.
+    pub fn is_none(&self) -> bool {
+        *self == ContextPolicy::default()
+    }
+
     /// Whether a login for oneself is allowed.
     pub fn allows_myself(self) -> bool {
         self.require.is_none()

@@ -1220,6 +1220,7 @@ mod oidc {
             expires_at: 100,
             acting: None,
             chosen_by: None,
+            contexts: Default::default(),
         }
     }
 
@@ -1366,6 +1367,7 @@ mod oidc {
             expires_at: 100,
             acting: None,
             chosen_by: None,
+            contexts: Default::default(),
         };
         s.auth_request_put(&req).await.unwrap();
         assert_eq!(s.auth_request("r1").await.unwrap(), Some(req));

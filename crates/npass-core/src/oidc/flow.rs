@@ -9,7 +9,7 @@ use super::Federation;
 use super::{
     AuthCode, AuthRequest, KNOWN_SCOPES, OAuthCode, OAuthError, Prompt, join_scope, split_scope,
 };
-use crate::acting::{Acting, Pending};
+use crate::acting::{Acting, Context, Pending};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::login::Client;
@@ -411,6 +411,7 @@ impl Federation {
             expires_at: now + ttl_ms,
             acting: None,
             chosen_by: None,
+            contexts: client.contexts,
         };
         Ok(req)
     }
@@ -525,7 +526,7 @@ impl Federation {
             // Chosen by someone else (another citizen since logged in on this browser): anew.
             req.acting = None;
         }
-        if req.acting.is_none() {
+        if req.acting.is_none() && !req.contexts.is_none() {
             let e = self.registry.eservice(&req.client_id).await?;
             match self.contexts.pending(&s.account_id, &e, none).await? {
                 Pending::Nothing => {}
@@ -603,13 +604,17 @@ impl Federation {
         consented_now: bool,
     ) -> Result<String> {
         let now = self.env.now();
-        let e = self.registry.eservice(&req.client_id).await?;
         let acting = req.acting.clone().unwrap_or(Acting::Myself);
-        let context = match self
-            .contexts
-            .resolve(&session.account_id, &e, &acting)
-            .await
-        {
+        let (resolved, e) = match (&acting, req.contexts.is_none()) {
+            // An e-service that takes no logins for others: for the person, as always.
+            (Acting::Myself, true) => (Ok(Context::Myself), None),
+            _ => {
+                let e = self.registry.eservice(&req.client_id).await?;
+                let c = self.contexts.resolve(&session.account_id, &e, &acting);
+                (c.await, Some(e))
+            }
+        };
+        let context = match resolved {
             Ok(c) => c,
             // Ended meanwhile, or never theirs: no code, and never one for the person instead.
             Err(Error::Forbidden(_)) => {
@@ -648,7 +653,9 @@ impl Federation {
             json!({"client_id": req.client_id, "scope": join_scope(&req.scope),
                    "level": session.level.as_str(), "acting": context.detail()}),
         )];
-        events.extend(context.used(&e, &session.account_id, client));
+        if let Some(e) = &e {
+            events.extend(context.used(e, &session.account_id, client));
+        }
         let consent = consented_now.then(|| {
             audit::event(
                 "oidc.consent",

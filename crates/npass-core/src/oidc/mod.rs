@@ -79,6 +79,11 @@ pub struct AuthRequest {
     /// Who made that choice: another citizen logging in on the same browser chooses anew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_by: Option<AccountId>,
+    /// What the e-service took of logins for others when the request was made: when nothing,
+    /// the login is for the person and its steps need not read the e-service again (its
+    /// tokens are checked against the e-service as it stands at the token endpoint).
+    #[serde(default, skip_serializing_if = "crate::acting::ContextPolicy::is_none")]
+    pub contexts: crate::acting::ContextPolicy,
 }
 
 /// What `prompt` asked of an authorisation request (OpenID Connect Core §3.1.2.1). Stored as
