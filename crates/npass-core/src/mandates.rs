@@ -233,6 +233,11 @@ impl Mandates {
             .filter(|m| *m.representative == *representative && m.covers(client_id, now)))
     }
 
+    /// Deletes the mandates that have expired; how many.
+    pub async fn sweep(&self) -> Result<u64> {
+        self.store.mandates_sweep(self.env.now()).await
+    }
+
     /// The event `kind` in both citizens' histories: `by` is who did it.
     fn both(&self, kind: &str, m: &Mandate, by: &str, client: &Client) -> Vec<AuditEvent> {
         let detail = json!({"mandate": m.id, "mandator": m.mandator, "representative": m.representative,

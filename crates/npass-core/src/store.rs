@@ -1002,6 +1002,10 @@ pub trait MandateStore: Send + Sync {
         now: i64,
     ) -> Result<Vec<crate::mandates::Mandate>>;
 
+    /// Deletes the mandates that expired by `now` (they count for nothing from then on; their
+    /// history is the audit trail's); how many.
+    async fn mandates_sweep(&self, now: i64) -> Result<u64>;
+
     /// What `account_id` chose last at `client_id` (`Acting::value`).
     async fn acting_choice(&self, account_id: &str, client_id: &str) -> Result<Option<String>>;
 

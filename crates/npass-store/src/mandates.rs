@@ -139,6 +139,12 @@ impl MandateStore for SqlStore {
             .collect()
     }
 
+    async fn mandates_sweep(&self, now: i64) -> Result<u64> {
+        self.pool()
+            .exec("DELETE FROM mandates WHERE expires_at <= $1", args![now])
+            .await
+    }
+
     async fn acting_choice(&self, account_id: &str, client_id: &str) -> Result<Option<String>> {
         self.pool()
             .opt(

@@ -2578,6 +2578,7 @@ async fn a_mandate_is_accepted_by_its_representative_once_and_ended_by_its_citiz
     // Expired: no longer listed, at that instant.
     assert!(s.mandates_of("ana", 1_000).await.unwrap().is_empty());
 
+    assert_eq!(s.mandates_sweep(999).await.unwrap(), 0);
     // Ended only by one of its two citizens.
     assert!(
         !s.mandate_end("m1", "eve", &[ev("ended")], 40)

@@ -385,6 +385,9 @@ impl App {
                     if let Err(e) = core.saml.sweep().await {
                         tracing::warn!(error = %e, "sweeping expired SAML requests and seen IDs");
                     }
+                    if let Err(e) = core.mandates.sweep().await {
+                        tracing::warn!(error = %e, "sweeping expired mandates");
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
                         _ = stop.changed() => return,

@@ -16,6 +16,7 @@ CREATE TABLE mandates (
 );
 CREATE INDEX mandates_mandator ON mandates (mandator);
 CREATE INDEX mandates_representative ON mandates (representative);
+CREATE INDEX mandates_expiry ON mandates (expires_at);
 CREATE TABLE acting_choices (
     account_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
