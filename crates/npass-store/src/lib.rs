@@ -307,11 +307,19 @@ pub mod testdb {
                 .map_err(db::pg)?;
             return Ok(WriteLock::Postgres(conn));
         }
-        let conn = rusqlite::Connection::open(crate::sqlite_path(url)?).map_err(db::lite)?;
-        // The app's own writes (its start-up sweep) may hold the lock for a moment.
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db::lite)?;
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db::lite)?;
+        let path = crate::sqlite_path(url)?;
+        // The app's own writes (its start-up sweep) may hold the lock for a moment: the wait
+        // runs off the runtime's thread, so an app on the same runtime (a test's) can finish
+        // them meanwhile instead of waiting for this wait to give up.
+        let conn = tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open(path).map_err(db::lite)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(db::lite)?;
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(db::lite)?;
+            Ok::<_, npass_core::Error>(conn)
+        })
+        .await
+        .map_err(|e| npass_core::Error::Internal(e.to_string()))??;
         Ok(WriteLock::Sqlite(conn))
     }
 
