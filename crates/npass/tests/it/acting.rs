@@ -646,14 +646,15 @@ async fn allow_and_read(
     consent: &Resp,
     req: &Value,
 ) -> Value {
-    use crate::saml::{decide, posted, sp_run};
-    let r = decide(b, consent, "allow").await;
-    let (response, _) = posted(&r);
-    sp_run(
-        &sp.state,
-        &["response", req["id"].as_str().unwrap(), &response],
-    )
-    .await
+    let r = crate::saml::decide(b, consent, "allow").await;
+    sp_reads(sp, &r, req).await
+}
+
+/// What the SP reads of the response the page `posting` posts to it, for the request `req`.
+async fn sp_reads(sp: &crate::saml::Sp, posting: &Resp, req: &Value) -> Value {
+    let (response, _) = crate::saml::posted(posting);
+    let id = req["id"].as_str().unwrap();
+    crate::saml::sp_run(&sp.state, &["response", id, &response]).await
 }
 
 /// SAML: a service taking organisation logins gets MPass's IDNO/CompanyName for the chosen
@@ -783,7 +784,7 @@ async fn saml_services_read_the_organisation_context() {
 /// One SAML login at `sp` in `b` (logged in already): `choice` answered on the chooser when
 /// given, consent given if asked; what the SP reads of the response.
 async fn saml_round(sp: &crate::saml::Sp, b: &mut Browser, choice: Option<&str>) -> Value {
-    use crate::saml::{decide, post_request, posted, sp_run};
+    use crate::saml::{decide, post_request, sp_run};
     let req = sp_run(&sp.state, &["request-post", "0", "0"]).await;
     let r = post_request(b, req["SAMLRequest"].as_str().unwrap(), "").await;
     let mut page = b.get(&r.location()).await;
@@ -794,12 +795,7 @@ async fn saml_round(sp: &crate::saml::Sp, b: &mut Browser, choice: Option<&str>)
     if page.body.contains("value=\"allow\"") {
         page = decide(b, &page, "allow").await;
     }
-    let (response, _) = posted(&page);
-    sp_run(
-        &sp.state,
-        &["response", req["id"].as_str().unwrap(), &response],
-    )
-    .await
+    sp_reads(sp, &page, &req).await
 }
 
 /// SAML: a delegated login's assertion is about the mandator (NameID, attributes), with the
