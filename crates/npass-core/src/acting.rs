@@ -223,7 +223,8 @@ impl Contexts {
         }
         let now = self.env.now();
         let mut options = Vec::new();
-        if p.organizations {
+        // What the e-service requires is all it offers.
+        if p.organizations && p.require != Some(Required::Mandator) {
             for (org, m) in self.orgs.memberships_of(account_id, now).await? {
                 options.push(Context::Organization {
                     roles: roles_in(&m),
@@ -231,7 +232,7 @@ impl Contexts {
                 });
             }
         }
-        if p.mandates {
+        if p.mandates && p.require != Some(Required::Organization) {
             for m in self.store.mandates_of(account_id, now).await? {
                 if *m.representative != *account_id || !m.covers(&e.client_id, now) {
                     continue;

@@ -500,6 +500,33 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
         .await
         .has("Someone logged in for you with your mandate");
 
+    // An e-service that requires an organisation offers nothing else, mandates included,
+    // even when it takes them.
+    for (require, offered) in [("organization", false), ("none", true)] {
+        let (code, _, err) = cli(
+            &app,
+            &[
+                "eservice",
+                "contexts",
+                &social.id,
+                "--organizations",
+                "true",
+                "--require",
+                require,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        let page = go(&mut ana, &authorize_path(&social, &pkce(), &[])).await;
+        page.status(200);
+        assert_eq!(page.body.contains("Ion Popescu"), offered, "{require}");
+        assert_eq!(
+            page.body
+                .contains("accepts only logins for an organisation"),
+            !offered
+        );
+    }
+
     // The Tax portal takes no delegated logins: no chooser, no `act`, and a forged choice
     // for its request is refused.
     let p2 = pkce();
