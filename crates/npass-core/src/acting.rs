@@ -145,7 +145,9 @@ impl Context {
     pub fn detail(&self) -> serde_json::Value {
         match self {
             Context::Myself => serde_json::Value::Null,
-            Context::Organization { org, roles } => json!({"org": org.id, "roles": roles}),
+            Context::Organization { org, roles } => {
+                json!({"org": org.id, "name": org.name, "roles": roles})
+            }
             Context::Mandator { mandate, mandator } => {
                 json!({"mandate": mandate.id, "mandator": mandator.id})
             }

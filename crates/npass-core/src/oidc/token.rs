@@ -484,7 +484,12 @@ impl Federation {
         if let Some(c) = self.access_claims(token).await?
             && c.get("client_id").and_then(Value::as_str) == Some(&e.client_id)
             && let Some(g) = self.live_grant(&c).await?
-            && let Some(_) = self.still_acting(e, &g.account_id, c.get("ctx")).await?
+            // A token for someone else speaks while the representation or mandate stands.
+            && (c.get("ctx").is_none()
+                || self
+                    .still_acting(e, &g.account_id, c.get("ctx"))
+                    .await?
+                    .is_some())
         {
             let mut out = json!({"active": true, "token_type": "Bearer"});
             if let (Some(m), Some(src)) = (out.as_object_mut(), c.as_object()) {

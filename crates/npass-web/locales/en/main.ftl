@@ -837,3 +837,5 @@ err-mandate-service = Choose at least one of the e-services listed.
 err-mandate-self = You cannot give a mandate to yourself.
 err-mandate-level = Log in with your verification code (or a passkey or an e-signature) to give or accept a mandate.
 err-context-require = An e-service can require only a context it accepts.
+history-acting-org = for { $org }
+history-acting-mandate = for another person, with their mandate

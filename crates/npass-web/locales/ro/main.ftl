@@ -839,3 +839,5 @@ err-mandate-service = Alegeți cel puțin unul dintre serviciile electronice din
 err-mandate-self = Nu vă puteți da o împuternicire dvs. înșivă.
 err-mandate-level = Autentificați-vă cu codul de verificare (sau o cheie de acces ori o semnătură electronică) pentru a acorda sau a accepta o împuternicire.
 err-context-require = Un serviciu electronic poate cere doar un context pe care îl acceptă.
+history-acting-org = în numele { $org }
+history-acting-mandate = în numele altei persoane, cu împuternicirea ei

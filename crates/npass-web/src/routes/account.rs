@@ -111,6 +111,14 @@ fn history_row(st: &AppState, l: &Layout, r: &AuditRecord) -> HistoryRow {
     if !level.is_empty() {
         detail.push(l.t(&format!("level-{level}")));
     }
+    // A login for someone else says for whom.
+    let acting = r.event.detail.get("acting").filter(|a| !a.is_null());
+    let of = |k: &str| acting.and_then(|a| a.get(k)).and_then(|v| v.as_str());
+    if let Some(org) = of("name").or(of("org")) {
+        detail.push(l.t1("history-acting-org", "org", org));
+    } else if of("mandate").is_some() {
+        detail.push(l.t("history-acting-mandate"));
+    }
     if let Some(claims) = r.event.detail.get("claims").and_then(|v| v.as_array()) {
         let names: Vec<&str> = claims.iter().filter_map(|c| c.as_str()).collect();
         detail.push(released_in_words(l, &names));

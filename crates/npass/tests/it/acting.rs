@@ -199,6 +199,8 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
     assert_eq!(info["org"], want_org);
     assert_eq!(info["act"]["sub"], ana_sub.as_str());
     assert_eq!(info["given_name"], "Ana");
+    // Her history says for whom she logged in.
+    ana.get("/account").await.has("for Moldcarton SRL");
 
     // Remembered: the next chooser has the organisation ticked, and prompt=none uses it.
     let p2 = pkce();
@@ -499,6 +501,9 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     ion.get("/account")
         .await
         .has("Someone logged in for you with your mandate");
+    ana.get("/account")
+        .await
+        .has("for another person, with their mandate");
 
     // An e-service that requires an organisation offers nothing else, mandates included,
     // even when it takes them.
