@@ -104,6 +104,18 @@ pub struct ContextPolicy {
 }
 
 impl ContextPolicy {
+    /// A policy from an operator's words (`require`: `none`, `organization`, `mandator`);
+    /// `Invalid` for an unknown context or a required one not taken.
+    pub fn new(organizations: bool, mandates: bool, require: &str) -> Result<ContextPolicy> {
+        let bad = || Error::invalid("require", "context-require");
+        let p = ContextPolicy {
+            organizations,
+            mandates,
+            require: Required::parse(require).ok_or_else(bad)?,
+        };
+        if p.valid() { Ok(p) } else { Err(bad()) }
+    }
+
     /// Takes no login for others.
     pub fn is_none(&self) -> bool {
         *self == ContextPolicy::default()

@@ -36,6 +36,9 @@ impl Registry {
         if n.name.trim().is_empty() {
             return Err(Error::invalid("name", "required"));
         }
+        if !n.contexts.valid() {
+            return Err(Error::invalid("require", "context-require"));
+        }
         if n.redirect_uris.is_empty() || !n.redirect_uris.iter().all(|u| valid_redirect_uri(u)) {
             return Err(Error::invalid("redirect_uri", "redirect-uri"));
         }
@@ -121,7 +124,7 @@ impl Registry {
             pairwise_sector: n.pairwise_sector,
             disabled: false,
             created_at: self.env.now(),
-            contexts: Default::default(),
+            contexts: n.contexts,
             protocol: Protocol::Oidc(OidcClient {
                 secret_hash: secret.as_deref().map(digest),
                 auth: method,
@@ -186,16 +189,12 @@ impl Registry {
         operator: &Client,
     ) -> Result<EService> {
         let mut e = self.eservice(client_id).await?;
-        let mut contexts = e.contexts;
-        contexts.organizations = organizations.unwrap_or(contexts.organizations);
-        contexts.mandates = mandates.unwrap_or(contexts.mandates);
-        if let Some(r) = require {
-            contexts.require = crate::acting::Required::parse(r)
-                .ok_or(Error::invalid("require", "context-require"))?;
-        }
-        if !contexts.valid() {
-            return Err(Error::invalid("require", "context-require"));
-        }
+        let was = e.contexts;
+        let contexts = crate::acting::ContextPolicy::new(
+            organizations.unwrap_or(was.organizations),
+            mandates.unwrap_or(was.mandates),
+            require.unwrap_or(was.require.map_or("none", |r| r.as_str())),
+        )?;
         e.contexts = contexts;
         let ev = audit::event(
             "admin.eservice-contexts",

@@ -248,6 +248,15 @@ pub enum EserviceCmd {
         /// How its ID tokens are signed: ES256 (default) or RS256.
         #[arg(long)]
         id_token_alg: Option<String>,
+        /// It takes logins for an organisation the person administers or represents.
+        #[arg(long, alias = "organisations")]
+        organizations: bool,
+        /// It takes delegated logins: for a citizen whose mandate the person holds.
+        #[arg(long)]
+        mandates: bool,
+        /// A context every login must have: `organization` or `mandator` (default: none).
+        #[arg(long, default_value = "none")]
+        require_context: String,
     },
     /// List e-services.
     List,
@@ -315,8 +324,13 @@ async fn eservice_cmd(
             min_level,
             pairwise_sector,
             national_id_claim,
+            organizations,
+            mandates,
+            require_context,
             ..
         } if saml_metadata.is_some() || saml_entity_id.is_some() => {
+            let contexts =
+                npass_core::acting::ContextPolicy::new(organizations, mandates, &require_context)?;
             let metadata = match saml_metadata {
                 Some(m) if m.starts_with("https://") || m.starts_with("http://") => Some(
                     crate::keyfetch::fetch_metadata(&m)
@@ -361,6 +375,7 @@ async fn eservice_cmd(
                 min_level: Some(min_level),
                 national_id_claim,
                 pairwise_sector,
+                contexts,
             };
             eservice_json(&core.registry.add_saml_service(n, &op).await?, None)
         }
@@ -379,8 +394,13 @@ async fn eservice_cmd(
             jwks,
             jwks_uri,
             id_token_alg,
+            organizations,
+            mandates,
+            require_context,
             ..
         } => {
+            let contexts =
+                npass_core::acting::ContextPolicy::new(organizations, mandates, &require_context)?;
             let jwks = match jwks {
                 Some(f) => Some(
                     std::fs::read_to_string(&f)
@@ -407,6 +427,7 @@ async fn eservice_cmd(
                 jwks,
                 jwks_uri,
                 id_token_alg,
+                contexts,
             };
             let (e, secret) = core.registry.add_eservice(n, &op).await?;
             eservice_json(&e, secret.as_deref())

@@ -44,6 +44,8 @@ pub struct NewEService {
     pub jwks_uri: String,
     /// `ES256` (default) or `RS256`, for ID and logout tokens.
     pub id_token_alg: Option<String>,
+    /// What it takes of logins for others (`ContextPolicy::new` checks it).
+    pub contexts: crate::acting::ContextPolicy,
 }
 
 /// Where an authorisation request goes wrong.

@@ -39,6 +39,8 @@ pub struct NewSamlService {
     pub min_level: Option<Level>,
     pub national_id_claim: bool,
     pub pairwise_sector: String,
+    /// What it takes of logins for others.
+    pub contexts: crate::acting::ContextPolicy,
 }
 
 /// What a service's metadata says about it.
@@ -184,6 +186,9 @@ impl Registry {
         if n.name.trim().is_empty() {
             return Err(Error::invalid("name", "required"));
         }
+        if !n.contexts.valid() {
+            return Err(Error::invalid("require", "context-require"));
+        }
         let meta = match &n.metadata {
             Some(m) => sp_metadata(m)?,
             None => SpMetadata::default(),
@@ -292,7 +297,7 @@ impl Registry {
             pairwise_sector: n.pairwise_sector,
             disabled: false,
             created_at: self.env.now(),
-            contexts: Default::default(),
+            contexts: n.contexts,
             protocol: Protocol::Saml(SamlSp {
                 entity_id,
                 acs_urls,

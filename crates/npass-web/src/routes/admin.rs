@@ -161,6 +161,9 @@ pub struct NewEServiceBody {
     pub id_token_alg: Option<String>,
     #[serde(default)]
     pub jwks_uri: String,
+    /// What it takes of logins for others (absent: none).
+    #[serde(default)]
+    pub contexts: Option<ContextsBody>,
 }
 
 /// A JSON body of at most `BODY_LIMIT` bytes.
@@ -211,6 +214,7 @@ pub async fn create(
         jwks: body.jwks,
         id_token_alg: body.id_token_alg,
         jwks_uri: body.jwks_uri,
+        contexts: contexts(body.contexts)?,
     };
     let (e, secret) = st.core.registry.add_eservice(n, &op).await?;
     Ok(api_json(
@@ -254,6 +258,9 @@ pub struct NewSamlServiceBody {
     pub national_id_claim: bool,
     #[serde(default)]
     pub pairwise_sector: String,
+    /// What it takes of logins for others (absent: none).
+    #[serde(default)]
+    pub contexts: Option<ContextsBody>,
 }
 
 /// `POST /admin/api/eservices/saml`: registers a SAML service provider.
@@ -290,6 +297,7 @@ pub async fn create_saml(
         min_level,
         national_id_claim: b.national_id_claim,
         pairwise_sector: b.pairwise_sector,
+        contexts: contexts(b.contexts)?,
     };
     let e = st.core.registry.add_saml_service(n, &op).await?;
     Ok(api_json(StatusCode::CREATED, eservice_json(&e, None)))
@@ -392,7 +400,7 @@ pub struct RoleGrantBody {
 }
 
 /// What an e-service accepts of logins for others; a field left out keeps its value.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ContextsBody {
     #[serde(default)]
@@ -402,6 +410,16 @@ pub struct ContextsBody {
     /// `none`, `organization` or `mandator`.
     #[serde(default)]
     pub require: Option<String>,
+}
+
+/// A registration's `contexts` (absent: none taken).
+fn contexts(b: Option<ContextsBody>) -> Result<npass_core::acting::ContextPolicy, Error> {
+    let b = b.unwrap_or_default();
+    npass_core::acting::ContextPolicy::new(
+        b.organizations.unwrap_or(false),
+        b.mandates.unwrap_or(false),
+        b.require.as_deref().unwrap_or("none"),
+    )
 }
 
 /// `POST /admin/api/eservices/{client_id}/contexts`: whether it takes logins for an

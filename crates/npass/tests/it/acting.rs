@@ -841,21 +841,19 @@ async fn a_saml_service_taking_mandates_gets_the_mandator_as_subject() {
         &app,
         "pension",
         json!({"display": "Pension office"}),
-        &["--attribute", "FirstName"],
+        &["--attribute", "FirstName", "--mandates"],
     )
     .await;
-    let (code, _, err) = cli(
-        &app,
-        &[
-            "eservice",
-            "contexts",
-            &pension.client_id,
-            "--mandates",
-            "true",
-        ],
-    )
-    .await;
-    assert_eq!(code, 0, "{err}");
+    // Registered taking mandates (the flags of `npass eservice add`).
+    assert!(
+        app.core
+            .registry
+            .eservice(&pension.client_id)
+            .await
+            .unwrap()
+            .contexts
+            .mandates
+    );
     let (mut ion, _) = ion_at_substantial(&app).await;
     let (mut ana, _) = at_substantial(&app, &ANA).await;
     let ion_own = saml_round(&pension, &mut ion, None).await;

@@ -499,4 +499,27 @@ async fn what_an_eservice_takes_of_logins_for_others_is_set_through_the_admin_ap
     .await;
     assert_eq!(shown["contexts"]["require"], "organization");
     assert_eq!(shown["contexts"]["organizations"], true);
+    // Or at registration; refused there too when it does not hold together.
+    let (status, e) = call(
+        &app,
+        reqwest::Method::POST,
+        "/eservices",
+        t,
+        Some(r#"{"name":"Social portal","redirect_uris":["https://social.example.md/cb"],"scopes":["openid"],"contexts":{"mandates":true}}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{e}");
+    assert_eq!(
+        e["contexts"],
+        serde_json::json!({"organizations": false, "mandates": true, "require": null})
+    );
+    let (status, e) = call(
+        &app,
+        reqwest::Method::POST,
+        "/eservices",
+        t,
+        Some(r#"{"name":"Cabinet","redirect_uris":["https://cabinet.example.md/cb"],"scopes":["openid"],"contexts":{"require":"organization"}}"#),
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
 }
