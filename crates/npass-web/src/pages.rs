@@ -34,6 +34,17 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Shows the notice `notice-<key>` a page was sent back to with `?done=<key>`, when `key`
+    /// is one of `known` (anything else in the address shows nothing).
+    pub fn done_notice(&mut self, query_rest: &str, known: &[&str]) {
+        if let Some(done) = query_rest.strip_prefix("done=")
+            && known.contains(&done)
+        {
+            let n = self.t(&format!("notice-{done}"));
+            self.notices.push(n);
+        }
+    }
+
     pub fn t(&self, key: &str) -> String {
         self.tr.t(key)
     }
@@ -259,6 +270,15 @@ pub fn field_message(tr: &Tr, e: &Error) -> (String, String) {
 pub struct FieldErrors(pub Vec<(String, String)>);
 
 impl FieldErrors {
+    /// A form page's status: 400 when it comes back with errors.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.0.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::BAD_REQUEST
+        }
+    }
+
     pub fn from(tr: &Tr, errs: &[Error]) -> Self {
         FieldErrors(errs.iter().map(|e| field_message(tr, e)).collect())
     }

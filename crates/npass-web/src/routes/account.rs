@@ -283,11 +283,10 @@ pub async fn sessions(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen)
     let mut l = Layout::of(&st, &ctx);
     let mut list = st.core.logins.sessions_of(&a.account.id).await?;
     list.sort_by_key(|s| s.id_hash != a.session.id_hash);
-    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
-        && ["session-ended", "sessions-ended", "session-gone"].contains(&done)
-    {
-        l.notices.push(l.t(&format!("notice-{done}")));
-    }
+    l.done_notice(
+        &ctx.browser.query_rest,
+        &["session-ended", "sessions-ended", "session-gone"],
+    );
     let sessions = list
         .iter()
         .map(|s| SessionRow {
@@ -371,11 +370,7 @@ fn profile_page(
     phone: String,
     new_email: String,
 ) -> axum::response::Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     let languages = st
         .i18n
         .enabled

@@ -196,11 +196,10 @@ async fn mandates(
     form: Option<&MandateForm>,
 ) -> PageResult {
     let mut l = Layout::of(st, ctx);
-    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
-        && ["mandate-offered", "mandate-accepted", "mandate-ended"].contains(&done)
-    {
-        l.notices.push(l.t(&format!("notice-{done}")));
-    }
+    l.done_notice(
+        &ctx.browser.query_rest,
+        &["mandate-offered", "mandate-accepted", "mandate-ended"],
+    );
     let (mine, given) = st.core.mandates.of(&a.account.id).await?;
     let row = |n: npass_core::mandates::NamedMandate| MandateRow {
         id: n.mandate.id.clone(),
@@ -224,11 +223,7 @@ async fn mandates(
             name: e.name,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     let keep = |f: fn(&MandateForm) -> &str, n: usize| {
         form.map(|x| f(x).chars().take(n).collect())
             .unwrap_or_default()

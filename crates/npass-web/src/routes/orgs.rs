@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use npass_core::orgs::MemberKind;
 use serde::Deserialize;
 
@@ -65,11 +64,10 @@ async fn page(
     form: Option<&MemberForm>,
 ) -> PageResult {
     let mut l = Layout::of(st, ctx);
-    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
-        && ["representative-named", "representative-withdrawn"].contains(&done)
-    {
-        l.notices.push(l.t(&format!("notice-{done}")));
-    }
+    l.done_notice(
+        &ctx.browser.query_rest,
+        &["representative-named", "representative-withdrawn"],
+    );
     let mut orgs = Vec::new();
     for (org, me) in st.core.orgs.of(&a.account.id).await? {
         let admin = me.kind == MemberKind::Admin;
@@ -96,11 +94,7 @@ async fn page(
             members,
         });
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     let keep = |f: fn(&MemberForm) -> &str, n: usize| {
         form.map(|x| f(x).chars().take(n).collect())
             .unwrap_or_default()

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -64,11 +63,10 @@ async fn page(
     form: Option<&GrantForm>,
 ) -> PageResult {
     let mut l = Layout::of(st, ctx);
-    if let Some(done) = ctx.browser.query_rest.strip_prefix("done=")
-        && ["role-granted", "role-withdrawn", "admin-added"].contains(&done)
-    {
-        l.notices.push(l.t(&format!("notice-{done}")));
-    }
+    l.done_notice(
+        &ctx.browser.query_rest,
+        &["role-granted", "role-withdrawn", "admin-added"],
+    );
     let mut services = Vec::new();
     for client_id in st.core.roles.administered(&a.account.id).await? {
         let Ok(e) = st.core.registry.eservice(&client_id).await else {
@@ -107,11 +105,7 @@ async fn page(
             admins,
         });
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     let page = ServiceAdminPage {
         errors,
         services,
