@@ -25,6 +25,9 @@ pub const MANDATE_MAX_MS: i64 = 366 * 24 * 60 * 60 * 1000;
 /// How many e-services one mandate may name.
 pub const MANDATE_MAX_SERVICES: usize = 20;
 
+/// How many unexpired mandates one citizen may have given (offered or accepted) at a time.
+pub const MANDATE_MAX_GIVEN: usize = 50;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MandateState {
@@ -126,6 +129,19 @@ impl Mandates {
         let rep = citizen_by_national_id(self.accounts.as_ref(), &self.env, national_id).await?;
         if rep.id == actor.account_id {
             return Err(Error::invalid("national_id", "mandate-self"));
+        }
+        let given = self.store.mandates_of(&actor.account_id, now).await?;
+        if given
+            .iter()
+            .filter(|m| m.mandator == actor.account_id)
+            .count()
+            >= MANDATE_MAX_GIVEN
+        {
+            return Err(Error::invalid_n(
+                "national_id",
+                "mandate-too-many",
+                i64::try_from(MANDATE_MAX_GIVEN).unwrap_or(i64::MAX),
+            ));
         }
         let m = Mandate {
             id: crate::rng::ordered_token(self.env.rng.as_ref(), now),

@@ -839,3 +839,4 @@ err-mandate-level = Log in with your verification code (or a passkey or an e-sig
 err-context-require = An e-service can require only a context it accepts.
 history-acting-org = for { $org }
 history-acting-mandate = for another person, with their mandate
+err-mandate-too-many = You have given { $n } mandates that still run: end one before giving another.

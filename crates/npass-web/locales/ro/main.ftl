@@ -841,3 +841,4 @@ err-mandate-level = Autentificați-vă cu codul de verificare (sau o cheie de ac
 err-context-require = Un serviciu electronic poate cere doar un context pe care îl acceptă.
 history-acting-org = în numele { $org }
 history-acting-mandate = în numele altei persoane, cu împuternicirea ei
+err-mandate-too-many = Aveți deja { $n } împuterniciri în vigoare: încetați una înainte de a acorda alta.

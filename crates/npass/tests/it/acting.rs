@@ -644,6 +644,47 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     .await
     .status(403);
 
+    // A citizen has at most 50 mandates running: the 51st is refused until one ends.
+    let ion_now = Session {
+        auth_time: app.now(),
+        ..session_of(&app, &ion).await
+    };
+    let until = app.now() + 86_400_000;
+    for _ in 0..npass_core::mandates::MANDATE_MAX_GIVEN {
+        app.core
+            .mandates
+            .offer(
+                &ion_now,
+                ANA.national_id,
+                std::slice::from_ref(&social.id),
+                until,
+                &client,
+            )
+            .await
+            .unwrap();
+    }
+    let refused = app
+        .core
+        .mandates
+        .offer(
+            &ion_now,
+            ANA.national_id,
+            std::slice::from_ref(&social.id),
+            until,
+            &client,
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(npass_core::Error::Invalid {
+                reason: "mandate-too-many",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
     // Ana logs out: the Social portal, which takes delegated logins, is told by `sid` alone (a
     // `sub` might be hers or a mandator's).
     ana.submit("/account", "/logout", &[]).await.status(303);
