@@ -840,3 +840,4 @@ err-context-require = An e-service can require only a context it accepts.
 history-acting-org = for { $org }
 history-acting-mandate = for another person, with their mandate
 err-mandate-too-many = You have given { $n } mandates that still run: end one before giving another.
+context-org = For this organisation.

@@ -842,3 +842,4 @@ err-context-require = Un serviciu electronic poate cere doar un context pe care 
 history-acting-org = în numele { $org }
 history-acting-mandate = în numele altei persoane, cu împuternicirea ei
 err-mandate-too-many = Aveți deja { $n } împuterniciri în vigoare: încetați una înainte de a acorda alta.
+context-org = În numele acestei organizații.

@@ -68,7 +68,11 @@ pub async fn context_page(
             Context::Myself => continue,
             Context::Organization { org, roles } => (
                 format!("{} (IDNO {})", org.name, org.number),
-                l.t1("context-org-roles", "roles", &roles.join(", ")),
+                if roles.is_empty() {
+                    l.t("context-org")
+                } else {
+                    l.t1("context-org-roles", "roles", &roles.join(", "))
+                },
             ),
             Context::Mandator { mandate, mandator } => (
                 full_name(mandator),

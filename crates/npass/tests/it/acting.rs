@@ -307,6 +307,8 @@ async fn a_representative_logs_in_for_the_organisation_until_it_is_withdrawn() {
         &authorize_path(&tax, &p8, &[("prompt", "consent")]),
     )
     .await;
+    // (Named again without roles: the chooser says so, no empty list.)
+    page8.has("For this organisation.").lacks("Your roles:");
     let consent8 = choose(
         &mut ana,
         &page8,
