@@ -561,8 +561,20 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     .await
     .status(403);
 
-    // Ion ends it: the tokens stop speaking for him at once; no more choice at login.
+    // Ion ends it: the tokens stop speaking for him at once, on every node; no more choice at
+    // login. (Ending needs the form's CSRF token like every change: without it, nothing ends.)
+    let peer = app.peer_with(|c| c.public_url = app.base.clone()).await;
+    assert_eq!(userinfo(&peer, &at).await.0, 200);
     let page = ion.get("/account/mandates").await;
+    let id_field = field_value(&page.body, "id").unwrap();
+    ion.post_raw("/account/mandates/end", &[("id", &id_field)])
+        .await
+        .status(403);
+    assert_eq!(
+        userinfo(&app, &at).await.0,
+        200,
+        "not ended without the token"
+    );
     let r = ion
         .submit(
             "/account/mandates",
@@ -573,6 +585,7 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     assert_eq!(r.status, 303, "{}", r.body);
     let (status, _) = userinfo(&app, &at).await;
     assert_eq!(status, 401);
+    assert_eq!(userinfo(&peer, &at).await.0, 401, "the other node agrees");
     for token in [&at, &rt] {
         let (_, i) = post_client(&app, "/introspect", &social, &[("token", token)]).await;
         assert_eq!(i, json!({"active": false}));

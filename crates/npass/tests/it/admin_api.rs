@@ -499,6 +499,14 @@ async fn what_an_eservice_takes_of_logins_for_others_is_set_through_the_admin_ap
     .await;
     assert_eq!(shown["contexts"]["require"], "organization");
     assert_eq!(shown["contexts"]["organizations"], true);
+    // The operator's change is in the audit trail, once (the refusals wrote nothing).
+    let trail = app.core.store.audit_range(0, 1000).await.unwrap();
+    let changes: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.kind == "admin.eservice-contexts")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].event.detail["require"], "organization");
     // Or at registration; refused there too when it does not hold together.
     let (status, e) = call(
         &app,
