@@ -247,6 +247,26 @@ pub(crate) async fn finish(
     commit(tx).await
 }
 
+impl SqlStore {
+    /// Runs one conditional statement (a change only the right actor may make, decided in
+    /// its `WHERE`) and, when it changed exactly one row, records `audit` in the same
+    /// transaction: `false`, writing nothing, otherwise.
+    pub(crate) async fn exec_one(
+        &self,
+        sql: &'static str,
+        params: &[db::Arg<'_>],
+        audit: &[AuditEvent],
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        if tx.exec(sql, params).await? != 1 {
+            return Ok(false);
+        }
+        finish_all(tx, audit, now).await?;
+        Ok(true)
+    }
+}
+
 /// Records every event of `audit`, in order, and commits.
 pub(crate) async fn finish_all(mut tx: Tx, audit: &[AuditEvent], now: i64) -> Result<()> {
     for ev in audit {

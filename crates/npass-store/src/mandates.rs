@@ -7,7 +7,7 @@ use npass_core::model::AuditEvent;
 use npass_core::store::MandateStore;
 
 use crate::db::Row;
-use crate::{SqlStore, args, finish_all};
+use crate::{SqlStore, args};
 
 macro_rules! columns {
     () => {
@@ -33,25 +33,6 @@ fn mandate(r: &Row) -> Result<Mandate> {
     })
 }
 
-impl SqlStore {
-    /// Runs one conditional statement and, when it changed exactly one row, records `audit` in
-    /// the same transaction: `false`, writing nothing, otherwise.
-    async fn mandate_change(
-        &self,
-        sql: &'static str,
-        params: &[crate::db::Arg<'_>],
-        audit: &[AuditEvent],
-        now: i64,
-    ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        if tx.exec(sql, params).await? != 1 {
-            return Ok(false);
-        }
-        finish_all(tx, audit, now).await?;
-        Ok(true)
-    }
-}
-
 #[async_trait]
 impl MandateStore for SqlStore {
     async fn mandate_put(&self, m: &Mandate, audit: &[AuditEvent], now: i64) -> Result<()> {
@@ -70,7 +51,7 @@ impl MandateStore for SqlStore {
             m.expires_at,
             m.created_at
         ];
-        if self.mandate_change(sql, params, audit, now).await? {
+        if self.exec_one(sql, params, audit, now).await? {
             Ok(())
         } else {
             Err(Error::Conflict("mandate-exists"))
@@ -96,7 +77,7 @@ impl MandateStore for SqlStore {
         audit: &[AuditEvent],
         now: i64,
     ) -> Result<bool> {
-        self.mandate_change(
+        self.exec_one(
             "UPDATE mandates SET state = 'active' WHERE id = $1 AND representative = $2 \
              AND state = 'offered' AND expires_at > $3",
             args![id, representative, now],
@@ -113,7 +94,7 @@ impl MandateStore for SqlStore {
         audit: &[AuditEvent],
         now: i64,
     ) -> Result<bool> {
-        self.mandate_change(
+        self.exec_one(
             "DELETE FROM mandates WHERE id = $1 AND (mandator = $2 OR representative = $2)",
             args![id, by],
             audit,

@@ -69,36 +69,31 @@ impl OrgStore for SqlStore {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .exec(
-                "INSERT INTO org_members \
-                 (org_id, account_id, kind, roles, granted_by, expires_at, created_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7 \
-                 WHERE ($8 = 1 OR EXISTS (SELECT 1 FROM org_members WHERE org_id = $1 \
-                 AND account_id = $5 AND kind = 'admin' \
-                 AND (expires_at IS NULL OR expires_at > $7))) \
-                 ON CONFLICT (org_id, account_id) DO UPDATE SET kind = excluded.kind, \
-                 roles = excluded.roles, granted_by = excluded.granted_by, \
-                 expires_at = excluded.expires_at, created_at = excluded.created_at \
-                 WHERE $8 = 1 OR org_members.kind = 'representative'",
-                args![
-                    &m.org_id,
-                    &m.account_id,
-                    m.kind.as_str(),
-                    to_json(&m.roles)?,
-                    &m.granted_by,
-                    m.expires_at,
-                    m.created_at,
-                    i64::from(by_operator)
-                ],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(false);
-        }
-        finish(tx, audit, None, now).await?;
-        Ok(true)
+        self.exec_one(
+            "INSERT INTO org_members \
+             (org_id, account_id, kind, roles, granted_by, expires_at, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE ($8 = 1 OR EXISTS (SELECT 1 FROM org_members WHERE org_id = $1 \
+             AND account_id = $5 AND kind = 'admin' \
+             AND (expires_at IS NULL OR expires_at > $7))) \
+             ON CONFLICT (org_id, account_id) DO UPDATE SET kind = excluded.kind, \
+             roles = excluded.roles, granted_by = excluded.granted_by, \
+             expires_at = excluded.expires_at, created_at = excluded.created_at \
+             WHERE $8 = 1 OR org_members.kind = 'representative'",
+            args![
+                &m.org_id,
+                &m.account_id,
+                m.kind.as_str(),
+                to_json(&m.roles)?,
+                &m.granted_by,
+                m.expires_at,
+                m.created_at,
+                i64::from(by_operator)
+            ],
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
     }
 
     async fn org_member_remove(
@@ -109,27 +104,22 @@ impl OrgStore for SqlStore {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .exec(
-                "DELETE FROM org_members WHERE org_id = $1 AND account_id = $2 \
-                 AND ($4 = 1 OR kind = 'representative') AND ($4 = 1 OR EXISTS (SELECT 1 FROM org_members a WHERE a.org_id = $1 \
-                 AND a.account_id = $3 AND a.kind = 'admin' \
-                 AND (a.expires_at IS NULL OR a.expires_at > $5)))",
-                args![
+        self.exec_one(
+            "DELETE FROM org_members WHERE org_id = $1 AND account_id = $2 \
+             AND ($4 = 1 OR kind = 'representative') AND ($4 = 1 OR EXISTS (SELECT 1 FROM org_members a WHERE a.org_id = $1 \
+             AND a.account_id = $3 AND a.kind = 'admin' \
+             AND (a.expires_at IS NULL OR a.expires_at > $5)))",
+            args![
                     org_id,
                     account_id,
                     by.unwrap_or(""),
                     i64::from(by.is_none()),
                     now
                 ],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(false);
-        }
-        finish(tx, audit, None, now).await?;
-        Ok(true)
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
     }
 
     async fn org_members(&self, org_id: &str, now: i64) -> Result<Vec<Membership>> {

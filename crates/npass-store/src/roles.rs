@@ -52,28 +52,23 @@ impl RoleStore for SqlStore {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .exec(
-                "INSERT INTO eservice_admins (client_id, account_id, granted_by, created_at) \
-                 SELECT $1, $2, $3, $4 \
-                 WHERE ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
-                 WHERE client_id = $1 AND account_id = $3)) \
-                 ON CONFLICT (client_id, account_id) DO NOTHING",
-                args![
-                    client_id,
-                    account_id,
-                    granted_by.unwrap_or(npass_core::roles::OPERATOR),
-                    now,
-                    i64::from(granted_by.is_none())
-                ],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(false);
-        }
-        finish(tx, audit, None, now).await?;
-        Ok(true)
+        self.exec_one(
+            "INSERT INTO eservice_admins (client_id, account_id, granted_by, created_at) \
+             SELECT $1, $2, $3, $4 \
+             WHERE ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+             WHERE client_id = $1 AND account_id = $3)) \
+             ON CONFLICT (client_id, account_id) DO NOTHING",
+            args![
+                client_id,
+                account_id,
+                granted_by.unwrap_or(npass_core::roles::OPERATOR),
+                now,
+                i64::from(granted_by.is_none())
+            ],
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
     }
 
     async fn service_admins(&self, client_id: &str) -> Result<Vec<String>> {
@@ -108,34 +103,29 @@ impl RoleStore for SqlStore {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .exec(
-                "INSERT INTO role_grants \
-                 (client_id, role, account_id, granted_by, expires_at, created_at) \
-                 SELECT $1, $2, $3, $4, $5, $6 \
-                 WHERE ($7 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
-                 WHERE client_id = $1 AND account_id = $4)) \
-                 AND EXISTS (SELECT 1 FROM eservice_roles WHERE client_id = $1 AND role = $2) \
-                 ON CONFLICT (client_id, account_id, role) DO UPDATE SET \
-                 granted_by = excluded.granted_by, expires_at = excluded.expires_at, \
-                 created_at = excluded.created_at",
-                args![
-                    &g.client_id,
-                    &g.role,
-                    &g.account_id,
-                    &g.granted_by,
-                    g.expires_at,
-                    g.created_at,
-                    i64::from(by_operator)
-                ],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(false);
-        }
-        finish(tx, audit, None, now).await?;
-        Ok(true)
+        self.exec_one(
+            "INSERT INTO role_grants \
+             (client_id, role, account_id, granted_by, expires_at, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE ($7 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+             WHERE client_id = $1 AND account_id = $4)) \
+             AND EXISTS (SELECT 1 FROM eservice_roles WHERE client_id = $1 AND role = $2) \
+             ON CONFLICT (client_id, account_id, role) DO UPDATE SET \
+             granted_by = excluded.granted_by, expires_at = excluded.expires_at, \
+             created_at = excluded.created_at",
+            args![
+                &g.client_id,
+                &g.role,
+                &g.account_id,
+                &g.granted_by,
+                g.expires_at,
+                g.created_at,
+                i64::from(by_operator)
+            ],
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
     }
 
     async fn role_withdraw(
@@ -147,26 +137,21 @@ impl RoleStore for SqlStore {
         audit: &AuditEvent,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .exec(
-                "DELETE FROM role_grants WHERE client_id = $1 AND role = $2 AND account_id = $3 \
-                 AND ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
-                 WHERE client_id = $1 AND account_id = $4))",
-                args![
-                    client_id,
-                    role,
-                    account_id,
-                    by.unwrap_or(""),
-                    i64::from(by.is_none())
-                ],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(false);
-        }
-        finish(tx, audit, None, now).await?;
-        Ok(true)
+        self.exec_one(
+            "DELETE FROM role_grants WHERE client_id = $1 AND role = $2 AND account_id = $3 \
+             AND ($5 = 1 OR EXISTS (SELECT 1 FROM eservice_admins \
+             WHERE client_id = $1 AND account_id = $4))",
+            args![
+                client_id,
+                role,
+                account_id,
+                by.unwrap_or(""),
+                i64::from(by.is_none())
+            ],
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
     }
 
     async fn roles_of(&self, client_id: &str, account_id: &str, now: i64) -> Result<Vec<String>> {
