@@ -180,6 +180,17 @@ impl Context {
         ))
     }
 
+    /// What of `scope` is released about the subject: all of it, but a person's `roles` are
+    /// theirs and never stated for a mandator they act for.
+    pub fn released_scope(&self, scope: &[String]) -> Vec<String> {
+        let lent = matches!(self, Context::Mandator { .. });
+        scope
+            .iter()
+            .filter(|s| !(lent && *s == "roles"))
+            .cloned()
+            .collect()
+    }
+
     pub fn acting(&self) -> Acting {
         match self {
             Context::Myself => Acting::Myself,

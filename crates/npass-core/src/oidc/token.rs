@@ -705,6 +705,7 @@ impl Federation {
         let sub = self.subject(e, subject);
         let amr: Vec<&str> = g.amr.iter().map(|a| a.as_str()).collect();
         let scope = join_scope(&g.scope);
+        let released_scope = context.released_scope(&g.scope);
         let id = IdTokenClaims {
             iss: &iss,
             sub: &sub,
@@ -718,11 +719,8 @@ impl Federation {
             identity_assurance: subject.assurance.as_str(),
             sid: super::logout::sid(&g.session_hash),
             nonce: (!g.nonce.is_empty()).then_some(g.nonce.as_str()),
-            // A person's roles are theirs: never stated for a mandator they act for.
-            roles: if g.scope.iter().any(|s| s == "roles")
-                && !matches!(context, Context::Mandator { .. })
-            {
-                Some(self.roles_for(e, account, &g.scope).await?)
+            roles: if released_scope.iter().any(|s| s == "roles") {
+                Some(self.roles_for(e, account, &released_scope).await?)
             } else {
                 None
             },
@@ -750,7 +748,7 @@ impl Federation {
         let id_token = self.keys.sign_as(alg, "JWT", &id).await?;
         let access_token = self.keys.sign("at+jwt", &at).await?;
         let refresh_token = rng::ordered_token(self.env.rng.as_ref(), now);
-        let released = Self::released_claims(e, subject, &g.scope);
+        let released = Self::released_claims(e, subject, &released_scope);
         let refresh_hash = ordered_key(&refresh_token);
         let idle_expires_at = (now + REFRESH_IDLE_MS).min(g.expires_at);
         let detail = json!({"client_id": e.client_id, "service": e.name, "scope": scope,
@@ -832,18 +830,13 @@ impl Federation {
     pub async fn userinfo(&self, bearer: &str) -> Result<Value, OAuthError> {
         let (e, account, scope, context) = self.bearer(bearer).await?;
         let (subject, org, act) = self.context_claims(&e, &account, &context);
-        let roles = match context {
-            Context::Mandator { .. } => Vec::new(),
-            _ => self
-                .roles_for(&e, &account, &scope)
-                .await
-                .map_err(unavailable)?,
-        };
+        let scope = context.released_scope(&scope);
+        let roles = self
+            .roles_for(&e, &account, &scope)
+            .await
+            .map_err(unavailable)?;
         let mut claims = self.claims(&e, subject, &scope, &roles);
         if let Some(m) = claims.as_object_mut() {
-            if matches!(context, Context::Mandator { .. }) {
-                m.remove("roles");
-            }
             if let Some(org) = org {
                 m.insert("org".into(), org);
             }

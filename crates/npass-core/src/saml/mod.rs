@@ -833,8 +833,10 @@ impl Saml {
         };
         let name_id = name_of(&account);
         let session_index = crate::oidc::logout::sid(&session.chain);
-        let roles = if e.scopes.iter().any(|s| s == "roles")
-            && !matches!(context, Context::Mandator { .. })
+        let roles = if context
+            .released_scope(&e.scopes)
+            .iter()
+            .any(|s| s == "roles")
         {
             self.roles.roles_of(&e.client_id, &account.id, now).await?
         } else {

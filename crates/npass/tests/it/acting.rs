@@ -339,7 +339,7 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
         npass_core::oidc::flow::NewEService {
             name: "Social portal".into(),
             redirect_uris: vec![CB.into()],
-            scopes: vec!["openid".into(), "profile".into()],
+            scopes: vec!["openid".into(), "profile".into(), "roles".into()],
             backchannel_logout_uri: sink,
             ..Default::default()
         },
@@ -461,13 +461,35 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
 
     // Ana logs in at the Social portal for Ion: the subject is Ion's, she is `act`.
     let p = pkce();
-    let page = go(&mut ana, &authorize_path(&social, &p, &[])).await;
+    // Ion holds a role there; Ana asks for roles too: a mandator's roles are never lent.
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "eservice",
+            "roles",
+            &social.id,
+            "--declare",
+            "clerk",
+            "--grant",
+            &format!("{}=clerk", ION.national_id),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let page = go(
+        &mut ana,
+        &authorize_path(&social, &p, &[("scope", "openid profile roles")]),
+    )
+    .await;
     page.status(200).has("Ion Popescu").has("For myself");
     let code = code_choosing(&mut ana, &page, &format!("mandate:{id}")).await;
     let (t, idt) = tokens(&app, &social, &code, &p).await;
     assert_eq!(idt["sub"], ion_sub.as_str());
     assert_eq!(idt["act"], json!({"sub": ana_sub}));
-    assert!(idt.get("org").is_none());
+    assert!(
+        idt.get("org").is_none() && idt.get("roles").is_none(),
+        "{idt}"
+    );
     let at = t["access_token"].as_str().unwrap().to_owned();
     let at_claims = verify_own(&at, &jwks(&app).await, "at+jwt").unwrap();
     assert_eq!(
@@ -488,6 +510,7 @@ async fn a_citizen_gives_a_mandate_and_the_representative_logs_in_for_them() {
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["sub"], ion_sub.as_str());
     assert_eq!(info["given_name"], "Ion");
+    assert!(info.get("roles").is_none(), "{info}");
     assert_eq!(info["act"]["sub"], ana_sub.as_str());
     // Ion's history says who acted for him, where.
     let ion_id = session_of(&app, &ion).await.account_id;
