@@ -86,6 +86,10 @@ pub struct NamedMandate {
     pub services: Vec<String>,
 }
 
+fn takes_mandates(e: &crate::relying::EService) -> bool {
+    !e.disabled && e.contexts.mandates
+}
+
 #[derive(Clone)]
 pub struct Mandates {
     pub(crate) store: Arc<dyn MandateStore>,
@@ -116,7 +120,7 @@ impl Mandates {
         let mut ids: Vec<ClientId> = Vec::new();
         for s in services {
             let e = match self.registry.store.eservice(s).await? {
-                Some(e) if !e.disabled && e.contexts.mandates => e,
+                Some(e) if takes_mandates(&e) => e,
                 _ => return Err(Error::invalid("services", "mandate-service")),
             };
             if !ids.contains(&e.client_id) {
@@ -247,6 +251,12 @@ impl Mandates {
             .mandate(id)
             .await?
             .filter(|m| *m.representative == *representative && m.covers(client_id, now)))
+    }
+
+    /// The e-services a mandate may name: those on that take delegated logins.
+    pub async fn services(&self) -> Result<Vec<crate::relying::EService>> {
+        let all = self.registry.eservices().await?;
+        Ok(all.into_iter().filter(takes_mandates).collect())
     }
 
     /// Deletes the mandates that have expired; how many.

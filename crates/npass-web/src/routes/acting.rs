@@ -216,11 +216,10 @@ async fn mandates(
     let chosen = |id: &str| form.is_some_and(|f| f.service.iter().any(|s| s == id));
     let services = st
         .core
-        .registry
-        .eservices()
+        .mandates
+        .services()
         .await?
         .into_iter()
-        .filter(|e| e.contexts.mandates && !e.disabled)
         .map(|e| ServiceChoice {
             checked: chosen(&e.client_id),
             client_id: e.client_id.to_string(),
