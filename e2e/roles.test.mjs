@@ -1,7 +1,7 @@
 // Access control in a real browser (design note 0019): the operator declares an e-service's
 // roles and names its administrator with the CLI; the administrator, logged in with the
 // verification code, grants a role from "Service administration", is refused a grant to
-// himself, and withdraws it. Every page checked with axe-core (WCAG 2.1 AA) on a 320 px phone,
+// himself, and withdraws it; the citizen given it sees it in My account until then. Every page checked with axe-core (WCAG 2.1 AA) on a 320 px phone,
 // in English and Romanian.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,11 +67,26 @@ test('a service administrator grants and withdraws a role', async () => {
   await axe(ro, 'ro-service-admin');
   await fitsWidth(ro, 'ro-service-admin');
 
-  // Withdrawn: gone from the list.
+  // Ana sees the role she was given in My account (Romanian, her language).
+  const ana = await (await browser.newContext({ locale: 'ro-RO', viewport: { width: 320, height: 640 } })).newPage();
+  await ana.goto(`${npass.base}/account`);
+  await ana.locator('#national_id').fill('2002003004007');
+  await ana.locator('#password').fill(PASSWORD);
+  await ana.getByRole('button', { name: 'Autentificare', exact: true }).click();
+  const held = ana.getByRole('region', { name: 'Rolurile dumneavoastră în servicii' });
+  await held.waitFor();
+  assert.match(await held.innerText(), new RegExp(`Tax portal: clerk \\(până la ${lastDay} inclusiv\\)`));
+  await axe(ana, 'ro-account-roles');
+  await fitsWidth(ana, 'ro-account-roles');
+
+  // Withdrawn: gone from the list, and from Ana's.
   await page.getByRole('button', { name: 'Withdraw clerk from Ana Rusu' }).click();
   await page.getByText('The role was withdrawn.').waitFor();
   assert.doesNotMatch(await page.locator('main').innerText(), /Ana Rusu/);
   await axe(page, 'en-service-admin-withdrawn');
+  await ana.reload();
+  await ana.getByRole('heading', { name: 'Contul meu', level: 1 }).waitFor();
+  assert.equal(await held.count(), 0);
 });
 
 test('an organisation administrator names and withdraws a representative', async () => {

@@ -303,6 +303,11 @@ impl Roles {
             .await
     }
 
+    /// The roles a citizen holds now at every e-service: what they see under My account.
+    pub async fn held(&self, account_id: &str) -> Result<Vec<RoleGrant>> {
+        self.store.roles_held(account_id, self.env.now()).await
+    }
+
     /// An e-service's standing grants (for its administrators' page).
     pub async fn grants(&self, client_id: &str) -> Result<Vec<RoleGrant>> {
         self.store.role_grants(client_id, self.env.now()).await

@@ -917,6 +917,9 @@ pub trait RoleStore: Send + Sync {
 
     /// An e-service's grants standing at `now`.
     async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<crate::roles::RoleGrant>>;
+
+    /// The grants `account_id` holds at `now`, at every e-service (for their own page).
+    async fn roles_held(&self, account_id: &str, now: i64) -> Result<Vec<crate::roles::RoleGrant>>;
 }
 
 /// Organisations and their members (design note 0019, schema 20). A member is written by an

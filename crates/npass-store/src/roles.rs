@@ -9,6 +9,7 @@ use npass_core::model::AuditEvent;
 use npass_core::roles::RoleGrant;
 use npass_core::store::RoleStore;
 
+use crate::db::Row;
 use crate::{SqlStore, args, finish};
 
 #[async_trait]
@@ -177,16 +178,32 @@ impl RoleStore for SqlStore {
             )
             .await?
             .iter()
-            .map(|r| {
-                Ok(RoleGrant {
-                    client_id: r.col::<String>("client_id")?.into(),
-                    role: r.col("role")?,
-                    account_id: r.col::<String>("account_id")?.into(),
-                    granted_by: r.col("granted_by")?,
-                    expires_at: r.col("expires_at")?,
-                    created_at: r.col("created_at")?,
-                })
-            })
+            .map(grant)
             .collect()
     }
+
+    async fn roles_held(&self, account_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
+        self.pool()
+            .all(
+                "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
+                 FROM role_grants WHERE account_id = $1 \
+                 AND (expires_at IS NULL OR expires_at > $2) ORDER BY client_id, role",
+                args![account_id, now],
+            )
+            .await?
+            .iter()
+            .map(grant)
+            .collect()
+    }
+}
+
+fn grant(r: &Row) -> Result<RoleGrant> {
+    Ok(RoleGrant {
+        client_id: r.col::<String>("client_id")?.into(),
+        role: r.col("role")?,
+        account_id: r.col::<String>("account_id")?.into(),
+        granted_by: r.col("granted_by")?,
+        expires_at: r.col("expires_at")?,
+        created_at: r.col("created_at")?,
+    })
 }

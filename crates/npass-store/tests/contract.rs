@@ -2308,6 +2308,30 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
     );
     assert!(s.roles_of("es_other", "ana", 50).await.unwrap().is_empty());
     assert_eq!(s.role_grants("es_tax", 100).await.unwrap().len(), 1);
+    // What Ana holds, at every e-service, ended ones left out; Boss holds nothing.
+    let held = |at: i64| {
+        let s = &s;
+        async move {
+            s.roles_held("ana", at)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|g| (g.client_id.to_string(), g.role, g.expires_at))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        held(50).await,
+        [
+            ("es_tax".to_owned(), "clerk".to_owned(), Some(100)),
+            ("es_tax".to_owned(), "inspector".to_owned(), None)
+        ]
+    );
+    assert_eq!(
+        held(100).await,
+        [("es_tax".to_owned(), "inspector".to_owned(), None)]
+    );
+    assert!(s.roles_held("boss", 50).await.unwrap().is_empty());
     // Granting again renews it.
     assert!(
         s.role_grant(&grant("clerk", "ana", "boss", Some(500)), false, &ev, 20)

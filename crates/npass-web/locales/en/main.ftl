@@ -731,6 +731,8 @@ history-roles-withdrawn = A role you had at a service was withdrawn
 
 # Service administration (design note 0019)
 account-service-admin-link = Service administration: roles at the services you administer
+account-roles-title = Your roles at services
+account-roles-lead = The administrators of these services gave you these roles. A service receives them when you log in to it.
 service-admin-title = Service administration
 service-admin-lead = The services you administer, their roles and who holds them. A role you grant reaches the service with the person's next login or token; one you withdraw is gone from it at once.
 service-admin-stronger = To grant or withdraw roles, log in with your password and verification code (or a passkey or an e-signature) first.

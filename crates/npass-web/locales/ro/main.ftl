@@ -733,6 +733,8 @@ history-roles-withdrawn = Un rol pe care îl aveați într-un serviciu a fost re
 
 # Administrarea serviciilor (nota de proiectare 0019)
 account-service-admin-link = Administrarea serviciilor: rolurile în serviciile pe care le administrați
+account-roles-title = Rolurile dumneavoastră în servicii
+account-roles-lead = Administratorii acestor servicii v-au atribuit aceste roluri. Serviciul le primește atunci când vă autentificați în el.
 service-admin-title = Administrarea serviciilor
 service-admin-lead = Serviciile pe care le administrați, rolurile lor și cine le deține. Un rol acordat ajunge la serviciu la următoarea autentificare sau următorul token al persoanei; unul retras dispare imediat.
 service-admin-stronger = Pentru a acorda sau retrage roluri, autentificați-vă mai întâi cu parola și codul de verificare (sau cu o cheie de acces ori semnătura electronică).

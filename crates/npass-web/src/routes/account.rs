@@ -18,6 +18,14 @@ pub struct ServiceRow {
     pub last_release: String,
 }
 
+/// A role the citizen holds at an e-service (design note 0019): what its tokens carry.
+pub struct HeldRole {
+    pub service: String,
+    pub role: String,
+    /// The last day it holds, or empty: until withdrawn.
+    pub until: String,
+}
+
 pub struct HistoryRow {
     pub when: String,
     pub what: String,
@@ -34,6 +42,8 @@ pub struct AccountPage {
     pub recovery_left: i64,
     pub history: Vec<HistoryRow>,
     pub services: Vec<ServiceRow>,
+    /// The roles given to the citizen at e-services.
+    pub roles: Vec<HeldRole>,
     pub level: String,
     pub assurance: String,
     /// The citizen set a profile picture (from the npass app).
@@ -189,6 +199,21 @@ pub async fn page(
     let has_picture = st.core.pictures.of(&a.account.id).await?.is_some();
     let administers = !st.core.roles.administered(&a.account.id).await?.is_empty();
     let in_orgs = !st.core.orgs.of(&a.account.id).await?.is_empty();
+    let mut roles = Vec::new();
+    for g in st.core.roles.held(&a.account.id).await? {
+        let service = match st.core.registry.eservice(&g.client_id).await {
+            Ok(e) => e.name,
+            Err(_) => continue,
+        };
+        roles.push(HeldRole {
+            service,
+            role: g.role,
+            until: g
+                .expires_at
+                .map(|t| super::roles::last_day(&st, t))
+                .unwrap_or_default(),
+        });
+    }
     let page = AccountPage {
         has_picture,
         administers,
@@ -199,6 +224,7 @@ pub async fn page(
         recovery_left: status.recovery_left,
         history,
         services,
+        roles,
         level: l.t(&format!("level-{}", a.session.level.as_str())),
         assurance: l.t(&format!("assurance-{}", a.account.assurance.as_str())),
         a,

@@ -29,7 +29,7 @@ async fn roles_cli(app: &TestApp, args: &[&str]) -> (i32, Value, String) {
 async fn an_administrator_grants_and_withdraws_roles_and_nobody_else_does() {
     let app = TestApp::start().await;
     let tax = service(&app, Level::Low, &["openid"], false).await;
-    let (ion, _) = ion_at_substantial(&app).await;
+    let (mut ion, _) = ion_at_substantial(&app).await;
     let mut ana = registered(&app, &ANA).await;
     login(&mut ana, &ANA, "").await.status(303);
     let client = Client::default();
@@ -87,6 +87,21 @@ async fn an_administrator_grants_and_withdraws_roles_and_nobody_else_does() {
         roles.current(&tax.id, &ana_id).await.unwrap(),
         ["clerk", "inspector"]
     );
+    // Ana sees them under My account, each with its last day; Ion, who holds none, sees no
+    // such list.
+    let last_day = npass_core::clock::format_utc(tomorrow - 1)[..10].to_owned();
+    ana.get("/account")
+        .await
+        .status(200)
+        .has("Your roles at services")
+        .has(&format!(
+            "<strong>Tax portal</strong>: clerk <span class=\"small\">(until {last_day} inclusive)"
+        ))
+        .has("<strong>Tax portal</strong>: inspector <span class=\"small\">(until withdrawn)");
+    ion.get("/account")
+        .await
+        .status(200)
+        .lacks("Your roles at services");
 
     // Refused, and nothing changes: granting to oneself, a role not declared, an end in the
     // past, by a citizen who does not administer the e-service (Ana, at low), or by the
@@ -196,6 +211,11 @@ async fn an_administrator_grants_and_withdraws_roles_and_nobody_else_does() {
         .await
         .unwrap();
     assert!(roles.current(&tax.id, &ana_id).await.unwrap().is_empty());
+    login(&mut ana, &ANA, "").await.status(303);
+    ana.get("/account")
+        .await
+        .status(200)
+        .lacks("Your roles at services");
     assert!(matches!(
         refused(
             roles
