@@ -266,8 +266,7 @@ impl Mandates {
 
     /// The event `kind` in both citizens' histories: `by` is who did it.
     fn both(&self, kind: &str, m: &Mandate, by: &str, client: &Client) -> Vec<AuditEvent> {
-        let detail = json!({"mandate": m.id, "mandator": m.mandator, "representative": m.representative,
-                            "services": m.services, "until": m.expires_at, "by": by});
+        let detail = detail(m, by);
         let mut events = vec![audit::event(
             kind,
             Some(&m.mandator),
@@ -282,4 +281,11 @@ impl Mandates {
         ));
         events
     }
+}
+
+/// What a mandate's audit events say of it: the mandate, both citizens, its e-services and end,
+/// and who acted.
+pub(crate) fn detail(m: &Mandate, by: &str) -> serde_json::Value {
+    json!({"mandate": m.id, "mandator": m.mandator, "representative": m.representative,
+           "services": m.services, "until": m.expires_at, "by": by})
 }

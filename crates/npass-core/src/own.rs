@@ -13,7 +13,7 @@ use crate::model::{Account, Session};
 use crate::register::{check_email, check_phone};
 use crate::rng;
 use crate::service::{Env, digest};
-use crate::store::{AccountStore, SessionStore};
+use crate::store::{AccountStore, MandateStore, SessionStore};
 
 /// How long a link to confirm a new email address works.
 pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -22,6 +22,7 @@ const TOKEN_MAX: usize = 100;
 pub struct OwnAccount {
     pub(crate) accounts: Arc<dyn AccountStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) mandates: Arc<dyn MandateStore>,
     pub(crate) env: Env,
     pub(crate) ended: Arc<dyn SessionEnded>,
 }
@@ -152,8 +153,9 @@ impl OwnAccount {
     }
 
     /// Deletes the account (the caller made sure the login is recent): e-services hear of
-    /// the end of its sessions and lose every grant; its data go; the audit trail stays; the
-    /// identifier is free to register again; a last email says so.
+    /// the end of its sessions and lose every grant; its data go, with the roles and mandates
+    /// it held or gave (each mandate's other citizen sees it ended in their history); the
+    /// audit trail stays; the identifier is free to register again; a last email says so.
     pub async fn delete(
         &self,
         account: &Account,
@@ -174,14 +176,27 @@ impl OwnAccount {
             "account-deleted",
             &[],
         );
-        let ev = audit::event(
+        let mut events = vec![audit::event(
             "account.deleted",
             Some(&account.id),
             Some(&client.ip),
             json!({"scheme": account.national_id.scheme.as_str(), "by": "citizen"}),
-        );
+        )];
+        for m in self.mandates.mandates_of(&account.id, now).await? {
+            let other = if m.mandator == account.id {
+                &m.representative
+            } else {
+                &m.mandator
+            };
+            events.push(audit::event(
+                "mandates.ended",
+                Some(other),
+                Some(&client.ip),
+                crate::mandates::detail(&m, &account.id),
+            ));
+        }
         self.accounts
-            .account_delete(account, &ev, &mail, now)
+            .account_delete(account, &events, &mail, now)
             .await?;
         (self.env.mail_waker)();
         Ok(())

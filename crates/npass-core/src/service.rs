@@ -355,6 +355,7 @@ impl Core {
         let own = crate::own::OwnAccount {
             accounts: store.clone(),
             sessions: store.clone(),
+            mandates: store.clone(),
             env: env.clone(),
             ended: ended.clone(),
         };

@@ -101,12 +101,14 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<bool>;
     /// Deletes the account at its holder's request (design note 0013): its profile,
     /// credentials, sessions, consents, links and throttle counters go; every grant its
-    /// e-services hold is revoked; the audit trail keeps its rows (the account id, times,
-    /// addresses, what happened), and the goodbye email is queued, in one transaction.
+    /// e-services hold is revoked; the roles, administrations, memberships, mandates (given
+    /// and held) and remembered login choices of design note 0019 end; the audit trail keeps
+    /// its rows (the account id, times, addresses, what happened) and gains `audit`, and the
+    /// goodbye email is queued, in one transaction.
     async fn account_delete(
         &self,
         account: &Account,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         mail: &Mail,
         now: i64,
     ) -> Result<()>;

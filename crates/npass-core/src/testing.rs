@@ -294,7 +294,7 @@ impl AccountStore for MemStore {
     async fn account_delete(
         &self,
         account: &Account,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         mail: &Mail,
         now: i64,
     ) -> Result<()> {
@@ -308,7 +308,9 @@ impl AccountStore for MemStore {
         st.email_tokens.retain(|_, (a, _)| a != id);
         st.resets.retain(|_, (a, _)| a != id);
         st.email_changes.retain(|_, (a, ..)| a != id);
-        Self::append(&mut st, audit, Some(mail), now);
+        for (i, ev) in audit.iter().enumerate() {
+            Self::append(&mut st, ev, (i == 0).then_some(mail), now);
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use npass_core::national_id::{NationalId, Scheme};
 use npass_core::store::{AccountStore, ResetStore};
 
 use crate::db::Row;
-use crate::{SqlStore, append_audit, args, commit, finish};
+use crate::{SqlStore, append_audit, args, commit, enqueue_mail, finish, finish_all};
 
 macro_rules! select_account {
     ($column:literal) => {
@@ -300,7 +300,7 @@ impl AccountStore for SqlStore {
     async fn account_delete(
         &self,
         account: &Account,
-        audit: &AuditEvent,
+        audit: &[AuditEvent],
         mail: &Mail,
         now: i64,
     ) -> Result<()> {
@@ -324,6 +324,13 @@ impl AccountStore for SqlStore {
             "DELETE FROM app_requests WHERE account_id = $1",
             "DELETE FROM app_push WHERE account_id = $1",
             "DELETE FROM account_pictures WHERE account_id = $1",
+            // Access control (design note 0019): what was granted to the account, and the
+            // mandates it gave or held, end with it.
+            "DELETE FROM role_grants WHERE account_id = $1",
+            "DELETE FROM eservice_admins WHERE account_id = $1",
+            "DELETE FROM org_members WHERE account_id = $1",
+            "DELETE FROM mandates WHERE mandator = $1 OR representative = $1",
+            "DELETE FROM acting_choices WHERE account_id = $1",
         ] {
             tx.exec(sql, args![id]).await?;
         }
@@ -345,7 +352,8 @@ impl AccountStore for SqlStore {
         if r == 0 {
             return Err(Error::NotFound);
         }
-        finish(tx, audit, Some(mail), now).await
+        enqueue_mail(&mut tx, Some(mail), now).await?;
+        finish_all(tx, audit, now).await
     }
 
     async fn purge_unconfirmed(&self, created_before: i64) -> Result<u64> {

@@ -971,3 +971,157 @@ async fn a_saml_service_taking_mandates_gets_the_mandator_as_subject() {
         json!([ana_own["nameid"]])
     );
 }
+
+/// Deleting an account ends, in its transaction, what was granted to it and the mandates it
+/// gave or held: the representative no longer sees the mandate nor is offered it at login, their
+/// history says it ended and by whom, and no role, administration, membership, mandate or
+/// remembered choice of the account is left in the store.
+#[tokio::test]
+async fn deleting_an_account_ends_its_roles_memberships_and_mandates() {
+    use npass_core::store::{MandateStore, OrgStore, RoleStore};
+    let app = TestApp::start().await;
+    let social = service(&app, Level::Low, &["openid"], false).await;
+    let client = Client::default();
+    let org = idno("100360001234");
+    let (mut ion, _) = ion_at_substantial(&app).await;
+    let (mut ana, _) = at_substantial(&app, &ANA).await;
+    for args in [
+        vec![
+            "eservice",
+            "contexts",
+            &social.id,
+            "--mandates",
+            "true",
+            "--organizations",
+            "true",
+        ],
+        vec![
+            "eservice",
+            "roles",
+            &social.id,
+            "--declare",
+            "clerk",
+            "--admin",
+            ANA.national_id,
+        ],
+        vec![
+            "org",
+            "add",
+            "--idno",
+            &org,
+            "--name",
+            "Moldcarton SRL",
+            "--admin",
+            ANA.national_id,
+        ],
+    ] {
+        let (code, _, err) = cli(&app, &args).await;
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    let (ion_s, ana_s) = (session_of(&app, &ion).await, session_of(&app, &ana).await);
+    let ana_id = ana_s.account_id.to_string();
+    // Ion administers nothing: the operator grants Ana the role, Ana gives Ion a mandate.
+    app.core
+        .roles
+        .grant_by_operator(&social.id, ANA.national_id, "clerk", None, &client)
+        .await
+        .unwrap();
+    let m = app
+        .core
+        .mandates
+        .offer(
+            &ana_s,
+            ION.national_id,
+            std::slice::from_ref(&social.id),
+            app.now() + 86_400_000,
+            &client,
+        )
+        .await
+        .unwrap();
+    app.core
+        .mandates
+        .accept(&ion_s, &m.id, &client)
+        .await
+        .unwrap();
+    // Ana logs in at the Social portal for her organisation (remembered); Ion is offered Ana.
+    let page = go(&mut ana, &authorize_path(&social, &pkce(), &[])).await;
+    code_choosing(&mut ana, &page, &format!("org:NTRMD-{org}")).await;
+    assert!(
+        app.store
+            .acting_choice(&ana_id, &social.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    go(&mut ion, &authorize_path(&social, &pkce(), &[]))
+        .await
+        .status(200)
+        .has("Whom are you logging in for?")
+        .has("Ana Rusu");
+
+    let r = ana.submit("/account/delete", "/account/delete", &[]).await;
+    assert_eq!(r.location(), "/login?done=deleted");
+
+    let now = app.now();
+    assert!(app.store.roles_held(&ana_id, now).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .service_admins(&social.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .memberships_of(&ana_id, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .org_members(&format!("NTRMD-{org}"), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(app.store.mandate(&m.id).await.unwrap().is_none());
+    assert!(
+        app.store
+            .mandates_of(&ion_s.account_id, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .acting_choice(&ana_id, &social.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Ion: nobody to act for, and his history says the mandate ended, by whom.
+    ion.get("/account/mandates")
+        .await
+        .status(200)
+        .lacks("Ana Rusu");
+    let r = go(&mut ion, &authorize_path(&social, &pkce(), &[])).await;
+    assert!(
+        !r.body.contains("Whom are you logging in for?"),
+        "{}",
+        r.body
+    );
+    let trail = app
+        .core
+        .credentials
+        .history(&ion_s.account_id, &["mandates.ended"], 5)
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].event.detail["mandate"], m.id.as_str());
+    assert_eq!(trail[0].event.detail["by"], ana_id.as_str());
+    ion.get("/account")
+        .await
+        .status(200)
+        .has("A mandate was ended");
+}
