@@ -153,6 +153,68 @@ impl Roles {
         Ok(account)
     }
 
+    /// The operator ends a citizen's administration of an e-service.
+    pub async fn remove_admin_by_operator(
+        &self,
+        client_id: &str,
+        national_id: &str,
+        operator: &Client,
+    ) -> Result<()> {
+        self.registry.eservice(client_id).await?;
+        let account = self.citizen(national_id).await?;
+        let ev = audit::event(
+            "roles.admin-removed",
+            Some(&account.id),
+            Some(&operator.ip),
+            json!({"client_id": client_id, "by": OPERATOR}),
+        );
+        let done = self
+            .store
+            .service_admin_remove(client_id, &account.id, None, &ev, self.env.now())
+            .await?;
+        if done { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// An administrator (with a recent strong login) ends another's administration of the
+    /// same e-service; their own ends by another administrator or the operator, so an
+    /// e-service is never left without one this way.
+    pub async fn remove_admin(
+        &self,
+        actor: &Session,
+        client_id: &str,
+        national_id: &str,
+        client: &Client,
+    ) -> Result<()> {
+        self.strong(actor)?;
+        let account = self.citizen(national_id).await?;
+        let admins = self.store.service_admins(client_id).await?;
+        if !admins.iter().any(|a| *a == *actor.account_id) {
+            return Err(Error::Forbidden("not-service-admin"));
+        }
+        if account.id == actor.account_id {
+            return Err(Error::invalid("national_id", "role-admin-self"));
+        }
+        let ev = audit::event(
+            "roles.admin-removed",
+            Some(&account.id),
+            Some(&client.ip),
+            json!({"client_id": client_id, "by": actor.account_id}),
+        );
+        let done = self
+            .store
+            .service_admin_remove(
+                client_id,
+                &account.id,
+                Some(&actor.account_id),
+                &ev,
+                self.env.now(),
+            )
+            .await?;
+        // Not an administrator (or no longer: removed a moment ago), or the actor was removed
+        // meanwhile.
+        if done { Ok(()) } else { Err(Error::NotFound) }
+    }
+
     /// The accounts that administer an e-service.
     pub async fn admins(&self, client_id: &str) -> Result<Vec<String>> {
         self.store.service_admins(client_id).await

@@ -885,6 +885,19 @@ pub trait RoleStore: Send + Sync {
         now: i64,
     ) -> Result<bool>;
 
+    /// Ends `account_id`'s administration of `client_id`: by the operator (`by` `None`) or by
+    /// another administrator, who must be one when it is written (nobody removes themselves
+    /// this way, so the page never leaves an e-service without one): `false`, writing
+    /// nothing, otherwise.
+    async fn service_admin_remove(
+        &self,
+        client_id: &str,
+        account_id: &str,
+        by: Option<&str>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
     /// The accounts that administer `client_id`.
     async fn service_admins(&self, client_id: &str) -> Result<Vec<String>>;
 

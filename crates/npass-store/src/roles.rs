@@ -72,6 +72,30 @@ impl RoleStore for SqlStore {
         .await
     }
 
+    async fn service_admin_remove(
+        &self,
+        client_id: &str,
+        account_id: &str,
+        by: Option<&str>,
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        self.exec_one(
+            "DELETE FROM eservice_admins WHERE client_id = $1 AND account_id = $2 \
+             AND ($4 = 1 OR ($3 <> $2 AND EXISTS (SELECT 1 FROM eservice_admins a \
+             WHERE a.client_id = $1 AND a.account_id = $3)))",
+            args![
+                client_id,
+                account_id,
+                by.unwrap_or(""),
+                i64::from(by.is_none())
+            ],
+            std::slice::from_ref(audit),
+            now,
+        )
+        .await
+    }
+
     async fn service_admins(&self, client_id: &str) -> Result<Vec<String>> {
         self.pool()
             .all(

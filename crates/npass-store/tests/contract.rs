@@ -2377,6 +2377,31 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
         s.service_admins("es_tax").await.unwrap(),
         vec!["boss", "ana"]
     );
+    // An administrator ends another's administration, never their own; someone who is not
+    // one ends nothing; the operator ends any. Refusals write no audit.
+    let before = s.audit_range(0, 10_000).await.unwrap().len();
+    for (who, by) in [("boss", Some("boss")), ("boss", Some("ion")), ("ion", None)] {
+        assert!(
+            !s.service_admin_remove("es_tax", who, by, &ev, 46)
+                .await
+                .unwrap(),
+            "{who} by {by:?}"
+        );
+    }
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before);
+    assert!(
+        s.service_admin_remove("es_tax", "ana", Some("boss"), &ev, 46)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.service_admins("es_tax").await.unwrap(), vec!["boss"]);
+    assert!(
+        s.service_admin_remove("es_tax", "boss", None, &ev, 47)
+            .await
+            .unwrap()
+    );
+    assert!(s.service_admins("es_tax").await.unwrap().is_empty());
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before + 2);
     // The operator (the admin API) needs no administrator, only a declared role.
     assert!(
         s.role_grant(&grant("clerk", "ana", "operator", None), true, &ev, 50)

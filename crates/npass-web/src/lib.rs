@@ -360,6 +360,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account/services/admin/grant", post(roles::grant))
         .route("/account/services/admin/withdraw", post(roles::withdraw))
         .route("/account/services/admin/admins", post(roles::add_admin))
+        .route(
+            "/account/services/admin/admins/remove",
+            post(roles::remove_admin),
+        )
         .route("/account/organisations", get(orgs::orgs_page))
         .route("/account/organisations/representatives", post(orgs::name))
         .route("/account/organisations/withdraw", post(orgs::withdraw))

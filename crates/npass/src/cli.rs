@@ -278,6 +278,9 @@ pub enum EserviceCmd {
         /// A citizen, by national identifier, who administers it (repeat).
         #[arg(long = "admin")]
         admins: Vec<String>,
+        /// A citizen, by national identifier, who no longer administers it (repeat).
+        #[arg(long = "remove-admin")]
+        remove_admins: Vec<String>,
         /// Grant a declared role as the operator: `NATIONAL_ID=ROLE` (repeat); it holds until
         /// withdrawn.
         #[arg(long = "grant")]
@@ -485,6 +488,7 @@ async fn eservice_cmd(
             client_id,
             declare,
             admins,
+            remove_admins,
             grants,
             withdrawals,
         } => {
@@ -494,6 +498,11 @@ async fn eservice_cmd(
             for national_id in &admins {
                 core.roles
                     .add_admin_by_operator(&client_id, national_id, &op)
+                    .await?;
+            }
+            for national_id in &remove_admins {
+                core.roles
+                    .remove_admin_by_operator(&client_id, national_id, &op)
                     .await?;
             }
             let pair = |s: &String| {

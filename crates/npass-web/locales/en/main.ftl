@@ -726,6 +726,7 @@ err-role-unknown = This service does not have that role.
 err-role-until-past = The end date must be in the future.
 history-admin-roles-declared = The roles of a service were set
 history-roles-admin-added = You were made an administrator of a service
+history-roles-admin-removed = You are no longer an administrator of a service
 history-roles-granted = You were given a role at a service
 history-roles-withdrawn = A role you had at a service was withdrawn
 
@@ -759,6 +760,10 @@ service-admin-add = Add the administrator
 hint-service-admin-add = The national identification number of a person who will administer this service with you: they can grant and withdraw its roles.
 notice-admin-added = The administrator was added.
 err-role-admin-already = This person already administers the service.
+service-admin-you = (you; another administrator or the operator can remove you)
+service-admin-remove = Remove { $name } as administrator
+notice-admin-removed = The administrator was removed.
+err-role-admin-self = You cannot remove yourself: another administrator of the service, or the operator, must.
 
 # Organisations (design note 0019)
 err-org-idno = An IDNO is 13 digits whose last one checks the others; this one does not.

@@ -728,6 +728,7 @@ err-role-unknown = Serviciul nu are acest rol.
 err-role-until-past = Data de încheiere trebuie să fie în viitor.
 history-admin-roles-declared = Rolurile unui serviciu au fost stabilite
 history-roles-admin-added = Ați devenit administrator al unui serviciu
+history-roles-admin-removed = Nu mai sunteți administrator al unui serviciu
 history-roles-granted = Vi s-a acordat un rol într-un serviciu
 history-roles-withdrawn = Un rol pe care îl aveați într-un serviciu a fost retras
 
@@ -761,6 +762,10 @@ service-admin-add = Adăugați administratorul
 hint-service-admin-add = Numărul de identificare al unei persoane care va administra serviciul împreună cu dvs.: poate acorda și retrage rolurile lui.
 notice-admin-added = Administratorul a fost adăugat.
 err-role-admin-already = Această persoană administrează deja serviciul.
+service-admin-you = (dumneavoastră; vă poate elimina alt administrator sau operatorul)
+service-admin-remove = Eliminați-l pe { $name } din administratori
+notice-admin-removed = Administratorul a fost eliminat.
+err-role-admin-self = Nu vă puteți elimina singur: trebuie să o facă alt administrator al serviciului sau operatorul.
 
 # Organizații (nota de proiectare 0019)
 err-org-idno = Un IDNO are 13 cifre, ultima verificându-le pe celelalte; acesta nu este corect.

@@ -387,6 +387,9 @@ pub struct RolesBody {
     pub declare: Vec<String>,
     #[serde(default)]
     pub admins: Vec<String>,
+    /// Citizens (national identifiers) who no longer administer it.
+    #[serde(default)]
+    pub remove_admins: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -449,7 +452,8 @@ pub async fn roles(
     Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
 }
 
-/// `POST /admin/api/eservices/{client_id}/roles`: declares roles and names administrators.
+/// `POST /admin/api/eservices/{client_id}/roles`: declares roles, names administrators and
+/// ends administrations.
 pub async fn set_roles(
     State(st): State<AppState>,
     Operator(op): Operator,
@@ -464,6 +468,12 @@ pub async fn set_roles(
         st.core
             .roles
             .add_admin_by_operator(&id, national_id, &op)
+            .await?;
+    }
+    for national_id in &b.remove_admins {
+        st.core
+            .roles
+            .remove_admin_by_operator(&id, national_id, &op)
             .await?;
     }
     Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))

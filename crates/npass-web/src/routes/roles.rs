@@ -19,13 +19,20 @@ pub struct GrantRow {
     pub until: String,
 }
 
+/// One of an e-service's administrators.
+pub struct AdminRow {
+    pub national_id: String,
+    pub name: String,
+    /// The citizen looking at the page (who cannot remove themselves).
+    pub me: bool,
+}
+
 pub struct AdminService {
     pub client_id: String,
     pub name: String,
     pub roles: Vec<String>,
     pub grants: Vec<GrantRow>,
-    /// Its administrators' names.
-    pub admins: Vec<String>,
+    pub admins: Vec<AdminRow>,
 }
 
 #[derive(Template)]
@@ -65,7 +72,12 @@ async fn page(
     let mut l = Layout::of(st, ctx);
     l.done_notice(
         &ctx.browser.query_rest,
-        &["role-granted", "role-withdrawn", "admin-added"],
+        &[
+            "role-granted",
+            "role-withdrawn",
+            "admin-added",
+            "admin-removed",
+        ],
     );
     let mut services = Vec::new();
     for client_id in st.core.roles.administered(&a.account.id).await? {
@@ -95,7 +107,11 @@ async fn page(
             .admins_named(&client_id)
             .await?
             .iter()
-            .map(full_name)
+            .map(|admin| AdminRow {
+                national_id: admin.national_id.value.clone(),
+                name: full_name(admin),
+                me: admin.id == a.account.id,
+            })
             .collect();
         services.push(AdminService {
             client_id: client_id.to_string(),
@@ -251,6 +267,34 @@ pub async fn add_admin(
                 e => return Err(e.into()),
             };
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
+        }
+    }
+}
+
+/// `POST /account/services/admin/admins/remove`: an administrator ends another's
+/// administration.
+pub async fn remove_admin(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    FreshLogin(a): FreshLogin,
+    WebForm(f): WebForm<GrantForm>,
+) -> PageResult {
+    match st
+        .core
+        .roles
+        .remove_admin(&a.session, &f.client_id, &f.national_id, &ctx.client)
+        .await
+    {
+        Ok(()) => Ok(see_other("/account/services/admin?done=admin-removed")),
+        Err(e) => {
+            let e = match e {
+                npass_core::Error::Forbidden("level") => {
+                    npass_core::Error::invalid("", "role-level")
+                }
+                e @ npass_core::Error::Invalid { .. } => e,
+                e => return Err(e.into()),
+            };
+            page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
     }
 }

@@ -341,6 +341,23 @@ async fn roles_are_declared_granted_and_withdrawn_through_the_admin_api() {
     )
     .await;
     assert_eq!(status, 404);
+
+    // An administration ends; ending it again finds nothing, and the audit says who did it.
+    let remove = format!(r#"{{"remove_admins":["{}"]}}"#, ION.national_id);
+    let (status, v) = call(&app, reqwest::Method::POST, &base, t, Some(&remove)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["admins"], serde_json::json!([]));
+    let (status, _) = call(&app, reqwest::Method::POST, &base, t, Some(&remove)).await;
+    assert_eq!(status, 404);
+    let trail = npass_core::store::AuditStore::audit_range(&app.store, 0, i64::MAX)
+        .await
+        .unwrap();
+    let removed: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.kind == "roles.admin-removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].event.detail["by"], "operator");
 }
 
 /// Organisations through the admin API: added with an administrator, shown, and the national

@@ -427,6 +427,82 @@ async fn administrators_name_administrators_from_the_page() {
         .status(200)
         .has("Tax portal")
         .has("log in with your password and verification code");
+
+    // Removing an administrator: Ion is offered to remove Ana, never himself; a forged
+    // removal of himself is refused at the field, Ana's (at low) by the level; nothing changes.
+    let admins_now = || async {
+        let mut v: Vec<String> =
+            serde_json::from_value(roles_cli(&app, &[&tax.id]).await.1["admins"].clone()).unwrap();
+        v.sort();
+        v
+    };
+    ion.get("/account/services/admin")
+        .await
+        .status(200)
+        .has("Remove Ana Rusu as administrator")
+        .lacks("Remove Ion Popescu as administrator");
+    let remove = |who: &'static str| {
+        [
+            ("client_id", tax.id.clone()),
+            ("national_id", who.to_owned()),
+        ]
+    };
+    let fields = remove(ION.national_id);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ion.submit(
+        "/account/services/admin",
+        "/account/services/admin/admins/remove",
+        &fields,
+    )
+    .await
+    .status(400)
+    .has("You cannot remove yourself");
+    ana.submit(
+        "/account/services/admin",
+        "/account/services/admin/admins/remove",
+        &fields,
+    )
+    .await
+    .status(400)
+    .has("verification code");
+    assert_eq!(admins_now().await, [ION.national_id, ANA.national_id]);
+    // Ion removes Ana: her page says she administers nothing, her history says so.
+    let fields = remove(ANA.national_id);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = ion
+        .submit(
+            "/account/services/admin",
+            "/account/services/admin/admins/remove",
+            &fields,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    ion.get(&r.location())
+        .await
+        .has("The administrator was removed.");
+    assert_eq!(admins_now().await, [ION.national_id]);
+    ana.get("/account/services/admin")
+        .await
+        .status(200)
+        .has("You do not administer any service.");
+    ana.get("/account")
+        .await
+        .has("You are no longer an administrator of a service");
+    // Again: she is not one, nothing to remove.
+    let r = ion
+        .submit(
+            "/account/services/admin",
+            "/account/services/admin/admins/remove",
+            &fields,
+        )
+        .await;
+    assert_ne!(r.status, 303, "{}", r.body);
+    // The operator ends Ion's; once more, there is none to end.
+    let (code, v, err) = roles_cli(&app, &[&tax.id, "--remove-admin", ION.national_id]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["admins"], serde_json::json!([]));
+    let (code, _, _) = roles_cli(&app, &[&tax.id, "--remove-admin", ION.national_id]).await;
+    assert_ne!(code, 0);
 }
 
 /// Organisations (the next slice of design note 0019): the operator registers one and names its
