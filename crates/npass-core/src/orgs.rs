@@ -225,6 +225,44 @@ impl Organizations {
         Ok(account)
     }
 
+    /// The operator ends a citizen's administration or representation of an organisation; it
+    /// has no effect from that moment. (An organisation certificate makes its holder an
+    /// administrator again at their next e-signature login with it: the certificate is the
+    /// proof, so a holder who should not administer needs it revoked by its issuer.)
+    pub async fn remove_by_operator(
+        &self,
+        idno: &str,
+        national_id: &str,
+        operator: &Client,
+    ) -> Result<()> {
+        let org = self.find(idno).await?;
+        let account = self.citizen(national_id).await?;
+        let now = self.env.now();
+        let kind = self
+            .store
+            .org_members(&org.id, now)
+            .await?
+            .into_iter()
+            .find(|m| m.account_id == account.id)
+            .map(|m| m.kind)
+            .ok_or(Error::NotFound)?;
+        let what = match kind {
+            MemberKind::Admin => "orgs.admin-removed",
+            MemberKind::Representative => "orgs.representative-withdrawn",
+        };
+        let ev = audit::event(
+            what,
+            Some(&account.id),
+            Some(&operator.ip),
+            json!({"org": org.id, "by": OPERATOR}),
+        );
+        let done = self
+            .store
+            .org_member_remove(&org.id, &account.id, None, &ev, now)
+            .await?;
+        if done { Ok(()) } else { Err(Error::NotFound) }
+    }
+
     /// An administrator of the organisation (a recent login at substantial or higher) names a
     /// representative with `roles` until `until` (none: until withdrawn).
     pub async fn name_representative(

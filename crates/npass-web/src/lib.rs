@@ -141,6 +141,10 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/admin/api/organizations/import", post(admin::import_orgs))
         .route("/admin/api/organizations/{idno}", get(admin::show_org))
         .route(
+            "/admin/api/organizations/{idno}/remove",
+            post(admin::remove_org_member),
+        )
+        .route(
             "/admin/api/eservices/{client_id}/{action}",
             post(admin::act),
         );

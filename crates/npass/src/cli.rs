@@ -93,6 +93,14 @@ pub enum OrgCmd {
     Import { file: PathBuf },
     /// An organisation and its standing members.
     Show { idno: String },
+    /// End a citizen's administration or representation of an organisation; prints it.
+    Remove {
+        #[arg(long)]
+        idno: String,
+        /// The member, by national identifier.
+        #[arg(long)]
+        national_id: String,
+    },
 }
 
 /// An operator command's answer: its JSON on stdout, or why not (exit 1); the store closed.
@@ -127,6 +135,10 @@ async fn org_cmd(app: &App, action: OrgCmd) -> Result<serde_json::Value, npass_c
             return Ok(json!({ "imported": n }));
         }
         OrgCmd::Show { idno } => idno,
+        OrgCmd::Remove { idno, national_id } => {
+            orgs.remove_by_operator(&idno, &national_id, &op).await?;
+            idno
+        }
     };
     let org = orgs.find(&idno).await?;
     let mut members = Vec::new();

@@ -772,6 +772,7 @@ err-org-csv-file = The file could not be read.
 history-admin-org-registered = An organisation was added to the register
 history-admin-orgs-imported = Organisations were imported from the national register
 history-orgs-admin-added = You were made an administrator of an organisation
+history-orgs-admin-removed = You no longer administer an organisation
 history-orgs-representative-named = You were named a representative of an organisation
 history-orgs-representative-withdrawn = Your representation of an organisation was withdrawn
 history-orgs-registered-from-certificate = An organisation entered the register from your organisation certificate

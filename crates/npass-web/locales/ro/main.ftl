@@ -774,6 +774,7 @@ err-org-csv-file = Fișierul nu a putut fi citit.
 history-admin-org-registered = O organizație a fost adăugată în registru
 history-admin-orgs-imported = Organizațiile au fost importate din registrul de stat
 history-orgs-admin-added = Ați devenit administrator al unei organizații
+history-orgs-admin-removed = Nu mai administrați o organizație
 history-orgs-representative-named = Ați fost numit reprezentant al unei organizații
 history-orgs-representative-withdrawn = Reprezentarea unei organizații v-a fost retrasă
 history-orgs-registered-from-certificate = O organizație a intrat în registru din certificatul dvs. de organizație

@@ -777,6 +777,7 @@ err-org-csv-file = Не удалось прочитать файл.
 history-admin-org-registered = Организация добавлена в реестр
 history-admin-orgs-imported = Организации импортированы из государственного реестра
 history-orgs-admin-added = Вы назначены администратором организации
+history-orgs-admin-removed = Вы больше не администрируете организацию
 history-orgs-representative-named = Вы назначены представителем организации
 history-orgs-representative-withdrawn = Ваше представительство организации отозвано
 history-orgs-registered-from-certificate = Организация внесена в реестр по вашему сертификату организации

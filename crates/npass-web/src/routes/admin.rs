@@ -556,6 +556,28 @@ pub async fn create_org(
     Ok(api_json(StatusCode::OK, org_json(&st, &b.idno).await?))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    pub national_id: String,
+}
+
+/// `POST /admin/api/organizations/{idno}/remove`: ends a citizen's administration or
+/// representation of the organisation.
+pub async fn remove_org_member(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(idno): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let b: MemberBody = json_body(req).await?;
+    st.core
+        .orgs
+        .remove_by_operator(&idno, &b.national_id, &op)
+        .await?;
+    Ok(api_json(StatusCode::OK, org_json(&st, &idno).await?))
+}
+
 /// `GET /admin/api/organizations/{idno}`.
 pub async fn show_org(
     State(st): State<AppState>,

@@ -175,6 +175,7 @@ async fn the_openapi_document_describes_every_admin_route() {
         ("/organizations", &["post"][..]),
         ("/organizations/import", &["post"][..]),
         ("/organizations/{idno}", &["get"][..]),
+        ("/organizations/{idno}/remove", &["post"][..]),
     ] {
         for m in methods {
             assert!(
@@ -457,6 +458,58 @@ async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
     .await;
     assert_eq!(v["name"], "Alta, SA");
     assert_eq!(v["source"], "register");
+
+    // Ion's administration ends: from that moment he acts for it nowhere; once more, there is
+    // nothing to end; someone never a member, or an unknown field, is refused.
+    let remove = |idno: &str, body: String| {
+        let path = format!("/organizations/{idno}/remove");
+        let t = t.map(str::to_owned);
+        let app = &app;
+        async move { call(app, reqwest::Method::POST, &path, t.as_deref(), Some(&body)).await }
+    };
+    let ion_body = format!(r#"{{"national_id":"{}"}}"#, ION.national_id);
+    let (status, v) = remove(&a, ion_body.clone()).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["members"], serde_json::json!([]));
+    assert!(
+        app.core
+            .orgs
+            .of(&ion_id(&app).await)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for (idno, body, want) in [
+        (&a, ion_body.clone(), 404),
+        (&b, ion_body.clone(), 404),
+        (&a, r#"{"national_id":"2002003004015"}"#.to_owned(), 400),
+        (
+            &a,
+            r#"{"national_id":"2000000000004","x":1}"#.to_owned(),
+            400,
+        ),
+    ] {
+        let (status, v) = remove(idno, body.clone()).await;
+        assert_eq!(status, want, "{idno} {body}: {v}");
+    }
+    let trail = npass_core::store::AuditStore::audit_range(&app.store, 0, i64::MAX)
+        .await
+        .unwrap();
+    let removed: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.kind == "orgs.admin-removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].event.detail["by"], "operator");
+}
+
+async fn ion_id(app: &TestApp) -> String {
+    npass_core::store::AccountStore::account_by_national_id(&app.store, ION.national_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
 }
 
 #[tokio::test]

@@ -644,6 +644,49 @@ async fn organisations_are_registered_and_their_administrators_name_representati
         .await
         .unwrap();
     assert_eq!(trail.len(), 3);
+
+    // The operator ends Ana's representation and Ion's administration (`npass org remove`):
+    // from that moment they act for it nowhere; once more, there is nothing to end.
+    orgs.name_representative(&fresh, &org, ANA.national_id, &roles, None, &client)
+        .await
+        .unwrap();
+    let remove = |who: &str| {
+        cli(vec![
+            "remove".into(),
+            "--idno".into(),
+            org.clone(),
+            "--national-id".into(),
+            who.into(),
+        ])
+    };
+    for who in [ANA.national_id, ION.national_id] {
+        let (code, _, err) = run(remove(who), "").await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = run(cli(vec!["show".into(), org.clone()]), "").await;
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["members"], serde_json::json!([]));
+    assert!(orgs.of(&citizen.account_id).await.unwrap().is_empty());
+    assert!(orgs.of(&admin.account_id).await.unwrap().is_empty());
+    let (code, _, _) = run(remove(ION.national_id), "").await;
+    assert_ne!(code, 0);
+    let kinds = |trail: Vec<npass_core::model::AuditRecord>| {
+        trail.into_iter().map(|r| r.event.kind).collect::<Vec<_>>()
+    };
+    let history = app
+        .core
+        .credentials
+        .history(&admin.account_id, &["orgs."], 1);
+    assert_eq!(kinds(history.await.unwrap()), ["orgs.admin-removed"]);
+    let history = app
+        .core
+        .credentials
+        .history(&citizen.account_id, &["orgs."], 1);
+    assert_eq!(
+        kinds(history.await.unwrap()),
+        ["orgs.representative-withdrawn"]
+    );
 }
 
 /// The operator's CLI grants and withdraws declared roles (`NATIONAL_ID=ROLE`), as the admin
