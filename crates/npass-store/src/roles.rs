@@ -12,6 +12,19 @@ use npass_core::store::RoleStore;
 use crate::db::Row;
 use crate::{SqlStore, args, finish};
 
+/// The grants standing at `$2` (unexpired) that match `$where`, in `$order`.
+macro_rules! standing {
+    ($where:literal, $order:literal) => {
+        concat!(
+            "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
+             FROM role_grants WHERE ",
+            $where,
+            " AND (expires_at IS NULL OR expires_at > $2) ORDER BY ",
+            $order
+        )
+    };
+}
+
 #[async_trait]
 impl RoleStore for SqlStore {
     async fn roles_declare(
@@ -193,31 +206,15 @@ impl RoleStore for SqlStore {
     }
 
     async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
-        self.pool()
-            .all(
-                "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
-                 FROM role_grants WHERE client_id = $1 \
-                 AND (expires_at IS NULL OR expires_at > $2) ORDER BY account_id, role",
-                args![client_id, now],
-            )
-            .await?
-            .iter()
-            .map(grant)
-            .collect()
+        let sql = standing!("client_id = $1", "account_id, role");
+        let rows = self.pool().all(sql, args![client_id, now]).await?;
+        rows.iter().map(grant).collect()
     }
 
     async fn roles_held(&self, account_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
-        self.pool()
-            .all(
-                "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
-                 FROM role_grants WHERE account_id = $1 \
-                 AND (expires_at IS NULL OR expires_at > $2) ORDER BY client_id, role",
-                args![account_id, now],
-            )
-            .await?
-            .iter()
-            .map(grant)
-            .collect()
+        let sql = standing!("account_id = $1", "client_id, role");
+        let rows = self.pool().all(sql, args![account_id, now]).await?;
+        rows.iter().map(grant).collect()
     }
 }
 

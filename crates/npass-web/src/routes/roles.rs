@@ -198,16 +198,7 @@ pub async fn grant(
     match r {
         Ok(_) => Ok(see_other("/account/services/admin?done=role-granted")),
         Err(e) => {
-            let e = match e {
-                npass_core::Error::NotFound => {
-                    npass_core::Error::invalid("national_id", "role-no-citizen")
-                }
-                npass_core::Error::Forbidden("level") => {
-                    npass_core::Error::invalid("", "role-level")
-                }
-                e @ npass_core::Error::Invalid { .. } => e,
-                e => return Err(e.into()),
-            };
+            let e = at_field(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }
     }
@@ -233,11 +224,10 @@ pub async fn withdraw(
         .await
     {
         Ok(()) => Ok(see_other("/account/services/admin?done=role-withdrawn")),
-        Err(npass_core::Error::Forbidden("level")) => {
-            let e = npass_core::Error::invalid("", "role-level");
+        Err(e) => {
+            let e = at_field(e, false)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -256,16 +246,7 @@ pub async fn add_admin(
     {
         Ok(_) => Ok(see_other("/account/services/admin?done=admin-added")),
         Err(e) => {
-            let e = match e {
-                npass_core::Error::NotFound => {
-                    npass_core::Error::invalid("national_id", "role-no-citizen")
-                }
-                npass_core::Error::Forbidden("level") => {
-                    npass_core::Error::invalid("", "role-level")
-                }
-                e @ npass_core::Error::Invalid { .. } => e,
-                e => return Err(e.into()),
-            };
+            let e = at_field(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }
     }
@@ -287,14 +268,25 @@ pub async fn remove_admin(
     {
         Ok(()) => Ok(see_other("/account/services/admin?done=admin-removed")),
         Err(e) => {
-            let e = match e {
-                npass_core::Error::Forbidden("level") => {
-                    npass_core::Error::invalid("", "role-level")
-                }
-                e @ npass_core::Error::Invalid { .. } => e,
-                e => return Err(e.into()),
-            };
+            let e = at_field(e, false)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
+    }
+}
+
+/// How the page shows a refusal: `Ok` with the error to show at its field (a rule of the form,
+/// a login below substantial and, where the form names a citizen, nobody with that number), or
+/// `Err` with the error it is.
+fn at_field(
+    e: npass_core::Error,
+    names_citizen: bool,
+) -> Result<npass_core::Error, npass_core::Error> {
+    match e {
+        npass_core::Error::NotFound if names_citizen => {
+            Ok(npass_core::Error::invalid("national_id", "role-no-citizen"))
+        }
+        npass_core::Error::Forbidden("level") => Ok(npass_core::Error::invalid("", "role-level")),
+        e @ npass_core::Error::Invalid { .. } => Ok(e),
+        e => Err(e),
     }
 }

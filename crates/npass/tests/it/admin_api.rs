@@ -350,15 +350,7 @@ async fn roles_are_declared_granted_and_withdrawn_through_the_admin_api() {
     assert_eq!(v["admins"], serde_json::json!([]));
     let (status, _) = call(&app, reqwest::Method::POST, &base, t, Some(&remove)).await;
     assert_eq!(status, 404);
-    let trail = npass_core::store::AuditStore::audit_range(&app.store, 0, i64::MAX)
-        .await
-        .unwrap();
-    let removed: Vec<_> = trail
-        .iter()
-        .filter(|r| r.event.kind == "roles.admin-removed")
-        .collect();
-    assert_eq!(removed.len(), 1);
-    assert_eq!(removed[0].event.detail["by"], "operator");
+    assert_eq!(whose(&app, "roles.admin-removed").await, ["operator"]);
 }
 
 /// Organisations through the admin API: added with an administrator, shown, and the national
@@ -492,15 +484,7 @@ async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
         let (status, v) = remove(idno, body.clone()).await;
         assert_eq!(status, want, "{idno} {body}: {v}");
     }
-    let trail = npass_core::store::AuditStore::audit_range(&app.store, 0, i64::MAX)
-        .await
-        .unwrap();
-    let removed: Vec<_> = trail
-        .iter()
-        .filter(|r| r.event.kind == "orgs.admin-removed")
-        .collect();
-    assert_eq!(removed.len(), 1);
-    assert_eq!(removed[0].event.detail["by"], "operator");
+    assert_eq!(whose(&app, "orgs.admin-removed").await, ["operator"]);
 }
 
 async fn ion_id(app: &TestApp) -> String {
@@ -600,4 +584,15 @@ async fn what_an_eservice_takes_of_logins_for_others_is_set_through_the_admin_ap
     )
     .await;
     assert_eq!(status, 400, "{e}");
+}
+
+/// Who did each act of `kind` in the audit trail, oldest first.
+async fn whose(app: &TestApp, kind: &str) -> Vec<String> {
+    npass_core::store::AuditStore::audit_range(&app.store, 0, i64::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.kind == kind)
+        .map(|r| r.event.detail["by"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
