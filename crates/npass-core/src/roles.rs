@@ -87,6 +87,36 @@ impl Roles {
             .await
     }
 
+    /// The operator retires roles of an e-service: no longer declared, and whoever held one
+    /// loses it at once (their history says so). A role it does not declare is refused.
+    pub async fn retire(&self, client_id: &str, roles: &[String], operator: &Client) -> Result<()> {
+        self.registry.eservice(client_id).await?;
+        for role in roles {
+            let holder = |account_id: &str| {
+                audit::event(
+                    "roles.withdrawn",
+                    Some(account_id),
+                    Some(&operator.ip),
+                    json!({"client_id": client_id, "role": role, "by": OPERATOR, "retired": true}),
+                )
+            };
+            let ev = audit::event(
+                "admin.roles-retired",
+                None,
+                Some(&operator.ip),
+                json!({"client_id": client_id, "role": role}),
+            );
+            if !self
+                .store
+                .role_retire(client_id, role, &holder, &ev, self.env.now())
+                .await?
+            {
+                return Err(Error::invalid("role", "role-unknown"));
+            }
+        }
+        Ok(())
+    }
+
     pub async fn declared(&self, client_id: &str) -> Result<Vec<String>> {
         self.store.roles_declared(client_id).await
     }

@@ -870,6 +870,20 @@ pub trait RoleStore: Send + Sync {
         now: i64,
     ) -> Result<()>;
 
+    /// Retires `role` of `client_id`: no longer declared, and every grant of it ends, in one
+    /// transaction with `audit` and, for each citizen who held it unexpired,
+    /// `holder(account_id)`: `false`, writing nothing, when it is not declared. (A grant
+    /// racing the retirement may outlive it as a row: only grants of declared roles are read,
+    /// and declaring the role again clears such rows first.)
+    async fn role_retire(
+        &self,
+        client_id: &str,
+        role: &str,
+        holder: &(dyn for<'a> Fn(&'a str) -> AuditEvent + Send + Sync),
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool>;
+
     /// An e-service's declared roles, by name.
     async fn roles_declared(&self, client_id: &str) -> Result<Vec<String>>;
 

@@ -10,16 +10,18 @@ use npass_core::roles::RoleGrant;
 use npass_core::store::RoleStore;
 
 use crate::db::Row;
-use crate::{SqlStore, args, finish};
+use crate::{SqlStore, append_audit, args, finish};
 
-/// The grants standing at `$2` (unexpired) that match `$where`, in `$order`.
+/// The grants of declared roles standing at `$2` (unexpired) that match `$where` (on `g`), in
+/// `$order`.
 macro_rules! standing {
     ($where:literal, $order:literal) => {
         concat!(
-            "SELECT client_id, role, account_id, granted_by, expires_at, created_at \
-             FROM role_grants WHERE ",
+            "SELECT g.client_id, g.role, g.account_id, g.granted_by, g.expires_at, g.created_at \
+             FROM role_grants g JOIN eservice_roles d \
+             ON d.client_id = g.client_id AND d.role = g.role WHERE ",
             $where,
-            " AND (expires_at IS NULL OR expires_at > $2) ORDER BY ",
+            " AND (g.expires_at IS NULL OR g.expires_at > $2) ORDER BY ",
             $order
         )
     };
@@ -36,14 +38,59 @@ impl RoleStore for SqlStore {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         for role in roles {
-            tx.exec(
-                "INSERT INTO eservice_roles (client_id, role, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (client_id, role) DO NOTHING",
-                args![client_id, role, now],
-            )
-            .await?;
+            let new = tx
+                .exec(
+                    "INSERT INTO eservice_roles (client_id, role, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (client_id, role) DO NOTHING",
+                    args![client_id, role, now],
+                )
+                .await?;
+            if new == 1 {
+                // A grant that raced a retirement of this name is not revived.
+                tx.exec(
+                    "DELETE FROM role_grants WHERE client_id = $1 AND role = $2",
+                    args![client_id, role],
+                )
+                .await?;
+            }
         }
         finish(tx, audit, None, now).await
+    }
+
+    async fn role_retire(
+        &self,
+        client_id: &str,
+        role: &str,
+        holder: &(dyn for<'a> Fn(&'a str) -> AuditEvent + Send + Sync),
+        audit: &AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let declared = tx
+            .exec(
+                "DELETE FROM eservice_roles WHERE client_id = $1 AND role = $2",
+                args![client_id, role],
+            )
+            .await?;
+        if declared == 0 {
+            return Ok(false);
+        }
+        let held = tx
+            .all(
+                "DELETE FROM role_grants WHERE client_id = $1 AND role = $2 \
+                 RETURNING account_id, expires_at",
+                args![client_id, role],
+            )
+            .await?;
+        for r in &held {
+            let until: Option<i64> = r.col("expires_at")?;
+            if until.is_none_or(|u| u > now) {
+                let account_id: String = r.col("account_id")?;
+                append_audit(&mut tx, &holder(&account_id), now).await?;
+            }
+        }
+        finish(tx, audit, None, now).await?;
+        Ok(true)
     }
 
     async fn roles_declared(&self, client_id: &str) -> Result<Vec<String>> {
@@ -195,8 +242,10 @@ impl RoleStore for SqlStore {
     async fn roles_of(&self, client_id: &str, account_id: &str, now: i64) -> Result<Vec<String>> {
         self.pool()
             .all(
-                "SELECT role FROM role_grants WHERE client_id = $1 AND account_id = $2 \
-                 AND (expires_at IS NULL OR expires_at > $3) ORDER BY role",
+                "SELECT g.role FROM role_grants g JOIN eservice_roles d \
+                 ON d.client_id = g.client_id AND d.role = g.role \
+                 WHERE g.client_id = $1 AND g.account_id = $2 \
+                 AND (g.expires_at IS NULL OR g.expires_at > $3) ORDER BY g.role",
                 args![client_id, account_id, now],
             )
             .await?
@@ -206,13 +255,13 @@ impl RoleStore for SqlStore {
     }
 
     async fn role_grants(&self, client_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
-        let sql = standing!("client_id = $1", "account_id, role");
+        let sql = standing!("g.client_id = $1", "g.account_id, g.role");
         let rows = self.pool().all(sql, args![client_id, now]).await?;
         rows.iter().map(grant).collect()
     }
 
     async fn roles_held(&self, account_id: &str, now: i64) -> Result<Vec<RoleGrant>> {
-        let sql = standing!("account_id = $1", "client_id, role");
+        let sql = standing!("g.account_id = $1", "g.client_id, g.role");
         let rows = self.pool().all(sql, args![account_id, now]).await?;
         rows.iter().map(grant).collect()
     }

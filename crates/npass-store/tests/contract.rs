@@ -2422,6 +2422,39 @@ async fn roles_are_granted_only_by_an_administrator_and_end_on_time() {
         s.roles_of("es_tax", "ana", 70).await.unwrap(),
         vec!["inspector"]
     );
+
+    // Retiring a role ends its grants with it, one event for each holder and the operator's;
+    // a role not declared is refused, writing nothing; declared again, nobody holds it.
+    let before = s.audit_range(0, 10_000).await.unwrap().len();
+    let holder = |id: &str| AuditEvent {
+        account_id: Some(id.into()),
+        ..ev.clone()
+    };
+    assert!(
+        s.role_retire("es_tax", "inspector", &holder, &ev, 80)
+            .await
+            .unwrap()
+    );
+    assert!(s.roles_of("es_tax", "ana", 80).await.unwrap().is_empty());
+    assert!(s.roles_held("ana", 80).await.unwrap().is_empty());
+    assert_eq!(s.roles_declared("es_tax").await.unwrap(), vec!["clerk"]);
+    let trail = s.audit_range(0, 10_000).await.unwrap();
+    assert_eq!(trail.len(), before + 2);
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.event.account_id.as_deref() == Some("ana"))
+    );
+    assert!(
+        !s.role_retire("es_tax", "inspector", &holder, &ev, 81)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.audit_range(0, 10_000).await.unwrap().len(), before + 2);
+    s.roles_declare("es_tax", &["inspector".into()], &ev, 82)
+        .await
+        .unwrap();
+    assert!(s.roles_of("es_tax", "ana", 82).await.unwrap().is_empty());
 }
 
 #[tokio::test]

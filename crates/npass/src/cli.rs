@@ -300,6 +300,9 @@ pub enum EserviceCmd {
         /// Withdraw a role: `NATIONAL_ID=ROLE` (repeat).
         #[arg(long = "withdraw")]
         withdrawals: Vec<String>,
+        /// Retire a declared role (repeat): whoever holds it loses it at once.
+        #[arg(long = "retire")]
+        retire: Vec<String>,
     },
     /// Whether an e-service takes logins for an organisation (`--organizations true`) or, by a
     /// mandate, for another person (`--mandates true`), and whether it requires one
@@ -503,6 +506,7 @@ async fn eservice_cmd(
             remove_admins,
             grants,
             withdrawals,
+            retire,
         } => {
             if !declare.is_empty() {
                 core.roles.declare(&client_id, &declare, &op).await?;
@@ -533,6 +537,9 @@ async fn eservice_cmd(
                 core.roles
                     .withdraw_by_operator(&client_id, &national_id, &role, &op)
                     .await?;
+            }
+            if !retire.is_empty() {
+                core.roles.retire(&client_id, &retire, &op).await?;
             }
             let named: Vec<String> = core
                 .roles

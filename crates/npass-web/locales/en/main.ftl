@@ -725,6 +725,7 @@ err-role-self = You cannot grant a role to yourself: another administrator of th
 err-role-unknown = This service does not have that role.
 err-role-until-past = The end date must be in the future.
 history-admin-roles-declared = The roles of a service were set
+history-admin-roles-retired = A role of a service was retired
 history-roles-admin-added = You were made an administrator of a service
 history-roles-admin-removed = You are no longer an administrator of a service
 history-roles-granted = You were given a role at a service

@@ -727,6 +727,7 @@ err-role-self = Nu vă puteți acorda singur un rol: trebuie să o facă alt adm
 err-role-unknown = Serviciul nu are acest rol.
 err-role-until-past = Data de încheiere trebuie să fie în viitor.
 history-admin-roles-declared = Rolurile unui serviciu au fost stabilite
+history-admin-roles-retired = Un rol al unui serviciu a fost retras din uz
 history-roles-admin-added = Ați devenit administrator al unui serviciu
 history-roles-admin-removed = Nu mai sunteți administrator al unui serviciu
 history-roles-granted = Vi s-a acordat un rol într-un serviciu

@@ -730,6 +730,7 @@ err-role-self = Нельзя назначить роль самому себе: 
 err-role-unknown = У этой службы нет такой роли.
 err-role-until-past = Дата окончания должна быть в будущем.
 history-admin-roles-declared = Заданы роли службы
+history-admin-roles-retired = Роль службы выведена из употребления
 history-roles-admin-added = Вы назначены администратором службы
 history-roles-admin-removed = Вы больше не администратор службы
 history-roles-granted = Вам назначена роль в службе

@@ -390,6 +390,9 @@ pub struct RolesBody {
     /// Citizens (national identifiers) who no longer administer it.
     #[serde(default)]
     pub remove_admins: Vec<String>,
+    /// Declared roles to retire: whoever holds one loses it at once.
+    #[serde(default)]
+    pub retire: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -452,8 +455,8 @@ pub async fn roles(
     Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
 }
 
-/// `POST /admin/api/eservices/{client_id}/roles`: declares roles, names administrators and
-/// ends administrations.
+/// `POST /admin/api/eservices/{client_id}/roles`: declares and retires roles, names
+/// administrators and ends administrations.
 pub async fn set_roles(
     State(st): State<AppState>,
     Operator(op): Operator,
@@ -475,6 +478,9 @@ pub async fn set_roles(
             .roles
             .remove_admin_by_operator(&id, national_id, &op)
             .await?;
+    }
+    if !b.retire.is_empty() {
+        st.core.roles.retire(&id, &b.retire, &op).await?;
     }
     Ok(api_json(StatusCode::OK, roles_json(&st, &id).await?))
 }

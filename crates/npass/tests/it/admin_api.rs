@@ -343,6 +343,28 @@ async fn roles_are_declared_granted_and_withdrawn_through_the_admin_api() {
     .await;
     assert_eq!(status, 404);
 
+    // A role retired is no longer declared; one not declared is refused.
+    let (status, v) = call(
+        &app,
+        reqwest::Method::POST,
+        &base,
+        t,
+        Some(r#"{"retire":["inspector"]}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["roles"], serde_json::json!(["clerk"]));
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &base,
+        t,
+        Some(r#"{"retire":["inspector"]}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(whose(&app, "admin.roles-retired").await.len(), 1);
+
     // An administration ends; ending it again finds nothing, and the audit says who did it.
     let remove = format!(r#"{{"remove_admins":["{}"]}}"#, ION.national_id);
     let (status, v) = call(&app, reqwest::Method::POST, &base, t, Some(&remove)).await;

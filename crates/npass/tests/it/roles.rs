@@ -712,4 +712,49 @@ async fn the_operators_cli_grants_and_withdraws_declared_roles() {
     let (code, v, err) = roles_cli(&app, &[&tax.id, "--withdraw", &grant]).await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["grants"], serde_json::json!([]));
+
+    // A retired role is no longer declared, and Ana, who held it, loses it at once: gone from
+    // her roles at the service and from My account, and her history says so. A role not
+    // declared is refused, changing nothing.
+    let (code, _, err) =
+        roles_cli(&app, &[&tax.id, "--declare", "auditor", "--grant", &grant]).await;
+    assert_eq!(code, 0, "{err}");
+    let ana_id =
+        npass_core::store::AccountStore::account_by_national_id(&app.store, ANA.national_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
+    assert_eq!(
+        app.core.roles.current(&tax.id, &ana_id).await.unwrap(),
+        ["clerk"]
+    );
+    let (code, v, err) = roles_cli(&app, &[&tax.id, "--retire", "clerk"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["roles"], serde_json::json!(["auditor"]));
+    assert_eq!(v["grants"], serde_json::json!([]));
+    assert!(
+        app.core
+            .roles
+            .current(&tax.id, &ana_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let trail = app
+        .core
+        .credentials
+        .history(&ana_id, &["roles.withdrawn"], 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].event.detail["retired"], true);
+    assert_eq!(trail[0].event.detail["role"], "clerk");
+    let (code, _, err) = roles_cli(&app, &[&tax.id, "--retire", "clerk"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("role"), "{err}");
+    assert_eq!(
+        roles_cli(&app, &[&tax.id]).await.1["roles"],
+        serde_json::json!(["auditor"])
+    );
 }
