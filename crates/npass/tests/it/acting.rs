@@ -33,6 +33,30 @@ fn idno(body: &str) -> String {
     format!("{body}{}", md_check_digit(body).unwrap())
 }
 
+/// A mandate from `mandator` to `to` (their session and national identifier) at `service` for a
+/// day, given and accepted.
+async fn accepted_mandate(
+    app: &TestApp,
+    mandator: &Session,
+    to: (&Session, &str),
+    service: &str,
+) -> npass_core::mandates::Mandate {
+    let client = Client::default();
+    let services = [service.to_owned()];
+    let until = app.now() + 86_400_000;
+    let offer = app
+        .core
+        .mandates
+        .offer(mandator, to.1, &services, until, &client);
+    let m = offer.await.unwrap();
+    app.core
+        .mandates
+        .accept(to.0, &m.id, &client)
+        .await
+        .unwrap();
+    m
+}
+
 /// Posts the chooser's answer `choice` for the page `page`.
 async fn choose(b: &mut Browser, page: &Resp, action: &str, choice: &str) -> Resp {
     let req = field_value(&page.body, "req").unwrap();
@@ -940,28 +964,17 @@ async fn a_saml_service_taking_mandates_gets_the_mandator_as_subject() {
     assert_eq!(ana_own["valid"], true, "{ana_own}");
     assert!(ana_own["attributes"].get("npass:ActingPerson").is_none());
 
-    let client = Client::default();
     let fresh = |s: Session| Session {
         auth_time: app.now(),
         ..s
     };
-    let m = app
-        .core
-        .mandates
-        .offer(
-            &fresh(session_of(&app, &ion).await),
-            ANA.national_id,
-            std::slice::from_ref(&pension.client_id),
-            app.now() + 86_400_000,
-            &client,
-        )
-        .await
-        .unwrap();
-    app.core
-        .mandates
-        .accept(&fresh(session_of(&app, &ana).await), &m.id, &client)
-        .await
-        .unwrap();
+    let m = accepted_mandate(
+        &app,
+        &fresh(session_of(&app, &ion).await),
+        (&fresh(session_of(&app, &ana).await), ANA.national_id),
+        &pension.client_id,
+    )
+    .await;
     let v = saml_round(&pension, &mut ana, Some(&format!("mandate:{}", m.id))).await;
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["nameid"], ion_own["nameid"]);
@@ -1026,23 +1039,7 @@ async fn deleting_an_account_ends_its_roles_memberships_and_mandates() {
         .grant_by_operator(&social.id, ANA.national_id, "clerk", None, &client)
         .await
         .unwrap();
-    let m = app
-        .core
-        .mandates
-        .offer(
-            &ana_s,
-            ION.national_id,
-            std::slice::from_ref(&social.id),
-            app.now() + 86_400_000,
-            &client,
-        )
-        .await
-        .unwrap();
-    app.core
-        .mandates
-        .accept(&ion_s, &m.id, &client)
-        .await
-        .unwrap();
+    let m = accepted_mandate(&app, &ana_s, (&ion_s, ION.national_id), &social.id).await;
     // Ana logs in at the Social portal for her organisation (remembered); Ion is offered Ana.
     let page = go(&mut ana, &authorize_path(&social, &pkce(), &[])).await;
     code_choosing(&mut ana, &page, &format!("org:NTRMD-{org}")).await;
