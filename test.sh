@@ -90,12 +90,14 @@ fuzz/run.sh
 
 if [ -n "${NPASS_TEST_DATABASE_URL:-}" ]; then
   echo "== tests on PostgreSQL ($NPASS_TEST_DATABASE_URL)"
-  # Every test makes a database of its own (npass_t_…); they are dropped after the run, passed
-  # or not, or thousands of them would fill the server's disk over many runs.
+  # Every test makes a database of its own, named with this run's prefix; they are dropped
+  # after the run, passed or not (another run's, on the same server, are left alone), or
+  # thousands of them would fill the server's disk over many runs.
+  export NPASS_TEST_DB_PREFIX="npass_t_$$_"
   drop_test_databases() {
-    command -v psql >/dev/null 2>&1 || { echo "no psql: the tests' databases npass_t_* are left" >&2; return 0; }
-    echo "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'npass\\_t\\_%' \\gexec" \
-      | psql -qAt "$NPASS_TEST_DATABASE_URL" >/dev/null || echo "some test databases npass_t_* were left" >&2
+    command -v psql >/dev/null 2>&1 || { echo "no psql: the tests' databases ${NPASS_TEST_DB_PREFIX}* are left" >&2; return 0; }
+    echo "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE replace('$NPASS_TEST_DB_PREFIX', '_', '\\_') || '%' \\gexec" \
+      | psql -qAt "$NPASS_TEST_DATABASE_URL" >/dev/null || echo "some test databases ${NPASS_TEST_DB_PREFIX}* were left" >&2
   }
   trap 'drop_test_databases; rm -f "$log"' EXIT
   cargo test --workspace --locked 2>&1 | tee -a "$log"

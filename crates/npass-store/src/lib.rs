@@ -352,7 +352,17 @@ pub mod testdb {
     pub async fn fresh_url(dir: &std::path::Path) -> Result<String> {
         match std::env::var("NPASS_TEST_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
-                let name = format!("npass_t_{}", npass_core::rng::id(&npass_core::rng::OsRng));
+                // `NPASS_TEST_DB_PREFIX` (test.sh sets one per run, so it drops its own
+                // databases and nobody else's) must stay within `npass_t_`.
+                let prefix = std::env::var("NPASS_TEST_DB_PREFIX")
+                    .ok()
+                    .filter(|p| {
+                        p.starts_with("npass_t_")
+                            && p.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    })
+                    .unwrap_or_else(|| "npass_t_".into());
+                let name = format!("{prefix}{}", npass_core::rng::id(&npass_core::rng::OsRng));
                 let mut conn = sqlx::PgConnection::connect(&admin).await.map_err(db::pg)?;
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
