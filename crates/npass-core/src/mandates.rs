@@ -15,7 +15,7 @@ use crate::ids::{AccountId, ClientId};
 use crate::login::Client;
 use crate::model::{Account, AuditEvent, Session};
 use crate::registry::Registry;
-use crate::roles::{citizen_by_national_id, strong_and_recent};
+use crate::roles::{OPERATOR, citizen_by_national_id, strong_and_recent};
 use crate::service::Env;
 use crate::store::{AccountStore, MandateStore};
 
@@ -194,13 +194,40 @@ impl Mandates {
         let events = self.both("mandates.ended", &m, &actor.account_id, client);
         if self
             .store
-            .mandate_end(id, &actor.account_id, &events, self.env.now())
+            .mandate_end(id, Some(&actor.account_id), &events, self.env.now())
             .await?
         {
             Ok(())
         } else {
             Err(Error::NotFound)
         }
+    }
+
+    /// The operator ends a mandate (a citizen at a counter says it was given under pressure, a
+    /// court decides): it has no effect from this moment, and both citizens' histories say the
+    /// operator ended it.
+    pub async fn end_by_operator(&self, id: &str, operator: &Client) -> Result<()> {
+        let m = self.store.mandate(id).await?.ok_or(Error::NotFound)?;
+        let events = self.both("mandates.ended", &m, OPERATOR, operator);
+        if self
+            .store
+            .mandate_end(id, None, &events, self.env.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// `of` for the citizen with `national_id`, for the operator.
+    pub async fn of_citizen(
+        &self,
+        national_id: &str,
+    ) -> Result<(Vec<NamedMandate>, Vec<NamedMandate>)> {
+        let account =
+            citizen_by_national_id(self.accounts.as_ref(), &self.env, national_id).await?;
+        self.of(&account.id).await
     }
 
     /// The mandates a citizen holds for others ("I act for") and has given ("Acting for me"),

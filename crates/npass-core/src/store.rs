@@ -1023,9 +1023,15 @@ pub trait MandateStore: Send + Sync {
         now: i64,
     ) -> Result<bool>;
 
-    /// Deletes a mandate `by` one of its two citizens: `false`, writing nothing, otherwise.
-    async fn mandate_end(&self, id: &str, by: &str, audit: &[AuditEvent], now: i64)
-    -> Result<bool>;
+    /// Deletes a mandate `by` one of its two citizens, or by the operator (`by` `None`):
+    /// `false`, writing nothing, otherwise.
+    async fn mandate_end(
+        &self,
+        id: &str,
+        by: Option<&str>,
+        audit: &[AuditEvent],
+        now: i64,
+    ) -> Result<bool>;
 
     /// The unexpired mandates `account_id` gave or holds, oldest first.
     async fn mandates_of(

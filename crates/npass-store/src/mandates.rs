@@ -90,13 +90,14 @@ impl MandateStore for SqlStore {
     async fn mandate_end(
         &self,
         id: &str,
-        by: &str,
+        by: Option<&str>,
         audit: &[AuditEvent],
         now: i64,
     ) -> Result<bool> {
         self.exec_one(
-            "DELETE FROM mandates WHERE id = $1 AND (mandator = $2 OR representative = $2)",
-            args![id, by],
+            "DELETE FROM mandates WHERE id = $1 \
+             AND ($3 = 1 OR mandator = $2 OR representative = $2)",
+            args![id, by.unwrap_or(""), i64::from(by.is_none())],
             audit,
             now,
         )

@@ -2663,21 +2663,34 @@ async fn a_mandate_is_accepted_by_its_representative_once_and_ended_by_its_citiz
     assert_eq!(s.mandates_sweep(999).await.unwrap(), 0);
     // Ended only by one of its two citizens.
     assert!(
-        !s.mandate_end("m1", "eve", &[ev("ended")], 40)
+        !s.mandate_end("m1", Some("eve"), &[ev("ended")], 40)
             .await
             .unwrap()
     );
     assert!(
-        s.mandate_end("m1", "ion", &[ev("ended")], 40)
+        s.mandate_end("m1", Some("ion"), &[ev("ended")], 40)
             .await
             .unwrap()
     );
     assert!(s.mandate("m1").await.unwrap().is_none());
     assert!(
-        !s.mandate_end("m1", "ana", &[ev("ended")], 41)
+        !s.mandate_end("m1", Some("ana"), &[ev("ended")], 41)
             .await
             .unwrap()
     );
+    // The operator (`None`) ends any mandate; then there is none to end.
+    let m2 = Mandate {
+        id: "m2".into(),
+        ..m.clone()
+    };
+    s.mandate_put(&m2, &[ev("offered")], 42).await.unwrap();
+    assert!(
+        s.mandate_end("m2", None, &[ev("ended"), ev("ended")], 43)
+            .await
+            .unwrap()
+    );
+    assert!(s.mandate("m2").await.unwrap().is_none());
+    assert!(!s.mandate_end("m2", None, &[ev("ended")], 44).await.unwrap());
 
     // The context chosen per citizen and e-service: one, replaced.
     assert_eq!(s.acting_choice("ana", "es_tax").await.unwrap(), None);

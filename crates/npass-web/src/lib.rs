@@ -145,6 +145,11 @@ pub fn admin_router(state: AppState) -> Router {
             post(admin::remove_org_member),
         )
         .route(
+            "/admin/api/citizens/{national_id}/mandates",
+            get(admin::citizen_mandates),
+        )
+        .route("/admin/api/mandates/{id}/end", post(admin::end_mandate))
+        .route(
             "/admin/api/eservices/{client_id}/{action}",
             post(admin::act),
         );

@@ -597,6 +597,13 @@ pub enum CitizenCmd {
     Lock { national_id: String },
     /// Unlock an account and clear its failed-login counters.
     Unlock { national_id: String },
+    /// The mandates a citizen holds and has given; `--end ID` ends one first (repeat): it has
+    /// no effect from that moment, and both citizens' histories say the operator ended it.
+    Mandates {
+        national_id: String,
+        #[arg(long = "end")]
+        end: Vec<String>,
+    },
 }
 
 fn account_json(a: &Account) -> serde_json::Value {
@@ -695,6 +702,10 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
                 .map_err(|e| (1, e))?;
             let core = &app.core;
             let out = match action {
+                CitizenCmd::Mandates { national_id, end } => {
+                    let out = citizen_mandates(&app, &national_id, &end).await;
+                    return print_json(&app, out).await;
+                }
                 CitizenCmd::Add {
                     national_id,
                     given_name,
@@ -752,6 +763,30 @@ pub async fn run(cli: Cli) -> Result<(), (i32, String)> {
             Ok(())
         }
     }
+}
+
+/// A citizen's mandates for the operator, after ending those in `end` (each must be theirs).
+async fn citizen_mandates(
+    app: &App,
+    national_id: &str,
+    end: &[String],
+) -> Result<serde_json::Value, npass_core::Error> {
+    let mandates = &app.core.mandates;
+    let (holds, given) = mandates.of_citizen(national_id).await?;
+    for id in end {
+        if !holds.iter().chain(&given).any(|n| n.mandate.id == *id) {
+            return Err(npass_core::Error::NotFound);
+        }
+        mandates.end_by_operator(id, &operator()).await?;
+    }
+    let (holds, given) = mandates.of_citizen(national_id).await?;
+    let until = |ms| json!(format_utc(ms));
+    Ok(npass_web::routes::admin::mandates_json(
+        national_id,
+        holds,
+        given,
+        until,
+    ))
 }
 
 /// An English sentence for a core error, from the same locale text the pages use.

@@ -122,6 +122,7 @@ history-password-set = Password set
 history-admin-account-added = Account created by an operator
 history-admin-account-locked = Account locked by an operator
 history-admin-account-unlocked = Account unlocked by an operator
+history-by-operator = by the assistance centre
 
 level-low = low
 level-substantial = substantial

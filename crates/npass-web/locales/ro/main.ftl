@@ -122,6 +122,7 @@ history-password-set = Parola setată
 history-admin-account-added = Cont creat de un operator
 history-admin-account-locked = Cont blocat de un operator
 history-admin-account-unlocked = Cont deblocat de un operator
+history-by-operator = de către centrul de asistență
 
 level-low = scăzut
 level-substantial = substanțial

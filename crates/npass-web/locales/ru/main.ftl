@@ -122,6 +122,7 @@ history-password-set = Пароль задан
 history-admin-account-added = Аккаунт создан оператором
 history-admin-account-locked = Аккаунт заблокирован оператором
 history-admin-account-unlocked = Аккаунт разблокирован оператором
+history-by-operator = центром поддержки
 
 level-low = низкий
 level-substantial = существенный

@@ -129,6 +129,10 @@ fn history_row(st: &AppState, l: &Layout, r: &AuditRecord) -> HistoryRow {
     } else if of("mandate").is_some() {
         detail.push(l.t("history-acting-mandate"));
     }
+    // A grant or an end the operator (the assistance centre) made, not a citizen.
+    if text("by") == "operator" {
+        detail.push(l.t("history-by-operator"));
+    }
     if let Some(claims) = r.event.detail.get("claims").and_then(|v| v.as_array()) {
         let names: Vec<&str> = claims.iter().filter_map(|c| c.as_str()).collect();
         detail.push(released_in_words(l, &names));

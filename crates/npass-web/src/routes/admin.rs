@@ -584,6 +584,49 @@ pub async fn remove_org_member(
     Ok(api_json(StatusCode::OK, org_json(&st, &idno).await?))
 }
 
+/// `GET /admin/api/citizens/{national_id}/mandates`: the mandates a citizen holds
+/// (`acts_for`) and has given (`acting_for_them`), each with the other citizen.
+pub async fn citizen_mandates(
+    State(st): State<AppState>,
+    _: Operator,
+    Path(national_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (holds, given) = st.core.mandates.of_citizen(&national_id).await?;
+    let v = mandates_json(&national_id, holds, given, |ms| json!(ms));
+    Ok(api_json(StatusCode::OK, v))
+}
+
+/// A citizen's mandates as the operator reads them (the admin API, the CLI): those they hold
+/// (`acts_for`) and have given (`acting_for_them`), each naming the other citizen; `until`
+/// writes the end (milliseconds for the API, readable UTC for the CLI).
+pub fn mandates_json(
+    national_id: &str,
+    holds: Vec<npass_core::mandates::NamedMandate>,
+    given: Vec<npass_core::mandates::NamedMandate>,
+    until: impl Fn(i64) -> Value,
+) -> Value {
+    let list = |v: Vec<npass_core::mandates::NamedMandate>| -> Vec<Value> {
+        v.into_iter()
+            .map(|n| {
+                json!({"id": n.mandate.id, "national_id": n.other.national_id.value,
+                       "state": n.mandate.state.as_str(), "services": n.mandate.services,
+                       "until": until(n.mandate.expires_at)})
+            })
+            .collect()
+    };
+    json!({"national_id": national_id, "acts_for": list(holds), "acting_for_them": list(given)})
+}
+
+/// `POST /admin/api/mandates/{id}/end`: the operator ends a mandate.
+pub async fn end_mandate(
+    State(st): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    st.core.mandates.end_by_operator(&id, &op).await?;
+    Ok(api_json(StatusCode::OK, json!({"ended": id})))
+}
+
 /// `GET /admin/api/organizations/{idno}`.
 pub async fn show_org(
     State(st): State<AppState>,

@@ -1122,3 +1122,86 @@ async fn deleting_an_account_ends_its_roles_memberships_and_mandates() {
         .status(200)
         .has("A mandate was ended");
 }
+
+/// The assistance centre lists a citizen's mandates and ends one (the CLI and the admin API):
+/// from that moment the representative cannot act for the mandator, and both citizens'
+/// histories say who ended it. A mandate not that citizen's, or ended already, is refused.
+#[tokio::test]
+async fn the_operator_lists_and_ends_a_citizens_mandates() {
+    use crate::admin_api::call;
+    use reqwest::Method;
+    let app = TestApp::start().await;
+    // The operator's CLI reads the system clock: the mandates are made on it too.
+    crate::saml::real_time(&app);
+    let social = service(&app, Level::Low, &["openid"], false).await;
+    let (code, _, err) = cli(
+        &app,
+        &["eservice", "contexts", &social.id, "--mandates", "true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (mut ion, _) = ion_at_substantial(&app).await;
+    let (mut ana, _) = at_substantial(&app, &ANA).await;
+    let (ion_s, ana_s) = (session_of(&app, &ion).await, session_of(&app, &ana).await);
+    let first = accepted_mandate(&app, &ana_s, (&ion_s, ION.national_id), &social.id).await;
+    let second = accepted_mandate(&app, &ion_s, (&ana_s, ANA.national_id), &social.id).await;
+    go(&mut ion, &authorize_path(&social, &pkce(), &[]))
+        .await
+        .status(200)
+        .has("Whom are you logging in for?");
+
+    // The CLI lists both directions; an id not Ana's is refused, changing nothing.
+    let (code, v, err) = cli(&app, &["citizen", "mandates", ANA.national_id]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["acting_for_them"][0]["id"], first.id.as_str());
+    assert_eq!(v["acting_for_them"][0]["national_id"], ION.national_id);
+    assert_eq!(v["acts_for"][0]["id"], second.id.as_str());
+    assert_eq!(v["acts_for"][0]["state"], "active");
+    let (code, _, _) = cli(
+        &app,
+        &["citizen", "mandates", ANA.national_id, "--end", "nope"],
+    )
+    .await;
+    assert_ne!(code, 0);
+    let (code, _, _) = cli(&app, &["citizen", "mandates", "2002003004015"]).await;
+    assert_ne!(code, 0);
+
+    // The admin API lists Ion's and ends the one he holds; again, or without the token: no.
+    let token = std::fs::read_to_string(app.data_dir.join("admin.token")).unwrap();
+    let t = Some(token.trim());
+    let ions = format!("/citizens/{}/mandates", ION.national_id);
+    let (status, v) = call(&app, Method::GET, &ions, t, None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["acts_for"][0]["id"], first.id.as_str());
+    assert_eq!(v["acting_for_them"][0]["id"], second.id.as_str());
+    let end = |id: &str| format!("/mandates/{id}/end");
+    let (status, v) = call(&app, Method::POST, &end(&first.id), t, None).await;
+    assert_eq!(status, 200, "{v}");
+    let (status, _) = call(&app, Method::POST, &end(&first.id), t, None).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, Method::POST, &end(&second.id), None, None).await;
+    assert_eq!(status, 401);
+
+    // Ion may act for nobody now; both histories say the assistance centre ended it.
+    let r = go(&mut ion, &authorize_path(&social, &pkce(), &[])).await;
+    assert!(
+        !r.body.contains("Whom are you logging in for?"),
+        "{}",
+        r.body
+    );
+    for b in [&mut ion, &mut ana] {
+        b.get("/account")
+            .await
+            .status(200)
+            .has("A mandate was ended (by the assistance centre)");
+    }
+    // The CLI ends the other; nothing is left.
+    let (code, v, err) = cli(
+        &app,
+        &["citizen", "mandates", ANA.national_id, "--end", &second.id],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["acts_for"], json!([]));
+    assert_eq!(v["acting_for_them"], json!([]));
+}
