@@ -220,6 +220,27 @@ impl Mandates {
         }
     }
 
+    /// The operator ends the mandates `ids` of the citizen with `national_id` (each must be one
+    /// they gave or hold: `NotFound`, ending none, otherwise).
+    pub async fn end_citizens_by_operator(
+        &self,
+        national_id: &str,
+        ids: &[String],
+        operator: &Client,
+    ) -> Result<()> {
+        let (holds, given) = self.of_citizen(national_id).await?;
+        if !ids
+            .iter()
+            .all(|id| holds.iter().chain(&given).any(|n| n.mandate.id == *id))
+        {
+            return Err(Error::NotFound);
+        }
+        for id in ids {
+            self.end_by_operator(id, operator).await?;
+        }
+        Ok(())
+    }
+
     /// `of` for the citizen with `national_id`, for the operator.
     pub async fn of_citizen(
         &self,

@@ -192,17 +192,7 @@ impl Roles {
     ) -> Result<()> {
         self.registry.eservice(client_id).await?;
         let account = self.citizen(national_id).await?;
-        let ev = audit::event(
-            "roles.admin-removed",
-            Some(&account.id),
-            Some(&operator.ip),
-            json!({"client_id": client_id, "by": OPERATOR}),
-        );
-        let done = self
-            .store
-            .service_admin_remove(client_id, &account.id, None, &ev, self.env.now())
-            .await?;
-        if done { Ok(()) } else { Err(Error::NotFound) }
+        self.end_admin(client_id, &account, None, operator).await
     }
 
     /// An administrator (with a recent strong login) ends another's administration of the
@@ -224,24 +214,30 @@ impl Roles {
         if account.id == actor.account_id {
             return Err(Error::invalid("national_id", "role-admin-self"));
         }
+        self.end_admin(client_id, &account, Some(&actor.account_id), client)
+            .await
+    }
+
+    /// Ends `account`'s administration of `client_id`, `by` an administrator or (none) the
+    /// operator, audited in the store's statement: `NotFound` when it is not one (or no longer:
+    /// removed a moment ago), or `by` was removed meanwhile.
+    async fn end_admin(
+        &self,
+        client_id: &str,
+        account: &Account,
+        by: Option<&str>,
+        client: &Client,
+    ) -> Result<()> {
         let ev = audit::event(
             "roles.admin-removed",
             Some(&account.id),
             Some(&client.ip),
-            json!({"client_id": client_id, "by": actor.account_id}),
+            json!({"client_id": client_id, "by": by.unwrap_or(OPERATOR)}),
         );
         let done = self
             .store
-            .service_admin_remove(
-                client_id,
-                &account.id,
-                Some(&actor.account_id),
-                &ev,
-                self.env.now(),
-            )
+            .service_admin_remove(client_id, &account.id, by, &ev, self.env.now())
             .await?;
-        // Not an administrator (or no longer: removed a moment ago), or the actor was removed
-        // meanwhile.
         if done { Ok(()) } else { Err(Error::NotFound) }
     }
 
@@ -395,9 +391,16 @@ impl Roles {
             .await
     }
 
-    /// The roles a citizen holds now at every e-service: what they see under My account.
-    pub async fn held(&self, account_id: &str) -> Result<Vec<RoleGrant>> {
-        self.store.roles_held(account_id, self.env.now()).await
+    /// The roles a citizen holds now at every e-service, with the e-service's name: what they
+    /// see under My account (a grant of an e-service no longer registered is left out).
+    pub async fn held(&self, account_id: &str) -> Result<Vec<(RoleGrant, String)>> {
+        let mut out = Vec::new();
+        for g in self.store.roles_held(account_id, self.env.now()).await? {
+            if let Some(e) = self.registry.store.eservice(&g.client_id).await? {
+                out.push((g, e.name));
+            }
+        }
+        Ok(out)
     }
 
     /// An e-service's standing grants (for its administrators' page).

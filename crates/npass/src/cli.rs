@@ -772,12 +772,10 @@ async fn citizen_mandates(
     end: &[String],
 ) -> Result<serde_json::Value, npass_core::Error> {
     let mandates = &app.core.mandates;
-    let (holds, given) = mandates.of_citizen(national_id).await?;
-    for id in end {
-        if !holds.iter().chain(&given).any(|n| n.mandate.id == *id) {
-            return Err(npass_core::Error::NotFound);
-        }
-        mandates.end_by_operator(id, &operator()).await?;
+    if !end.is_empty() {
+        mandates
+            .end_citizens_by_operator(national_id, end, &operator())
+            .await?;
     }
     let (holds, given) = mandates.of_citizen(national_id).await?;
     let until = |ms| json!(format_utc(ms));

@@ -203,21 +203,21 @@ pub async fn page(
     let has_picture = st.core.pictures.of(&a.account.id).await?.is_some();
     let administers = !st.core.roles.administered(&a.account.id).await?.is_empty();
     let in_orgs = !st.core.orgs.of(&a.account.id).await?.is_empty();
-    let mut roles = Vec::new();
-    for g in st.core.roles.held(&a.account.id).await? {
-        let service = match st.core.registry.eservice(&g.client_id).await {
-            Ok(e) => e.name,
-            Err(_) => continue,
-        };
-        roles.push(HeldRole {
+    let roles = st
+        .core
+        .roles
+        .held(&a.account.id)
+        .await?
+        .into_iter()
+        .map(|(g, service)| HeldRole {
             service,
             role: g.role,
             until: g
                 .expires_at
                 .map(|t| super::roles::last_day(&st, t))
                 .unwrap_or_default(),
-        });
-    }
+        })
+        .collect();
     let page = AccountPage {
         has_picture,
         administers,
