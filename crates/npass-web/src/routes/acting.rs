@@ -276,7 +276,7 @@ pub async fn offer(
                 npass_core::Error::Forbidden("level") => {
                     npass_core::Error::invalid("", "mandate-level")
                 }
-                e => super::orgs::as_field_error(e)?,
+                e => super::roles::as_field_error(e, true)?,
             };
             mandates(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }

@@ -116,15 +116,6 @@ pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx, Citizen(a): Citizen
     page(&st, &ctx, &a, FieldErrors::default(), None).await
 }
 
-pub(super) fn as_field_error(e: npass_core::Error) -> Result<npass_core::Error, npass_core::Error> {
-    Ok(match e {
-        npass_core::Error::NotFound => npass_core::Error::invalid("national_id", "role-no-citizen"),
-        npass_core::Error::Forbidden("level") => npass_core::Error::invalid("", "role-level"),
-        e @ npass_core::Error::Invalid { .. } => e,
-        e => return Err(e),
-    })
-}
-
 /// `POST /account/organisations/representatives`: an administrator names a representative.
 pub async fn name(
     State(st): State<AppState>,
@@ -167,7 +158,7 @@ pub async fn name(
             "/account/organisations?done=representative-named",
         )),
         Err(e) => {
-            let e = as_field_error(e)?;
+            let e = super::roles::as_field_error(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }
     }
@@ -190,7 +181,7 @@ pub async fn withdraw(
             "/account/organisations?done=representative-withdrawn",
         )),
         Err(e) => {
-            let e = as_field_error(e)?;
+            let e = super::roles::as_field_error(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
     }

@@ -198,7 +198,7 @@ pub async fn grant(
     match r {
         Ok(_) => Ok(see_other("/account/services/admin?done=role-granted")),
         Err(e) => {
-            let e = at_field(e, true)?;
+            let e = as_field_error(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }
     }
@@ -225,7 +225,7 @@ pub async fn withdraw(
     {
         Ok(()) => Ok(see_other("/account/services/admin?done=role-withdrawn")),
         Err(e) => {
-            let e = at_field(e, false)?;
+            let e = as_field_error(e, false)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
     }
@@ -246,7 +246,7 @@ pub async fn add_admin(
     {
         Ok(_) => Ok(see_other("/account/services/admin?done=admin-added")),
         Err(e) => {
-            let e = at_field(e, true)?;
+            let e = as_field_error(e, true)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), Some(&f)).await
         }
     }
@@ -268,16 +268,16 @@ pub async fn remove_admin(
     {
         Ok(()) => Ok(see_other("/account/services/admin?done=admin-removed")),
         Err(e) => {
-            let e = at_field(e, false)?;
+            let e = as_field_error(e, false)?;
             page(&st, &ctx, &a, FieldErrors::from(&ctx.tr, &[e]), None).await
         }
     }
 }
 
-/// How the page shows a refusal: `Ok` with the error to show at its field (a rule of the form,
-/// a login below substantial and, where the form names a citizen, nobody with that number), or
-/// `Err` with the error it is.
-fn at_field(
+/// How an administration page (roles, organisations, mandates) shows a refusal: `Ok` with the
+/// error to show at its field (a rule of the form, a login below substantial and, where the
+/// form names a citizen, nobody with that number), or `Err` with the error it is.
+pub(super) fn as_field_error(
     e: npass_core::Error,
     names_citizen: bool,
 ) -> Result<npass_core::Error, npass_core::Error> {
