@@ -488,7 +488,7 @@ async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
     assert!(
         app.core
             .orgs
-            .of(&ion_id(&app).await)
+            .of(&crate::passkeys::ion_id(&app).await)
             .await
             .unwrap()
             .is_empty()
@@ -507,15 +507,6 @@ async fn organisations_are_added_shown_and_imported_through_the_admin_api() {
         assert_eq!(status, want, "{idno} {body}: {v}");
     }
     assert_eq!(whose(&app, "orgs.admin-removed").await, ["operator"]);
-}
-
-async fn ion_id(app: &TestApp) -> String {
-    npass_core::store::AccountStore::account_by_national_id(&app.store, ION.national_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
 }
 
 #[tokio::test]

@@ -719,13 +719,7 @@ async fn the_operators_cli_grants_and_withdraws_declared_roles() {
     let (code, _, err) =
         roles_cli(&app, &[&tax.id, "--declare", "auditor", "--grant", &grant]).await;
     assert_eq!(code, 0, "{err}");
-    let ana_id =
-        npass_core::store::AccountStore::account_by_national_id(&app.store, ANA.national_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-            .to_string();
+    let ana_id = crate::journeys::account_id(&app, ANA.national_id).await;
     assert_eq!(
         app.core.roles.current(&tax.id, &ana_id).await.unwrap(),
         ["clerk"]
